@@ -1,0 +1,138 @@
+import fs from "node:fs";
+import path from "node:path";
+import fastifyCookie from "@fastify/cookie";
+import fastifyHelmet from "@fastify/helmet";
+import fastifyRateLimit from "@fastify/rate-limit";
+import fastifyStatic from "@fastify/static";
+import fastifySwagger from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyInstance } from "fastify";
+import { LIMITS } from "../../common/src/limits.js";
+import { authPlugin } from "./plugins/auth.js";
+import { errorsPlugin } from "./plugins/errors.js";
+import { idempotencyPlugin } from "./plugins/idempotency.js";
+import type { AppDeps } from "./plugins/types.js";
+import { registerRoutes } from "./routes/index.js";
+import { randomToken } from "./util.js";
+
+export interface BuildOptions {
+  /** Pino options or false; tests pass false. */
+  logger?: boolean | object;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the whole HTTP application around already-opened dependencies. main.ts listens; tests inject. */
+export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      opts.logger === false
+        ? false
+        : {
+            level: deps.config.logLevel,
+            // Credentials never reach the log, whatever a later change logs.
+            redact: {
+              paths: [
+                "req.headers.authorization",
+                "req.headers.cookie",
+                'req.headers["x-csrf-token"]',
+                'res.headers["set-cookie"]',
+                "*.password",
+                "*.currentPassword",
+                "*.newPassword",
+                "*.token",
+              ],
+              censor: "[redacted]",
+            },
+            ...(typeof opts.logger === "object" ? opts.logger : {}),
+          },
+    bodyLimit: LIMITS.bodyLimitBytes,
+    trustProxy: deps.config.trustProxy as boolean | string,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID_RE.test(given) ? given : randomToken(12);
+    },
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: "array", useDefaults: true } },
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate("deps", deps);
+  app.addHook("onSend", async (req, reply) => {
+    reply.header("x-request-id", req.id);
+    if (req.url.startsWith("/api/")) reply.header("cache-control", "no-store");
+  });
+
+  await app.register(errorsPlugin);
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        // Mantine sets inline style attributes; scripts stay same-origin only.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", "data:"],
+        scriptSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+    hsts: false, // set by the TLS-terminating proxy, which knows whether HTTPS is really in front
+  });
+  await app.register(fastifyCookie);
+  await app.register(fastifyRateLimit, { global: false });
+  await app.register(authPlugin);
+  await app.register(idempotencyPlugin);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Licensor API",
+        version: "1.0.0",
+        description:
+          "Entitlement and license back office. Errors are RFC 9457 problem+json with a stable `code`. Lists use keyset paging (`limit`, `cursor` → `nextCursor`) and filters of the form `field=OPERATOR:value` with STARTS_WITH, CONTAINS, ENDS_WITH, EQUALS for text and BEFORE, AFTER, ON for dates. Creating calls honour `Idempotency-Key`.",
+      },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: "http",
+            scheme: "bearer",
+            description: "API token from POST /api/v1/tokens or `licensor token create`.",
+          },
+          session: {
+            type: "apiKey",
+            in: "cookie",
+            name: "licensor_session",
+            description: "Portal session; unsafe methods also need X-CSRF-Token.",
+          },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: "/api/docs", staticCSP: true });
+  app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  await registerRoutes(app);
+
+  const webDir = deps.config.webDir;
+  if (fs.existsSync(path.join(webDir, "index.html"))) {
+    await app.register(fastifyStatic, { root: webDir, wildcard: false, index: ["index.html"] });
+    // The portal is a single-page app: any non-API GET that is not a file gets index.html.
+    app.get("/*", { schema: { hide: true } }, (req, reply) => {
+      const url = req.url.split("?")[0] ?? "/";
+      if (url.startsWith("/api/")) {
+        return reply.callNotFound();
+      }
+      const file = path.join(webDir, path.normalize(url));
+      if (file.startsWith(webDir) && fs.existsSync(file) && fs.statSync(file).isFile()) {
+        return reply.sendFile(path.relative(webDir, file));
+      }
+      return reply.type("text/html").sendFile("index.html");
+    });
+  }
+  return app;
+}

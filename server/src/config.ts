@@ -1,0 +1,52 @@
+import path from "node:path";
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  publisherId: string;
+  publisherName: string;
+  logLevel: string;
+  /** Trusted reverse proxies (Fastify `trustProxy`): false, true, a hop count or a list of CIDRs. */
+  trustProxy: boolean | number | string;
+  /** Force Secure cookies even over plain HTTP (behind a TLS-terminating proxy Fastify already knows). */
+  secureCookies: boolean;
+  sessionTtlHours: number;
+  /** Where the built portal lives; the server serves it at `/`. */
+  webDir: string;
+}
+
+/** Reads configuration from the environment; every variable is documented in the README. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const trust = env.LICENSOR_TRUST_PROXY;
+  return {
+    port: intOr(env.PORT, 8080),
+    host: env.HOST ?? "0.0.0.0",
+    dataDir: path.resolve(env.LICENSOR_DATA_DIR ?? "data"),
+    databaseUrl: env.DATABASE_URL || undefined,
+    adminEmail: env.LICENSOR_ADMIN_EMAIL || undefined,
+    adminPassword: env.LICENSOR_ADMIN_PASSWORD || undefined,
+    publisherId: env.LICENSOR_PUBLISHER_ID ?? "PUBLISHER",
+    publisherName: env.LICENSOR_PUBLISHER_NAME ?? "Producer",
+    logLevel: env.LOG_LEVEL ?? "info",
+    trustProxy:
+      trust === undefined || trust === "" || trust === "false"
+        ? false
+        : trust === "true"
+          ? true
+          : /^\d+$/.test(trust)
+            ? Number(trust)
+            : trust,
+    secureCookies: env.LICENSOR_SECURE_COOKIES === "true",
+    sessionTtlHours: intOr(env.LICENSOR_SESSION_TTL_HOURS, 12),
+    webDir: path.resolve(env.LICENSOR_WEB_DIR ?? path.join(import.meta.dirname, "../../../web/dist")),
+  };
+}
+
+function intOr(v: string | undefined, d: number): number {
+  const n = v === undefined ? Number.NaN : Number.parseInt(v, 10);
+  return Number.isFinite(n) ? n : d;
+}

@@ -1,0 +1,201 @@
+import type { Kysely, Transaction } from "kysely";
+
+/**
+ * Row types of every table. Timestamps are ISO-8601 UTC strings and booleans are 0/1 on both
+ * databases, so rows look the same whichever dialect produced them.
+ */
+export interface AccountsTable {
+  id: string;
+  name: string;
+  type: string;
+  description: string | null;
+  address1: string | null;
+  address2: string | null;
+  city: string | null;
+  state: string | null;
+  zipcode: string | null;
+  country: string | null;
+  region: string | null;
+  visible: number;
+  parent_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AccountRelationsTable {
+  account_id: string;
+  related_account_id: string;
+  created_at: string;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  phone: string | null;
+  locale: string | null;
+  time_zone: string | null;
+  status: string;
+  password_hash: string | null;
+  password_changed_at: string | null;
+  last_login_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UserRolesTable {
+  user_id: string;
+  account_id: string;
+  role: string;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  csrf_token: string;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  account_id: string;
+  role: string;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+  created_at: string;
+}
+
+export interface LoginFailuresTable {
+  email: string;
+  failures: number;
+  lockouts: number;
+  first_failure_at: string;
+  locked_until: string | null;
+}
+
+export interface PartnerTiersTable {
+  name: string;
+  display_name: string;
+  description: string | null;
+  rank: number;
+  built_in: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface LicenseModelsTable {
+  id: string;
+  name: string;
+  description: string | null;
+  technology: string;
+  model_type: string;
+  state: string;
+  attributes: string;
+  policies: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProductsTable {
+  id: string;
+  name: string;
+  version: string;
+  description: string | null;
+  type: string;
+  state: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProductFeaturesTable {
+  product_id: string;
+  position: number;
+  name: string;
+  version: string;
+  count: number | null;
+}
+
+export interface ProductRelationsTable {
+  product_id: string;
+  related_product_id: string;
+  kind: string;
+}
+
+export interface ProductLicenseModelsTable {
+  product_id: string;
+  license_model_id: string;
+}
+
+export interface PartNumbersTable {
+  id: string;
+  part_id: string;
+  description: string | null;
+  product_id: string;
+  quantity: number;
+  license_model_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  at: string;
+  actor_type: string;
+  actor_id: string | null;
+  actor_label: string | null;
+  token_id: string | null;
+  action: string;
+  object_type: string;
+  object_id: string;
+  changes: string;
+  request_id: string | null;
+  ip: string | null;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  request_hash: string;
+  status_code: number | null;
+  response: string | null;
+  created_at: string;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: string;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  account_relations: AccountRelationsTable;
+  users: UsersTable;
+  user_roles: UserRolesTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  login_failures: LoginFailuresTable;
+  partner_tiers: PartnerTiersTable;
+  license_models: LicenseModelsTable;
+  products: ProductsTable;
+  product_features: ProductFeaturesTable;
+  product_relations: ProductRelationsTable;
+  product_license_models: ProductLicenseModelsTable;
+  part_numbers: PartNumbersTable;
+  audit_events: AuditEventsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  settings: SettingsTable;
+}
+
+export type Db = Kysely<Database>;
+export type Trx = Transaction<Database>;

@@ -1,0 +1,34 @@
+import type { Actor } from "../actor.js";
+import { errors } from "../errors.js";
+import { accountPolicy } from "./accounts.js";
+import { adminPolicy } from "./admin.js";
+import { catalogPolicy } from "./catalog.js";
+import { tokenPolicy } from "./tokens.js";
+import { userPolicy } from "./users.js";
+
+const policies = { ...accountPolicy, ...userPolicy, ...tokenPolicy, ...catalogPolicy, ...adminPolicy };
+type Policies = typeof policies;
+export type Action = keyof Policies;
+type RecordOf<A extends Action> = Parameters<Policies[A]>[1];
+
+/** True when `actor` may perform `action` (on `record`, for record-level actions). */
+export function can<A extends Action>(
+  actor: Actor,
+  action: A,
+  ...record: RecordOf<A> extends undefined ? [] : [RecordOf<A>]
+): boolean {
+  if (actor.type === "system") return true;
+  const rule = policies[action] as (a: Actor, r?: unknown) => boolean;
+  return rule(actor, record[0]);
+}
+
+/** Throws 403 unless allowed. Every route calls this before its command runs. */
+export function authorize<A extends Action>(
+  actor: Actor,
+  action: A,
+  ...record: RecordOf<A> extends undefined ? [] : [RecordOf<A>]
+): void {
+  if (!can(actor, action, ...record)) throw errors.forbidden();
+}
+
+export const ACTIONS = Object.keys(policies) as Action[];

@@ -1,0 +1,24 @@
+import type { Actor } from "../actor.js";
+import { memberOf, portalAdminOf, producerAdmin, producerStaff } from "./predicates.js";
+
+type UserRef = { id: string; accountIds: string[] };
+
+/**
+ * Producer admins manage every user; producer staff read them. A portal admin manages the users
+ * of its own account(s) only — and only users who belong to no other account.
+ */
+export const userPolicy = {
+  "user.list": (_a: Actor) => true,
+  "user.read": (a: Actor, u: UserRef) => producerStaff(a) || a.userId === u.id || u.accountIds.some((id) => portalAdminOf(a, id)),
+  "user.create": (a: Actor) => producerAdmin(a) || a.memberships.some((m) => portalAdminOf(a, m.accountId)),
+  /** Checked per membership the new or edited user would have. */
+  "user.assignToAccount": (a: Actor, acc: { id: string }) => producerAdmin(a) || portalAdminOf(a, acc.id),
+  "user.update": (a: Actor, u: UserRef) =>
+    producerAdmin(a) || (u.accountIds.length > 0 && u.accountIds.every((id) => portalAdminOf(a, id))),
+  "user.deactivate": (a: Actor, u: UserRef) =>
+    a.userId !== u.id && (producerAdmin(a) || (u.accountIds.length > 0 && u.accountIds.every((id) => portalAdminOf(a, id)))),
+  "user.resetPassword": (a: Actor, u: UserRef) =>
+    producerAdmin(a) || (u.accountIds.length > 0 && u.accountIds.every((id) => portalAdminOf(a, id))),
+  /** Scope helper, not an action: may the actor see users of this account in lists? */
+  "user.listAccount": (a: Actor, acc: { id: string }) => producerStaff(a) || memberOf(a, acc.id),
+};

@@ -1,0 +1,223 @@
+import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import { ACCOUNT_TYPES } from "../../../common/src/enums.js";
+import { accountIdsOf, isProducerStaff } from "../actor.js";
+import { accountCreator } from "../commands/accountCreator.js";
+import { accountDeleter } from "../commands/accountDeleter.js";
+import { accountRelator } from "../commands/accountRelator.js";
+import { accountUpdater } from "../commands/accountUpdater.js";
+import { findAccount, listAccounts, relatedAccountIds, relatedAccountIdsMany } from "../db/repos/accounts.js";
+import { parseDateFilter, parseTextFilter } from "../domain/filters.js";
+import { errors } from "../errors.js";
+import { ctxOf, requireActor } from "../plugins/auth.js";
+import { authorize, can } from "../policies/index.js";
+import { presentAccount } from "../presenters/accounts.js";
+import {
+  DateFilterParam,
+  errorResponses,
+  IdParams,
+  Name,
+  OptionalText,
+  Page,
+  PageQuery,
+  StringEnum,
+  TextFilterParam,
+} from "./schemas.js";
+import { typed } from "./typed.js";
+
+const AccountTypeSchema = StringEnum(ACCOUNT_TYPES);
+const WritableAccountType = StringEnum(["CUSTOMER", "CHANNEL_PARTNER", "SELF_REGISTERED"] as const);
+const Address = Type.Object(
+  {
+    address1: OptionalText(255),
+    address2: OptionalText(255),
+    city: OptionalText(255),
+    state: OptionalText(255),
+    zipcode: OptionalText(64),
+    country: OptionalText(255),
+    region: OptionalText(255),
+  },
+  { additionalProperties: false },
+);
+const AccountSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    type: AccountTypeSchema,
+    description: Type.Union([Type.String(), Type.Null()]),
+    address: Type.Object({
+      address1: Type.Union([Type.String(), Type.Null()]),
+      address2: Type.Union([Type.String(), Type.Null()]),
+      city: Type.Union([Type.String(), Type.Null()]),
+      state: Type.Union([Type.String(), Type.Null()]),
+      zipcode: Type.Union([Type.String(), Type.Null()]),
+      country: Type.Union([Type.String(), Type.Null()]),
+      region: Type.Union([Type.String(), Type.Null()]),
+    }),
+    visible: Type.Boolean(),
+    parentId: Type.Union([Type.String(), Type.Null()]),
+    relatedAccountIds: Type.Array(Type.String()),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+  },
+  { $id: "Account" },
+);
+
+const tags = ["accounts"];
+
+export async function accountRoutes(fastify: FastifyInstance) {
+  const app = typed(fastify);
+  app.get(
+    "/api/v1/accounts",
+    {
+      schema: {
+        tags,
+        summary: "List accounts",
+        description: "Producer staff see every account; portal users see the accounts they belong to.",
+        querystring: Type.Object(
+          {
+            ...PageQuery,
+            q: Type.Optional(Type.String({ description: "Simple search in ID and name." })),
+            id: TextFilterParam("Account ID"),
+            name: TextFilterParam("Name"),
+            country: TextFilterParam("Country"),
+            type: Type.Optional(AccountTypeSchema),
+            parentId: Type.Optional(Type.String()),
+            createdAt: DateFilterParam("Creation date"),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(AccountSchema), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const actor = requireActor(req);
+      authorize(actor, "account.list");
+      const q = req.query;
+      const page = await listAccounts(
+        app.deps.db,
+        {
+          onlyIds: isProducerStaff(actor) ? null : accountIdsOf(actor),
+          q: q.q,
+          id: q.id !== undefined ? parseTextFilter("id", q.id) : undefined,
+          name: q.name !== undefined ? parseTextFilter("name", q.name, "CONTAINS") : undefined,
+          country: q.country !== undefined ? parseTextFilter("country", q.country) : undefined,
+          type: q.type,
+          parentId: q.parentId,
+          createdAt: q.createdAt !== undefined ? parseDateFilter("createdAt", q.createdAt) : undefined,
+        },
+        q,
+      );
+      const related = await relatedAccountIdsMany(
+        app.deps.db,
+        page.items.map((a) => a.id),
+      );
+      return { items: page.items.map((a) => presentAccount(a, related.get(a.id) ?? [])), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.post(
+    "/api/v1/accounts",
+    {
+      config: { idempotent: true },
+      schema: {
+        tags,
+        summary: "Create an account",
+        body: Type.Object(
+          {
+            id: Type.String({ minLength: 1, maxLength: 255, description: "Account ID, chosen by you; unique." }),
+            name: Name,
+            type: WritableAccountType,
+            description: OptionalText(),
+            address: Type.Optional(Address),
+            visible: Type.Optional(Type.Boolean({ description: "Visible to partners in other tiers (default true)." })),
+            parentId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: AccountSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const json = await accountCreator(app.deps.db, ctxOf(req), req.body);
+      return reply.status(201).send(json);
+    },
+  );
+
+  app.get(
+    "/api/v1/accounts/:id",
+    { schema: { tags, summary: "Get an account", params: IdParams, response: { 200: AccountSchema, ...errorResponses } } },
+    async (req) => {
+      const actor = requireActor(req);
+      const row = await findAccount(app.deps.db, req.params.id);
+      if (!row || !can(actor, "account.read", row)) throw errors.notFound("Account", req.params.id);
+      return presentAccount(row, await relatedAccountIds(app.deps.db, row.id));
+    },
+  );
+
+  app.patch(
+    "/api/v1/accounts/:id",
+    {
+      schema: {
+        tags,
+        summary: "Update an account",
+        params: IdParams,
+        body: Type.Object(
+          {
+            name: Type.Optional(Name),
+            type: Type.Optional(WritableAccountType),
+            description: OptionalText(),
+            address: Type.Optional(Address),
+            visible: Type.Optional(Type.Boolean()),
+            parentId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: AccountSchema, ...errorResponses },
+      },
+    },
+    async (req) => accountUpdater(app.deps.db, ctxOf(req), req.params.id, req.body),
+  );
+
+  app.delete(
+    "/api/v1/accounts/:id",
+    {
+      schema: { tags, summary: "Delete an unused account", params: IdParams, response: { 204: Type.Null(), ...errorResponses } },
+    },
+    async (req, reply) => {
+      await accountDeleter(app.deps.db, ctxOf(req), req.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    "/api/v1/accounts/:id/related-accounts",
+    {
+      schema: {
+        tags,
+        summary: "Relate another account (partner↔partner, partner↔customer)",
+        params: IdParams,
+        body: Type.Object({ accountId: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ relatedAccountIds: Type.Array(Type.String()) }), ...errorResponses },
+      },
+    },
+    async (req) => ({
+      relatedAccountIds: await accountRelator(app.deps.db, ctxOf(req), req.params.id, req.body.accountId, "relate"),
+    }),
+  );
+
+  app.delete(
+    "/api/v1/accounts/:id/related-accounts/:relatedId",
+    {
+      schema: {
+        tags,
+        summary: "Remove a relation between two accounts",
+        params: Type.Object({ id: Type.String(), relatedId: Type.String() }),
+        response: { 200: Type.Object({ relatedAccountIds: Type.Array(Type.String()) }), ...errorResponses },
+      },
+    },
+    async (req) => ({
+      relatedAccountIds: await accountRelator(app.deps.db, ctxOf(req), req.params.id, req.params.relatedId, "unrelate"),
+    }),
+  );
+}

@@ -1,0 +1,32 @@
+import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import { pingDatabase } from "../db/connect.js";
+
+export async function healthRoutes(app: FastifyInstance) {
+  app.get(
+    "/api/health",
+    {
+      schema: {
+        tags: ["system"],
+        summary: "Liveness and database reachability",
+        security: [],
+        response: {
+          200: Type.Object({
+            status: Type.Literal("ok"),
+            database: Type.Object({ dialect: Type.String(), reachable: Type.Boolean() }),
+          }),
+          503: Type.Object({
+            status: Type.Literal("unavailable"),
+            database: Type.Object({ dialect: Type.String(), reachable: Type.Boolean() }),
+          }),
+        },
+      },
+    },
+    async (_req, reply) => {
+      const reachable = await pingDatabase(app.deps.db);
+      const database = { dialect: app.deps.dialect, reachable };
+      if (!reachable) return reply.status(503).send({ status: "unavailable" as const, database });
+      return { status: "ok" as const, database };
+    },
+  );
+}

@@ -1,0 +1,59 @@
+import { type TSchema, Type } from "typebox";
+import { LIMITS } from "../../../common/src/limits.js";
+
+/** Schemas every route shares: problems, paging, common field shapes. */
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String(),
+    field: Type.Optional(Type.String()),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    requestId: Type.Optional(Type.String()),
+  },
+  { $id: "Problem", description: "RFC 9457 problem details" },
+);
+
+export const PageQuery = {
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: LIMITS.pageSizeMax, description: `Page size (default ${LIMITS.pageSizeDefault}).` }),
+  ),
+  cursor: Type.Optional(Type.String({ description: "`nextCursor` of the previous page." })),
+};
+
+export const TextFilterParam = (description: string) =>
+  Type.Optional(
+    Type.String({ description: `${description}. Optional operator prefix: STARTS_WITH:, CONTAINS:, ENDS_WITH:, EQUALS:.` }),
+  );
+export const DateFilterParam = (description: string) =>
+  Type.Optional(
+    Type.String({
+      description: `${description}. BEFORE:, AFTER: or ON: followed by YYYY-MM-DD (or an ISO timestamp for BEFORE/AFTER).`,
+    }),
+  );
+
+export const Page = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+
+export const Name = Type.String({ minLength: 1, maxLength: LIMITS.nameMax });
+export const OptionalText = (max: number = LIMITS.descriptionMax) =>
+  Type.Optional(Type.Union([Type.String({ maxLength: max }), Type.Null()]));
+export const Email = Type.String({ format: "email", maxLength: LIMITS.emailMax });
+export const Timestamp = Type.String({ format: "date-time" });
+
+/** Standard error responses, so the OpenAPI document lists them for every route. */
+export const errorResponses = {
+  400: ProblemSchema,
+  401: ProblemSchema,
+  403: ProblemSchema,
+  404: ProblemSchema,
+  409: ProblemSchema,
+};
+
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: LIMITS.idMax }) });
+
+/** A string enum that keeps its literal type and renders as `enum` in OpenAPI. */
+export const StringEnum = <const T extends readonly string[]>(values: T, opts: { description?: string } = {}) =>
+  Type.Unsafe<T[number]>({ type: "string", enum: [...values], ...opts });

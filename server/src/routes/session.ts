@@ -1,0 +1,169 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { Type } from "typebox";
+import { ROLES } from "../../../common/src/enums.js";
+import { LIMITS } from "../../../common/src/limits.js";
+import { portalOf } from "../actor.js";
+import { recordAudit } from "../audit.js";
+import { passwordChanger } from "../commands/passwordChanger.js";
+import { sessionCreator } from "../commands/sessionCreator.js";
+import { findUser, membershipsOfUser } from "../db/repos/users.js";
+import { errors } from "../errors.js";
+import { ctxOf, requireActor, SESSION_COOKIE } from "../plugins/auth.js";
+import { presentUser } from "../presenters/users.js";
+import { Email, errorResponses, StringEnum } from "./schemas.js";
+import { typed } from "./typed.js";
+
+export const MembershipSchema = Type.Object({
+  accountId: Type.String(),
+  accountName: Type.String(),
+  accountType: Type.String(),
+  role: StringEnum(ROLES),
+});
+
+export const UserSchema = Type.Object(
+  {
+    id: Type.String(),
+    email: Type.String(),
+    firstName: Type.String(),
+    lastName: Type.String(),
+    phone: Type.Union([Type.String(), Type.Null()]),
+    locale: Type.Union([Type.String(), Type.Null()]),
+    timeZone: Type.Union([Type.String(), Type.Null()]),
+    status: Type.Union([Type.Literal("ACTIVE"), Type.Literal("INACTIVE")]),
+    memberships: Type.Array(MembershipSchema),
+    lastLoginAt: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+  },
+  { $id: "User" },
+);
+
+const SessionSchema = Type.Object({
+  user: UserSchema,
+  portal: Type.Union([Type.Literal("producer"), Type.Literal("enduser")]),
+  csrfToken: Type.Union([Type.String(), Type.Null()], {
+    description: "Send as X-CSRF-Token on unsafe requests made with the session cookie.",
+  }),
+  authMethod: Type.Union([Type.Literal("session"), Type.Literal("token")]),
+});
+
+const tags = ["session"];
+
+export async function sessionRoutes(fastify: FastifyInstance) {
+  const app = typed(fastify);
+  const secure = (req: FastifyRequest) => app.deps.config.secureCookies || req.protocol === "https";
+  const setCookie = (req: FastifyRequest, reply: FastifyReply, value: string, expires: Date) =>
+    reply.setCookie(SESSION_COOKIE, value, { path: "/", httpOnly: true, sameSite: "strict", secure: secure(req), expires });
+
+  app.post(
+    "/api/v1/session",
+    {
+      config: { rateLimit: { max: 30, timeWindow: "1 minute" } },
+      schema: {
+        tags,
+        summary: "Log in with email and password",
+        description:
+          "Sets an HTTP-only session cookie and returns the CSRF token to send on unsafe requests. Repeated failures lock the email out for a growing time.",
+        security: [],
+        body: Type.Object(
+          { email: Email, password: Type.String({ minLength: 1, maxLength: LIMITS.passwordMax }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: SessionSchema, 429: errorResponses[400], ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const r = await sessionCreator(
+        app.deps.db,
+        {
+          email: req.body.email,
+          password: req.body.password,
+          ip: req.ip,
+          userAgent: req.headers["user-agent"] ?? null,
+          requestId: req.id,
+        },
+        app.deps.config.sessionTtlHours,
+      );
+      const user = await findUser(app.deps.db, r.userId);
+      if (!user) throw errors.unauthenticated();
+      setCookie(req, reply, r.cookieValue, new Date(r.expiresAt));
+      const memberships = await membershipsOfUser(app.deps.db, r.userId);
+      return {
+        user: presentUser(user, memberships),
+        portal: portalOf({ type: "user", userId: r.userId, email: user.email, tokenId: null, memberships: r.memberships }),
+        csrfToken: r.csrfToken,
+        authMethod: "session" as const,
+      };
+    },
+  );
+
+  app.get(
+    "/api/v1/session",
+    { schema: { tags, summary: "Who am I", response: { 200: SessionSchema, ...errorResponses } } },
+    async (req) => {
+      const actor = requireActor(req);
+      if (!actor.userId) throw errors.unauthenticated();
+      const user = await findUser(app.deps.db, actor.userId);
+      if (!user) throw errors.unauthenticated();
+      let csrfToken: string | null = null;
+      if (req.authMethod === "session" && req.sessionId) {
+        const s = await app.deps.db
+          .selectFrom("sessions")
+          .select("csrf_token")
+          .where("id", "=", req.sessionId)
+          .executeTakeFirst();
+        csrfToken = s?.csrf_token ?? null;
+      }
+      const memberships = (await membershipsOfUser(app.deps.db, actor.userId)).filter(
+        // A token only carries its own role; show that, not everything its user holds.
+        (m) => req.authMethod !== "token" || actor.memberships.some((a) => a.accountId === m.accountId && a.role === m.role),
+      );
+      return {
+        user: presentUser(user, memberships),
+        portal: portalOf(actor),
+        csrfToken,
+        authMethod: req.authMethod ?? "session",
+      };
+    },
+  );
+
+  app.delete(
+    "/api/v1/session",
+    { schema: { tags, summary: "Log out", response: { 204: Type.Null(), ...errorResponses } } },
+    async (req, reply) => {
+      const ctx = ctxOf(req);
+      if (req.authMethod === "session" && req.sessionId) {
+        const sessionId = req.sessionId;
+        await app.deps.db.transaction().execute(async (trx) => {
+          await trx.deleteFrom("sessions").where("id", "=", sessionId).execute();
+          await recordAudit(trx, ctx, { action: "session.ended", objectType: "user", objectId: ctx.actor.userId ?? "?" });
+        });
+      }
+      reply.clearCookie(SESSION_COOKIE, { path: "/" });
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    "/api/v1/session/password",
+    {
+      schema: {
+        tags,
+        summary: "Change my password",
+        description: "Ends every other session of the user.",
+        body: Type.Object(
+          {
+            currentPassword: Type.String({ minLength: 1, maxLength: LIMITS.passwordMax }),
+            newPassword: Type.String({ minLength: 1, maxLength: LIMITS.passwordMax }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      await passwordChanger(app.deps.db, ctxOf(req), { ...req.body, keepSessionId: req.sessionId });
+      return reply.status(204).send(null);
+    },
+  );
+}
