@@ -116,7 +116,11 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
     const list = fe.validation.map((v) => ({ field: fieldFor(v, fe.validationContext), message: wordsFor(v) }));
     // The same field can fail several keywords (e.g. anyOf branches); keep the first word per field.
     const seen = new Set<string>();
-    const uniq = list.filter((e) => (seen.has(e.field) ? false : (seen.add(e.field), true)));
+    const uniq = list.filter((e) => {
+      if (seen.has(e.field)) return false;
+      seen.add(e.field);
+      return true;
+    });
     return problem(400, ERROR_CODES.validation, "Invalid input", uniq.map((e) => `${e.field}: ${e.message}`).join("; "), {
       field: uniq[0]?.field,
       errors: uniq,
