@@ -1,8 +1,12 @@
 import { Command, Option } from "commander";
+import { ROLES, type Role, roleFitsAccountType } from "../../common/src/enums.js";
 import { systemContext } from "../../server/src/actor.js";
 import { adminCreator, publisherEnsurer } from "../../server/src/commands/bootstrap.js";
+import { tokenCreator } from "../../server/src/commands/tokenCreator.js";
 import { loadConfig } from "../../server/src/config.js";
 import { migrateToLatest, openDatabase } from "../../server/src/db/connect.js";
+import { findUserByEmail } from "../../server/src/db/repos/users.js";
+import { membershipsOf } from "../../server/src/security/actorLoader.js";
 import { startServer } from "../../server/src/server.js";
 
 /** The `licensor` command line. Offline verbs talk to the database named by the same environment as the server. */
@@ -66,6 +70,54 @@ export function buildProgram(): Command {
         });
         console.log(`created producer admin ${r.email}`);
         if (r.generatedPassword) console.log(`password: ${r.generatedPassword}   (shown once)`);
+      } finally {
+        await h.close();
+      }
+    });
+
+  const token = program.command("token").description("Manage API tokens");
+  token
+    .command("create")
+    .description("Create an API token for a user; prints the secret once")
+    .requiredOption("-e, --email <email>", "the user the token belongs to")
+    .requiredOption("-r, --role <role>", `role the token acts with (${ROLES.join(", ")})`)
+    .option("-a, --account <accountId>", "account the role is held on (default: the user's only account fitting the role)")
+    .option("-n, --name <name>", "a name to recognise the token by", "cli")
+    .option("--expires <date>", "expiry as an ISO date or timestamp (default: never)")
+    .action(async (opts: { email: string; role: string; account?: string; name: string; expires?: string }) => {
+      if (!(ROLES as readonly string[]).includes(opts.role)) {
+        throw new Error(`--role must be one of ${ROLES.join(", ")}`);
+      }
+      const config = loadConfig();
+      const h = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        await migrateToLatest(h.db);
+        const user = await findUserByEmail(h.db, opts.email);
+        if (!user) throw new Error(`no user with email '${opts.email}'`);
+        let accountId = opts.account;
+        if (!accountId) {
+          const fitting = (await membershipsOf(h.db, user.id)).filter((m) =>
+            roleFitsAccountType(opts.role as Role, m.accountType),
+          );
+          const ids = [...new Set(fitting.map((m) => m.accountId))];
+          if (ids.length !== 1) {
+            throw new Error(
+              ids.length === 0
+                ? `${opts.email} holds no account where ${opts.role} fits`
+                : `--account is needed: one of ${ids.join(", ")}`,
+            );
+          }
+          accountId = ids[0] as string;
+        }
+        const t = await tokenCreator(h.db, systemContext(), {
+          name: opts.name,
+          accountId,
+          role: opts.role as Role,
+          expiresAt: opts.expires ?? null,
+          userId: user.id,
+        });
+        console.log(`created token ${t.id} (${t.role} on ${t.accountId}${t.expiresAt ? `, expires ${t.expiresAt}` : ""})`);
+        console.log(`token: ${t.token}   (shown once; send as "Authorization: Bearer <token>")`);
       } finally {
         await h.close();
       }

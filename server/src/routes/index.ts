@@ -1,11 +1,17 @@
 import type { FastifyInstance } from "fastify";
 import { accountRoutes } from "./accounts.js";
+import { auditRoutes } from "./audit.js";
 import { healthRoutes } from "./health.js";
 import { sessionRoutes } from "./session.js";
+import { tokenRoutes } from "./tokens.js";
+import { userRoutes } from "./users.js";
 
 /** Every route module, registered in one place so the OpenAPI document sees them all. */
 export async function registerRoutes(app: FastifyInstance) {
   await app.register(healthRoutes);
   await app.register(sessionRoutes);
   await app.register(accountRoutes);
+  await app.register(userRoutes);
+  await app.register(tokenRoutes);
+  await app.register(auditRoutes);
 }

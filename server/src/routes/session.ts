@@ -114,10 +114,17 @@ export async function sessionRoutes(fastify: FastifyInstance) {
           .executeTakeFirst();
         csrfToken = s?.csrf_token ?? null;
       }
-      const memberships = (await membershipsOfUser(app.deps.db, actor.userId)).filter(
-        // A token only carries its own role; show that, not everything its user holds.
-        (m) => req.authMethod !== "token" || actor.memberships.some((a) => a.accountId === m.accountId && a.role === m.role),
-      );
+      const held = await membershipsOfUser(app.deps.db, actor.userId);
+      // A token acts with its own single role only; show that, not everything its user holds.
+      const memberships =
+        req.authMethod === "token"
+          ? actor.memberships.map((m) => ({
+              accountId: m.accountId,
+              accountName: held.find((h) => h.accountId === m.accountId)?.accountName ?? m.accountId,
+              accountType: m.accountType,
+              role: m.role,
+            }))
+          : held;
       return {
         user: presentUser(user, memberships),
         portal: portalOf(actor),

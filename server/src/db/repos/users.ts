@@ -38,6 +38,8 @@ export async function membershipsOfUser(db: Db | Trx, userId: string): Promise<M
 export interface UserListFilter {
   /** Only users holding a role on one of these accounts; null = all. */
   onlyAccountIds: string[] | null;
+  /** Only this user (portal users who administer no account see just themselves). */
+  onlyUserId?: string | undefined;
   q?: string | undefined;
   email?: TextFilter | undefined;
   lastName?: TextFilter | undefined;
@@ -51,11 +53,12 @@ export async function listUsers(db: Db, f: UserListFilter, page: PageRequest): P
   const limit = pageLimit(page);
   const cur = decodeCursor(page.cursor, 1);
   let q = db.selectFrom("users").selectAll();
-  if (f.onlyAccountIds) {
+  if (f.onlyAccountIds && !f.onlyUserId) {
     if (f.onlyAccountIds.length === 0) return { items: [], nextCursor: null };
     const ids = f.onlyAccountIds;
     q = q.where("id", "in", (eb) => eb.selectFrom("user_roles").select("user_id").where("account_id", "in", ids));
   }
+  if (f.onlyUserId) q = q.where("id", "=", f.onlyUserId);
   if (f.accountId || f.role) {
     q = q.where("id", "in", (eb) => {
       let sub = eb.selectFrom("user_roles").select("user_id");

@@ -1,0 +1,89 @@
+import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import { ROLES } from "../../../common/src/enums.js";
+import { tokenCreator } from "../commands/tokenCreator.js";
+import { tokenRevoker } from "../commands/tokenRevoker.js";
+import { listTokens } from "../db/repos/tokens.js";
+import { ctxOf, requireActor } from "../plugins/auth.js";
+import { authorize } from "../policies/index.js";
+import { producerAdmin } from "../policies/predicates.js";
+import { presentToken } from "../presenters/tokens.js";
+import { errorResponses, IdParams, Name, Page, PageQuery, StringEnum } from "./schemas.js";
+import { typed } from "./typed.js";
+
+const TokenSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    prefix: Type.String({ description: "First characters of the secret, to recognise it." }),
+    accountId: Type.String(),
+    role: StringEnum(ROLES),
+    userId: Type.String(),
+    userEmail: Type.String(),
+    createdAt: Type.String(),
+    expiresAt: Type.Union([Type.String(), Type.Null()]),
+    lastUsedAt: Type.Union([Type.String(), Type.Null()]),
+    revokedAt: Type.Union([Type.String(), Type.Null()]),
+  },
+  { $id: "ApiToken" },
+);
+const tags = ["tokens"];
+
+export async function tokenRoutes(fastify: FastifyInstance) {
+  const app = typed(fastify);
+
+  app.get(
+    "/api/v1/tokens",
+    {
+      schema: {
+        tags,
+        summary: "List API tokens",
+        description: "Your own tokens; a producer admin may pass `all=true` to see everyone's.",
+        querystring: Type.Object({ ...PageQuery, all: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        response: { 200: Page(TokenSchema), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const actor = requireActor(req);
+      authorize(actor, "token.list");
+      const everyone = req.query.all === true && producerAdmin(actor);
+      const page = await listTokens(app.deps.db, everyone ? null : (actor.userId ?? "-"), req.query);
+      return { items: page.items.map((t) => presentToken(t, t.user_email)), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.post(
+    "/api/v1/tokens",
+    {
+      config: { idempotent: true },
+      schema: {
+        tags,
+        summary: "Create an API token",
+        description:
+          "The token acts with `role` on `accountId` (a role you hold there, or a weaker one). The secret `token` is returned only in this response; send it as `Authorization: Bearer <token>`.",
+        body: Type.Object(
+          {
+            name: Name,
+            accountId: Type.String({ minLength: 1 }),
+            role: StringEnum(ROLES),
+            expiresAt: Type.Optional(
+              Type.Union([Type.String({ format: "date-time" }), Type.String({ format: "date" }), Type.Null()]),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Intersect([TokenSchema, Type.Object({ token: Type.String() })]), ...errorResponses },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await tokenCreator(app.deps.db, ctxOf(req), req.body)),
+  );
+
+  app.delete(
+    "/api/v1/tokens/:id",
+    { schema: { tags, summary: "Revoke an API token", params: IdParams, response: { 204: Type.Null(), ...errorResponses } } },
+    async (req, reply) => {
+      await tokenRevoker(app.deps.db, ctxOf(req), req.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,186 @@
+import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import { ROLES, USER_STATUSES } from "../../../common/src/enums.js";
+import { LIMITS } from "../../../common/src/limits.js";
+import { isProducerStaff } from "../actor.js";
+import { userCreator } from "../commands/userCreator.js";
+import { userPasswordResetter } from "../commands/userPasswordResetter.js";
+import { userStatusChanger } from "../commands/userStatusChanger.js";
+import { loadVisibleUser, userUpdater } from "../commands/userUpdater.js";
+import { listUsers, membershipsMany } from "../db/repos/users.js";
+import { parseTextFilter } from "../domain/filters.js";
+import { ctxOf, requireActor } from "../plugins/auth.js";
+import { authorize } from "../policies/index.js";
+import { portalAdminOf } from "../policies/predicates.js";
+import { presentUser } from "../presenters/users.js";
+import { Email, errorResponses, IdParams, Name, OptionalText, Page, PageQuery, StringEnum, TextFilterParam } from "./schemas.js";
+import { UserSchema } from "./session.js";
+import { typed } from "./typed.js";
+
+const Membership = Type.Object(
+  { accountId: Type.String({ minLength: 1 }), role: StringEnum(ROLES) },
+  { additionalProperties: false },
+);
+const Profile = {
+  firstName: Name,
+  lastName: Name,
+  phone: OptionalText(64),
+  locale: OptionalText(35),
+  timeZone: OptionalText(64),
+};
+const tags = ["users"];
+
+export async function userRoutes(fastify: FastifyInstance) {
+  const app = typed(fastify);
+
+  app.get(
+    "/api/v1/users",
+    {
+      schema: {
+        tags,
+        summary: "List users",
+        description: "Producer staff see every user; a portal admin sees the users of its accounts; anyone else only itself.",
+        querystring: Type.Object(
+          {
+            ...PageQuery,
+            q: Type.Optional(Type.String({ description: "Simple search in email, first and last name." })),
+            email: TextFilterParam("Email"),
+            lastName: TextFilterParam("Last name"),
+            accountId: Type.Optional(Type.String()),
+            role: Type.Optional(StringEnum(ROLES)),
+            status: Type.Optional(StringEnum(USER_STATUSES)),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(UserSchema), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const actor = requireActor(req);
+      authorize(actor, "user.list");
+      const q = req.query;
+      const adminOf = [...new Set(actor.memberships.filter((m) => portalAdminOf(actor, m.accountId)).map((m) => m.accountId))];
+      const staff = isProducerStaff(actor);
+      const page = await listUsers(
+        app.deps.db,
+        {
+          onlyAccountIds: staff ? null : adminOf,
+          onlyUserId: staff || adminOf.length > 0 ? undefined : (actor.userId ?? "-"),
+          q: q.q,
+          email: q.email !== undefined ? parseTextFilter("email", q.email, "CONTAINS") : undefined,
+          lastName: q.lastName !== undefined ? parseTextFilter("lastName", q.lastName, "CONTAINS") : undefined,
+          accountId: q.accountId,
+          role: q.role,
+          status: q.status,
+        },
+        q,
+      );
+      const ms = await membershipsMany(
+        app.deps.db,
+        page.items.map((u) => u.id),
+      );
+      return { items: page.items.map((u) => presentUser(u, ms.get(u.id) ?? [])), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.post(
+    "/api/v1/users",
+    {
+      config: { idempotent: true },
+      schema: {
+        tags,
+        summary: "Create a user",
+        description: "Without `password` one is generated and returned once as `initialPassword`.",
+        body: Type.Object(
+          {
+            email: Email,
+            ...Profile,
+            password: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.passwordMax })),
+            memberships: Type.Array(Membership, { minItems: 1, maxItems: 50 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Intersect([UserSchema, Type.Object({ initialPassword: Type.Optional(Type.String()) })]),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const { user, initialPassword } = await userCreator(app.deps.db, ctxOf(req), req.body);
+      return reply.status(201).send(initialPassword ? { ...user, initialPassword } : user);
+    },
+  );
+
+  app.get(
+    "/api/v1/users/:id",
+    { schema: { tags, summary: "Get a user", params: IdParams, response: { 200: UserSchema, ...errorResponses } } },
+    async (req) => {
+      const { row, memberships } = await loadVisibleUser(app.deps.db, ctxOf(req), req.params.id);
+      return presentUser(row, memberships);
+    },
+  );
+
+  app.patch(
+    "/api/v1/users/:id",
+    {
+      schema: {
+        tags,
+        summary: "Update a user",
+        description: "`memberships`, when given, replaces the user's whole set of (account, role).",
+        params: IdParams,
+        body: Type.Object(
+          {
+            email: Type.Optional(Email),
+            firstName: Type.Optional(Name),
+            lastName: Type.Optional(Name),
+            phone: OptionalText(64),
+            locale: OptionalText(35),
+            timeZone: OptionalText(64),
+            memberships: Type.Optional(Type.Array(Membership, { minItems: 1, maxItems: 50 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: UserSchema, ...errorResponses },
+      },
+    },
+    async (req) => userUpdater(app.deps.db, ctxOf(req), req.params.id, req.body),
+  );
+
+  for (const [verb, status] of [
+    ["deactivate", "INACTIVE"],
+    ["activate", "ACTIVE"],
+  ] as const) {
+    app.post(
+      `/api/v1/users/:id/actions/${verb}`,
+      {
+        schema: {
+          tags,
+          summary: verb === "deactivate" ? "Deactivate a user (ends its sessions; its tokens stop working)" : "Reactivate a user",
+          params: IdParams,
+          response: { 200: UserSchema, ...errorResponses },
+        },
+      },
+      async (req) => userStatusChanger(app.deps.db, ctxOf(req), req.params.id, status),
+    );
+  }
+
+  app.post(
+    "/api/v1/users/:id/actions/reset-password",
+    {
+      schema: {
+        tags,
+        summary: "Set a new password for a user",
+        description:
+          "Generates one unless `password` is given; the generated password is returned once. Ends the user's sessions.",
+        params: IdParams,
+        body: Type.Object(
+          { password: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.passwordMax })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ password: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses },
+      },
+    },
+    async (req) => userPasswordResetter(app.deps.db, ctxOf(req), req.params.id, req.body ?? {}),
+  );
+}

@@ -1,0 +1,129 @@
+import { expect, it } from "vitest";
+import { LOGIN_MAX_FAILURES } from "../src/commands/sessionCreator.js";
+import { describeEachDb, PUBLISHER_ID } from "./helpers.js";
+
+const PASSWORD = "correct horse battery staple";
+
+describeEachDb("session", (env) => {
+  async function userWithPassword(role: "PRODUCER_ADMIN" | "CUSTOMER_PORTAL_USER" = "CUSTOMER_PORTAL_USER") {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const acc = role === "PRODUCER_ADMIN" ? PUBLISHER_ID : await env.makeAccount();
+    const res = await admin.post("/api/v1/users", {
+      email: `login-${Math.random().toString(36).slice(2)}@example.com`,
+      firstName: "Log",
+      lastName: "In",
+      password: PASSWORD,
+      memberships: [{ accountId: acc, role }],
+    });
+    expect(res.statusCode).toBe(201);
+    return { admin, user: res.json() as { id: string; email: string }, accountId: acc };
+  }
+
+  async function login(email: string, password: string) {
+    return env.app.inject({ method: "POST", url: "/api/v1/session", payload: { email, password } });
+  }
+
+  function cookieOf(res: { headers: Record<string, unknown> }): string {
+    const set = res.headers["set-cookie"];
+    const first = Array.isArray(set) ? set[0] : (set as string);
+    return first.split(";")[0] as string;
+  }
+
+  it("logs in with a secure HTTP-only cookie, needs the CSRF token for changes, and logs out", async () => {
+    const { user } = await userWithPassword("PRODUCER_ADMIN");
+    const res = await login(user.email.toUpperCase(), PASSWORD);
+    expect(res.statusCode).toBe(200);
+    const setCookie = String(res.headers["set-cookie"]);
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/SameSite=Strict/i);
+    const { csrfToken, portal } = res.json();
+    expect(portal).toBe("producer");
+    const cookie = cookieOf(res);
+
+    const me = await env.app.inject({ method: "GET", url: "/api/v1/session", headers: { cookie } });
+    expect(me.json()).toMatchObject({ user: { email: user.email }, csrfToken, authMethod: "session" });
+
+    const body = { id: "CSRF-1", name: "x", type: "CUSTOMER" };
+    const noCsrf = await env.app.inject({ method: "POST", url: "/api/v1/accounts", headers: { cookie }, payload: body });
+    expect(noCsrf.statusCode).toBe(403);
+    expect(noCsrf.json().code).toBe("csrf_token_invalid");
+    const withCsrf = await env.app.inject({
+      method: "POST",
+      url: "/api/v1/accounts",
+      headers: { cookie, "x-csrf-token": csrfToken },
+      payload: body,
+    });
+    expect(withCsrf.statusCode).toBe(201);
+
+    const out = await env.app.inject({
+      method: "DELETE",
+      url: "/api/v1/session",
+      headers: { cookie, "x-csrf-token": csrfToken },
+    });
+    expect(out.statusCode).toBe(204);
+    const after = await env.app.inject({ method: "GET", url: "/api/v1/session", headers: { cookie } });
+    expect(after.statusCode).toBe(401);
+  });
+
+  it("gives the same answer for an unknown email and a wrong password, then locks the email out", async () => {
+    const { user } = await userWithPassword();
+    const unknown = await login("nobody@example.com", PASSWORD);
+    const wrong = await login(user.email, "wrong password!!");
+    expect(unknown.statusCode).toBe(401);
+    expect(wrong.statusCode).toBe(401);
+    expect(unknown.json().detail).toBe(wrong.json().detail);
+    for (let i = 1; i < LOGIN_MAX_FAILURES; i++) await login(user.email, "wrong password!!");
+    const locked = await login(user.email, PASSWORD);
+    expect(locked.statusCode).toBe(429);
+    expect(locked.json().code).toBe("login_locked");
+    expect(Number(locked.headers["retry-after"])).toBeGreaterThan(0);
+    const audit = await env.db.selectFrom("audit_events").select("action").where("object_id", "=", user.id).execute();
+    expect(audit.map((a) => a.action)).toContain("session.locked_out");
+  });
+
+  it("refuses a deactivated user's login and ends its sessions", async () => {
+    const { admin, user } = await userWithPassword();
+    const res = await login(user.email, PASSWORD);
+    const cookie = cookieOf(res);
+    await admin.post(`/api/v1/users/${user.id}/actions/deactivate`);
+    expect((await env.app.inject({ method: "GET", url: "/api/v1/session", headers: { cookie } })).statusCode).toBe(401);
+    const again = await login(user.email, PASSWORD);
+    expect(again.statusCode).toBe(403);
+    expect(again.json().detail).toContain("deactivated");
+  });
+
+  it("changes the password: wrong current refused, weak new refused, old password stops working", async () => {
+    const { user } = await userWithPassword();
+    const res = await login(user.email, PASSWORD);
+    const cookie = cookieOf(res);
+    const headers = { cookie, "x-csrf-token": res.json().csrfToken };
+    const bad = await env.app.inject({
+      method: "POST",
+      url: "/api/v1/session/password",
+      headers,
+      payload: { currentPassword: "nope", newPassword: "another long password" },
+    });
+    expect(bad.json()).toMatchObject({ status: 400, field: "currentPassword" });
+    const weak = await env.app.inject({
+      method: "POST",
+      url: "/api/v1/session/password",
+      headers,
+      payload: { currentPassword: PASSWORD, newPassword: "short" },
+    });
+    expect(weak.json()).toMatchObject({ status: 400, field: "newPassword" });
+    const ok = await env.app.inject({
+      method: "POST",
+      url: "/api/v1/session/password",
+      headers,
+      payload: { currentPassword: PASSWORD, newPassword: "another long password" },
+    });
+    expect(ok.statusCode).toBe(204);
+    expect((await login(user.email, PASSWORD)).statusCode).toBe(401);
+    expect((await login(user.email, "another long password")).statusCode).toBe(200);
+  });
+
+  it("routes customer users to the end-user portal", async () => {
+    const { user } = await userWithPassword("CUSTOMER_PORTAL_USER");
+    expect((await login(user.email, PASSWORD)).json().portal).toBe("enduser");
+  });
+});
