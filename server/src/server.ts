@@ -4,6 +4,7 @@ import { buildApp } from "./app.js";
 import { adminCreator, hasProducerAdmin, publisherEnsurer } from "./commands/bootstrap.js";
 import type { Config } from "./config.js";
 import { type DbHandle, migrateToLatest, openDatabase } from "./db/connect.js";
+import { AppError } from "./errors.js";
 
 export interface Started {
   app: FastifyInstance;
@@ -13,7 +14,7 @@ export interface Started {
 
 /**
  * Opens the database, migrates, makes sure the producer account and a first admin exist, and
- * listens. The generated admin password is printed once, never logged.
+ * listens. A generated admin password is printed once on the console, never logged.
  */
 export async function startServer(config: Config, print: (line: string) => void = console.log): Promise<Started> {
   const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -22,21 +23,6 @@ export async function startServer(config: Config, print: (line: string) => void 
   const app = await buildApp({ db: handle.db, dialect: handle.dialect, config });
   const address = await app.listen({ port: config.port, host: config.host });
   const url = `http://localhost:${(app.server.address() as { port: number }).port}`;
-  if (!(await hasProducerAdmin(handle.db))) {
-    const email = config.adminEmail ?? "admin@licensor.local";
-    const created = await adminCreator(handle.db, systemContext(), publisherId, { email, password: config.adminPassword });
-    print("");
-    print("  Licensor is ready. First producer admin created:");
-    print(`    portal:   ${url}`);
-    print(`    email:    ${created.email}`);
-    print(
-      created.generatedPassword
-        ? `    password: ${created.generatedPassword}   (shown once; change it under Settings)`
-        : "    password: the one in LICENSOR_ADMIN_PASSWORD",
-    );
-    print("");
-  }
-  app.log.info({ address, database: handle.dialect, location: handle.location }, "licensor listening");
   const shutdown = async () => {
     await app.close();
     await handle.close();
@@ -44,5 +30,35 @@ export async function startServer(config: Config, print: (line: string) => void 
   };
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);
+  app.log.info({ address, database: handle.dialect, location: handle.location }, "licensor listening");
+  if (!(await hasProducerAdmin(handle.db))) await createFirstAdmin(handle, config, publisherId, url, print);
+  else print(`Licensor is running at ${url} (${handle.dialect}: ${handle.location})`);
   return { app, handle, url };
+}
+
+async function createFirstAdmin(
+  handle: DbHandle,
+  config: Config,
+  publisherId: string,
+  url: string,
+  print: (line: string) => void,
+) {
+  const email = config.adminEmail ?? "admin@licensor.local";
+  try {
+    const created = await adminCreator(handle.db, systemContext(), publisherId, { email, password: config.adminPassword });
+    print("");
+    print("  Licensor is ready. First producer admin created:");
+    print(`    portal:   ${url}`);
+    print(`    email:    ${created.email}`);
+    print(
+      created.generatedPassword
+        ? `    password: ${created.generatedPassword}   (shown once; change it under Settings > Password)`
+        : "    password: the one in LICENSOR_ADMIN_PASSWORD",
+    );
+    print("");
+  } catch (err) {
+    // Another process starting at the same moment created it first: nothing to print here.
+    if (err instanceof AppError && err.code === "already_exists") return;
+    throw err;
+  }
 }

@@ -1,0 +1,122 @@
+import { expect, it } from "vitest";
+import { describeEachDb } from "./helpers.js";
+
+describeEachDb("platform", (env) => {
+  it("reports health with database reachability, without authentication", async () => {
+    const res = await env.app.inject({ method: "GET", url: "/api/health" });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: "ok", database: { dialect: env.dialect, reachable: true } });
+  });
+
+  it("serves an OpenAPI 3.1 document listing every route, and browsable docs", async () => {
+    const res = await env.app.inject({ method: "GET", url: "/api/openapi.json" });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    expect(doc.openapi).toBe("3.1.0");
+    for (const p of [
+      "/api/v1/accounts",
+      "/api/v1/accounts/{id}",
+      "/api/v1/users",
+      "/api/v1/tokens",
+      "/api/v1/audit-events",
+      "/api/v1/session",
+      "/api/health",
+    ]) {
+      expect(Object.keys(doc.paths)).toContain(p);
+    }
+    const docs = await env.app.inject({ method: "GET", url: "/api/docs/" });
+    expect(docs.statusCode).toBe(200);
+    expect(docs.body).toContain("swagger");
+  });
+
+  it("answers unknown routes, malformed JSON and oversized bodies with problem+json, never 5xx", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const unknown = await admin.get("/api/v1/nope");
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ code: "route_not_found", status: 404 });
+
+    const malformed = await env.app.inject({
+      method: "POST",
+      url: "/api/v1/accounts",
+      headers: {
+        authorization: (await env.makeUser({ role: "PRODUCER_ADMIN", accountId: "PUBLISHER" })).token.replace(/^/, "Bearer "),
+        "content-type": "application/json",
+      },
+      payload: "{not json",
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.headers["content-type"]).toContain("application/problem+json");
+
+    const huge = await admin.post("/api/v1/accounts", {
+      id: "BIG",
+      name: "x",
+      type: "CUSTOMER",
+      description: "x".repeat(2 * 1024 * 1024),
+    });
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json().code).toBe("payload_too_large");
+
+    const wrongTypes = await admin.post("/api/v1/accounts", { id: 5, name: ["x"], type: "NOPE", extra: 1 });
+    expect(wrongTypes.statusCode).toBe(400);
+    const fields = wrongTypes.json().errors.map((e: { field: string }) => e.field);
+    expect(fields).toEqual(expect.arrayContaining(["type", "extra"]));
+
+    const badCursor = await admin.get("/api/v1/accounts?cursor=garbage");
+    expect(badCursor.json()).toMatchObject({ status: 400, field: "cursor" });
+    const badOp = await admin.get("/api/v1/accounts?createdAt=SOON:2020-01-01");
+    expect(badOp.json()).toMatchObject({ status: 400, field: "createdAt" });
+    expect((await env.caller(null).get("/api/v1/accounts")).json()).toMatchObject({ status: 401, code: "unauthenticated" });
+  });
+
+  it("echoes or assigns a request id and sets security headers", async () => {
+    const given = await env.app.inject({ method: "GET", url: "/api/health", headers: { "x-request-id": "abc-123" } });
+    expect(given.headers["x-request-id"]).toBe("abc-123");
+    const assigned = await env.app.inject({ method: "GET", url: "/api/health" });
+    expect(assigned.headers["x-request-id"]).toMatch(/^[A-Za-z0-9_-]{8,}$/);
+    expect(assigned.headers["x-content-type-options"]).toBe("nosniff");
+    expect(assigned.headers["content-security-policy"]).toContain("default-src 'self'");
+    expect(assigned.headers["x-frame-options"]).toBeDefined();
+    const admin = await env.as("PRODUCER_ADMIN");
+    const failed = await admin.get("/api/v1/accounts/none", { "x-request-id": "trace-me" });
+    expect(failed.json().requestId).toBe("trace-me");
+  });
+
+  it("replays a creating call with the same Idempotency-Key and refuses the key with another body", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const body = { id: "IDEM-1", name: "Once", type: "CUSTOMER" };
+    const first = await admin.post("/api/v1/accounts", body, { "idempotency-key": "k-1" });
+    const second = await admin.post("/api/v1/accounts", body, { "idempotency-key": "k-1" });
+    expect(first.statusCode).toBe(201);
+    expect(second.statusCode).toBe(201);
+    expect(second.headers["idempotent-replayed"]).toBe("true");
+    expect(second.json()).toEqual(first.json());
+    const other = await admin.post("/api/v1/accounts", { ...body, id: "IDEM-2" }, { "idempotency-key": "k-1" });
+    expect(other.statusCode).toBe(422);
+    expect(other.json().code).toBe("idempotency_key_reused");
+    const audits = await env.db.selectFrom("audit_events").select("id").where("object_id", "=", "IDEM-1").execute();
+    expect(audits).toHaveLength(1);
+    // Another caller's identical key is its own.
+    const other2 = await (await env.as("PRODUCER_ADMIN")).post(
+      "/api/v1/accounts",
+      { ...body, id: "IDEM-3" },
+      { "idempotency-key": "k-1" },
+    );
+    expect(other2.statusCode).toBe(201);
+  });
+
+  it("searches the audit log by object, action and date, newest first, for producer staff only", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    await admin.post("/api/v1/accounts", { id: "AUD-1", name: "A", type: "CUSTOMER" });
+    await admin.patch("/api/v1/accounts/AUD-1", { name: "B" });
+    const res = (await admin.get("/api/v1/audit-events?objectType=account&objectId=AUD-1")).json();
+    expect(res.items.map((e: { action: string }) => e.action)).toEqual(["account.updated", "account.created"]);
+    expect(res.items[0].changes).toEqual({ name: { before: "A", after: "B" } });
+    expect(res.items[0].actor.label).toContain("(token)");
+    const today = new Date().toISOString().slice(0, 10);
+    expect((await admin.get(`/api/v1/audit-events?objectId=AUD-1&at=ON:${today}`)).json().items).toHaveLength(2);
+    expect((await admin.get("/api/v1/audit-events?objectId=AUD-1&at=BEFORE:2000-01-01")).json().items).toHaveLength(0);
+    expect((await admin.get("/api/v1/audit-events?action=STARTS_WITH:account.upd&objectId=AUD-1")).json().items).toHaveLength(1);
+    const customer = await env.as("CUSTOMER_PORTAL_ADMIN");
+    expect((await customer.get("/api/v1/audit-events")).statusCode).toBe(403);
+  });
+});
