@@ -1,0 +1,232 @@
+import { expect, it } from "vitest";
+import { ROLES, type Role } from "../../common/src/enums.js";
+import { describeEachDb, PUBLISHER_ID, type TestEnv } from "./helpers.js";
+
+/**
+ * Role × action × own/foreign account, for every endpoint. "own" targets a record of the caller's
+ * account; "foreign" one of another account of the same kind (for producer roles both are just
+ * some customer's). Allowed = the call is not refused for permission (no 401/403/404); denied =
+ * 403, or 404 where existence must not leak. Later features add their rows here.
+ */
+type Scope = "own" | "foreign";
+interface Target {
+  /** Account of the caller (own) or another one (foreign). */
+  accountId: string;
+  env: TestEnv;
+  role: Role;
+}
+interface Row {
+  action: string;
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** Creates what the call needs and returns its URL and body. */
+  setup: (t: Target) => Promise<{ url: string; body?: unknown }>;
+  allowed: (role: Role, scope: Scope) => boolean;
+}
+
+const PRODUCER = ["PRODUCER_ADMIN", "PRODUCER_OPERATIONS", "PRODUCER_SUPPORT", "PRODUCER_VIEWER"];
+const WRITERS = ["PRODUCER_ADMIN", "PRODUCER_OPERATIONS"];
+const PORTAL_ADMINS = ["PARTNER_PORTAL_ADMIN", "CUSTOMER_PORTAL_ADMIN"];
+const staff = (r: Role) => PRODUCER.includes(r);
+const writer = (r: Role) => WRITERS.includes(r);
+const admin = (r: Role) => r === "PRODUCER_ADMIN";
+const everyone = () => true;
+const portalUserRoleFor = (role: Role): Role => (role.startsWith("PARTNER_") ? "PARTNER_PORTAL_USER" : "CUSTOMER_PORTAL_USER");
+
+let n = 0;
+const uid = () => `${Date.now().toString(36)}${(++n).toString(36)}`;
+
+async function userIn(t: Target) {
+  return t.env.makeUser({ role: portalUserRoleFor(t.role), accountId: t.accountId });
+}
+
+async function catalog(env: TestEnv) {
+  const a = await env.as("PRODUCER_ADMIN");
+  const lm = (
+    await a.post("/api/v1/license-models", { name: `LM-${uid()}`, technology: "CERTIFICATE", modelType: "NODE_LOCKED_UNCOUNTED" })
+  ).json();
+  const p = (
+    await a.post("/api/v1/products", {
+      name: `P-${uid()}`,
+      version: "1.0",
+      features: [{ name: "f", version: "1.0", count: null }],
+    })
+  ).json();
+  const pn = (await a.post("/api/v1/part-numbers", { partId: `PN-${uid()}`, productId: p.id })).json();
+  return { lm, p, pn };
+}
+
+const rows: Row[] = [
+  // Accounts
+  { action: "account.list", method: "GET", setup: async () => ({ url: "/api/v1/accounts" }), allowed: everyone },
+  {
+    action: "account.read",
+    method: "GET",
+    setup: async (t) => ({ url: `/api/v1/accounts/${t.accountId}` }),
+    allowed: (r, s) => staff(r) || s === "own",
+  },
+  {
+    action: "account.create",
+    method: "POST",
+    setup: async () => ({ url: "/api/v1/accounts", body: { id: `NEW-${uid()}`, name: "New", type: "CUSTOMER" } }),
+    allowed: (r) => writer(r),
+  },
+  {
+    action: "account.update",
+    method: "PATCH",
+    setup: async (t) => ({ url: `/api/v1/accounts/${t.accountId}`, body: { description: "changed" } }),
+    allowed: (r, s) => writer(r) || (PORTAL_ADMINS.includes(r) && s === "own"),
+  },
+  {
+    action: "account.delete",
+    method: "DELETE",
+    setup: async (t) => ({ url: `/api/v1/accounts/${t.role.startsWith("PRODUCER_") ? await t.env.makeAccount() : t.accountId}` }),
+    allowed: (r) => writer(r),
+  },
+  {
+    action: "account.relate",
+    method: "POST",
+    setup: async (t) => ({
+      url: `/api/v1/accounts/${t.accountId}/related-accounts`,
+      body: { accountId: await t.env.makeAccount({ type: "CHANNEL_PARTNER" }) },
+    }),
+    allowed: (r) => writer(r),
+  },
+  // Users
+  { action: "user.list", method: "GET", setup: async () => ({ url: "/api/v1/users" }), allowed: everyone },
+  {
+    action: "user.read",
+    method: "GET",
+    setup: async (t) => ({ url: `/api/v1/users/${(await userIn(t)).userId}` }),
+    allowed: (r, s) => staff(r) || (PORTAL_ADMINS.includes(r) && s === "own"),
+  },
+  {
+    action: "user.create",
+    method: "POST",
+    setup: async (t) => ({
+      url: "/api/v1/users",
+      body: {
+        email: `n-${uid()}@matrix.io`,
+        firstName: "N",
+        lastName: "U",
+        memberships: [{ accountId: t.accountId, role: portalUserRoleFor(t.role) }],
+      },
+    }),
+    allowed: (r, s) => admin(r) || (PORTAL_ADMINS.includes(r) && s === "own"),
+  },
+  {
+    action: "user.update",
+    method: "PATCH",
+    setup: async (t) => ({ url: `/api/v1/users/${(await userIn(t)).userId}`, body: { firstName: "Changed" } }),
+    allowed: (r, s) => admin(r) || (PORTAL_ADMINS.includes(r) && s === "own"),
+  },
+  {
+    action: "user.deactivate",
+    method: "POST",
+    setup: async (t) => ({ url: `/api/v1/users/${(await userIn(t)).userId}/actions/deactivate` }),
+    allowed: (r, s) => admin(r) || (PORTAL_ADMINS.includes(r) && s === "own"),
+  },
+  {
+    action: "user.resetPassword",
+    method: "POST",
+    setup: async (t) => ({ url: `/api/v1/users/${(await userIn(t)).userId}/actions/reset-password`, body: {} }),
+    allowed: (r, s) => admin(r) || (PORTAL_ADMINS.includes(r) && s === "own"),
+  },
+  // Tokens
+  { action: "token.list", method: "GET", setup: async () => ({ url: "/api/v1/tokens" }), allowed: everyone },
+  {
+    action: "token.revoke (someone else's)",
+    method: "DELETE",
+    setup: async (t) => {
+      const other = await userIn(t);
+      const row = await t.env.db
+        .selectFrom("api_tokens")
+        .select("id")
+        .where("user_id", "=", other.userId)
+        .executeTakeFirstOrThrow();
+      return { url: `/api/v1/tokens/${row.id}` };
+    },
+    allowed: (r) => admin(r),
+  },
+  // Audit, tiers
+  { action: "audit.read", method: "GET", setup: async () => ({ url: "/api/v1/audit-events" }), allowed: (r) => staff(r) },
+  { action: "partnerTier.read", method: "GET", setup: async () => ({ url: "/api/v1/partner-tiers" }), allowed: (r) => staff(r) },
+  {
+    action: "partnerTier.write",
+    method: "POST",
+    setup: async () => ({
+      url: "/api/v1/partner-tiers",
+      body: { name: `tier.${uid()}`, displayName: `Tier ${uid()}`, rank: 50 },
+    }),
+    allowed: (r) => admin(r),
+  },
+  // Catalog
+  { action: "product.read", method: "GET", setup: async () => ({ url: "/api/v1/products" }), allowed: (r) => staff(r) },
+  {
+    action: "product.write",
+    method: "POST",
+    setup: async () => ({ url: "/api/v1/products", body: { name: `P-${uid()}`, version: "1" } }),
+    allowed: (r) => writer(r),
+  },
+  {
+    action: "product.changeState",
+    method: "POST",
+    setup: async (t) => ({
+      url: `/api/v1/products/${(await catalog(t.env)).p.id}/actions/change-state`,
+      body: { state: "DEPLOYED" },
+    }),
+    allowed: (r) => writer(r),
+  },
+  {
+    action: "licenseModel.read",
+    method: "GET",
+    setup: async () => ({ url: "/api/v1/license-models" }),
+    allowed: (r) => staff(r),
+  },
+  {
+    action: "licenseModel.write",
+    method: "PATCH",
+    setup: async (t) => ({ url: `/api/v1/license-models/${(await catalog(t.env)).lm.id}`, body: { description: "x" } }),
+    allowed: (r) => writer(r),
+  },
+  { action: "partNumber.read", method: "GET", setup: async () => ({ url: "/api/v1/part-numbers" }), allowed: (r) => staff(r) },
+  {
+    action: "partNumber.write",
+    method: "DELETE",
+    setup: async (t) => ({ url: `/api/v1/part-numbers/${(await catalog(t.env)).pn.id}` }),
+    allowed: (r) => writer(r),
+  },
+];
+
+describeEachDb("policy matrix", (env) => {
+  it.each([...ROLES])("%s: every endpoint, own and foreign", async (role) => {
+    const kind = role.startsWith("PRODUCER_") ? null : role.startsWith("PARTNER_") ? "CHANNEL_PARTNER" : "CUSTOMER";
+    const own = kind ? await env.makeAccount({ type: kind }) : PUBLISHER_ID;
+    const foreign = kind ? await env.makeAccount({ type: kind }) : await env.makeAccount();
+    const me = await env.makeUser({ role, accountId: own });
+    const caller = env.caller(me.token);
+    const mismatches: string[] = [];
+    for (const row of rows) {
+      for (const scope of ["own", "foreign"] as const) {
+        // For producer roles "own" means the producer's business data: use a customer account for both.
+        const accountId = kind ? (scope === "own" ? own : foreign) : await env.makeAccount();
+        const { url, body } = await row.setup({ accountId, env, role });
+        const res =
+          row.method === "GET"
+            ? await caller.get(url)
+            : row.method === "DELETE"
+              ? await caller.delete(url)
+              : row.method === "PATCH"
+                ? await caller.patch(url, body)
+                : await caller.post(url, body);
+        const refused = [401, 403, 404].includes(res.statusCode);
+        const expected = row.allowed(role, scope);
+        if (expected === refused || res.statusCode >= 500) {
+          mismatches.push(
+            `${row.action} ${scope}: expected ${expected ? "allowed" : "denied"}, got ${res.statusCode} ${res.body.slice(0, 160)}`,
+          );
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+});
