@@ -54,7 +54,8 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       return typeof given === "string" && REQUEST_ID_RE.test(given) ? given : randomToken(12);
     },
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: "array", useDefaults: true } },
-    routerOptions: { ignoreTrailingSlash: true },
+    // IDs may be 255 characters, more once percent-encoded; the default (100) would answer 414.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate("deps", deps);
