@@ -1,12 +1,27 @@
 import type { Actor } from "../actor.js";
 import { errors } from "../errors.js";
 import { accountPolicy } from "./accounts.js";
-import { adminPolicy } from "./admin.js";
-import { catalogPolicy } from "./catalog.js";
+import { auditPolicy } from "./audit.js";
+import { licenseModelPolicy } from "./licenseModels.js";
+import { partNumberPolicy } from "./partNumbers.js";
+import { partnerTierPolicy } from "./partnerTiers.js";
+import { productPolicy } from "./products.js";
+import { settingsPolicy } from "./settings.js";
 import { tokenPolicy } from "./tokens.js";
 import { userPolicy } from "./users.js";
 
-const policies = { ...accountPolicy, ...userPolicy, ...tokenPolicy, ...catalogPolicy, ...adminPolicy };
+/** One policy file per resource, merged: action name → predicate. */
+const policies = {
+  ...accountPolicy,
+  ...userPolicy,
+  ...tokenPolicy,
+  ...productPolicy,
+  ...licenseModelPolicy,
+  ...partNumberPolicy,
+  ...partnerTierPolicy,
+  ...auditPolicy,
+  ...settingsPolicy,
+};
 type Policies = typeof policies;
 export type Action = keyof Policies;
 type RecordOf<A extends Action> = Parameters<Policies[A]>[1];
@@ -22,7 +37,7 @@ export function can<A extends Action>(
   return rule(actor, record[0]);
 }
 
-/** Throws 403 unless allowed. Every route calls this before its command runs. */
+/** Throws 403 unless allowed. Every route (or the command it calls) calls this before acting. */
 export function authorize<A extends Action>(
   actor: Actor,
   action: A,

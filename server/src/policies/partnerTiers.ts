@@ -1,10 +1,8 @@
 import type { Actor } from "../actor.js";
 import { producerAdmin, producerStaff } from "./predicates.js";
 
-export const adminPolicy = {
-  "audit.read": (a: Actor) => producerStaff(a),
+/** Tiers shape every channel: defining them is an administrator's decision. */
+export const partnerTierPolicy = {
   "partnerTier.read": (a: Actor) => producerStaff(a),
   "partnerTier.write": (a: Actor) => producerAdmin(a),
-  "settings.read": (a: Actor) => producerStaff(a),
-  "settings.write": (a: Actor) => producerAdmin(a),
 };
