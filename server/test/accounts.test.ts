@@ -54,6 +54,23 @@ describeEachDb("accounts", (env) => {
     expect(missing.json().errors).toContainEqual({ field: "name", message: "is required" });
   });
 
+  it("keeps explicit nulls as nulls (no coercion to empty strings)", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const res = await admin.post("/api/v1/accounts", {
+      id: "NULLS",
+      name: "N",
+      type: "CUSTOMER",
+      description: null,
+      parentId: null,
+      address: { city: null },
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ description: null, parentId: null, address: { city: null } });
+    const upd = await admin.patch("/api/v1/accounts/NULLS", { description: "d" });
+    expect(upd.json().description).toBe("d");
+    expect((await admin.patch("/api/v1/accounts/NULLS", { description: null })).json().description).toBeNull();
+  });
+
   it("pages with a keyset cursor", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
     for (let i = 0; i < 5; i++) await env.makeAccount({ id: `PAGE-${i}` });

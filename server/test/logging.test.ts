@@ -20,15 +20,13 @@ it("writes structured logs with request ids and never a password, session cookie
     const env = makeEnv("sqlite", handle.db, app);
     const admin = await env.makeUser({ role: "PRODUCER_ADMIN", accountId: PUBLISHER_ID });
     const password = "a very secret password 123";
-    const created = await env
-      .caller(admin.token)
-      .post("/api/v1/users", {
-        email: "log@example.com",
-        firstName: "L",
-        lastName: "G",
-        password,
-        memberships: [{ accountId: PUBLISHER_ID, role: "PRODUCER_VIEWER" }],
-      });
+    const created = await env.caller(admin.token).post("/api/v1/users", {
+      email: "log@example.com",
+      firstName: "L",
+      lastName: "G",
+      password,
+      memberships: [{ accountId: PUBLISHER_ID, role: "PRODUCER_VIEWER" }],
+    });
     expect(created.statusCode).toBe(201);
     const login = await app.inject({
       method: "POST",

@@ -38,8 +38,13 @@ export const Page = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 
 export const Name = Type.String({ minLength: 1, maxLength: LIMITS.nameMax });
-export const OptionalText = (max: number = LIMITS.descriptionMax) =>
-  Type.Optional(Type.Union([Type.String({ maxLength: max }), Type.Null()]));
+/**
+ * A string that may be null. Written as one schema with `type: ["string","null"]`, not a union:
+ * with type coercion on, the validator would turn `null` into `""` when trying the string branch.
+ */
+export const NullableString = (opts: { maxLength?: number; minLength?: number; description?: string } = {}) =>
+  Type.Unsafe<string | null>({ type: ["string", "null"], ...opts });
+export const OptionalText = (max: number = LIMITS.descriptionMax) => Type.Optional(NullableString({ maxLength: max }));
 export const Email = Type.String({ format: "email", maxLength: LIMITS.emailMax });
 export const Timestamp = Type.String({ format: "date-time" });
 

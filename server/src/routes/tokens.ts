@@ -8,7 +8,7 @@ import { ctxOf, requireActor } from "../plugins/auth.js";
 import { authorize } from "../policies/index.js";
 import { producerAdmin } from "../policies/predicates.js";
 import { presentToken } from "../presenters/tokens.js";
-import { errorResponses, IdParams, Name, Page, PageQuery, StringEnum } from "./schemas.js";
+import { errorResponses, IdParams, Name, NullableString, Page, PageQuery, StringEnum } from "./schemas.js";
 import { typed } from "./typed.js";
 
 const TokenSchema = Type.Object(
@@ -67,7 +67,7 @@ export async function tokenRoutes(fastify: FastifyInstance) {
             accountId: Type.String({ minLength: 1 }),
             role: StringEnum(ROLES),
             expiresAt: Type.Optional(
-              Type.Union([Type.String({ format: "date-time" }), Type.String({ format: "date" }), Type.Null()]),
+              NullableString({ maxLength: 64, description: "ISO date or timestamp; null or absent: never." }),
             ),
           },
           { additionalProperties: false },

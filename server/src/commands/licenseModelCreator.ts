@@ -1,0 +1,78 @@
+import type { LicenseModelType, LicenseTechnology } from "../../../common/src/enums.js";
+import type { RequestContext } from "../actor.js";
+import { recordAudit } from "../audit.js";
+import { isUniqueViolation } from "../db/constraints.js";
+import type { Db } from "../db/schema.js";
+import { type AttributeInput, licenseModelProblems, normalizeAttribute } from "../domain/catalog.js";
+import { errors } from "../errors.js";
+import { authorize } from "../policies/index.js";
+import {
+  type LicenseModelJson,
+  type LicensePolicies,
+  presentLicenseModel,
+  UNLIMITED_POLICIES,
+} from "../presenters/licenseModels.js";
+import { newId, nowIso } from "../util.js";
+
+export interface LicenseModelCreateInput {
+  name: string;
+  description?: string | null | undefined;
+  technology: LicenseTechnology;
+  modelType: LicenseModelType;
+  attributes?: AttributeInput[] | undefined;
+  policies?: Partial<LicensePolicies> | undefined;
+}
+
+/** Policies with every limit explicit (absent: unlimited, null). */
+export function mergePolicies(base: LicensePolicies, given: Partial<LicensePolicies> | undefined): LicensePolicies {
+  const g = given ?? {};
+  return {
+    allowedReturns: g.allowedReturns !== undefined ? g.allowedReturns : base.allowedReturns,
+    allowedRehosts: g.allowedRehosts !== undefined ? g.allowedRehosts : base.allowedRehosts,
+    allowedRepairs: g.allowedRepairs !== undefined ? g.allowedRepairs : base.allowedRepairs,
+  };
+}
+
+export const licenseModelExists = (name: string) =>
+  errors.alreadyExists("name", `A license model named '${name}' already exists.`);
+
+/** Creates a license model in state DRAFT. */
+export async function licenseModelCreator(
+  db: Db,
+  ctx: RequestContext,
+  input: LicenseModelCreateInput,
+): Promise<LicenseModelJson> {
+  authorize(ctx.actor, "licenseModel.write");
+  const problems = licenseModelProblems(input);
+  if (problems.length) throw errors.validationMany(problems);
+  const name = input.name.trim();
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const now = nowIso();
+      const row = {
+        id: newId(),
+        name,
+        description: input.description ?? null,
+        technology: input.technology,
+        model_type: input.modelType,
+        state: "DRAFT",
+        attributes: JSON.stringify((input.attributes ?? []).map(normalizeAttribute)),
+        policies: JSON.stringify(mergePolicies(UNLIMITED_POLICIES, input.policies)),
+        created_at: now,
+        updated_at: now,
+      };
+      await trx.insertInto("license_models").values(row).execute();
+      const json = presentLicenseModel(row);
+      await recordAudit(trx, ctx, {
+        action: "licenseModel.created",
+        objectType: "licenseModel",
+        objectId: row.id,
+        after: json as never,
+      });
+      return json;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw licenseModelExists(name);
+    throw err;
+  }
+}

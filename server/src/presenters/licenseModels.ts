@@ -1,0 +1,61 @@
+import type { LicenseModelState, LicenseModelType, LicenseTechnology } from "../../../common/src/enums.js";
+import type { LicenseModelsTable } from "../db/schema.js";
+import type { AttributeDefinition } from "../domain/catalog.js";
+
+export interface LicensePolicies {
+  /** null: unlimited. */
+  allowedReturns: number | null;
+  allowedRehosts: number | null;
+  allowedRepairs: number | null;
+}
+
+export interface LicenseModelJson {
+  id: string;
+  name: string;
+  description: string | null;
+  technology: LicenseTechnology;
+  modelType: LicenseModelType;
+  state: LicenseModelState;
+  attributes: AttributeDefinition[];
+  policies: LicensePolicies;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const UNLIMITED_POLICIES: LicensePolicies = { allowedReturns: null, allowedRehosts: null, allowedRepairs: null };
+
+export function parseAttributes(text: string): AttributeDefinition[] {
+  const list = JSON.parse(text) as Partial<AttributeDefinition>[];
+  return list.map((a) => ({
+    name: a.name ?? "",
+    valueType: a.valueType ?? "STRING",
+    time: a.time ?? "ENTITLEMENT",
+    required: a.required ?? false,
+    defaultValue: a.defaultValue ?? null,
+    allowedValues: a.allowedValues ?? [],
+  }));
+}
+
+export function parsePolicies(text: string): LicensePolicies {
+  const p = JSON.parse(text) as Partial<LicensePolicies>;
+  return {
+    allowedReturns: p.allowedReturns ?? null,
+    allowedRehosts: p.allowedRehosts ?? null,
+    allowedRepairs: p.allowedRepairs ?? null,
+  };
+}
+
+export function presentLicenseModel(row: LicenseModelsTable): LicenseModelJson {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    technology: row.technology as LicenseTechnology,
+    modelType: row.model_type as LicenseModelType,
+    state: row.state as LicenseModelState,
+    attributes: parseAttributes(row.attributes),
+    policies: parsePolicies(row.policies),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,35 @@
+import type { ProductState, ProductType } from "../../../common/src/enums.js";
+import type { ProductDetails, ProductFeature } from "../db/repos/products.js";
+import type { ProductsTable } from "../db/schema.js";
+
+export interface ProductJson {
+  id: string;
+  name: string;
+  version: string;
+  description: string | null;
+  type: ProductType;
+  state: ProductState;
+  features: ProductFeature[];
+  licenseModelIds: string[];
+  upgradeToIds: string[];
+  upsellToIds: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function presentProduct(row: ProductsTable, d: ProductDetails): ProductJson {
+  return {
+    id: row.id,
+    name: row.name,
+    version: row.version,
+    description: row.description,
+    type: row.type as ProductType,
+    state: row.state as ProductState,
+    features: d.features.map((f) => ({ name: f.name, version: f.version, count: f.count })),
+    licenseModelIds: [...d.licenseModelIds],
+    upgradeToIds: [...d.upgradeToIds],
+    upsellToIds: [...d.upsellToIds],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
