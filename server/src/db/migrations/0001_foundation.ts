@@ -203,6 +203,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn(...ts("updated_at"))
     .execute();
 
+  // Referencing columns get indexes so "is it in use?" checks and cascades never scan.
+  await db.schema.createIndex("part_numbers_product").on("part_numbers").column("product_id").execute();
+  await db.schema.createIndex("part_numbers_license_model").on("part_numbers").column("license_model_id").execute();
+  await db.schema.createIndex("product_license_models_model").on("product_license_models").column("license_model_id").execute();
+  await db.schema.createIndex("product_relations_related").on("product_relations").column("related_product_id").execute();
+  await db.schema.createIndex("api_tokens_account").on("api_tokens").column("account_id").execute();
+
   await db.schema
     .createTable("audit_events")
     .addColumn("id", "text", (c) => c.primaryKey()) // UUIDv7: time-ordered, so it is the keyset too
