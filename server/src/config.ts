@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 
 export interface Config {
@@ -42,8 +43,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             : trust,
     secureCookies: env.LICENSOR_SECURE_COOKIES === "true",
     sessionTtlHours: intOr(env.LICENSOR_SESSION_TTL_HOURS, 12),
-    webDir: path.resolve(env.LICENSOR_WEB_DIR ?? path.join(import.meta.dirname, "../../../web/dist")),
+    webDir: path.resolve(env.LICENSOR_WEB_DIR ?? defaultWebDir()),
   };
+}
+
+/** web/dist of this checkout, whether running from dist/server/src (built) or server/src (tsx). */
+function defaultWebDir(): string {
+  const candidates = [path.join(import.meta.dirname, "../../../web/dist"), path.join(import.meta.dirname, "../../web/dist")];
+  return candidates.find((c) => fs.existsSync(path.join(c, "index.html"))) ?? (candidates[0] as string);
 }
 
 function intOr(v: string | undefined, d: number): number {

@@ -1,0 +1,156 @@
+import { Button, Center, createTheme, Loader, MantineProvider, Stack, Text } from "@mantine/core";
+import { Notifications } from "@mantine/notifications";
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { useEffect } from "react";
+import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation } from "react-router-dom";
+import { errorMessage, isApiError, setCsrfToken, setUnauthenticatedHandler } from "./api/client";
+import { keys } from "./api/endpoints";
+import { LoginPage } from "./auth/LoginPage";
+import { useSessionQuery } from "./auth/session";
+import { NotFoundPage } from "./components/NotFound";
+import { PortalShell, ProducerShell } from "./components/Shells";
+import { PortalAccountPage } from "./enduser/PortalAccountPage";
+import { PortalPasswordPage } from "./enduser/PortalPasswordPage";
+import { PortalUsersPage } from "./enduser/PortalUsersPage";
+import { AccountCreatePage, AccountDetailPage, AccountsListPage } from "./producer/accounts";
+import { AuditPage } from "./producer/audit";
+import { HomePage } from "./producer/home";
+import { LicenseModelCreatePage, LicenseModelDetailPage, LicenseModelsListPage } from "./producer/licenseModels";
+import { PartNumberCreatePage, PartNumberDetailPage, PartNumbersListPage } from "./producer/partNumbers";
+import { ProductCreatePage, ProductDetailPage, ProductsListPage } from "./producer/products";
+import { SettingsPage } from "./producer/settings";
+import { UserCreatePage, UserDetailPage, UsersListPage } from "./producer/users";
+
+const theme = createTheme({
+  primaryColor: "indigo",
+  defaultRadius: "md",
+  fontFamily:
+    "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, 'Noto Sans', sans-serif, 'Apple Color Emoji', 'Segoe UI Emoji'",
+  headings: { fontWeight: "600" },
+  components: {
+    Tooltip: { defaultProps: { withinPortal: true } },
+    // Mantine keeps closed dropdowns in the DOM, labelled like their input; unmount them so a
+    // label finds one element (getByLabel("Type") is the select, not also its hidden listbox).
+    Combobox: { defaultProps: { keepMounted: false } },
+    // The default "Toggle password visibility" label would make getByLabel("Password") ambiguous.
+    PasswordInput: {
+      defaultProps: { withAsterisk: false, visibilityToggleButtonProps: { "aria-label": "Show or hide characters" } },
+    },
+    // Required inputs get their asterisk from styles.css (CSS content with empty alt text), so the
+    // label's text stays exactly "Name" for getByLabel/getByRole instead of "Name *".
+    ...Object.fromEntries(
+      ["TextInput", "Select", "MultiSelect", "NumberInput", "Textarea", "Autocomplete", "TagsInput"].map((c) => [
+        c,
+        { defaultProps: { withAsterisk: false } },
+      ]),
+    ),
+  },
+});
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 15_000,
+      refetchOnWindowFocus: false,
+      retry: (count, err) => !(isApiError(err) && err.status < 500) && count < 2,
+    },
+    mutations: { retry: false },
+  },
+  queryCache: new QueryCache(),
+  mutationCache: new MutationCache(),
+});
+
+function FullPage({ children }: { children: React.ReactNode }) {
+  return (
+    <Center mih="100vh" bg="gray.0">
+      {children}
+    </Center>
+  );
+}
+
+/** Lets only users of `portal` through: others go to their own portal, anonymous visitors to the login page. */
+function RequirePortal({ portal }: { portal: "producer" | "enduser" }) {
+  const { data, isLoading, error, refetch } = useSessionQuery();
+  const location = useLocation();
+  if (isLoading)
+    return (
+      <FullPage>
+        <Loader aria-label="Loading" />
+      </FullPage>
+    );
+  if (error)
+    return (
+      <FullPage>
+        <Stack align="center">
+          <Text>{errorMessage(error)}</Text>
+          <Button onClick={() => refetch()}>Try again</Button>
+        </Stack>
+      </FullPage>
+    );
+  if (!data) {
+    const next = location.pathname + location.search;
+    return <Navigate to={next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`} replace />;
+  }
+  if (data.portal !== portal) return <Navigate to={data.portal === "producer" ? "/" : "/portal"} replace />;
+  return <Outlet />;
+}
+
+function SessionExpiry() {
+  useEffect(() => {
+    // Any call answered 401 means the session ended (expired, logged out elsewhere, password changed).
+    setUnauthenticatedHandler(() => {
+      setCsrfToken(null);
+      queryClient.setQueryData(keys.session, null);
+    });
+    return () => setUnauthenticatedHandler(null);
+  }, []);
+  return null;
+}
+
+export function App() {
+  return (
+    <MantineProvider theme={theme} defaultColorScheme="light">
+      <Notifications position="bottom-right" />
+      <QueryClientProvider client={queryClient}>
+        <SessionExpiry />
+        <BrowserRouter>
+          <Routes>
+            <Route path="/login" element={<LoginPage />} />
+            <Route element={<RequirePortal portal="enduser" />}>
+              <Route path="/portal" element={<PortalShell />}>
+                <Route index element={<PortalAccountPage />} />
+                <Route path="users" element={<PortalUsersPage />} />
+                <Route path="password" element={<PortalPasswordPage />} />
+                <Route path="*" element={<NotFoundPage home="/portal" />} />
+              </Route>
+            </Route>
+            <Route element={<RequirePortal portal="producer" />}>
+              <Route element={<ProducerShell />}>
+                <Route index element={<HomePage />} />
+                <Route path="accounts" element={<AccountsListPage />} />
+                <Route path="accounts/new" element={<AccountCreatePage />} />
+                <Route path="accounts/:id" element={<AccountDetailPage />} />
+                <Route path="users" element={<UsersListPage />} />
+                <Route path="users/new" element={<UserCreatePage />} />
+                <Route path="users/:id" element={<UserDetailPage />} />
+                <Route path="products" element={<ProductsListPage />} />
+                <Route path="products/new" element={<ProductCreatePage />} />
+                <Route path="products/:id" element={<ProductDetailPage />} />
+                <Route path="license-models" element={<LicenseModelsListPage />} />
+                <Route path="license-models/new" element={<LicenseModelCreatePage />} />
+                <Route path="license-models/:id" element={<LicenseModelDetailPage />} />
+                <Route path="part-numbers" element={<PartNumbersListPage />} />
+                <Route path="part-numbers/new" element={<PartNumberCreatePage />} />
+                <Route path="part-numbers/:id" element={<PartNumberDetailPage />} />
+                <Route path="audit" element={<AuditPage />} />
+                <Route path="settings" element={<Navigate to="/settings/partner-tiers" replace />} />
+                <Route path="settings/:tab" element={<SettingsPage />} />
+                <Route path="*" element={<NotFoundPage home="/" />} />
+              </Route>
+            </Route>
+          </Routes>
+        </BrowserRouter>
+      </QueryClientProvider>
+    </MantineProvider>
+  );
+}

@@ -1,0 +1,180 @@
+import type {
+  AccountType,
+  AttributeTime,
+  AttributeValueType,
+  LicenseModelType,
+  LicenseTechnology,
+  ProductType,
+  Role,
+} from "../lib/enums";
+import { api, type QueryParams, request, seg } from "./client";
+import type {
+  Account,
+  Address,
+  ApiToken,
+  AuditEvent,
+  Feature,
+  LicenseModel,
+  Page,
+  PartNumber,
+  PartnerTier,
+  Product,
+  Session,
+  User,
+} from "./types";
+
+/** Query keys: the first element names the resource so a mutation can invalidate all of it. */
+export const keys = {
+  session: ["session"] as const,
+  accounts: ["accounts"] as const,
+  users: ["users"] as const,
+  tokens: ["tokens"] as const,
+  products: ["products"] as const,
+  licenseModels: ["license-models"] as const,
+  partNumbers: ["part-numbers"] as const,
+  partnerTiers: ["partner-tiers"] as const,
+  audit: ["audit-events"] as const,
+};
+
+export const sessionApi = {
+  get: () => request<Session>("GET", "/session", { quiet401: true }),
+  login: (email: string, password: string) => request<Session>("POST", "/session", { body: { email, password }, quiet401: true }),
+  logout: () => request<void>("DELETE", "/session", { quiet401: true }),
+  changePassword: (currentPassword: string, newPassword: string) =>
+    api.post<void>("/session/password", { currentPassword, newPassword }),
+};
+
+export interface AccountInput {
+  id?: string;
+  name?: string;
+  type?: Exclude<AccountType, "PUBLISHER">;
+  description?: string | null;
+  address?: Partial<Address>;
+  visible?: boolean;
+  parentId?: string | null;
+}
+
+export const accountsApi = {
+  list: (q: QueryParams) => api.get<Page<Account>>("/accounts", q),
+  get: (id: string) => api.get<Account>(`/accounts/${seg(id)}`),
+  create: (body: AccountInput) => api.post<Account>("/accounts", body),
+  update: (id: string, body: AccountInput) => api.patch<Account>(`/accounts/${seg(id)}`, body),
+  remove: (id: string) => api.del(`/accounts/${seg(id)}`),
+  relate: (id: string, accountId: string) =>
+    api.post<{ relatedAccountIds: string[] }>(`/accounts/${seg(id)}/related-accounts`, { accountId }),
+  unrelate: (id: string, relatedId: string) =>
+    api.del<{ relatedAccountIds: string[] }>(`/accounts/${seg(id)}/related-accounts/${seg(relatedId)}`),
+};
+
+export interface MembershipInput {
+  accountId: string;
+  role: Role;
+}
+export interface UserInput {
+  email?: string;
+  firstName?: string;
+  lastName?: string;
+  phone?: string | null;
+  locale?: string | null;
+  timeZone?: string | null;
+  password?: string;
+  memberships?: MembershipInput[];
+}
+
+export const usersApi = {
+  list: (q: QueryParams) => api.get<Page<User>>("/users", q),
+  get: (id: string) => api.get<User>(`/users/${seg(id)}`),
+  create: (body: UserInput) => api.post<User & { initialPassword?: string }>("/users", body),
+  update: (id: string, body: UserInput) => api.patch<User>(`/users/${seg(id)}`, body),
+  deactivate: (id: string) => api.post<User>(`/users/${seg(id)}/actions/deactivate`),
+  activate: (id: string) => api.post<User>(`/users/${seg(id)}/actions/activate`),
+  resetPassword: (id: string) => api.post<{ password: string }>(`/users/${seg(id)}/actions/reset-password`),
+};
+
+export interface TokenInput {
+  name: string;
+  accountId: string;
+  role: Role;
+  expiresAt?: string;
+}
+export const tokensApi = {
+  list: (q: QueryParams) => api.get<Page<ApiToken>>("/tokens", q),
+  create: (body: TokenInput) => api.post<ApiToken & { token: string }>("/tokens", body),
+  revoke: (id: string) => api.del(`/tokens/${seg(id)}`),
+};
+
+export interface ProductInput {
+  name?: string;
+  version?: string;
+  description?: string | null;
+  type?: ProductType;
+  features?: Feature[];
+  licenseModelIds?: string[];
+  upgradeToIds?: string[];
+  upsellToIds?: string[];
+}
+export const productsApi = {
+  list: (q: QueryParams) => api.get<Page<Product>>("/products", q),
+  get: (id: string) => api.get<Product>(`/products/${seg(id)}`),
+  create: (body: ProductInput) => api.post<Product>("/products", body),
+  update: (id: string, body: ProductInput) => api.patch<Product>(`/products/${seg(id)}`, body),
+  remove: (id: string) => api.del(`/products/${seg(id)}`),
+  changeState: (id: string, state: string) => api.post<Product>(`/products/${seg(id)}/actions/change-state`, { state }),
+};
+
+export interface LicenseModelInput {
+  name?: string;
+  description?: string | null;
+  technology?: LicenseTechnology;
+  modelType?: LicenseModelType;
+  attributes?: {
+    name: string;
+    valueType: AttributeValueType;
+    time: AttributeTime;
+    required: boolean;
+    defaultValue?: string | null;
+    allowedValues?: string[] | null;
+  }[];
+  policies?: { allowedReturns: number | null; allowedRehosts: number | null; allowedRepairs: number | null };
+}
+export const licenseModelsApi = {
+  list: (q: QueryParams) => api.get<Page<LicenseModel>>("/license-models", q),
+  get: (id: string) => api.get<LicenseModel>(`/license-models/${seg(id)}`),
+  create: (body: LicenseModelInput) => api.post<LicenseModel>("/license-models", body),
+  update: (id: string, body: LicenseModelInput) => api.patch<LicenseModel>(`/license-models/${seg(id)}`, body),
+  remove: (id: string) => api.del(`/license-models/${seg(id)}`),
+  changeState: (id: string, state: string) =>
+    api.post<LicenseModel>(`/license-models/${seg(id)}/actions/change-state`, { state }),
+};
+
+export interface PartNumberInput {
+  partId?: string;
+  description?: string | null;
+  productId?: string;
+  quantity?: number;
+  licenseModelId?: string | null;
+}
+export const partNumbersApi = {
+  list: (q: QueryParams) => api.get<Page<PartNumber>>("/part-numbers", q),
+  get: (id: string) => api.get<PartNumber>(`/part-numbers/${seg(id)}`),
+  create: (body: PartNumberInput) => api.post<PartNumber>("/part-numbers", body),
+  update: (id: string, body: PartNumberInput) => api.patch<PartNumber>(`/part-numbers/${seg(id)}`, body),
+  remove: (id: string) => api.del(`/part-numbers/${seg(id)}`),
+};
+
+export interface PartnerTierInput {
+  name?: string;
+  displayName?: string;
+  description?: string | null;
+  rank?: number;
+}
+export const partnerTiersApi = {
+  list: () => api.get<Page<PartnerTier>>("/partner-tiers"),
+  create: (body: PartnerTierInput) => api.post<PartnerTier>("/partner-tiers", body),
+  update: (name: string, body: PartnerTierInput) => api.patch<PartnerTier>(`/partner-tiers/${seg(name)}`, body),
+  remove: (name: string) => api.del(`/partner-tiers/${seg(name)}`),
+};
+
+export const auditApi = {
+  list: (q: QueryParams) => api.get<Page<AuditEvent>>("/audit-events", q),
+};

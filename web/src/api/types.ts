@@ -1,0 +1,168 @@
+import type {
+  AccountType,
+  AttributeTime,
+  AttributeValueType,
+  LicenseModelState,
+  LicenseModelType,
+  LicenseTechnology,
+  ProductState,
+  ProductType,
+  Role,
+  UserStatus,
+} from "../lib/enums";
+
+/** Every list endpoint answers with one page and the cursor of the next one. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface Membership {
+  accountId: string;
+  accountName: string;
+  accountType: AccountType;
+  role: Role;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  phone: string | null;
+  locale: string | null;
+  timeZone: string | null;
+  status: UserStatus;
+  memberships: Membership[];
+  lastLoginAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Session {
+  user: User;
+  portal: "producer" | "enduser";
+  csrfToken: string | null;
+  authMethod: "session" | "token";
+}
+
+export interface Address {
+  address1: string | null;
+  address2: string | null;
+  city: string | null;
+  state: string | null;
+  zipcode: string | null;
+  country: string | null;
+  region: string | null;
+}
+
+export interface Account {
+  id: string;
+  name: string;
+  type: AccountType;
+  description: string | null;
+  address: Address;
+  visible: boolean;
+  parentId: string | null;
+  relatedAccountIds: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  prefix: string;
+  accountId: string;
+  role: Role;
+  userId: string;
+  userEmail: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface Feature {
+  name: string;
+  version: string;
+  count: number | null;
+}
+
+export interface Product {
+  id: string;
+  name: string;
+  version: string;
+  description: string | null;
+  type: ProductType;
+  state: ProductState;
+  features: Feature[];
+  licenseModelIds: string[];
+  upgradeToIds: string[];
+  upsellToIds: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LicenseModelAttribute {
+  name: string;
+  valueType: AttributeValueType;
+  time: AttributeTime;
+  required: boolean;
+  defaultValue?: string | null;
+  allowedValues?: string[] | null;
+}
+
+export interface LicenseModelPolicies {
+  allowedReturns: number | null;
+  allowedRehosts: number | null;
+  allowedRepairs: number | null;
+}
+
+export interface LicenseModel {
+  id: string;
+  name: string;
+  description: string | null;
+  technology: LicenseTechnology;
+  modelType: LicenseModelType;
+  state: LicenseModelState;
+  attributes: LicenseModelAttribute[];
+  policies: LicenseModelPolicies;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PartNumber {
+  id: string;
+  partId: string;
+  description: string | null;
+  productId: string;
+  productName: string;
+  productVersion: string;
+  quantity: number;
+  licenseModelId: string | null;
+  licenseModelName: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PartnerTier {
+  name: string;
+  displayName: string;
+  description: string | null;
+  rank: number;
+  builtIn: boolean;
+}
+
+export interface AuditEvent {
+  id: string;
+  at: string;
+  actor: { type: string; id: string | null; label: string };
+  tokenId: string | null;
+  action: string;
+  objectType: string;
+  objectId: string;
+  changes: Record<string, { before: unknown; after: unknown }> | null;
+  requestId: string | null;
+  ip: string | null;
+}

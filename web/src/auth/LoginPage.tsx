@@ -1,0 +1,114 @@
+import { Alert, Box, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, ThemeIcon, Title } from "@mantine/core";
+import { useForm } from "@mantine/form";
+import { IconAlertCircle, IconCertificate } from "@tabler/icons-react";
+import { useMutation } from "@tanstack/react-query";
+import { useState } from "react";
+import { Navigate, useNavigate, useSearchParams } from "react-router-dom";
+import { errorMessage, isApiError } from "../api/client";
+import { sessionApi } from "../api/endpoints";
+import type { Session } from "../api/types";
+import { all, required, email as validEmail } from "../lib/validate";
+import { useSessionQuery, useSetSession } from "./session";
+
+/** Where a user lands: the page they asked for when it belongs to their portal, else the portal's home. */
+function landingFor(s: Session, next: string | null): string {
+  const home = s.portal === "producer" ? "/" : "/portal";
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/login")) return home;
+  const inPortal = next === "/portal" || next.startsWith("/portal/");
+  return (s.portal === "enduser") === inPortal ? next : home;
+}
+
+function loginErrorWords(e: unknown): { title: string; text: string } {
+  if (isApiError(e)) {
+    if (e.code === "invalid_credentials")
+      // The title labels the alert: keep "password" out of it so getByLabel("Password") finds only the input.
+      return { title: "Could not log in", text: "The email or password is not correct. Check both and try again." };
+    if (e.code === "login_locked") return { title: "Login temporarily locked", text: e.message };
+    if (e.code === "rate_limited") return { title: "Too many attempts", text: e.message };
+    if (e.code === "validation_failed") return { title: "Check your input", text: e.message };
+    return { title: "Could not log in", text: e.message };
+  }
+  return { title: "Could not log in", text: errorMessage(e) };
+}
+
+export function LoginPage() {
+  const session = useSessionQuery();
+  const setSession = useSetSession();
+  const navigate = useNavigate();
+  const [params] = useSearchParams();
+  const next = params.get("next");
+  const [failure, setFailure] = useState<{ title: string; text: string } | null>(null);
+  const form = useForm({
+    initialValues: { email: "", password: "" },
+    validate: {
+      email: all(required("Email"), validEmail),
+      password: required("Password"),
+    },
+    validateInputOnBlur: true,
+  });
+  const login = useMutation({
+    mutationFn: (v: { email: string; password: string }) => sessionApi.login(v.email.trim(), v.password),
+    onSuccess: (s) => {
+      setSession(s);
+      navigate(landingFor(s, next), { replace: true });
+    },
+    onError: (e) => {
+      setFailure(loginErrorWords(e));
+      form.setFieldValue("password", "");
+    },
+  });
+
+  if (session.data) return <Navigate to={landingFor(session.data, next)} replace />;
+
+  return (
+    <Center mih="100vh" bg="gray.0" p="md">
+      <Box w="100%" maw={400}>
+        <Stack align="center" gap={6} mb="lg">
+          <ThemeIcon size={44} radius="md">
+            <IconCertificate size={26} />
+          </ThemeIcon>
+          <Title order={2} fw={650}>
+            Licensor
+          </Title>
+          <Text c="dimmed" size="sm">
+            Log in to manage entitlements and licenses
+          </Text>
+        </Stack>
+        <Paper withBorder shadow="sm" radius="md" p="xl">
+          <form
+            onSubmit={form.onSubmit((v) => {
+              setFailure(null);
+              login.mutate(v);
+            })}
+            noValidate
+          >
+            <Stack>
+              {failure && (
+                <Alert color="red" variant="light" icon={<IconAlertCircle size={18} />} title={failure.title} role="alert">
+                  {failure.text}
+                </Alert>
+              )}
+              <TextInput
+                label="Email"
+                type="email"
+                autoComplete="username"
+                placeholder="you@company.com"
+                required
+                data-autofocus
+                autoFocus
+                {...form.getInputProps("email")}
+              />
+              <PasswordInput label="Password" autoComplete="current-password" required {...form.getInputProps("password")} />
+              <Button type="submit" fullWidth loading={login.isPending} mt="xs">
+                Log in
+              </Button>
+            </Stack>
+          </form>
+        </Paper>
+        <Text c="dimmed" size="xs" ta="center" mt="md">
+          Forgot your password? Ask your administrator to reset it.
+        </Text>
+      </Box>
+    </Center>
+  );
+}

@@ -1,0 +1,226 @@
+import { AppShell, Badge, Box, Burger, Button, Group, NavLink, ScrollArea, Text, ThemeIcon, Tooltip } from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
+import {
+  IconAddressBook,
+  IconBuildingStore,
+  IconCertificate,
+  IconHistory,
+  IconHome,
+  IconKey,
+  IconListDetails,
+  IconLock,
+  IconLogout,
+  IconPackage,
+  IconSettings,
+  IconStack2,
+  IconTag,
+  IconTicket,
+  IconUsers,
+} from "@tabler/icons-react";
+import type { ReactNode } from "react";
+import { Link, Outlet, useLocation, useNavigate } from "react-router-dom";
+import { sessionApi } from "../api/endpoints";
+import { usePermissions, useSession, useSetSession } from "../auth/session";
+
+function Brand({ subtitle }: { subtitle: string }) {
+  return (
+    <Group gap={10} wrap="nowrap">
+      <ThemeIcon size={30} radius="md" variant="filled">
+        <IconCertificate size={18} />
+      </ThemeIcon>
+      <Box>
+        <Text fw={700} size="md" lh={1.1}>
+          Licensor
+        </Text>
+        <Text size="xs" c="dimmed" lh={1.1}>
+          {subtitle}
+        </Text>
+      </Box>
+    </Group>
+  );
+}
+
+function useLogout() {
+  const setSession = useSetSession();
+  const navigate = useNavigate();
+  return async () => {
+    try {
+      await sessionApi.logout();
+    } catch {
+      // Logged out either way: the cookie is gone or already invalid.
+    }
+    setSession(null);
+    navigate("/login", { replace: true });
+  };
+}
+
+function UserBox() {
+  const s = useSession();
+  const logout = useLogout();
+  return (
+    <Group gap="sm" wrap="nowrap">
+      <Text size="sm" c="dimmed" visibleFrom="xs" data-testid="current-user-email">
+        {s.user.email}
+      </Text>
+      <Button variant="subtle" color="gray" size="compact-sm" leftSection={<IconLogout size={16} />} onClick={logout}>
+        Log out
+      </Button>
+    </Group>
+  );
+}
+
+interface MenuItem {
+  label: string;
+  to: string;
+  icon: ReactNode;
+  disabled?: boolean;
+}
+
+const COMING = "Coming in the next release";
+
+/** FNO's menu: Entitlements (next release), then the catalog and administration. */
+const ENTITLEMENT_ITEMS = ["Create Simple", "Create Bulk", "Create Test Bulk", "List Entitlements"];
+
+function MenuLink({ item, active, onNavigate }: { item: MenuItem; active: boolean; onNavigate: () => void }) {
+  if (item.disabled) {
+    return (
+      <Tooltip label={COMING} position="right" withArrow openDelay={150}>
+        <Box>
+          <NavLink label={item.label} leftSection={item.icon} disabled aria-disabled="true" />
+        </Box>
+      </Tooltip>
+    );
+  }
+  return (
+    <NavLink
+      component={Link}
+      to={item.to}
+      label={item.label}
+      leftSection={item.icon}
+      active={active}
+      onClick={onNavigate}
+      variant="light"
+    />
+  );
+}
+
+export function ProducerShell() {
+  const [opened, { toggle, close }] = useDisclosure();
+  const { pathname } = useLocation();
+  const isActive = (to: string) => (to === "/" ? pathname === "/" : pathname === to || pathname.startsWith(`${to}/`));
+  const main: MenuItem[] = [
+    { label: "Accounts", to: "/accounts", icon: <IconAddressBook size={18} /> },
+    { label: "Users", to: "/users", icon: <IconUsers size={18} /> },
+    { label: "Products", to: "/products", icon: <IconPackage size={18} /> },
+    { label: "License Models", to: "/license-models", icon: <IconStack2 size={18} /> },
+    { label: "Part Numbers", to: "/part-numbers", icon: <IconTag size={18} /> },
+    { label: "Keys", to: "/keys", icon: <IconKey size={18} />, disabled: true },
+    { label: "Jobs", to: "/jobs", icon: <IconListDetails size={18} />, disabled: true },
+    { label: "Audit", to: "/audit", icon: <IconHistory size={18} /> },
+    { label: "Settings", to: "/settings", icon: <IconSettings size={18} /> },
+  ];
+  return (
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 240, breakpoint: "sm", collapsed: { mobile: !opened } }}
+      padding="lg"
+      bg="gray.0"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle menu" />
+            <Link to="/" style={{ color: "inherit", textDecoration: "none" }}>
+              <Brand subtitle="Producer portal" />
+            </Link>
+          </Group>
+          <UserBox />
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label="Main menu">
+        <AppShell.Section grow component={ScrollArea}>
+          <NavLink
+            component={Link}
+            to="/"
+            label="Home"
+            leftSection={<IconHome size={18} />}
+            active={isActive("/")}
+            onClick={close}
+            variant="light"
+          />
+          <NavLink label="Entitlements" leftSection={<IconTicket size={18} />} defaultOpened childrenOffset={28}>
+            {ENTITLEMENT_ITEMS.map((label) => (
+              <MenuLink key={label} item={{ label, to: "#", icon: null, disabled: true }} active={false} onNavigate={close} />
+            ))}
+          </NavLink>
+          {main.map((item) => (
+            <MenuLink key={item.to} item={item} active={isActive(item.to)} onNavigate={close} />
+          ))}
+        </AppShell.Section>
+        <AppShell.Section>
+          <Text size="xs" c="dimmed" px="sm" py={6}>
+            Licensor · entitlement back office
+          </Text>
+        </AppShell.Section>
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Box maw={1280} mx="auto">
+          <Outlet />
+        </Box>
+      </AppShell.Main>
+    </AppShell>
+  );
+}
+
+export function PortalShell() {
+  const s = useSession();
+  const perms = usePermissions();
+  const { pathname } = useLocation();
+  const [opened, { toggle, close }] = useDisclosure();
+  const items: MenuItem[] = [
+    { label: "My account", to: "/portal", icon: <IconBuildingStore size={18} /> },
+    ...(perms.portalAdminAccountIds.length > 0 ? [{ label: "Users", to: "/portal/users", icon: <IconUsers size={18} /> }] : []),
+    { label: "Password", to: "/portal/password", icon: <IconLock size={18} /> },
+  ];
+  const isActive = (to: string) => (to === "/portal" ? pathname === "/portal" : pathname.startsWith(to));
+  return (
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 220, breakpoint: "sm", collapsed: { mobile: !opened } }}
+      padding="lg"
+      bg="gray.0"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle menu" />
+            <Link to="/portal" style={{ color: "inherit", textDecoration: "none" }}>
+              <Brand subtitle={perms.isPartner ? "Partner portal" : "Customer portal"} />
+            </Link>
+            {s.user.memberships[0] && (
+              <Badge variant="light" color="gray" visibleFrom="md" radius="sm">
+                {s.user.memberships[0].accountName}
+              </Badge>
+            )}
+          </Group>
+          <UserBox />
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label="Main menu">
+        {items.map((item) => (
+          <MenuLink key={item.to} item={item} active={isActive(item.to)} onNavigate={close} />
+        ))}
+        <Tooltip label={COMING} position="right" withArrow>
+          <Box>
+            <NavLink label="My entitlements" leftSection={<IconTicket size={18} />} disabled />
+          </Box>
+        </Tooltip>
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Box maw={1100} mx="auto">
+          <Outlet />
+        </Box>
+      </AppShell.Main>
+    </AppShell>
+  );
+}
