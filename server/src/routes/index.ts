@@ -7,6 +7,7 @@ import { partNumberRoutes } from "./partNumbers.js";
 import { partnerTierRoutes } from "./partnerTiers.js";
 import { productRoutes } from "./products.js";
 import { sessionRoutes } from "./session.js";
+import { settingsRoutes } from "./settings.js";
 import { tokenRoutes } from "./tokens.js";
 import { userRoutes } from "./users.js";
 
@@ -22,4 +23,5 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(userRoutes);
   await app.register(tokenRoutes);
   await app.register(auditRoutes);
+  await app.register(settingsRoutes);
 }

@@ -14,6 +14,8 @@ import type {
   ApiToken,
   AuditEvent,
   Feature,
+  IdTemplate,
+  InstanceSettings,
   LicenseModel,
   Page,
   PartNumber,
@@ -34,6 +36,7 @@ export const keys = {
   partNumbers: ["part-numbers"] as const,
   partnerTiers: ["partner-tiers"] as const,
   audit: ["audit-events"] as const,
+  settings: ["settings"] as const,
 };
 
 export const sessionApi = {
@@ -177,4 +180,14 @@ export const partnerTiersApi = {
 
 export const auditApi = {
   list: (q: QueryParams) => api.get<Page<AuditEvent>>("/audit-events", q),
+};
+
+export interface SettingsInput {
+  idTemplates?: { entitlement?: IdTemplate; activation?: IdTemplate };
+  allowEditDeployed?: boolean;
+  allowUsedItemsInactiveObsolete?: boolean;
+}
+export const settingsApi = {
+  get: () => api.get<InstanceSettings>("/settings"),
+  update: (body: SettingsInput) => api.patch<InstanceSettings>("/settings", body),
 };

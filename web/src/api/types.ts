@@ -166,3 +166,25 @@ export interface AuditEvent {
   requestId: string | null;
   ip: string | null;
 }
+
+/** One configurable ID generator: prefix + groups of random characters from the alphabet. */
+export interface IdTemplate {
+  /** May contain the tokens {kind} (S or B), {orderId} and {year}. */
+  prefix: string;
+  groups: number;
+  groupLength: number;
+  separator: string;
+  alphabet: string;
+}
+
+export interface IdTemplateOut extends IdTemplate {
+  /** A freshly generated sample ID. */
+  example: string;
+  randomBits: number;
+}
+
+export interface InstanceSettings {
+  idTemplates: { entitlement: IdTemplateOut; activation: IdTemplateOut };
+  allowEditDeployed: boolean;
+  allowUsedItemsInactiveObsolete: boolean;
+}

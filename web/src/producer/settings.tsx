@@ -3,12 +3,15 @@ import {
   Alert,
   Badge,
   Button,
+  Code,
   Group,
   Modal,
   NumberInput,
   Paper,
   Select,
+  SimpleGrid,
   Stack,
+  Switch,
   Table,
   Tabs,
   Text,
@@ -18,24 +21,25 @@ import {
 } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { notifications } from "@mantine/notifications";
-import { IconEdit, IconKey, IconLock, IconPlus, IconUsersGroup } from "@tabler/icons-react";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { IconChecklist, IconEdit, IconId, IconKey, IconLock, IconPlus, IconUsersGroup } from "@tabler/icons-react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Navigate, useNavigate, useParams } from "react-router-dom";
-import { keys, type PartnerTierInput, partnerTiersApi, tokensApi } from "../api/endpoints";
-import type { ApiToken, PartnerTier } from "../api/types";
+import { errorMessage } from "../api/client";
+import { keys, type PartnerTierInput, partnerTiersApi, type SettingsInput, settingsApi, tokensApi } from "../api/endpoints";
+import type { ApiToken, IdTemplateOut, InstanceSettings, PartnerTier } from "../api/types";
 import { usePermissions, useSession } from "../auth/session";
 import { ChangePasswordForm } from "../components/ChangePasswordForm";
 import { DataTable, usePagedList } from "../components/DataTable";
 import { ConfirmButton, SecretModal } from "../components/Dialogs";
 import { FormAlert, LoadError, useApiForm } from "../components/FormErrors";
-import { PageHeader, StateBadge } from "../components/Page";
+import { PageHeader, Section, StateBadge } from "../components/Page";
 import { type Role, rolesAtOrBelow } from "../lib/enums";
 import { formatDate, formatDateTime, orNull } from "../lib/format";
 import { roleLabel } from "../lib/labels";
 import { all, maxLength, required, wholeNumber } from "../lib/validate";
 
-const TABS = ["partner-tiers", "api-tokens", "password"] as const;
+const TABS = ["id-generators", "entitlement-rules", "partner-tiers", "api-tokens", "password"] as const;
 
 export function SettingsPage() {
   const { tab = "partner-tiers" } = useParams();
@@ -46,6 +50,12 @@ export function SettingsPage() {
       <PageHeader title="Settings" />
       <Tabs value={tab} onChange={(t) => t && navigate(`/settings/${t}`)} keepMounted={false}>
         <Tabs.List mb="md">
+          <Tabs.Tab value="id-generators" leftSection={<IconId size={16} />}>
+            ID generators
+          </Tabs.Tab>
+          <Tabs.Tab value="entitlement-rules" leftSection={<IconChecklist size={16} />}>
+            Entitlement rules
+          </Tabs.Tab>
           <Tabs.Tab value="partner-tiers" leftSection={<IconUsersGroup size={16} />}>
             Partner tiers
           </Tabs.Tab>
@@ -56,6 +66,12 @@ export function SettingsPage() {
             Password
           </Tabs.Tab>
         </Tabs.List>
+        <Tabs.Panel value="id-generators">
+          <IdGeneratorsTab />
+        </Tabs.Panel>
+        <Tabs.Panel value="entitlement-rules">
+          <EntitlementRulesTab />
+        </Tabs.Panel>
         <Tabs.Panel value="partner-tiers">
           <PartnerTiersTab />
         </Tabs.Panel>
@@ -69,6 +85,261 @@ export function SettingsPage() {
         </Tabs.Panel>
       </Tabs>
     </>
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instance settings: ID generators and entitlement rules
+
+function useInstanceSettings() {
+  return useQuery({ queryKey: keys.settings, queryFn: settingsApi.get });
+}
+
+function ReadOnlyNote() {
+  return (
+    <Alert color="gray" variant="light">
+      Only producer administrators can change these settings.
+    </Alert>
+  );
+}
+
+type TemplateKind = "entitlement" | "activation";
+const TEMPLATE_FIELDS = ["prefix", "groups", "groupLength", "separator", "alphabet"] as const;
+
+function templateValues(t: IdTemplateOut) {
+  return {
+    prefix: t.prefix,
+    groups: t.groups as number | string,
+    groupLength: t.groupLength as number | string,
+    separator: t.separator,
+    alphabet: t.alphabet,
+  };
+}
+
+function IdTemplateCard({
+  kind,
+  title,
+  description,
+  template,
+  canEdit,
+}: {
+  kind: TemplateKind;
+  title: string;
+  description: string;
+  template: IdTemplateOut;
+  canEdit: boolean;
+}) {
+  const qc = useQueryClient();
+  const form = useForm({
+    initialValues: templateValues(template),
+    validate: {
+      prefix: maxLength(64),
+      groups: all(required("Groups"), wholeNumber(1)),
+      groupLength: all(required("Group length"), wholeNumber(1)),
+      separator: maxLength(3),
+      alphabet: all(required("Alphabet"), maxLength(64)),
+    },
+    validateInputOnChange: true,
+    validateInputOnBlur: true,
+  });
+  const fieldMap = Object.fromEntries(TEMPLATE_FIELDS.map((f) => [`idTemplates.${kind}.${f}`, f]));
+  const { onSubmit, error, setError, pending } = useApiForm(
+    form,
+    (v) =>
+      settingsApi.update({
+        idTemplates: {
+          [kind]: {
+            prefix: v.prefix,
+            groups: Number(v.groups),
+            groupLength: Number(v.groupLength),
+            separator: v.separator,
+            alphabet: v.alphabet,
+          },
+        },
+      }),
+    {
+      fieldMap,
+      onSuccess: (s) => {
+        qc.setQueryData(keys.settings, s);
+        form.setInitialValues(templateValues(s.idTemplates[kind]));
+        form.resetDirty(templateValues(s.idTemplates[kind]));
+        notifications.show({
+          color: "green",
+          message: `${kind === "entitlement" ? "Entitlement" : "Activation"} ID generator saved.`,
+        });
+      },
+    },
+  );
+  return (
+    <Section title={title}>
+      <form onSubmit={onSubmit} noValidate>
+        <Stack gap="sm">
+          <Text size="sm" c="dimmed">
+            {description}
+          </Text>
+          <TextInput
+            label="Prefix"
+            description="Text put before the random groups. May use the tokens {kind} (S or B), {orderId} and {year}."
+            disabled={!canEdit}
+            {...form.getInputProps("prefix")}
+          />
+          <Group grow align="flex-start">
+            <NumberInput
+              label="Groups"
+              required
+              min={1}
+              max={16}
+              allowDecimal={false}
+              disabled={!canEdit}
+              {...form.getInputProps("groups")}
+            />
+            <NumberInput
+              label="Group length"
+              required
+              min={1}
+              max={16}
+              allowDecimal={false}
+              disabled={!canEdit}
+              {...form.getInputProps("groupLength")}
+            />
+            <TextInput label="Separator" disabled={!canEdit} {...form.getInputProps("separator")} />
+          </Group>
+          <TextInput
+            label="Alphabet"
+            description="The characters the random groups are drawn from, each once."
+            required
+            disabled={!canEdit}
+            styles={{ input: { fontFamily: "var(--mantine-font-family-monospace)" } }}
+            {...form.getInputProps("alphabet")}
+          />
+          <Paper withBorder radius="sm" p="sm" bg="var(--mantine-color-gray-0)">
+            <Group justify="space-between" wrap="nowrap" gap="xs">
+              <div>
+                <Text size="xs" c="dimmed" tt="uppercase" fw={600} lts={0.3}>
+                  Example
+                </Text>
+                <Code fz="sm" style={{ wordBreak: "break-all" }}>
+                  {template.example}
+                </Code>
+              </div>
+              <Badge variant="light" color={template.randomBits >= 64 ? "green" : "yellow"} radius="sm" style={{ flexShrink: 0 }}>
+                {template.randomBits} random bits
+              </Badge>
+            </Group>
+            {form.isDirty() && (
+              <Text size="xs" c="dimmed" mt={6}>
+                The example is of the saved generator; save to see your changes.
+              </Text>
+            )}
+          </Paper>
+          <FormAlert error={error} onClose={() => setError(null)} />
+          {canEdit && (
+            <Group justify="flex-end">
+              <Button variant="default" disabled={!form.isDirty()} onClick={() => form.reset()}>
+                Reset
+              </Button>
+              <Button type="submit" loading={pending}>
+                Save
+              </Button>
+            </Group>
+          )}
+        </Stack>
+      </form>
+    </Section>
+  );
+}
+
+function IdGeneratorsTab() {
+  const perms = usePermissions();
+  const { data, error, isLoading } = useInstanceSettings();
+  if (error) return <LoadError error={error} what="settings" />;
+  if (isLoading || !data)
+    return (
+      <Text c="dimmed" size="sm">
+        Loading…
+      </Text>
+    );
+  return (
+    <Stack>
+      <Text size="sm" c="dimmed">
+        How new entitlement and activation IDs are made when none is given: a prefix, then groups of random characters. Existing
+        IDs do not change.
+      </Text>
+      {!perms.isProducerAdmin && <ReadOnlyNote />}
+      <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md">
+        <IdTemplateCard
+          kind="entitlement"
+          title="Entitlement IDs"
+          description="Given to new entitlements."
+          template={data.idTemplates.entitlement}
+          canEdit={perms.isProducerAdmin}
+        />
+        <IdTemplateCard
+          kind="activation"
+          title="Activation IDs"
+          description="Given to new line items, which customers use to activate."
+          template={data.idTemplates.activation}
+          canEdit={perms.isProducerAdmin}
+        />
+      </SimpleGrid>
+    </Stack>
+  );
+}
+
+type RuleKey = "allowEditDeployed" | "allowUsedItemsInactiveObsolete";
+const RULES: { key: RuleKey; label: string; description: string }[] = [
+  {
+    key: "allowEditDeployed",
+    label: "Allow editing of deployed entities",
+    description: "Producers may change dates and descriptions of DEPLOYED entitlements and line items.",
+  },
+  {
+    key: "allowUsedItemsInactiveObsolete",
+    label: "Allow used items to go INACTIVE or OBSOLETE",
+    description: "Entitlements and line items with fulfillments may be deactivated or obsoleted.",
+  },
+];
+
+function EntitlementRulesTab() {
+  const perms = usePermissions();
+  const qc = useQueryClient();
+  const { data, error, isLoading } = useInstanceSettings();
+  const save = useMutation({
+    mutationFn: (body: SettingsInput) => settingsApi.update(body),
+    onSuccess: (s: InstanceSettings) => {
+      qc.setQueryData(keys.settings, s);
+      notifications.show({ color: "green", message: "Entitlement rules saved." });
+    },
+    onError: (e) => notifications.show({ color: "red", title: "Could not save", message: errorMessage(e) }),
+  });
+  if (error) return <LoadError error={error} what="settings" />;
+  if (isLoading || !data)
+    return (
+      <Text c="dimmed" size="sm">
+        Loading…
+      </Text>
+    );
+  return (
+    <Stack>
+      <Text size="sm" c="dimmed">
+        Rules for changing entitlements and line items once they are deployed or used.
+      </Text>
+      {!perms.isProducerAdmin && <ReadOnlyNote />}
+      <Paper withBorder radius="md" p="lg">
+        <Stack gap="lg">
+          {RULES.map((r) => (
+            <Switch
+              key={r.key}
+              label={r.label}
+              description={r.description}
+              checked={data[r.key]}
+              disabled={!perms.isProducerAdmin}
+              onChange={(e) => save.mutate({ [r.key]: e.currentTarget.checked })}
+            />
+          ))}
+        </Stack>
+      </Paper>
+    </Stack>
   );
 }
 

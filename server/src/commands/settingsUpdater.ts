@@ -1,0 +1,41 @@
+import type { RequestContext } from "../actor.js";
+import { recordAudit } from "../audit.js";
+import { loadSettings, type Settings, saveSetting } from "../db/repos/settings.js";
+import type { Db } from "../db/schema.js";
+import { type IdTemplate, templateProblems } from "../domain/idTemplates.js";
+import { errors } from "../errors.js";
+import { authorize } from "../policies/index.js";
+import { nowIso } from "../util.js";
+
+export interface SettingsPatch {
+  idTemplates?: { entitlement?: IdTemplate; activation?: IdTemplate };
+  allowEditDeployed?: boolean;
+  allowUsedItemsInactiveObsolete?: boolean;
+}
+
+/** Changes instance settings (ID generators, the two FNO state settings); producer admins only. */
+export async function settingsUpdater(db: Db, ctx: RequestContext, patch: SettingsPatch): Promise<Settings> {
+  authorize(ctx.actor, "settings.write");
+  const problems = [
+    ...(patch.idTemplates?.entitlement ? templateProblems(patch.idTemplates.entitlement, "idTemplates.entitlement") : []),
+    ...(patch.idTemplates?.activation ? templateProblems(patch.idTemplates.activation, "idTemplates.activation") : []),
+  ];
+  if (problems.length) throw errors.validationMany(problems);
+  return db.transaction().execute(async (trx) => {
+    const before = await loadSettings(trx);
+    const after: Settings = {
+      idTemplates: { ...before.idTemplates, ...patch.idTemplates },
+      allowEditDeployed: patch.allowEditDeployed ?? before.allowEditDeployed,
+      allowUsedItemsInactiveObsolete: patch.allowUsedItemsInactiveObsolete ?? before.allowUsedItemsInactiveObsolete,
+    };
+    const now = nowIso();
+    if (patch.idTemplates) await saveSetting(trx, "idTemplates", after.idTemplates, now);
+    if (patch.allowEditDeployed !== undefined) await saveSetting(trx, "allowEditDeployed", after.allowEditDeployed, now);
+    if (patch.allowUsedItemsInactiveObsolete !== undefined) {
+      await saveSetting(trx, "allowUsedItemsInactiveObsolete", after.allowUsedItemsInactiveObsolete, now);
+    }
+    if (JSON.stringify(before) === JSON.stringify(after)) return after;
+    await recordAudit(trx, ctx, { action: "settings.updated", objectType: "settings", objectId: "instance", before: { ...before }, after: { ...after } });
+    return after;
+  });
+}

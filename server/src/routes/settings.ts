@@ -1,0 +1,71 @@
+import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import { settingsUpdater } from "../commands/settingsUpdater.js";
+import { loadSettings } from "../db/repos/settings.js";
+import { generateId, templateEntropyBits } from "../domain/idTemplates.js";
+import { ctxOf, requireActor } from "../plugins/auth.js";
+import { authorize } from "../policies/index.js";
+import { errorResponses } from "./schemas.js";
+import { typed } from "./typed.js";
+
+const Template = Type.Object(
+  {
+    prefix: Type.String({ maxLength: 64, description: "May contain {kind} (S or B), {orderId}, {year}." }),
+    groups: Type.Integer({ minimum: 1, maximum: 16 }),
+    groupLength: Type.Integer({ minimum: 1, maximum: 16 }),
+    separator: Type.String({ maxLength: 3 }),
+    alphabet: Type.String({ minLength: 2, maxLength: 64 }),
+  },
+  { additionalProperties: false },
+);
+const TemplateOut = Type.Intersect([
+  Template,
+  Type.Object({ example: Type.String(), randomBits: Type.Number() }),
+]);
+const SettingsSchema = Type.Object(
+  {
+    idTemplates: Type.Object({ entitlement: TemplateOut, activation: TemplateOut }),
+    allowEditDeployed: Type.Boolean({ description: "Let producers edit dates and descriptions of DEPLOYED entitlements and line items." }),
+    allowUsedItemsInactiveObsolete: Type.Boolean({ description: "Let entitlements and line items with fulfillments go INACTIVE or OBSOLETE." }),
+  },
+  { $id: "Settings" },
+);
+
+const present = (s: Awaited<ReturnType<typeof loadSettings>>) => ({
+  ...s,
+  idTemplates: {
+    entitlement: { ...s.idTemplates.entitlement, example: generateId(s.idTemplates.entitlement, { kind: "SIMPLE", orderId: "PO123" }), randomBits: Math.floor(templateEntropyBits(s.idTemplates.entitlement)) },
+    activation: { ...s.idTemplates.activation, example: generateId(s.idTemplates.activation, { kind: "SIMPLE", orderId: "PO123" }), randomBits: Math.floor(templateEntropyBits(s.idTemplates.activation)) },
+  },
+});
+
+export async function settingsRoutes(fastify: FastifyInstance) {
+  const app = typed(fastify);
+  app.get(
+    "/api/v1/settings",
+    { schema: { tags: ["settings"], summary: "Instance settings: ID generators and entitlement state settings", response: { 200: SettingsSchema, ...errorResponses } } },
+    async (req) => {
+      authorize(requireActor(req), "settings.read");
+      return present(await loadSettings(app.deps.db));
+    },
+  );
+  app.patch(
+    "/api/v1/settings",
+    {
+      schema: {
+        tags: ["settings"],
+        summary: "Change instance settings",
+        body: Type.Object(
+          {
+            idTemplates: Type.Optional(Type.Object({ entitlement: Type.Optional(Template), activation: Type.Optional(Template) }, { additionalProperties: false })),
+            allowEditDeployed: Type.Optional(Type.Boolean()),
+            allowUsedItemsInactiveObsolete: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: SettingsSchema, ...errorResponses },
+      },
+    },
+    async (req) => present(await settingsUpdater(app.deps.db, ctxOf(req), req.body)),
+  );
+}
