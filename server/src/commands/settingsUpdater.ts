@@ -35,7 +35,13 @@ export async function settingsUpdater(db: Db, ctx: RequestContext, patch: Settin
       await saveSetting(trx, "allowUsedItemsInactiveObsolete", after.allowUsedItemsInactiveObsolete, now);
     }
     if (JSON.stringify(before) === JSON.stringify(after)) return after;
-    await recordAudit(trx, ctx, { action: "settings.updated", objectType: "settings", objectId: "instance", before: { ...before }, after: { ...after } });
+    await recordAudit(trx, ctx, {
+      action: "settings.updated",
+      objectType: "settings",
+      objectId: "instance",
+      before: { ...before },
+      after: { ...after },
+    });
     return after;
   });
 }

@@ -177,6 +177,84 @@ export interface SettingsTable {
   updated_at: string;
 }
 
+export interface EntitlementsTable {
+  id: string;
+  entitlement_id: string;
+  id_generated: number;
+  kind: string;
+  state: string;
+  description: string | null;
+  ship_to_email: string | null;
+  ship_to_address: string | null;
+  order_id: string | null;
+  order_line_number: string | null;
+  allow_portal_login: number;
+  custom_attributes: string;
+  parent_bulk_id: string | null;
+  created_by: string | null;
+  created_by_label: string | null;
+  created_at: string;
+  updated_by: string | null;
+  updated_at: string;
+}
+
+export interface LineItemsTable {
+  id: string;
+  entitlement_id: string;
+  role: string;
+  position: number;
+  activation_id: string | null;
+  id_generated: number;
+  state: string;
+  part_number_id: string | null;
+  license_model_id: string | null;
+  alt_license_model1_id: string | null;
+  alt_license_model2_id: string | null;
+  license_model_attributes: string;
+  start_date_option: string;
+  start_date: string | null;
+  is_permanent: number;
+  term_count: number | null;
+  term_unit: string | null;
+  expiration_date: string | null;
+  version_date_option: string | null;
+  version_date: string | null;
+  number_of_copies: number;
+  fulfilled_count: number;
+  line_item_type: string | null;
+  parent_line_item_id: string | null;
+  order_id: string | null;
+  order_line_number: string | null;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface LineItemProductsTable {
+  line_item_id: string;
+  product_id: string;
+  quantity: number;
+  position: number;
+}
+
+export interface EntitlementPartnersTable {
+  entitlement_id: string;
+  tier: string;
+  account_id: string;
+  contact_user_id: string | null;
+  current_owner: number;
+}
+
+export interface EntitlementEventsTable {
+  id: string;
+  entitlement_id: string;
+  event: string;
+  at: string;
+  user_id: string | null;
+  user_label: string | null;
+  description: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   account_relations: AccountRelationsTable;
@@ -195,6 +273,11 @@ export interface Database {
   audit_events: AuditEventsTable;
   idempotency_keys: IdempotencyKeysTable;
   settings: SettingsTable;
+  entitlements: EntitlementsTable;
+  line_items: LineItemsTable;
+  line_item_products: LineItemProductsTable;
+  entitlement_partners: EntitlementPartnersTable;
+  entitlement_events: EntitlementEventsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -2,6 +2,7 @@ import type { Actor } from "../actor.js";
 import { errors } from "../errors.js";
 import { accountPolicy } from "./accounts.js";
 import { auditPolicy } from "./audit.js";
+import { entitlementPolicy } from "./entitlements.js";
 import { licenseModelPolicy } from "./licenseModels.js";
 import { partNumberPolicy } from "./partNumbers.js";
 import { partnerTierPolicy } from "./partnerTiers.js";
@@ -21,6 +22,7 @@ const policies = {
   ...partnerTierPolicy,
   ...auditPolicy,
   ...settingsPolicy,
+  ...entitlementPolicy,
 };
 type Policies = typeof policies;
 export type Action = keyof Policies;

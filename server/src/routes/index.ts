@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { accountRoutes } from "./accounts.js";
 import { auditRoutes } from "./audit.js";
+import { entitlementRoutes } from "./entitlements.js";
 import { healthRoutes } from "./health.js";
 import { licenseModelRoutes } from "./licenseModels.js";
 import { partNumberRoutes } from "./partNumbers.js";
@@ -24,4 +25,5 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(tokenRoutes);
   await app.register(auditRoutes);
   await app.register(settingsRoutes);
+  await app.register(entitlementRoutes);
 }

@@ -18,15 +18,16 @@ const Template = Type.Object(
   },
   { additionalProperties: false },
 );
-const TemplateOut = Type.Intersect([
-  Template,
-  Type.Object({ example: Type.String(), randomBits: Type.Number() }),
-]);
+const TemplateOut = Type.Intersect([Template, Type.Object({ example: Type.String(), randomBits: Type.Number() })]);
 const SettingsSchema = Type.Object(
   {
     idTemplates: Type.Object({ entitlement: TemplateOut, activation: TemplateOut }),
-    allowEditDeployed: Type.Boolean({ description: "Let producers edit dates and descriptions of DEPLOYED entitlements and line items." }),
-    allowUsedItemsInactiveObsolete: Type.Boolean({ description: "Let entitlements and line items with fulfillments go INACTIVE or OBSOLETE." }),
+    allowEditDeployed: Type.Boolean({
+      description: "Let producers edit dates and descriptions of DEPLOYED entitlements and line items.",
+    }),
+    allowUsedItemsInactiveObsolete: Type.Boolean({
+      description: "Let entitlements and line items with fulfillments go INACTIVE or OBSOLETE.",
+    }),
   },
   { $id: "Settings" },
 );
@@ -34,8 +35,16 @@ const SettingsSchema = Type.Object(
 const present = (s: Awaited<ReturnType<typeof loadSettings>>) => ({
   ...s,
   idTemplates: {
-    entitlement: { ...s.idTemplates.entitlement, example: generateId(s.idTemplates.entitlement, { kind: "SIMPLE", orderId: "PO123" }), randomBits: Math.floor(templateEntropyBits(s.idTemplates.entitlement)) },
-    activation: { ...s.idTemplates.activation, example: generateId(s.idTemplates.activation, { kind: "SIMPLE", orderId: "PO123" }), randomBits: Math.floor(templateEntropyBits(s.idTemplates.activation)) },
+    entitlement: {
+      ...s.idTemplates.entitlement,
+      example: generateId(s.idTemplates.entitlement, { kind: "SIMPLE", orderId: "PO123" }),
+      randomBits: Math.floor(templateEntropyBits(s.idTemplates.entitlement)),
+    },
+    activation: {
+      ...s.idTemplates.activation,
+      example: generateId(s.idTemplates.activation, { kind: "SIMPLE", orderId: "PO123" }),
+      randomBits: Math.floor(templateEntropyBits(s.idTemplates.activation)),
+    },
   },
 });
 
@@ -43,7 +52,13 @@ export async function settingsRoutes(fastify: FastifyInstance) {
   const app = typed(fastify);
   app.get(
     "/api/v1/settings",
-    { schema: { tags: ["settings"], summary: "Instance settings: ID generators and entitlement state settings", response: { 200: SettingsSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags: ["settings"],
+        summary: "Instance settings: ID generators and entitlement state settings",
+        response: { 200: SettingsSchema, ...errorResponses },
+      },
+    },
     async (req) => {
       authorize(requireActor(req), "settings.read");
       return present(await loadSettings(app.deps.db));
@@ -57,7 +72,12 @@ export async function settingsRoutes(fastify: FastifyInstance) {
         summary: "Change instance settings",
         body: Type.Object(
           {
-            idTemplates: Type.Optional(Type.Object({ entitlement: Type.Optional(Template), activation: Type.Optional(Template) }, { additionalProperties: false })),
+            idTemplates: Type.Optional(
+              Type.Object(
+                { entitlement: Type.Optional(Template), activation: Type.Optional(Template) },
+                { additionalProperties: false },
+              ),
+            ),
             allowEditDeployed: Type.Optional(Type.Boolean()),
             allowUsedItemsInactiveObsolete: Type.Optional(Type.Boolean()),
           },

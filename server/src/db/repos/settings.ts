@@ -19,7 +19,11 @@ export const DEFAULT_SETTINGS: Settings = {
 const KEYS = ["idTemplates", "allowEditDeployed", "allowUsedItemsInactiveObsolete"] as const;
 
 export async function loadSettings(db: Db | Trx): Promise<Settings> {
-  const rows = await db.selectFrom("settings").selectAll().where("key", "in", [...KEYS]).execute();
+  const rows = await db
+    .selectFrom("settings")
+    .selectAll()
+    .where("key", "in", [...KEYS])
+    .execute();
   const out: Settings = structuredClone(DEFAULT_SETTINGS);
   for (const r of rows) {
     const v = JSON.parse(r.value);

@@ -1,0 +1,45 @@
+import type { RequestContext } from "../actor.js";
+import type { Db } from "../db/schema.js";
+import { AppError } from "../errors.js";
+import { type EntitlementCreateInput, entitlementCreator } from "./entitlementCreator.js";
+
+export interface BatchResult {
+  status: "SUCCESS" | "PARTIAL_FAILURE" | "FAILURE";
+  responseData: { recordRefNo: number; id: string; entitlementId: string; state: string }[];
+  failedData: {
+    recordRefNo: number;
+    reason: string;
+    code: string;
+    field: string | null;
+    errors: { field: string; message: string }[];
+  }[];
+}
+
+/**
+ * FNO's batch create: each entitlement added atomically on its own; the answer says SUCCESS,
+ * PARTIAL_FAILURE or FAILURE with the 1-based record number and a reason for each failed one.
+ */
+export async function entitlementBatchCreator(
+  db: Db,
+  ctx: RequestContext,
+  items: EntitlementCreateInput[],
+): Promise<BatchResult> {
+  const out: BatchResult = { status: "SUCCESS", responseData: [], failedData: [] };
+  for (const [i, item] of items.entries()) {
+    try {
+      const e = await entitlementCreator(db, ctx, item);
+      out.responseData.push({ recordRefNo: i + 1, id: e.id, entitlementId: e.entitlementId, state: e.state });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      out.failedData.push({
+        recordRefNo: i + 1,
+        reason: err.message,
+        code: err.code,
+        field: err.field ?? null,
+        errors: err.errors ?? [],
+      });
+    }
+  }
+  out.status = out.failedData.length === 0 ? "SUCCESS" : out.responseData.length === 0 ? "FAILURE" : "PARTIAL_FAILURE";
+  return out;
+}

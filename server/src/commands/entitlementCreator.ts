@@ -1,0 +1,215 @@
+import type { RequestContext } from "../actor.js";
+import { actorLabel } from "../actor.js";
+import { recordAudit } from "../audit.js";
+import { loadSettings } from "../db/repos/settings.js";
+import type { Db, Trx } from "../db/schema.js";
+import {
+  type EntitlementKind,
+  type FieldProblem,
+  normaliseShipToEmail,
+  type PartnerInput,
+  resolvePartners,
+  shipToEmailProblem,
+} from "../domain/entitlements.js";
+import { specifiedIdProblem } from "../domain/ids.js";
+import { generateId } from "../domain/idTemplates.js";
+import { errors } from "../errors.js";
+import { authorize } from "../policies/index.js";
+import type { EntitlementJson } from "../presenters/entitlements.js";
+import { newId, nowIso } from "../util.js";
+import { deployEntitlement } from "./entitlementStateChanger.js";
+import { entitlementJson, partnerProblems, recordEvent, replacePartners, retryOnIdCollision } from "./entitlementSupport.js";
+import { insertLineItem, type ProductConfigInput, type ResolvedConfig, resolveConfig } from "./lineItemConfig.js";
+
+/** The entitlement header (the Create a Bulk / Simple Entitlement page, top part). */
+export interface EntitlementHeaderInput {
+  /** Specify an ID; absent means Auto Generate. */
+  entitlementId?: string | null;
+  description?: string | null;
+  shipToEmail?: string | null;
+  shipToAddress?: string | null;
+  orderId?: string | null;
+  orderLineNumber?: string | null;
+  soldTo?: string | null;
+  channelPartners?: PartnerInput[];
+  allowPortalLogin?: boolean;
+  customAttributes?: Record<string, string>;
+}
+
+export interface LineItemInput extends ProductConfigInput {
+  /** Specify an activation ID; absent means Auto Generate. */
+  activationId?: string | null;
+}
+
+export interface EntitlementCreateInput extends EntitlementHeaderInput {
+  kind: EntitlementKind;
+  /** Create Test Bulk / test simple: state TEST, DRAFT catalog allowed, never changes state. */
+  test?: boolean;
+  /** BULK: the one product configuration ("Add Product"); may come later. */
+  product?: ProductConfigInput | null;
+  /** SIMPLE: its line items. */
+  lineItems?: LineItemInput[];
+  /** Deploy right after creating (FNO autoDeploy). */
+  autoDeploy?: boolean;
+}
+
+/** Problems with the header fields that need no database. */
+export function headerProblems(input: EntitlementHeaderInput): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  if (input.entitlementId != null) {
+    const p = specifiedIdProblem(input.entitlementId);
+    if (p) out.push({ field: "entitlementId", message: p });
+  }
+  if (input.shipToEmail != null && input.shipToEmail.trim() !== "") {
+    const p = shipToEmailProblem(input.shipToEmail);
+    if (p) out.push({ field: "shipToEmail", message: p });
+  }
+  for (const [k, v] of Object.entries(input.customAttributes ?? {})) {
+    if (k.trim() === "" || k.length > 128) out.push({ field: `customAttributes.${k}`, message: "names are 1 to 128 characters" });
+    if (typeof v !== "string" || v.length > 4000)
+      out.push({ field: `customAttributes.${k}`, message: "values are text up to 4000 characters" });
+  }
+  return out;
+}
+
+/**
+ * Creates a simple or bulk entitlement (Entitlements > Create Simple / Create Bulk / Create Test
+ * Bulk) in DRAFT or TEST, with its channel partners and line items or product configuration, in
+ * one transaction; optionally deploys it. Generated IDs that collide are regenerated.
+ */
+export async function entitlementCreator(db: Db, ctx: RequestContext, input: EntitlementCreateInput): Promise<EntitlementJson> {
+  authorize(ctx.actor, "entitlement.create");
+  const problems = headerProblems(input);
+  if (input.kind === "BULK" && input.lineItems?.length)
+    problems.push({ field: "lineItems", message: "a bulk entitlement has one product configuration (product), not line items" });
+  if (input.kind === "SIMPLE" && input.product)
+    problems.push({ field: "product", message: "a simple entitlement has line items, not a bulk product configuration" });
+  (input.lineItems ?? []).forEach((li, i) => {
+    if (li.activationId != null) {
+      const p = specifiedIdProblem(li.activationId);
+      if (p) problems.push({ field: `lineItems[${i}].activationId`, message: p });
+      const dup = (input.lineItems ?? []).findIndex((o) => o.activationId === li.activationId);
+      if (dup !== i) problems.push({ field: `lineItems[${i}].activationId`, message: `is the same as lineItems[${dup}]` });
+    }
+  });
+  if (problems.length) throw errors.validationMany(problems);
+  const settings = await loadSettings(db);
+  const pk = await retryOnIdCollision(() =>
+    db.transaction().execute(async (trx) => {
+      const pk = await insertEntitlement(trx, ctx, input, settings.idTemplates);
+      if (input.autoDeploy && !input.test) await deployEntitlement(trx, ctx, pk, "autoDeploy");
+      return pk;
+    }),
+  );
+  return entitlementJson(db, pk);
+}
+
+/** The body of a create, inside the caller's transaction (the batch API reuses it per item). */
+export async function insertEntitlement(
+  trx: Trx,
+  ctx: RequestContext,
+  input: EntitlementCreateInput,
+  templates: Awaited<ReturnType<typeof loadSettings>>["idTemplates"],
+): Promise<string> {
+  const test = input.test === true;
+  const problems: FieldProblem[] = [];
+  const { partners, problems: partnerRuleProblems } = resolvePartners(input.kind, input.soldTo, input.channelPartners ?? []);
+  problems.push(...partnerRuleProblems, ...(await partnerProblems(trx, partners, input.channelPartners?.length ?? 0)));
+
+  if (input.entitlementId != null) {
+    const taken = await trx
+      .selectFrom("entitlements")
+      .select("id")
+      .where("entitlement_id", "=", input.entitlementId)
+      .executeTakeFirst();
+    if (taken) throw errors.alreadyExists("entitlementId", `An entitlement with ID '${input.entitlementId}' already exists.`);
+  }
+  const configs: { config: ResolvedConfig; activationId: string | null; generated: boolean }[] = [];
+  let bulkConfig: ResolvedConfig | null = null;
+  if (input.kind === "BULK" && input.product) {
+    const r = await resolveConfig(trx, input.product, { kind: "BULK", test, field: "product" });
+    problems.push(...r.problems);
+    bulkConfig = r.config;
+  }
+  for (const [i, li] of (input.lineItems ?? []).entries()) {
+    const r = await resolveConfig(trx, li, { kind: "SIMPLE", test, field: `lineItems[${i}]` });
+    problems.push(...r.problems);
+    if (li.activationId != null) {
+      const taken = await activationIdTaken(trx, li.activationId);
+      if (taken)
+        problems.push({ field: `lineItems[${i}].activationId`, message: `activation ID '${li.activationId}' is already in use` });
+    }
+    if (r.config) configs.push({ config: r.config, activationId: li.activationId ?? null, generated: li.activationId == null });
+  }
+  if (problems.length) throw errors.validationMany(problems);
+
+  const now = nowIso();
+  const pk = newId();
+  const idCtx = { kind: input.kind, orderId: input.orderId ?? null };
+  const entitlementId = input.entitlementId ?? generateId(templates.entitlement, idCtx);
+  await trx
+    .insertInto("entitlements")
+    .values({
+      id: pk,
+      entitlement_id: entitlementId,
+      id_generated: input.entitlementId == null ? 1 : 0,
+      kind: input.kind,
+      state: test ? "TEST" : "DRAFT",
+      description: input.description ?? null,
+      ship_to_email: input.shipToEmail?.trim() ? normaliseShipToEmail(input.shipToEmail) : null,
+      ship_to_address: input.shipToAddress ?? null,
+      order_id: input.orderId ?? null,
+      order_line_number: input.orderLineNumber ?? null,
+      allow_portal_login: input.allowPortalLogin ? 1 : 0,
+      custom_attributes: JSON.stringify(input.customAttributes ?? {}),
+      parent_bulk_id: null,
+      created_by: ctx.actor.userId,
+      created_by_label: actorLabel(ctx.actor),
+      created_at: now,
+      updated_by: ctx.actor.userId,
+      updated_at: now,
+    })
+    .execute();
+  await replacePartners(trx, pk, partners);
+  const itemState = test ? "TEST" : "DRAFT";
+  if (bulkConfig) {
+    await insertLineItem(trx, {
+      entitlementPk: pk,
+      role: "BULK_CONFIG",
+      position: 0,
+      state: itemState,
+      activationId: null,
+      idGenerated: false,
+      config: bulkConfig,
+      now,
+    });
+  }
+  for (const [i, c] of configs.entries()) {
+    await insertLineItem(trx, {
+      entitlementPk: pk,
+      role: "LINE_ITEM",
+      position: i,
+      state: itemState,
+      activationId: c.activationId ?? generateId(templates.activation, idCtx),
+      idGenerated: c.generated,
+      config: c.config,
+      now,
+    });
+  }
+  await recordEvent(
+    trx,
+    ctx,
+    pk,
+    "EVENT_CREATED",
+    `${test ? "Test " : ""}${input.kind === "BULK" ? "bulk" : "simple"} entitlement created`,
+  );
+  const json = await entitlementJson(trx, pk);
+  await recordAudit(trx, ctx, { action: "entitlement.created", objectType: "entitlement", objectId: pk, after: json as never });
+  return pk;
+}
+
+/** An activation ID is taken by any line item (later: any web register key too). */
+export async function activationIdTaken(trx: Trx, activationId: string): Promise<boolean> {
+  const row = await trx.selectFrom("line_items").select("id").where("activation_id", "=", activationId).executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,0 +1,140 @@
+import { actorLabel, type RequestContext } from "../actor.js";
+import { isUniqueViolationOn } from "../db/constraints.js";
+import { findEntitlement, lineItemsOf, partnersOf } from "../db/repos/entitlements.js";
+import type { Db, EntitlementsTable, Trx } from "../db/schema.js";
+import type { FieldProblem, ResolvedPartner } from "../domain/entitlements.js";
+import { generateId, type IdContext, type IdTemplate } from "../domain/idTemplates.js";
+import { errors } from "../errors.js";
+import { can } from "../policies/index.js";
+import { type EntitlementJson, presentEntitlement } from "../presenters/entitlements.js";
+import { newId, nowIso } from "../util.js";
+
+/** Shared steps of the entitlement commands; each command still owns its transaction. */
+
+export type HistoryEvent = "EVENT_CREATED" | "EVENT_PROPERTY_CHANGED" | "EVENT_STATE_CHANGED" | "EVENT_TRANSFERRED";
+
+/** Appends to the entitlement's state-change history (FNO getStateChangeHistory). */
+export async function recordEvent(
+  trx: Trx,
+  ctx: RequestContext,
+  entitlementPk: string,
+  event: HistoryEvent,
+  description: string | null,
+) {
+  await trx
+    .insertInto("entitlement_events")
+    .values({
+      id: newId(),
+      entitlement_id: entitlementPk,
+      event,
+      at: nowIso(),
+      user_id: ctx.actor.userId,
+      user_label: actorLabel(ctx.actor),
+      description,
+    })
+    .execute();
+}
+
+export async function accountIdsOfEntitlement(db: Db | Trx, pk: string): Promise<string[]> {
+  const rows = await db.selectFrom("entitlement_partners").select("account_id").where("entitlement_id", "=", pk).execute();
+  return rows.map((r) => r.account_id);
+}
+
+/** The entitlement if the actor may see it, else 404 (existence does not leak). */
+export async function loadVisibleEntitlement(
+  db: Db | Trx,
+  ctx: RequestContext,
+  pk: string,
+): Promise<{ row: EntitlementsTable; ref: { accountIds: string[] } }> {
+  const row = await findEntitlement(db, pk);
+  if (!row) throw errors.notFound("Entitlement", pk);
+  const ref = { accountIds: await accountIdsOfEntitlement(db, pk) };
+  if (!can(ctx.actor, "entitlement.read", ref)) throw errors.notFound("Entitlement", pk);
+  return { row, ref };
+}
+
+export async function entitlementJson(db: Db | Trx, pk: string): Promise<EntitlementJson> {
+  const row = await findEntitlement(db, pk);
+  if (!row) throw errors.notFound("Entitlement", pk);
+  const partners = (await partnersOf(db, [pk])).get(pk) ?? [];
+  const items = (await lineItemsOf(db, [pk])).get(pk) ?? [];
+  return presentEntitlement(row, partners, items);
+}
+
+/** Checks tiers, accounts and contacts of channel partners; returns problems with field paths. */
+export async function partnerProblems(trx: Trx, partners: ResolvedPartner[], explicitCount: number): Promise<FieldProblem[]> {
+  const out: FieldProblem[] = [];
+  if (partners.length === 0) return out;
+  const tiers = new Set((await trx.selectFrom("partner_tiers").select("name").execute()).map((t) => t.name));
+  const accounts = new Map(
+    (
+      await trx
+        .selectFrom("accounts")
+        .select(["id", "type"])
+        .where("id", "in", [...new Set(partners.map((p) => p.accountId))])
+        .execute()
+    ).map((a) => [a.id, a.type]),
+  );
+  for (const [i, p] of partners.entries()) {
+    const at = i < explicitCount ? `channelPartners[${i}]` : "soldTo";
+    if (!tiers.has(p.tier))
+      out.push({ field: `${at}.tier`.replace("soldTo.tier", "soldTo"), message: `partner tier '${p.tier}' does not exist` });
+    const type = accounts.get(p.accountId);
+    if (!type)
+      out.push({ field: i < explicitCount ? `${at}.accountId` : "soldTo", message: `account '${p.accountId}' does not exist` });
+    else if (type === "PUBLISHER")
+      out.push({
+        field: i < explicitCount ? `${at}.accountId` : "soldTo",
+        message: "the producer's own account cannot be a channel partner",
+      });
+    if (p.contactUserId) {
+      const member = await trx
+        .selectFrom("user_roles")
+        .select("user_id")
+        .where("user_id", "=", p.contactUserId)
+        .where("account_id", "=", p.accountId)
+        .executeTakeFirst();
+      if (!member) out.push({ field: `${at}.contactUserId`, message: `the contact is not a user of account '${p.accountId}'` });
+    }
+  }
+  return out;
+}
+
+export async function replacePartners(trx: Trx, pk: string, partners: ResolvedPartner[]) {
+  await trx.deleteFrom("entitlement_partners").where("entitlement_id", "=", pk).execute();
+  if (partners.length === 0) return;
+  await trx
+    .insertInto("entitlement_partners")
+    .values(
+      partners.map((p) => ({
+        entitlement_id: pk,
+        tier: p.tier,
+        account_id: p.accountId,
+        contact_user_id: p.contactUserId,
+        current_owner: p.currentOwner ? 1 : 0,
+      })),
+    )
+    .execute();
+}
+
+export function newGeneratedId(template: IdTemplate, ctx: IdContext): string {
+  return generateId(template, ctx);
+}
+
+/**
+ * Runs `attempt` (one whole transaction) again when an ID collided on insert — the database's
+ * unique constraint decides, never a prior lookup. Specified IDs are checked inside the attempt
+ * and refused with words there, so what reaches this point is a generated ID (or a race with a
+ * specified one, which the retry's check then words).
+ */
+export async function retryOnIdCollision<T>(attempt: () => Promise<T>, tries = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const collided =
+        isUniqueViolationOn(err, "entitlements", "entitlement_id") || isUniqueViolationOn(err, "line_items", "activation_id");
+      if (!collided || i >= tries) throw err;
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import type { StateType } from "../../../common/src/enums.js";
+
+/**
+ * The entitlement/line-item state machine (PRODUCT.md §3): DRAFT → DEPLOYED; DEPLOYED ↔ INACTIVE;
+ * DRAFT, DEPLOYED, INACTIVE → OBSOLETE (permanent); ON_HOLD → DEPLOYED on producer approval;
+ * TEST never changes state. Pure; the commands add the checks that need data (deployed products…).
+ */
+export const TRANSITIONS: Record<StateType, readonly StateType[]> = {
+  DRAFT: ["DEPLOYED", "OBSOLETE"],
+  DEPLOYED: ["INACTIVE", "OBSOLETE"],
+  INACTIVE: ["DEPLOYED", "OBSOLETE"],
+  OBSOLETE: [],
+  TEST: [],
+  ON_HOLD: ["DEPLOYED"],
+};
+
+export function canMove(from: StateType, to: StateType): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** FNO-like refusal wording: "Entitlement X cannot be moved from DEPLOYED to DRAFT." plus what is possible. */
+export function transitionProblem(what: string, from: StateType, to: StateType): string | null {
+  if (canMove(from, to)) return null;
+  if (from === to) return `${what} is already ${from}.`;
+  const base = `${what} cannot be moved from ${from} to ${to}`;
+  if (from === "TEST") return `${base}: test entitlements never change state.`;
+  if (from === "OBSOLETE") return `${base}: OBSOLETE is permanent.`;
+  return `${base}; from ${from} it can only go to ${TRANSITIONS[from].join(" or ")}.`;
+}
+
+/** Entitlements (and their line items) may be edited or deleted only in these states. */
+export const EDITABLE_STATES: readonly StateType[] = ["DRAFT", "TEST"];
+
+export function isEditable(state: StateType, allowEditDeployed: boolean, field: "any" | "datesOrDescription" = "any"): boolean {
+  if (EDITABLE_STATES.includes(state)) return true;
+  return allowEditDeployed && field === "datesOrDescription" && state === "DEPLOYED";
+}
+
+/** Line items can be deleted while DRAFT, TEST or OBSOLETE (FNO). */
+export const LINE_ITEM_DELETABLE: readonly StateType[] = ["DRAFT", "TEST", "OBSOLETE"];
+
+/**
+ * How a line item follows its entitlement's move: deploying deploys DRAFT items, inactivating
+ * inactivates DEPLOYED ones (and back), obsoleting obsoletes everything not yet obsolete.
+ */
+export function cascadedLineItemState(entitlementTo: StateType, lineItemState: StateType): StateType {
+  switch (entitlementTo) {
+    case "DEPLOYED":
+      return lineItemState === "DRAFT" || lineItemState === "INACTIVE" ? "DEPLOYED" : lineItemState;
+    case "INACTIVE":
+      return lineItemState === "DEPLOYED" ? "INACTIVE" : lineItemState;
+    case "OBSOLETE":
+      return "OBSOLETE";
+    default:
+      return lineItemState;
+  }
+}
+
+/** Why a line item cannot make this move given its entitlement's state, or null. */
+export function lineItemMoveProblem(
+  activationId: string,
+  entitlementState: StateType,
+  from: StateType,
+  to: StateType,
+  usedItemRule: { fulfilled: number; allowUsedToInactiveObsolete: boolean },
+): string | null {
+  const p = transitionProblem(`Line item ${activationId}`, from, to);
+  if (p) return p;
+  if (to === "DEPLOYED" && entitlementState !== "DEPLOYED") {
+    return `Line item ${activationId} cannot be DEPLOYED while its entitlement is ${entitlementState}; deploy the entitlement first.`;
+  }
+  if ((to === "INACTIVE" || to === "OBSOLETE") && usedItemRule.fulfilled > 0 && !usedItemRule.allowUsedToInactiveObsolete) {
+    return `Line item ${activationId} has ${usedItemRule.fulfilled} fulfilled copies; enable "allow used items to go INACTIVE/OBSOLETE" in Settings to move it to ${to}.`;
+  }
+  return null;
+}

@@ -1,0 +1,88 @@
+import { UTCDate } from "@date-fns/utc";
+import { addDays, addMonths, addWeeks, addYears, format } from "date-fns";
+import type { DURATION_UNITS, START_DATE_OPTIONS, VERSION_DATE_OPTIONS } from "../../../common/src/enums.js";
+import { isIsoDay } from "./catalog.js";
+
+export type StartDateOption = (typeof START_DATE_OPTIONS)[number];
+export type VersionDateOption = (typeof VERSION_DATE_OPTIONS)[number];
+export type DurationUnit = (typeof DURATION_UNITS)[number];
+
+export interface TermsInput {
+  startDateOption: StartDateOption;
+  startDate?: string | null;
+  isPermanent: boolean;
+  term?: { count: number; unit: DurationUnit } | null;
+  expirationDate?: string | null;
+  versionDateOption?: VersionDateOption | null;
+  versionDate?: string | null;
+}
+
+/** A calendar day `YYYY-MM-DD` that really exists (no 2025-02-30). */
+export const isDay = isIsoDay;
+
+export function today(now: Date = new Date()): string {
+  return format(new UTCDate(now), "yyyy-MM-dd");
+}
+
+/** start + term, in calendar arithmetic (31 Jan + 1 month = 28/29 Feb). */
+export function addTerm(startDay: string, term: { count: number; unit: DurationUnit }): string {
+  const d = new UTCDate(`${startDay}T00:00:00Z`);
+  const add = { DAYS: addDays, WEEKS: addWeeks, MONTHS: addMonths, YEARS: addYears }[term.unit];
+  return format(add(d, term.count), "yyyy-MM-dd");
+}
+
+/**
+ * The date rules of a line item or bulk configuration (PRODUCT.md §3, fno-notes §2):
+ * permanent XOR (term | expiration date); DEFINE_NOW needs a start date; an expiration date comes
+ * after a fixed start date; a fixed version date needs DEFINE_NOW. Problems name `prefix.field`.
+ */
+export function termsProblems(t: TermsInput, prefix = ""): { field: string; message: string }[] {
+  const f = (name: string) => (prefix ? `${prefix}.${name}` : name);
+  const out: { field: string; message: string }[] = [];
+  if (t.startDate != null && !isDay(t.startDate)) out.push({ field: f("startDate"), message: "must be a date YYYY-MM-DD" });
+  if (t.expirationDate != null && !isDay(t.expirationDate))
+    out.push({ field: f("expirationDate"), message: "must be a date YYYY-MM-DD" });
+  if (t.versionDate != null && !isDay(t.versionDate)) out.push({ field: f("versionDate"), message: "must be a date YYYY-MM-DD" });
+  if (t.startDateOption === "DEFINE_NOW" && t.startDate == null) {
+    out.push({ field: f("startDate"), message: "is required when the start date option is DEFINE_NOW" });
+  }
+  if (t.startDateOption !== "DEFINE_NOW" && t.startDate != null) {
+    out.push({ field: f("startDate"), message: `must be empty: with ${t.startDateOption} the start date is set at activation` });
+  }
+  const hasTerm = t.term != null;
+  const hasExp = t.expirationDate != null;
+  if (t.isPermanent && (hasTerm || hasExp)) {
+    out.push({ field: hasTerm ? f("term") : f("expirationDate"), message: "must be empty for a permanent license" });
+  }
+  if (!t.isPermanent && !hasTerm && !hasExp) {
+    out.push({ field: f("expirationDate"), message: "a license that is not permanent needs a term or an expiration date" });
+  }
+  if (hasTerm && hasExp) out.push({ field: f("term"), message: "give either a term or an expiration date, not both" });
+  if (t.term && (!Number.isInteger(t.term.count) || t.term.count < 1 || t.term.count > 10_000)) {
+    out.push({ field: f("term.count"), message: "must be a whole number from 1 to 10000" });
+  }
+  if (
+    hasExp &&
+    t.startDate != null &&
+    isDay(t.startDate) &&
+    isDay(t.expirationDate as string) &&
+    (t.expirationDate as string) <= t.startDate
+  ) {
+    out.push({ field: f("expirationDate"), message: `must be after the start date ${t.startDate}` });
+  }
+  if (t.versionDate != null && t.versionDateOption !== "DEFINE_NOW") {
+    out.push({ field: f("versionDate"), message: "is only given with the version date option DEFINE_NOW" });
+  }
+  if (t.versionDateOption === "DEFINE_NOW" && t.versionDate == null) {
+    out.push({ field: f("versionDate"), message: "is required when the version date option is DEFINE_NOW" });
+  }
+  return out;
+}
+
+/** The expiry a fixed start date and term give, or the fixed expiration date; null when not known yet or permanent. */
+export function effectiveExpiry(t: TermsInput): string | null {
+  if (t.isPermanent) return null;
+  if (t.expirationDate) return t.expirationDate;
+  if (t.term && t.startDateOption === "DEFINE_NOW" && t.startDate) return addTerm(t.startDate, t.term);
+  return null;
+}
