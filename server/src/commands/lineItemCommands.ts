@@ -226,7 +226,7 @@ export async function lineItemUpdater(
   patch: LineItemInput,
 ): Promise<EntitlementJson> {
   await db.transaction().execute(async (trx) => {
-    const { row, ref, item } = await loadLineItem(trx, ctx, pk, lineItemId);
+    const { ref, item } = await loadLineItem(trx, ctx, pk, lineItemId);
     authorize(ctx.actor, "entitlement.update", ref);
     const current = presentLineItem(item);
     const currentInput = { ...configInputOf(current, current.lineItemType), activationId: current.activationId };

@@ -145,7 +145,10 @@ export async function resolveConfig(
   products.forEach((p, i) => {
     const row = productRows.get(p.productId);
     const at = input.partNumberId ? f("partNumberId") : f(`products[${i}].productId`);
-    if (!row) return problems.push({ field: at, message: `product '${p.productId}' does not exist` });
+    if (!row) {
+      problems.push({ field: at, message: `product '${p.productId}' does not exist` });
+      return;
+    }
     const label = `product '${row.name} ${row.version}'`;
     if (!allowedStates.includes(row.state))
       problems.push({ field: at, message: `${label} is ${row.state}; it must be ${stateWord}` });
@@ -164,7 +167,10 @@ export async function resolveConfig(
   const models = await licenseModelsByIds(trx, modelIds);
   const checkModel = (id: string, at: string) => {
     const m = models.get(id);
-    if (!m) return problems.push({ field: at, message: `license model '${id}' does not exist` });
+    if (!m) {
+      problems.push({ field: at, message: `license model '${id}' does not exist` });
+      return;
+    }
     if (!allowedStates.includes(m.state))
       problems.push({ field: at, message: `license model '${m.name}' is ${m.state}; it must be ${stateWord}` });
     for (const p of products) {
