@@ -4,6 +4,7 @@ import { buildApp } from "./app.js";
 import { adminCreator, hasProducerAdmin, publisherEnsurer } from "./commands/bootstrap.js";
 import type { Config } from "./config.js";
 import { type DbHandle, migrateToLatest, openDatabase } from "./db/connect.js";
+import { passwordProblem } from "./domain/passwords.js";
 import { AppError } from "./errors.js";
 
 export interface Started {
@@ -17,6 +18,10 @@ export interface Started {
  * listens. A generated admin password is printed once on the console, never logged.
  */
 export async function startServer(config: Config, print: (line: string) => void = console.log): Promise<Started> {
+  if (config.adminPassword) {
+    const p = passwordProblem(config.adminPassword, config.adminEmail);
+    if (p) throw new Error(`LICENSOR_ADMIN_PASSWORD ${p}`);
+  }
   const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrateToLatest(handle.db);
   const publisherId = await publisherEnsurer(handle.db, config.publisherId, config.publisherName);

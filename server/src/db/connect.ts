@@ -32,6 +32,11 @@ pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 export function openDatabase(opts: DbOptions): DbHandle {
   if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    // An idle connection dropped by the server (restart, DROP DATABASE … FORCE) must not crash the
+    // process; the pool replaces it and the next query reports any real problem.
+    pool.on("error", (err) => {
+      process.emitWarning(`PostgreSQL connection error on an idle client: ${err.message}`);
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

@@ -1,0 +1,74 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { type AccountsResult, benchPostgres, benchSqlite } from "./accounts.js";
+
+/**
+ * `npm run bench`: every benchmark with its same-run baseline, so the ratios mean something on a
+ * noisy machine. PostgreSQL runs when LICENSOR_TEST_PG_URL (or DATABASE_URL) names a server we may
+ * create databases on. The last line of output is one JSON object holding every figure.
+ */
+
+const n = Number.parseInt(process.env.BENCH_N ?? "2000", 10);
+const rounds = Number.parseInt(process.env.BENCH_ROUNDS ?? "3", 10);
+const pgUrl = process.env.LICENSOR_TEST_PG_URL || process.env.DATABASE_URL || "";
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+/** Runs one database's benchmark `rounds` times (fresh databases each time) and keeps the medians. */
+async function measure(run: () => Promise<AccountsResult>): Promise<AccountsResult & { rounds: AccountsResult[] }> {
+  const all: AccountsResult[] = [];
+  for (let i = 0; i < rounds; i++) all.push(await run());
+  const first = all[0] as AccountsResult;
+  return {
+    database: first.database,
+    n: first.n,
+    commandOpsPerSec: Math.round(median(all.map((r) => r.commandOpsPerSec))),
+    baselineOpsPerSec: Math.round(median(all.map((r) => r.baselineOpsPerSec))),
+    // Each round's ratio pairs a command run with the baseline run next to it in time.
+    ratio: median(all.map((r) => r.ratio)),
+    commandMs: Math.round(median(all.map((r) => r.commandMs))),
+    baselineMs: Math.round(median(all.map((r) => r.baselineMs))),
+    rounds: all,
+  };
+}
+
+function report(r: AccountsResult) {
+  console.log(`accounts.create on ${r.database}: ${r.n} accounts, one transaction + audit row each, median of ${rounds} rounds`);
+  console.log(`  accountCreator command   ${String(r.commandOpsPerSec).padStart(7)} ops/s  (${r.commandMs} ms)`);
+  console.log(`  bare driver baseline     ${String(r.baselineOpsPerSec).padStart(7)} ops/s  (${r.baselineMs} ms)`);
+  console.log(`  ratio command/baseline   ${r.ratio.toFixed(3)}  (${(1 / r.ratio).toFixed(2)}x the baseline's time per account)`);
+}
+
+const results: AccountsResult[] = [];
+const skipped: Record<string, string> = {};
+
+results.push(await measure(() => benchSqlite(n)));
+report(results[results.length - 1] as AccountsResult);
+
+if (/^postgres(ql)?:\/\//.test(pgUrl)) {
+  results.push(await measure(() => benchPostgres(n, pgUrl)));
+  report(results[results.length - 1] as AccountsResult);
+} else {
+  skipped.postgres = "set LICENSOR_TEST_PG_URL (or DATABASE_URL) to a postgres:// URL to include PostgreSQL";
+  console.log(`postgres: skipped (${skipped.postgres})`);
+}
+
+const summary = {
+  benchmark: "accounts.create",
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: os.cpus().length,
+  n,
+  rounds,
+  results,
+  skipped,
+};
+const out = path.join(import.meta.dirname, ".out");
+fs.mkdirSync(out, { recursive: true });
+fs.writeFileSync(path.join(out, "latest.json"), `${JSON.stringify(summary, null, 2)}\n`);
+console.log(JSON.stringify(summary));

@@ -1,0 +1,238 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import type { Browser, LaunchOptions } from "playwright-core";
+
+/**
+ * Shared by the end-to-end and CLI tests: runs the built `licensor` (never the TypeScript sources)
+ * exactly as a user would. `npm test` builds before vitest runs, so `dist/` and `web/dist/` exist.
+ */
+
+export const ROOT = path.resolve(import.meta.dirname, "..");
+export const CLI = path.join(ROOT, "dist/cli/src/main.js");
+export const RESULTS_DIR = path.join(ROOT, "test-results");
+
+export function assertBuilt(): void {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does this).`);
+}
+
+/** Environment for a child `licensor`: ours minus anything that would point it at another database. */
+export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of [
+    "DATABASE_URL",
+    "PORT",
+    "HOST",
+    "LICENSOR_DATA_DIR",
+    "LICENSOR_ADMIN_EMAIL",
+    "LICENSOR_ADMIN_PASSWORD",
+    "LICENSOR_NEW_PASSWORD",
+    "LICENSOR_WEB_DIR",
+    "NODE_OPTIONS",
+  ]) {
+    delete env[k];
+  }
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+export function tempDir(prefix = "licensor-test-"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI to completion (no stdin) and collects its output. */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<RunResult> {
+  assertBuilt();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`licensor ${args.join(" ")} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  dataDir: string;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  /** Everything the server printed so far (stdout and stderr), for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** Reuse a data directory (kept on stop); default a fresh temp directory, removed on stop. */
+  dataDir?: string;
+  adminEmail?: string;
+  adminPassword?: string;
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * Starts `node dist/cli/src/main.js serve` on a free port with SQLite in a temp data directory and
+ * waits until GET /api/health answers.
+ */
+export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
+  assertBuilt();
+  const port = await freePort();
+  const ownDir = !opts.dataDir;
+  const dataDir = opts.dataDir ?? tempDir();
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(process.execPath, [CLI, "serve"], {
+    cwd: ROOT,
+    env: childEnv({
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LICENSOR_DATA_DIR: dataDir,
+      LICENSOR_ADMIN_EMAIL: opts.adminEmail,
+      LICENSOR_ADMIN_PASSWORD: opts.adminPassword,
+      LOG_LEVEL: "warn",
+      ...opts.env,
+    }),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout?.on("data", (d) => {
+    out += d;
+  });
+  child.stderr?.on("data", (d) => {
+    out += d;
+  });
+  let exited: number | null | undefined;
+  const exitedP = new Promise<void>((resolve) => {
+    child.on("exit", (code) => {
+      exited = code;
+      resolve();
+    });
+  });
+
+  const stop = async () => {
+    if (exited === undefined) {
+      child.kill("SIGTERM");
+      const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exitedP;
+      clearTimeout(killer);
+    }
+    if (ownDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited !== undefined) {
+      await stop();
+      throw new Error(`licensor serve exited with code ${exited} before it was healthy:\n${out}`);
+    }
+    try {
+      const r = await fetch(`${url}/api/health`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`licensor serve was not healthy after 30 s:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, port, dataDir, adminEmail: opts.adminEmail, adminPassword: opts.adminPassword, output: () => out, stop };
+}
+
+/** A logged-in API client using the portal's own mechanism: session cookie plus X-CSRF-Token. */
+export interface ApiSession {
+  csrfToken: string;
+  session: any;
+  get(p: string): Promise<Response>;
+  post(p: string, body: unknown): Promise<Response>;
+}
+
+export async function login(baseUrl: string, email: string, password: string): Promise<ApiSession> {
+  const r = await fetch(`${baseUrl}/api/v1/session`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  if (r.status !== 200) throw new Error(`login as ${email} failed: ${r.status} ${await r.text()}`);
+  const cookie = (r.headers.getSetCookie()[0] ?? "").split(";")[0] as string;
+  const session = (await r.json()) as { csrfToken: string };
+  const headers = { cookie, "x-csrf-token": session.csrfToken };
+  return {
+    csrfToken: session.csrfToken,
+    session,
+    get: (p) => fetch(`${baseUrl}${p}`, { headers }),
+    post: (p, body) =>
+      fetch(`${baseUrl}${p}`, {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+  };
+}
+
+export const CHROMIUM = process.env.LICENSOR_CHROMIUM || "/usr/bin/chromium";
+export const BROWSER_REQUIRED = process.env.LICENSOR_REQUIRE_BROWSER === "1";
+export const HAVE_BROWSER = fs.existsSync(CHROMIUM);
+
+export const LAUNCH_OPTIONS: LaunchOptions = {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+};
+
+export async function launchBrowser(): Promise<Browser> {
+  const { chromium } = await import("playwright-core");
+  return chromium.launch(LAUNCH_OPTIONS);
+}
+
+/** Matches a form label with or without the required-field asterisk that component libraries append. */
+export function labelled(text: string): RegExp {
+  return new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*\\*?\\s*$`, "i");
+}
+
+export function screenshotPath(name: string): string {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  return path.join(RESULTS_DIR, `${name}.png`);
+}
