@@ -42,7 +42,8 @@ describe("web register key format", () => {
 
   it("uses every symbol evenly", () => {
     const counts = new Map<string, number>();
-    for (let i = 0; i < 4000; i++) for (const c of generateKey().replace(/-/g, "").slice(0, 24)) counts.set(c, (counts.get(c) ?? 0) + 1);
+    for (let i = 0; i < 4000; i++)
+      for (const c of generateKey().replace(/-/g, "").slice(0, 24)) counts.set(c, (counts.get(c) ?? 0) + 1);
     expect(counts.size).toBe(32);
     for (const v of counts.values()) expect(Math.abs(v - 3000)).toBeLessThan(400);
   });

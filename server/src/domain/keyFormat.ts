@@ -49,11 +49,16 @@ export function keyRandomBits(f: KeyFormat): number {
 
 export function keyFormatProblems(f: KeyFormat, field = "keyFormat"): { field: string; message: string }[] {
   const out: { field: string; message: string }[] = [];
-  if (!Number.isInteger(f.groups) || f.groups < 1 || f.groups > 12) out.push({ field: `${field}.groups`, message: "must be 1 to 12" });
-  if (!Number.isInteger(f.groupLength) || f.groupLength < 2 || f.groupLength > 12) out.push({ field: `${field}.groupLength`, message: "must be 2 to 12" });
+  if (!Number.isInteger(f.groups) || f.groups < 1 || f.groups > 12)
+    out.push({ field: `${field}.groups`, message: "must be 1 to 12" });
+  if (!Number.isInteger(f.groupLength) || f.groupLength < 2 || f.groupLength > 12)
+    out.push({ field: `${field}.groupLength`, message: "must be 2 to 12" });
   if (!["-", " ", ""].includes(f.separator)) out.push({ field: `${field}.separator`, message: "must be '-', ' ' or empty" });
   if (out.length === 0 && keyRandomBits(f) < 100) {
-    out.push({ field: `${field}.groups`, message: `gives ${keyRandomBits(f)} random bits; keys need at least 100 (at least 21 symbols)` });
+    out.push({
+      field: `${field}.groups`,
+      message: `gives ${keyRandomBits(f)} random bits; keys need at least 100 (at least 21 symbols)`,
+    });
   }
   return out;
 }
