@@ -6,6 +6,7 @@ import type { Config } from "./config.js";
 import { type DbHandle, migrateToLatest, openDatabase } from "./db/connect.js";
 import { passwordProblem } from "./domain/passwords.js";
 import { AppError } from "./errors.js";
+import { JobRunner } from "./jobs/runner.js";
 
 export interface Started {
   app: FastifyInstance;
@@ -25,10 +26,13 @@ export async function startServer(config: Config, print: (line: string) => void 
   const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrateToLatest(handle.db);
   const publisherId = await publisherEnsurer(handle.db, config.publisherId, config.publisherName);
-  const app = await buildApp({ db: handle.db, dialect: handle.dialect, config });
+  const jobs = new JobRunner({ db: handle.db, dialect: handle.dialect, config, bulk: handle.bulk });
+  const app = await buildApp({ db: handle.db, dialect: handle.dialect, config, bulk: handle.bulk, jobs });
+  await jobs.start();
   const address = await app.listen({ port: config.port, host: config.host });
   const url = `http://localhost:${(app.server.address() as { port: number }).port}`;
   const shutdown = async () => {
+    await jobs.stop();
     await app.close();
     await handle.close();
     process.exit(0);

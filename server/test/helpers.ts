@@ -70,7 +70,7 @@ export function describeEachDb(name: string, fn: (env: TestEnv) => void) {
       let handle: DbHandle;
       beforeEach(async () => {
         handle = await freshDatabase(dialect);
-        const app = await buildApp({ db: handle.db, dialect, config: testConfig() }, { logger: false });
+        const app = await buildApp({ db: handle.db, dialect, config: testConfig(), bulk: handle.bulk }, { logger: false });
         await app.ready();
         Object.assign(env, makeEnv(dialect, handle.db, app));
       });

@@ -13,7 +13,7 @@ it("writes structured logs with request ids and never a password, session cookie
   });
   const handle = await freshDatabase("sqlite");
   const app = await buildApp(
-    { db: handle.db, dialect: "sqlite", config: testConfig({ logLevel: "debug" }) },
+    { db: handle.db, dialect: "sqlite", config: testConfig({ logLevel: "debug" }), bulk: handle.bulk },
     { logger: { stream } },
   );
   try {

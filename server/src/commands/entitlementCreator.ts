@@ -208,8 +208,10 @@ export async function insertEntitlement(
   return pk;
 }
 
-/** An activation ID is taken by any line item (later: any web register key too). */
+/** An activation ID is taken by any line item or any web register key (they share one namespace). */
 export async function activationIdTaken(trx: Trx, activationId: string): Promise<boolean> {
   const row = await trx.selectFrom("line_items").select("id").where("activation_id", "=", activationId).executeTakeFirst();
-  return row !== undefined;
+  if (row) return true;
+  const key = await trx.selectFrom("web_register_keys").select("id").where("key", "=", activationId).executeTakeFirst();
+  return key !== undefined;
 }

@@ -1,7 +1,7 @@
 import { actorLabel, type RequestContext } from "../actor.js";
 import { isUniqueViolationOn } from "../db/constraints.js";
 import { findEntitlement, lineItemsOf, partnersOf } from "../db/repos/entitlements.js";
-import type { Db, EntitlementsTable, Trx } from "../db/schema.js";
+import type { Db, EntitlementRow, Trx } from "../db/schema.js";
 import type { FieldProblem, ResolvedPartner } from "../domain/entitlements.js";
 import { generateId, type IdContext, type IdTemplate } from "../domain/idTemplates.js";
 import { errors } from "../errors.js";
@@ -45,7 +45,7 @@ export async function loadVisibleEntitlement(
   db: Db | Trx,
   ctx: RequestContext,
   pk: string,
-): Promise<{ row: EntitlementsTable; ref: { accountIds: string[] } }> {
+): Promise<{ row: EntitlementRow; ref: { accountIds: string[] } }> {
   const row = await findEntitlement(db, pk);
   if (!row) throw errors.notFound("Entitlement", pk);
   const ref = { accountIds: await accountIdsOfEntitlement(db, pk) };

@@ -13,7 +13,21 @@ export interface DbHandle {
   dialect: Dialect;
   /** Where the data lives, for logs: the SQLite file path or the PostgreSQL URL without password. */
   location: string;
+  /** A connection for long bulk writes (key loads); see {@link BulkConnection}. */
+  bulk: () => BulkConnection;
   close(): Promise<void>;
+}
+
+/**
+ * Where a long bulk write runs. On PostgreSQL: the shared pool (a transaction takes its own
+ * connection). On a SQLite file: a second connection, so the API keeps reading (WAL) while a load
+ * holds the write lock. On in-memory SQLite (tests): the main connection. `raw` is the
+ * better-sqlite3 handle under `db`, for prepared-statement loops where per-row speed matters.
+ */
+export interface BulkConnection {
+  db: Kysely<Database>;
+  raw: SQLite.Database | null;
+  release(): Promise<void>;
 }
 
 export interface DbOptions {
@@ -42,6 +56,7 @@ export function openDatabase(opts: DbOptions): DbHandle {
       db,
       dialect: "postgres",
       location: redactUrl(opts.databaseUrl),
+      bulk: () => ({ db, raw: null, release: async () => {} }),
       close: () => db.destroy(),
     };
   }
@@ -51,14 +66,26 @@ export function openDatabase(opts: DbOptions): DbHandle {
     fs.mkdirSync(opts.dataDir, { recursive: true });
     location = path.resolve(opts.dataDir, file);
   }
+  const database = openSqlite(location);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const bulk = (): BulkConnection => {
+    if (file === ":memory:") return { db, raw: database, release: async () => {} };
+    const second = openSqlite(location);
+    const bulkDb = new Kysely<Database>({ dialect: new SqliteDialect({ database: second }) });
+    return { db: bulkDb, raw: second, release: () => bulkDb.destroy() };
+  };
+  return { db, dialect: "sqlite", location, bulk, close: () => db.destroy() };
+}
+
+function openSqlite(location: string): SQLite.Database {
   const database = new SQLite(location);
   database.pragma("journal_mode = WAL");
   database.pragma("foreign_keys = ON");
-  database.pragma("busy_timeout = 5000");
+  // Long enough to wait out a million-key load holding the write lock.
+  database.pragma("busy_timeout = 15000");
   // WAL makes NORMAL durable against application crashes; only an OS crash can lose the last commit.
   database.pragma("synchronous = NORMAL");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  return { db, dialect: "sqlite", location, close: () => db.destroy() };
+  return database;
 }
 
 /** Brings the schema to the newest migration; throws with the failing migration's name. */

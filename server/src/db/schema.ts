@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import type { Generated, Kysely, Selectable, Transaction } from "kysely";
 
 /**
  * Row types of every table. Timestamps are ISO-8601 UTC strings and booleans are 0/1 on both
@@ -196,6 +196,8 @@ export interface EntitlementsTable {
   created_at: string;
   updated_by: string | null;
   updated_at: string;
+  key_count: Generated<number>;
+  redeemed_count: Generated<number>;
 }
 
 export interface LineItemsTable {
@@ -255,6 +257,42 @@ export interface EntitlementEventsTable {
   description: string | null;
 }
 
+export interface WebRegisterKeysTable {
+  id: Generated<number>;
+  bulk_id: string;
+  key: string;
+  status: string;
+  created_at: string;
+  job_id: string | null;
+  redeemed_at: string | null;
+  redeemed_by: string | null;
+  redeemed_by_label: string | null;
+  sold_to: string | null;
+  owner: string | null;
+  entitlement_id: string | null;
+}
+
+export interface JobsTable {
+  id: string;
+  type: string;
+  state: string;
+  bulk_id: string | null;
+  params: string;
+  total: number | null;
+  done: number;
+  result: string | null;
+  error: string | null;
+  cancel_requested: number;
+  worker: string | null;
+  attempts: number;
+  created_by: string | null;
+  created_by_label: string | null;
+  created_at: string;
+  started_at: string | null;
+  heartbeat_at: string | null;
+  finished_at: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   account_relations: AccountRelationsTable;
@@ -278,7 +316,12 @@ export interface Database {
   line_item_products: LineItemProductsTable;
   entitlement_partners: EntitlementPartnersTable;
   entitlement_events: EntitlementEventsTable;
+  web_register_keys: WebRegisterKeysTable;
+  jobs: JobsTable;
 }
 
 export type Db = Kysely<Database>;
 export type Trx = Transaction<Database>;
+
+export type EntitlementRow = Selectable<EntitlementsTable>;
+export type WebRegisterKeyRow = Selectable<WebRegisterKeysTable>;

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { CROCKFORD, checkTypedKey, DEFAULT_KEY_FORMAT, generateKey, keyFormatProblems, keyRandomBits } from "./keyFormat.js";
+import {
+  CROCKFORD,
+  checkTypedKey,
+  DEFAULT_KEY_FORMAT,
+  generateKey,
+  generateKeys,
+  keyFormatProblems,
+  keyRandomBits,
+} from "./keyFormat.js";
 
 describe("web register key format", () => {
   it("generates five groups of five Crockford symbols with 120 random bits", () => {
@@ -33,6 +41,12 @@ describe("web register key format", () => {
         }
       }
     }
+  });
+
+  it("generates batches of valid, distinct keys", () => {
+    const keys = generateKeys(5000);
+    expect(new Set(keys).size).toBe(5000);
+    for (const k of keys) expect(checkTypedKey(k)).toEqual({ kind: "generated", canonical: k });
   });
 
   it("treats other shapes as keys to look up as typed (imported keys)", () => {

@@ -73,6 +73,26 @@ export function generateKey(f: KeyFormat = DEFAULT_KEY_FORMAT): string {
   return group(values.map((v) => CROCKFORD[v]).join(""), f);
 }
 
+/** Many keys at once: one CSPRNG call per batch instead of per key. */
+export function generateKeys(count: number, f: KeyFormat = DEFAULT_KEY_FORMAT): string[] {
+  const n = f.groups * f.groupLength - 1;
+  const bytes = crypto.randomBytes(n * count);
+  const out: string[] = new Array(count);
+  for (let k = 0; k < count; k++) {
+    let interim = 0;
+    let s = "";
+    for (let i = 0; i < n; i++) {
+      const v = (bytes[k * n + i] as number) & 31;
+      interim = times2(interim) ^ v;
+      s += CROCKFORD[v];
+      if ((i + 1) % f.groupLength === 0) s += f.separator;
+    }
+    s += CROCKFORD[times2(interim)];
+    out[k] = s;
+  }
+  return out;
+}
+
 function group(symbols: string, f: KeyFormat): string {
   const parts: string[] = [];
   for (let i = 0; i < symbols.length; i += f.groupLength) parts.push(symbols.slice(i, i + f.groupLength));

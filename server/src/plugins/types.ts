@@ -1,12 +1,17 @@
 import type { Actor } from "../actor.js";
 import type { Config } from "../config.js";
-import type { Dialect } from "../db/connect.js";
+import type { BulkConnection, Dialect } from "../db/connect.js";
 import type { Db } from "../db/schema.js";
+import type { JobRunner } from "../jobs/runner.js";
 
 export interface AppDeps {
   db: Db;
   dialect: Dialect;
   config: Config;
+  /** A connection for long bulk writes (key loads). */
+  bulk: () => BulkConnection;
+  /** Background jobs of this process (absent in tests that run jobs by hand). */
+  jobs?: JobRunner;
 }
 
 declare module "fastify" {

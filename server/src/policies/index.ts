@@ -3,6 +3,7 @@ import { errors } from "../errors.js";
 import { accountPolicy } from "./accounts.js";
 import { auditPolicy } from "./audit.js";
 import { entitlementPolicy } from "./entitlements.js";
+import { keyPolicy } from "./keys.js";
 import { licenseModelPolicy } from "./licenseModels.js";
 import { partNumberPolicy } from "./partNumbers.js";
 import { partnerTierPolicy } from "./partnerTiers.js";
@@ -23,6 +24,7 @@ const policies = {
   ...auditPolicy,
   ...settingsPolicy,
   ...entitlementPolicy,
+  ...keyPolicy,
 };
 type Policies = typeof policies;
 export type Action = keyof Policies;

@@ -1,6 +1,6 @@
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../common/src/enums.js";
 import type { LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
-import type { EntitlementEventsTable, EntitlementsTable } from "../db/schema.js";
+import type { EntitlementEventsTable, EntitlementRow } from "../db/schema.js";
 import { type DurationUnit, effectiveExpiry, type StartDateOption } from "../domain/terms.js";
 import { bool } from "../util.js";
 
@@ -135,7 +135,7 @@ export function presentPartner(p: PartnerRow): PartnerJson {
   };
 }
 
-export function presentEntitlement(row: EntitlementsTable, partners: PartnerRow[], items: LineItemFull[]): EntitlementJson {
+export function presentEntitlement(row: EntitlementRow, partners: PartnerRow[], items: LineItemFull[]): EntitlementJson {
   const kind = row.kind as "SIMPLE" | "BULK";
   const bulkConfig = items.find((i) => i.role === "BULK_CONFIG");
   const soldToTier = kind === "BULK" ? TIER_DISTRIBUTOR : TIER_END_CUSTOMER;

@@ -3,6 +3,8 @@ import { accountRoutes } from "./accounts.js";
 import { auditRoutes } from "./audit.js";
 import { entitlementRoutes } from "./entitlements.js";
 import { healthRoutes } from "./health.js";
+import { jobRoutes } from "./jobs.js";
+import { keyRoutes } from "./keys.js";
 import { licenseModelRoutes } from "./licenseModels.js";
 import { partNumberRoutes } from "./partNumbers.js";
 import { partnerTierRoutes } from "./partnerTiers.js";
@@ -26,4 +28,6 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(auditRoutes);
   await app.register(settingsRoutes);
   await app.register(entitlementRoutes);
+  await app.register(keyRoutes);
+  await app.register(jobRoutes);
 }

@@ -2,16 +2,13 @@ import { sql } from "kysely";
 import type { StateType } from "../../../../common/src/enums.js";
 import type { DateFilter, TextFilter } from "../../domain/filters.js";
 import { after, dateMatch, decodeCursor, type Page, type PageRequest, pageLimit, textMatch, toPage } from "../paging.js";
-import type { Db, EntitlementEventsTable, EntitlementsTable, LineItemsTable, Trx } from "../schema.js";
+import type { Db, EntitlementEventsTable, EntitlementRow, LineItemsTable, Trx } from "../schema.js";
 
-export async function findEntitlement(db: Db | Trx, id: string): Promise<EntitlementsTable | undefined> {
+export async function findEntitlement(db: Db | Trx, id: string): Promise<EntitlementRow | undefined> {
   return db.selectFrom("entitlements").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
-export async function findEntitlementByEntitlementId(
-  db: Db | Trx,
-  entitlementId: string,
-): Promise<EntitlementsTable | undefined> {
+export async function findEntitlementByEntitlementId(db: Db | Trx, entitlementId: string): Promise<EntitlementRow | undefined> {
   return db.selectFrom("entitlements").selectAll().where("entitlement_id", "=", entitlementId).executeTakeFirst();
 }
 
@@ -211,7 +208,7 @@ function filtered(db: Db, f: EntitlementFilter) {
 }
 
 /** List Entitlements: newest first, keyset-paged on the time-ordered id. */
-export async function listEntitlements(db: Db, f: EntitlementFilter, page: PageRequest): Promise<Page<EntitlementsTable>> {
+export async function listEntitlements(db: Db, f: EntitlementFilter, page: PageRequest): Promise<Page<EntitlementRow>> {
   const limit = pageLimit(page);
   const cur = decodeCursor(page.cursor, 1);
   let q = filtered(db, f).selectAll("e");

@@ -1,0 +1,62 @@
+import type { KeyStatus } from "../../domain/keys.js";
+import { after, decodeCursor, type Page, type PageRequest, pageLimit, toPage } from "../paging.js";
+import type { Db, WebRegisterKeyRow } from "../schema.js";
+
+export interface KeyFilter {
+  status?: KeyStatus | undefined;
+  /** Keys starting with this text (exact case). */
+  prefix?: string | undefined;
+}
+
+/**
+ * Keys of a bulk entitlement in load order. The keyset is the integer row id, which only grows,
+ * so pages stay stable while other loads insert: nothing shifts, nothing repeats.
+ */
+export async function listKeys(db: Db, bulkPk: string, f: KeyFilter, page: PageRequest): Promise<Page<WebRegisterKeyRow>> {
+  const limit = pageLimit(page);
+  const cur = decodeCursor(page.cursor, 1);
+  let q = db.selectFrom("web_register_keys").selectAll().where("bulk_id", "=", bulkPk);
+  if (f.status) q = q.where("status", "=", f.status);
+  if (f.prefix) {
+    // A range on the key instead of LIKE: index-friendly and no wildcard escaping.
+    q = q.where("key", ">=", f.prefix).where("key", "<", `${f.prefix}\uffff`);
+  }
+  if (cur) q = q.where((eb) => after(eb, ["id"], cur));
+  const rows = await q
+    .orderBy("id")
+    .limit(limit + 1)
+    .execute();
+  return toPage(
+    rows,
+    limit,
+    (r) => [Number(r.id)],
+    (r) => r,
+  );
+}
+
+/** Key batches for exports, in load order, without OFFSET. */
+export async function* keyBatches(db: Db, bulkPk: string, f: KeyFilter, batch = 5000): AsyncGenerator<WebRegisterKeyRow[]> {
+  let last = 0;
+  for (;;) {
+    let q = db.selectFrom("web_register_keys").selectAll().where("bulk_id", "=", bulkPk).where("id", ">", last);
+    if (f.status) q = q.where("status", "=", f.status);
+    const rows = await q.orderBy("id").limit(batch).execute();
+    if (rows.length === 0) return;
+    last = Number((rows[rows.length - 1] as WebRegisterKeyRow).id);
+    yield rows;
+    if (rows.length < batch) return;
+  }
+}
+
+export async function keyCounts(
+  db: Db,
+  bulkPk: string,
+): Promise<{ total: number; redeemed: number; unredeemed: number } | undefined> {
+  const row = await db
+    .selectFrom("entitlements")
+    .select(["key_count", "redeemed_count"])
+    .where("id", "=", bulkPk)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { total: row.key_count, redeemed: row.redeemed_count, unredeemed: row.key_count - row.redeemed_count };
+}

@@ -1,0 +1,60 @@
+import { specifiedIdProblem } from "./ids.js";
+
+/** Keys load into bulk entitlements in these states only (never INACTIVE or OBSOLETE ones). */
+export const KEY_LOADABLE_STATES = ["DRAFT", "TEST", "DEPLOYED"] as const;
+
+export const KEY_STATUSES = ["UNREDEEMED", "REDEEMED"] as const;
+export type KeyStatus = (typeof KEY_STATUSES)[number];
+
+// One regex for the common, valid case: a million keys are checked per load.
+const FORBIDDEN_RE = /[,"&%^()#@!~/<>\\}{=|.\u0000-\u001f\u007f]/;
+
+/** Why a loaded key is not acceptable (FNO's specified-ID rules apply to keys too), or null. */
+export function keyProblem(key: string): string | null {
+  if (
+    key.length > 0 &&
+    key.length <= 255 &&
+    !FORBIDDEN_RE.test(key) &&
+    key.charCodeAt(0) !== 32 &&
+    key.charCodeAt(key.length - 1) !== 32
+  ) {
+    return null;
+  }
+  return specifiedIdProblem(key);
+}
+
+/** Why keys cannot be loaded into (or deleted from) this entitlement, or null. */
+export function keyLoadStateProblem(entitlementId: string, kind: string, state: string): string | null {
+  if (kind !== "BULK")
+    return `Entitlement ${entitlementId} is not a bulk entitlement; only bulk entitlements hold web register keys.`;
+  if (!(KEY_LOADABLE_STATES as readonly string[]).includes(state)) {
+    return `Bulk entitlement ${entitlementId} is ${state}; keys load only into DRAFT, TEST or DEPLOYED bulk entitlements.`;
+  }
+  return null;
+}
+
+/** Shows enough of a key to recognise it in logs and audit, never the whole secret. */
+export function maskKey(key: string): string {
+  return key.length <= 8 ? `${key.slice(0, 2)}…` : `${key.slice(0, 5)}…${key.slice(-2)}`;
+}
+
+export interface BadLine {
+  line: number;
+  /** Masked, so a report can be shown or logged without leaking keys. */
+  key: string;
+  reason: string;
+}
+
+export interface LoadReport {
+  status: "SUCCESS" | "PARTIAL_FAILURE" | "FAILURE";
+  /** all-or-nothing (default) or partial (valid keys kept, the rest reported). */
+  mode: "all" | "partial";
+  read: number;
+  loaded: number;
+  rejected: number;
+  /** The first bad lines (up to a limit); `rejected` counts them all. */
+  badLines: BadLine[];
+  truncated: boolean;
+}
+
+export const REPORT_LINE_LIMIT = 1000;

@@ -1,0 +1,107 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { Db, JobsTable } from "../db/schema.js";
+import { DEFAULT_KEY_FORMAT, generateKeys } from "../domain/keyFormat.js";
+import { type KeyFileFormat, readKeyFile } from "../keyfiles/readKeyFile.js";
+import { deleteUnredeemedKeys } from "../keys/keyDeleter.js";
+import { type KeyRecord, LoadCancelled, loadKeys } from "../keys/keyLoader.js";
+import { JobCancelled, type JobContext, type JobDeps, JobRefused } from "./runner.js";
+
+export type JobType = "keys.import" | "keys.generate" | "keys.delete";
+
+export interface ImportParams {
+  bulkPk: string;
+  /** File name inside the data folder's uploads/ (kept until the job ends, so a restart can redo it). */
+  upload: string;
+  fileName: string | null;
+  format: KeyFileFormat;
+  mode: "all" | "partial";
+}
+export interface GenerateParams {
+  bulkPk: string;
+  count: number;
+}
+export interface DeleteParams {
+  bulkPk: string;
+}
+
+export const uploadsDir = (deps: Pick<JobDeps, "config">) => path.join(deps.config.dataDir, "uploads");
+
+const BATCH = 10_000;
+
+async function* generated(count: number): AsyncGenerator<KeyRecord[]> {
+  for (let done = 0; done < count; done += BATCH) {
+    const n = Math.min(BATCH, count - done);
+    yield generateKeys(n, DEFAULT_KEY_FORMAT).map((key, i) => ({ line: done + i + 1, key }));
+  }
+}
+
+async function runLoad(
+  jc: JobContext,
+  bulkPk: string,
+  batches: AsyncIterable<KeyRecord[]>,
+  mode: "all" | "partial",
+  verb: "imported" | "generated",
+) {
+  const conn = jc.deps.bulk();
+  try {
+    const report = await loadKeys(conn, jc.deps.dialect, {
+      ctx: jc.ctx,
+      bulkPk,
+      batches,
+      mode,
+      jobId: jc.job.id,
+      verb,
+      onProgress: (n) => jc.progress(n),
+      cancelled: jc.cancelled,
+      beforeCommit: (trx, r) => jc.succeed(trx, r),
+    });
+    if (report.status === "FAILURE") {
+      throw new JobRefused(
+        report.read === 0
+          ? "The file has no keys."
+          : `${report.rejected} bad line${report.rejected === 1 ? "" : "s"}; nothing was loaded.`,
+        report,
+      );
+    }
+  } catch (err) {
+    if (err instanceof LoadCancelled) throw new JobCancelled();
+    throw err;
+  } finally {
+    await conn.release();
+  }
+}
+
+export const HANDLERS: Record<JobType, (jc: JobContext) => Promise<void>> = {
+  async "keys.import"(jc) {
+    const p = JSON.parse(jc.job.params) as ImportParams;
+    const file = path.join(uploadsDir(jc.deps), p.upload);
+    if (!fs.existsSync(file)) throw new Error("The uploaded file is not available on this server any more; upload it again.");
+    jc.progress(0, null);
+    await runLoad(jc, p.bulkPk, readKeyFile(fs.createReadStream(file), p.format, BATCH), p.mode, "imported");
+  },
+  async "keys.generate"(jc) {
+    const p = JSON.parse(jc.job.params) as GenerateParams;
+    jc.progress(0, p.count);
+    await runLoad(jc, p.bulkPk, generated(p.count), "all", "generated");
+  },
+  async "keys.delete"(jc) {
+    const p = JSON.parse(jc.job.params) as DeleteParams;
+    const r = await deleteUnredeemedKeys(jc.deps.db, jc.ctx, p.bulkPk, null, async (trx, deleted) => {
+      jc.progress(deleted, deleted);
+      await jc.succeed(trx, { deleted });
+    });
+    jc.progress(r.deleted, r.deleted);
+  },
+};
+
+export { generated as generatedKeyBatches };
+
+/** Removes what a finished job kept on disk (its upload). */
+export async function cleanupJob(deps: Pick<JobDeps, "config" | "db">, job: JobsTable): Promise<void> {
+  if (job.type !== "keys.import") return;
+  const row = await (deps.db as Db).selectFrom("jobs").select("state").where("id", "=", job.id).executeTakeFirst();
+  if (row && (row.state === "QUEUED" || row.state === "RUNNING")) return;
+  const p = JSON.parse(job.params) as ImportParams;
+  await fs.promises.rm(path.join(uploadsDir(deps), p.upload), { force: true });
+}

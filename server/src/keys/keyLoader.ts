@@ -1,0 +1,217 @@
+import { sql } from "kysely";
+import type { RequestContext } from "../actor.js";
+import { recordAudit } from "../audit.js";
+import { recordEvent } from "../commands/entitlementSupport.js";
+import type { BulkConnection, Dialect } from "../db/connect.js";
+import type { Trx } from "../db/schema.js";
+import { type BadLine, keyLoadStateProblem, keyProblem, type LoadReport, REPORT_LINE_LIMIT } from "../domain/keys.js";
+import { AppError, errors } from "../errors.js";
+import { nowIso } from "../util.js";
+
+export interface KeyRecord {
+  line: number;
+  key: string;
+}
+
+export interface LoadArgs {
+  ctx: RequestContext;
+  bulkPk: string;
+  batches: AsyncIterable<KeyRecord[]>;
+  mode: "all" | "partial";
+  jobId: string | null;
+  /** What the audit and history call it: "imported", "generated", "added". */
+  verb: "imported" | "generated" | "added";
+  onProgress?: (read: number) => void;
+  /** Checked between batches; a cancelled load rolls back whole. */
+  cancelled?: () => boolean;
+  /** Runs inside the load's transaction after the keys are in, e.g. to mark the job finished. */
+  beforeCommit?: (trx: Trx, report: LoadReport) => Promise<void>;
+}
+
+/** Thrown to roll back an all-or-nothing load that found bad lines; carries the report. */
+export class LoadRejected extends Error {
+  constructor(readonly report: LoadReport) {
+    super("load rejected");
+  }
+}
+
+export class LoadCancelled extends Error {}
+
+interface Sink {
+  /** Inserts the batch's valid keys; returns per record the reason it was refused, or null. */
+  insert(records: KeyRecord[]): Promise<(string | null)[]>;
+}
+
+/**
+ * Loads keys into a bulk entitlement in ONE transaction: every key validated (characters,
+ * length), duplicates inside the load, against every existing key (the unique index decides)
+ * and against activation IDs refused with their line. All-or-nothing by default; `partial`
+ * keeps the valid keys. Counters, audit, history and the caller's job update commit with the
+ * keys or not at all — a killed process leaves nothing behind.
+ */
+export async function loadKeys(conn: BulkConnection, dialect: Dialect, args: LoadArgs): Promise<LoadReport> {
+  const report: LoadReport = {
+    status: "SUCCESS",
+    mode: args.mode,
+    read: 0,
+    loaded: 0,
+    rejected: 0,
+    badLines: [],
+    truncated: false,
+  };
+  const bad = (b: BadLine) => {
+    report.rejected++;
+    if (report.badLines.length < REPORT_LINE_LIMIT) report.badLines.push(b);
+    else report.truncated = true;
+  };
+  try {
+    await conn.db.transaction().execute(async (trx) => {
+      const bulk = await trx
+        .selectFrom("entitlements")
+        .select(["entitlement_id", "kind", "state"])
+        .where("id", "=", args.bulkPk)
+        .executeTakeFirst();
+      if (!bulk) throw errors.notFound("Bulk entitlement", args.bulkPk);
+      const sp = keyLoadStateProblem(bulk.entitlement_id, bulk.kind, bulk.state);
+      if (sp) throw errors.invalidState(sp);
+      const now = nowIso();
+      const sink = dialect === "sqlite" && conn.raw ? sqliteSink(conn, args, now) : postgresSink(trx, args, now);
+      for await (const batch of args.batches) {
+        if (args.cancelled?.()) throw new LoadCancelled("cancelled");
+        const valid: KeyRecord[] = [];
+        for (const r of batch) {
+          const p = keyProblem(r.key);
+          if (p) bad({ line: r.line, key: r.key, reason: `key ${p}` });
+          else valid.push(r);
+        }
+        const reasons = await sink.insert(valid);
+        for (let i = 0; i < valid.length; i++) {
+          const reason = reasons[i];
+          if (reason) bad({ line: (valid[i] as KeyRecord).line, key: (valid[i] as KeyRecord).key, reason });
+          else report.loaded++;
+        }
+        report.read += batch.length;
+        args.onProgress?.(report.read);
+      }
+      if (report.read === 0) {
+        report.status = "FAILURE";
+        throw new LoadRejected(report);
+      }
+      if (report.rejected > 0 && (args.mode === "all" || report.loaded === 0)) {
+        report.status = "FAILURE";
+        throw new LoadRejected(report);
+      }
+      report.status = report.rejected > 0 ? "PARTIAL_FAILURE" : "SUCCESS";
+      // Conditional: the entitlement may not have become INACTIVE/OBSOLETE meanwhile.
+      const upd = await trx
+        .updateTable("entitlements")
+        .set((eb) => ({ key_count: eb("key_count", "+", report.loaded), updated_at: now }))
+        .where("id", "=", args.bulkPk)
+        .where("state", "in", ["DRAFT", "TEST", "DEPLOYED"])
+        .executeTakeFirst();
+      if (Number(upd.numUpdatedRows) !== 1)
+        throw errors.invalidState(`Bulk entitlement ${bulk.entitlement_id} changed state during the load; nothing was loaded.`);
+      await recordEvent(
+        trx,
+        args.ctx,
+        args.bulkPk,
+        "EVENT_PROPERTY_CHANGED",
+        `${report.loaded} web register key${report.loaded === 1 ? "" : "s"} ${args.verb}`,
+      );
+      await recordAudit(trx, args.ctx, {
+        action: `keys.${args.verb}`,
+        objectType: "entitlement",
+        objectId: args.bulkPk,
+        after: { loaded: report.loaded, rejected: report.rejected, mode: args.mode, jobId: args.jobId },
+      });
+      await args.beforeCommit?.(trx, report);
+    });
+  } catch (err) {
+    if (err instanceof LoadRejected) {
+      report.loaded = 0;
+      return report;
+    }
+    if (err instanceof AppError || err instanceof LoadCancelled) throw err;
+    throw err;
+  }
+  return report;
+}
+
+/** SQLite: prepared statements on the load's own connection, inside the open transaction. */
+function sqliteSink(conn: BulkConnection, args: LoadArgs, now: string): Sink {
+  const raw = conn.raw as NonNullable<BulkConnection["raw"]>;
+  const insert = raw.prepare(
+    "INSERT INTO web_register_keys (bulk_id, key, status, created_at, job_id) VALUES (?, ?, 'UNREDEEMED', ?, ?) ON CONFLICT (key) DO NOTHING",
+  );
+  const activation = raw.prepare("SELECT 1 FROM line_items WHERE activation_id = ?").pluck();
+  const holder = raw.prepare("SELECT bulk_id, job_id, created_at FROM web_register_keys WHERE key = ?");
+  const jobTag = args.jobId ?? `sync:${now}`;
+  return {
+    async insert(records) {
+      const out: (string | null)[] = new Array(records.length);
+      for (let i = 0; i < records.length; i++) {
+        const key = (records[i] as KeyRecord).key;
+        if (activation.get(key) !== undefined) {
+          out[i] = "is already an activation ID";
+          continue;
+        }
+        if (insert.run(args.bulkPk, key, now, jobTag).changes === 1) {
+          out[i] = null;
+          continue;
+        }
+        const h = holder.get(key) as { bulk_id: string; job_id: string | null; created_at: string } | undefined;
+        out[i] = h && h.job_id === jobTag && h.created_at === now ? "duplicate of a key earlier in this load" : "already exists";
+      }
+      return out;
+    },
+  };
+}
+
+/** PostgreSQL: one multi-row INSERT … SELECT FROM unnest per batch, inside the transaction. */
+function postgresSink(trx: Trx, args: LoadArgs, now: string): Sink {
+  const jobTag = args.jobId ?? `sync:${now}`;
+  return {
+    async insert(records) {
+      const out: (string | null)[] = new Array(records.length).fill(null);
+      if (records.length === 0) return out;
+      const keys = records.map((r) => r.key);
+      const act = await sql<{
+        activation_id: string;
+      }>`SELECT activation_id FROM line_items WHERE activation_id = ANY(${keys}::text[])`.execute(trx);
+      const isActivation = new Set(act.rows.map((r) => r.activation_id));
+      const toInsert = keys.filter((k) => !isActivation.has(k));
+      const ins = toInsert.length
+        ? await sql<{ key: string }>`INSERT INTO web_register_keys (bulk_id, key, status, created_at, job_id)
+            SELECT ${args.bulkPk}, k, 'UNREDEEMED', ${now}, ${jobTag} FROM unnest(${toInsert}::text[]) AS k
+            ON CONFLICT (key) DO NOTHING RETURNING key`.execute(trx)
+        : { rows: [] };
+      const inserted = new Set(ins.rows.map((r) => r.key));
+      const missing = toInsert.filter((k) => !inserted.has(k));
+      const holders = missing.length
+        ? new Map(
+            (
+              await sql<{
+                key: string;
+                job_id: string | null;
+                created_at: string;
+              }>`SELECT key, job_id, created_at FROM web_register_keys WHERE key = ANY(${missing}::text[])`.execute(trx)
+            ).rows.map((r) => [r.key, r]),
+          )
+        : new Map();
+      const claimed = new Set<string>();
+      for (let i = 0; i < records.length; i++) {
+        const key = (records[i] as KeyRecord).key;
+        if (isActivation.has(key)) out[i] = "is already an activation ID";
+        else if (inserted.has(key) && !claimed.has(key)) claimed.add(key);
+        else {
+          const h = holders.get(key) as { job_id: string | null; created_at: string } | undefined;
+          out[i] =
+            inserted.has(key) || (h && h.job_id === jobTag && h.created_at === now)
+              ? "duplicate of a key earlier in this load"
+              : "already exists";
+        }
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import type { Actor } from "../actor.js";
+import { memberOf, producerStaff, producerWriter } from "./predicates.js";
+
+/** A bulk entitlement as key policies see it: its current owner's account. */
+type BulkRef = { currentOwnerAccountId: string | null };
+
+/** Keys are secrets until sold: producer staff and the current-owner partner see them; producer writers load and delete them. */
+export const keyPolicy = {
+  "keys.read": (a: Actor, b: BulkRef) =>
+    producerStaff(a) || (b.currentOwnerAccountId !== null && memberOf(a, b.currentOwnerAccountId)),
+  "keys.write": (a: Actor, _b: BulkRef) => producerWriter(a),
+  "jobs.read": (a: Actor) => producerStaff(a),
+  "jobs.cancel": (a: Actor) => producerWriter(a),
+};

@@ -1,0 +1,178 @@
+import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import { recordAudit } from "../audit.js";
+import { after, decodeCursor, pageLimit, toPage } from "../db/paging.js";
+import type { JobsTable } from "../db/schema.js";
+import { errors } from "../errors.js";
+import type { JobRunner } from "../jobs/runner.js";
+import { ctxOf } from "../plugins/auth.js";
+import { authorize } from "../policies/index.js";
+import { nowIso } from "../util.js";
+import { errorResponses, IdParams, Page, PageQuery, StringEnum } from "./schemas.js";
+import { typed } from "./typed.js";
+
+export const JOB_STATES = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const;
+
+const JobSchema = Type.Object(
+  {
+    id: Type.String(),
+    type: Type.String(),
+    state: StringEnum(JOB_STATES),
+    bulkId: Type.Union([Type.String(), Type.Null()]),
+    progress: Type.Object({
+      done: Type.Integer(),
+      total: Type.Union([Type.Integer(), Type.Null()]),
+      percent: Type.Union([Type.Number(), Type.Null()]),
+      ratePerSecond: Type.Union([Type.Number(), Type.Null()]),
+      etaSeconds: Type.Union([Type.Number(), Type.Null()]),
+    }),
+    result: Type.Unknown(),
+    error: Type.Union([Type.String(), Type.Null()]),
+    cancelRequested: Type.Boolean(),
+    attempts: Type.Integer(),
+    createdBy: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.String(),
+    startedAt: Type.Union([Type.String(), Type.Null()]),
+    finishedAt: Type.Union([Type.String(), Type.Null()]),
+  },
+  { $id: "Job" },
+);
+
+/** A job as JSON, with live progress (done/total, rate, ETA) when it runs in this process. */
+export function presentJob(j: JobsTable, runner: JobRunner | undefined) {
+  const live = j.state === "RUNNING" ? runner?.liveProgress(j.id) : undefined;
+  const done = live?.done ?? j.done;
+  const total = live?.total ?? j.total;
+  const elapsed = live
+    ? (Date.now() - live.startedAt) / 1000
+    : j.started_at && j.finished_at
+      ? (Date.parse(j.finished_at) - Date.parse(j.started_at)) / 1000
+      : null;
+  const rate = elapsed && elapsed > 0 && done > 0 ? done / elapsed : null;
+  return {
+    id: j.id,
+    type: j.type,
+    state: j.state as (typeof JOB_STATES)[number],
+    bulkId: j.bulk_id,
+    progress: {
+      done,
+      total,
+      percent: j.state === "SUCCEEDED" ? 100 : total ? Math.min(100, (100 * done) / total) : null,
+      ratePerSecond: rate ? Math.round(rate) : null,
+      etaSeconds: live && rate && total ? Math.max(0, Math.round((total - done) / rate)) : null,
+    },
+    result: j.result ? JSON.parse(j.result) : null,
+    error: j.error,
+    cancelRequested: j.cancel_requested === 1,
+    attempts: j.attempts,
+    createdBy: j.created_by_label,
+    createdAt: j.created_at,
+    startedAt: j.started_at,
+    finishedAt: j.finished_at,
+  };
+}
+
+export async function jobRoutes(fastify: FastifyInstance) {
+  const app = typed(fastify);
+  const { db } = app.deps;
+  const tags = ["jobs"];
+
+  app.get(
+    "/api/v1/jobs",
+    {
+      schema: {
+        tags,
+        summary: "List background jobs, newest first",
+        querystring: Type.Object(
+          {
+            ...PageQuery,
+            bulkId: Type.Optional(Type.String()),
+            state: Type.Optional(StringEnum(JOB_STATES)),
+            type: Type.Optional(Type.String()),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(JobSchema), ...errorResponses },
+      },
+    },
+    async (req) => {
+      authorize(ctxOf(req).actor, "jobs.read");
+      const limit = pageLimit(req.query);
+      const cur = decodeCursor(req.query.cursor, 1);
+      let q = db.selectFrom("jobs").selectAll();
+      if (req.query.bulkId) q = q.where("bulk_id", "=", req.query.bulkId);
+      if (req.query.state) q = q.where("state", "=", req.query.state);
+      if (req.query.type) q = q.where("type", "=", req.query.type);
+      if (cur) q = q.where((eb) => after(eb, ["id"], cur, "desc"));
+      const rows = await q
+        .orderBy("id", "desc")
+        .limit(limit + 1)
+        .execute();
+      return toPage(
+        rows,
+        limit,
+        (r) => [r.id],
+        (r) => presentJob(r, app.deps.jobs),
+      );
+    },
+  );
+
+  app.get(
+    "/api/v1/jobs/:id",
+    {
+      schema: {
+        tags,
+        summary: "A job with its progress, result report and errors",
+        params: IdParams,
+        response: { 200: JobSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      authorize(ctxOf(req).actor, "jobs.read");
+      const j = await db.selectFrom("jobs").selectAll().where("id", "=", req.params.id).executeTakeFirst();
+      if (!j) throw errors.notFound("Job", req.params.id);
+      return presentJob(j, app.deps.jobs);
+    },
+  );
+
+  app.post(
+    "/api/v1/jobs/:id/actions/cancel",
+    {
+      schema: {
+        tags,
+        summary: "Cancel a queued or running job (a running load rolls back whole)",
+        params: IdParams,
+        response: { 200: JobSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const ctx = ctxOf(req);
+      authorize(ctx.actor, "jobs.cancel");
+      // Stop a load running here first: it rolls back and frees the write lock the update below needs.
+      app.deps.jobs?.requestCancel(req.params.id);
+      await db.transaction().execute(async (trx) => {
+        const j = await trx.selectFrom("jobs").selectAll().where("id", "=", req.params.id).executeTakeFirst();
+        if (!j) throw errors.notFound("Job", req.params.id);
+        if (j.state !== "QUEUED" && j.state !== "RUNNING")
+          throw errors.invalidState(`The job is ${j.state}; only queued or running jobs can be cancelled.`);
+        // A queued job is cancelled at once (conditionally, in case a worker claims it now); a running one is asked to stop.
+        const q = await trx
+          .updateTable("jobs")
+          .set({ state: "CANCELLED", finished_at: nowIso(), error: "Cancelled before it started." })
+          .where("id", "=", j.id)
+          .where("state", "=", "QUEUED")
+          .executeTakeFirst();
+        if (Number(q.numUpdatedRows) === 0)
+          await trx
+            .updateTable("jobs")
+            .set({ cancel_requested: 1 })
+            .where("id", "=", j.id)
+            .where("state", "=", "RUNNING")
+            .execute();
+        await recordAudit(trx, ctx, { action: "job.cancel_requested", objectType: "job", objectId: j.id });
+      });
+      const j = await db.selectFrom("jobs").selectAll().where("id", "=", req.params.id).executeTakeFirstOrThrow();
+      return presentJob(j, app.deps.jobs);
+    },
+  );
+}

@@ -1,0 +1,401 @@
+import "@fastify/multipart";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { Type } from "typebox";
+import type { RequestContext } from "../actor.js";
+import { findEntitlement } from "../db/repos/entitlements.js";
+import { keyBatches, keyCounts, listKeys } from "../db/repos/keys.js";
+import type { Db, WebRegisterKeyRow } from "../db/schema.js";
+import { KEY_STATUSES, type KeyStatus, keyLoadStateProblem, type LoadReport } from "../domain/keys.js";
+import { AppError, errors } from "../errors.js";
+import { generatedKeyBatches, type ImportParams, uploadsDir } from "../jobs/handlers.js";
+import { keysCsv } from "../keyfiles/csvExport.js";
+import { detectFormat, type KeyFileFormat } from "../keyfiles/readKeyFile.js";
+import { deleteUnredeemedKeys } from "../keys/keyDeleter.js";
+import { type KeyRecord, loadKeys } from "../keys/keyLoader.js";
+import { ctxOf } from "../plugins/auth.js";
+import { authorize, can } from "../policies/index.js";
+import { errorResponses, IdParams, Page, PageQuery, StringEnum } from "./schemas.js";
+import { typed } from "./typed.js";
+
+const tags = ["web register keys"];
+/** Above these sizes a request becomes a background job. */
+export const SYNC_GENERATE_MAX = 10_000;
+export const SYNC_DELETE_ALL_MAX = 50_000;
+
+const KeySchema = Type.Object(
+  {
+    key: Type.String(),
+    status: StringEnum(KEY_STATUSES),
+    createdAt: Type.String(),
+    redeemedAt: Type.Union([Type.String(), Type.Null()]),
+    redeemedBy: Type.Union([Type.String(), Type.Null()]),
+    soldTo: Type.Union([Type.String(), Type.Null()]),
+    owner: Type.Union([Type.String(), Type.Null()]),
+    entitlementId: Type.Union([Type.String(), Type.Null()], { description: "The simple entitlement the key produced." }),
+  },
+  { $id: "WebRegisterKey" },
+);
+const ReportSchema = Type.Object(
+  {
+    status: StringEnum(["SUCCESS", "PARTIAL_FAILURE", "FAILURE"] as const),
+    mode: StringEnum(["all", "partial"] as const),
+    read: Type.Integer(),
+    loaded: Type.Integer(),
+    rejected: Type.Integer(),
+    badLines: Type.Array(Type.Object({ line: Type.Integer(), key: Type.String(), reason: Type.String() })),
+    truncated: Type.Boolean(),
+  },
+  { $id: "KeyLoadReport" },
+);
+const JobRef = Type.Object({ jobId: Type.String(), state: Type.String() });
+
+const presentKey = (r: WebRegisterKeyRow) => ({
+  key: r.key,
+  status: r.status as KeyStatus,
+  createdAt: r.created_at,
+  redeemedAt: r.redeemed_at,
+  redeemedBy: r.redeemed_by_label,
+  soldTo: r.sold_to,
+  owner: r.owner,
+  entitlementId: r.entitlement_id,
+});
+
+/** The bulk entitlement, if the caller may see its keys (else 404: keys are secrets). */
+export async function loadBulkForKeys(db: Db, ctx: RequestContext, pk: string, action: "keys.read" | "keys.write") {
+  const row = await findEntitlement(db, pk);
+  if (!row || row.kind !== "BULK") throw errors.notFound("Bulk entitlement", pk);
+  const owner = await db
+    .selectFrom("entitlement_partners")
+    .select("account_id")
+    .where("entitlement_id", "=", pk)
+    .where("current_owner", "=", 1)
+    .executeTakeFirst();
+  const ref = { currentOwnerAccountId: owner?.account_id ?? null };
+  if (!can(ctx.actor, "keys.read", ref)) throw errors.notFound("Bulk entitlement", pk);
+  authorize(ctx.actor, action, ref);
+  return row;
+}
+
+export async function keyRoutes(fastify: FastifyInstance) {
+  const app = typed(fastify);
+  const { db } = app.deps;
+  const runner = () => {
+    if (!app.deps.jobs)
+      throw new AppError(503, "service_unavailable", "Jobs unavailable", "Background jobs are not running in this process.");
+    return app.deps.jobs;
+  };
+  const syncLoad = async (
+    ctx: RequestContext,
+    pk: string,
+    batches: AsyncIterable<KeyRecord[]>,
+    mode: "all" | "partial",
+    verb: "generated" | "added" | "imported",
+  ): Promise<LoadReport> => {
+    const conn = app.deps.bulk();
+    try {
+      return await loadKeys(conn, app.deps.dialect, { ctx, bulkPk: pk, batches, mode, jobId: null, verb });
+    } finally {
+      await conn.release();
+    }
+  };
+  async function* once(records: KeyRecord[]) {
+    yield records;
+  }
+
+  app.get(
+    "/api/v1/entitlements/:id/keys",
+    {
+      schema: {
+        tags,
+        summary: "List a bulk entitlement's web register keys (load order, keyset paging)",
+        params: IdParams,
+        querystring: Type.Object(
+          {
+            ...PageQuery,
+            status: Type.Optional(StringEnum(KEY_STATUSES)),
+            prefix: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(KeySchema), ...errorResponses },
+      },
+    },
+    async (req) => {
+      await loadBulkForKeys(db, ctxOf(req), req.params.id, "keys.read");
+      const page = await listKeys(db, req.params.id, { status: req.query.status, prefix: req.query.prefix }, req.query);
+      return { items: page.items.map(presentKey), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    "/api/v1/entitlements/:id/keys/counts",
+    {
+      schema: {
+        tags,
+        summary: "Key counts: total, redeemed, unredeemed",
+        params: IdParams,
+        response: {
+          200: Type.Object({ total: Type.Integer(), redeemed: Type.Integer(), unredeemed: Type.Integer() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      await loadBulkForKeys(db, ctxOf(req), req.params.id, "keys.read");
+      return (await keyCounts(db, req.params.id)) as { total: number; redeemed: number; unredeemed: number };
+    },
+  );
+
+  app.post(
+    "/api/v1/entitlements/:id/keys",
+    {
+      config: { idempotent: true },
+      schema: {
+        tags,
+        summary: "Add a web register key by hand",
+        params: IdParams,
+        body: Type.Object({ key: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false }),
+        response: { 201: KeySchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const ctx = ctxOf(req);
+      await loadBulkForKeys(db, ctx, req.params.id, "keys.write");
+      const key = req.body.key.trim();
+      const report = await syncLoad(ctx, req.params.id, once([{ line: 1, key }]), "all", "added");
+      if (report.status !== "SUCCESS") {
+        const reason = report.badLines[0]?.reason ?? "was refused";
+        throw reason === "already exists" || reason.startsWith("is already")
+          ? errors.alreadyExists("key", `The key ${reason}.`)
+          : errors.validation("key", reason.replace(/^key /, ""));
+      }
+      const row = await db.selectFrom("web_register_keys").selectAll().where("key", "=", key).executeTakeFirstOrThrow();
+      return reply.status(201).send(presentKey(row));
+    },
+  );
+
+  app.post(
+    "/api/v1/entitlements/:id/keys/batch",
+    {
+      config: { idempotent: true },
+      schema: {
+        tags,
+        summary: "Load keys given in the request (up to 10,000)",
+        description:
+          "All-or-nothing unless mode is `partial`; the report names every refused key by its position (line = index + 1).",
+        params: IdParams,
+        body: Type.Object(
+          {
+            keys: Type.Array(Type.String({ maxLength: 1000 }), { minItems: 1, maxItems: 10_000 }),
+            mode: Type.Optional(StringEnum(["all", "partial"] as const)),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: ReportSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const ctx = ctxOf(req);
+      await loadBulkForKeys(db, ctx, req.params.id, "keys.write");
+      return syncLoad(
+        ctx,
+        req.params.id,
+        once(req.body.keys.map((k, i) => ({ line: i + 1, key: k.trim() }))),
+        req.body.mode ?? "all",
+        "imported",
+      );
+    },
+  );
+
+  app.post(
+    "/api/v1/entitlements/:id/keys/generate",
+    {
+      config: { idempotent: true },
+      schema: {
+        tags,
+        summary: "Generate N keys (CSPRNG, Crockford base32, check symbol)",
+        description: `Up to ${SYNC_GENERATE_MAX} keys answer at once (200 with the report); more run as a background job (202 with the job).`,
+        params: IdParams,
+        body: Type.Object({ count: Type.Integer({ minimum: 1, maximum: 10_000_000 }) }, { additionalProperties: false }),
+        response: { 200: ReportSchema, 202: JobRef, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const ctx = ctxOf(req);
+      const bulk = await loadBulkForKeys(db, ctx, req.params.id, "keys.write");
+      const sp = keyLoadStateProblem(bulk.entitlement_id, bulk.kind, bulk.state);
+      if (sp) throw errors.invalidState(sp);
+      if (req.body.count <= SYNC_GENERATE_MAX)
+        return syncLoad(ctx, req.params.id, generatedKeyBatches(req.body.count), "all", "generated");
+      const jobId = await runner().enqueue(
+        db,
+        ctx,
+        "keys.generate",
+        req.params.id,
+        { bulkPk: req.params.id, count: req.body.count },
+        req.body.count,
+      );
+      return reply.status(202).send({ jobId, state: "QUEUED" });
+    },
+  );
+
+  app.post(
+    "/api/v1/entitlements/:id/keys/import",
+    {
+      schema: {
+        tags,
+        summary: "Import keys from a file (multipart field `file`): FNO XML, CSV with a `key` column, or text",
+        description:
+          "Runs as a background job (202); its result is the load report naming each bad line. Form field `mode=partial` keeps the valid keys.",
+        params: IdParams,
+        consumes: ["multipart/form-data"],
+        response: { 202: JobRef, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const ctx = ctxOf(req);
+      const bulk = await loadBulkForKeys(db, ctx, req.params.id, "keys.write");
+      const sp = keyLoadStateProblem(bulk.entitlement_id, bulk.kind, bulk.state);
+      if (sp) throw errors.invalidState(sp);
+      const { upload, fileName, format, mode } = await receiveUpload(req, uploadsDir(app.deps));
+      const params: ImportParams = { bulkPk: req.params.id, upload, fileName, format, mode };
+      const jobId = await runner().enqueue(db, ctx, "keys.import", req.params.id, params, null);
+      return reply.status(202).send({ jobId, state: "QUEUED" });
+    },
+  );
+
+  app.post(
+    "/api/v1/entitlements/:id/keys/delete",
+    {
+      schema: {
+        tags,
+        summary: "Delete unredeemed keys: a list, or all unredeemed ones",
+        description: `A list is all-or-nothing (a redeemed or unknown key refuses it). \`all: true\` deletes every unredeemed key; above ${SYNC_DELETE_ALL_MAX} keys it runs as a job (202).`,
+        params: IdParams,
+        body: Type.Object(
+          {
+            keys: Type.Optional(Type.Array(Type.String({ maxLength: 255 }), { minItems: 1, maxItems: 10_000 })),
+            all: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ deleted: Type.Integer() }), 202: JobRef, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const ctx = ctxOf(req);
+      const bulk = await loadBulkForKeys(db, ctx, req.params.id, "keys.write");
+      if (!!req.body.keys === !!req.body.all) throw errors.validation("keys", "give either a list of keys or all: true");
+      if (req.body.all && bulk.key_count - bulk.redeemed_count > SYNC_DELETE_ALL_MAX) {
+        const jobId = await runner().enqueue(
+          db,
+          ctx,
+          "keys.delete",
+          req.params.id,
+          { bulkPk: req.params.id },
+          bulk.key_count - bulk.redeemed_count,
+        );
+        return reply.status(202).send({ jobId, state: "QUEUED" });
+      }
+      return deleteUnredeemedKeys(db, ctx, req.params.id, req.body.all ? null : (req.body.keys as string[]));
+    },
+  );
+
+  app.get(
+    "/api/v1/entitlements/:id/keys/export.csv",
+    {
+      schema: {
+        tags,
+        summary: "Export keys as CSV (streamed)",
+        params: IdParams,
+        querystring: Type.Object({ status: Type.Optional(StringEnum(KEY_STATUSES)) }, { additionalProperties: false }),
+      },
+    },
+    async (req, reply) => {
+      const ctx = ctxOf(req);
+      const bulk = await loadBulkForKeys(db, ctx, req.params.id, "keys.read");
+      await auditExport(db, ctx, req.params.id, "csv");
+      const rows = mapBatches(keyBatches(db, req.params.id, { status: req.query.status }), (r) => ({
+        key: r.key,
+        status: r.status,
+        createdAt: r.created_at,
+        redeemedAt: r.redeemed_at,
+        redeemedBy: r.redeemed_by_label,
+        soldTo: r.sold_to,
+        owner: r.owner,
+        entitlementId: r.entitlement_id,
+      }));
+      reply.header("content-type", "text/csv; charset=utf-8");
+      reply.header("content-disposition", `attachment; filename="keys-${safeName(bulk.entitlement_id)}.csv"`);
+      return reply.send(keysCsv(rows));
+    },
+  );
+}
+
+async function auditExport(db: Db, ctx: RequestContext, pk: string, format: string) {
+  const { recordAudit } = await import("../audit.js");
+  await db
+    .transaction()
+    .execute((trx) =>
+      recordAudit(trx, ctx, { action: "keys.exported", objectType: "entitlement", objectId: pk, after: { format } }),
+    );
+}
+
+export async function* mapBatches<T, U>(src: AsyncIterable<T[]>, f: (t: T) => U): AsyncGenerator<U[]> {
+  for await (const b of src) yield b.map(f);
+}
+
+const safeName = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, "_");
+
+/** Streams the multipart `file` to disk (never into memory) and reads the `mode`/`format` fields. */
+async function receiveUpload(
+  req: FastifyRequest,
+  dir: string,
+): Promise<{ upload: string; fileName: string | null; format: KeyFileFormat; mode: "all" | "partial" }> {
+  if (!req.isMultipart()) throw errors.validation("file", "send the key file as multipart/form-data in the field 'file'");
+  await fs.promises.mkdir(dir, { recursive: true });
+  const upload = `${Date.now()}-${crypto.randomBytes(8).toString("hex")}.upload`;
+  const target = path.join(dir, upload);
+  let fileName: string | null = null;
+  let mode: "all" | "partial" = "all";
+  let format: KeyFileFormat | null = null;
+  let got = false;
+  try {
+    for await (const part of req.parts()) {
+      if (part.type === "file") {
+        if (part.fieldname !== "file" || got) {
+          part.file.resume();
+          continue;
+        }
+        got = true;
+        fileName = part.filename || null;
+        await pipeline(part.file, fs.createWriteStream(target));
+        if (part.file.truncated) throw errors.validation("file", "is larger than the upload limit");
+      } else if (part.fieldname === "mode") {
+        const v = String(part.value);
+        if (v !== "all" && v !== "partial") throw errors.validation("mode", "must be 'all' or 'partial'");
+        mode = v;
+      } else if (part.fieldname === "format") {
+        const v = String(part.value);
+        if (!["xml", "csv", "text"].includes(v)) throw errors.validation("format", "must be xml, csv or text");
+        format = v as KeyFileFormat;
+      }
+    }
+    if (!got) throw errors.validation("file", "is required (multipart field 'file')");
+    if (!format) {
+      const fd = await fs.promises.open(target, "r");
+      const head = Buffer.alloc(4096);
+      const { bytesRead } = await fd.read(head, 0, head.length, 0);
+      await fd.close();
+      format = detectFormat(fileName ?? undefined, head.subarray(0, bytesRead));
+    }
+    return { upload, fileName, format, mode };
+  } catch (err) {
+    await fs.promises.rm(target, { force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,127 @@
+import { expect, it } from "vitest";
+import { JobRunner } from "../src/jobs/runner.js";
+import { catalogFixture } from "./entitlementFixtures.js";
+import { type Caller, describeEachDb, type TestEnv, testConfig } from "./helpers.js";
+
+async function bulk(env: TestEnv, admin: Caller, deploy = true) {
+  const { lm, product, distributor } = await catalogFixture(env, admin);
+  const e = (
+    await admin.post("/api/v1/entitlements", {
+      kind: "BULK",
+      soldTo: distributor,
+      product: { products: [{ productId: product.id }], licenseModelId: lm.id },
+      autoDeploy: deploy,
+    })
+  ).json();
+  return { e, distributor };
+}
+
+describeEachDb("web register keys", (env) => {
+  it("generates keys synchronously, counts and lists them with keyset paging", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { e } = await bulk(env, admin);
+    const r = await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count: 250 });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ status: "SUCCESS", loaded: 250, rejected: 0 });
+    expect((await admin.get(`/api/v1/entitlements/${e.id}/keys/counts`)).json()).toEqual({
+      total: 250,
+      redeemed: 0,
+      unredeemed: 250,
+    });
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    do {
+      const page: { items: { key: string }[]; nextCursor: string | null } = (
+        await admin.get(`/api/v1/entitlements/${e.id}/keys?limit=100${cursor ? `&cursor=${cursor}` : ""}`)
+      ).json();
+      for (const k of page.items) seen.add(k.key);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen.size).toBe(250);
+    for (const k of seen) expect(k).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){4}$/);
+  });
+
+  it("loads a batch all-or-nothing with a report naming each bad line, or partially on request", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { e } = await bulk(env, admin);
+    await admin.post(`/api/v1/entitlements/${e.id}/keys`, { key: "EXISTING-1" });
+    const keys = ["GOOD-1", "bad/key", "GOOD-2", "GOOD-1", "EXISTING-1", "x".repeat(256)];
+    const all = (await admin.post(`/api/v1/entitlements/${e.id}/keys/batch`, { keys })).json();
+    expect(all).toMatchObject({ status: "FAILURE", read: 6, loaded: 0, rejected: 4 });
+    expect(all.badLines.map((b: { line: number }) => b.line)).toEqual([2, 6, 4, 5]);
+    expect(all.badLines.find((b: { line: number }) => b.line === 4).reason).toBe("duplicate of a key earlier in this load");
+    expect(all.badLines.find((b: { line: number }) => b.line === 5).reason).toBe("already exists");
+    expect((await admin.get(`/api/v1/entitlements/${e.id}/keys/counts`)).json().total).toBe(1);
+    const partial = (await admin.post(`/api/v1/entitlements/${e.id}/keys/batch`, { keys, mode: "partial" })).json();
+    expect(partial).toMatchObject({ status: "PARTIAL_FAILURE", loaded: 2, rejected: 4 });
+    expect((await admin.get(`/api/v1/entitlements/${e.id}/keys/counts`)).json().total).toBe(3);
+  });
+
+  it("refuses a key that is already an activation ID, and loads into INACTIVE bulk entitlements never", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { e } = await bulk(env, admin);
+    const { lm, product, customer } = await catalogFixture(env, admin);
+    await admin.post("/api/v1/entitlements", {
+      kind: "SIMPLE",
+      soldTo: customer,
+      lineItems: [{ products: [{ productId: product.id }], licenseModelId: lm.id, activationId: "ACT-TAKEN" }],
+    });
+    const r = await admin.post(`/api/v1/entitlements/${e.id}/keys`, { key: "ACT-TAKEN" });
+    expect(r.json()).toMatchObject({ status: 409, field: "key" });
+    await admin.post(`/api/v1/entitlements/${e.id}/actions/change-state`, { state: "INACTIVE" });
+    const refused = await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count: 5 });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().detail).toContain("keys load only into DRAFT, TEST or DEPLOYED");
+  });
+
+  it("deletes unredeemed keys by list or all, refusing redeemed ones", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { e } = await bulk(env, admin);
+    await admin.post(`/api/v1/entitlements/${e.id}/keys/batch`, { keys: ["D-1", "D-2", "D-3", "D-4"] });
+    await env.db.updateTable("web_register_keys").set({ status: "REDEEMED" }).where("key", "=", "D-4").execute();
+    await env.db.updateTable("entitlements").set({ redeemed_count: 1 }).where("id", "=", e.id).execute();
+    const refused = await admin.post(`/api/v1/entitlements/${e.id}/keys/delete`, { keys: ["D-1", "D-4"] });
+    expect(refused.json()).toMatchObject({ status: 400, field: "keys[1]" });
+    expect((await admin.post(`/api/v1/entitlements/${e.id}/keys/delete`, { keys: ["D-1"] })).json()).toEqual({ deleted: 1 });
+    expect((await admin.post(`/api/v1/entitlements/${e.id}/keys/delete`, { all: true })).json()).toEqual({ deleted: 2 });
+    expect((await admin.get(`/api/v1/entitlements/${e.id}/keys/counts`)).json()).toEqual({
+      total: 1,
+      redeemed: 1,
+      unredeemed: 0,
+    });
+  });
+
+  it("runs large loads as jobs with progress and a truthful final state", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { e } = await bulk(env, admin);
+    const runner = new JobRunner({ db: env.db, dialect: env.dialect, config: testConfig(), bulk: env.app.deps.bulk });
+    (env.app.deps as { jobs?: JobRunner }).jobs = runner;
+    const r = await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count: 25_000 });
+    expect(r.statusCode).toBe(202);
+    const jobId = r.json().jobId;
+    await runner.start();
+    let job: { state: string; progress: { done: number; total: number } } = { state: "QUEUED", progress: { done: 0, total: 0 } };
+    for (let i = 0; i < 200 && (job.state === "QUEUED" || job.state === "RUNNING"); i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      job = (await admin.get(`/api/v1/jobs/${jobId}`)).json();
+    }
+    await runner.stop();
+    expect(job.state).toBe("SUCCEEDED");
+    expect(job.progress).toMatchObject({ done: 25_000, total: 25_000 });
+    expect((await admin.get(`/api/v1/entitlements/${e.id}/keys/counts`)).json().total).toBe(25_000);
+  });
+
+  it("shows keys to producer staff and the current-owner partner only", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { e, distributor } = await bulk(env, admin);
+    await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count: 3 });
+    const owner = await env.as("PARTNER_PORTAL_USER", distributor);
+    expect((await owner.get(`/api/v1/entitlements/${e.id}/keys`)).json().items).toHaveLength(3);
+    expect((await owner.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count: 1 })).statusCode).toBe(403);
+    const stranger = await env.as("PARTNER_PORTAL_ADMIN");
+    expect((await stranger.get(`/api/v1/entitlements/${e.id}/keys`)).statusCode).toBe(404);
+    const viewer = await env.as("PRODUCER_VIEWER");
+    expect((await viewer.get(`/api/v1/entitlements/${e.id}/keys/counts`)).statusCode).toBe(200);
+    expect((await viewer.post(`/api/v1/entitlements/${e.id}/keys`, { key: "V-1" })).statusCode).toBe(403);
+  });
+});
