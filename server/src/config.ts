@@ -18,6 +18,8 @@ export interface Config {
   sessionTtlHours: number;
   /** Where the built portal lives; the server serves it at `/`. */
   webDir: string;
+  /** The portal's address as end users reach it: printed on key cards and encoded in their QR codes. */
+  publicUrl: string;
 }
 
 /** Reads configuration from the environment; every variable is documented in the README. */
@@ -44,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: env.LICENSOR_SECURE_COOKIES === "true",
     sessionTtlHours: intOr(env.LICENSOR_SESSION_TTL_HOURS, 12),
     webDir: path.resolve(env.LICENSOR_WEB_DIR ?? defaultWebDir()),
+    publicUrl: (env.LICENSOR_PUBLIC_URL ?? `http://localhost:${intOr(env.PORT, 8080)}`).replace(/\/+$/, ""),
   };
 }
 

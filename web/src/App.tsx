@@ -14,6 +14,13 @@ import { PortalPasswordPage } from "./enduser/PortalPasswordPage";
 import { PortalUsersPage } from "./enduser/PortalUsersPage";
 import { AccountCreatePage, AccountDetailPage, AccountsListPage } from "./producer/accounts";
 import { AuditPage } from "./producer/audit";
+import {
+  CreateBulkEntitlementPage,
+  CreateSimpleEntitlementPage,
+  CreateTestBulkEntitlementPage,
+  EntitlementDetailPage,
+  EntitlementsListPage,
+} from "./producer/entitlements";
 import { HomePage } from "./producer/home";
 import { LicenseModelCreatePage, LicenseModelDetailPage, LicenseModelsListPage } from "./producer/licenseModels";
 import { PartNumberCreatePage, PartNumberDetailPage, PartNumbersListPage } from "./producer/partNumbers";
@@ -127,6 +134,11 @@ export function App() {
             <Route element={<RequirePortal portal="producer" />}>
               <Route element={<ProducerShell />}>
                 <Route index element={<HomePage />} />
+                <Route path="entitlements" element={<EntitlementsListPage />} />
+                <Route path="entitlements/new/simple" element={<CreateSimpleEntitlementPage />} />
+                <Route path="entitlements/new/bulk" element={<CreateBulkEntitlementPage />} />
+                <Route path="entitlements/new/test-bulk" element={<CreateTestBulkEntitlementPage />} />
+                <Route path="entitlements/:id" element={<EntitlementDetailPage />} />
                 <Route path="accounts" element={<AccountsListPage />} />
                 <Route path="accounts/new" element={<AccountCreatePage />} />
                 <Route path="accounts/:id" element={<AccountDetailPage />} />

@@ -89,7 +89,8 @@ export async function entitlementCreator(db: Db, ctx: RequestContext, input: Ent
       const p = specifiedIdProblem(li.activationId);
       if (p) problems.push({ field: `lineItems[${i}].activationId`, message: p });
       const dup = (input.lineItems ?? []).findIndex((o) => o.activationId === li.activationId);
-      if (dup !== i) problems.push({ field: `lineItems[${i}].activationId`, message: `is the same as lineItems[${dup}]` });
+      if (dup !== i)
+        problems.push({ field: `lineItems[${i}].activationId`, message: `is the same activation ID as line item ${dup + 1}` });
     }
   });
   if (problems.length) throw errors.validationMany(problems);

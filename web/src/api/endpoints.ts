@@ -13,6 +13,9 @@ import type {
   Address,
   ApiToken,
   AuditEvent,
+  Entitlement,
+  EntitlementEvent,
+  EntitlementStatesResult,
   Feature,
   IdTemplate,
   InstanceSettings,
@@ -37,6 +40,7 @@ export const keys = {
   partnerTiers: ["partner-tiers"] as const,
   audit: ["audit-events"] as const,
   settings: ["settings"] as const,
+  entitlements: ["entitlements"] as const,
 };
 
 export const sessionApi = {
@@ -190,4 +194,84 @@ export interface SettingsInput {
 export const settingsApi = {
   get: () => api.get<InstanceSettings>("/settings"),
   update: (body: SettingsInput) => api.patch<InstanceSettings>("/settings", body),
+};
+
+/** A line item or bulk product configuration as the API takes it (server/src/routes/entitlements.ts ProductConfigBody). */
+export interface ProductConfigInput {
+  products?: { productId: string; quantity?: number }[];
+  partNumberId?: string | null;
+  licenseModelId?: string | null;
+  alternateLicenseModelIds?: string[];
+  licenseModelAttributes?: Record<string, string | number | boolean>;
+  startDateOption?: string;
+  startDate?: string | null;
+  isPermanent?: boolean;
+  term?: { count: number; unit: string } | null;
+  expirationDate?: string | null;
+  versionDateOption?: string | null;
+  versionDate?: string | null;
+  numberOfCopies?: number;
+  description?: string | null;
+  orderId?: string | null;
+  orderLineNumber?: string | null;
+}
+export interface BulkProductInput extends ProductConfigInput {
+  bulkEntitlementType?: string | null;
+}
+export interface LineItemInput extends ProductConfigInput {
+  lineItemType?: string | null;
+  /** Specify an activation ID; absent = Auto Generate. */
+  activationId?: string | null;
+}
+export interface ChannelPartnerInput {
+  tier: string;
+  accountId: string;
+  contactUserId?: string | null;
+  currentOwner?: boolean;
+}
+export interface EntitlementHeaderInput {
+  /** Specify an ID; absent = Auto Generate. */
+  entitlementId?: string | null;
+  description?: string | null;
+  shipToEmail?: string | null;
+  shipToAddress?: string | null;
+  orderId?: string | null;
+  orderLineNumber?: string | null;
+  soldTo?: string | null;
+  channelPartners?: ChannelPartnerInput[];
+  allowPortalLogin?: boolean;
+  customAttributes?: Record<string, string>;
+}
+export interface EntitlementCreateInput extends EntitlementHeaderInput {
+  kind: "SIMPLE" | "BULK";
+  test?: boolean;
+  product?: BulkProductInput | null;
+  lineItems?: LineItemInput[];
+  autoDeploy?: boolean;
+}
+
+const ent = (id: string) => `/entitlements/${seg(id)}`;
+export const entitlementsApi = {
+  list: (q: QueryParams) => api.get<Page<Entitlement>>("/entitlements", q),
+  count: (q: QueryParams) => api.get<{ count: number }>("/entitlements/count", q),
+  get: (id: string) => api.get<Entitlement>(ent(id)),
+  create: (body: EntitlementCreateInput) => api.post<Entitlement>("/entitlements", body),
+  update: (id: string, body: EntitlementHeaderInput) => api.patch<Entitlement>(ent(id), body),
+  remove: (id: string) => api.del(ent(id)),
+  history: (id: string) => api.get<{ items: EntitlementEvent[] }>(`${ent(id)}/history`),
+  changeState: (id: string, state: string) => api.post<Entitlement>(`${ent(id)}/actions/change-state`, { state }),
+  changeStates: (ids: string[], state: string) =>
+    api.post<EntitlementStatesResult>("/entitlements/actions/change-state", { ids, state }),
+  regenerateIds: (id: string) => api.post<Entitlement>(`${ent(id)}/actions/regenerate-ids`),
+  copy: (id: string) => api.post<Entitlement>(`${ent(id)}/actions/copy`),
+  /** Add Product: sets the bulk configuration (replaces it whole). */
+  setProduct: (id: string, body: BulkProductInput) => request<Entitlement>("PUT", `${ent(id)}/product`, { body }),
+  /** Edit product: merges the given fields onto the bulk configuration. */
+  patchProduct: (id: string, body: BulkProductInput) => api.patch<Entitlement>(`${ent(id)}/product`, body),
+  addLineItems: (id: string, lineItems: LineItemInput[]) => api.post<Entitlement>(`${ent(id)}/line-items`, { lineItems }),
+  updateLineItem: (id: string, lineItemId: string, body: LineItemInput) =>
+    api.patch<Entitlement>(`${ent(id)}/line-items/${seg(lineItemId)}`, body),
+  removeLineItem: (id: string, lineItemId: string) => api.del<Entitlement>(`${ent(id)}/line-items/${seg(lineItemId)}`),
+  changeLineItemState: (id: string, lineItemId: string, state: string) =>
+    api.post<Entitlement>(`${ent(id)}/line-items/${seg(lineItemId)}/actions/change-state`, { state }),
 };

@@ -188,3 +188,101 @@ export interface InstanceSettings {
   allowEditDeployed: boolean;
   allowUsedItemsInactiveObsolete: boolean;
 }
+
+/** One product of a line item or bulk configuration, with the quantity each copy includes. */
+export interface ConfigProduct {
+  productId: string;
+  name: string;
+  version: string;
+  quantity: number;
+}
+
+/** What a line item or a bulk entitlement's product configuration says (server/src/presenters/entitlements.ts). */
+export interface ProductConfig {
+  products: ConfigProduct[];
+  partNumberId: string | null;
+  partId: string | null;
+  licenseModelId: string | null;
+  licenseModelName: string | null;
+  alternateLicenseModelIds: string[];
+  licenseModelAttributes: Record<string, string>;
+  startDateOption: string;
+  startDate: string | null;
+  isPermanent: boolean;
+  term: { count: number; unit: string } | null;
+  expirationDate: string | null;
+  /** The expiry the dates give today; null if permanent or set at activation. */
+  effectiveExpirationDate: string | null;
+  versionDateOption: string | null;
+  versionDate: string | null;
+  numberOfCopies: number;
+  description: string | null;
+  orderId: string | null;
+  orderLineNumber: string | null;
+}
+
+export interface LineItem extends ProductConfig {
+  id: string;
+  activationId: string;
+  state: string;
+  lineItemType: string | null;
+  fulfilledCount: number;
+  availableCount: number;
+  parentLineItemId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface BulkProduct extends ProductConfig {
+  bulkEntitlementType: string | null;
+}
+
+export interface ChannelPartner {
+  tier: string;
+  tierName: string;
+  accountId: string;
+  accountName: string;
+  contactUserId: string | null;
+  contactEmail: string | null;
+  currentOwner: boolean;
+}
+
+export interface Entitlement {
+  id: string;
+  entitlementId: string;
+  kind: "SIMPLE" | "BULK";
+  state: string;
+  description: string | null;
+  shipToEmail: string | null;
+  shipToAddress: string | null;
+  orderId: string | null;
+  orderLineNumber: string | null;
+  allowPortalLogin: boolean;
+  customAttributes: Record<string, string>;
+  /** Account ID: End Customer (simple) or Distributor (bulk). */
+  soldTo: string | null;
+  channelPartners: ChannelPartner[];
+  /** BULK only: the one product configuration (null until "Add Product"). */
+  product: BulkProduct | null;
+  /** SIMPLE only. */
+  lineItems: LineItem[];
+  parentBulkId: string | null;
+  createdBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EntitlementEvent {
+  id: string;
+  event: string;
+  at: string;
+  userId: string | null;
+  user: string | null;
+  description: string | null;
+}
+
+/** FNO batch result of the list page's multi-select Change State. */
+export interface EntitlementStatesResult {
+  status: "SUCCESS" | "PARTIAL_FAILURE" | "FAILURE";
+  results: { id: string; entitlementId: string | null; ok: boolean; state: string | null; reason: string | null }[];
+}

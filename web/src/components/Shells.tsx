@@ -78,8 +78,13 @@ interface MenuItem {
 
 const COMING = "Coming in the next release";
 
-/** FNO's menu: Entitlements (next release), then the catalog and administration. */
-const ENTITLEMENT_ITEMS = ["Create Simple", "Create Bulk", "Create Test Bulk", "List Entitlements"];
+/** FNO's menu: Entitlements, then the catalog and administration. */
+const ENTITLEMENT_ITEMS: { label: string; to: string; create?: boolean }[] = [
+  { label: "Create Simple", to: "/entitlements/new/simple", create: true },
+  { label: "Create Bulk", to: "/entitlements/new/bulk", create: true },
+  { label: "Create Test Bulk", to: "/entitlements/new/test-bulk", create: true },
+  { label: "List Entitlements", to: "/entitlements" },
+];
 
 function MenuLink({ item, active, onNavigate }: { item: MenuItem; active: boolean; onNavigate: () => void }) {
   if (item.disabled) {
@@ -105,6 +110,7 @@ function MenuLink({ item, active, onNavigate }: { item: MenuItem; active: boolea
 }
 
 export function ProducerShell() {
+  const perms = usePermissions();
   const [opened, { toggle, close }] = useDisclosure();
   const { pathname } = useLocation();
   const isActive = (to: string) => (to === "/" ? pathname === "/" : pathname === to || pathname.startsWith(`${to}/`));
@@ -149,8 +155,15 @@ export function ProducerShell() {
             variant="light"
           />
           <NavLink label="Entitlements" leftSection={<IconTicket size={18} />} defaultOpened childrenOffset={28}>
-            {ENTITLEMENT_ITEMS.map((label) => (
-              <MenuLink key={label} item={{ label, to: "#", icon: null, disabled: true }} active={false} onNavigate={close} />
+            {/* Only admin and operations create entitlements. */}
+            {ENTITLEMENT_ITEMS.filter((i) => !i.create || perms.isProducerWriter).map(({ label, to }) => (
+              <MenuLink
+                key={to}
+                item={{ label, to, icon: null }}
+                // The list stays highlighted on an entitlement's page, not on the create pages.
+                active={to === "/entitlements" ? isActive(to) && !pathname.startsWith("/entitlements/new/") : pathname === to}
+                onNavigate={close}
+              />
             ))}
           </NavLink>
           {main.map((item) => (

@@ -1,10 +1,16 @@
 import { Anchor, Card, Group, SimpleGrid, Text, ThemeIcon, Title } from "@mantine/core";
-import { IconAddressBook, IconHistory, IconPackage, IconStack2, IconTag, IconUsers } from "@tabler/icons-react";
+import { IconAddressBook, IconCertificate, IconHistory, IconPackage, IconStack2, IconTag, IconUsers } from "@tabler/icons-react";
 import type { ReactNode } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { useSession } from "../auth/session";
 
 const TILES: { to: string; title: string; text: string; icon: ReactNode }[] = [
+  {
+    to: "/entitlements",
+    title: "Entitlements",
+    text: "What customers bought: simple and bulk entitlements, line items, states.",
+    icon: <IconCertificate size={20} />,
+  },
   { to: "/accounts", title: "Accounts", text: "Customers and channel partners.", icon: <IconAddressBook size={20} /> },
   { to: "/users", title: "Users", text: "Staff and portal users, roles, passwords.", icon: <IconUsers size={20} /> },
   { to: "/products", title: "Products", text: "Products, versions and their features.", icon: <IconPackage size={20} /> },
@@ -29,7 +35,8 @@ export function HomePage() {
         Welcome{s.user.firstName ? `, ${s.user.firstName}` : ""}
       </Title>
       <Text c="dimmed" mb="lg">
-        Manage your catalog, the accounts you sell to and who can use the portal. Entitlements arrive in the next release.
+        Record what your customers bought, sell through channel partners with bulk entitlements, and manage your catalog, accounts
+        and users.
       </Text>
       <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }}>
         {TILES.map((t) => (
