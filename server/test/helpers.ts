@@ -1,4 +1,7 @@
 import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { afterEach, beforeEach, describe } from "vitest";
 import type { AccountType, Role } from "../../common/src/enums.js";
@@ -36,7 +39,9 @@ export async function freshDatabase(dialect: Dialect): Promise<DbHandle> {
 }
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}), webDir: "/nonexistent", logLevel: "silent", ...overrides };
+  // Uploads and exports go to a throwaway folder, never into the checkout.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "licensor-test-"));
+  return { ...loadConfig({}), dataDir, webDir: "/nonexistent", logLevel: "silent", ...overrides };
 }
 
 export interface Caller {

@@ -2,6 +2,7 @@ import "@fastify/multipart";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Type } from "typebox";
@@ -13,6 +14,7 @@ import { KEY_STATUSES, type KeyStatus, keyLoadStateProblem, type LoadReport } fr
 import { AppError, errors } from "../errors.js";
 import { generatedKeyBatches, type ImportParams, uploadsDir } from "../jobs/handlers.js";
 import { keysCsv } from "../keyfiles/csvExport.js";
+import { writeKeySheet } from "../keyfiles/keySheet.js";
 import { detectFormat, type KeyFileFormat } from "../keyfiles/readKeyFile.js";
 import { deleteUnredeemedKeys } from "../keys/keyDeleter.js";
 import { type KeyRecord, loadKeys } from "../keys/keyLoader.js";
@@ -334,7 +336,78 @@ export async function keyRoutes(fastify: FastifyInstance) {
       return reply.send(keysCsv(rows));
     },
   );
+
+  app.get(
+    "/api/v1/entitlements/:id/keys/export.pdf",
+    {
+      schema: {
+        tags,
+        summary: "Printable sheet of key cards with QR codes that open the redeem page (streamed PDF)",
+        description:
+          "Ten cards per A4 page, in load order. `limit` keys (default 1000, at most 20,000) starting after `afterKeyNumber` (the count of keys already printed) — print a large set in parts.",
+        params: IdParams,
+        querystring: Type.Object(
+          {
+            status: Type.Optional(StringEnum(KEY_STATUSES)),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20_000 })),
+            afterKeyNumber: Type.Optional(Type.Integer({ minimum: 0 })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req, reply) => {
+      const ctx = ctxOf(req);
+      const bulk = await loadBulkForKeys(db, ctx, req.params.id, "keys.read");
+      await auditExport(db, ctx, req.params.id, "pdf");
+      const status = req.query.status ?? "UNREDEEMED";
+      const limit = req.query.limit ?? 1000;
+      const skip = req.query.afterKeyNumber ?? 0;
+      const product = await db
+        .selectFrom("line_items as li")
+        .innerJoin("line_item_products as lp", "lp.line_item_id", "li.id")
+        .innerJoin("products as p", "p.id", "lp.product_id")
+        .select(["p.name", "p.version"])
+        .where("li.entitlement_id", "=", req.params.id)
+        .where("li.role", "=", "BULK_CONFIG")
+        .executeTakeFirst();
+      async function* slice(): AsyncGenerator<{ key: string }[]> {
+        let seen = 0;
+        let sent = 0;
+        for await (const batch of keyBatches(db, req.params.id, { status }, 1000)) {
+          const from = Math.max(0, skip - seen);
+          seen += batch.length;
+          const part = batch.slice(from, from + (limit - sent));
+          if (part.length) {
+            sent += part.length;
+            yield part.map((r) => ({ key: r.key }));
+          }
+          if (sent >= limit) return;
+        }
+      }
+      const out = new PassThrough();
+      reply.header("content-type", "application/pdf");
+      reply.header("content-disposition", `inline; filename="key-cards-${safeName(bulk.entitlement_id)}.pdf"`);
+      const publicUrl = app.deps.config.publicUrl;
+      writeKeySheet(
+        slice(),
+        {
+          title: product ? `${product.name} ${product.version}` : "Web register key",
+          subtitle: bulk.entitlement_id,
+          redeemUrl: (k) => redeemUrl(publicUrl, k),
+        },
+        out,
+      ).catch((err) => {
+        req.log.error({ err }, "key sheet failed");
+        out.destroy(err as Error);
+      });
+      return reply.send(out);
+    },
+  );
 }
+
+/** The end-user portal's redeem page with the key filled in (what a key card's QR code opens). */
+export const redeemUrl = (publicUrl: string, key: string) => `${publicUrl}/redeem?key=${encodeURIComponent(key)}`;
 
 async function auditExport(db: Db, ctx: RequestContext, pk: string, format: string) {
   const { recordAudit } = await import("../audit.js");
