@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 import { JobRunner } from "../src/jobs/runner.js";
 import { catalogFixture } from "./entitlementFixtures.js";
-import { type Caller, describeEachDb, type TestEnv, testConfig } from "./helpers.js";
+import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
 
 async function bulk(env: TestEnv, admin: Caller, deploy = true) {
   const { lm, product, distributor } = await catalogFixture(env, admin);
@@ -94,7 +94,7 @@ describeEachDb("web register keys", (env) => {
   it("runs large loads as jobs with progress and a truthful final state", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
     const { e } = await bulk(env, admin);
-    const runner = new JobRunner({ db: env.db, dialect: env.dialect, config: testConfig(), bulk: env.app.deps.bulk });
+    const runner = new JobRunner({ db: env.db, dialect: env.dialect, config: env.app.deps.config, bulk: env.app.deps.bulk });
     (env.app.deps as { jobs?: JobRunner }).jobs = runner;
     const r = await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count: 25_000 });
     expect(r.statusCode).toBe(202);

@@ -26,7 +26,7 @@ function multipart(fields: Record<string, string>, file: { name: string; content
 
 describeEachDb("key files", (env) => {
   async function runJob(admin: Caller, jobId: string) {
-    const runner = new JobRunner({ db: env.db, dialect: env.dialect, config: testConfig(), bulk: env.app.deps.bulk });
+    const runner = new JobRunner({ db: env.db, dialect: env.dialect, config: env.app.deps.config, bulk: env.app.deps.bulk });
     await runner.start();
     let job: { state: string; result: unknown; error: string | null } = { state: "QUEUED", result: null, error: null };
     for (let i = 0; i < 300 && (job.state === "QUEUED" || job.state === "RUNNING"); i++) {

@@ -195,6 +195,102 @@ const rows: Row[] = [
     setup: async (t) => ({ url: `/api/v1/part-numbers/${(await catalog(t.env)).pn.id}` }),
     allowed: (r) => writer(r),
   },
+  // Entitlements: producer staff see all; portal users those where their account is in a tier
+  // ("own" = an entitlement sold to the caller's account, "foreign" = sold to another account).
+  { action: "entitlement.list", method: "GET", setup: async () => ({ url: "/api/v1/entitlements" }), allowed: everyone },
+  { action: "entitlement.count", method: "GET", setup: async () => ({ url: "/api/v1/entitlements/count" }), allowed: everyone },
+  {
+    action: "entitlement.read",
+    method: "GET",
+    setup: async (t) => {
+      const a = await t.env.as("PRODUCER_ADMIN");
+      const e = (await a.post("/api/v1/entitlements", { kind: "SIMPLE", soldTo: t.accountId })).json();
+      return { url: `/api/v1/entitlements/${e.id}` };
+    },
+    allowed: (r, s) => staff(r) || s === "own",
+  },
+  {
+    action: "entitlement.read (history)",
+    method: "GET",
+    setup: async (t) => {
+      const a = await t.env.as("PRODUCER_ADMIN");
+      const e = (await a.post("/api/v1/entitlements", { kind: "BULK", soldTo: t.accountId })).json();
+      return { url: `/api/v1/entitlements/${e.id}/history` };
+    },
+    allowed: (r, s) => staff(r) || s === "own",
+  },
+  {
+    action: "entitlement.create",
+    method: "POST",
+    setup: async (t) => ({ url: "/api/v1/entitlements", body: { kind: "SIMPLE", soldTo: t.accountId } }),
+    allowed: (r) => writer(r),
+  },
+  {
+    action: "entitlement.update",
+    method: "PATCH",
+    setup: async (t) => {
+      const a = await t.env.as("PRODUCER_ADMIN");
+      const e = (await a.post("/api/v1/entitlements", { kind: "SIMPLE", soldTo: t.accountId })).json();
+      return { url: `/api/v1/entitlements/${e.id}`, body: { description: "changed" } };
+    },
+    allowed: (r) => writer(r),
+  },
+  {
+    action: "entitlement.changeState",
+    method: "POST",
+    setup: async (t) => {
+      const a = await t.env.as("PRODUCER_ADMIN");
+      const e = (await a.post("/api/v1/entitlements", { kind: "SIMPLE", soldTo: t.accountId })).json();
+      return { url: `/api/v1/entitlements/${e.id}/actions/change-state`, body: { state: "OBSOLETE" } };
+    },
+    allowed: (r) => writer(r),
+  },
+  {
+    action: "entitlement.delete",
+    method: "DELETE",
+    setup: async (t) => {
+      const a = await t.env.as("PRODUCER_ADMIN");
+      const e = (await a.post("/api/v1/entitlements", { kind: "SIMPLE", soldTo: t.accountId })).json();
+      return { url: `/api/v1/entitlements/${e.id}` };
+    },
+    allowed: (r) => writer(r),
+  },
+  {
+    action: "entitlement.regenerate",
+    method: "POST",
+    setup: async (t) => {
+      const a = await t.env.as("PRODUCER_ADMIN");
+      const e = (await a.post("/api/v1/entitlements", { kind: "SIMPLE", soldTo: t.accountId })).json();
+      return { url: `/api/v1/entitlements/${e.id}/actions/regenerate-ids` };
+    },
+    allowed: (r) => writer(r),
+  },
+  {
+    action: "entitlement.copy",
+    method: "POST",
+    setup: async (t) => {
+      const a = await t.env.as("PRODUCER_ADMIN");
+      const e = (await a.post("/api/v1/entitlements", { kind: "SIMPLE", soldTo: t.accountId })).json();
+      return { url: `/api/v1/entitlements/${e.id}/actions/copy` };
+    },
+    allowed: (r) => writer(r),
+  },
+  {
+    action: "entitlement.update (add line items)",
+    method: "POST",
+    setup: async (t) => {
+      const a = await t.env.as("PRODUCER_ADMIN");
+      const { lm, p } = await catalog(t.env);
+      await a.post(`/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" });
+      await a.post(`/api/v1/products/${p.id}/actions/change-state`, { state: "DEPLOYED" });
+      const e = (await a.post("/api/v1/entitlements", { kind: "SIMPLE", soldTo: t.accountId })).json();
+      return {
+        url: `/api/v1/entitlements/${e.id}/line-items`,
+        body: { lineItems: [{ products: [{ productId: p.id }], licenseModelId: lm.id }] },
+      };
+    },
+    allowed: (r) => writer(r),
+  },
 ];
 
 describeEachDb("policy matrix", (env) => {
