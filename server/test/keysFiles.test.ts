@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 import { JobRunner } from "../src/jobs/runner.js";
 import { catalogFixture } from "./entitlementFixtures.js";
-import { type Caller, describeEachDb, type TestEnv, testConfig } from "./helpers.js";
+import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
 
 async function deployedBulk(env: TestEnv, admin: Caller) {
   const { lm, product, distributor } = await catalogFixture(env, admin);
@@ -43,7 +43,7 @@ describeEachDb("key files", (env) => {
     (env.app.deps as { jobs?: unknown }).jobs = new JobRunner({
       db: env.db,
       dialect: env.dialect,
-      config: testConfig(),
+      config: env.app.deps.config,
       bulk: env.app.deps.bulk,
     });
     const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<webregkeys>\n  <webregkey>XML-KEY-1</webregkey>\n  <webregkey>XML-KEY-2</webregkey>\n</webregkeys>\n`;
@@ -81,6 +81,7 @@ describeEachDb("key files", (env) => {
       headers: { ...partial.headers, authorization: `Bearer ${token}` },
     });
     const pj = await runJob(admin, p.json().jobId);
+    expect(pj.error).toBeNull();
     expect(pj.state).toBe("SUCCEEDED");
     expect(pj.result).toMatchObject({ status: "PARTIAL_FAILURE", loaded: 2, rejected: 2 });
     expect((await admin.get(`/api/v1/entitlements/${e.id}/keys/counts`)).json().total).toBe(4);

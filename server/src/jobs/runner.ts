@@ -59,11 +59,13 @@ export class JobRunner {
   private heartbeat: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  private started = false;
 
   constructor(readonly deps: JobDeps) {}
 
   async start(): Promise<void> {
     await this.recover();
+    this.started = true;
     this.timer = setInterval(() => this.kick(), 500);
     this.timer.unref();
     if (this.deps.dialect === "postgres") {
@@ -130,7 +132,7 @@ export class JobRunner {
   }
 
   kick() {
-    if (this.stopped || this.running) return;
+    if (!this.started || this.stopped || this.running) return;
     this.running = this.runNext().finally(() => {
       this.running = null;
     });
