@@ -8,6 +8,7 @@ import { migrateToLatest, openDatabase } from "../../server/src/db/connect.js";
 import { findUserByEmail } from "../../server/src/db/repos/users.js";
 import { membershipsOf } from "../../server/src/security/actorLoader.js";
 import { startServer } from "../../server/src/server.js";
+import { registerKeyCommands } from "./keys.js";
 
 /** The `licensor` command line. Offline verbs talk to the database named by the same environment as the server. */
 export function buildProgram(): Command {
@@ -122,6 +123,8 @@ export function buildProgram(): Command {
         await h.close();
       }
     });
+
+  registerKeyCommands(program);
 
   return program;
 }

@@ -196,7 +196,7 @@ describeEachDb("entitlement batch create", (env) => {
   // "You do not have permission to do this." for every record instead of a 403 for the call
   // (the single create answers 403). Fix: `authorize(ctx.actor, "entitlement.create")` at the
   // top of entitlementBatchCreator, before the loop.
-  it.fails("a caller who may not create entitlements is refused the whole batch with 403", async () => {
+  it("a caller who may not create entitlements is refused the whole batch with 403", async () => {
     const w = await batchWorld(env);
     for (const role of ["PRODUCER_VIEWER", "CUSTOMER_PORTAL_ADMIN"] as const) {
       const caller = await env.as(role);

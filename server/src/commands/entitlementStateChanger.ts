@@ -5,7 +5,7 @@ import { findEntitlement } from "../db/repos/entitlements.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db, Trx } from "../db/schema.js";
 import { cascadedLineItemState, transitionProblem } from "../domain/entitlementStates.js";
-import { errors } from "../errors.js";
+import { AppError, errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import type { EntitlementJson } from "../presenters/entitlements.js";
 import { nowIso } from "../util.js";
@@ -26,6 +26,7 @@ export async function deployProblems(trx: Trx, pk: string, kind: string): Promis
       "lm.state as lm_state",
     ])
     .where("li.entitlement_id", "=", pk)
+    .orderBy("li.position")
     .execute();
   const out: string[] = [];
   const relevant = items.filter((i) =>
@@ -102,7 +103,7 @@ export async function changeEntitlementState(
   if (Number(res.numUpdatedRows) !== 1) throw errors.conflict(`${label} changed state at the same time; reload and retry.`);
   const items = await trx.selectFrom("line_items").select(["id", "state"]).where("entitlement_id", "=", pk).execute();
   for (const item of items) {
-    const next = cascadedLineItemState(to, item.state as StateType);
+    const next = cascadedLineItemState(from, to, item.state as StateType);
     if (next !== item.state) {
       await trx
         .updateTable("line_items")
@@ -154,13 +155,16 @@ export async function entitlementStatesChanger(
   ids: string[],
   to: StateType,
 ): Promise<{ status: "SUCCESS" | "PARTIAL_FAILURE" | "FAILURE"; results: BatchItemResult[] }> {
+  // A caller who may change no entitlement at all is refused outright, as on the single endpoint.
+  authorize(ctx.actor, "entitlement.changeState", { accountIds: [] });
   const results: BatchItemResult[] = [];
   for (const id of ids) {
     try {
       const json = await entitlementStateChanger(db, ctx, id, to);
       results.push({ id, entitlementId: json.entitlementId, ok: true, state: json.state, reason: null });
     } catch (err) {
-      const e = err as { message?: string; status?: number };
+      if (!(err instanceof AppError)) throw err;
+      const e = err;
       // Say nothing more about an entitlement the caller may not see.
       const row = e.status === 404 ? undefined : await findEntitlement(db, id);
       results.push({

@@ -62,7 +62,7 @@ export async function entitlementJson(db: Db | Trx, pk: string): Promise<Entitle
 }
 
 /** Checks tiers, accounts and contacts of channel partners; returns problems with field paths. */
-export async function partnerProblems(trx: Trx, partners: ResolvedPartner[], explicitCount: number): Promise<FieldProblem[]> {
+export async function partnerProblems(trx: Trx, partners: ResolvedPartner[], _explicitCount?: number): Promise<FieldProblem[]> {
   const out: FieldProblem[] = [];
   if (partners.length === 0) return out;
   const tiers = new Set((await trx.selectFrom("partner_tiers").select("name").execute()).map((t) => t.name));
@@ -75,18 +75,15 @@ export async function partnerProblems(trx: Trx, partners: ResolvedPartner[], exp
         .execute()
     ).map((a) => [a.id, a.type]),
   );
-  for (const [i, p] of partners.entries()) {
-    const at = i < explicitCount ? `channelPartners[${i}]` : "soldTo";
+  for (const p of partners) {
+    const fromSoldTo = p.source === "soldTo";
     if (!tiers.has(p.tier))
-      out.push({ field: `${at}.tier`.replace("soldTo.tier", "soldTo"), message: `partner tier '${p.tier}' does not exist` });
+      out.push({ field: fromSoldTo ? "soldTo" : `${p.source}.tier`, message: `partner tier '${p.tier}' does not exist` });
     const type = accounts.get(p.accountId);
-    if (!type)
-      out.push({ field: i < explicitCount ? `${at}.accountId` : "soldTo", message: `account '${p.accountId}' does not exist` });
+    const accountField = fromSoldTo ? "soldTo" : `${p.source}.accountId`;
+    if (!type) out.push({ field: accountField, message: `account '${p.accountId}' does not exist` });
     else if (type === "PUBLISHER")
-      out.push({
-        field: i < explicitCount ? `${at}.accountId` : "soldTo",
-        message: "the producer's own account cannot be a channel partner",
-      });
+      out.push({ field: accountField, message: "the producer's own account cannot be a channel partner" });
     if (p.contactUserId) {
       const member = await trx
         .selectFrom("user_roles")
@@ -94,7 +91,8 @@ export async function partnerProblems(trx: Trx, partners: ResolvedPartner[], exp
         .where("user_id", "=", p.contactUserId)
         .where("account_id", "=", p.accountId)
         .executeTakeFirst();
-      if (!member) out.push({ field: `${at}.contactUserId`, message: `the contact is not a user of account '${p.accountId}'` });
+      if (!member)
+        out.push({ field: `${p.source}.contactUserId`, message: `the contact is not a user of account '${p.accountId}'` });
     }
   }
   return out;

@@ -138,6 +138,9 @@ export async function lineItemAdder(db: Db, ctx: RequestContext, pk: string, inp
     if (li.activationId != null) {
       const p = specifiedIdProblem(li.activationId);
       if (p) pre.push({ field: `lineItems[${i}].activationId`, message: p });
+      const dup = inputs.findIndex((o) => o.activationId === li.activationId);
+      if (dup !== i)
+        pre.push({ field: `lineItems[${i}].activationId`, message: `is the same activation ID as line item ${dup + 1}` });
     }
   });
   if (pre.length) throw errors.validationMany(pre);

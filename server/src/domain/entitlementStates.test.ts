@@ -43,12 +43,14 @@ describe("entitlement state transitions", () => {
   });
 
   it("cascades to line items", () => {
-    expect(cascadedLineItemState("DEPLOYED", "DRAFT")).toBe("DEPLOYED");
-    expect(cascadedLineItemState("DEPLOYED", "OBSOLETE")).toBe("OBSOLETE");
-    expect(cascadedLineItemState("INACTIVE", "DEPLOYED")).toBe("INACTIVE");
-    expect(cascadedLineItemState("INACTIVE", "DRAFT")).toBe("DRAFT");
-    expect(cascadedLineItemState("DEPLOYED", "INACTIVE")).toBe("DEPLOYED");
-    expect(cascadedLineItemState("OBSOLETE", "INACTIVE")).toBe("OBSOLETE");
+    expect(cascadedLineItemState("DRAFT", "DEPLOYED", "DRAFT")).toBe("DEPLOYED");
+    expect(cascadedLineItemState("DRAFT", "DEPLOYED", "OBSOLETE")).toBe("OBSOLETE");
+    expect(cascadedLineItemState("DEPLOYED", "INACTIVE", "DEPLOYED")).toBe("INACTIVE");
+    expect(cascadedLineItemState("DEPLOYED", "INACTIVE", "DRAFT")).toBe("DRAFT");
+    expect(cascadedLineItemState("INACTIVE", "DEPLOYED", "INACTIVE")).toBe("DEPLOYED");
+    // Reactivating never deploys a DRAFT item: it was added after the deploy and never checked.
+    expect(cascadedLineItemState("INACTIVE", "DEPLOYED", "DRAFT")).toBe("DRAFT");
+    expect(cascadedLineItemState("DEPLOYED", "OBSOLETE", "INACTIVE")).toBe("OBSOLETE");
   });
 
   it("refuses line-item moves against the entitlement state and the used-items setting", () => {

@@ -40,13 +40,15 @@ export function isEditable(state: StateType, allowEditDeployed: boolean, field: 
 export const LINE_ITEM_DELETABLE: readonly StateType[] = ["DRAFT", "TEST", "OBSOLETE"];
 
 /**
- * How a line item follows its entitlement's move: deploying deploys DRAFT items, inactivating
- * inactivates DEPLOYED ones (and back), obsoleting obsoletes everything not yet obsolete.
+ * How a line item follows its entitlement's move: the first deploy deploys DRAFT items (their
+ * checks ran), reactivating brings INACTIVE ones back (DRAFT ones stay DRAFT: they were never
+ * checked), inactivating inactivates DEPLOYED ones, obsoleting obsoletes everything.
  */
-export function cascadedLineItemState(entitlementTo: StateType, lineItemState: StateType): StateType {
+export function cascadedLineItemState(entitlementFrom: StateType, entitlementTo: StateType, lineItemState: StateType): StateType {
   switch (entitlementTo) {
     case "DEPLOYED":
-      return lineItemState === "DRAFT" || lineItemState === "INACTIVE" ? "DEPLOYED" : lineItemState;
+      if (entitlementFrom === "INACTIVE") return lineItemState === "INACTIVE" ? "DEPLOYED" : lineItemState;
+      return lineItemState === "DRAFT" ? "DEPLOYED" : lineItemState;
     case "INACTIVE":
       return lineItemState === "DEPLOYED" ? "INACTIVE" : lineItemState;
     case "OBSOLETE":

@@ -20,6 +20,8 @@ export interface ResolvedPartner {
   accountId: string;
   contactUserId: string | null;
   currentOwner: boolean;
+  /** Where it came from, so problems name the right field: `soldTo` or `channelPartners[i]`. */
+  source: string;
 }
 
 /**
@@ -49,6 +51,7 @@ export function resolvePartners(
       accountId: p.accountId,
       contactUserId: p.contactUserId ?? null,
       currentOwner: p.currentOwner === true,
+      source: `channelPartners[${i}]`,
     });
   });
   if (soldTo) {
@@ -65,7 +68,7 @@ export function resolvePartners(
         }
         continue; // an explicit End Customer on a bulk entitlement wins over the default
       }
-      if (!existing) byTier.set(tier, { tier, accountId: soldTo, contactUserId: null, currentOwner: false });
+      if (!existing) byTier.set(tier, { tier, accountId: soldTo, contactUserId: null, currentOwner: false, source: "soldTo" });
     }
   }
   const partners = [...byTier.values()];

@@ -177,7 +177,23 @@ function filtered(db: Db, f: EntitlementFilter) {
   if (f.orderId) q = q.where((eb) => textMatch(eb, "e.order_id", f.orderId as TextFilter));
   if (f.description) q = q.where((eb) => textMatch(eb, "e.description", f.description as TextFilter));
   if (f.shipToEmail) q = q.where((eb) => textMatch(eb, "e.ship_to_email", f.shipToEmail as TextFilter));
-  if (f.createdBy) q = q.where((eb) => textMatch(eb, "e.created_by_label", f.createdBy as TextFilter));
+  if (f.createdBy) {
+    // By the creator's email (tokens' labels carry a " (token)" suffix, so match the user row).
+    const cf = f.createdBy;
+    q = q.where((eb) =>
+      eb.or([
+        eb(
+          "e.created_by",
+          "in",
+          eb
+            .selectFrom("users")
+            .select("users.id")
+            .where((w) => textMatch(w, "users.email", cf)),
+        ),
+        textMatch(eb, "e.created_by_label", cf),
+      ]),
+    );
+  }
   if (f.activationId) {
     const af = f.activationId;
     q = q.where("e.id", "in", (eb) =>
