@@ -95,6 +95,31 @@ describeEachDb("key files", (env) => {
     expect(noFile.json()).toMatchObject({ status: 400, field: "file" });
   });
 
+  it("exports a large set as a job whose file downloads only for those who may see the keys", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const e = await deployedBulk(env, admin);
+    await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count: 40 });
+    (env.app.deps as { jobs?: unknown }).jobs = new JobRunner({
+      db: env.db,
+      dialect: env.dialect,
+      config: env.app.deps.config,
+      bulk: env.app.deps.bulk,
+    });
+    const r = await admin.post(`/api/v1/entitlements/${e.id}/keys/exports`, {});
+    expect(r.statusCode).toBe(202);
+    const job = await runJob(admin, r.json().jobId);
+    expect(job.state).toBe("SUCCEEDED");
+    expect(job.result).toMatchObject({ rows: 40, format: "csv" });
+    const listed = (await admin.get(`/api/v1/jobs?bulkId=${e.id}&state=SUCCEEDED,FAILED`)).json();
+    expect(listed).toMatchObject({ items: expect.any(Array) });
+    expect(listed.items[0]).toMatchObject({ id: r.json().jobId, bulkEntitlementId: e.entitlementId });
+    const file = await admin.get(`/api/v1/jobs/${r.json().jobId}/download`);
+    expect(file.statusCode).toBe(200);
+    expect(file.body.trim().split(/\r?\n/)).toHaveLength(41);
+    const stranger = await env.as("PARTNER_PORTAL_ADMIN");
+    expect((await stranger.get(`/api/v1/jobs/${r.json().jobId}/download`)).statusCode).toBe(403);
+  });
+
   it("exports CSV and a PDF sheet of key cards, and audits both", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
     const e = await deployedBulk(env, admin);

@@ -22,6 +22,8 @@ import {
   EntitlementsListPage,
 } from "./producer/entitlements";
 import { HomePage } from "./producer/home";
+import { JobDetailPage, JobsListPage } from "./producer/jobs";
+import { KeysPage } from "./producer/keys";
 import { LicenseModelCreatePage, LicenseModelDetailPage, LicenseModelsListPage } from "./producer/licenseModels";
 import { PartNumberCreatePage, PartNumberDetailPage, PartNumbersListPage } from "./producer/partNumbers";
 import { ProductCreatePage, ProductDetailPage, ProductsListPage } from "./producer/products";
@@ -154,6 +156,9 @@ export function App() {
                 <Route path="part-numbers" element={<PartNumbersListPage />} />
                 <Route path="part-numbers/new" element={<PartNumberCreatePage />} />
                 <Route path="part-numbers/:id" element={<PartNumberDetailPage />} />
+                <Route path="keys" element={<KeysPage />} />
+                <Route path="jobs" element={<JobsListPage />} />
+                <Route path="jobs/:id" element={<JobDetailPage />} />
                 <Route path="audit" element={<AuditPage />} />
                 <Route path="settings" element={<Navigate to="/settings/partner-tiers" replace />} />
                 <Route path="settings/:tab" element={<SettingsPage />} />

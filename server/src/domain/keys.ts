@@ -40,7 +40,7 @@ export function maskKey(key: string): string {
 
 export interface BadLine {
   line: number;
-  /** Masked, so a report can be shown or logged without leaking keys. */
+  /** As written in the file: the report goes to producer staff, who must find and fix the line. Never logged. */
   key: string;
   reason: string;
 }

@@ -1,13 +1,17 @@
 import fs from "node:fs";
 import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { keyBatches } from "../db/repos/keys.js";
 import type { Db, JobsTable } from "../db/schema.js";
 import { DEFAULT_KEY_FORMAT, generateKeys } from "../domain/keyFormat.js";
+import type { KeyStatus } from "../domain/keys.js";
+import { keysCsv } from "../keyfiles/csvExport.js";
 import { type KeyFileFormat, readKeyFile } from "../keyfiles/readKeyFile.js";
 import { deleteUnredeemedKeys } from "../keys/keyDeleter.js";
 import { type KeyRecord, LoadCancelled, loadKeys } from "../keys/keyLoader.js";
 import { JobCancelled, type JobContext, type JobDeps, JobRefused } from "./runner.js";
 
-export type JobType = "keys.import" | "keys.generate" | "keys.delete";
+export type JobType = "keys.import" | "keys.generate" | "keys.delete" | "keys.export";
 
 export interface ImportParams {
   bulkPk: string;
@@ -24,6 +28,14 @@ export interface GenerateParams {
 export interface DeleteParams {
   bulkPk: string;
 }
+export interface ExportParams {
+  bulkPk: string;
+  status: KeyStatus | null;
+  /** File name inside the data folder's exports/. */
+  output: string;
+}
+
+export const exportsDir = (deps: Pick<JobDeps, "config">) => path.join(deps.config.dataDir, "exports");
 
 export const uploadsDir = (deps: Pick<JobDeps, "config">) => path.join(deps.config.dataDir, "uploads");
 
@@ -85,6 +97,50 @@ export const HANDLERS: Record<JobType, (jc: JobContext) => Promise<void>> = {
     jc.progress(0, p.count);
     await runLoad(jc, p.bulkPk, generated(p.count), "all", "generated");
   },
+  async "keys.export"(jc) {
+    const p = JSON.parse(jc.job.params) as ExportParams;
+    const counts = await jc.deps.db
+      .selectFrom("entitlements")
+      .select(["key_count", "redeemed_count"])
+      .where("id", "=", p.bulkPk)
+      .executeTakeFirst();
+    const total = !counts
+      ? 0
+      : p.status === "REDEEMED"
+        ? counts.redeemed_count
+        : p.status === "UNREDEEMED"
+          ? counts.key_count - counts.redeemed_count
+          : counts.key_count;
+    jc.progress(0, total);
+    await fs.promises.mkdir(exportsDir(jc.deps), { recursive: true });
+    const file = path.join(exportsDir(jc.deps), p.output);
+    let done = 0;
+    async function* rows() {
+      for await (const batch of keyBatches(jc.deps.db, p.bulkPk, { status: p.status ?? undefined })) {
+        if (jc.cancelled()) throw new JobCancelled();
+        done += batch.length;
+        jc.progress(done);
+        yield batch.map((r) => ({
+          key: r.key,
+          status: r.status,
+          createdAt: r.created_at,
+          redeemedAt: r.redeemed_at,
+          redeemedBy: r.redeemed_by_label,
+          soldTo: r.sold_to,
+          owner: r.owner,
+          entitlementId: r.entitlement_id,
+        }));
+      }
+    }
+    try {
+      await pipeline(keysCsv(rows()), fs.createWriteStream(file, { mode: 0o600 }));
+    } catch (err) {
+      await fs.promises.rm(file, { force: true });
+      throw err;
+    }
+    const bytes = (await fs.promises.stat(file)).size;
+    await jc.succeed(jc.deps.db, { rows: done, bytes, format: "csv" });
+  },
   async "keys.delete"(jc) {
     const p = JSON.parse(jc.job.params) as DeleteParams;
     const r = await deleteUnredeemedKeys(jc.deps.db, jc.ctx, p.bulkPk, null, async (trx, deleted) => {
@@ -99,6 +155,14 @@ export { generated as generatedKeyBatches };
 
 /** Removes what a finished job kept on disk (its upload). */
 export async function cleanupJob(deps: Pick<JobDeps, "config" | "db">, job: JobsTable): Promise<void> {
+  if (job.type === "keys.export") {
+    // A finished export keeps its file for download; a failed or cancelled one leaves nothing.
+    const row = await (deps.db as Db).selectFrom("jobs").select("state").where("id", "=", job.id).executeTakeFirst();
+    if (row && (row.state === "FAILED" || row.state === "CANCELLED")) {
+      await fs.promises.rm(path.join(exportsDir(deps), (JSON.parse(job.params) as ExportParams).output), { force: true });
+    }
+    return;
+  }
   if (job.type !== "keys.import") return;
   const row = await (deps.db as Db).selectFrom("jobs").select("state").where("id", "=", job.id).executeTakeFirst();
   if (row && (row.state === "QUEUED" || row.state === "RUNNING")) return;

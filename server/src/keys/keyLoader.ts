@@ -92,6 +92,9 @@ export async function loadKeys(conn: BulkConnection, dialect: Dialect, args: Loa
         }
         report.read += batch.length;
         args.onProgress?.(report.read);
+        // Generation and SQLite inserts are synchronous: let other requests (progress polls, a
+        // cancel) in between batches instead of freezing the server for the whole load.
+        await new Promise<void>((r) => setImmediate(r));
       }
       if (report.read === 0) {
         report.status = "FAILURE";

@@ -1,13 +1,17 @@
+import fs from "node:fs";
+import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { recordAudit } from "../audit.js";
 import { after, decodeCursor, pageLimit, toPage } from "../db/paging.js";
-import type { JobsTable } from "../db/schema.js";
+import type { Db, JobsTable } from "../db/schema.js";
 import { errors } from "../errors.js";
+import { type ExportParams, exportsDir } from "../jobs/handlers.js";
 import type { JobRunner } from "../jobs/runner.js";
 import { ctxOf } from "../plugins/auth.js";
 import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";
+import { loadBulkForKeys } from "./keys.js";
 import { errorResponses, IdParams, Page, PageQuery, StringEnum } from "./schemas.js";
 import { typed } from "./typed.js";
 
@@ -19,6 +23,9 @@ const JobSchema = Type.Object(
     type: Type.String(),
     state: StringEnum(JOB_STATES),
     bulkId: Type.Union([Type.String(), Type.Null()]),
+    bulkEntitlementId: Type.Union([Type.String(), Type.Null()], {
+      description: "The bulk entitlement's entitlement ID, as people see it.",
+    }),
     progress: Type.Object({
       done: Type.Integer(),
       total: Type.Union([Type.Integer(), Type.Null()]),
@@ -39,7 +46,7 @@ const JobSchema = Type.Object(
 );
 
 /** A job as JSON, with live progress (done/total, rate, ETA) when it runs in this process. */
-export function presentJob(j: JobsTable, runner: JobRunner | undefined) {
+export function presentJob(j: JobsTable & { bulk_entitlement_id?: string | null }, runner: JobRunner | undefined) {
   const live = j.state === "RUNNING" ? runner?.liveProgress(j.id) : undefined;
   const done = live?.done ?? j.done;
   const total = live?.total ?? j.total;
@@ -54,6 +61,7 @@ export function presentJob(j: JobsTable, runner: JobRunner | undefined) {
     type: j.type,
     state: j.state as (typeof JOB_STATES)[number],
     bulkId: j.bulk_id,
+    bulkEntitlementId: j.bulk_entitlement_id ?? null,
     progress: {
       done,
       total,
@@ -72,6 +80,13 @@ export function presentJob(j: JobsTable, runner: JobRunner | undefined) {
   };
 }
 
+const withEntitlementId = (db: Db) =>
+  db
+    .selectFrom("jobs")
+    .leftJoin("entitlements", "entitlements.id", "jobs.bulk_id")
+    .selectAll("jobs")
+    .select("entitlements.entitlement_id as bulk_entitlement_id");
+
 export async function jobRoutes(fastify: FastifyInstance) {
   const app = typed(fastify);
   const { db } = app.deps;
@@ -87,7 +102,12 @@ export async function jobRoutes(fastify: FastifyInstance) {
           {
             ...PageQuery,
             bulkId: Type.Optional(Type.String()),
-            state: Type.Optional(StringEnum(JOB_STATES)),
+            state: Type.Optional(
+              Type.String({
+                pattern: `^(${JOB_STATES.join("|")})(,(${JOB_STATES.join("|")}))*$`,
+                description: "A state or a comma-separated list.",
+              }),
+            ),
             type: Type.Optional(Type.String()),
           },
           { additionalProperties: false },
@@ -99,13 +119,13 @@ export async function jobRoutes(fastify: FastifyInstance) {
       authorize(ctxOf(req).actor, "jobs.read");
       const limit = pageLimit(req.query);
       const cur = decodeCursor(req.query.cursor, 1);
-      let q = db.selectFrom("jobs").selectAll();
-      if (req.query.bulkId) q = q.where("bulk_id", "=", req.query.bulkId);
-      if (req.query.state) q = q.where("state", "=", req.query.state);
-      if (req.query.type) q = q.where("type", "=", req.query.type);
-      if (cur) q = q.where((eb) => after(eb, ["id"], cur, "desc"));
+      let q = withEntitlementId(db);
+      if (req.query.bulkId) q = q.where("jobs.bulk_id", "=", req.query.bulkId);
+      if (req.query.state) q = q.where("jobs.state", "in", req.query.state.split(","));
+      if (req.query.type) q = q.where("jobs.type", "=", req.query.type);
+      if (cur) q = q.where((eb) => after(eb, ["jobs.id"], cur, "desc"));
       const rows = await q
-        .orderBy("id", "desc")
+        .orderBy("jobs.id", "desc")
         .limit(limit + 1)
         .execute();
       return toPage(
@@ -129,9 +149,29 @@ export async function jobRoutes(fastify: FastifyInstance) {
     },
     async (req) => {
       authorize(ctxOf(req).actor, "jobs.read");
-      const j = await db.selectFrom("jobs").selectAll().where("id", "=", req.params.id).executeTakeFirst();
+      const j = await withEntitlementId(db).where("jobs.id", "=", req.params.id).executeTakeFirst();
       if (!j) throw errors.notFound("Job", req.params.id);
       return presentJob(j, app.deps.jobs);
+    },
+  );
+
+  app.get(
+    "/api/v1/jobs/:id/download",
+    { schema: { tags, summary: "Download the file a finished export job wrote", params: IdParams } },
+    async (req, reply) => {
+      const ctx = ctxOf(req);
+      authorize(ctx.actor, "jobs.read");
+      const j = await db.selectFrom("jobs").selectAll().where("id", "=", req.params.id).executeTakeFirst();
+      if (!j) throw errors.notFound("Job", req.params.id);
+      if (j.type !== "keys.export" || j.state !== "SUCCEEDED")
+        throw errors.invalidState("Only a finished export job has a file to download.");
+      // Keys are secrets: the caller must also be allowed to see this bulk entitlement's keys.
+      await loadBulkForKeys(db, ctx, j.bulk_id as string, "keys.read");
+      const file = path.join(exportsDir(app.deps), (JSON.parse(j.params) as ExportParams).output);
+      if (!fs.existsSync(file)) throw errors.notFound("Export file", req.params.id);
+      reply.header("content-type", "text/csv; charset=utf-8");
+      reply.header("content-disposition", `attachment; filename="keys-${j.id}.csv"`);
+      return reply.send(fs.createReadStream(file));
     },
   );
 
@@ -171,7 +211,7 @@ export async function jobRoutes(fastify: FastifyInstance) {
             .execute();
         await recordAudit(trx, ctx, { action: "job.cancel_requested", objectType: "job", objectId: j.id });
       });
-      const j = await db.selectFrom("jobs").selectAll().where("id", "=", req.params.id).executeTakeFirstOrThrow();
+      const j = await withEntitlementId(db).where("jobs.id", "=", req.params.id).executeTakeFirstOrThrow();
       return presentJob(j, app.deps.jobs);
     },
   );

@@ -337,6 +337,34 @@ export async function keyRoutes(fastify: FastifyInstance) {
     },
   );
 
+  app.post(
+    "/api/v1/entitlements/:id/keys/exports",
+    {
+      schema: {
+        tags,
+        summary: "Export keys to a CSV file as a background job (for large sets); download it from the job when done",
+        params: IdParams,
+        body: Type.Object({ status: Type.Optional(StringEnum(KEY_STATUSES)) }, { additionalProperties: false }),
+        response: { 202: JobRef, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const ctx = ctxOf(req);
+      const bulk = await loadBulkForKeys(db, ctx, req.params.id, "keys.read");
+      const output = `${safeName(bulk.entitlement_id)}-${Date.now()}-${crypto.randomBytes(4).toString("hex")}.csv`;
+      await auditExport(db, ctx, req.params.id, "csv-job");
+      const jobId = await runner().enqueue(
+        db,
+        ctx,
+        "keys.export",
+        req.params.id,
+        { bulkPk: req.params.id, status: req.body.status ?? null, output },
+        null,
+      );
+      return reply.status(202).send({ jobId, state: "QUEUED" });
+    },
+  );
+
   app.get(
     "/api/v1/entitlements/:id/keys/export.pdf",
     {

@@ -81,6 +81,11 @@ export async function request<T>(
     credentials: "same-origin",
     body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
   });
+  return answer<T>(res, !!opts.quiet401);
+}
+
+/** Reads a response: JSON on success, an ApiError carrying the problem otherwise. */
+async function answer<T>(res: Response, quiet401: boolean): Promise<T> {
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   let json: unknown = null;
@@ -100,10 +105,18 @@ export async function request<T>(
       detail:
         p.detail ?? (res.status >= 500 ? "The server had a problem. Try again in a moment." : `Request failed (${res.status}).`),
     });
-    if (res.status === 401 && !opts.quiet401 && err.code === "unauthenticated") onUnauthenticated?.();
+    if (res.status === 401 && !quiet401 && err.code === "unauthenticated") onUnauthenticated?.();
     throw err;
   }
   return json as T;
+}
+
+/** Sends a multipart form (a file upload); the browser sets the multipart boundary itself. */
+export async function upload<T>(path: string, form: FormData): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json, application/problem+json" };
+  if (csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  const res = await fetch(buildUrl(path), { method: "POST", headers, credentials: "same-origin", body: form });
+  return answer<T>(res, false);
 }
 
 export const api = {

@@ -7,7 +7,7 @@ import type {
   ProductType,
   Role,
 } from "../lib/enums";
-import { api, type QueryParams, request, seg } from "./client";
+import { api, type QueryParams, request, seg, upload } from "./client";
 import type {
   Account,
   Address,
@@ -19,6 +19,11 @@ import type {
   Feature,
   IdTemplate,
   InstanceSettings,
+  Job,
+  JobRef,
+  KeyCounts,
+  KeyLoadReport,
+  KeyStatus,
   LicenseModel,
   Page,
   PartNumber,
@@ -26,6 +31,7 @@ import type {
   Product,
   Session,
   User,
+  WebRegisterKey,
 } from "./types";
 
 /** Query keys: the first element names the resource so a mutation can invalidate all of it. */
@@ -41,6 +47,9 @@ export const keys = {
   audit: ["audit-events"] as const,
   settings: ["settings"] as const,
   entitlements: ["entitlements"] as const,
+  /** `[...webRegisterKeys, bulkId, …]`: one bulk entitlement's keys and counts. */
+  webRegisterKeys: ["web-register-keys"] as const,
+  jobs: ["jobs"] as const,
 };
 
 export const sessionApi = {
@@ -274,4 +283,35 @@ export const entitlementsApi = {
   removeLineItem: (id: string, lineItemId: string) => api.del<Entitlement>(`${ent(id)}/line-items/${seg(lineItemId)}`),
   changeLineItemState: (id: string, lineItemId: string, state: string) =>
     api.post<Entitlement>(`${ent(id)}/line-items/${seg(lineItemId)}/actions/change-state`, { state }),
+};
+
+/** Web register keys of a bulk entitlement (server/src/routes/keys.ts); `id` is the entitlement's internal id. */
+export const webRegisterKeysApi = {
+  list: (id: string, q: QueryParams) => api.get<Page<WebRegisterKey>>(`${ent(id)}/keys`, q),
+  counts: (id: string) => api.get<KeyCounts>(`${ent(id)}/keys/counts`),
+  add: (id: string, key: string) => api.post<WebRegisterKey>(`${ent(id)}/keys`, { key }),
+  /** Up to 10,000 keys answer at once with the report; more start a job. */
+  generate: (id: string, count: number) => api.post<KeyLoadReport | JobRef>(`${ent(id)}/keys/generate`, { count }),
+  /** Always a job; its result is the load report. */
+  importFile: (id: string, file: File, mode: "all" | "partial") => {
+    const form = new FormData();
+    form.append("mode", mode);
+    form.append("file", file, file.name);
+    return upload<JobRef>(`${ent(id)}/keys/import`, form);
+  },
+  deleteKeys: (id: string, list: string[]) => api.post<{ deleted: number }>(`${ent(id)}/keys/delete`, { keys: list }),
+  /** Small sets answer at once; large ones start a job. */
+  deleteAllUnredeemed: (id: string) => api.post<{ deleted: number } | JobRef>(`${ent(id)}/keys/delete`, { all: true }),
+  csvUrl: (id: string, status?: KeyStatus) =>
+    `/api/v1${ent(id)}/keys/export.csv${status ? `?status=${encodeURIComponent(status)}` : ""}`,
+  pdfUrl: (id: string, limit: number, afterKeyNumber = 0) =>
+    `/api/v1${ent(id)}/keys/export.pdf?status=UNREDEEMED&limit=${limit}${afterKeyNumber > 0 ? `&afterKeyNumber=${afterKeyNumber}` : ""}`,
+};
+
+export const isJobRef = (x: unknown): x is JobRef => !!x && typeof x === "object" && typeof (x as JobRef).jobId === "string";
+
+export const jobsApi = {
+  list: (q: QueryParams) => api.get<Page<Job>>("/jobs", q),
+  get: (id: string) => api.get<Job>(`/jobs/${seg(id)}`),
+  cancel: (id: string) => api.post<Job>(`/jobs/${seg(id)}/actions/cancel`),
 };

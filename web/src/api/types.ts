@@ -286,3 +286,78 @@ export interface EntitlementStatesResult {
   status: "SUCCESS" | "PARTIAL_FAILURE" | "FAILURE";
   results: { id: string; entitlementId: string | null; ok: boolean; state: string | null; reason: string | null }[];
 }
+
+export type KeyStatus = "UNREDEEMED" | "REDEEMED";
+
+/** A web register key of a bulk entitlement (server/src/routes/keys.ts KeySchema). */
+export interface WebRegisterKey {
+  key: string;
+  status: KeyStatus;
+  createdAt: string;
+  redeemedAt: string | null;
+  redeemedBy: string | null;
+  /** Account ID of the company that redeemed it. */
+  soldTo: string | null;
+  owner: string | null;
+  /** The simple entitlement the key produced. */
+  entitlementId: string | null;
+}
+
+export interface KeyCounts {
+  total: number;
+  redeemed: number;
+  unredeemed: number;
+}
+
+export interface KeyBadLine {
+  line: number;
+  /** Masked by the server (never the whole key). */
+  key: string;
+  reason: string;
+}
+
+/** What a key load (import, generate, batch) did; FAILURE loaded nothing. */
+export interface KeyLoadReport {
+  status: "SUCCESS" | "PARTIAL_FAILURE" | "FAILURE";
+  mode: "all" | "partial";
+  read: number;
+  loaded: number;
+  rejected: number;
+  badLines: KeyBadLine[];
+  /** More bad lines than the report lists (`rejected` counts them all). */
+  truncated: boolean;
+}
+
+export interface JobRef {
+  jobId: string;
+  state: string;
+}
+
+export type JobState = "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+
+export interface JobProgress {
+  done: number;
+  /** Null while unknown (a file being read). */
+  total: number | null;
+  percent: number | null;
+  ratePerSecond: number | null;
+  etaSeconds: number | null;
+}
+
+export interface Job {
+  id: string;
+  type: string;
+  state: JobState;
+  /** The bulk entitlement's internal id. */
+  bulkId: string | null;
+  progress: JobProgress;
+  /** A key load report for key loads, `{deleted}` for deletions, or null. */
+  result: unknown;
+  error: string | null;
+  cancelRequested: boolean;
+  attempts: number;
+  createdBy: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}

@@ -29,7 +29,12 @@ export function usePagedList<T>(
   resource: readonly string[],
   fetcher: (q: QueryParams) => Promise<Page<T>>,
   params: QueryParams,
-  opts: { pageSize?: number; enabled?: boolean } = {},
+  opts: {
+    pageSize?: number;
+    enabled?: boolean;
+    /** Refetch the page every so often, decided from the page shown (e.g. while a job runs). */
+    refetchInterval?: (page: Page<T> | undefined) => number | false;
+  } = {},
 ): PagedList<T> {
   const pageSize = opts.pageSize ?? PAGE_SIZE;
   const paramsKey = JSON.stringify(params);
@@ -41,6 +46,7 @@ export function usePagedList<T>(
     queryFn: () => fetcher({ ...params, limit: pageSize, cursor: cursor ?? undefined }),
     placeholderData: keepPreviousData,
     enabled: opts.enabled ?? true,
+    refetchInterval: opts.refetchInterval ? (q) => opts.refetchInterval?.(q.state.data) ?? false : undefined,
   });
   const nextCursor = query.data?.nextCursor ?? null;
   return {

@@ -120,8 +120,8 @@ export function ProducerShell() {
     { label: "Products", to: "/products", icon: <IconPackage size={18} /> },
     { label: "License Models", to: "/license-models", icon: <IconStack2 size={18} /> },
     { label: "Part Numbers", to: "/part-numbers", icon: <IconTag size={18} /> },
-    { label: "Keys", to: "/keys", icon: <IconKey size={18} />, disabled: true },
-    { label: "Jobs", to: "/jobs", icon: <IconListDetails size={18} />, disabled: true },
+    { label: "Keys", to: "/keys", icon: <IconKey size={18} /> },
+    { label: "Jobs", to: "/jobs", icon: <IconListDetails size={18} /> },
     { label: "Audit", to: "/audit", icon: <IconHistory size={18} /> },
     { label: "Settings", to: "/settings", icon: <IconSettings size={18} /> },
   ];

@@ -1,5 +1,15 @@
 import { Anchor, Card, Group, SimpleGrid, Text, ThemeIcon, Title } from "@mantine/core";
-import { IconAddressBook, IconCertificate, IconHistory, IconPackage, IconStack2, IconTag, IconUsers } from "@tabler/icons-react";
+import {
+  IconAddressBook,
+  IconCertificate,
+  IconHistory,
+  IconKey,
+  IconListDetails,
+  IconPackage,
+  IconStack2,
+  IconTag,
+  IconUsers,
+} from "@tabler/icons-react";
 import type { ReactNode } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { useSession } from "../auth/session";
@@ -21,6 +31,18 @@ const TILES: { to: string; title: string; text: string; icon: ReactNode }[] = [
     icon: <IconStack2 size={20} />,
   },
   { to: "/part-numbers", title: "Part Numbers", text: "SKUs your ERP sends with orders.", icon: <IconTag size={20} /> },
+  {
+    to: "/keys",
+    title: "Keys",
+    text: "Web register keys of bulk entitlements: load, generate, export, print.",
+    icon: <IconKey size={20} />,
+  },
+  {
+    to: "/jobs",
+    title: "Jobs",
+    text: "Key imports and generation running in the background.",
+    icon: <IconListDetails size={20} />,
+  },
   { to: "/audit", title: "Audit", text: "Every change, who made it and when.", icon: <IconHistory size={20} /> },
 ];
 

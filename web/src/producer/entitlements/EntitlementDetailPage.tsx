@@ -34,7 +34,7 @@ import {
 } from "@tabler/icons-react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useState } from "react";
-import { Link, useNavigate, useParams } from "react-router-dom";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { errorMessage } from "../../api/client";
 import { entitlementsApi, keys } from "../../api/endpoints";
 import type { Entitlement, LineItem } from "../../api/types";
@@ -43,7 +43,7 @@ import { AccountLink } from "../../components/AccountName";
 import { FormAlert, LoadError } from "../../components/FormErrors";
 import { InfoGrid, PageHeader, Section, StateBadge } from "../../components/Page";
 import { changedFields } from "../../lib/diff";
-import { formatDate, formatDateTime } from "../../lib/format";
+import { formatCount, formatDate, formatDateTime } from "../../lib/format";
 import { humanize } from "../../lib/labels";
 import { lineItemExpiry, lineItemStart } from "./EntitlementCreatePage";
 import { applyHeaderErrors, HeaderFields, headerValidation } from "./HeaderFields";
@@ -63,6 +63,18 @@ import {
   STATE_MOVES,
 } from "./model";
 import { ConfigSummary, ProductWizard } from "./ProductWizard";
+import { KeySummaryLine, useKeyCounts, WebRegisterKeysPanel } from "./WebRegisterKeys";
+
+/** The key total on the bulk entitlement's keys tab. */
+function KeyTotalBadge({ id }: { id: string }) {
+  const { data } = useKeyCounts(id);
+  if (!data) return null;
+  return (
+    <Badge size="sm" variant="light" radius="sm" data-testid="key-tab-total">
+      {formatCount(data.total)}
+    </Badge>
+  );
+}
 
 interface ConfirmRequest {
   title: string;
@@ -327,7 +339,19 @@ export function EntitlementDetailPage() {
   const perms = usePermissions();
   const navigate = useNavigate();
   const qc = useQueryClient();
-  const [tab, setTab] = useState<string | null>("details");
+  // The tab is in the URL (?tab=keys), so the Keys and Jobs pages can link straight to an entitlement's keys.
+  const [search, setSearch] = useSearchParams();
+  const tab = search.get("tab") ?? "details";
+  const setTab = (t: string | null) =>
+    setSearch(
+      (p) => {
+        const n = new URLSearchParams(p);
+        if (!t || t === "details") n.delete("tab");
+        else n.set("tab", t);
+        return n;
+      },
+      { replace: true },
+    );
   const [editing, setEditing] = useState(false);
   const [wizard, setWizard] = useState<null | { lineItem: LineItem | null; product: boolean }>(null);
   const { ask, modal } = useConfirm();
@@ -560,11 +584,16 @@ export function EntitlementDetailPage() {
           A test entitlement never changes state; it may use draft products and license models.
         </Alert>
       )}
-      <Tabs value={tab} onChange={setTab} keepMounted={false}>
+      <Tabs value={tab === "keys" && e.kind !== "BULK" ? "details" : tab} onChange={setTab} keepMounted={false}>
         <Tabs.List mb="md">
           <Tabs.Tab value="details" leftSection={<IconListDetails size={16} />}>
             Details
           </Tabs.Tab>
+          {e.kind === "BULK" && (
+            <Tabs.Tab value="keys" leftSection={<IconKey size={16} />} rightSection={<KeyTotalBadge id={e.id} />}>
+              Web register keys
+            </Tabs.Tab>
+          )}
           <Tabs.Tab value="history" leftSection={<IconHistory size={16} />}>
             History
           </Tabs.Tab>
@@ -608,10 +637,7 @@ export function EntitlementDetailPage() {
                       without one.
                     </Text>
                   )}
-                  <Alert variant="light" color="gray" icon={<IconKey size={18} />} p="xs">
-                    Next: web register keys. Loading, generating and adding keys for this bulk entitlement comes in the next
-                    release.
-                  </Alert>
+                  <KeySummaryLine id={e.id} onOpen={() => setTab("keys")} />
                 </Stack>
               </Section>
             ) : (
@@ -693,6 +719,11 @@ export function EntitlementDetailPage() {
             )}
           </Stack>
         </Tabs.Panel>
+        {e.kind === "BULK" && (
+          <Tabs.Panel value="keys">
+            <WebRegisterKeysPanel e={e} />
+          </Tabs.Panel>
+        )}
         <Tabs.Panel value="history">
           <HistoryTab id={e.id} />
         </Tabs.Panel>

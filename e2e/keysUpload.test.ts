@@ -1,0 +1,284 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  BROWSER_REQUIRED,
+  CHROMIUM,
+  HAVE_BROWSER,
+  labelled,
+  launchBrowser,
+  login,
+  type RunningServer,
+  screenshotPath,
+  startServer,
+  tempDir,
+} from "./harness.js";
+
+/**
+ * Web register keys in the real portal: on a deployed bulk entitlement, Load Web Register Keys →
+ * Upload a file (20 keys, a background job followed by its progress bar) → Total 20; a file with
+ * two bad lines → the failure report names both lines and nothing is loaded; Generate keys (15,
+ * answered at once) → Total 35. Runs the built server (SQLite in a temp directory) and Chromium
+ * (/usr/bin/chromium or LICENSOR_CHROMIUM); without a browser the test is skipped, unless
+ * LICENSOR_REQUIRE_BROWSER=1, where a missing browser is a failure.
+ */
+
+if (!HAVE_BROWSER && BROWSER_REQUIRED) {
+  describe("web register keys in Chromium", () => {
+    it("has a Chromium to drive", () => {
+      throw new Error(`LICENSOR_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (set LICENSOR_CHROMIUM).`);
+    });
+  });
+}
+
+const ADMIN_EMAIL = "e2e-keys-admin@example.test";
+const ADMIN_PASSWORD = `e2e-${crypto.randomBytes(9).toString("base64url")}`;
+
+describe.skipIf(!HAVE_BROWSER)("web register keys in Chromium", () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let files: string;
+
+  beforeAll(async () => {
+    server = await startServer({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD });
+    const page = await fetch(`${server.url}/login`);
+    if (!(page.headers.get("content-type") ?? "").includes("text/html")) {
+      await server.stop();
+      throw new Error(
+        `The server does not serve the portal at /login (${page.status}): is web/dist built? Run \`npm run build\`.`,
+      );
+    }
+    browser = await launchBrowser();
+    files = tempDir("licensor-keyfiles-");
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (files) fs.rmSync(files, { recursive: true, force: true });
+  });
+
+  async function inBrowser(name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) {
+    const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    try {
+      await fn(page, context);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- at ${page.url()}\n--- server output:\n${server.output()}`, {
+        cause: err,
+      });
+    } finally {
+      await page.screenshot({ path: screenshotPath(name), fullPage: true }).catch(() => {});
+      await context.close();
+    }
+  }
+
+  it("a producer admin uploads a key file, sees a bad file refused line by line, and generates keys", {
+    timeout: 120_000,
+  }, async () => {
+    const tag = crypto.randomBytes(3).toString("hex").toUpperCase();
+
+    // The catalog, a distributor and a deployed bulk entitlement, through the API.
+    const admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const ok = async (r: Response, status = 201) => {
+      const text = await r.text();
+      expect(r.status, text).toBe(status);
+      return JSON.parse(text) as { id: string; entitlementId: string; state: string };
+    };
+    const lm = await ok(
+      await admin.post("/api/v1/license-models", {
+        name: `E2E Keys model ${tag}`,
+        technology: "CERTIFICATE",
+        modelType: "NODE_LOCKED_UNCOUNTED",
+      }),
+    );
+    await ok(await admin.post(`/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
+    const product = await ok(
+      await admin.post("/api/v1/products", {
+        name: `E2E Keys product ${tag}`,
+        version: "1.0",
+        features: [{ name: `feature_${tag}`, version: "1.0", count: 1 }],
+        licenseModelIds: [lm.id],
+      }),
+    );
+    await ok(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
+    const distributor = await ok(
+      await admin.post("/api/v1/accounts", {
+        id: `E2E-KEYS-${tag}`,
+        name: `E2E Key Distribution ${tag}`,
+        type: "CHANNEL_PARTNER",
+      }),
+    );
+    const bulk = await ok(
+      await admin.post("/api/v1/entitlements", {
+        kind: "BULK",
+        soldTo: distributor.id,
+        description: `Key cards ${tag}`,
+        product: { products: [{ productId: product.id }], licenseModelId: lm.id, isPermanent: true, numberOfCopies: 1 },
+      }),
+    );
+    expect(
+      (await ok(await admin.post(`/api/v1/entitlements/${bulk.id}/actions/change-state`, { state: "DEPLOYED" }), 200)).state,
+    ).toBe("DEPLOYED");
+
+    // Twenty good keys, then a file whose lines 3 and 5 are bad (a forbidden '#', a key already loaded).
+    const good = Array.from({ length: 20 }, (_, i) => `E2E-${tag}-${String(i + 1).padStart(2, "0")}`);
+    const goodFile = path.join(files, "keys-20.txt");
+    fs.writeFileSync(goodFile, `${good.join("\n")}\n`);
+    const brokenFile = path.join(files, "keys-broken.txt");
+    fs.writeFileSync(
+      brokenFile,
+      [`E2E-${tag}-NEW-1`, `E2E-${tag}-NEW-2`, `E2E-${tag}#BAD`, `E2E-${tag}-NEW-3`, good[4], `E2E-${tag}-NEW-4`].join("\n"),
+    );
+
+    await inBrowser("keys-upload-finished", async (page, context) => {
+      await page.goto("/login");
+      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
+      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+
+      // The bulk entitlement's page → its Web register keys tab.
+      await page.goto(`/entitlements/${bulk.id}`);
+      await page.getByText(`Key cards ${tag}`).first().waitFor();
+      await page.getByRole("tab", { name: /Web register keys/ }).click();
+      await page.waitForURL((u) => u.search.includes("tab=keys"));
+      const total = page.getByTestId("key-count-total");
+      await expect.poll(() => total.textContent()).toBe("0");
+      await page.getByText("No keys yet").waitFor();
+
+      const openLoad = async () => {
+        await page.getByRole("button", { name: "Load Web Register Keys" }).click();
+        const dialog = page.getByRole("dialog", { name: "Load Web Register Keys" });
+        await dialog.waitFor();
+        return dialog;
+      };
+      /** Follows the job's progress bar in the dialog until it ends; returns the states it showed. */
+      const followJob = async (dialog: Locator) => {
+        const bar = dialog.getByTestId("job-progress");
+        await bar.waitFor();
+        const seen: string[] = [];
+        await expect
+          .poll(
+            async () => {
+              const state = (await bar.getAttribute("data-state")) ?? "";
+              if (seen[seen.length - 1] !== state) seen.push(state);
+              return state;
+            },
+            { timeout: 60_000, interval: 100 },
+          )
+          .toMatch(/^(SUCCEEDED|FAILED|CANCELLED)$/);
+        return seen;
+      };
+
+      // 1. Upload a file: 20 keys, as a background job followed by its progress bar.
+      let dialog = await openLoad();
+      await dialog.getByRole("tab", { name: "Upload a file" }).waitFor();
+      await expect
+        .poll(() => dialog.getByTestId("key-file-formats").textContent())
+        .toContain("<webregkeys><webregkey>KEY</webregkey>");
+      await dialog.getByLabel("Key file").setInputFiles(goodFile);
+      const polled = new Set<string>();
+      page.on("response", (r) => {
+        const m = /\/api\/v1\/jobs\/([^/?]+)$/.exec(new URL(r.url()).pathname);
+        if (m && r.request().method() === "GET") polled.add(m[1] as string);
+      });
+      const imported = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith(`/keys/import`));
+      await dialog.getByRole("button", { name: "Upload", exact: true }).click();
+      const ir = await imported;
+      expect(ir.status(), await ir.text()).toBe(202);
+      const { jobId } = (await ir.json()) as { jobId: string };
+      expect(await followJob(dialog)).toContain("SUCCEEDED");
+      expect(polled.has(jobId)).toBe(true);
+      const outcome = dialog.getByTestId("load-outcome");
+      await expect.poll(() => outcome.getAttribute("data-status")).toBe("SUCCESS");
+      expect(await outcome.textContent()).toContain("Loaded 20 keys");
+      await expect.poll(() => dialog.getByTestId("job-state").textContent()).toBe("Succeeded");
+      await page.screenshot({ path: screenshotPath("keys-upload-job"), fullPage: true });
+      await dialog.getByRole("button", { name: "Close", exact: true }).click();
+      await dialog.waitFor({ state: "detached" });
+      await expect.poll(() => total.textContent()).toBe("20");
+      await expect.poll(() => page.getByTestId("key-count-unredeemed").textContent()).toBe("20");
+      await page.getByText(good[0] as string, { exact: true }).waitFor();
+      await page.getByText(good[19] as string, { exact: true }).waitFor();
+
+      // 2. A file with two bad lines: refused whole, the report names lines 3 and 5.
+      dialog = await openLoad();
+      await dialog.getByLabel("Key file").setInputFiles(brokenFile);
+      const counted = page.waitForResponse((r) => r.url().endsWith(`/entitlements/${bulk.id}/keys/counts`), {
+        timeout: 60_000,
+      });
+      await dialog.getByRole("button", { name: "Upload", exact: true }).click();
+      expect(await followJob(dialog)).toContain("FAILED");
+      const failure = dialog.getByTestId("load-outcome");
+      await expect.poll(() => failure.getAttribute("data-status")).toBe("FAILURE");
+      await failure.getByText("Nothing was loaded").waitFor();
+      const badRows = dialog.getByTestId("bad-lines").locator("tbody tr");
+      await expect.poll(() => badRows.count()).toBe(2);
+      const cells = async (i: number) => (await badRows.nth(i).locator("td").allTextContents()).map((t) => t.trim());
+      const [first, second] = [await cells(0), await cells(1)];
+      expect(first[0]).toBe("3");
+      expect(first[2]).toMatch(/#/);
+      expect(second[0]).toBe("5");
+      expect(second[2]).toMatch(/already exists/);
+      await page.screenshot({ path: screenshotPath("keys-upload-refused"), fullPage: true });
+      await dialog.getByRole("button", { name: "Close", exact: true }).click();
+      await dialog.waitFor({ state: "detached" });
+      // The portal asked for the counts again when the job ended: still 20.
+      const recount = await counted;
+      expect(await recount.json()).toMatchObject({ total: 20 });
+      expect(await total.textContent()).toBe("20");
+
+      // 3. Generate 15 keys: answered at once with the report.
+      dialog = await openLoad();
+      await dialog.getByRole("tab", { name: "Generate keys" }).click();
+      await dialog.getByLabel(labelled("Number of keys")).fill("15");
+      const generated = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/keys/generate"));
+      await dialog.getByRole("button", { name: "Generate", exact: true }).click();
+      const gr = await generated;
+      expect(gr.status(), await gr.text()).toBe(200);
+      const genOutcome = dialog.getByTestId("load-outcome");
+      await expect.poll(() => genOutcome.getAttribute("data-status")).toBe("SUCCESS");
+      expect(await genOutcome.textContent()).toContain("Loaded 15 keys");
+      await dialog.getByRole("button", { name: "Close", exact: true }).click();
+      await dialog.waitFor({ state: "detached" });
+      await expect.poll(() => total.textContent()).toBe("35");
+      await expect.poll(() => page.getByTestId("key-tab-total").textContent()).toBe("35");
+
+      // Only the Unredeemed filter, and a prefix: the 20 uploaded keys.
+      // (A segmented control: its radio inputs are visually hidden behind their labels.)
+      await page
+        .locator("label")
+        .filter({ hasText: /^Unredeemed$/ })
+        .click();
+      expect(await page.getByRole("radio", { name: "Unredeemed" }).isChecked()).toBe(true);
+      await page.getByLabel("Key starts with").fill(`E2E-${tag}-`);
+      await expect
+        .poll(() =>
+          page
+            .getByRole("row")
+            .filter({ hasText: `E2E-${tag}-` })
+            .count(),
+        )
+        .toBe(20);
+
+      // The API, with the browser's own session, agrees; the jobs page lists both imports.
+      const api = await context.request.get(`/api/v1/entitlements/${bulk.id}/keys/counts`);
+      expect(await api.json()).toEqual({ total: 35, redeemed: 0, unredeemed: 35 });
+      await page.getByRole("link", { name: "Jobs", exact: true }).click();
+      await page.waitForURL((u) => u.pathname === "/jobs");
+      const importRows = page.getByRole("row").filter({ hasText: "Key import" });
+      await expect.poll(() => importRows.count()).toBe(2);
+      expect((await importRows.nth(0).textContent()) ?? "").toContain("Failed");
+      expect((await importRows.nth(1).textContent()) ?? "").toContain("Succeeded");
+      await importRows.nth(0).click();
+      await page.waitForURL((u) => u.pathname.startsWith("/jobs/"));
+      await page.getByTestId("bad-lines").waitFor();
+      await page.goto(`/entitlements/${bulk.id}?tab=keys`);
+      await expect.poll(() => page.getByTestId("key-count-total").textContent()).toBe("35");
+    });
+  });
+});
