@@ -26,6 +26,8 @@ export async function startServer(config: Config, print: (line: string) => void 
   const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrateToLatest(handle.db);
   const publisherId = await publisherEnsurer(handle.db, config.publisherId, config.publisherName);
+  // The first admin exists before the port opens, so nobody can reach a server without one.
+  const created = (await hasProducerAdmin(handle.db)) ? null : await createFirstAdmin(handle, config, publisherId);
   const jobs = new JobRunner({ db: handle.db, dialect: handle.dialect, config, bulk: handle.bulk });
   const app = await buildApp({ db: handle.db, dialect: handle.dialect, config, bulk: handle.bulk, jobs });
   await jobs.start();
@@ -40,21 +42,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);
   app.log.info({ address, database: handle.dialect, location: handle.location }, "licensor listening");
-  if (!(await hasProducerAdmin(handle.db))) await createFirstAdmin(handle, config, publisherId, url, print);
-  else print(`Licensor is running at ${url} (${handle.dialect}: ${handle.location})`);
-  return { app, handle, url };
-}
-
-async function createFirstAdmin(
-  handle: DbHandle,
-  config: Config,
-  publisherId: string,
-  url: string,
-  print: (line: string) => void,
-) {
-  const email = config.adminEmail ?? "admin@licensor.local";
-  try {
-    const created = await adminCreator(handle.db, systemContext(), publisherId, { email, password: config.adminPassword });
+  if (created) {
     print("");
     print("  Licensor is ready. First producer admin created:");
     print(`    portal:   ${url}`);
@@ -65,9 +53,19 @@ async function createFirstAdmin(
         : "    password: the one in LICENSOR_ADMIN_PASSWORD",
     );
     print("");
+  } else {
+    print(`Licensor is running at ${url} (${handle.dialect}: ${handle.location})`);
+  }
+  return { app, handle, url };
+}
+
+async function createFirstAdmin(handle: DbHandle, config: Config, publisherId: string) {
+  const email = config.adminEmail ?? "admin@licensor.local";
+  try {
+    return await adminCreator(handle.db, systemContext(), publisherId, { email, password: config.adminPassword });
   } catch (err) {
     // Another process starting at the same moment created it first: nothing to print here.
-    if (err instanceof AppError && err.code === "already_exists") return;
+    if (err instanceof AppError && err.code === "already_exists") return null;
     throw err;
   }
 }
