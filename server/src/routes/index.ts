@@ -9,6 +9,7 @@ import { licenseModelRoutes } from "./licenseModels.js";
 import { partNumberRoutes } from "./partNumbers.js";
 import { partnerTierRoutes } from "./partnerTiers.js";
 import { productRoutes } from "./products.js";
+import { redemptionRoutes } from "./redemptions.js";
 import { sessionRoutes } from "./session.js";
 import { settingsRoutes } from "./settings.js";
 import { tokenRoutes } from "./tokens.js";
@@ -29,5 +30,6 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(settingsRoutes);
   await app.register(entitlementRoutes);
   await app.register(keyRoutes);
+  await app.register(redemptionRoutes);
   await app.register(jobRoutes);
 }

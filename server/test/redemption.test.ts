@@ -1,0 +1,128 @@
+import { expect, it } from "vitest";
+import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../common/src/enums.js";
+import { catalogFixture } from "./entitlementFixtures.js";
+import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
+
+async function bulkWithKeys(env: TestEnv, admin: Caller, count = 3, opts: { test?: boolean; deploy?: boolean } = {}) {
+  const { lm, product, distributor } = await catalogFixture(env, admin);
+  const e = (
+    await admin.post("/api/v1/entitlements", {
+      kind: "BULK",
+      test: opts.test,
+      soldTo: distributor,
+      orderId: "PO-77",
+      product: {
+        products: [{ productId: product.id, quantity: 2 }],
+        licenseModelId: lm.id,
+        numberOfCopies: 3,
+        term: { count: 1, unit: "YEARS" },
+        startDateOption: "DEFINE_AT_FIRST_ACTIVATION",
+      },
+      autoDeploy: opts.deploy ?? true,
+    })
+  ).json();
+  const keys: string[] = (await admin.get(`/api/v1/entitlements/${e.id}/keys?limit=200`))
+    .json()
+    .items.map((k: { key: string }) => k.key);
+  await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count });
+  const all = (await admin.get(`/api/v1/entitlements/${e.id}/keys?limit=200`)).json().items.map((k: { key: string }) => k.key);
+  return { bulk: e, distributor, product, keys: all.filter((k: string) => !keys.includes(k)) as string[] };
+}
+
+describeEachDb("redemption", (env) => {
+  it("turns a key into one deployed simple entitlement copying the bulk configuration, idempotently", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { bulk, distributor, keys, product } = await bulkWithKeys(env, admin);
+    const customer = await env.makeAccount({ id: "ACME", name: "Acme" });
+    const user = await env.as("CUSTOMER_PORTAL_USER", customer);
+    const key = keys[0] as string;
+    const r = await user.post("/api/v1/redemptions", { key: key.toLowerCase().replace(/-/g, " "), owner: "Jane Doe" });
+    expect(r.statusCode).toBe(201);
+    const e = r.json().entitlement;
+    expect(e).toMatchObject({
+      entitlementId: `${key}ENT`,
+      kind: "SIMPLE",
+      state: "DEPLOYED",
+      parentBulkId: bulk.id,
+      soldTo: customer,
+      orderId: "PO-77",
+    });
+    expect(e.channelPartners).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ tier: TIER_END_CUSTOMER, accountId: customer, currentOwner: true }),
+        expect.objectContaining({ tier: TIER_DISTRIBUTOR, accountId: distributor, currentOwner: false }),
+      ]),
+    );
+    expect(e.lineItems).toHaveLength(1);
+    expect(e.lineItems[0]).toMatchObject({
+      activationId: key,
+      state: "DEPLOYED",
+      numberOfCopies: 3,
+      term: { count: 1, unit: "YEARS" },
+      startDateOption: "DEFINE_AT_FIRST_ACTIVATION",
+      products: [{ productId: product.id, quantity: 2 }],
+    });
+    const again = await user.post("/api/v1/redemptions", { key });
+    expect(again.statusCode).toBe(200);
+    expect(again.json().entitlement.id).toBe(e.id);
+    expect((await admin.get(`/api/v1/entitlements/${bulk.id}/keys/counts`)).json()).toEqual({
+      total: 3,
+      redeemed: 1,
+      unredeemed: 2,
+    });
+    const k = (await admin.get(`/api/v1/entitlements/${bulk.id}/keys?status=REDEEMED`)).json().items[0];
+    expect(k).toMatchObject({ key, soldTo: customer, owner: "Jane Doe", entitlementId: e.id });
+    expect((await user.get(`/api/v1/entitlements/${e.id}`)).statusCode).toBe(200);
+  });
+
+  it("refuses another account exactly like an unknown key, and a typo before any lookup", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { keys } = await bulkWithKeys(env, admin);
+    const first = await env.as("CUSTOMER_PORTAL_USER", await env.makeAccount());
+    const second = await env.as("CUSTOMER_PORTAL_USER", await env.makeAccount());
+    const key = keys[0] as string;
+    expect((await first.post("/api/v1/redemptions", { key })).statusCode).toBe(201);
+    const stolen = await second.post("/api/v1/redemptions", { key });
+    const unknown = await second.post("/api/v1/redemptions", { key: "NOT-A-KEY-AT-ALL" });
+    expect(stolen.statusCode).toBe(404);
+    expect(unknown.statusCode).toBe(404);
+    expect(stolen.json().detail).toBe(unknown.json().detail);
+    const chars = [...key];
+    const i = chars.findIndex((c) => c !== "-");
+    chars[i] = chars[i] === "A" ? "B" : "A";
+    const typo = await second.post("/api/v1/redemptions", { key: chars.join("") });
+    expect(typo.json()).toMatchObject({ status: 400, field: "key" });
+    expect(typo.json().detail).toContain("typo");
+  });
+
+  it("gives test entitlements under a test bulk and refuses keys of a non-deployed bulk with a reason", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const acct = await env.makeAccount();
+    const test = await bulkWithKeys(env, admin, 1, { test: true, deploy: false });
+    const t = await admin.post("/api/v1/redemptions", { key: test.keys[0], soldTo: acct });
+    expect(t.json().entitlement.state).toBe("TEST");
+    const draft = await bulkWithKeys(env, admin, 1, { deploy: false });
+    const d = await admin.post("/api/v1/redemptions", { key: draft.keys[0], soldTo: acct });
+    expect(d.json()).toMatchObject({ status: 409, code: "invalid_state" });
+    expect(d.json().detail).toContain("not released");
+    const noSoldTo = await admin.post("/api/v1/redemptions", { key: draft.keys[0] });
+    expect(noSoldTo.json()).toMatchObject({ status: 400, field: "soldTo" });
+    const viewer = await env.as("PRODUCER_VIEWER");
+    expect((await viewer.post("/api/v1/redemptions", { key: test.keys[0], soldTo: acct })).statusCode).toBe(403);
+  });
+
+  it("200 concurrent redemptions of one key make exactly one entitlement", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { bulk, keys } = await bulkWithKeys(env, admin, 1);
+    const acct = await env.makeAccount();
+    const user = await env.as("CUSTOMER_PORTAL_USER", acct);
+    const results = await Promise.all(Array.from({ length: 200 }, () => user.post("/api/v1/redemptions", { key: keys[0] })));
+    const codes = results.map((r) => r.statusCode);
+    expect(codes.filter((c) => c === 201)).toHaveLength(1);
+    expect(codes.filter((c) => c === 200)).toHaveLength(199);
+    expect(new Set(results.map((r) => r.json().entitlement.id)).size).toBe(1);
+    const children = await env.db.selectFrom("entitlements").select("id").where("parent_bulk_id", "=", bulk.id).execute();
+    expect(children).toHaveLength(1);
+    expect((await admin.get(`/api/v1/entitlements/${bulk.id}/keys/counts`)).json().redeemed).toBe(1);
+  });
+});
