@@ -293,6 +293,20 @@ export interface JobsTable {
   finished_at: string | null;
 }
 
+export interface RateCountersTable {
+  bucket: string;
+  window_start: number;
+  count: number;
+}
+
+export interface RedeemMissesTable {
+  subject: string;
+  misses: number;
+  lockouts: number;
+  first_miss_at: string;
+  locked_until: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   account_relations: AccountRelationsTable;
@@ -318,6 +332,8 @@ export interface Database {
   entitlement_events: EntitlementEventsTable;
   web_register_keys: WebRegisterKeysTable;
   jobs: JobsTable;
+  rate_counters: RateCountersTable;
+  redeem_misses: RedeemMissesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from "kysely";
 import * as m0001 from "./0001_foundation.js";
 import * as m0002 from "./0002_entitlements.js";
 import * as m0003 from "./0003_keys_jobs.js";
+import * as m0004 from "./0004_redeem_guard.js";
 
 /** Static list so migrations work the same from source (tests) and from the built `dist/`. */
 const migrations: Record<string, Migration> = {
   "0001_foundation": m0001,
   "0002_entitlements": m0002,
   "0003_keys_jobs": m0003,
+  "0004_redeem_guard": m0004,
 };
 
 export const migrationProvider: MigrationProvider = {
