@@ -20,6 +20,10 @@ export interface Config {
   webDir: string;
   /** The portal's address as end users reach it: printed on key cards and encoded in their QR codes. */
   publicUrl: string;
+  /** Redemption abuse controls (per minute; misses before a growing lockout). */
+  redeemIpPerMinute: number;
+  redeemAccountPerMinute: number;
+  redeemMissesBeforeLock: number;
 }
 
 /** Reads configuration from the environment; every variable is documented in the README. */
@@ -46,6 +50,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: env.LICENSOR_SECURE_COOKIES === "true",
     sessionTtlHours: intOr(env.LICENSOR_SESSION_TTL_HOURS, 12),
     webDir: path.resolve(env.LICENSOR_WEB_DIR ?? defaultWebDir()),
+    redeemIpPerMinute: intOr(env.LICENSOR_REDEEM_IP_PER_MINUTE, 30),
+    redeemAccountPerMinute: intOr(env.LICENSOR_REDEEM_ACCOUNT_PER_MINUTE, 60),
+    redeemMissesBeforeLock: intOr(env.LICENSOR_REDEEM_MISSES_BEFORE_LOCK, 10),
     publicUrl: (env.LICENSOR_PUBLIC_URL ?? `http://localhost:${intOr(env.PORT, 8080)}`).replace(/\/+$/, ""),
   };
 }

@@ -30,6 +30,15 @@ const notValid = () =>
     "key",
   );
 
+/** The key as stored: a generated key's canonical form (typo-checked first), anything else as typed. */
+export function normaliseKey(raw: string): string {
+  const typed = checkTypedKey(raw, DEFAULT_KEY_FORMAT);
+  if (typed.kind === "typo") throw errors.validation("key", typed.message);
+  const key = typed.kind === "generated" ? typed.canonical : typed.value;
+  if (key === "") throw errors.validation("key", "is required");
+  return key;
+}
+
 /**
  * Redeems a web register key (PRODUCT.md §3 "Redemption"): exactly one simple entitlement, ID from
  * the template (default `{key}ENT`), one line item whose activation ID is the key and which copies
@@ -43,88 +52,99 @@ export async function keyRedeemer(
   ctx: RequestContext,
   input: RedeemInput,
 ): Promise<{ entitlement: EntitlementJson; created: boolean }> {
-  const typed = checkTypedKey(input.key, DEFAULT_KEY_FORMAT);
-  if (typed.kind === "typo") throw errors.validation("key", typed.message);
-  const key = typed.kind === "generated" ? typed.canonical : typed.value;
-  if (key === "") throw errors.validation("key", "is required");
+  const key = normaliseKey(input.key);
   const soldTo = resolveSoldTo(ctx, input.soldTo ?? null);
   authorize(ctx.actor, "keys.redeem", { soldTo });
   const settings = await loadSettings(db);
-  const result = await db.transaction().execute(async (trx) => {
-    const acc = await trx.selectFrom("accounts").select(["id", "type"]).where("id", "=", soldTo).executeTakeFirst();
-    if (!acc || acc.type === "PUBLISHER")
-      throw errors.validation("soldTo", `account '${soldTo}' does not exist or cannot hold entitlements`);
-    const row = await trx
-      .selectFrom("web_register_keys as k")
-      .innerJoin("entitlements as b", "b.id", "k.bulk_id")
-      .select([
-        "k.id",
-        "k.status",
-        "k.sold_to",
-        "k.entitlement_id",
-        "k.bulk_id",
-        "b.state as bulk_state",
-        "b.entitlement_id as bulk_eid",
-      ])
-      .where("k.key", "=", key)
-      .executeTakeFirst();
-    if (!row) throw notValid();
-    if (row.status === "REDEEMED") return sameOwnerOrRefuse(row.sold_to, row.entitlement_id, soldTo);
-    if (row.bulk_state !== "DEPLOYED" && row.bulk_state !== "TEST") {
-      throw errors.invalidState(
-        row.bulk_state === "DRAFT"
-          ? "This key cannot be registered yet: its product is not released. Try again later or contact your supplier."
-          : `This key can no longer be registered: the offer it belongs to is ${row.bulk_state === "INACTIVE" ? "suspended" : "withdrawn"}. Contact your supplier.`,
-        "key",
-      );
-    }
-    const now = nowIso();
-    const claimed = await trx
-      .updateTable("web_register_keys")
-      .set({
-        status: "REDEEMED",
-        redeemed_at: now,
-        redeemed_by: ctx.actor.userId,
-        redeemed_by_label: actorLabel(ctx.actor),
-        sold_to: soldTo,
-        owner: input.owner ?? null,
-      })
-      .where("id", "=", row.id)
-      .where("status", "=", "UNREDEEMED")
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) {
-      // Someone redeemed it between our read and our update; their transaction has committed.
-      const now2 = await trx
-        .selectFrom("web_register_keys")
-        .select(["sold_to", "entitlement_id"])
-        .where("id", "=", row.id)
-        .executeTakeFirstOrThrow();
-      return sameOwnerOrRefuse(now2.sold_to, now2.entitlement_id, soldTo);
-    }
-    const pk = await createRedeemedEntitlement(trx, ctx, {
-      key,
-      bulkPk: row.bulk_id,
-      soldTo,
-      test: row.bulk_state === "TEST",
-      template: settings.idTemplates.entitlement,
-      now,
-    });
-    await trx.updateTable("web_register_keys").set({ entitlement_id: pk }).where("id", "=", row.id).execute();
-    await trx
-      .updateTable("entitlements")
-      .set((eb) => ({ redeemed_count: eb("redeemed_count", "+", 1), updated_at: now }))
-      .where("id", "=", row.bulk_id)
-      .execute();
-    await recordEvent(trx, ctx, row.bulk_id, "EVENT_PROPERTY_CHANGED", `Key ${maskKey(key)} redeemed by ${soldTo}`);
-    await recordAudit(trx, ctx, {
-      action: "key.redeemed",
-      objectType: "entitlement",
-      objectId: row.bulk_id,
-      after: { key: maskKey(key), soldTo, entitlement: pk },
-    });
-    return { pk, created: true };
-  });
+  const result = await db
+    .transaction()
+    .execute((trx) =>
+      redeemWithin(trx, ctx, { key, soldTo, owner: input.owner ?? null, template: settings.idTemplates.entitlement }),
+    );
   return { entitlement: await entitlementJson(db, result.pk), created: result.created };
+}
+
+/** The redemption itself, inside the caller's transaction (self-registration creates the account in the same one). */
+export async function redeemWithin(
+  trx: Trx,
+  ctx: RequestContext,
+  args: { key: string; soldTo: string; owner: string | null; template: Parameters<typeof generateId>[0] },
+): Promise<{ pk: string; created: boolean }> {
+  const { key, soldTo } = args;
+  const input = { owner: args.owner };
+  const settings = { idTemplates: { entitlement: args.template } };
+  const acc = await trx.selectFrom("accounts").select(["id", "type"]).where("id", "=", soldTo).executeTakeFirst();
+  if (!acc || acc.type === "PUBLISHER")
+    throw errors.validation("soldTo", `account '${soldTo}' does not exist or cannot hold entitlements`);
+  const row = await trx
+    .selectFrom("web_register_keys as k")
+    .innerJoin("entitlements as b", "b.id", "k.bulk_id")
+    .select([
+      "k.id",
+      "k.status",
+      "k.sold_to",
+      "k.entitlement_id",
+      "k.bulk_id",
+      "b.state as bulk_state",
+      "b.entitlement_id as bulk_eid",
+    ])
+    .where("k.key", "=", key)
+    .executeTakeFirst();
+  if (!row) throw notValid();
+  if (row.status === "REDEEMED") return sameOwnerOrRefuse(row.sold_to, row.entitlement_id, soldTo);
+  if (row.bulk_state !== "DEPLOYED" && row.bulk_state !== "TEST") {
+    throw errors.invalidState(
+      row.bulk_state === "DRAFT"
+        ? "This key cannot be registered yet: its product is not released. Try again later or contact your supplier."
+        : `This key can no longer be registered: the offer it belongs to is ${row.bulk_state === "INACTIVE" ? "suspended" : "withdrawn"}. Contact your supplier.`,
+      "key",
+    );
+  }
+  const now = nowIso();
+  const claimed = await trx
+    .updateTable("web_register_keys")
+    .set({
+      status: "REDEEMED",
+      redeemed_at: now,
+      redeemed_by: ctx.actor.userId,
+      redeemed_by_label: actorLabel(ctx.actor),
+      sold_to: soldTo,
+      owner: input.owner ?? null,
+    })
+    .where("id", "=", row.id)
+    .where("status", "=", "UNREDEEMED")
+    .executeTakeFirst();
+  if (Number(claimed.numUpdatedRows) !== 1) {
+    // Someone redeemed it between our read and our update; their transaction has committed.
+    const now2 = await trx
+      .selectFrom("web_register_keys")
+      .select(["sold_to", "entitlement_id"])
+      .where("id", "=", row.id)
+      .executeTakeFirstOrThrow();
+    return sameOwnerOrRefuse(now2.sold_to, now2.entitlement_id, soldTo);
+  }
+  const pk = await createRedeemedEntitlement(trx, ctx, {
+    key,
+    bulkPk: row.bulk_id,
+    soldTo,
+    test: row.bulk_state === "TEST",
+    template: settings.idTemplates.entitlement,
+    now,
+  });
+  await trx.updateTable("web_register_keys").set({ entitlement_id: pk }).where("id", "=", row.id).execute();
+  await trx
+    .updateTable("entitlements")
+    .set((eb) => ({ redeemed_count: eb("redeemed_count", "+", 1), updated_at: now }))
+    .where("id", "=", row.bulk_id)
+    .execute();
+  await recordEvent(trx, ctx, row.bulk_id, "EVENT_PROPERTY_CHANGED", `Key ${maskKey(key)} redeemed by ${soldTo}`);
+  await recordAudit(trx, ctx, {
+    action: "key.redeemed",
+    objectType: "entitlement",
+    objectId: row.bulk_id,
+    after: { key: maskKey(key), soldTo, entitlement: pk },
+  });
+  return { pk, created: true };
 }
 
 function sameOwnerOrRefuse(redeemedSoldTo: string | null, entitlementPk: string | null, soldTo: string) {

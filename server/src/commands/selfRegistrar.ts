@@ -1,0 +1,127 @@
+import crypto from "node:crypto";
+import type { RequestContext } from "../actor.js";
+import { recordAudit } from "../audit.js";
+import { isUniqueViolation } from "../db/constraints.js";
+import { loadSettings } from "../db/repos/settings.js";
+import type { Db } from "../db/schema.js";
+import { accountProblems } from "../domain/accounts.js";
+import { CROCKFORD } from "../domain/keyFormat.js";
+import { passwordProblem } from "../domain/passwords.js";
+import { emailProblem } from "../domain/users.js";
+import { errors } from "../errors.js";
+import { hashPassword } from "../security/passwords.js";
+import { newId, nowIso } from "../util.js";
+import { normaliseKey, redeemWithin } from "./keyRedeemer.js";
+
+export interface RegistrationInput {
+  key: string;
+  company: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  password: string;
+}
+
+/**
+ * End-user self-registration with a key: a SELF_REGISTERED account for the company, its first
+ * user (customer portal admin), and the key redeemed into it — all in one transaction, so a key
+ * that cannot be redeemed leaves no half-made account behind.
+ */
+export async function selfRegistrar(
+  db: Db,
+  meta: { ip: string | null; requestId: string | null },
+  input: RegistrationInput,
+): Promise<{ userId: string; accountId: string; entitlementPk: string }> {
+  const key = normaliseKey(input.key);
+  const email = input.email.trim().toLowerCase();
+  const problems = [
+    ...accountProblems({ name: input.company }).map((p) => ({ ...p, field: "company" })),
+    ...(emailProblem(email) ? [{ field: "email", message: emailProblem(email) as string }] : []),
+    ...(passwordProblem(input.password, email)
+      ? [{ field: "password", message: passwordProblem(input.password, email) as string }]
+      : []),
+    ...(input.firstName.trim() ? [] : [{ field: "firstName", message: "must not be empty" }]),
+    ...(input.lastName.trim() ? [] : [{ field: "lastName", message: "must not be empty" }]),
+  ];
+  if (problems.length) throw errors.validationMany(problems);
+  const hash = await hashPassword(input.password);
+  const settings = await loadSettings(db);
+  const accountId = `SR-${Array.from(crypto.randomBytes(10), (b) => CROCKFORD[b & 31]).join("")}`;
+  const userId = newId();
+  try {
+    const pk = await db.transaction().execute(async (trx) => {
+      const now = nowIso();
+      const ctx: RequestContext = {
+        actor: {
+          type: "user",
+          userId,
+          email,
+          tokenId: null,
+          memberships: [{ accountId, accountType: "SELF_REGISTERED", role: "CUSTOMER_PORTAL_ADMIN" }],
+        },
+        requestId: meta.requestId,
+        ip: meta.ip,
+      };
+      await trx
+        .insertInto("accounts")
+        .values({
+          id: accountId,
+          name: input.company.trim(),
+          type: "SELF_REGISTERED",
+          description: "Registered through the end-user portal with a web register key.",
+          address1: null,
+          address2: null,
+          city: null,
+          state: null,
+          zipcode: null,
+          country: null,
+          region: null,
+          visible: 1,
+          parent_id: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await trx
+        .insertInto("users")
+        .values({
+          id: userId,
+          email,
+          first_name: input.firstName.trim(),
+          last_name: input.lastName.trim(),
+          phone: null,
+          locale: null,
+          time_zone: null,
+          status: "ACTIVE",
+          password_hash: hash,
+          password_changed_at: now,
+          last_login_at: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await trx
+        .insertInto("user_roles")
+        .values({ user_id: userId, account_id: accountId, role: "CUSTOMER_PORTAL_ADMIN" })
+        .execute();
+      await recordAudit(trx, ctx, {
+        action: "account.self_registered",
+        objectType: "account",
+        objectId: accountId,
+        after: { name: input.company.trim(), email },
+      });
+      const r = await redeemWithin(trx, ctx, {
+        key,
+        soldTo: accountId,
+        owner: `${input.firstName.trim()} ${input.lastName.trim()}`,
+        template: settings.idTemplates.entitlement,
+      });
+      return r.pk;
+    });
+    return { userId, accountId, entitlementPk: pk };
+  } catch (err) {
+    if (isUniqueViolation(err))
+      throw errors.alreadyExists("email", "A user with this email already exists; log in and use Register a key instead.");
+    throw err;
+  }
+}

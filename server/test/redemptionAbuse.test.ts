@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { buildApp } from "../src/app.js";
+import type { DbHandle } from "../src/db/connect.js";
+import { catalogFixture } from "./entitlementFixtures.js";
+import { DIALECTS, freshDatabase, makeEnv, testConfig } from "./helpers.js";
+
+for (const dialect of DIALECTS) {
+  describe(`redemption abuse controls [${dialect}]`, () => {
+    let handle: DbHandle;
+    let close: (() => Promise<void>) | null = null;
+    afterEach(async () => {
+      await close?.();
+      await handle?.close();
+    });
+
+    async function setup(limits: { redeemIpPerMinute: number; redeemAccountPerMinute: number; redeemMissesBeforeLock: number }) {
+      handle = await freshDatabase(dialect);
+      // trustProxy so X-Forwarded-For stands for different client addresses in this test.
+      const app = await buildApp(
+        { db: handle.db, dialect, config: testConfig({ ...limits, trustProxy: true }), bulk: handle.bulk },
+        { logger: false },
+      );
+      await app.ready();
+      close = () => app.close();
+      const env = makeEnv(dialect, handle.db, app);
+      const admin = await env.as("PRODUCER_ADMIN");
+      const { lm, product, distributor } = await catalogFixture(env, admin);
+      const bulk = (
+        await admin.post("/api/v1/entitlements", {
+          kind: "BULK",
+          soldTo: distributor,
+          product: { products: [{ productId: product.id }], licenseModelId: lm.id },
+          autoDeploy: true,
+        })
+      ).json();
+      await admin.post(`/api/v1/entitlements/${bulk.id}/keys/generate`, { count: 5 });
+      const keys: string[] = (await admin.get(`/api/v1/entitlements/${bulk.id}/keys`))
+        .json()
+        .items.map((k: { key: string }) => k.key);
+      return { env, keys };
+    }
+
+    it("throttles a burst of wrong keys from one address with a growing lockout, while another address still redeems", async () => {
+      const { env, keys } = await setup({ redeemIpPerMinute: 1000, redeemAccountPerMinute: 1000, redeemMissesBeforeLock: 5 });
+      const attacker = await env.as("CUSTOMER_PORTAL_USER", await env.makeAccount());
+      const from = (ip: string) => ({ "x-forwarded-for": ip });
+      const codes: number[] = [];
+      for (let i = 0; i < 8; i++)
+        codes.push((await attacker.post("/api/v1/redemptions", { key: `GUESS-${i}` }, from("203.0.113.9"))).statusCode);
+      expect(codes.slice(0, 5)).toEqual([404, 404, 404, 404, 404]);
+      expect(codes.slice(5)).toEqual([429, 429, 429]);
+      const locked = await attacker.post("/api/v1/redemptions", { key: keys[0] }, from("203.0.113.9"));
+      expect(locked.statusCode).toBe(429);
+      expect(Number(locked.headers["retry-after"])).toBeGreaterThanOrEqual(50);
+      const honest = await env.as("CUSTOMER_PORTAL_USER", await env.makeAccount());
+      const ok = await honest.post("/api/v1/redemptions", { key: keys[1] }, from("198.51.100.7"));
+      expect(ok.statusCode).toBe(201);
+      expect(ok.headers["ratelimit-limit"]).toBeDefined();
+      expect(Number(ok.headers["ratelimit-remaining"])).toBeGreaterThan(0);
+      const refused = await env.db
+        .selectFrom("audit_events")
+        .select(["object_id", "changes"])
+        .where("action", "=", "key.redeem_refused")
+        .execute();
+      expect(refused.length).toBe(9);
+      expect(JSON.stringify(refused)).not.toContain(keys[0]);
+    });
+
+    it("limits attempts per address per minute with RateLimit headers and Retry-After", async () => {
+      const { env, keys } = await setup({ redeemIpPerMinute: 3, redeemAccountPerMinute: 1000, redeemMissesBeforeLock: 1000 });
+      const user = await env.as("CUSTOMER_PORTAL_USER", await env.makeAccount());
+      const r1 = await user.post("/api/v1/redemptions", { key: keys[0] }, { "x-forwarded-for": "192.0.2.1" });
+      expect(r1.headers["ratelimit-remaining"]).toBe("2");
+      await user.post("/api/v1/redemptions", { key: keys[0] }, { "x-forwarded-for": "192.0.2.1" });
+      await user.post("/api/v1/redemptions", { key: keys[0] }, { "x-forwarded-for": "192.0.2.1" });
+      const r4 = await user.post("/api/v1/redemptions", { key: keys[0] }, { "x-forwarded-for": "192.0.2.1" });
+      expect(r4.statusCode).toBe(429);
+      expect(r4.json().code).toBe("rate_limited");
+      expect(Number(r4.headers["retry-after"])).toBeGreaterThan(0);
+    });
+
+    it("registers a company with a key in one step, and leaves nothing behind when the key is bad", async () => {
+      const { env, keys } = await setup({ redeemIpPerMinute: 1000, redeemAccountPerMinute: 1000, redeemMissesBeforeLock: 1000 });
+      const body = {
+        key: keys[2],
+        company: "Widgets Ltd",
+        firstName: "Wanda",
+        lastName: "Widget",
+        email: "wanda@widgets.example",
+        password: "a long enough password",
+      };
+      const r = await env.app.inject({ method: "POST", url: "/api/v1/registrations", payload: body });
+      expect(r.statusCode).toBe(201);
+      expect(String(r.headers["set-cookie"])).toMatch(/licensor_session=/);
+      expect(r.json()).toMatchObject({ portal: "enduser", entitlement: { entitlementId: `${keys[2]}ENT`, state: "DEPLOYED" } });
+      expect(r.json().user.memberships[0]).toMatchObject({
+        accountType: "SELF_REGISTERED",
+        role: "CUSTOMER_PORTAL_ADMIN",
+        accountName: "Widgets Ltd",
+      });
+      const before = (await env.db.selectFrom("accounts").select("id").execute()).length;
+      const bad = await env.app.inject({
+        method: "POST",
+        url: "/api/v1/registrations",
+        payload: { ...body, email: "other@widgets.example", key: "NOT-A-KEY" },
+      });
+      expect(bad.statusCode).toBe(404);
+      expect((await env.db.selectFrom("accounts").select("id").execute()).length).toBe(before);
+      expect(await env.db.selectFrom("users").select("id").where("email", "=", "other@widgets.example").execute()).toHaveLength(
+        0,
+      );
+    });
+  });
+}
