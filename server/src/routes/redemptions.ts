@@ -45,24 +45,22 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
     } catch (err) {
       if (isMiss(err)) await guard.miss(subjects);
       const e = err instanceof AppError ? err : null;
-      await db
-        .transaction()
-        .execute((trx) =>
-          recordAudit(
-            trx,
-            ctx ?? {
-              actor: { type: "system", userId: null, email: "anonymous", tokenId: null, memberships: [] },
-              requestId: req.id,
-              ip: req.ip,
-            },
-            {
-              action: "key.redeem_refused",
-              objectType: "key",
-              objectId: maskKey(key.trim()),
-              after: { code: e?.code ?? "internal_error", status: e?.status ?? 500, ip: req.ip },
-            },
-          ),
-        );
+      await db.transaction().execute((trx) =>
+        recordAudit(
+          trx,
+          ctx ?? {
+            actor: { type: "system", userId: null, email: "anonymous", tokenId: null, memberships: [] },
+            requestId: req.id,
+            ip: req.ip,
+          },
+          {
+            action: "key.redeem_refused",
+            objectType: "key",
+            objectId: maskKey(key.trim()),
+            after: { code: e?.code ?? "internal_error", status: e?.status ?? 500, ip: req.ip },
+          },
+        ),
+      );
       throw err;
     }
   }
