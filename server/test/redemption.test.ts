@@ -21,12 +21,17 @@ async function bulkWithKeys(env: TestEnv, admin: Caller, count = 3, opts: { test
       autoDeploy: opts.deploy ?? true,
     })
   ).json();
-  const keys: string[] = (await admin.get(`/api/v1/entitlements/${e.id}/keys?limit=200`))
-    .json()
-    .items.map((k: { key: string }) => k.key);
   await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count });
-  const all = (await admin.get(`/api/v1/entitlements/${e.id}/keys?limit=200`)).json().items.map((k: { key: string }) => k.key);
-  return { bulk: e, distributor, product, keys: all.filter((k: string) => !keys.includes(k)) as string[] };
+  const keys: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: { key: string }[]; nextCursor: string | null } = (
+      await admin.get(`/api/v1/entitlements/${e.id}/keys?limit=200${cursor ? `&cursor=${cursor}` : ""}`)
+    ).json();
+    keys.push(...page.items.map((k) => k.key));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return { bulk: e, distributor, product, keys };
 }
 
 describeEachDb("redemption", (env) => {
@@ -125,4 +130,34 @@ describeEachDb("redemption", (env) => {
     expect(children).toHaveLength(1);
     expect((await admin.get(`/api/v1/entitlements/${bulk.id}/keys/counts`)).json().redeemed).toBe(1);
   });
+
+  it("2,000 distinct keys redeemed by 50 concurrent clients make 2,000 entitlements with exact counts", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { bulk, keys } = await bulkWithKeys(env, admin, 2000);
+    const clients = await Promise.all(
+      Array.from({ length: 50 }, async () => env.as("CUSTOMER_PORTAL_USER", await env.makeAccount())),
+    );
+    const queue = [...keys];
+    const failures: string[] = [];
+    await Promise.all(
+      clients.map(async (c) => {
+        for (let key = queue.pop(); key; key = queue.pop()) {
+          const r = await c.post("/api/v1/redemptions", { key });
+          if (r.statusCode !== 201) failures.push(`${r.statusCode} ${r.body.slice(0, 120)}`);
+        }
+      }),
+    );
+    expect(failures).toEqual([]);
+    const children = await env.db
+      .selectFrom("entitlements")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("parent_bulk_id", "=", bulk.id)
+      .executeTakeFirstOrThrow();
+    expect(Number(children.n)).toBe(2000);
+    expect((await admin.get(`/api/v1/entitlements/${bulk.id}/keys/counts`)).json()).toEqual({
+      total: 2000,
+      redeemed: 2000,
+      unredeemed: 0,
+    });
+  }, 120_000);
 });
