@@ -1,0 +1,130 @@
+import crypto from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { login, type RunningServer, startServer } from "./harness.js";
+
+/**
+ * Two real server processes sharing one PostgreSQL database, as behind a load balancer:
+ * concurrent redemptions split across both never make a second entitlement.
+ */
+const PG_URL = process.env.LICENSOR_TEST_PG_URL || "";
+const REQUIRED = process.env.LICENSOR_REQUIRE_PG === "1";
+if (!PG_URL && !REQUIRED)
+  console.warn("\n[licensor e2e] two-process PostgreSQL redemption tests are NOT running: set LICENSOR_TEST_PG_URL.\n");
+
+describe.skipIf(!PG_URL && !REQUIRED)("redemption across two server processes on one PostgreSQL", () => {
+  const dbName = `licensor_cluster_${crypto.randomBytes(4).toString("hex")}`;
+  const servers: RunningServer[] = [];
+  let token = "";
+  let bulkId = "";
+  const keys: string[] = [];
+  const accounts: string[] = [];
+
+  async function admin(q: string) {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try {
+      return await c.query(q);
+    } finally {
+      await c.end();
+    }
+  }
+  const api = (i: number) => async (method: string, p: string, body?: unknown) => {
+    const r = await fetch(`${(servers[i % servers.length] as RunningServer).url}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: r.status, json: (await r.json().catch(() => null)) as any };
+  };
+
+  beforeAll(async () => {
+    if (!PG_URL) throw new Error("LICENSOR_REQUIRE_PG=1 but LICENSOR_TEST_PG_URL is not set");
+    await admin(`CREATE DATABASE ${dbName}`);
+    const u = new URL(PG_URL);
+    u.pathname = `/${dbName}`;
+    const env = {
+      DATABASE_URL: u.toString(),
+      LICENSOR_REDEEM_IP_PER_MINUTE: "1000000",
+      LICENSOR_REDEEM_ACCOUNT_PER_MINUTE: "1000000",
+      LICENSOR_REDEEM_MISSES_BEFORE_LOCK: "1000000",
+    };
+    const creds = { adminEmail: "admin@cluster.example", adminPassword: "correct horse battery staple" };
+    servers.push(await startServer({ ...creds, env }));
+    servers.push(await startServer({ ...creds, env }));
+    const s = await login((servers[0] as RunningServer).url, creds.adminEmail, creds.adminPassword);
+    token = (await (await s.post("/api/v1/tokens", { name: "cluster", accountId: "PUBLISHER", role: "PRODUCER_ADMIN" })).json())
+      .token;
+    const call = api(0);
+    const lm = (
+      await call("POST", "/api/v1/license-models", { name: "LM", technology: "CERTIFICATE", modelType: "NODE_LOCKED_UNCOUNTED" })
+    ).json;
+    await call("POST", `/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" });
+    const product = (await call("POST", "/api/v1/products", { name: "Cluster CAD", version: "1", licenseModelIds: [lm.id] }))
+      .json;
+    await call("POST", `/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" });
+    await call("POST", "/api/v1/accounts", { id: "DIST", name: "Distributor", type: "CHANNEL_PARTNER" });
+    for (let i = 0; i < 50; i++) {
+      accounts.push(`CUST-${i}`);
+      await call("POST", "/api/v1/accounts", { id: `CUST-${i}`, name: `Customer ${i}`, type: "CUSTOMER" });
+    }
+    const bulk = (
+      await call("POST", "/api/v1/entitlements", {
+        kind: "BULK",
+        soldTo: "DIST",
+        product: { products: [{ productId: product.id }], licenseModelId: lm.id },
+        autoDeploy: true,
+      })
+    ).json;
+    bulkId = bulk.id;
+    expect((await call("POST", `/api/v1/entitlements/${bulkId}/keys/generate`, { count: 2001 })).json.loaded).toBe(2001);
+    let cursor: string | null = null;
+    do {
+      const page: any = (await call("GET", `/api/v1/entitlements/${bulkId}/keys?limit=200${cursor ? `&cursor=${cursor}` : ""}`))
+        .json;
+      keys.push(...page.items.map((k: { key: string }) => k.key));
+      cursor = page.nextCursor;
+    } while (cursor);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const s of servers) await s.stop();
+    if (PG_URL) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  });
+
+  it("200 concurrent redemptions of one key through both processes: exactly one entitlement", async () => {
+    const key = keys[0] as string;
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => api(i)("POST", "/api/v1/redemptions", { key, soldTo: "CUST-0" })),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 200)).toHaveLength(199);
+    expect(new Set(results.map((r) => r.json.entitlement.id)).size).toBe(1);
+  }, 120_000);
+
+  it("2,000 distinct keys by 50 concurrent clients through both processes: 2,000 entitlements, exact counts", async () => {
+    const queue = keys.slice(1);
+    const failures: string[] = [];
+    await Promise.all(
+      accounts.map(async (acct, i) => {
+        for (let key = queue.pop(); key; key = queue.pop()) {
+          const r = await api(i)("POST", "/api/v1/redemptions", { key, soldTo: acct });
+          if (r.status !== 201) failures.push(`${r.status} ${JSON.stringify(r.json).slice(0, 120)}`);
+        }
+      }),
+    );
+    expect(failures).toEqual([]);
+    const u = new URL(PG_URL);
+    u.pathname = `/${dbName}`;
+    const c = new pg.Client({ connectionString: u.toString() });
+    await c.connect();
+    const n = await c.query("SELECT count(*)::int AS n FROM entitlements WHERE parent_bulk_id = $1", [bulkId]);
+    await c.end();
+    expect(n.rows[0].n).toBe(2001);
+    expect((await api(1)("GET", `/api/v1/entitlements/${bulkId}/keys/counts`)).json).toEqual({
+      total: 2001,
+      redeemed: 2001,
+      unredeemed: 0,
+    });
+  }, 300_000);
+});
