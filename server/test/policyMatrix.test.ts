@@ -291,6 +291,104 @@ const rows: Row[] = [
     },
     allowed: (r) => writer(r),
   },
+  // Lifecycle operations (renew, upgrade, upsell, transfers, merge): producer writers only;
+  // lineage reads like the entitlement. Portal users get 403 on their own entitlements, 404 on others'.
+  ...((): Row[] => {
+    /** A DEPLOYED simple entitlement sold to the account; its product upgrades and upsells to two others. */
+    const deployedSimple = async (t: Target) => {
+      const a = await t.env.as("PRODUCER_ADMIN");
+      const { lm, p } = await catalog(t.env);
+      const related = async () => {
+        const x = (
+          await a.post("/api/v1/products", {
+            name: `R-${uid()}`,
+            version: "1.0",
+            features: [{ name: "f", version: "1.0", count: null }],
+          })
+        ).json();
+        await a.post(`/api/v1/products/${x.id}/actions/change-state`, { state: "DEPLOYED" });
+        return x;
+      };
+      const up = await related();
+      const us = await related();
+      await a.patch(`/api/v1/products/${p.id}`, { upgradeToIds: [up.id], upsellToIds: [us.id] });
+      await a.post(`/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" });
+      await a.post(`/api/v1/products/${p.id}/actions/change-state`, { state: "DEPLOYED" });
+      const e = (
+        await a.post("/api/v1/entitlements", {
+          kind: "SIMPLE",
+          soldTo: t.accountId,
+          lineItems: [
+            { products: [{ productId: p.id }], licenseModelId: lm.id, term: { count: 1, unit: "YEARS" }, numberOfCopies: 4 },
+          ],
+          autoDeploy: true,
+        })
+      ).json();
+      return { e, up, us, url: `/api/v1/entitlements/${e.id}/line-items/${e.lineItems[0].id}` };
+    };
+    return [
+      {
+        action: "entitlement.update (renew)",
+        method: "POST",
+        setup: async (t) => ({ url: `${(await deployedSimple(t)).url}/actions/renew`, body: {} }),
+        allowed: (r) => writer(r),
+      },
+      {
+        action: "entitlement.update (upgrade)",
+        method: "POST",
+        setup: async (t) => {
+          const f = await deployedSimple(t);
+          return { url: `${f.url}/actions/upgrade`, body: { productId: f.up.id, count: 1 } };
+        },
+        allowed: (r) => writer(r),
+      },
+      {
+        action: "entitlement.update (upsell)",
+        method: "POST",
+        setup: async (t) => {
+          const f = await deployedSimple(t);
+          return { url: `${f.url}/actions/upsell`, body: { productId: f.us.id, additionalCopies: 2 } };
+        },
+        allowed: (r) => writer(r),
+      },
+      {
+        action: "entitlement.update (transfer entitlement)",
+        method: "POST",
+        setup: async (t) => {
+          const f = await deployedSimple(t);
+          return { url: `/api/v1/entitlements/${f.e.id}/actions/transfer`, body: { accountId: await t.env.makeAccount() } };
+        },
+        allowed: (r) => writer(r),
+      },
+      {
+        action: "entitlement.update (transfer line item copies)",
+        method: "POST",
+        setup: async (t) => ({
+          url: `${(await deployedSimple(t)).url}/actions/transfer`,
+          body: { accountId: await t.env.makeAccount(), count: 1 },
+        }),
+        allowed: (r) => writer(r),
+      },
+      {
+        action: "entitlement.update (merge accounts' entitlements)",
+        method: "POST",
+        setup: async (t) => {
+          await deployedSimple(t);
+          return {
+            url: `/api/v1/accounts/${t.accountId}/actions/merge-entitlements`,
+            body: { intoAccountId: await t.env.makeAccount() },
+          };
+        },
+        allowed: (r) => writer(r),
+      },
+      {
+        action: "entitlement.read (lineage)",
+        method: "GET",
+        setup: async (t) => ({ url: `${(await deployedSimple(t)).url}/lineage` }),
+        allowed: (r, s) => staff(r) || s === "own",
+      },
+    ];
+  })(),
 ];
 
 describeEachDb("policy matrix", (env) => {

@@ -6,6 +6,7 @@ import { healthRoutes } from "./health.js";
 import { jobRoutes } from "./jobs.js";
 import { keyRoutes } from "./keys.js";
 import { licenseModelRoutes } from "./licenseModels.js";
+import { lifecycleRoutes } from "./lifecycle.js";
 import { partNumberRoutes } from "./partNumbers.js";
 import { partnerTierRoutes } from "./partnerTiers.js";
 import { productRoutes } from "./products.js";
@@ -29,6 +30,7 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(auditRoutes);
   await app.register(settingsRoutes);
   await app.register(entitlementRoutes);
+  await app.register(lifecycleRoutes);
   await app.register(keyRoutes);
   await app.register(redemptionRoutes);
   await app.register(jobRoutes);

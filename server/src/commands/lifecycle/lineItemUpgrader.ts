@@ -1,0 +1,114 @@
+import type { RequestContext } from "../../actor.js";
+import { recordAudit } from "../../audit.js";
+import { loadSettings } from "../../db/repos/settings.js";
+import type { Db } from "../../db/schema.js";
+import { derivedLineItemState, upgradePlan } from "../../domain/lifecycle.js";
+import { nowIso } from "../../util.js";
+import { recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
+import {
+  claimEntitlement,
+  claimLineItem,
+  insertDerivedLineItem,
+  isRefusal,
+  type LifecycleResult,
+  loadForOp,
+  refuse,
+  relatedTarget,
+  resultOf,
+  targetConfig,
+} from "./lifecycleSupport.js";
+
+export interface UpgradeLineItemInput {
+  /** The product to upgrade to: related as "upgrade to" from one of the line item's products. */
+  productId: string;
+  /** Copies to upgrade; default all. */
+  count?: number | null | undefined;
+  /** With all copies: retire the parent (OBSOLETE); default true. Refused with a partial count. */
+  retireParent?: boolean | null | undefined;
+  /** Another license model for the upgrade (default the parent's, which the target must allow). */
+  licenseModelId?: string | null | undefined;
+  licenseModelAttributes?: Record<string, string | number | boolean> | undefined;
+}
+
+/**
+ * Upgrade (PRODUCT.md §3): a new UPGRADE line item for a product related as "upgrade to", with
+ * `count` copies (all by default), child of the upgraded line item, same dates. A partial upgrade
+ * takes the copies from the parent (never below its fulfilled count); a full one retires the
+ * parent (OBSOLETE) unless `retireParent` is false.
+ */
+export async function lineItemUpgrader(
+  db: Db,
+  ctx: RequestContext,
+  pk: string,
+  lineItemId: string,
+  input: UpgradeLineItemInput,
+): Promise<LifecycleResult> {
+  const settings = await loadSettings(db);
+  const created = await retryOnIdCollision(() =>
+    db.transaction().execute(async (trx) => {
+      const { row, item } = await loadForOp(trx, ctx, pk, lineItemId, "UPGRADE", ["entitlement.update"]);
+      const activationId = item.activation_id ?? "";
+      const related = await relatedTarget(trx, "UPGRADE", item, input.productId);
+      const plan = upgradePlan({
+        activationId,
+        copies: item.number_of_copies,
+        fulfilled: item.fulfilled_count,
+        count: input.count,
+        retireParent: input.retireParent,
+      });
+      if (isRefusal(plan)) refuse(plan);
+      const now = nowIso();
+      await claimEntitlement(trx, ctx, row, now);
+      const parent = plan.parent;
+      if (parent.kind === "REDUCE") await claimLineItem(trx, item, now, { number_of_copies: parent.remaining }, parent.remaining);
+      else if (parent.kind === "RETIRE") await claimLineItem(trx, item, now, { state: "OBSOLETE" }, 0);
+      else await claimLineItem(trx, item, now, {}, item.number_of_copies);
+      const child = await insertDerivedLineItem(trx, {
+        row,
+        parent: item,
+        input: {
+          ...(await targetConfig(trx, item, related, input)),
+          numberOfCopies: plan.count,
+          type: "UPGRADE",
+        },
+        state: derivedLineItemState(row.state),
+        settings,
+        now,
+        fieldOf: (f) => (f.startsWith("products[") ? "productId" : f),
+      });
+      const copies = (n: number) => `${n} ${n === 1 ? "copy" : "copies"}`;
+      const outcome =
+        parent.kind === "REDUCE"
+          ? `${activationId} keeps ${copies(parent.remaining)}`
+          : parent.kind === "RETIRE"
+            ? `${activationId} is retired (OBSOLETE)`
+            : `${activationId} is kept as it was`;
+      await recordEvent(
+        trx,
+        ctx,
+        pk,
+        "EVENT_PROPERTY_CHANGED",
+        `Line item ${activationId} upgraded to ${related.label}: upgrade ${child.activationId} (${copies(plan.count)}); ${outcome}`,
+      );
+      if (parent.kind === "RETIRE")
+        await recordEvent(trx, ctx, pk, "EVENT_STATE_CHANGED", `Line item ${activationId}: ${item.state} → OBSOLETE (upgraded)`);
+      await recordAudit(trx, ctx, {
+        action: "entitlement.line_item_upgraded",
+        objectType: "line_item",
+        objectId: child.id,
+        before: { parentNumberOfCopies: item.number_of_copies, parentState: item.state },
+        after: {
+          parentLineItemId: item.id,
+          parentActivationId: activationId,
+          parentNumberOfCopies: parent.kind === "REDUCE" ? parent.remaining : item.number_of_copies,
+          parentState: parent.kind === "RETIRE" ? "OBSOLETE" : item.state,
+          activationId: child.activationId,
+          productId: related.target.id,
+          numberOfCopies: plan.count,
+        },
+      });
+      return child.id;
+    }),
+  );
+  return resultOf(db, pk, created);
+}
