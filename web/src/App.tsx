@@ -10,8 +10,11 @@ import { useSessionQuery } from "./auth/session";
 import { NotFoundPage } from "./components/NotFound";
 import { PortalShell, ProducerShell } from "./components/Shells";
 import { PortalAccountPage } from "./enduser/PortalAccountPage";
+import { PortalEntitlementDetailPage, PortalEntitlementsPage } from "./enduser/PortalEntitlementsPage";
 import { PortalPasswordPage } from "./enduser/PortalPasswordPage";
+import { PortalRegisterKeyPage } from "./enduser/PortalRegisterKeyPage";
 import { PortalUsersPage } from "./enduser/PortalUsersPage";
+import { RedeemPage } from "./enduser/RedeemPage";
 import { AccountCreatePage, AccountDetailPage, AccountsListPage } from "./producer/accounts";
 import { AuditPage } from "./producer/audit";
 import {
@@ -125,9 +128,14 @@ export function App() {
         <BrowserRouter>
           <Routes>
             <Route path="/login" element={<LoginPage />} />
+            {/* Public: where a key card's QR code leads. */}
+            <Route path="/redeem" element={<RedeemPage />} />
             <Route element={<RequirePortal portal="enduser" />}>
               <Route path="/portal" element={<PortalShell />}>
                 <Route index element={<PortalAccountPage />} />
+                <Route path="entitlements" element={<PortalEntitlementsPage />} />
+                <Route path="entitlements/:id" element={<PortalEntitlementDetailPage />} />
+                <Route path="register-key" element={<PortalRegisterKeyPage />} />
                 <Route path="users" element={<PortalUsersPage />} />
                 <Route path="password" element={<PortalPasswordPage />} />
                 <Route path="*" element={<NotFoundPage home="/portal" />} />

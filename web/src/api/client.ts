@@ -14,8 +14,10 @@ export class ApiError extends Error {
   readonly field: string | undefined;
   readonly fieldErrors: FieldError[];
   readonly requestId: string | undefined;
+  /** Seconds to wait before trying again, from a 429's Retry-After header. */
+  readonly retryAfter: number | undefined;
 
-  constructor(problem: Partial<Problem> & { status: number }) {
+  constructor(problem: Partial<Problem> & { status: number }, retryAfter?: number) {
     super(problem.detail || problem.title || `Request failed (${problem.status})`);
     this.name = "ApiError";
     this.status = problem.status;
@@ -23,6 +25,7 @@ export class ApiError extends Error {
     this.title = problem.title ?? "Request failed";
     this.field = problem.field;
     this.requestId = problem.requestId;
+    this.retryAfter = retryAfter;
     this.fieldErrors = problem.errors ?? (problem.field ? [{ field: problem.field, message: problem.detail ?? "" }] : []);
   }
 }
@@ -84,6 +87,15 @@ export async function request<T>(
   return answer<T>(res, !!opts.quiet401);
 }
 
+/** Retry-After as seconds: either a number of seconds or an HTTP date. */
+function retryAfterSeconds(h: string | null): number | undefined {
+  if (!h) return undefined;
+  const n = Number(h);
+  if (Number.isFinite(n)) return Math.max(0, Math.ceil(n));
+  const at = Date.parse(h);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
 /** Reads a response: JSON on success, an ApiError carrying the problem otherwise. */
 async function answer<T>(res: Response, quiet401: boolean): Promise<T> {
   if (res.status === 204) return undefined as T;
@@ -98,13 +110,17 @@ async function answer<T>(res: Response, quiet401: boolean): Promise<T> {
   }
   if (!res.ok) {
     const p = (json && typeof json === "object" ? json : {}) as Partial<Problem>;
-    const err = new ApiError({
-      ...p,
-      status: res.status,
-      title: p.title ?? res.statusText,
-      detail:
-        p.detail ?? (res.status >= 500 ? "The server had a problem. Try again in a moment." : `Request failed (${res.status}).`),
-    });
+    const err = new ApiError(
+      {
+        ...p,
+        status: res.status,
+        title: p.title ?? res.statusText,
+        detail:
+          p.detail ??
+          (res.status >= 500 ? "The server had a problem. Try again in a moment." : `Request failed (${res.status}).`),
+      },
+      retryAfterSeconds(res.headers.get("retry-after")),
+    );
     if (res.status === 401 && !quiet401 && err.code === "unauthenticated") onUnauthenticated?.();
     throw err;
   }

@@ -29,6 +29,8 @@ import type {
   PartNumber,
   PartnerTier,
   Product,
+  RedeemResult,
+  RegistrationResult,
   Session,
   User,
   WebRegisterKey,
@@ -314,4 +316,13 @@ export const jobsApi = {
   list: (q: QueryParams) => api.get<Page<Job>>("/jobs", q),
   get: (id: string) => api.get<Job>(`/jobs/${seg(id)}`),
   cancel: (id: string) => api.post<Job>(`/jobs/${seg(id)}/actions/cancel`),
+};
+
+/** Redeeming web register keys (server/src/routes/redemptions.ts). */
+export const redemptionsApi = {
+  /** 201 `created: true` with the new entitlement; 200 `created: false` with the one this account already has. */
+  redeem: (body: { key: string; soldTo?: string | null; owner?: string | null }) => api.post<RedeemResult>("/redemptions", body),
+  /** Public: a new company account and its first user, the key redeemed into it, and a session (cookie). */
+  register: (body: { key: string; company: string; firstName: string; lastName: string; email: string; password: string }) =>
+    request<RegistrationResult>("POST", "/registrations", { body, quiet401: true }),
 };

@@ -361,3 +361,17 @@ export interface Job {
   startedAt: string | null;
   finishedAt: string | null;
 }
+
+/** POST /redemptions: `created` is false when this account had already registered the key. */
+export interface RedeemResult {
+  created: boolean;
+  entitlement: Entitlement;
+}
+
+/** POST /registrations: the new user's session (the cookie is set) and the entitlement the key became. */
+export interface RegistrationResult {
+  user: User;
+  portal: "enduser";
+  csrfToken: string;
+  entitlement: Entitlement;
+}

@@ -1,9 +1,22 @@
-import { Alert, Box, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, ThemeIcon, Title } from "@mantine/core";
+import {
+  Alert,
+  Anchor,
+  Box,
+  Button,
+  Center,
+  Paper,
+  PasswordInput,
+  Stack,
+  Text,
+  TextInput,
+  ThemeIcon,
+  Title,
+} from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { IconAlertCircle, IconCertificate } from "@tabler/icons-react";
 import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
-import { Navigate, useNavigate, useSearchParams } from "react-router-dom";
+import { Link, Navigate, useNavigate, useSearchParams } from "react-router-dom";
 import { errorMessage, isApiError } from "../api/client";
 import { sessionApi } from "../api/endpoints";
 import type { Session } from "../api/types";
@@ -14,6 +27,8 @@ import { useSessionQuery, useSetSession } from "./session";
 function landingFor(s: Session, next: string | null): string {
   const home = s.portal === "producer" ? "/" : "/portal";
   if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/login")) return home;
+  // The redeem page (a key card's QR code) serves both portals: customers register the key there.
+  if (next === "/redeem" || next.startsWith("/redeem?")) return next;
   const inPortal = next === "/portal" || next.startsWith("/portal/");
   return (s.portal === "enduser") === inPortal ? next : home;
 }
@@ -107,6 +122,12 @@ export function LoginPage() {
         </Paper>
         <Text c="dimmed" size="xs" ta="center" mt="md">
           Forgot your password? Ask your administrator to reset it.
+        </Text>
+        <Text size="sm" ta="center" mt="xs">
+          {/* Keeps the focus in the form, so the email's blur check does not move the link away mid-click. */}
+          <Anchor component={Link} to={next?.startsWith("/redeem") ? next : "/redeem"} onMouseDown={(e) => e.preventDefault()}>
+            Got a key card? Register your key
+          </Anchor>
         </Text>
       </Box>
     </Center>

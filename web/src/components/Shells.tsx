@@ -191,6 +191,8 @@ export function PortalShell() {
   const { pathname } = useLocation();
   const [opened, { toggle, close }] = useDisclosure();
   const items: MenuItem[] = [
+    { label: "My Entitlements", to: "/portal/entitlements", icon: <IconTicket size={18} /> },
+    { label: "Register a key", to: "/portal/register-key", icon: <IconKey size={18} /> },
     { label: "My account", to: "/portal", icon: <IconBuildingStore size={18} /> },
     ...(perms.portalAdminAccountIds.length > 0 ? [{ label: "Users", to: "/portal/users", icon: <IconUsers size={18} /> }] : []),
     { label: "Password", to: "/portal/password", icon: <IconLock size={18} /> },
@@ -223,11 +225,6 @@ export function PortalShell() {
         {items.map((item) => (
           <MenuLink key={item.to} item={item} active={isActive(item.to)} onNavigate={close} />
         ))}
-        <Tooltip label={COMING} position="right" withArrow>
-          <Box>
-            <NavLink label="My entitlements" leftSection={<IconTicket size={18} />} disabled />
-          </Box>
-        </Tooltip>
       </AppShell.Navbar>
       <AppShell.Main>
         <Box maw={1100} mx="auto">

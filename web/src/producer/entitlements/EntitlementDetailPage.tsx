@@ -45,6 +45,7 @@ import { InfoGrid, PageHeader, Section, StateBadge } from "../../components/Page
 import { changedFields } from "../../lib/diff";
 import { formatCount, formatDate, formatDateTime } from "../../lib/format";
 import { humanize } from "../../lib/labels";
+import { ActivateByKeyModal, EntitlementRef } from "./ActivateByKey";
 import { lineItemExpiry, lineItemStart } from "./EntitlementCreatePage";
 import { applyHeaderErrors, HeaderFields, headerValidation } from "./HeaderFields";
 import {
@@ -225,11 +226,7 @@ function HeaderView({ e }: { e: Entitlement }) {
               ? [
                   {
                     label: "From bulk entitlement",
-                    value: (
-                      <Anchor component={Link} to={entitlementPath(e.parentBulkId)} size="sm">
-                        Open the bulk entitlement
-                      </Anchor>
-                    ),
+                    value: <EntitlementRef id={e.parentBulkId} />,
                   },
                 ]
               : []),
@@ -354,6 +351,7 @@ export function EntitlementDetailPage() {
     );
   const [editing, setEditing] = useState(false);
   const [wizard, setWizard] = useState<null | { lineItem: LineItem | null; product: boolean }>(null);
+  const [activating, setActivating] = useState(false);
   const { ask, modal } = useConfirm();
   const detailKey = [...keys.entitlements, "detail", id];
   const { data: e, error, isLoading } = useQuery({ queryKey: detailKey, queryFn: () => entitlementsApi.get(id) });
@@ -491,6 +489,11 @@ export function EntitlementDetailPage() {
         actions={
           writer && (
             <>
+              {e.kind === "BULK" && (e.state === "DEPLOYED" || e.state === "TEST") && (
+                <Button variant="default" leftSection={<IconKey size={16} />} onClick={() => setActivating(true)}>
+                  Activate by key
+                </Button>
+              )}
               {moves.length > 0 && (
                 <Menu position="bottom-end" withinPortal>
                   <Menu.Target>
@@ -579,6 +582,11 @@ export function EntitlementDetailPage() {
           )
         }
       />
+      {e.kind === "SIMPLE" && e.parentBulkId && (
+        <Text size="sm" mb="md" data-testid="redeemed-from">
+          Redeemed from bulk entitlement <EntitlementRef id={e.parentBulkId} />
+        </Text>
+      )}
       {e.state === "TEST" && (
         <Alert color="grape" variant="light" mb="md" icon={<IconInfoCircle size={18} />}>
           A test entitlement never changes state; it may use draft products and license models.
@@ -729,6 +737,7 @@ export function EntitlementDetailPage() {
         </Tabs.Panel>
       </Tabs>
       {modal}
+      {activating && <ActivateByKeyModal opened onClose={() => setActivating(false)} />}
       {wizard?.product && (
         <ProductWizard
           kind="BULK"

@@ -19,10 +19,10 @@ import {
   TextInput,
 } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { IconAdjustmentsHorizontal, IconChevronDown, IconPlus, IconTransform } from "@tabler/icons-react";
+import { IconAdjustmentsHorizontal, IconChevronDown, IconKey, IconPlus, IconTransform } from "@tabler/icons-react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { Link, useNavigate } from "react-router-dom";
+import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { errorMessage, type QueryParams } from "../../api/client";
 import { entitlementsApi, keys } from "../../api/endpoints";
 import type { Entitlement, EntitlementStatesResult } from "../../api/types";
@@ -32,6 +32,7 @@ import { DataTable, SearchInput, usePagedList } from "../../components/DataTable
 import { PageHeader, StateBadge } from "../../components/Page";
 import { formatDateTime } from "../../lib/format";
 import { humanize } from "../../lib/labels";
+import { ActivateByKeyModal } from "./ActivateByKey";
 import { usePartnerTiers } from "./HeaderFields";
 import {
   DATE_OPERATOR_OPTIONS,
@@ -290,6 +291,23 @@ export function EntitlementsListPage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<EntitlementStatesResult | null>(null);
+  // ?activate=<key> (from the redeem page) opens Activate by key with the key filled in.
+  const [search, setSearch] = useSearchParams();
+  const [activating, setActivating] = useState<{ key: string } | null>(() =>
+    search.has("activate") ? { key: search.get("activate") ?? "" } : null,
+  );
+  const closeActivate = () => {
+    setActivating(null);
+    if (search.has("activate"))
+      setSearch(
+        (p) => {
+          const n = new URLSearchParams(p);
+          n.delete("activate");
+          return n;
+        },
+        { replace: true },
+      );
+  };
   const params = paramsOf(q, criteria);
   const list = usePagedList<Entitlement>(keys.entitlements, entitlementsApi.list, params);
   const count = useQuery({
@@ -336,6 +354,9 @@ export function EntitlementsListPage() {
         actions={
           perms.isProducerWriter && (
             <>
+              <Button variant="default" leftSection={<IconKey size={16} />} onClick={() => setActivating({ key: "" })}>
+                Activate by key
+              </Button>
               <Button
                 component={Link}
                 to={ENTITLEMENT_ROUTES.createSimple}
@@ -517,6 +538,7 @@ export function EntitlementsListPage() {
         </Stack>
       </Modal>
       <BatchResultModal result={result} onClose={() => setResult(null)} />
+      {activating && perms.isProducerWriter && <ActivateByKeyModal opened onClose={closeActivate} initialKey={activating.key} />}
     </>
   );
 }

@@ -57,10 +57,10 @@ import {
   LoadOutcome,
 } from "../../components/Jobs";
 import { Section } from "../../components/Page";
-import { formatCount, formatDateTime } from "../../lib/format";
+import { formatCount, formatDate, formatDateTime } from "../../lib/format";
 import { humanize } from "../../lib/labels";
 import { all, maxLength, required } from "../../lib/validate";
-import { entitlementPath } from "./model";
+import { EntitlementRef } from "./ActivateByKey";
 
 /** Keys load only into bulk entitlements in these states (server/src/domain/keys.ts KEY_LOADABLE_STATES). */
 const KEY_LOADABLE_STATES = ["DRAFT", "TEST", "DEPLOYED"];
@@ -813,13 +813,21 @@ export function WebRegisterKeysPanel({ e }: { e: Entitlement }) {
               </Text>
             ),
           },
-          { key: "status", header: "Status", render: (k) => <KeyStatusBadge status={k.status} /> },
+          {
+            key: "status",
+            header: "Status",
+            render: (k) => (
+              <Box miw={112}>
+                <KeyStatusBadge status={k.status} />
+              </Box>
+            ),
+          },
           {
             key: "created",
             header: "Created",
             render: (k) => (
-              <Text size="sm" style={{ whiteSpace: "nowrap" }}>
-                {formatDateTime(k.createdAt)}
+              <Text size="sm" style={{ whiteSpace: "nowrap" }} title={formatDateTime(k.createdAt)}>
+                {formatDate(k.createdAt)}
               </Text>
             ),
           },
@@ -842,18 +850,27 @@ export function WebRegisterKeysPanel({ e }: { e: Entitlement }) {
                 "—"
               ),
           },
-          { key: "soldTo", header: "Sold to", render: (k) => (k.soldTo ? <AccountLink id={k.soldTo} /> : "—") },
           {
-            key: "entitlement",
-            header: "Entitlement",
+            key: "soldTo",
+            header: "Sold to",
             render: (k) =>
-              k.entitlementId ? (
-                <Anchor component={Link} to={entitlementPath(k.entitlementId)} size="sm" ff="monospace">
-                  {k.entitlementId}
-                </Anchor>
+              k.soldTo ? (
+                <Stack gap={0}>
+                  <AccountLink id={k.soldTo} />
+                  {k.owner && (
+                    <Text size="xs" c="dimmed">
+                      Owner: {k.owner}
+                    </Text>
+                  )}
+                </Stack>
               ) : (
                 "—"
               ),
+          },
+          {
+            key: "entitlement",
+            header: "Entitlement",
+            render: (k) => (k.entitlementId ? <EntitlementRef id={k.entitlementId} compact /> : "—"),
           },
         ]}
       />
