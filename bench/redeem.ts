@@ -129,7 +129,11 @@ export async function benchRedeem(
       cursor = page.nextCursor;
     } while (cursor);
 
-    const health = (i: number) => fetch(`${base}/api/health`).then(async (r) => (await r.arrayBuffer(), r.status + 0 * i));
+    const health = async (_i: number) => {
+      const r = await fetch(`${base}/api/health`);
+      await r.arrayBuffer();
+      return r.status;
+    };
     const redeem = (key: string) =>
       fetch(`${base}/api/v1/redemptions`, { method: "POST", headers, body: JSON.stringify({ key, soldTo: "CUST" }) }).then(
         async (r) => (await r.arrayBuffer(), r.status),

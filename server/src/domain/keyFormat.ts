@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { CROCKFORD, checkValue, DEFAULT_KEY_FORMAT, groupSymbols, type KeyFormat, times2 } from "../../../common/src/keyCheck.js";
 
 /**
  * Web register key format (PRODUCT.md §3): CSPRNG symbols from Crockford's base32 alphabet
@@ -9,39 +10,14 @@ import crypto from "node:crypto";
  * check catches every single-symbol typo and every swap of two adjacent symbols — before any
  * database lookup.
  */
-export const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-export interface KeyFormat {
-  groups: number;
-  groupLength: number;
-  separator: string;
-}
-
-export const DEFAULT_KEY_FORMAT: KeyFormat = { groups: 5, groupLength: 5, separator: "-" };
-
-const VALUE = new Map<string, number>([...CROCKFORD].map((c, i) => [c, i]));
-// Crockford's decoding: O reads as 0, I and L as 1.
-for (const [alias, real] of [
-  ["O", "0"],
-  ["I", "1"],
-  ["L", "1"],
-] as const) {
-  VALUE.set(alias, VALUE.get(real) as number);
-}
-
-/** α·x in GF(32). */
-const times2 = (x: number) => ((x << 1) ^ (x & 0x10 ? 0x25 : 0)) & 0x1f;
-
-function damm(values: number[]): number {
-  let interim = 0;
-  for (const v of values) interim = times2(interim) ^ v;
-  return interim;
-}
-
-/** The check symbol for a sequence of symbol values: the c that brings the Damm interim to 0. */
-export function checkValue(values: number[]): number {
-  return times2(damm(values));
-}
+export {
+  CROCKFORD,
+  checkTypedKey,
+  checkValue,
+  DEFAULT_KEY_FORMAT,
+  type KeyCheck,
+  type KeyFormat,
+} from "../../../common/src/keyCheck.js";
 
 export function keyRandomBits(f: KeyFormat): number {
   return (f.groups * f.groupLength - 1) * 5;
@@ -70,7 +46,7 @@ export function generateKey(f: KeyFormat = DEFAULT_KEY_FORMAT): string {
   const bytes = crypto.randomBytes(n);
   const values = [...bytes].map((b) => b & 31);
   values.push(checkValue(values));
-  return group(values.map((v) => CROCKFORD[v]).join(""), f);
+  return groupSymbols(values.map((v) => CROCKFORD[v]).join(""), f);
 }
 
 /** Many keys at once: one CSPRNG call per batch instead of per key. */
@@ -91,33 +67,4 @@ export function generateKeys(count: number, f: KeyFormat = DEFAULT_KEY_FORMAT): 
     out[k] = s;
   }
   return out;
-}
-
-function group(symbols: string, f: KeyFormat): string {
-  const parts: string[] = [];
-  for (let i = 0; i < symbols.length; i += f.groupLength) parts.push(symbols.slice(i, i + f.groupLength));
-  return parts.join(f.separator);
-}
-
-export type KeyCheck =
-  | { kind: "generated"; canonical: string }
-  | { kind: "typo"; message: string }
-  /** Not in the generated shape (an imported key, say): look it up as typed. */
-  | { kind: "other"; value: string };
-
-/**
- * Reads what a person typed: case, spaces, dashes and Crockford look-alikes do not matter. A
- * string with the generated format's length is checked before any lookup; a failed check is a
- * typo, reported without touching the database.
- */
-export function checkTypedKey(input: string, f: KeyFormat = DEFAULT_KEY_FORMAT): KeyCheck {
-  const trimmed = input.trim();
-  const compact = trimmed.toUpperCase().replace(/[\s-]/g, "");
-  const expected = f.groups * f.groupLength;
-  if (compact.length !== expected || ![...compact].every((c) => VALUE.has(c))) return { kind: "other", value: trimmed };
-  const values = [...compact].map((c) => VALUE.get(c) as number);
-  if (damm(values) !== 0) {
-    return { kind: "typo", message: "This key has a typo: one character is wrong or two are swapped. Check it and try again." };
-  }
-  return { kind: "generated", canonical: group(values.map((v) => CROCKFORD[v]).join(""), f) };
 }

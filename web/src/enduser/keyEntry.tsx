@@ -1,6 +1,7 @@
 import { Alert, TextInput } from "@mantine/core";
 import { IconClockPause } from "@tabler/icons-react";
 import { type ChangeEvent, type ReactNode, useCallback, useEffect, useState } from "react";
+import { checkTypedKey, TYPO_MESSAGE } from "../../../common/src/keyCheck";
 import { errorMessage, isApiError } from "../api/client";
 import { sentence } from "../lib/labels";
 
@@ -26,9 +27,6 @@ const SEPARATOR = /[\s-]/;
 const SEPARATORS = /[\s-]/g;
 const isSeparator = (ch: string | undefined) => ch !== undefined && SEPARATOR.test(ch);
 
-/** α·x in GF(32), α a root of x⁵ + x² + 1: the Damm quasigroup the server's check symbol uses. */
-const times2 = (x: number) => ((x << 1) ^ (x & 0x10 ? 0x25 : 0)) & 0x1f;
-
 const compactOf = (text: string) => text.replace(SEPARATORS, "").toUpperCase();
 
 /** The symbols of a key in the generated shape (25 Crockford symbols), or null for any other text. */
@@ -50,17 +48,15 @@ function grouped(compact: string): string {
   return parts.join("-");
 }
 
-export const TYPO_MESSAGE = "This key has a typo: one character is wrong or two are swapped. Check it and try again.";
+export { TYPO_MESSAGE };
 export const UNKNOWN_KEY_MESSAGE =
   "We don't recognise this key, or it was already registered by someone else. Check it and try again.";
 
 /** The typo message when the text is a generated-shape key whose check symbol does not match, else null. */
 export function keyTypo(text: string): string | null {
-  const values = generatedValues(text);
-  if (!values) return null;
-  let interim = 0;
-  for (const v of values) interim = times2(interim) ^ v;
-  return interim === 0 ? null : TYPO_MESSAGE;
+  // The same check the server runs (common/src/keyCheck.ts), so both agree on every string.
+  const r = checkTypedKey(text);
+  return r.kind === "typo" ? r.message : null;
 }
 
 /** What the key field holds: the text shown, and whether the portal put dashes into it (see keyToSend). */

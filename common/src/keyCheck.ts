@@ -1,0 +1,67 @@
+/**
+ * The web register key check, shared by the server and the portal so both say "typo" for exactly
+ * the same strings. Keys are Crockford base32 symbols; the last one is a Damm check symbol over the
+ * quasigroup x∘y = α·x + y in GF(32) (α a root of x⁵ + x² + 1). Because α ≠ 0, 1 the quasigroup is
+ * totally anti-symmetric: every single-symbol error and every swap of adjacent symbols is caught.
+ */
+export const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+export interface KeyFormat {
+  groups: number;
+  groupLength: number;
+  separator: string;
+}
+
+export const DEFAULT_KEY_FORMAT: KeyFormat = { groups: 5, groupLength: 5, separator: "-" };
+
+export const TYPO_MESSAGE = "This key has a typo: one character is wrong or two are swapped. Check it and try again.";
+
+const VALUE = new Map<string, number>([...CROCKFORD].map((c, i) => [c, i]));
+// Crockford's decoding: O reads as 0, I and L as 1.
+for (const [alias, real] of [
+  ["O", "0"],
+  ["I", "1"],
+  ["L", "1"],
+] as const) {
+  VALUE.set(alias, VALUE.get(real) as number);
+}
+
+/** α·x in GF(32). */
+export const times2 = (x: number) => ((x << 1) ^ (x & 0x10 ? 0x25 : 0)) & 0x1f;
+
+export function dammInterim(values: number[]): number {
+  let interim = 0;
+  for (const v of values) interim = times2(interim) ^ v;
+  return interim;
+}
+
+/** The check symbol's value for a sequence of symbol values: the c that brings the interim to 0. */
+export function checkValue(values: number[]): number {
+  return times2(dammInterim(values));
+}
+
+export function groupSymbols(symbols: string, f: KeyFormat): string {
+  const parts: string[] = [];
+  for (let i = 0; i < symbols.length; i += f.groupLength) parts.push(symbols.slice(i, i + f.groupLength));
+  return parts.join(f.separator);
+}
+
+export type KeyCheck =
+  | { kind: "generated"; canonical: string }
+  | { kind: "typo"; message: string }
+  /** Not in the generated shape (an imported key, say): look it up as typed. */
+  | { kind: "other"; value: string };
+
+/**
+ * Reads what a person typed: case, spaces, dashes and Crockford look-alikes do not matter. A
+ * string with the generated format's length is checked before any lookup; a failed check is a typo.
+ */
+export function checkTypedKey(input: string, f: KeyFormat = DEFAULT_KEY_FORMAT): KeyCheck {
+  const trimmed = input.trim();
+  const compact = trimmed.toUpperCase().replace(/[\s-]/g, "");
+  const expected = f.groups * f.groupLength;
+  if (compact.length !== expected || ![...compact].every((c) => VALUE.has(c))) return { kind: "other", value: trimmed };
+  const values = [...compact].map((c) => VALUE.get(c) as number);
+  if (dammInterim(values) !== 0) return { kind: "typo", message: TYPO_MESSAGE };
+  return { kind: "generated", canonical: groupSymbols(values.map((v) => CROCKFORD[v]).join(""), f) };
+}
