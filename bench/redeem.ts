@@ -134,10 +134,15 @@ export async function benchRedeem(
       await r.arrayBuffer();
       return r.status;
     };
-    const redeem = (key: string) =>
-      fetch(`${base}/api/v1/redemptions`, { method: "POST", headers, body: JSON.stringify({ key, soldTo: "CUST" }) }).then(
-        async (r) => (await r.arrayBuffer(), r.status),
-      );
+    const redeem = async (key: string) => {
+      const r = await fetch(`${base}/api/v1/redemptions`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ key, soldTo: "CUST" }),
+      });
+      await r.arrayBuffer();
+      return r.status;
+    };
     await closedLoop(500, opts.concurrency, health); // warm-up
     const h = await closedLoop(opts.keys, opts.concurrency, health);
     const peakKeys = keys.slice(0, opts.keys);
