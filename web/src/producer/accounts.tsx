@@ -35,6 +35,7 @@ import { LIMITS } from "../lib/enums";
 import { formatDateTime, fullName, orNull } from "../lib/format";
 import { ACCOUNT_TYPE_LABELS, accountTypeOptions, roleLabel } from "../lib/labels";
 import { all, idChars, maxLength, required } from "../lib/validate";
+import { MergeEntitlementsButton } from "./MergeEntitlements";
 
 const accountPath = (id: string) => `/accounts/${encodeURIComponent(id)}`;
 
@@ -311,6 +312,7 @@ export function AccountDetailPage() {
                 <Button variant="default" leftSection={<IconEdit size={16} />} onClick={() => setEditing(true)}>
                   Edit
                 </Button>
+                {account.type !== "PUBLISHER" && <MergeEntitlementsButton account={account} />}
                 {account.type !== "PUBLISHER" && (
                   <ConfirmButton
                     title="Delete account"

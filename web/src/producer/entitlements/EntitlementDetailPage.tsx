@@ -48,6 +48,7 @@ import { humanize } from "../../lib/labels";
 import { ActivateByKeyModal, EntitlementRef } from "./ActivateByKey";
 import { lineItemExpiry, lineItemStart } from "./EntitlementCreatePage";
 import { applyHeaderErrors, HeaderFields, headerValidation } from "./HeaderFields";
+import { useLifecycleActions } from "./LifecycleActions";
 import {
   bulkProductBody,
   type ConfigValues,
@@ -355,6 +356,14 @@ export function EntitlementDetailPage() {
   const { ask, modal } = useConfirm();
   const detailKey = [...keys.entitlements, "detail", id];
   const { data: e, error, isLoading } = useQuery({ queryKey: detailKey, queryFn: () => entitlementsApi.get(id) });
+  // Renew, upgrade, upsell, transfers and lineage (LifecycleActions.tsx).
+  const lifecycle = useLifecycleActions(e, {
+    canWrite: perms.isProducerWriter,
+    onUpdated: (next) => {
+      qc.setQueryData(detailKey, next);
+      qc.invalidateQueries({ queryKey: keys.entitlements });
+    },
+  });
 
   const crumbs = [{ label: "Entitlements", to: ENTITLEMENT_ROUTES.list }];
   if (isLoading) return <Loader />;
@@ -409,7 +418,7 @@ export function EntitlementDetailPage() {
             </ActionIcon>
           </Tooltip>
         )}
-        {(liMoves.length > 0 || removable) && (
+        {(liMoves.length > 0 || removable || lifecycle.offers(li)) && (
           <Menu position="bottom-end" withinPortal>
             <Menu.Target>
               <ActionIcon variant="subtle" color="gray" aria-label={`Actions for line item ${li.activationId}`}>
@@ -417,6 +426,7 @@ export function EntitlementDetailPage() {
               </ActionIcon>
             </Menu.Target>
             <Menu.Dropdown>
+              {lifecycle.menuItems(li, { divider: liMoves.length > 0 || removable })}
               {liMoves.length > 0 && <Menu.Label>Change state</Menu.Label>}
               {liMoves.map((m) => (
                 <Menu.Item
@@ -535,6 +545,7 @@ export function EntitlementDetailPage() {
                   Regenerate IDs
                 </Button>
               )}
+              {lifecycle.headerAction}
               <Button
                 variant="default"
                 leftSection={<IconCopy size={16} />}
@@ -690,8 +701,11 @@ export function EntitlementDetailPage() {
                         {e.lineItems.map((li) => {
                           const v = configFromJson(li, li.lineItemType);
                           return (
-                            <Table.Tr key={li.id}>
-                              <Table.Td ff="monospace">{li.activationId}</Table.Td>
+                            <Table.Tr key={li.id} {...lifecycle.rowProps(li)}>
+                              <Table.Td ff="monospace">
+                                {li.activationId}
+                                {lifecycle.parentHint(li)}
+                              </Table.Td>
                               <Table.Td>{productsOf(li)}</Table.Td>
                               <Table.Td>
                                 {li.licenseModelName ?? "—"}
@@ -737,6 +751,7 @@ export function EntitlementDetailPage() {
         </Tabs.Panel>
       </Tabs>
       {modal}
+      {lifecycle.dialogs}
       {activating && <ActivateByKeyModal opened onClose={() => setActivating(false)} />}
       {wizard?.product && (
         <ProductWizard
