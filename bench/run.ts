@@ -2,16 +2,19 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type AccountsResult, benchPostgres, benchSqlite } from "./accounts.js";
+import { benchKeys, keysOptionsFromEnv, keysSummary } from "./keys.js";
 
 /**
  * `npm run bench`: every benchmark with its same-run baseline, so the ratios mean something on a
  * noisy machine. PostgreSQL runs when LICENSOR_TEST_PG_URL (or DATABASE_URL) names a server we may
  * create databases on. The last line of output is one JSON object holding every figure.
+ * BENCH_ONLY=accounts or BENCH_ONLY=keys runs one of them.
  */
 
 const n = Number.parseInt(process.env.BENCH_N ?? "2000", 10);
 const rounds = Number.parseInt(process.env.BENCH_ROUNDS ?? "3", 10);
 const pgUrl = process.env.LICENSOR_TEST_PG_URL || process.env.DATABASE_URL || "";
+const only = process.env.BENCH_ONLY ?? "";
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,29 +47,39 @@ function report(r: AccountsResult) {
   console.log(`  ratio command/baseline   ${r.ratio.toFixed(3)}  (${(1 / r.ratio).toFixed(2)}x the baseline's time per account)`);
 }
 
-const results: AccountsResult[] = [];
-const skipped: Record<string, string> = {};
-
-results.push(await measure(() => benchSqlite(n)));
-report(results[results.length - 1] as AccountsResult);
-
-if (/^postgres(ql)?:\/\//.test(pgUrl)) {
-  results.push(await measure(() => benchPostgres(n, pgUrl)));
+async function accounts() {
+  const results: AccountsResult[] = [];
+  const skipped: Record<string, string> = {};
+  results.push(await measure(() => benchSqlite(n)));
   report(results[results.length - 1] as AccountsResult);
-} else {
-  skipped.postgres = "set LICENSOR_TEST_PG_URL (or DATABASE_URL) to a postgres:// URL to include PostgreSQL";
-  console.log(`postgres: skipped (${skipped.postgres})`);
+  if (/^postgres(ql)?:\/\//.test(pgUrl)) {
+    results.push(await measure(() => benchPostgres(n, pgUrl)));
+    report(results[results.length - 1] as AccountsResult);
+  } else {
+    skipped.postgres = "set LICENSOR_TEST_PG_URL (or DATABASE_URL) to a postgres:// URL to include PostgreSQL";
+    console.log(`postgres: skipped (${skipped.postgres})`);
+  }
+  return { benchmark: "accounts.create", n, rounds, results, skipped };
 }
 
+async function keys() {
+  const opts = keysOptionsFromEnv();
+  const { results, skipped } = await benchKeys(opts);
+  const { date: _date, node: _node, cpus: _cpus, ...rest } = keysSummary(opts, results, skipped);
+  return rest;
+}
+
+const benchmarks: Record<string, unknown>[] = [];
+if (only === "" || only === "accounts") benchmarks.push(await accounts());
+if (only === "" || only === "keys") benchmarks.push(await keys());
+
 const summary = {
-  benchmark: "accounts.create",
   date: new Date().toISOString(),
   node: process.version,
   cpus: os.cpus().length,
-  n,
-  rounds,
-  results,
-  skipped,
+  /** One-minute load average at the end: other work on the machine during the run. */
+  loadAverage: Math.round((os.loadavg()[0] as number) * 10) / 10,
+  benchmarks,
 };
 const out = path.join(import.meta.dirname, ".out");
 fs.mkdirSync(out, { recursive: true });

@@ -38,9 +38,20 @@ export async function freshDatabase(dialect: Dialect): Promise<DbHandle> {
   return handle;
 }
 
+let sharedDataDir: string | null = null;
+/** One throwaway data folder per test process (uploads, exports), removed when the process ends. */
+function testDataDir(): string {
+  if (!sharedDataDir) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "licensor-test-"));
+    sharedDataDir = dir;
+    process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return sharedDataDir;
+}
+
 export function testConfig(overrides: Partial<Config> = {}): Config {
   // Uploads and exports go to a throwaway folder, never into the checkout.
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "licensor-test-"));
+  const dataDir = testDataDir();
   // Redemption limits are off (huge) unless a test sets them: most tests redeem in bursts on purpose.
   const unlimited = { redeemIpPerMinute: 1e9, redeemAccountPerMinute: 1e9, redeemMissesBeforeLock: 1e9 };
   return { ...loadConfig({}), dataDir, webDir: "/nonexistent", logLevel: "silent", ...unlimited, ...overrides };

@@ -20,9 +20,9 @@ export interface DbHandle {
 
 /**
  * Where a long bulk write runs. On PostgreSQL: the shared pool (a transaction takes its own
- * connection). On a SQLite file: a second connection, so the API keeps reading (WAL) while a load
- * holds the write lock. On in-memory SQLite (tests): the main connection. `raw` is the
- * better-sqlite3 handle under `db`, for prepared-statement loops where per-row speed matters.
+ * connection, other requests go on). On SQLite: the main connection, so other requests wait for
+ * the load instead of failing on the single write lock. `raw` is the better-sqlite3 handle under
+ * `db`, for prepared-statement loops where per-row speed matters.
  */
 export interface BulkConnection {
   db: Kysely<Database>;
@@ -68,12 +68,10 @@ export function openDatabase(opts: DbOptions): DbHandle {
   }
   const database = openSqlite(location);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  const bulk = (): BulkConnection => {
-    if (file === ":memory:") return { db, raw: database, release: async () => {} };
-    const second = openSqlite(location);
-    const bulkDb = new Kysely<Database>({ dialect: new SqliteDialect({ database: second }) });
-    return { db: bulkDb, raw: second, release: () => bulkDb.destroy() };
-  };
+  // SQLite has one writer. A load on a second connection would make every other write wait on
+  // busy_timeout, which blocks the thread; on the main connection other requests queue behind the
+  // load (asynchronously) instead, and nothing fails.
+  const bulk = (): BulkConnection => ({ db, raw: database, release: async () => {} });
   return { db, dialect: "sqlite", location, bulk, close: () => db.destroy() };
 }
 

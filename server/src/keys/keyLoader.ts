@@ -6,7 +6,7 @@ import type { BulkConnection, Dialect } from "../db/connect.js";
 import type { Trx } from "../db/schema.js";
 import { type BadLine, keyLoadStateProblem, keyProblem, type LoadReport, REPORT_LINE_LIMIT } from "../domain/keys.js";
 import { AppError, errors } from "../errors.js";
-import { nowIso } from "../util.js";
+import { newId, nowIso } from "../util.js";
 
 export interface KeyRecord {
   line: number;
@@ -37,6 +37,9 @@ export class LoadRejected extends Error {
 
 export class LoadCancelled extends Error {}
 
+/** Advisory lock id for key loads ("WRK" in ASCII). */
+const KEY_LOAD_LOCK = 0x57524b;
+
 interface Sink {
   /** Inserts the batch's valid keys; returns per record the reason it was refused, or null. */
   insert(records: KeyRecord[]): Promise<(string | null)[]>;
@@ -66,6 +69,10 @@ export async function loadKeys(conn: BulkConnection, dialect: Dialect, args: Loa
   };
   try {
     await conn.db.transaction().execute(async (trx) => {
+      // Keys are globally unique, so loads contend anyway: on PostgreSQL take them one at a time
+      // (across processes too) instead of letting two loads meeting the same keys in another
+      // order deadlock.
+      if (dialect === "postgres") await sql`SELECT pg_advisory_xact_lock(${KEY_LOAD_LOCK})`.execute(trx);
       const bulk = await trx
         .selectFrom("entitlements")
         .select(["entitlement_id", "kind", "state"])
@@ -75,7 +82,10 @@ export async function loadKeys(conn: BulkConnection, dialect: Dialect, args: Loa
       const sp = keyLoadStateProblem(bulk.entitlement_id, bulk.kind, bulk.state);
       if (sp) throw errors.invalidState(sp);
       const now = nowIso();
-      const sink = dialect === "sqlite" && conn.raw ? sqliteSink(conn, args, now) : postgresSink(trx, args, now);
+      // A synchronous load has no job id; tag its rows uniquely so its own duplicates are told apart.
+      const syncTag = newId();
+      const sink =
+        dialect === "sqlite" && conn.raw ? sqliteSink(conn, args, now, syncTag) : postgresSink(trx, args, now, syncTag);
       for await (const batch of args.batches) {
         if (args.cancelled?.()) throw new LoadCancelled("cancelled");
         const valid: KeyRecord[] = [];
@@ -141,14 +151,14 @@ export async function loadKeys(conn: BulkConnection, dialect: Dialect, args: Loa
 }
 
 /** SQLite: prepared statements on the load's own connection, inside the open transaction. */
-function sqliteSink(conn: BulkConnection, args: LoadArgs, now: string): Sink {
+function sqliteSink(conn: BulkConnection, args: LoadArgs, now: string, syncTag: string): Sink {
   const raw = conn.raw as NonNullable<BulkConnection["raw"]>;
   const insert = raw.prepare(
     "INSERT INTO web_register_keys (bulk_id, key, status, created_at, job_id) VALUES (?, ?, 'UNREDEEMED', ?, ?) ON CONFLICT (key) DO NOTHING",
   );
   const activation = raw.prepare("SELECT 1 FROM line_items WHERE activation_id = ?").pluck();
   const holder = raw.prepare("SELECT bulk_id, job_id, created_at FROM web_register_keys WHERE key = ?");
-  const jobTag = args.jobId ?? `sync:${now}`;
+  const jobTag = args.jobId ?? `sync:${syncTag}`;
   return {
     async insert(records) {
       const out: (string | null)[] = new Array(records.length);
@@ -171,8 +181,8 @@ function sqliteSink(conn: BulkConnection, args: LoadArgs, now: string): Sink {
 }
 
 /** PostgreSQL: one multi-row INSERT … SELECT FROM unnest per batch, inside the transaction. */
-function postgresSink(trx: Trx, args: LoadArgs, now: string): Sink {
-  const jobTag = args.jobId ?? `sync:${now}`;
+function postgresSink(trx: Trx, args: LoadArgs, now: string, syncTag: string): Sink {
+  const jobTag = args.jobId ?? `sync:${syncTag}`;
   return {
     async insert(records) {
       const out: (string | null)[] = new Array(records.length).fill(null);
@@ -182,12 +192,19 @@ function postgresSink(trx: Trx, args: LoadArgs, now: string): Sink {
         activation_id: string;
       }>`SELECT activation_id FROM line_items WHERE activation_id = ANY(${keys}::text[])`.execute(trx);
       const isActivation = new Set(act.rows.map((r) => r.activation_id));
-      const toInsert = keys.filter((k) => !isActivation.has(k));
+      const toInsert = isActivation.size ? keys.filter((k) => !isActivation.has(k)) : keys;
       const ins = toInsert.length
         ? await sql<{ key: string }>`INSERT INTO web_register_keys (bulk_id, key, status, created_at, job_id)
             SELECT ${args.bulkPk}, k, 'UNREDEEMED', ${now}, ${jobTag} FROM unnest(${toInsert}::text[]) AS k
             ON CONFLICT (key) DO NOTHING RETURNING key`.execute(trx)
         : { rows: [] };
+      if (ins.rows.length === toInsert.length) {
+        // The usual case: every key went in (so none repeats another), nothing to look up.
+        if (isActivation.size)
+          for (let i = 0; i < records.length; i++)
+            if (isActivation.has(keys[i] as string)) out[i] = "is already an activation ID";
+        return out;
+      }
       const inserted = new Set(ins.rows.map((r) => r.key));
       const missing = toInsert.filter((k) => !inserted.has(k));
       const holders = missing.length
