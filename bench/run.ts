@@ -3,12 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import { type AccountsResult, benchPostgres, benchSqlite } from "./accounts.js";
 import { benchKeys, keysOptionsFromEnv, keysSummary } from "./keys.js";
+import { benchRedeem, type RedeemResult, reportRedeem } from "./redeem.js";
 
 /**
  * `npm run bench`: every benchmark with its same-run baseline, so the ratios mean something on a
  * noisy machine. PostgreSQL runs when LICENSOR_TEST_PG_URL (or DATABASE_URL) names a server we may
  * create databases on. The last line of output is one JSON object holding every figure.
- * BENCH_ONLY=accounts or BENCH_ONLY=keys runs one of them.
+ * BENCH_ONLY=accounts, keys or redeem runs one of them.
  */
 
 const n = Number.parseInt(process.env.BENCH_N ?? "2000", 10);
@@ -69,9 +70,22 @@ async function keys() {
   return rest;
 }
 
+/** Redemption over HTTP needs the built server (`npm run build:server`). */
+async function redeem() {
+  const results: RedeemResult[] = [];
+  results.push(await benchRedeem("sqlite", pgUrl));
+  reportRedeem(results[0] as RedeemResult);
+  if (/^postgres(ql)?:\/\//.test(pgUrl)) {
+    results.push(await benchRedeem("postgres", pgUrl));
+    reportRedeem(results[1] as RedeemResult);
+  }
+  return { benchmark: "redeem", results };
+}
+
 const benchmarks: Record<string, unknown>[] = [];
 if (only === "" || only === "accounts") benchmarks.push(await accounts());
 if (only === "" || only === "keys") benchmarks.push(await keys());
+if (only === "" || only === "redeem") benchmarks.push(await redeem());
 
 const summary = {
   date: new Date().toISOString(),
