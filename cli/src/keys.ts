@@ -9,6 +9,7 @@ import { loadConfig } from "../../server/src/config.js";
 import { type DbHandle, migrateToLatest, openDatabase } from "../../server/src/db/connect.js";
 import { findEntitlement, findEntitlementByEntitlementId } from "../../server/src/db/repos/entitlements.js";
 import { keyBatches, keyCounts } from "../../server/src/db/repos/keys.js";
+import { loadSettings } from "../../server/src/db/repos/settings.js";
 import type { EntitlementRow } from "../../server/src/db/schema.js";
 import {
   type BadLine,
@@ -57,7 +58,14 @@ export function registerKeyCommands(program: Command): void {
       await withDatabase(async (h) => {
         const bulk = await loadableBulk(h, opts.bulk);
         const progress = new Progress("generated", { total: opts.count, by: "keys" });
-        const report = await runLoad(h, bulk, generatedKeyBatches(opts.count), "all", "generated", progress);
+        const report = await runLoad(
+          h,
+          bulk,
+          generatedKeyBatches(opts.count, (await loadSettings(h.db)).keyFormat),
+          "all",
+          "generated",
+          progress,
+        );
         if (report.status === "FAILURE") refuse(report, "the generated batch");
         console.log(loadedLine(report, bulk, progress));
       });

@@ -105,6 +105,7 @@ describeEachDb("settings", (env) => {
     const after = (await admin.get("/api/v1/settings")).json();
     const strip = (s: Json) => ({
       ...s,
+      keyFormat: { ...s.keyFormat, example: undefined },
       idTemplates: {
         entitlement: { ...s.idTemplates.entitlement, example: undefined },
         activation: { ...s.idTemplates.activation, example: undefined },
@@ -134,5 +135,33 @@ describeEachDb("settings", (env) => {
     expect((await env.caller(null).get("/api/v1/settings")).statusCode).toBe(401);
     expect((await admin.get("/api/v1/settings")).json().allowEditDeployed).toBe(true);
     expect(await auditActions()).toEqual(["settings.updated"]);
+  });
+
+  it("configures the generated key format: validated, used by generation and by the typo check", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const before = (await admin.get("/api/v1/settings")).json().keyFormat;
+    expect(before).toMatchObject({ groups: 5, groupLength: 5, separator: "-", randomBits: 120 });
+    expect(before.example).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){4}$/);
+    const weak = await admin.patch("/api/v1/settings", { keyFormat: { groups: 4, groupLength: 5, separator: "-" } });
+    expect(weak.json()).toMatchObject({ status: 400, field: "keyFormat.groups" });
+    const ok = await admin.patch("/api/v1/settings", { keyFormat: { groups: 4, groupLength: 7, separator: " " } });
+    expect(ok.json().keyFormat).toMatchObject({ groups: 4, groupLength: 7, separator: " ", randomBits: 135 });
+    const { catalogFixture } = await import("./entitlementFixtures.js");
+    const { lm, product, distributor } = await catalogFixture(env, admin);
+    const bulk = (
+      await admin.post("/api/v1/entitlements", {
+        kind: "BULK",
+        soldTo: distributor,
+        product: { products: [{ productId: product.id }], licenseModelId: lm.id },
+        autoDeploy: true,
+      })
+    ).json();
+    await admin.post(`/api/v1/entitlements/${bulk.id}/keys/generate`, { count: 3 });
+    const key = (await admin.get(`/api/v1/entitlements/${bulk.id}/keys`)).json().items[0].key as string;
+    expect(key).toMatch(/^[0-9A-HJKMNP-TV-Z]{7}( [0-9A-HJKMNP-TV-Z]{7}){3}$/);
+    const customer = await env.as("CUSTOMER_PORTAL_USER", await env.makeAccount());
+    expect((await customer.post("/api/v1/redemptions", { key: key.replace(/ /g, "-").toLowerCase() })).statusCode).toBe(201);
+    const typo = key[0] === "A" ? `B${key.slice(1)}` : `A${key.slice(1)}`;
+    expect((await customer.post("/api/v1/redemptions", { key: typo })).json()).toMatchObject({ status: 400, field: "key" });
   });
 });

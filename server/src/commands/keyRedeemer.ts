@@ -4,7 +4,7 @@ import { recordAudit } from "../audit.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db, Trx } from "../db/schema.js";
 import { generateId } from "../domain/idTemplates.js";
-import { checkTypedKey, DEFAULT_KEY_FORMAT } from "../domain/keyFormat.js";
+import { checkTypedKey, DEFAULT_KEY_FORMAT, type KeyFormat } from "../domain/keyFormat.js";
 import { maskKey } from "../domain/keys.js";
 import { AppError, errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
@@ -31,8 +31,8 @@ const notValid = () =>
   );
 
 /** The key as stored: a generated key's canonical form (typo-checked first), anything else as typed. */
-export function normaliseKey(raw: string): string {
-  const typed = checkTypedKey(raw, DEFAULT_KEY_FORMAT);
+export function normaliseKey(raw: string, format: KeyFormat = DEFAULT_KEY_FORMAT): string {
+  const typed = checkTypedKey(raw, format);
   if (typed.kind === "typo") throw errors.validation("key", typed.message);
   const key = typed.kind === "generated" ? typed.canonical : typed.value;
   if (key === "") throw errors.validation("key", "is required");
@@ -52,10 +52,11 @@ export async function keyRedeemer(
   ctx: RequestContext,
   input: RedeemInput,
 ): Promise<{ entitlement: EntitlementJson; created: boolean }> {
-  const key = normaliseKey(input.key);
+  const settings = await loadSettings(db);
+  // The check symbol is verified before the key is looked up anywhere.
+  const key = normaliseKey(input.key, settings.keyFormat);
   const soldTo = resolveSoldTo(ctx, input.soldTo ?? null);
   authorize(ctx.actor, "keys.redeem", { soldTo });
-  const settings = await loadSettings(db);
   const result = await db
     .transaction()
     .execute((trx) =>

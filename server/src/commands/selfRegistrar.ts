@@ -32,7 +32,8 @@ export async function selfRegistrar(
   meta: { ip: string | null; requestId: string | null },
   input: RegistrationInput,
 ): Promise<{ userId: string; accountId: string; entitlementPk: string }> {
-  const key = normaliseKey(input.key);
+  const settings = await loadSettings(db);
+  const key = normaliseKey(input.key, settings.keyFormat);
   const email = input.email.trim().toLowerCase();
   const problems = [
     ...accountProblems({ name: input.company }).map((p) => ({ ...p, field: "company" })),
@@ -45,7 +46,6 @@ export async function selfRegistrar(
   ];
   if (problems.length) throw errors.validationMany(problems);
   const hash = await hashPassword(input.password);
-  const settings = await loadSettings(db);
   const accountId = `SR-${Array.from(crypto.randomBytes(10), (b) => CROCKFORD[b & 31]).join("")}`;
   const userId = newId();
   try {

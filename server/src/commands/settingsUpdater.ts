@@ -3,6 +3,7 @@ import { recordAudit } from "../audit.js";
 import { loadSettings, type Settings, saveSetting } from "../db/repos/settings.js";
 import type { Db } from "../db/schema.js";
 import { type IdTemplate, templateProblems } from "../domain/idTemplates.js";
+import { type KeyFormat, keyFormatProblems } from "../domain/keyFormat.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";
@@ -11,6 +12,7 @@ export interface SettingsPatch {
   idTemplates?: { entitlement?: IdTemplate; activation?: IdTemplate };
   allowEditDeployed?: boolean;
   allowUsedItemsInactiveObsolete?: boolean;
+  keyFormat?: KeyFormat;
 }
 
 /** Changes instance settings (ID generators, the two FNO state settings); producer admins only. */
@@ -19,6 +21,7 @@ export async function settingsUpdater(db: Db, ctx: RequestContext, patch: Settin
   const problems = [
     ...(patch.idTemplates?.entitlement ? templateProblems(patch.idTemplates.entitlement, "idTemplates.entitlement") : []),
     ...(patch.idTemplates?.activation ? templateProblems(patch.idTemplates.activation, "idTemplates.activation") : []),
+    ...(patch.keyFormat ? keyFormatProblems(patch.keyFormat) : []),
   ];
   if (problems.length) throw errors.validationMany(problems);
   return db.transaction().execute(async (trx) => {
@@ -27,10 +30,12 @@ export async function settingsUpdater(db: Db, ctx: RequestContext, patch: Settin
       idTemplates: { ...before.idTemplates, ...patch.idTemplates },
       allowEditDeployed: patch.allowEditDeployed ?? before.allowEditDeployed,
       allowUsedItemsInactiveObsolete: patch.allowUsedItemsInactiveObsolete ?? before.allowUsedItemsInactiveObsolete,
+      keyFormat: patch.keyFormat ?? before.keyFormat,
     };
     const now = nowIso();
     if (patch.idTemplates) await saveSetting(trx, "idTemplates", after.idTemplates, now);
     if (patch.allowEditDeployed !== undefined) await saveSetting(trx, "allowEditDeployed", after.allowEditDeployed, now);
+    if (patch.keyFormat) await saveSetting(trx, "keyFormat", after.keyFormat, now);
     if (patch.allowUsedItemsInactiveObsolete !== undefined) {
       await saveSetting(trx, "allowUsedItemsInactiveObsolete", after.allowUsedItemsInactiveObsolete, now);
     }

@@ -2,8 +2,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { keyBatches } from "../db/repos/keys.js";
+import { loadSettings } from "../db/repos/settings.js";
 import type { Db, JobsTable } from "../db/schema.js";
-import { DEFAULT_KEY_FORMAT, generateKeys } from "../domain/keyFormat.js";
+import { DEFAULT_KEY_FORMAT, generateKeys, type KeyFormat } from "../domain/keyFormat.js";
 import type { KeyStatus } from "../domain/keys.js";
 import { keysCsv } from "../keyfiles/csvExport.js";
 import { type KeyFileFormat, readKeyFile } from "../keyfiles/readKeyFile.js";
@@ -41,10 +42,10 @@ export const uploadsDir = (deps: Pick<JobDeps, "config">) => path.join(deps.conf
 
 const BATCH = 10_000;
 
-async function* generated(count: number): AsyncGenerator<KeyRecord[]> {
+async function* generated(count: number, format: KeyFormat = DEFAULT_KEY_FORMAT): AsyncGenerator<KeyRecord[]> {
   for (let done = 0; done < count; done += BATCH) {
     const n = Math.min(BATCH, count - done);
-    yield generateKeys(n, DEFAULT_KEY_FORMAT).map((key, i) => ({ line: done + i + 1, key }));
+    yield generateKeys(n, format).map((key, i) => ({ line: done + i + 1, key }));
   }
 }
 
@@ -95,7 +96,8 @@ export const HANDLERS: Record<JobType, (jc: JobContext) => Promise<void>> = {
   async "keys.generate"(jc) {
     const p = JSON.parse(jc.job.params) as GenerateParams;
     jc.progress(0, p.count);
-    await runLoad(jc, p.bulkPk, generated(p.count), "all", "generated");
+    const { keyFormat } = await loadSettings(jc.deps.db);
+    await runLoad(jc, p.bulkPk, generated(p.count, keyFormat), "all", "generated");
   },
   async "keys.export"(jc) {
     const p = JSON.parse(jc.job.params) as ExportParams;

@@ -9,6 +9,7 @@ import { Type } from "typebox";
 import type { RequestContext } from "../actor.js";
 import { findEntitlement } from "../db/repos/entitlements.js";
 import { keyBatches, keyCounts, listKeys } from "../db/repos/keys.js";
+import { loadSettings } from "../db/repos/settings.js";
 import type { Db, WebRegisterKeyRow } from "../db/schema.js";
 import { KEY_STATUSES, type KeyStatus, keyLoadStateProblem, type LoadReport } from "../domain/keys.js";
 import { AppError, errors } from "../errors.js";
@@ -232,7 +233,13 @@ export async function keyRoutes(fastify: FastifyInstance) {
       const sp = keyLoadStateProblem(bulk.entitlement_id, bulk.kind, bulk.state);
       if (sp) throw errors.invalidState(sp);
       if (req.body.count <= SYNC_GENERATE_MAX)
-        return syncLoad(ctx, req.params.id, generatedKeyBatches(req.body.count), "all", "generated");
+        return syncLoad(
+          ctx,
+          req.params.id,
+          generatedKeyBatches(req.body.count, (await loadSettings(db)).keyFormat),
+          "all",
+          "generated",
+        );
       const jobId = await runner().enqueue(
         db,
         ctx,

@@ -3,6 +3,7 @@ import { Type } from "typebox";
 import { settingsUpdater } from "../commands/settingsUpdater.js";
 import { loadSettings } from "../db/repos/settings.js";
 import { generateId, templateEntropyBits } from "../domain/idTemplates.js";
+import { generateKey, keyRandomBits } from "../domain/keyFormat.js";
 import { ctxOf, requireActor } from "../plugins/auth.js";
 import { authorize } from "../policies/index.js";
 import { errorResponses } from "./schemas.js";
@@ -19,8 +20,21 @@ const Template = Type.Object(
   { additionalProperties: false },
 );
 const TemplateOut = Type.Intersect([Template, Type.Object({ example: Type.String(), randomBits: Type.Number() })]);
+const KeyFormatSchema = Type.Object(
+  {
+    groups: Type.Integer({ minimum: 1, maximum: 12 }),
+    groupLength: Type.Integer({ minimum: 2, maximum: 12 }),
+    separator: Type.String({ maxLength: 1, description: "'-', ' ' or empty" }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Generated keys: groups × groupLength Crockford base32 symbols, the last one a check symbol; at least 100 random bits.",
+  },
+);
 const SettingsSchema = Type.Object(
   {
+    keyFormat: Type.Intersect([KeyFormatSchema, Type.Object({ example: Type.String(), randomBits: Type.Number() })]),
     idTemplates: Type.Object({ entitlement: TemplateOut, activation: TemplateOut }),
     allowEditDeployed: Type.Boolean({
       description: "Let producers edit dates and descriptions of DEPLOYED entitlements and line items.",
@@ -34,6 +48,7 @@ const SettingsSchema = Type.Object(
 
 const present = (s: Awaited<ReturnType<typeof loadSettings>>) => ({
   ...s,
+  keyFormat: { ...s.keyFormat, example: generateKey(s.keyFormat), randomBits: keyRandomBits(s.keyFormat) },
   idTemplates: {
     entitlement: {
       ...s.idTemplates.entitlement,
@@ -80,6 +95,7 @@ export async function settingsRoutes(fastify: FastifyInstance) {
             ),
             allowEditDeployed: Type.Optional(Type.Boolean()),
             allowUsedItemsInactiveObsolete: Type.Optional(Type.Boolean()),
+            keyFormat: Type.Optional(KeyFormatSchema),
           },
           { additionalProperties: false },
         ),

@@ -1,4 +1,5 @@
 import { DEFAULT_TEMPLATES, type IdTemplate } from "../../domain/idTemplates.js";
+import { DEFAULT_KEY_FORMAT, type KeyFormat } from "../../domain/keyFormat.js";
 import type { Db, Trx } from "../schema.js";
 
 /** Instance-wide settings, with their defaults. Stored one JSON value per key. */
@@ -8,15 +9,18 @@ export interface Settings {
   allowEditDeployed: boolean;
   /** FNO "Allow used entitlement/line item state change to Inactive or Obsolete". */
   allowUsedItemsInactiveObsolete: boolean;
+  /** Shape of generated web register keys (the last symbol is always the check symbol). */
+  keyFormat: KeyFormat;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
   idTemplates: { entitlement: DEFAULT_TEMPLATES.entitlement, activation: DEFAULT_TEMPLATES.activation },
   allowEditDeployed: false,
   allowUsedItemsInactiveObsolete: false,
+  keyFormat: DEFAULT_KEY_FORMAT,
 };
 
-const KEYS = ["idTemplates", "allowEditDeployed", "allowUsedItemsInactiveObsolete"] as const;
+const KEYS = ["idTemplates", "allowEditDeployed", "allowUsedItemsInactiveObsolete", "keyFormat"] as const;
 
 export async function loadSettings(db: Db | Trx): Promise<Settings> {
   const rows = await db
@@ -30,6 +34,7 @@ export async function loadSettings(db: Db | Trx): Promise<Settings> {
     if (r.key === "idTemplates") out.idTemplates = { ...out.idTemplates, ...v };
     else if (r.key === "allowEditDeployed") out.allowEditDeployed = v === true;
     else if (r.key === "allowUsedItemsInactiveObsolete") out.allowUsedItemsInactiveObsolete = v === true;
+    else if (r.key === "keyFormat") out.keyFormat = { ...out.keyFormat, ...v };
   }
   return out;
 }
