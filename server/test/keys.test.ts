@@ -124,4 +124,25 @@ describeEachDb("web register keys", (env) => {
     expect((await viewer.get(`/api/v1/entitlements/${e.id}/keys/counts`)).statusCode).toBe(200);
     expect((await viewer.post(`/api/v1/entitlements/${e.id}/keys`, { key: "V-1" })).statusCode).toBe(403);
   });
+
+  it("answers a running job's progress while its load holds the database", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { e } = await bulk(env, admin);
+    const runner = new JobRunner({ db: env.db, dialect: env.dialect, config: env.app.deps.config, bulk: env.app.deps.bulk });
+    (env.app.deps as { jobs?: JobRunner }).jobs = runner;
+    await runner.start();
+    const r = await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count: 150_000 });
+    expect(r.statusCode).toBe(202);
+    const seen: { state: string; done: number }[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const j = (await admin.get(`/api/v1/jobs/${r.json().jobId}`)).json();
+      seen.push({ state: j.state, done: j.progress.done });
+      if (j.state !== "QUEUED" && j.state !== "RUNNING") break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    await runner.stop();
+    expect(seen.at(-1)?.state).toBe("SUCCEEDED");
+    // Progress was visible mid-load, not only before and after.
+    expect(seen.some((s) => s.state === "RUNNING" && s.done > 0 && s.done < 150_000)).toBe(true);
+  }, 120_000);
 });

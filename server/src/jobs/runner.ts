@@ -54,6 +54,8 @@ const MAX_ATTEMPTS = 3;
 export class JobRunner {
   readonly worker = `${os.hostname()}:${process.pid}:${randomToken(4)}`;
   private readonly live = new Map<string, LiveProgress>();
+  /** The rows of jobs running here, so their progress can be answered without the database. */
+  private readonly liveRows = new Map<string, JobsTable>();
   private readonly cancels = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -122,6 +124,11 @@ export class JobRunner {
     return id;
   }
 
+  /** A job running in this process, as claimed (its state RUNNING), or undefined. */
+  liveJob(id: string): JobsTable | undefined {
+    return this.liveRows.get(id);
+  }
+
   liveProgress(id: string): LiveProgress | undefined {
     return this.live.get(id);
   }
@@ -182,6 +189,7 @@ export class JobRunner {
     const { db } = this.deps;
     const live: LiveProgress = { done: 0, total: job.total, startedAt: Date.now() };
     this.live.set(job.id, live);
+    this.liveRows.set(job.id, job);
     const actor: Actor = { type: "user", userId: job.created_by, email: job.created_by_label, tokenId: null, memberships: [] };
     const ctx: RequestContext = { actor, requestId: `job:${job.id}`, ip: null };
     let finished = false;
@@ -220,6 +228,7 @@ export class JobRunner {
         .execute();
     } finally {
       this.live.delete(job.id);
+      this.liveRows.delete(job.id);
       this.cancels.delete(job.id);
       await HANDLERS_CLEANUP(this.deps, job);
     }

@@ -149,6 +149,9 @@ export async function jobRoutes(fastify: FastifyInstance) {
     },
     async (req) => {
       authorize(ctxOf(req).actor, "jobs.read");
+      // A job running here answers from memory: on SQLite its load holds the database.
+      const running = app.deps.jobs?.liveJob(req.params.id);
+      if (running) return presentJob({ ...running, state: "RUNNING" }, app.deps.jobs);
       const j = await withEntitlementId(db).where("jobs.id", "=", req.params.id).executeTakeFirst();
       if (!j) throw errors.notFound("Job", req.params.id);
       return presentJob(j, app.deps.jobs);
