@@ -7,6 +7,7 @@ import { pipeline } from "node:stream/promises";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import type { RequestContext } from "../actor.js";
+import { recordAudit } from "../audit.js";
 import { findEntitlement } from "../db/repos/entitlements.js";
 import { keyBatches, keyCounts, listKeys } from "../db/repos/keys.js";
 import { loadSettings } from "../db/repos/settings.js";
@@ -445,7 +446,6 @@ export async function keyRoutes(fastify: FastifyInstance) {
 export const redeemUrl = (publicUrl: string, key: string) => `${publicUrl}/redeem?key=${encodeURIComponent(key)}`;
 
 async function auditExport(db: Db, ctx: RequestContext, pk: string, format: string) {
-  const { recordAudit } = await import("../audit.js");
   await db
     .transaction()
     .execute((trx) =>
