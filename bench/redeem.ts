@@ -88,7 +88,13 @@ export async function benchRedeem(
   }
   let server: RunningServer | null = null;
   try {
-    server = await startServer({ adminEmail: "bench@example.com", adminPassword: "correct horse battery staple", env });
+    server = await startServer({
+      adminEmail: "bench@example.com",
+      adminPassword: "correct horse battery staple",
+      env,
+      // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under load.
+      nodeArgs: process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean),
+    });
     const base = server.url;
     const s = await login(base, "bench@example.com", "correct horse battery staple");
     const token = (

@@ -102,6 +102,8 @@ export interface ServerOptions {
   adminEmail?: string;
   adminPassword?: string;
   env?: Record<string, string | undefined>;
+  /** Extra node flags for the server process (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 /**
@@ -114,7 +116,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? tempDir();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, [CLI, "serve"], {
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, "serve"], {
     cwd: ROOT,
     env: childEnv({
       PORT: String(port),

@@ -1,6 +1,6 @@
 import type { RequestContext } from "./actor.js";
 import { actorLabel } from "./actor.js";
-import type { Trx } from "./db/schema.js";
+import type { AuditEventsTable, Trx } from "./db/schema.js";
 import { newId, nowIso } from "./util.js";
 
 const SECRET = /password|token|secret|hash/i;
@@ -36,21 +36,31 @@ export function diffFields(
  * roll back together.
  */
 export async function recordAudit(trx: Trx, ctx: RequestContext, e: AuditEntry): Promise<void> {
-  await trx
-    .insertInto("audit_events")
-    .values({
-      id: newId(),
-      at: nowIso(),
-      actor_type: ctx.actor.type,
-      actor_id: ctx.actor.userId,
-      actor_label: actorLabel(ctx.actor),
-      token_id: ctx.actor.tokenId,
-      action: e.action,
-      object_type: e.objectType,
-      object_id: e.objectId,
-      changes: JSON.stringify(diffFields(e.before, e.after)),
-      request_id: ctx.requestId,
-      ip: ctx.ip,
-    })
-    .execute();
+  await recordAudits(trx, ctx, [e]);
+}
+
+/** Several audit events of one change, in one statement. */
+export async function recordAudits(trx: Trx, ctx: RequestContext, entries: AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await trx.insertInto("audit_events").values(auditRows(ctx, entries)).execute();
+}
+
+/** The audit rows for entries, for a caller that writes them with its own statement. */
+export function auditRows(ctx: RequestContext, entries: AuditEntry[]): AuditEventsTable[] {
+  const at = nowIso();
+  const label = actorLabel(ctx.actor);
+  return entries.map((e) => ({
+    id: newId(),
+    at,
+    actor_type: ctx.actor.type,
+    actor_id: ctx.actor.userId,
+    actor_label: label,
+    token_id: ctx.actor.tokenId,
+    action: e.action,
+    object_type: e.objectType,
+    object_id: e.objectId,
+    changes: JSON.stringify(diffFields(e.before, e.after)),
+    request_id: ctx.requestId,
+    ip: ctx.ip,
+  }));
 }

@@ -77,7 +77,44 @@ describeEachDb("redemption", (env) => {
     });
     const k = (await admin.get(`/api/v1/entitlements/${bulk.id}/keys?status=REDEEMED`)).json().items[0];
     expect(k).toMatchObject({ key, soldTo: customer, owner: "Jane Doe", entitlementId: e.id });
-    expect((await user.get(`/api/v1/entitlements/${e.id}`)).statusCode).toBe(200);
+    // The answer is built from what was written: it must be exactly what a read shows.
+    expect((await user.get(`/api/v1/entitlements/${e.id}`)).json()).toEqual(e);
+    expect((await admin.get(`/api/v1/entitlements/${bulk.id}`)).json()).toMatchObject({ state: "DEPLOYED" });
+    expect((await user.get(`/api/v1/entitlements/${e.id}/history`)).json().items).toEqual([
+      expect.objectContaining({ event: "EVENT_CREATED", description: expect.stringContaining(bulk.entitlementId) }),
+    ]);
+    expect((await admin.get(`/api/v1/entitlements/${bulk.id}/history`)).json().items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          event: "EVENT_PROPERTY_CHANGED",
+          description: expect.stringContaining(`redeemed by ${customer}`),
+        }),
+      ]),
+    );
+    const audit = (await admin.get("/api/v1/audit-events?limit=200")).json().items as { action: string; objectId: string }[];
+    expect(audit.filter((a) => a.action === "entitlement.created" && a.objectId === e.id)).toHaveLength(1);
+    expect(audit.filter((a) => a.action === "key.redeemed" && a.objectId === bulk.id)).toHaveLength(1);
+  });
+
+  it("falls back to a generated entitlement ID when {key}ENT is taken, and leaves nothing behind when refused", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { bulk, keys } = await bulkWithKeys(env, admin, 2);
+    const acct = await env.makeAccount();
+    const taken = await admin.post("/api/v1/entitlements", {
+      kind: "SIMPLE",
+      entitlementId: `${keys[0]}ENT`,
+      soldTo: acct,
+    });
+    expect(taken.statusCode).toBe(201);
+    const r = await admin.post("/api/v1/redemptions", { key: keys[0], soldTo: acct });
+    expect(r.statusCode).toBe(201);
+    expect(r.json().entitlement.entitlementId).not.toBe(`${keys[0]}ENT`);
+    expect((await admin.get(`/api/v1/entitlements/${r.json().entitlement.id}`)).json()).toEqual(r.json().entitlement);
+    // A refused redemption (an account that cannot hold entitlements) claims nothing.
+    const refused = await admin.post("/api/v1/redemptions", { key: keys[1], soldTo: "PUBLISHER" });
+    expect(refused.json()).toMatchObject({ status: 400, field: "soldTo" });
+    expect((await admin.get(`/api/v1/entitlements/${bulk.id}/keys/counts`)).json()).toMatchObject({ redeemed: 1 });
+    expect((await admin.get(`/api/v1/entitlements/${bulk.id}`)).json()).toBeTruthy();
   });
 
   it("refuses another account exactly like an unknown key, and a typo before any lookup", async () => {

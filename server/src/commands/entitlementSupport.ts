@@ -1,7 +1,7 @@
 import { actorLabel, type RequestContext } from "../actor.js";
 import { isUniqueViolationOn } from "../db/constraints.js";
 import { findEntitlement, lineItemsOf, partnersOf } from "../db/repos/entitlements.js";
-import type { Db, EntitlementRow, Trx } from "../db/schema.js";
+import type { Db, EntitlementEventsTable, EntitlementRow, Trx } from "../db/schema.js";
 import type { FieldProblem, ResolvedPartner } from "../domain/entitlements.js";
 import { generateId, type IdContext, type IdTemplate } from "../domain/idTemplates.js";
 import { errors } from "../errors.js";
@@ -21,18 +21,34 @@ export async function recordEvent(
   event: HistoryEvent,
   description: string | null,
 ) {
-  await trx
-    .insertInto("entitlement_events")
-    .values({
-      id: newId(),
-      entitlement_id: entitlementPk,
-      event,
-      at: nowIso(),
-      user_id: ctx.actor.userId,
-      user_label: actorLabel(ctx.actor),
-      description,
-    })
-    .execute();
+  await recordEvents(trx, ctx, [{ entitlementPk, event, description }]);
+}
+
+/** Several history events in one statement. */
+export async function recordEvents(trx: Trx, ctx: RequestContext, events: HistoryEntry[]) {
+  if (events.length === 0) return;
+  await trx.insertInto("entitlement_events").values(eventRows(ctx, events)).execute();
+}
+
+export interface HistoryEntry {
+  entitlementPk: string;
+  event: HistoryEvent;
+  description: string | null;
+}
+
+/** The history rows for events, for a caller that writes them with its own statement. */
+export function eventRows(ctx: RequestContext, events: HistoryEntry[]): EntitlementEventsTable[] {
+  const at = nowIso();
+  const label = actorLabel(ctx.actor);
+  return events.map((e) => ({
+    id: newId(),
+    entitlement_id: e.entitlementPk,
+    event: e.event,
+    at,
+    user_id: ctx.actor.userId,
+    user_label: label,
+    description: e.description,
+  }));
 }
 
 export async function accountIdsOfEntitlement(db: Db | Trx, pk: string): Promise<string[]> {

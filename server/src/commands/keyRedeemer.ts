@@ -1,16 +1,20 @@
-import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../common/src/enums.js";
+import { TIER_END_CUSTOMER } from "../../../common/src/enums.js";
 import { actorLabel, isProducerStaff, type RequestContext } from "../actor.js";
-import { recordAudit } from "../audit.js";
-import { loadSettings } from "../db/repos/settings.js";
-import type { Db, Trx } from "../db/schema.js";
-import { generateId } from "../domain/idTemplates.js";
+import { auditRows } from "../audit.js";
+import type { LineItemFull } from "../db/repos/entitlements.js";
+import { REDEEMED_SHARDS } from "../db/repos/keys.js";
+import { type RedemptionSnapshot, redemptionSnapshot, writeRedemption } from "../db/repos/redemption.js";
+import { recentSettings } from "../db/repos/settings.js";
+import type { Db, EntitlementRow, Trx } from "../db/schema.js";
+import { generateId, type IdTemplate } from "../domain/idTemplates.js";
 import { checkTypedKey, DEFAULT_KEY_FORMAT, type KeyFormat } from "../domain/keyFormat.js";
 import { maskKey } from "../domain/keys.js";
+import { redeemedEntitlement } from "../domain/redemption.js";
 import { AppError, errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import type { EntitlementJson } from "../presenters/entitlements.js";
+import { type EntitlementJson, presentEntitlement } from "../presenters/entitlements.js";
 import { newId, nowIso } from "../util.js";
-import { entitlementJson, recordEvent } from "./entitlementSupport.js";
+import { entitlementJson, eventRows } from "./entitlementSupport.js";
 
 export interface RedeemInput {
   key: string;
@@ -46,111 +50,173 @@ export function normaliseKey(raw: string, format: KeyFormat = DEFAULT_KEY_FORMAT
  * owner, the distributor kept in the Distributor tier. The key is claimed with a conditional
  * UPDATE, so concurrent redemptions produce one entitlement whatever the timing; the same account
  * redeeming again gets the same entitlement.
+ *
+ * The claim and the writes are atomic on their own (one statement on PostgreSQL, a transaction on
+ * SQLite), so no transaction is opened here: that saves two round trips per redemption.
  */
 export async function keyRedeemer(
   db: Db,
   ctx: RequestContext,
   input: RedeemInput,
 ): Promise<{ entitlement: EntitlementJson; created: boolean }> {
-  const settings = await loadSettings(db);
+  const settings = await recentSettings(db);
   // The check symbol is verified before the key is looked up anywhere.
   const key = normaliseKey(input.key, settings.keyFormat);
   const soldTo = resolveSoldTo(ctx, input.soldTo ?? null);
   authorize(ctx.actor, "keys.redeem", { soldTo });
-  const result = await db
-    .transaction()
-    .execute((trx) =>
-      redeemWithin(trx, ctx, { key, soldTo, owner: input.owner ?? null, template: settings.idTemplates.entitlement }),
-    );
-  return { entitlement: await entitlementJson(db, result.pk), created: result.created };
+  const r = await redeem(db, ctx, { key, soldTo, owner: input.owner ?? null, template: settings.idTemplates.entitlement });
+  return { entitlement: r.entitlement ?? (await entitlementJson(db, r.pk)), created: r.created };
 }
 
-/** The redemption itself, inside the caller's transaction (self-registration creates the account in the same one). */
-export async function redeemWithin(
-  trx: Trx,
-  ctx: RequestContext,
-  args: { key: string; soldTo: string; owner: string | null; template: Parameters<typeof generateId>[0] },
-): Promise<{ pk: string; created: boolean }> {
+export interface Redeemed {
+  pk: string;
+  created: boolean;
+  /** The new entitlement as the API shows it (null when the key had been redeemed before). */
+  entitlement: EntitlementJson | null;
+}
+
+interface RedeemArgs {
+  key: string;
+  soldTo: string;
+  owner: string | null;
+  template: IdTemplate;
+}
+
+/** The redemption inside the caller's transaction (self-registration creates the account in the same one). */
+export function redeemWithin(trx: Trx, ctx: RequestContext, args: RedeemArgs): Promise<Redeemed> {
+  return redeem(trx, ctx, args);
+}
+
+/**
+ * One read of everything needed, the refusals decided from it, then the writes. If the claim is
+ * lost to a concurrent redemption, a fresh read decides the answer (same account: its
+ * entitlement; anyone else: the same refusal as an unknown key).
+ */
+async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Promise<Redeemed> {
   const { key, soldTo } = args;
-  const input = { owner: args.owner };
-  const settings = { idTemplates: { entitlement: args.template } };
-  const acc = await trx.selectFrom("accounts").select(["id", "type"]).where("id", "=", soldTo).executeTakeFirst();
-  if (!acc || acc.type === "PUBLISHER")
+  const snap = await redemptionSnapshot(db, key, soldTo);
+  if (!snap.account || snap.account.type === "PUBLISHER")
     throw errors.validation("soldTo", `account '${soldTo}' does not exist or cannot hold entitlements`);
-  const row = await trx
-    .selectFrom("web_register_keys as k")
-    .innerJoin("entitlements as b", "b.id", "k.bulk_id")
-    .select([
-      "k.id",
-      "k.status",
-      "k.sold_to",
-      "k.entitlement_id",
-      "k.bulk_id",
-      "b.state as bulk_state",
-      "b.entitlement_id as bulk_eid",
-    ])
-    .where("k.key", "=", key)
-    .executeTakeFirst();
-  if (!row) throw notValid();
-  if (row.status === "REDEEMED") return sameOwnerOrRefuse(row.sold_to, row.entitlement_id, soldTo);
-  if (row.bulk_state !== "DEPLOYED" && row.bulk_state !== "TEST") {
-    throw errors.invalidState(
-      row.bulk_state === "DRAFT"
-        ? "This key cannot be registered yet: its product is not released. Try again later or contact your supplier."
-        : `This key can no longer be registered: the offer it belongs to is ${row.bulk_state === "INACTIVE" ? "suspended" : "withdrawn"}. Contact your supplier.`,
-      "key",
-    );
-  }
+  const open = openForRedemption(snap, soldTo);
+  if ("pk" in open) return open;
+  const { bulk, config, keyRow } = open;
   const now = nowIso();
-  const claimed = await trx
-    .updateTable("web_register_keys")
-    .set({
-      status: "REDEEMED",
+  const pk = newId();
+  const plan = redeemedEntitlement({
+    key,
+    pk,
+    lineItemId: newId(),
+    now,
+    actor: ctx.actor,
+    bulk,
+    config,
+    bulkPartners: snap.distributor ? [snap.distributor] : [],
+    endCustomer: {
+      tier: TIER_END_CUSTOMER,
+      tier_display_name: snap.account.tier_display_name ?? TIER_END_CUSTOMER,
+      tier_rank: snap.account.tier_rank ?? 0,
+      account_id: soldTo,
+      account_name: snap.account.name,
+      contact_user_id: null,
+      contact_email: null,
+      current_owner: 1,
+    },
+  });
+  // FNO's default entitlement ID for a redeemed key is the key followed by ENT; if someone took
+  // that ID by hand, fall back to a generated one rather than refuse the customer.
+  if (snap.defaultIdTaken || plan.entitlement.entitlement_id.length > 255)
+    plan.entitlement.entitlement_id = generateId(args.template, { kind: "SIMPLE", orderId: bulk.order_id });
+  const { products, part_id: _p, license_model_name: _l, ...lineItem } = plan.lineItem;
+  const masked = maskKey(key);
+  const label = actorLabel(ctx.actor);
+  const claimed = await writeRedemption(db, {
+    key,
+    bulkPk: bulk.id,
+    shard: keyRow.id % REDEEMED_SHARDS,
+    claim: {
       redeemed_at: now,
       redeemed_by: ctx.actor.userId,
-      redeemed_by_label: actorLabel(ctx.actor),
+      redeemed_by_label: label,
       sold_to: soldTo,
-      owner: input.owner ?? null,
-    })
-    .where("id", "=", row.id)
-    .where("status", "=", "UNREDEEMED")
-    .executeTakeFirst();
-  if (Number(claimed.numUpdatedRows) !== 1) {
-    // Someone redeemed it between our read and our update; their transaction has committed.
-    const now2 = await trx
-      .selectFrom("web_register_keys")
-      .select(["sold_to", "entitlement_id"])
-      .where("id", "=", row.id)
-      .executeTakeFirstOrThrow();
-    return sameOwnerOrRefuse(now2.sold_to, now2.entitlement_id, soldTo);
+      owner: args.owner,
+      entitlement_id: pk,
+    },
+    entitlement: plan.entitlement,
+    partners: plan.partners.map((p) => ({
+      entitlement_id: pk,
+      tier: p.tier,
+      account_id: p.account_id,
+      contact_user_id: p.contact_user_id,
+      current_owner: p.current_owner,
+    })),
+    lineItem,
+    products: products.map((p, position) => ({
+      line_item_id: lineItem.id,
+      product_id: p.product_id,
+      quantity: p.quantity,
+      position,
+    })),
+    events: eventRows(ctx, [
+      {
+        entitlementPk: pk,
+        event: "EVENT_CREATED",
+        description: `Created by redeeming key ${masked} of bulk entitlement ${bulk.entitlement_id}`,
+      },
+      { entitlementPk: bulk.id, event: "EVENT_PROPERTY_CHANGED", description: `Key ${masked} redeemed by ${soldTo}` },
+    ]),
+    audits: auditRows(ctx, [
+      {
+        action: "entitlement.created",
+        objectType: "entitlement",
+        objectId: pk,
+        after: {
+          entitlementId: plan.entitlement.entitlement_id,
+          parentBulk: bulk.entitlement_id,
+          soldTo,
+          state: plan.entitlement.state,
+        },
+      },
+      { action: "key.redeemed", objectType: "entitlement", objectId: bulk.id, after: { key: masked, soldTo, entitlement: pk } },
+    ]),
+  });
+  if (!claimed) {
+    const now2 = openForRedemption(await redemptionSnapshot(db, key, soldTo), soldTo);
+    if ("pk" in now2) return now2;
+    throw errors.conflict("This key could not be registered just now. Try again.", "key");
   }
-  const pk = await createRedeemedEntitlement(trx, ctx, {
-    key,
-    bulkPk: row.bulk_id,
-    soldTo,
-    test: row.bulk_state === "TEST",
-    template: settings.idTemplates.entitlement,
-    now,
-  });
-  await trx.updateTable("web_register_keys").set({ entitlement_id: pk }).where("id", "=", row.id).execute();
-  await trx
-    .updateTable("entitlements")
-    .set((eb) => ({ redeemed_count: eb("redeemed_count", "+", 1), updated_at: now }))
-    .where("id", "=", row.bulk_id)
-    .execute();
-  await recordEvent(trx, ctx, row.bulk_id, "EVENT_PROPERTY_CHANGED", `Key ${maskKey(key)} redeemed by ${soldTo}`);
-  await recordAudit(trx, ctx, {
-    action: "key.redeemed",
-    objectType: "entitlement",
-    objectId: row.bulk_id,
-    after: { key: maskKey(key), soldTo, entitlement: pk },
-  });
-  return { pk, created: true };
+  const row: EntitlementRow = { ...(plan.entitlement as EntitlementRow), key_count: 0, redeemed_count: 0 };
+  return { pk, created: true, entitlement: presentEntitlement(row, plan.partners, [plan.lineItem]) };
 }
 
-function sameOwnerOrRefuse(redeemedSoldTo: string | null, entitlementPk: string | null, soldTo: string) {
-  if (redeemedSoldTo === soldTo && entitlementPk) return { pk: entitlementPk, created: false };
-  throw notValid();
+/**
+ * The key's bulk entitlement and configuration when it can be redeemed now; the existing
+ * entitlement when this account redeemed it before; otherwise the refusal, with a reason where
+ * one may be given (an unknown key and someone else's key get the same answer).
+ */
+function openForRedemption(
+  snap: Awaited<ReturnType<typeof redemptionSnapshot>>,
+  soldTo: string,
+): Redeemed | { keyRow: RedemptionSnapshot["key"]; bulk: RedemptionSnapshot["bulk"]; config: LineItemFull } {
+  const k = snap.key;
+  if (!k || !snap.bulk) throw notValid();
+  if (k.status === "REDEEMED") {
+    if (k.sold_to === soldTo && k.entitlement_id) return { pk: k.entitlement_id, created: false, entitlement: null };
+    throw notValid();
+  }
+  const state = snap.bulk.state;
+  if (state !== "DEPLOYED" && state !== "TEST")
+    throw errors.invalidState(
+      state === "DRAFT"
+        ? "This key cannot be registered yet: its product is not released. Try again later or contact your supplier."
+        : `This key can no longer be registered: the offer it belongs to is ${state === "INACTIVE" ? "suspended" : "withdrawn"}. Contact your supplier.`,
+      "key",
+    );
+  if (!snap.config)
+    throw errors.invalidState(
+      "This key cannot be registered: its offer has no product configured. Contact your supplier.",
+      "key",
+    );
+  return { keyRow: k, bulk: snap.bulk, config: snap.config };
 }
 
 /** Sold To: required; a portal user redeems for its own account (its only one, by default). */
@@ -168,127 +234,4 @@ function resolveSoldTo(ctx: RequestContext, given: string | null): string {
       own.length === 0 ? "you belong to no account" : `choose one of your accounts: ${own.join(", ")}`,
     );
   return own[0] as string;
-}
-
-/** The simple entitlement a redeemed key becomes, copying the bulk entitlement's configuration. */
-async function createRedeemedEntitlement(
-  trx: Trx,
-  ctx: RequestContext,
-  a: { key: string; bulkPk: string; soldTo: string; test: boolean; template: Parameters<typeof generateId>[0]; now: string },
-): Promise<string> {
-  const bulk = await trx.selectFrom("entitlements").selectAll().where("id", "=", a.bulkPk).executeTakeFirstOrThrow();
-  const config = await trx
-    .selectFrom("line_items")
-    .selectAll()
-    .where("entitlement_id", "=", a.bulkPk)
-    .where("role", "=", "BULK_CONFIG")
-    .executeTakeFirst();
-  if (!config)
-    throw errors.invalidState(
-      "This key cannot be registered: its offer has no product configured. Contact your supplier.",
-      "key",
-    );
-  const distributor = await trx
-    .selectFrom("entitlement_partners")
-    .select("account_id")
-    .where("entitlement_id", "=", a.bulkPk)
-    .where("tier", "=", TIER_DISTRIBUTOR)
-    .executeTakeFirst();
-  // FNO's default entitlement ID for a redeemed key is the key followed by ENT; if someone took
-  // that ID by hand, fall back to a generated one rather than refuse the customer.
-  let entitlementId = `${a.key}ENT`;
-  if (
-    entitlementId.length > 255 ||
-    (await trx.selectFrom("entitlements").select("id").where("entitlement_id", "=", entitlementId).executeTakeFirst())
-  ) {
-    entitlementId = generateId(a.template, { kind: "SIMPLE", orderId: bulk.order_id });
-  }
-  const pk = newId();
-  const state = a.test ? "TEST" : "DEPLOYED";
-  await trx
-    .insertInto("entitlements")
-    .values({
-      id: pk,
-      entitlement_id: entitlementId,
-      id_generated: 0,
-      kind: "SIMPLE",
-      state,
-      description: bulk.description,
-      ship_to_email: null,
-      ship_to_address: null,
-      order_id: bulk.order_id,
-      order_line_number: bulk.order_line_number,
-      allow_portal_login: bulk.allow_portal_login,
-      custom_attributes: bulk.custom_attributes,
-      parent_bulk_id: a.bulkPk,
-      created_by: ctx.actor.userId,
-      created_by_label: actorLabel(ctx.actor),
-      created_at: a.now,
-      updated_by: ctx.actor.userId,
-      updated_at: a.now,
-    })
-    .execute();
-  const partners = [
-    { entitlement_id: pk, tier: TIER_END_CUSTOMER, account_id: a.soldTo, contact_user_id: null, current_owner: 1 },
-  ];
-  if (distributor && distributor.account_id !== a.soldTo) {
-    partners.push({
-      entitlement_id: pk,
-      tier: TIER_DISTRIBUTOR,
-      account_id: distributor.account_id,
-      contact_user_id: null,
-      current_owner: 0,
-    });
-  }
-  await trx.insertInto("entitlement_partners").values(partners).execute();
-  const lineItemId = newId();
-  const {
-    id: _id,
-    entitlement_id: _e,
-    role: _r,
-    activation_id: _a,
-    state: _s,
-    created_at: _c,
-    updated_at: _u,
-    fulfilled_count: _f,
-    parent_line_item_id: _p,
-    ...copied
-  } = config;
-  await trx
-    .insertInto("line_items")
-    .values({
-      ...copied,
-      id: lineItemId,
-      entitlement_id: pk,
-      role: "LINE_ITEM",
-      position: 0,
-      activation_id: a.key,
-      id_generated: 0,
-      state,
-      fulfilled_count: 0,
-      parent_line_item_id: null,
-      created_at: a.now,
-      updated_at: a.now,
-    })
-    .execute();
-  const products = await trx.selectFrom("line_item_products").selectAll().where("line_item_id", "=", config.id).execute();
-  if (products.length)
-    await trx
-      .insertInto("line_item_products")
-      .values(products.map((p) => ({ ...p, line_item_id: lineItemId })))
-      .execute();
-  await recordEvent(
-    trx,
-    ctx,
-    pk,
-    "EVENT_CREATED",
-    `Created by redeeming key ${maskKey(a.key)} of bulk entitlement ${bulk.entitlement_id}`,
-  );
-  await recordAudit(trx, ctx, {
-    action: "entitlement.created",
-    objectType: "entitlement",
-    objectId: pk,
-    after: { entitlementId, parentBulk: bulk.entitlement_id, soldTo: a.soldTo, state },
-  });
-  return pk;
 }

@@ -1,6 +1,6 @@
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
-import { loadSettings, type Settings, saveSetting } from "../db/repos/settings.js";
+import { forgetSettings, loadSettings, type Settings, saveSetting } from "../db/repos/settings.js";
 import type { Db } from "../db/schema.js";
 import { type IdTemplate, templateProblems } from "../domain/idTemplates.js";
 import { type KeyFormat, keyFormatProblems } from "../domain/keyFormat.js";
@@ -24,7 +24,7 @@ export async function settingsUpdater(db: Db, ctx: RequestContext, patch: Settin
     ...(patch.keyFormat ? keyFormatProblems(patch.keyFormat) : []),
   ];
   if (problems.length) throw errors.validationMany(problems);
-  return db.transaction().execute(async (trx) => {
+  const saved = await db.transaction().execute(async (trx) => {
     const before = await loadSettings(trx);
     const after: Settings = {
       idTemplates: { ...before.idTemplates, ...patch.idTemplates },
@@ -49,4 +49,6 @@ export async function settingsUpdater(db: Db, ctx: RequestContext, patch: Settin
     });
     return after;
   });
+  forgetSettings(db);
+  return saved;
 }

@@ -293,6 +293,13 @@ export interface JobsTable {
   finished_at: string | null;
 }
 
+/** Shards of a bulk entitlement's redeemed count (see migration 0005). */
+export interface KeyRedemptionCountsTable {
+  bulk_id: string;
+  shard: number;
+  redeemed: number;
+}
+
 export interface RateCountersTable {
   bucket: string;
   window_start: number;
@@ -333,6 +340,7 @@ export interface Database {
   web_register_keys: WebRegisterKeysTable;
   jobs: JobsTable;
   rate_counters: RateCountersTable;
+  key_redemption_counts: KeyRedemptionCountsTable;
   redeem_misses: RedeemMissesTable;
 }
 

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { keyBatches } from "../db/repos/keys.js";
+import { keyBatches, keyCounts } from "../db/repos/keys.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db, JobsTable } from "../db/schema.js";
 import { DEFAULT_KEY_FORMAT, generateKeys, type KeyFormat } from "../domain/keyFormat.js";
@@ -101,18 +101,14 @@ export const HANDLERS: Record<JobType, (jc: JobContext) => Promise<void>> = {
   },
   async "keys.export"(jc) {
     const p = JSON.parse(jc.job.params) as ExportParams;
-    const counts = await jc.deps.db
-      .selectFrom("entitlements")
-      .select(["key_count", "redeemed_count"])
-      .where("id", "=", p.bulkPk)
-      .executeTakeFirst();
+    const counts = await keyCounts(jc.deps.db, p.bulkPk);
     const total = !counts
       ? 0
       : p.status === "REDEEMED"
-        ? counts.redeemed_count
+        ? counts.redeemed
         : p.status === "UNREDEEMED"
-          ? counts.key_count - counts.redeemed_count
-          : counts.key_count;
+          ? counts.unredeemed
+          : counts.total;
     jc.progress(0, total);
     await fs.promises.mkdir(exportsDir(jc.deps), { recursive: true });
     const file = path.join(exportsDir(jc.deps), p.output);

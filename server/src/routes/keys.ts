@@ -300,15 +300,9 @@ export async function keyRoutes(fastify: FastifyInstance) {
       const ctx = ctxOf(req);
       const bulk = await loadBulkForKeys(db, ctx, req.params.id, "keys.write");
       if (!!req.body.keys === !!req.body.all) throw errors.validation("keys", "give either a list of keys or all: true");
-      if (req.body.all && bulk.key_count - bulk.redeemed_count > SYNC_DELETE_ALL_MAX) {
-        const jobId = await runner().enqueue(
-          db,
-          ctx,
-          "keys.delete",
-          req.params.id,
-          { bulkPk: req.params.id },
-          bulk.key_count - bulk.redeemed_count,
-        );
+      const unredeemed = req.body.all ? ((await keyCounts(db, bulk.id))?.unredeemed ?? 0) : 0;
+      if (unredeemed > SYNC_DELETE_ALL_MAX) {
+        const jobId = await runner().enqueue(db, ctx, "keys.delete", req.params.id, { bulkPk: req.params.id }, unredeemed);
         return reply.status(202).send({ jobId, state: "QUEUED" });
       }
       return deleteUnredeemedKeys(db, ctx, req.params.id, req.body.all ? null : (req.body.keys as string[]));

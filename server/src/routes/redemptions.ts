@@ -37,10 +37,10 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
     run: () => Promise<T>,
   ): Promise<T> {
     try {
-      const info = await guard.admit(subjects);
-      reply.headers(rateHeaders(info));
+      const admitted = await guard.admit(subjects);
+      reply.headers(rateHeaders(admitted));
       const r = await run();
-      await guard.success(subjects);
+      await guard.success(subjects, admitted);
       return r;
     } catch (err) {
       if (isMiss(err)) await guard.miss(subjects);

@@ -1,5 +1,6 @@
 import type { AccountType, Role } from "../../../common/src/enums.js";
 import type { Actor, Membership } from "../actor.js";
+import { runPrepared } from "../db/prepared.js";
 import type { Db } from "../db/schema.js";
 import { nowIso, sha256 } from "../util.js";
 
@@ -65,33 +66,38 @@ export async function actorFromSession(
  * still belongs to the token's account (removing a user from an account disarms its tokens).
  */
 export async function actorFromToken(db: Db, token: string): Promise<Actor | null> {
-  const row = await db
-    .selectFrom("api_tokens")
-    .innerJoin("users", "users.id", "api_tokens.user_id")
-    .innerJoin("accounts", "accounts.id", "api_tokens.account_id")
-    .select([
-      "api_tokens.id",
-      "api_tokens.role",
-      "api_tokens.account_id",
-      "api_tokens.expires_at",
-      "api_tokens.revoked_at",
-      "api_tokens.last_used_at",
-      "accounts.type as account_type",
-      "users.id as user_id",
-      "users.email",
-      "users.status",
-    ])
-    .where("api_tokens.token_hash", "=", sha256(token))
-    .executeTakeFirst();
+  const { rows } = await runPrepared(db, "auth.token", { hash: sha256(token) }, (db, v) =>
+    db
+      .selectFrom("api_tokens")
+      .innerJoin("users", "users.id", "api_tokens.user_id")
+      .innerJoin("accounts", "accounts.id", "api_tokens.account_id")
+      .select([
+        "api_tokens.id",
+        "api_tokens.role",
+        "api_tokens.account_id",
+        "api_tokens.expires_at",
+        "api_tokens.revoked_at",
+        "api_tokens.last_used_at",
+        "accounts.type as account_type",
+        "users.id as user_id",
+        "users.email",
+        "users.status",
+      ])
+      .where("api_tokens.token_hash", "=", v.hash)
+      // One round trip: a token whose user has left its account finds no row.
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("user_roles")
+            .select("user_roles.role")
+            .whereRef("user_roles.user_id", "=", "api_tokens.user_id")
+            .whereRef("user_roles.account_id", "=", "api_tokens.account_id"),
+        ),
+      ),
+  );
+  const row = rows[0];
   const now = nowIso();
   if (!row || row.revoked_at || row.status !== "ACTIVE" || (row.expires_at && row.expires_at <= now)) return null;
-  const member = await db
-    .selectFrom("user_roles")
-    .select("role")
-    .where("user_id", "=", row.user_id)
-    .where("account_id", "=", row.account_id)
-    .executeTakeFirst();
-  if (!member) return null;
   if (!row.last_used_at || Date.parse(now) - Date.parse(row.last_used_at) > TOUCH_EVERY_MS) {
     await db.updateTable("api_tokens").set({ last_used_at: now }).where("id", "=", row.id).execute();
   }

@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { runPrepared } from "../db/prepared.js";
 import type { Db } from "../db/schema.js";
 import { AppError } from "../errors.js";
 import { nowIso } from "../util.js";
@@ -19,6 +20,11 @@ export interface RateInfo {
   limit: number;
   remaining: number;
   resetSeconds: number;
+}
+
+export interface Admission extends RateInfo {
+  /** The account had misses on record when admitted (a success clears them). */
+  accountHasMisses: boolean;
 }
 
 const WINDOW_MS = 60_000;
@@ -42,34 +48,45 @@ export class RedeemGuard {
     private readonly limits: GuardLimits,
   ) {}
 
-  /** Counts this attempt; refuses (429 with Retry-After) when locked out or over a limit. */
-  async admit(s: Subjects): Promise<RateInfo> {
+  /**
+   * Counts this attempt; refuses (429 with Retry-After) when locked out or over a limit. One
+   * statement: the windows' counters are bumped and the subjects' lockouts read back with them.
+   * A refused attempt counts too — an attempt is an attempt.
+   */
+  async admit(s: Subjects): Promise<Admission> {
     const now = Date.now();
-    for (const subject of this.subjectKeys(s)) {
-      const lock = await this.db
-        .selectFrom("redeem_misses")
-        .select("locked_until")
-        .where("subject", "=", subject)
-        .executeTakeFirst();
-      if (lock?.locked_until && Date.parse(lock.locked_until) > now) {
-        throw tooMany(
-          (Date.parse(lock.locked_until) - now) / 1000,
-          "Too many wrong keys were tried. For your security, wait before trying again.",
-        );
-      }
-    }
     const windowStart = Math.floor(now / WINDOW_MS) * WINDOW_MS;
     const resetSeconds = Math.ceil((windowStart + WINDOW_MS - now) / 1000);
-    let tightest: RateInfo = { limit: this.limits.ipPerMinute, remaining: this.limits.ipPerMinute, resetSeconds };
-    const buckets: [string, number][] = [[`ip:${s.ip}`, this.limits.ipPerMinute]];
-    if (s.account) buckets.push([`account:${s.account}`, this.limits.accountPerMinute]);
-    for (const [bucket, limit] of buckets) {
-      const row = await this.db
+    const subjects = this.subjectKeys(s);
+    const limits = new Map([[`ip:${s.ip}`, this.limits.ipPerMinute]]);
+    if (s.account) limits.set(`account:${s.account}`, this.limits.accountPerMinute);
+    const values = {
+      rows: [...limits.keys()].map((bucket) => ({ bucket, window_start: windowStart, count: 1 })),
+      subjects,
+      account: `account:${s.account}`,
+    };
+    const { rows } = await runPrepared(this.db, "guard.admit", values, (db, v) =>
+      db
         .insertInto("rate_counters")
-        .values({ bucket, window_start: windowStart, count: 1 })
+        .values(v.rows)
         .onConflict((oc) => oc.columns(["bucket", "window_start"]).doUpdateSet({ count: sql`rate_counters.count + 1` }))
-        .returning("count")
-        .executeTakeFirstOrThrow();
+        .returning((eb) => [
+          "bucket",
+          "count",
+          eb
+            .selectFrom("redeem_misses")
+            .select((m) => m.fn.max("locked_until").as("l"))
+            .where("subject", "in", v.subjects)
+            .as("locked_until"),
+          eb.selectFrom("redeem_misses").select("subject").where("subject", "=", v.account).as("account_missed"),
+        ]),
+    );
+    const lockedUntil = rows[0]?.locked_until ? Date.parse(rows[0].locked_until) : 0;
+    if (lockedUntil > now)
+      throw tooMany((lockedUntil - now) / 1000, "Too many wrong keys were tried. For your security, wait before trying again.");
+    let tightest: RateInfo = { limit: this.limits.ipPerMinute, remaining: this.limits.ipPerMinute, resetSeconds };
+    for (const row of rows) {
+      const limit = limits.get(row.bucket) as number;
       const remaining = limit - Number(row.count);
       if (remaining < 0) throw tooMany(resetSeconds, "Too many attempts to register keys. Wait a minute and try again.");
       if (remaining < tightest.remaining) tightest = { limit, remaining, resetSeconds };
@@ -80,7 +97,7 @@ export class RedeemGuard {
         .deleteFrom("rate_counters")
         .where("window_start", "<", windowStart - 10 * WINDOW_MS)
         .execute();
-    return tightest;
+    return { ...tightest, accountHasMisses: Boolean(s.account && rows[0]?.account_missed) };
   }
 
   /** A wrong or unknown key: counts towards a lockout that doubles each time it is reached. */
@@ -116,9 +133,13 @@ export class RedeemGuard {
     }
   }
 
-  /** A successful redemption clears the account's misses (not the IP's: an attacker could interleave one good key). */
-  async success(s: Subjects): Promise<void> {
-    if (s.account) await this.db.deleteFrom("redeem_misses").where("subject", "=", `account:${s.account}`).execute();
+  /**
+   * A successful redemption clears the account's misses (not the IP's: an attacker could
+   * interleave one good key). Only when admit() saw some, so the usual success costs nothing.
+   */
+  async success(s: Subjects, admitted: Admission): Promise<void> {
+    if (s.account && admitted.accountHasMisses)
+      await this.db.deleteFrom("redeem_misses").where("subject", "=", `account:${s.account}`).execute();
   }
 
   private subjectKeys(s: Subjects): string[] {

@@ -1,6 +1,6 @@
 import type { KeyStatus } from "../../domain/keys.js";
 import { after, decodeCursor, type Page, type PageRequest, pageLimit, toPage } from "../paging.js";
-import type { Db, WebRegisterKeyRow } from "../schema.js";
+import type { Db, Trx, WebRegisterKeyRow } from "../schema.js";
 
 export interface KeyFilter {
   status?: KeyStatus | undefined;
@@ -48,15 +48,28 @@ export async function* keyBatches(db: Db, bulkPk: string, f: KeyFilter, batch = 
   }
 }
 
+/** How many shards a bulk entitlement's redeemed count is spread over (migration 0005). */
+export const REDEEMED_SHARDS = 64;
+
+/** Total, redeemed and unredeemed keys of a bulk entitlement, from its counters (never a scan of the keys). */
 export async function keyCounts(
-  db: Db,
+  db: Db | Trx,
   bulkPk: string,
 ): Promise<{ total: number; redeemed: number; unredeemed: number } | undefined> {
   const row = await db
-    .selectFrom("entitlements")
-    .select(["key_count", "redeemed_count"])
-    .where("id", "=", bulkPk)
+    .selectFrom("entitlements as e")
+    .select((eb) => [
+      "e.key_count",
+      "e.redeemed_count",
+      eb
+        .selectFrom("key_redemption_counts as c")
+        .select((c) => c.fn.sum<number>("c.redeemed").as("n"))
+        .whereRef("c.bulk_id", "=", "e.id")
+        .as("sharded"),
+    ])
+    .where("e.id", "=", bulkPk)
     .executeTakeFirst();
   if (!row) return undefined;
-  return { total: row.key_count, redeemed: row.redeemed_count, unredeemed: row.key_count - row.redeemed_count };
+  const redeemed = row.redeemed_count + Number(row.sharded ?? 0);
+  return { total: row.key_count, redeemed, unredeemed: row.key_count - redeemed };
 }

@@ -39,6 +39,27 @@ export async function loadSettings(db: Db | Trx): Promise<Settings> {
   return out;
 }
 
+const RECENT_MS = 1000;
+const recent = new WeakMap<Db, { at: number; value: Promise<Settings> }>();
+
+/**
+ * Settings as read within the last second, for the redemption path where one more round trip per
+ * call is measurable. A change made through this process is seen at once ({@link forgetSettings}
+ * after its commit); one made through another server process within a second.
+ */
+export function recentSettings(db: Db): Promise<Settings> {
+  const hit = recent.get(db);
+  if (hit && Date.now() - hit.at < RECENT_MS) return hit.value;
+  const value = loadSettings(db);
+  recent.set(db, { at: Date.now(), value });
+  value.catch(() => recent.delete(db));
+  return value;
+}
+
+export function forgetSettings(db: Db): void {
+  recent.delete(db);
+}
+
 export async function saveSetting(trx: Trx, key: (typeof KEYS)[number], value: unknown, now: string): Promise<void> {
   const v = JSON.stringify(value);
   await trx
