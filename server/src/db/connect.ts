@@ -3,7 +3,9 @@ import path from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
+import { GroupCommit } from "./groupCommit.js";
 import { migrationProvider } from "./migrations/index.js";
+import { namedStatements } from "./prepared.js";
 import type { Database } from "./schema.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -42,6 +44,13 @@ export interface DbOptions {
 // PostgreSQL returns BIGINT/COUNT as strings by default; our counts fit in a JS number.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 
+const groupCommits = new WeakMap<Kysely<Database>, GroupCommit>();
+
+/** The embedded database's group commit (see {@link GroupCommit}); undefined on PostgreSQL. */
+export function groupCommitOf(db: Kysely<Database>): GroupCommit | undefined {
+  return groupCommits.get(db);
+}
+
 /** Opens the configured database. Does not migrate; call {@link migrateToLatest}. */
 export function openDatabase(opts: DbOptions): DbHandle {
   if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
@@ -51,7 +60,7 @@ export function openDatabase(opts: DbOptions): DbHandle {
     pool.on("error", (err) => {
       process.emitWarning(`PostgreSQL connection error on an idle client: ${err.message}`);
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: namingPool(pool) }) });
     return {
       db,
       dialect: "postgres",
@@ -67,12 +76,33 @@ export function openDatabase(opts: DbOptions): DbHandle {
     location = path.resolve(opts.dataDir, file);
   }
   const database = openSqlite(location);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  const cached = withStatementCache(database);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+  groupCommits.set(db, new GroupCommit(db, database, cached.prepare));
   // SQLite has one writer. A load on a second connection would make every other write wait on
   // busy_timeout, which blocks the thread; on the main connection other requests queue behind the
   // load (asynchronously) instead, and nothing fails.
   const bulk = (): BulkConnection => ({ db, raw: database, release: async () => {} });
   return { db, dialect: "sqlite", location, bulk, close: () => db.destroy() };
+}
+
+/** The pool as Kysely sees it, running the hot queries as named statements ({@link namedStatements}). */
+function namingPool(pool: pg.Pool) {
+  return {
+    async connect() {
+      const client = await pool.connect();
+      return {
+        // biome-ignore lint/suspicious/noExplicitAny: forwards both of Kysely's call shapes (SQL text or a cursor)
+        query(q: any, values?: readonly unknown[]): any {
+          const name = typeof q === "string" ? namedStatements.get(q) : undefined;
+          if (name) return client.query({ name, text: q, values: values as unknown[] });
+          return values === undefined ? client.query(q) : client.query(q, values as unknown[]);
+        },
+        release: () => client.release(),
+      };
+    },
+    end: () => pool.end(),
+  };
 }
 
 function openSqlite(location: string): SQLite.Database {

@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import { type Compilable, type CompiledQuery, PostgresAdapter, type QueryResult } from "kysely";
 import type { Db, Trx } from "./schema.js";
 
@@ -13,6 +14,13 @@ import type { Db, Trx } from "./schema.js";
  */
 
 const MARK = "\u0000licensor-prepared:";
+
+/**
+ * SQL texts compiled here for PostgreSQL, with a statement name: the connection pool runs them as
+ * named (server-side prepared) statements, so each connection parses and plans them once. Only
+ * these: their number is bounded, where arbitrary search queries would pile up in every backend.
+ */
+export const namedStatements = new Map<string, string>();
 const cache = new Map<string, CompiledQuery<unknown>>();
 const MAX_CACHED = 500;
 
@@ -46,12 +54,13 @@ function leafAt(root: unknown, path: string): Leaf {
   return v as Leaf;
 }
 
-export async function runPrepared<V, R>(
+/** The compiled SQL and bound values for `build` over `values`, compiled once per name, dialect and shape. */
+export function compilePrepared<V, R>(
   db: Db | Trx,
   name: string,
   values: V,
   build: (db: Db | Trx, v: V) => Compilable<R>,
-): Promise<QueryResult<R>> {
+): CompiledQuery<R> {
   const paths: string[] = [];
   const marked = markers(values, "", paths) as V;
   const dialect = db.getExecutor().adapter instanceof PostgresAdapter ? "pg" : "sqlite";
@@ -68,9 +77,20 @@ export async function runPrepared<V, R>(
     if (compiled.sql.includes(MARK)) throw new Error(`prepared query ${name}: a placeholder was inlined into the SQL`);
     if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
     cache.set(key, compiled);
+    if (dialect === "pg" && !namedStatements.has(compiled.sql))
+      namedStatements.set(compiled.sql, `licensor_${crypto.createHash("sha1").update(compiled.sql).digest("hex").slice(0, 20)}`);
   }
   const parameters = compiled.parameters.map((p) =>
     typeof p === "string" && p.startsWith(MARK) ? leafAt(values, p.slice(MARK.length)) : p,
   );
-  return db.executeQuery<R>({ ...compiled, parameters });
+  return { ...compiled, parameters };
+}
+
+export function runPrepared<V, R>(
+  db: Db | Trx,
+  name: string,
+  values: V,
+  build: (db: Db | Trx, v: V) => Compilable<R>,
+): Promise<QueryResult<R>> {
+  return db.executeQuery<R>(compilePrepared(db, name, values, build));
 }

@@ -1,8 +1,9 @@
-import { type Insertable, PostgresAdapter, sql } from "kysely";
+import { type CompiledQuery, type Insertable, PostgresAdapter, sql } from "kysely";
 import * as pgJson from "kysely/helpers/postgres";
 import * as sqliteJson from "kysely/helpers/sqlite";
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../../common/src/enums.js";
-import { runPrepared } from "../prepared.js";
+import { groupCommitOf } from "../connect.js";
+import { compilePrepared, runPrepared } from "../prepared.js";
 import type {
   AuditEventsTable,
   Db,
@@ -24,7 +25,7 @@ import type { LineItemFull, PartnerRow } from "./entitlements.js";
  *
  * The database side of redemption, in as few round trips as the dialect allows: one read of
  * everything a redemption needs, then the writes — one statement on PostgreSQL (data-modifying
- * CTEs), one transaction of statements on SQLite (in-process, no round trips to save).
+ * CTEs); on SQLite, statements in-process under a group commit (or in the caller's transaction).
  */
 
 // json_object on SQLite needs explicit columns; these lists must name every column (checked below).
@@ -226,8 +227,37 @@ export interface RedemptionWrites {
  */
 export async function writeRedemption(db: Db | Trx, w: RedemptionWrites): Promise<boolean> {
   if (isPostgres(db)) return writeInOneStatement(db, w);
-  if (db.isTransaction) return writeInTransaction(db as Trx, w);
-  return db.transaction().execute((trx) => writeInTransaction(trx, w));
+  const statements = redemptionStatements(db, w);
+  if (db.isTransaction) {
+    if ((await db.executeQuery(statements.claim)).rows.length === 0) return false;
+    for (const q of statements.writes) await db.executeQuery(q);
+    return true;
+  }
+  const group = groupCommitOf(db as Db);
+  if (!group) throw new Error("SQLite database without its group commit");
+  return group.submit((s) => {
+    if (s.all(statements.claim).length === 0) return false;
+    for (const q of statements.writes) s.run(q);
+    return true;
+  });
+}
+
+/** The claim, then the writes that follow a successful one, compiled for SQLite. */
+function redemptionStatements(db: Db | Trx, w: RedemptionWrites): { claim: CompiledQuery; writes: CompiledQuery[] } {
+  return {
+    claim: compilePrepared(db, "redemption.claim", { key: w.key, claim: w.claim }, claimKey),
+    writes: [
+      compilePrepared(db, "redemption.entitlement", w.entitlement, (db, v) => db.insertInto("entitlements").values(v)),
+      compilePrepared(db, "redemption.partners", w.partners, (db, v) => db.insertInto("entitlement_partners").values(v)),
+      compilePrepared(db, "redemption.lineItem", w.lineItem, (db, v) => db.insertInto("line_items").values(v)),
+      ...(w.products.length
+        ? [compilePrepared(db, "redemption.products", w.products, (db, v) => db.insertInto("line_item_products").values(v))]
+        : []),
+      compilePrepared(db, "redemption.count", { bulkPk: w.bulkPk, shard: w.shard }, countRedeemedKey),
+      compilePrepared(db, "redemption.events", w.events, (db, v) => db.insertInto("entitlement_events").values(v)),
+      compilePrepared(db, "redemption.audits", w.audits, (db, v) => db.insertInto("audit_events").values(v)),
+    ],
+  };
 }
 
 /** The conditional UPDATE that makes a key one entitlement, whatever runs concurrently. */
@@ -259,20 +289,6 @@ function countRedeemedKey(db: Pick<Db, "insertInto">, w: Pick<RedemptionWrites, 
     .onConflict((oc) =>
       oc.columns(["bulk_id", "shard"]).doUpdateSet((eb) => ({ redeemed: eb("key_redemption_counts.redeemed", "+", 1) })),
     );
-}
-
-async function writeInTransaction(trx: Trx, w: RedemptionWrites): Promise<boolean> {
-  const claimed = await runPrepared(trx, "redemption.claim", { key: w.key, claim: w.claim }, claimKey);
-  if (claimed.rows.length === 0) return false;
-  await runPrepared(trx, "redemption.entitlement", w.entitlement, (db, v) => db.insertInto("entitlements").values(v));
-  await runPrepared(trx, "redemption.partners", w.partners, (db, v) => db.insertInto("entitlement_partners").values(v));
-  await runPrepared(trx, "redemption.lineItem", w.lineItem, (db, v) => db.insertInto("line_items").values(v));
-  if (w.products.length)
-    await runPrepared(trx, "redemption.products", w.products, (db, v) => db.insertInto("line_item_products").values(v));
-  await runPrepared(trx, "redemption.count", { bulkPk: w.bulkPk, shard: w.shard }, countRedeemedKey);
-  await runPrepared(trx, "redemption.events", w.events, (db, v) => db.insertInto("entitlement_events").values(v));
-  await runPrepared(trx, "redemption.audits", w.audits, (db, v) => db.insertInto("audit_events").values(v));
-  return true;
 }
 
 /**

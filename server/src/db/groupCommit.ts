@@ -1,0 +1,100 @@
+import type SQLite from "better-sqlite3";
+import type { CompiledQuery } from "kysely";
+import type { Db } from "./schema.js";
+
+/** Runs compiled statements synchronously on the connection a group commit holds. */
+export interface SyncRunner {
+  all(q: CompiledQuery): unknown[];
+  run(q: CompiledQuery): void;
+}
+
+interface Pending {
+  work: (s: SyncRunner) => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit for the embedded database. Each SQLite commit appends the pages it changed to the
+ * WAL with a write call per page, which on these machines cost about a millisecond per
+ * redemption, more than its statements. Work submitted while the connection is busy is gathered
+ * and run in one transaction, each unit in its own savepoint: a unit that throws rolls back alone,
+ * and every caller is answered only after the commit that holds its work, so nothing is reported
+ * done before it is durable (with synchronous=NORMAL, as every other commit here). The units run synchronously on Kysely's connection, held through
+ * `db.connection()`, so no other query can slip in between.
+ */
+export class GroupCommit {
+  private pending: Pending[] = [];
+  private flushing = false;
+  private scheduled = false;
+  private readonly runner: SyncRunner;
+  private readonly runAll: (batch: Pending[]) => { ok: boolean; value: unknown }[];
+
+  constructor(
+    private readonly db: Db,
+    raw: SQLite.Database,
+    prepare: (sql: string) => SQLite.Statement,
+  ) {
+    this.runner = {
+      all: (q) => prepare(q.sql).all(...(q.parameters as unknown[])),
+      run: (q) => {
+        prepare(q.sql).run(...(q.parameters as unknown[]));
+      },
+    };
+    // better-sqlite3 runs a transaction function called inside another as a savepoint.
+    const one = raw.transaction((work: Pending["work"]) => work(this.runner));
+    this.runAll = raw.transaction((batch: Pending[]) =>
+      batch.map((p) => {
+        try {
+          return { ok: true, value: one(p.work) };
+        } catch (error) {
+          return { ok: false, value: error };
+        }
+      }),
+    );
+  }
+
+  submit<T>(work: (s: SyncRunner) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * The commit runs on the next turn of the event loop. SQLite's driver answers without I/O, so a
+   * request runs from its arrival to its submit() in one go; the requests whose bytes arrived in
+   * the same turn get there before the commit, and share it.
+   */
+  private schedule(): void {
+    if (this.flushing || this.scheduled || this.pending.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    let batch: Pending[] = [];
+    try {
+      await this.db.connection().execute(async () => {
+        // Everything that queued while we waited for the connection goes in this commit.
+        batch = this.pending.splice(0);
+        const results = this.runAll(batch);
+        results.forEach((r, i) => {
+          const p = batch[i] as Pending;
+          if (r.ok) p.resolve(r.value);
+          else p.reject(r.value);
+        });
+      });
+    } catch (err) {
+      // The commit itself failed (disk full, I/O error): nothing in the batch was written.
+      for (const p of batch) p.reject(err);
+    } finally {
+      this.flushing = false;
+      this.schedule();
+    }
+  }
+}
