@@ -92,7 +92,7 @@ function namingPool(pool: pg.Pool) {
     async connect() {
       const client = await pool.connect();
       return {
-        // biome-ignore lint/suspicious/noExplicitAny: forwards both of Kysely's call shapes (SQL text or a cursor)
+        // Forwards both of Kysely's call shapes (SQL text with values, or a cursor object).
         query(q: any, values?: readonly unknown[]): any {
           const name = typeof q === "string" ? namedStatements.get(q) : undefined;
           if (name) return client.query({ name, text: q, values: values as unknown[] });
