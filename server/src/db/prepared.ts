@@ -21,7 +21,7 @@ const MARK = "\u0000licensor-prepared:";
  * these: their number is bounded, where arbitrary search queries would pile up in every backend.
  */
 export const namedStatements = new Map<string, string>();
-const cache = new Map<string, CompiledQuery<unknown>>();
+const cache = new Map<string, Prepared>();
 const MAX_CACHED = 500;
 
 type Leaf = string | number | boolean | null | bigint;
@@ -46,12 +46,27 @@ function markers(v: unknown, path: string, paths: string[]): unknown {
   return `${MARK}${path}`;
 }
 
-function leafAt(root: unknown, path: string): Leaf {
-  let v: unknown = root;
-  for (const part of path.match(/\.[^.[]+|\[\d+\]/g) ?? []) {
-    v = part.startsWith("[") ? (v as unknown[])[Number(part.slice(1, -1))] : (v as Record<string, unknown>)[part.slice(1)];
+/** The values' shape: paths and array lengths, no values. Cheaper than building the markers. */
+function shape(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(shape).join(",")}]`;
+  if (isPlainObject(v)) {
+    let out = "{";
+    for (const k in v) out += `${k}:${shape(v[k])},`;
+    return `${out}}`;
   }
-  return v as Leaf;
+  return v === undefined ? "?" : "";
+}
+
+function accessor(path: string): (string | number)[] {
+  return (path.match(/\.[^.[]+|\[\d+\]/g) ?? []).map((part) =>
+    part.startsWith("[") ? Number(part.slice(1, -1)) : part.slice(1),
+  );
+}
+
+interface Prepared {
+  compiled: CompiledQuery<unknown>;
+  /** For each parameter, where its value sits in the values (null: a constant of the query). */
+  accessors: ((string | number)[] | null)[];
 }
 
 /** The compiled SQL and bound values for `build` over `values`, compiled once per name, dialect and shape. */
@@ -61,13 +76,12 @@ export function compilePrepared<V, R>(
   values: V,
   build: (db: Db | Trx, v: V) => Compilable<R>,
 ): CompiledQuery<R> {
-  const paths: string[] = [];
-  const marked = markers(values, "", paths) as V;
   const dialect = db.getExecutor().adapter instanceof PostgresAdapter ? "pg" : "sqlite";
-  const key = `${name}|${dialect}|${paths.join(",")}`;
-  let compiled = cache.get(key) as CompiledQuery<R> | undefined;
-  if (!compiled) {
-    compiled = build(db, marked).compile();
+  const key = `${name}|${dialect}|${shape(values)}`;
+  let prepared = cache.get(key);
+  if (!prepared) {
+    const paths: string[] = [];
+    const compiled = build(db, markers(values, "", paths) as V).compile();
     // A marker must reach the SQL as a parameter, unchanged: a value computed from one inside the
     // builder (or inlined as a literal) would silently run with the wrong value.
     const known = new Set(paths);
@@ -75,15 +89,25 @@ export function compilePrepared<V, R>(
       if (typeof p === "string" && p.includes(MARK) && !(p.startsWith(MARK) && known.has(p.slice(MARK.length))))
         throw new Error(`prepared query ${name}: a value was derived from a placeholder; pass it as its own value`);
     if (compiled.sql.includes(MARK)) throw new Error(`prepared query ${name}: a placeholder was inlined into the SQL`);
+    prepared = {
+      compiled,
+      accessors: compiled.parameters.map((p) =>
+        typeof p === "string" && p.startsWith(MARK) ? accessor(p.slice(MARK.length)) : null,
+      ),
+    };
     if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
-    cache.set(key, compiled);
+    cache.set(key, prepared);
     if (dialect === "pg" && !namedStatements.has(compiled.sql))
       namedStatements.set(compiled.sql, `licensor_${crypto.createHash("sha1").update(compiled.sql).digest("hex").slice(0, 20)}`);
   }
-  const parameters = compiled.parameters.map((p) =>
-    typeof p === "string" && p.startsWith(MARK) ? leafAt(values, p.slice(MARK.length)) : p,
-  );
-  return { ...compiled, parameters };
+  const { compiled, accessors } = prepared;
+  const parameters = accessors.map((acc, i) => {
+    if (!acc) return compiled.parameters[i];
+    let v: unknown = values;
+    for (const k of acc) v = (v as Record<string | number, unknown>)[k];
+    return v as Leaf;
+  });
+  return { ...(compiled as CompiledQuery<R>), parameters };
 }
 
 export function runPrepared<V, R>(
