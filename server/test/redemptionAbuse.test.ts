@@ -110,5 +110,32 @@ for (const dialect of DIALECTS) {
         0,
       );
     });
+
+    it("lets exactly one of several companies registering the same key at once have it; the others are refused, never an error", async () => {
+      const { env, keys } = await setup({ redeemIpPerMinute: 1000, redeemAccountPerMinute: 1000, redeemMissesBeforeLock: 1000 });
+      const attempts = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          env.app.inject({
+            method: "POST",
+            url: "/api/v1/registrations",
+            payload: {
+              key: keys[3],
+              company: `Rival ${i}`,
+              firstName: "Ria",
+              lastName: `Rival${i}`,
+              email: `ria${i}@rivals.example`,
+              password: "a long enough password",
+            },
+          }),
+        ),
+      );
+      const codes = attempts.map((a) => a.statusCode).sort();
+      expect(codes).toEqual([201, 404, 404, 404, 404, 404, 404, 404]);
+      // The refused ones left no company or user behind.
+      expect(await env.db.selectFrom("accounts").select("id").where("name", "like", "Rival %").execute()).toHaveLength(1);
+      expect(
+        await env.db.selectFrom("entitlements").select("id").where("entitlement_id", "=", `${keys[3]}ENT`).execute(),
+      ).toHaveLength(1);
+    });
   });
 }

@@ -298,6 +298,10 @@ function countRedeemedKey(db: Pick<Db, "insertInto">, w: Pick<RedemptionWrites, 
  * finds out why from a fresh read.
  */
 async function writeInOneStatement(db: Db | Trx, w: RedemptionWrites): Promise<boolean> {
+  // Inside a caller's transaction (self-registration) a failed statement would abort all of it;
+  // a savepoint keeps the failure to this statement so the caller can still read and answer.
+  const inTransaction = db.isTransaction;
+  if (inTransaction) await sql`SAVEPOINT redemption_write`.execute(db);
   try {
     const result = await runPrepared(db, "redemption.write", w, (db, v) =>
       db
@@ -324,8 +328,10 @@ async function writeInOneStatement(db: Db | Trx, w: RedemptionWrites): Promise<b
         .selectFrom("claimed")
         .select("claimed.id"),
     );
+    if (inTransaction) await sql`RELEASE SAVEPOINT redemption_write`.execute(db);
     return result.rows.length > 0;
   } catch (err) {
+    if (inTransaction) await sql`ROLLBACK TO SAVEPOINT redemption_write`.execute(db);
     // not_null_violation: not claimed. A unique_violation can come first in that case (the key is
     // already an activation ID); the caller's fresh read tells a lost claim from a real clash.
     const code = (err as { code?: string }).code;
