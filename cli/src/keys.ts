@@ -238,7 +238,7 @@ function countArg(value: string): number {
 
 async function withDatabase(fn: (h: DbHandle) => Promise<void>): Promise<void> {
   const config = loadConfig();
-  const h = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const h = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   try {
     await migrateToLatest(h.db);
     await fn(h);

@@ -35,7 +35,7 @@ export function buildProgram(): Command {
     .description("Bring the database schema to the latest version and exit")
     .action(async () => {
       const config = loadConfig();
-      const h = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const h = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
       try {
         const applied = await migrateToLatest(h.db);
         console.log(applied.length ? `applied: ${applied.join(", ")}` : "database is up to date");
@@ -59,7 +59,7 @@ export function buildProgram(): Command {
     .option("--last-name <name>", "last name", "Admin")
     .action(async (opts: { email: string; password?: string; firstName: string; lastName: string }) => {
       const config = loadConfig();
-      const h = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const h = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
       try {
         await migrateToLatest(h.db);
         const pub = await publisherEnsurer(h.db, config.publisherId, config.publisherName);
@@ -90,7 +90,7 @@ export function buildProgram(): Command {
         throw new Error(`--role must be one of ${ROLES.join(", ")}`);
       }
       const config = loadConfig();
-      const h = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const h = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
       try {
         await migrateToLatest(h.db);
         const user = await findUserByEmail(h.db, opts.email);

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 export interface Config {
@@ -6,6 +7,8 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** PostgreSQL connections per server process. */
+  databasePoolSize: number;
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   publisherId: string;
@@ -34,6 +37,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST ?? "0.0.0.0",
     dataDir: path.resolve(env.LICENSOR_DATA_DIR ?? "data"),
     databaseUrl: env.DATABASE_URL || undefined,
+    databasePoolSize: poolSize(env.DATABASE_POOL_SIZE),
     adminEmail: env.LICENSOR_ADMIN_EMAIL || undefined,
     adminPassword: env.LICENSOR_ADMIN_PASSWORD || undefined,
     publisherId: env.LICENSOR_PUBLISHER_ID ?? "PUBLISHER",
@@ -61,6 +65,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function defaultWebDir(): string {
   const candidates = [path.join(import.meta.dirname, "../../../web/dist"), path.join(import.meta.dirname, "../../web/dist")];
   return candidates.find((c) => fs.existsSync(path.join(c, "index.html"))) ?? (candidates[0] as string);
+}
+
+/**
+ * Default: twice the cores, at least 4. More connections than that on a small machine only add
+ * backends competing for the same cores: on 2 vCPUs, 4 instead of 10 kept the redemption
+ * benchmark's p99 at half rate under 21 ms in three runs out of three (10: 25–38 ms).
+ */
+function poolSize(v: string | undefined): number {
+  if (v === undefined || v === "") return Math.max(4, 2 * os.availableParallelism());
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 1000)
+    throw new Error(`DATABASE_POOL_SIZE must be a whole number from 1 to 1000 (got '${v}')`);
+  return Number(v);
 }
 
 function intOr(v: string | undefined, d: number): number {

@@ -23,7 +23,7 @@ export async function startServer(config: Config, print: (line: string) => void 
     const p = passwordProblem(config.adminPassword, config.adminEmail);
     if (p) throw new Error(`LICENSOR_ADMIN_PASSWORD ${p}`);
   }
-  const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   await migrateToLatest(handle.db);
   const publisherId = await publisherEnsurer(handle.db, config.publisherId, config.publisherName);
   // The first admin exists before the port opens, so nobody can reach a server without one.
