@@ -23,6 +23,18 @@ export interface PartnerRow {
   current_owner: number;
 }
 
+/** A partner row's columns, over `entitlement_partners ep` joined to tiers `t`, accounts `a` and users `u`. */
+export const PARTNER_COLUMNS = [
+  "ep.tier",
+  "t.display_name as tier_display_name",
+  "t.rank as tier_rank",
+  "ep.account_id",
+  "a.name as account_name",
+  "ep.contact_user_id",
+  "u.email as contact_email",
+  "ep.current_owner",
+] as const;
+
 export async function partnersOf(db: Db | Trx, entitlementPks: string[]): Promise<Map<string, PartnerRow[]>> {
   const map = new Map<string, PartnerRow[]>(entitlementPks.map((id) => [id, []]));
   if (entitlementPks.length === 0) return map;
@@ -31,17 +43,7 @@ export async function partnersOf(db: Db | Trx, entitlementPks: string[]): Promis
     .innerJoin("partner_tiers as t", "t.name", "ep.tier")
     .innerJoin("accounts as a", "a.id", "ep.account_id")
     .leftJoin("users as u", "u.id", "ep.contact_user_id")
-    .select([
-      "ep.entitlement_id",
-      "ep.tier",
-      "t.display_name as tier_display_name",
-      "t.rank as tier_rank",
-      "ep.account_id",
-      "a.name as account_name",
-      "ep.contact_user_id",
-      "u.email as contact_email",
-      "ep.current_owner",
-    ])
+    .select(["ep.entitlement_id", ...PARTNER_COLUMNS])
     .where("ep.entitlement_id", "in", entitlementPks)
     .orderBy("t.rank")
     .execute();

@@ -16,7 +16,7 @@ import type {
   Trx,
   WebRegisterKeysTable,
 } from "../schema.js";
-import type { LineItemFull, PartnerRow } from "./entitlements.js";
+import { type LineItemFull, PARTNER_COLUMNS, type PartnerRow } from "./entitlements.js";
 
 /**
  * Where a condition names a partial index's column (`line_items.role`, `web_register_keys.status`)
@@ -170,16 +170,7 @@ export async function redemptionSnapshot(
               .innerJoin("partner_tiers as t", "t.name", "ep.tier")
               .innerJoin("accounts as a", "a.id", "ep.account_id")
               .leftJoin("users as u", "u.id", "ep.contact_user_id")
-              .select([
-                "ep.tier",
-                "t.display_name as tier_display_name",
-                "t.rank as tier_rank",
-                "ep.account_id",
-                "a.name as account_name",
-                "ep.contact_user_id",
-                "u.email as contact_email",
-                "ep.current_owner",
-              ])
+              .select(PARTNER_COLUMNS)
               .where("ep.entitlement_id", "=", bulkId)
               .where("ep.tier", "=", TIER_DISTRIBUTOR),
           )
