@@ -2,15 +2,14 @@ import crypto from "node:crypto";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  BROWSER_REQUIRED,
-  CHROMIUM,
   HAVE_BROWSER,
+  inPortalPage,
   labelled,
-  launchBrowser,
   login,
   type RunningServer,
+  requireBrowserFor,
   screenshotPath,
-  startServer,
+  startPortal,
 } from "./harness.js";
 
 /**
@@ -20,13 +19,7 @@ import {
  * test is skipped, unless LICENSOR_REQUIRE_BROWSER=1, where a missing browser is a failure.
  */
 
-if (!HAVE_BROWSER && BROWSER_REQUIRED) {
-  describe("bulk entitlement in Chromium", () => {
-    it("has a Chromium to drive", () => {
-      throw new Error(`LICENSOR_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (set LICENSOR_CHROMIUM).`);
-    });
-  });
-}
+requireBrowserFor("bulk entitlement in Chromium");
 
 const ADMIN_EMAIL = "e2e-bulk-admin@example.test";
 const ADMIN_PASSWORD = `e2e-${crypto.randomBytes(9).toString("base64url")}`;
@@ -36,15 +29,7 @@ describe.skipIf(!HAVE_BROWSER)("bulk entitlement in Chromium", () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    server = await startServer({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD });
-    const page = await fetch(`${server.url}/login`);
-    if (!(page.headers.get("content-type") ?? "").includes("text/html")) {
-      await server.stop();
-      throw new Error(
-        `The server does not serve the portal at /login (${page.status}): is web/dist built? Run \`npm run build\`.`,
-      );
-    }
-    browser = await launchBrowser();
+    ({ server, browser } = await startPortal({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD }));
   });
 
   afterAll(async () => {
@@ -52,21 +37,8 @@ describe.skipIf(!HAVE_BROWSER)("bulk entitlement in Chromium", () => {
     await server?.stop();
   });
 
-  async function inBrowser(name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) {
-    const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    try {
-      await fn(page, context);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- at ${page.url()}\n--- server output:\n${server.output()}`, {
-        cause: err,
-      });
-    } finally {
-      await page.screenshot({ path: screenshotPath(name), fullPage: true }).catch(() => {});
-      await context.close();
-    }
-  }
+  const inBrowser = (name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) =>
+    inPortalPage(server, browser, name, fn);
 
   it("a producer admin creates a bulk entitlement, adds its product, deploys it and finds it", { timeout: 120_000 }, async () => {
     const tag = crypto.randomBytes(3).toString("hex");

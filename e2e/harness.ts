@@ -3,7 +3,8 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import type { Browser, LaunchOptions } from "playwright-core";
+import type { Browser, BrowserContext, LaunchOptions, Page } from "playwright-core";
+import { describe, it } from "vitest";
 
 /**
  * Shared by the end-to-end and CLI tests: runs the built `licensor` (never the TypeScript sources)
@@ -237,4 +238,51 @@ export function labelled(text: string): RegExp {
 export function screenshotPath(name: string): string {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   return path.join(RESULTS_DIR, `${name}.png`);
+}
+
+/**
+ * Where CI requires a browser (LICENSOR_REQUIRE_BROWSER=1) and there is none, a failing test
+ * stands in for the browser suite, so a missing Chromium is never a silent skip.
+ */
+export function requireBrowserFor(suite: string): void {
+  if (HAVE_BROWSER || !BROWSER_REQUIRED) return;
+  describe(suite, () => {
+    it("has a Chromium to drive", () => {
+      throw new Error(`LICENSOR_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (set LICENSOR_CHROMIUM).`);
+    });
+  });
+}
+
+/** The built server with its portal, and Chromium; fails clearly when the portal is not built. */
+export async function startPortal(opts: ServerOptions): Promise<{ server: RunningServer; browser: Browser }> {
+  const server = await startServer(opts);
+  const page = await fetch(`${server.url}/login`);
+  if (!(page.headers.get("content-type") ?? "").includes("text/html")) {
+    await server.stop();
+    throw new Error(`The server does not serve the portal at /login (${page.status}): is web/dist built? Run \`npm run build\`.`);
+  }
+  return { server, browser: await launchBrowser() };
+}
+
+/**
+ * Runs fn in a fresh page of its own context. A failure carries the page's address and the
+ * server's output; a screenshot named after the step is taken either way.
+ */
+export async function inPortalPage(
+  server: RunningServer,
+  browser: Browser,
+  name: string,
+  fn: (page: Page, context: BrowserContext) => Promise<void>,
+): Promise<void> {
+  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  try {
+    await fn(page, context);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- at ${page.url()}\n--- server output:\n${server.output()}`, { cause: err });
+  } finally {
+    await page.screenshot({ path: screenshotPath(name), fullPage: true }).catch(() => {});
+    await context.close();
+  }
 }

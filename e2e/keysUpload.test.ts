@@ -4,15 +4,14 @@ import path from "node:path";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  BROWSER_REQUIRED,
-  CHROMIUM,
   HAVE_BROWSER,
+  inPortalPage,
   labelled,
-  launchBrowser,
   login,
   type RunningServer,
+  requireBrowserFor,
   screenshotPath,
-  startServer,
+  startPortal,
   tempDir,
 } from "./harness.js";
 
@@ -25,13 +24,7 @@ import {
  * LICENSOR_REQUIRE_BROWSER=1, where a missing browser is a failure.
  */
 
-if (!HAVE_BROWSER && BROWSER_REQUIRED) {
-  describe("web register keys in Chromium", () => {
-    it("has a Chromium to drive", () => {
-      throw new Error(`LICENSOR_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (set LICENSOR_CHROMIUM).`);
-    });
-  });
-}
+requireBrowserFor("web register keys in Chromium");
 
 const ADMIN_EMAIL = "e2e-keys-admin@example.test";
 const ADMIN_PASSWORD = `e2e-${crypto.randomBytes(9).toString("base64url")}`;
@@ -42,15 +35,7 @@ describe.skipIf(!HAVE_BROWSER)("web register keys in Chromium", () => {
   let files: string;
 
   beforeAll(async () => {
-    server = await startServer({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD });
-    const page = await fetch(`${server.url}/login`);
-    if (!(page.headers.get("content-type") ?? "").includes("text/html")) {
-      await server.stop();
-      throw new Error(
-        `The server does not serve the portal at /login (${page.status}): is web/dist built? Run \`npm run build\`.`,
-      );
-    }
-    browser = await launchBrowser();
+    ({ server, browser } = await startPortal({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD }));
     files = tempDir("licensor-keyfiles-");
   });
 
@@ -60,21 +45,8 @@ describe.skipIf(!HAVE_BROWSER)("web register keys in Chromium", () => {
     if (files) fs.rmSync(files, { recursive: true, force: true });
   });
 
-  async function inBrowser(name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) {
-    const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    try {
-      await fn(page, context);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- at ${page.url()}\n--- server output:\n${server.output()}`, {
-        cause: err,
-      });
-    } finally {
-      await page.screenshot({ path: screenshotPath(name), fullPage: true }).catch(() => {});
-      await context.close();
-    }
-  }
+  const inBrowser = (name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) =>
+    inPortalPage(server, browser, name, fn);
 
   it("a producer admin uploads a key file, sees a bad file refused line by line, and generates keys", {
     timeout: 120_000,

@@ -2,15 +2,14 @@ import crypto from "node:crypto";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  BROWSER_REQUIRED,
-  CHROMIUM,
   HAVE_BROWSER,
+  inPortalPage,
   labelled,
-  launchBrowser,
   login,
   type RunningServer,
+  requireBrowserFor,
   screenshotPath,
-  startServer,
+  startPortal,
 } from "./harness.js";
 
 /**
@@ -22,13 +21,7 @@ import {
  * without a browser the test is skipped, unless LICENSOR_REQUIRE_BROWSER=1.
  */
 
-if (!HAVE_BROWSER && BROWSER_REQUIRED) {
-  describe("lifecycle operations in Chromium", () => {
-    it("has a Chromium to drive", () => {
-      throw new Error(`LICENSOR_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (set LICENSOR_CHROMIUM).`);
-    });
-  });
-}
+requireBrowserFor("lifecycle operations in Chromium");
 
 const ADMIN_EMAIL = "e2e-lifecycle-admin@example.test";
 const ADMIN_PASSWORD = `e2e-${crypto.randomBytes(9).toString("base64url")}`;
@@ -40,15 +33,7 @@ describe.skipIf(!HAVE_BROWSER)("lifecycle operations in Chromium", () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    server = await startServer({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD });
-    const page = await fetch(`${server.url}/login`);
-    if (!(page.headers.get("content-type") ?? "").includes("text/html")) {
-      await server.stop();
-      throw new Error(
-        `The server does not serve the portal at /login (${page.status}): is web/dist built? Run \`npm run build\`.`,
-      );
-    }
-    browser = await launchBrowser();
+    ({ server, browser } = await startPortal({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD }));
   });
 
   afterAll(async () => {
@@ -56,21 +41,8 @@ describe.skipIf(!HAVE_BROWSER)("lifecycle operations in Chromium", () => {
     await server?.stop();
   });
 
-  async function inBrowser(name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) {
-    const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    try {
-      await fn(page, context);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- at ${page.url()}\n--- server output:\n${server.output()}`, {
-        cause: err,
-      });
-    } finally {
-      await page.screenshot({ path: screenshotPath(name), fullPage: true }).catch(() => {});
-      await context.close();
-    }
-  }
+  const inBrowser = (name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) =>
+    inPortalPage(server, browser, name, fn);
 
   it("a producer admin renews, upgrades part of a line item, reads its lineage, transfers the entitlement and merges accounts", {
     timeout: 180_000,

@@ -3,13 +3,12 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ApiSession,
-  BROWSER_REQUIRED,
-  CHROMIUM,
   HAVE_BROWSER,
   labelled,
   launchBrowser,
   login,
   type RunningServer,
+  requireBrowserFor,
   screenshotPath,
   startServer,
 } from "./harness.js";
@@ -24,13 +23,7 @@ import {
  * LICENSOR_REQUIRE_BROWSER=1, where a missing browser is a failure.
  */
 
-if (!HAVE_BROWSER && BROWSER_REQUIRED) {
-  describe("redeeming keys in Chromium", () => {
-    it("has a Chromium to drive", () => {
-      throw new Error(`LICENSOR_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM} (set LICENSOR_CHROMIUM).`);
-    });
-  });
-}
+requireBrowserFor("redeeming keys in Chromium");
 
 const ADMIN_EMAIL = "e2e-redeem-admin@example.test";
 const ADMIN_PASSWORD = `e2e-${crypto.randomBytes(9).toString("base64url")}`;

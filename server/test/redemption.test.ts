@@ -114,7 +114,6 @@ describeEachDb("redemption", (env) => {
     const refused = await admin.post("/api/v1/redemptions", { key: keys[1], soldTo: "PUBLISHER" });
     expect(refused.json()).toMatchObject({ status: 400, field: "soldTo" });
     expect((await admin.get(`/api/v1/entitlements/${bulk.id}/keys/counts`)).json()).toMatchObject({ redeemed: 1 });
-    expect((await admin.get(`/api/v1/entitlements/${bulk.id}`)).json()).toBeTruthy();
   });
 
   it("refuses another account exactly like an unknown key, and a typo before any lookup", async () => {
