@@ -3,6 +3,7 @@ import path from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
+import { Checkpointer } from "./checkpointer.js";
 import { GroupCommit } from "./groupCommit.js";
 import { migrationProvider } from "./migrations/index.js";
 import { namedStatements } from "./prepared.js";
@@ -83,7 +84,13 @@ export function openDatabase(opts: DbOptions): DbHandle {
   // busy_timeout, which blocks the thread; on the main connection other requests queue behind the
   // load (asynchronously) instead, and nothing fails.
   const bulk = (): BulkConnection => ({ db, raw: database, release: async () => {} });
-  return { db, dialect: "sqlite", location, bulk, close: () => db.destroy() };
+  const checkpointer = file === ":memory:" ? null : new Checkpointer(location, db, database);
+  const close = async () => {
+    // The worker's connection first, so the main one is the last and folds the WAL in on close.
+    await checkpointer?.stop();
+    await db.destroy();
+  };
+  return { db, dialect: "sqlite", location, bulk, close };
 }
 
 /** The pool as Kysely sees it, running the hot queries as named statements ({@link namedStatements}). */

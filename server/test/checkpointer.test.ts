@@ -1,0 +1,106 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, SqliteDialect, sql } from "kysely";
+import { afterEach, describe, expect, it } from "vitest";
+import { Checkpointer } from "../src/db/checkpointer.js";
+import { openDatabase } from "../src/db/connect.js";
+import type { Database } from "../src/db/schema.js";
+
+// SQLite-only: PostgreSQL checkpoints in its own processes.
+const dirs: string[] = [];
+const tempFile = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "licensor-ckpt-"));
+  dirs.push(dir);
+  return path.join(dir, "t.sqlite");
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function open(file: string) {
+  const raw = new SQLite(file);
+  raw.pragma("journal_mode = WAL");
+  raw.pragma("synchronous = NORMAL");
+  raw.exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  return { raw, db };
+}
+
+/** Commits one 3 KB row at a time, yielding to the event loop between commits as a server does. */
+async function writeSteadily(db: Kysely<Database>, commits: number, pause: "timer" | "immediate" = "timer") {
+  const filler = "x".repeat(3000);
+  for (let i = 0; i < commits; i++) {
+    await sql`INSERT INTO t (v) VALUES (${filler})`.execute(db);
+    await new Promise((r) => (pause === "timer" ? setTimeout(r, 1) : setImmediate(r)));
+  }
+}
+
+const walFrames = (file: string) => Math.ceil((fs.statSync(`${file}-wal`).size - 32) / (4096 + 24));
+
+describe("SQLite checkpoints off the event loop", () => {
+  it("copies the WAL back in a worker and starts it over under a steady stream of commits", async () => {
+    const file = tempFile();
+    const { raw, db } = open(file);
+    const checkpointer = new Checkpointer(file, db, raw, { passEveryMs: 10, restartFrames: 100, backstopFrames: 1_000_000 });
+    try {
+      // The main connection's own checkpoint is out of the way: only the worker can keep the WAL small.
+      expect(raw.pragma("wal_autocheckpoint", { simple: true })).toBe(1_000_000);
+      await writeSteadily(db, 1500);
+      // 1,500 commits write at least 1,500 frames; without a checkpoint they would all still be in the WAL.
+      expect(walFrames(file)).toBeLessThan(1000);
+      expect(raw.prepare("SELECT count(*) FROM t").pluck().get()).toBe(1500);
+      // The rows reached the database file itself (3 KB each, one page per row at least).
+      expect(fs.statSync(file).size).toBeGreaterThan(1000 * 4096);
+    } finally {
+      await checkpointer.stop();
+      await db.destroy();
+    }
+  });
+
+  it("starts the WAL over even when commits never leave a gap for a pass to catch up", async () => {
+    const file = tempFile();
+    const { raw, db } = open(file);
+    const checkpointer = new Checkpointer(file, db, raw, { passEveryMs: 5, restartFrames: 200, backstopFrames: 1_000_000 });
+    try {
+      // Back to back: a pass never copies the last frame, so only holding the connection for the
+      // last bit (the finish) lets the WAL start over.
+      await writeSteadily(db, 6000, "immediate");
+      expect(walFrames(file)).toBeLessThan(3000);
+      expect(raw.prepare("SELECT count(*) FROM t").pluck().get()).toBe(6000);
+    } finally {
+      await checkpointer.stop();
+      await db.destroy();
+    }
+  });
+
+  it("gives the main connection SQLite's own checkpoint back if the worker stops", async () => {
+    const file = tempFile();
+    const { raw, db } = open(file);
+    const checkpointer = new Checkpointer(file, db, raw, { backstopFrames: 50_000 });
+    try {
+      expect(raw.pragma("wal_autocheckpoint", { simple: true })).toBe(50_000);
+      await checkpointer["worker"].terminate();
+      expect(raw.pragma("wal_autocheckpoint", { simple: true })).toBe(1000);
+    } finally {
+      await checkpointer.stop();
+      await db.destroy();
+    }
+  });
+
+  it("is started for a database file, and closing leaves the file complete with no WAL behind", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "licensor-ckpt-"));
+    dirs.push(dir);
+    const h = openDatabase({ dataDir: dir });
+    // The checkpointer's mark: the main connection's automatic checkpoint moved to the backstop.
+    expect(h.bulk().raw?.pragma("wal_autocheckpoint", { simple: true })).toBe(40_000);
+    await sql`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`.execute(h.db);
+    await writeSteadily(h.db as unknown as Kysely<Database>, 50);
+    await h.close();
+    expect(fs.existsSync(path.join(dir, "licensor.sqlite-wal"))).toBe(false);
+    const check = new SQLite(path.join(dir, "licensor.sqlite"), { readonly: true });
+    expect(check.prepare("SELECT count(*) FROM t").pluck().get()).toBe(50);
+    check.close();
+  });
+});
