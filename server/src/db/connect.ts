@@ -4,7 +4,7 @@ import SQLite from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import { Checkpointer } from "./checkpointer.js";
-import { GroupCommit } from "./groupCommit.js";
+import { GroupCommit, registerGroupCommit } from "./groupCommit.js";
 import { migrationProvider } from "./migrations/index.js";
 import { namedStatements } from "./prepared.js";
 import type { Database } from "./schema.js";
@@ -45,13 +45,6 @@ export interface DbOptions {
 // PostgreSQL returns BIGINT/COUNT as strings by default; our counts fit in a JS number.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 
-const groupCommits = new WeakMap<Kysely<Database>, GroupCommit>();
-
-/** The embedded database's group commit (see {@link GroupCommit}); undefined on PostgreSQL. */
-export function groupCommitOf(db: Kysely<Database>): GroupCommit | undefined {
-  return groupCommits.get(db);
-}
-
 /** Opens the configured database. Does not migrate; call {@link migrateToLatest}. */
 export function openDatabase(opts: DbOptions): DbHandle {
   if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
@@ -79,7 +72,7 @@ export function openDatabase(opts: DbOptions): DbHandle {
   const database = openSqlite(location);
   const cached = withStatementCache(database);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
-  groupCommits.set(db, new GroupCommit(db, database, cached.prepare));
+  registerGroupCommit(db, new GroupCommit(db, database, cached.prepare));
   // SQLite has one writer. A load on a second connection would make every other write wait on
   // busy_timeout, which blocks the thread; on the main connection other requests queue behind the
   // load (asynchronously) instead, and nothing fails.

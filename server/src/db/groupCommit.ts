@@ -1,6 +1,6 @@
 import type SQLite from "better-sqlite3";
 import type { CompiledQuery } from "kysely";
-import type { Db } from "./schema.js";
+import type { Db, Trx } from "./schema.js";
 
 /** Runs compiled statements synchronously on the connection a group commit holds. */
 export interface SyncRunner {
@@ -97,4 +97,26 @@ export class GroupCommit {
       this.schedule();
     }
   }
+}
+
+const registry = new WeakMap<Db, GroupCommit>();
+
+/** Makes `group` the group commit of the embedded database `db` (see connect.ts). */
+export function registerGroupCommit(db: Db, group: GroupCommit): void {
+  registry.set(db, group);
+}
+
+/** The embedded database's group commit; undefined on PostgreSQL. */
+export function groupCommitOf(db: Db): GroupCommit | undefined {
+  return registry.get(db);
+}
+
+/**
+ * One write statement. On SQLite outside a transaction it joins the next group commit: on its own
+ * it would be a commit of its own, which costs more than the statement. Elsewhere it runs as is.
+ */
+export async function executeWrite<R>(db: Db | Trx, q: CompiledQuery<R>): Promise<{ rows: R[] }> {
+  const group = db.isTransaction ? undefined : registry.get(db as Db);
+  if (!group) return db.executeQuery(q);
+  return group.submit((s) => ({ rows: s.all(q) as R[] }));
 }

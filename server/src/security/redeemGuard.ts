@@ -1,5 +1,6 @@
 import { sql } from "kysely";
-import { runPrepared } from "../db/prepared.js";
+import { executeWrite } from "../db/groupCommit.js";
+import { compilePrepared } from "../db/prepared.js";
 import type { Db } from "../db/schema.js";
 import { AppError } from "../errors.js";
 import { nowIso } from "../util.js";
@@ -65,7 +66,7 @@ export class RedeemGuard {
       subjects,
       account: `account:${s.account}`,
     };
-    const { rows } = await runPrepared(this.db, "guard.admit", values, (db, v) =>
+    const admitted = compilePrepared(this.db, "guard.admit", values, (db, v) =>
       db
         .insertInto("rate_counters")
         .values(v.rows)
@@ -81,6 +82,7 @@ export class RedeemGuard {
           eb.selectFrom("redeem_misses").select("subject").where("subject", "=", v.account).as("account_missed"),
         ]),
     );
+    const { rows } = await executeWrite(this.db, admitted);
     const lockedUntil = rows[0]?.locked_until ? Date.parse(rows[0].locked_until) : 0;
     if (lockedUntil > now)
       throw tooMany((lockedUntil - now) / 1000, "Too many wrong keys were tried. For your security, wait before trying again.");

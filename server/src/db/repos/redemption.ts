@@ -2,7 +2,7 @@ import { type CompiledQuery, type Insertable, PostgresAdapter, sql } from "kysel
 import * as pgJson from "kysely/helpers/postgres";
 import * as sqliteJson from "kysely/helpers/sqlite";
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../../common/src/enums.js";
-import { groupCommitOf } from "../connect.js";
+import { groupCommitOf } from "../groupCommit.js";
 import { compilePrepared, runPrepared } from "../prepared.js";
 import type {
   AuditEventsTable,
