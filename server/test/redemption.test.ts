@@ -116,6 +116,38 @@ describeEachDb("redemption", (env) => {
     expect((await admin.get(`/api/v1/entitlements/${bulk.id}/keys/counts`)).json()).toMatchObject({ redeemed: 1 });
   });
 
+  it("answers a clash met while writing (the key taken as an activation ID since the read) with try-again, writing nothing", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { bulk, keys } = await bulkWithKeys(env, admin, 1);
+    const key = keys[0] as string;
+    const acct = await env.makeAccount();
+    // The clash the read cannot see: a line item elsewhere given the key as its activation ID
+    // behind the application's back, as a concurrent write could.
+    const { product, lm } = await catalogFixture(env, admin);
+    const other = await admin.post("/api/v1/entitlements", {
+      kind: "SIMPLE",
+      soldTo: acct,
+      lineItems: [{ products: [{ productId: product.id }], licenseModelId: lm.id, activationId: "ACT-ELSEWHERE" }],
+    });
+    expect(other.statusCode).toBe(201);
+    await env.db.updateTable("line_items").set({ activation_id: key }).where("activation_id", "=", "ACT-ELSEWHERE").execute();
+
+    const tried = await admin.post("/api/v1/redemptions", { key, soldTo: acct });
+    expect(tried.json()).toMatchObject({ status: 409, code: "conflict", field: "key" });
+    // Self-registration redeems inside its own transaction: refused the same way, no account left.
+    const reg = await env.app.inject({
+      method: "POST",
+      url: "/api/v1/registrations",
+      payload: { key, company: "Clash Ltd", firstName: "C", lastName: "L", email: "c@clash.example", password: "a long enough password" },
+    });
+    expect(reg.json()).toMatchObject({ status: 409, code: "conflict", field: "key" });
+    expect(await env.db.selectFrom("accounts").select("id").where("name", "=", "Clash Ltd").execute()).toEqual([]);
+    const k = await env.db.selectFrom("web_register_keys").select(["status", "entitlement_id"]).where("key", "=", key).executeTakeFirst();
+    expect(k).toEqual({ status: "UNREDEEMED", entitlement_id: null });
+    expect(await env.db.selectFrom("entitlements").select("id").where("parent_bulk_id", "=", bulk.id).execute()).toEqual([]);
+    expect((await admin.get(`/api/v1/entitlements/${bulk.id}/keys/counts`)).json()).toMatchObject({ redeemed: 0 });
+  });
+
   it("refuses another account exactly like an unknown key, and a typo before any lookup", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
     const { keys } = await bulkWithKeys(env, admin);

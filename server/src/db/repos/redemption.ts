@@ -2,6 +2,7 @@ import { type CompiledQuery, type Insertable, PostgresAdapter, sql } from "kysel
 import * as pgJson from "kysely/helpers/postgres";
 import * as sqliteJson from "kysely/helpers/sqlite";
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../../common/src/enums.js";
+import { isUniqueViolation } from "../constraints.js";
 import { groupCommitOf } from "../groupCommit.js";
 import { compilePrepared, runPrepared } from "../prepared.js";
 import type {
@@ -215,9 +216,30 @@ export interface RedemptionWrites {
  * Claims the key and writes the new entitlement, atomically; false when the key could not be
  * claimed (redeemed meanwhile, or its bulk entitlement no longer open), and then nothing is
  * written. `db` may be the caller's transaction (self-registration).
+ *
+ * A unique violation is a race lost the same way (the key's default entitlement ID or the key as
+ * an activation ID taken since the read): false as well, on both databases, and the caller's
+ * fresh read decides the answer.
  */
 export async function writeRedemption(db: Db | Trx, w: RedemptionWrites): Promise<boolean> {
-  if (isPostgres(db)) return writeInOneStatement(db, w);
+  // Inside a caller's transaction a failed statement must not take the caller's work with it
+  // (PostgreSQL would abort the whole transaction; SQLite would keep the claim without the rest).
+  const inTransaction = db.isTransaction;
+  if (inTransaction) await sql`SAVEPOINT redemption_write`.execute(db);
+  try {
+    const claimed = await (isPostgres(db) ? writeInOneStatement(db, w) : writeStatements(db, w));
+    if (inTransaction) await sql`RELEASE SAVEPOINT redemption_write`.execute(db);
+    return claimed;
+  } catch (err) {
+    if (inTransaction) await sql`ROLLBACK TO SAVEPOINT redemption_write`.execute(db);
+    // not_null_violation on PostgreSQL: not claimed (see writeInOneStatement).
+    if (isUniqueViolation(err) || (err as { code?: string }).code === "23502") return false;
+    throw err;
+  }
+}
+
+/** SQLite: the claim, then the writes, in the caller's transaction or in a group commit unit of their own. */
+async function writeStatements(db: Db | Trx, w: RedemptionWrites): Promise<boolean> {
   const statements = redemptionStatements(db, w);
   if (db.isTransaction) {
     if ((await db.executeQuery(statements.claim)).rows.length === 0) return false;
@@ -226,6 +248,7 @@ export async function writeRedemption(db: Db | Trx, w: RedemptionWrites): Promis
   }
   const group = groupCommitOf(db as Db);
   if (!group) throw new Error("SQLite database without its group commit");
+  // A unit that throws is rolled back alone (its savepoint), so a failed write leaves no claim.
   return group.submit((s) => {
     if (s.all(statements.claim).length === 0) return false;
     for (const q of statements.writes) s.run(q);
@@ -289,44 +312,30 @@ function countRedeemedKey(db: Pick<Db, "insertInto">, w: Pick<RedemptionWrites, 
  * finds out why from a fresh read.
  */
 async function writeInOneStatement(db: Db | Trx, w: RedemptionWrites): Promise<boolean> {
-  // Inside a caller's transaction (self-registration) a failed statement would abort all of it;
-  // a savepoint keeps the failure to this statement so the caller can still read and answer.
-  const inTransaction = db.isTransaction;
-  if (inTransaction) await sql`SAVEPOINT redemption_write`.execute(db);
-  try {
-    const result = await runPrepared(db, "redemption.write", w, (db, v) =>
-      db
-        .with("claimed", (qb) => claimKey(qb, v))
-        .with("e", (qb) =>
-          qb
-            .insertInto("entitlements")
-            .values((eb) => ({
-              ...v.entitlement,
-              entitlement_id: eb.selectFrom("claimed").select(eb.val(v.entitlement.entitlement_id).as("v")),
-            }))
-            .returning("id"),
-        )
-        .with("p", (qb) => qb.insertInto("entitlement_partners").values(v.partners).returning("tier"))
-        .with("l", (qb) => qb.insertInto("line_items").values(v.lineItem).returning("id"))
-        .with("lp", (qb) =>
-          v.products.length
-            ? qb.insertInto("line_item_products").values(v.products).returning("line_item_id")
-            : qb.selectNoFrom((eb) => eb.val(v.lineItem.id).as("line_item_id")),
-        )
-        .with("c", (qb) => countRedeemedKey(qb, v).returning("shard"))
-        .with("ev", (qb) => qb.insertInto("entitlement_events").values(v.events).returning("id"))
-        .with("au", (qb) => qb.insertInto("audit_events").values(v.audits).returning("id"))
-        .selectFrom("claimed")
-        .select("claimed.id"),
-    );
-    if (inTransaction) await sql`RELEASE SAVEPOINT redemption_write`.execute(db);
-    return result.rows.length > 0;
-  } catch (err) {
-    if (inTransaction) await sql`ROLLBACK TO SAVEPOINT redemption_write`.execute(db);
-    // not_null_violation: not claimed. A unique_violation can come first in that case (the key is
-    // already an activation ID); the caller's fresh read tells a lost claim from a real clash.
-    const code = (err as { code?: string }).code;
-    if (code === "23502" || code === "23505") return false;
-    throw err;
-  }
+  const result = await runPrepared(db, "redemption.write", w, (db, v) =>
+    db
+      .with("claimed", (qb) => claimKey(qb, v))
+      .with("e", (qb) =>
+        qb
+          .insertInto("entitlements")
+          .values((eb) => ({
+            ...v.entitlement,
+            entitlement_id: eb.selectFrom("claimed").select(eb.val(v.entitlement.entitlement_id).as("v")),
+          }))
+          .returning("id"),
+      )
+      .with("p", (qb) => qb.insertInto("entitlement_partners").values(v.partners).returning("tier"))
+      .with("l", (qb) => qb.insertInto("line_items").values(v.lineItem).returning("id"))
+      .with("lp", (qb) =>
+        v.products.length
+          ? qb.insertInto("line_item_products").values(v.products).returning("line_item_id")
+          : qb.selectNoFrom((eb) => eb.val(v.lineItem.id).as("line_item_id")),
+      )
+      .with("c", (qb) => countRedeemedKey(qb, v).returning("shard"))
+      .with("ev", (qb) => qb.insertInto("entitlement_events").values(v.events).returning("id"))
+      .with("au", (qb) => qb.insertInto("audit_events").values(v.audits).returning("id"))
+      .selectFrom("claimed")
+      .select("claimed.id"),
+  );
+  return result.rows.length > 0;
 }
