@@ -138,11 +138,22 @@ describeEachDb("redemption", (env) => {
     const reg = await env.app.inject({
       method: "POST",
       url: "/api/v1/registrations",
-      payload: { key, company: "Clash Ltd", firstName: "C", lastName: "L", email: "c@clash.example", password: "a long enough password" },
+      payload: {
+        key,
+        company: "Clash Ltd",
+        firstName: "C",
+        lastName: "L",
+        email: "c@clash.example",
+        password: "a long enough password",
+      },
     });
     expect(reg.json()).toMatchObject({ status: 409, code: "conflict", field: "key" });
     expect(await env.db.selectFrom("accounts").select("id").where("name", "=", "Clash Ltd").execute()).toEqual([]);
-    const k = await env.db.selectFrom("web_register_keys").select(["status", "entitlement_id"]).where("key", "=", key).executeTakeFirst();
+    const k = await env.db
+      .selectFrom("web_register_keys")
+      .select(["status", "entitlement_id"])
+      .where("key", "=", key)
+      .executeTakeFirst();
     expect(k).toEqual({ status: "UNREDEEMED", entitlement_id: null });
     expect(await env.db.selectFrom("entitlements").select("id").where("parent_bulk_id", "=", bulk.id).execute()).toEqual([]);
     expect((await admin.get(`/api/v1/entitlements/${bulk.id}/keys/counts`)).json()).toMatchObject({ redeemed: 0 });
