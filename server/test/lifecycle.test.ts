@@ -705,7 +705,7 @@ describeEachDb("lifecycle: transfer copies of a line item", (env) => {
 });
 
 describeEachDb("lifecycle: merge accounts' entitlements", (env) => {
-  it("moves every tier of the source to the target, dropping duplicates and keeping one current owner", async () => {
+  it("gives every tier of the source to the target, which may then hold two tiers; no End Customer is lost", async () => {
     const w = await world(env);
     const a = w.customer;
     const b = w.target;
@@ -723,7 +723,7 @@ describeEachDb("lifecycle: merge accounts' entitlements", (env) => {
     const unrelated = await w.simple({ soldTo: await env.makeAccount() });
     const before = await counts(env);
     const r = await ok(await w.admin.post(`/api/v1/accounts/${a}/actions/merge-entitlements`, { intoAccountId: b }), 200);
-    expect(r).toEqual({ fromAccountId: a, intoAccountId: b, count: 2, movedTiers: 1, droppedTiers: 1 });
+    expect(r).toEqual({ fromAccountId: a, intoAccountId: b, count: 2, movedTiers: 2 });
     const g1 = (await w.admin.get(`/api/v1/entitlements/${e1.id}`)).json();
     expect(g1.soldTo).toBe(b);
     expect(g1.channelPartners.map((p: Json) => [p.tier, p.accountId, p.currentOwner]).sort()).toEqual(
@@ -732,14 +732,21 @@ describeEachDb("lifecycle: merge accounts' entitlements", (env) => {
         [EC, b, true],
       ].sort(),
     );
+    // b was already its Distributor: it now holds the End Customer tier (and the ownership) too.
     const g2 = (await w.admin.get(`/api/v1/entitlements/${e2.id}`)).json();
-    expect(g2.channelPartners.map((p: Json) => [p.tier, p.accountId, p.currentOwner])).toEqual([[DIST, b, true]]);
+    expect(g2.soldTo).toBe(b);
+    expect(g2.channelPartners.map((p: Json) => [p.tier, p.accountId, p.currentOwner]).sort()).toEqual(
+      [
+        [DIST, b, false],
+        [EC, b, true],
+      ].sort(),
+    );
     for (const e of [e1, e2]) {
       const h = await history(w.admin, e.id);
       expect(h.at(-1)).toMatchObject({ event: "EVENT_TRANSFERRED" });
       expect(h.at(-1)?.description).toContain(`Account '${a}' merged into '${b}'`);
     }
-    expect((await history(w.admin, e2.id)).at(-1)?.description).toContain("dropped");
+    expect((await history(w.admin, e2.id)).at(-1)?.description).toContain(`tier ${EC} moved`);
     // Entitlements the source account is not on are untouched.
     const after = await counts(env);
     for (const e of [other, unrelated]) {
@@ -763,7 +770,7 @@ describeEachDb("lifecycle: merge accounts' entitlements", (env) => {
       await w.admin.post(`/api/v1/accounts/${partner}/actions/merge-entitlements`, { intoAccountId: w.distributor }),
       200,
     );
-    expect(r).toMatchObject({ count: 1, movedTiers: 2, droppedTiers: 0 });
+    expect(r).toMatchObject({ count: 1, movedTiers: 2 });
     const g = (await w.admin.get(`/api/v1/entitlements/${bulk.id}`)).json();
     expect(g.soldTo).toBe(w.distributor);
     expect(g.channelPartners.every((p: Json) => p.accountId === w.distributor)).toBe(true);

@@ -9,7 +9,6 @@ import {
   lineageRelation,
   lineItemOpProblem,
   lineItemTransferPlan,
-  mergePlan,
   relatedSourceProduct,
   renewalTerms,
   transferredId,
@@ -226,13 +225,6 @@ describe("transfers and merges of channel partners", () => {
       { tier: EC, accountId: "B", contactUserId: null, currentOwner: true },
       { tier: DIST, accountId: "D", contactUserId: "u1", currentOwner: false },
     ]);
-  });
-  it("reassigns the source's tiers when the target holds none", () => {
-    expect(mergePlan(partners, "A", "B")).toEqual({ reassign: [EC], drop: [], ownerTier: null });
-  });
-  it("keeps the target's tier and drops the source's, handing over the owner flag", () => {
-    expect(mergePlan(partners, "A", "D")).toEqual({ reassign: [], drop: [EC], ownerTier: DIST });
-    expect(mergePlan(partners, "D", "A")).toEqual({ reassign: [], drop: [DIST], ownerTier: null });
   });
 });
 

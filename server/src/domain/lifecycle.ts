@@ -305,27 +305,6 @@ export function currentHolder(partners: PartnerEntry[]): string | null {
   return partners.find((p) => p.tier === TIER_END_CUSTOMER)?.accountId ?? partners.find((p) => p.currentOwner)?.accountId ?? null;
 }
 
-/**
- * How one entitlement's partner rows change when account `from` merges into `into`: the rows of
- * `from` are reassigned to `into`; where `into` already holds a tier on the entitlement, it keeps
- * its own and the rows of `from` are dropped — and if one of those was the current owner, the
- * owner flag moves to a row of `into` (its End Customer tier if it has one).
- */
-export function mergePlan(
-  rows: PartnerEntry[],
-  from: string,
-  into: string,
-): { reassign: string[]; drop: string[]; ownerTier: string | null } {
-  const fromRows = rows.filter((r) => r.accountId === from);
-  const intoRows = rows.filter((r) => r.accountId === into);
-  if (intoRows.length === 0) return { reassign: fromRows.map((r) => r.tier), drop: [], ownerTier: null };
-  const ownerDropped = fromRows.some((r) => r.currentOwner);
-  const ownerTier = ownerDropped
-    ? (intoRows.find((r) => r.tier === TIER_END_CUSTOMER)?.tier ?? (intoRows[0] as PartnerEntry).tier)
-    : null;
-  return { reassign: [], drop: fromRows.map((r) => r.tier), ownerTier };
-}
-
 export interface ProductLabel {
   id: string;
   name: string;

@@ -234,8 +234,9 @@ export async function lifecycleRoutes(fastify: FastifyInstance) {
             fromAccountId: Type.String(),
             intoAccountId: Type.String(),
             count: Type.Integer({ description: "Entitlements whose channel partners changed." }),
-            movedTiers: Type.Integer(),
-            droppedTiers: Type.Integer(),
+            movedTiers: Type.Integer({
+              description: "Channel-partner rows given to the target, tier and current owner unchanged.",
+            }),
           }),
           ...errorResponses,
         },

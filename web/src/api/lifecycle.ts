@@ -55,7 +55,6 @@ export interface MergeResult {
   /** Entitlements whose channel partners changed. */
   count: number;
   movedTiers: number;
-  droppedTiers: number;
 }
 
 /** One line item in a lineage (server/src/commands/lifecycle/lineItemLineage.ts). */

@@ -16,8 +16,9 @@ const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} 
 
 /**
  * "Merge entitlements into…" on an account page (FNO mergeEntitlements): every channel-partner
- * row of this account moves to the account picked; where that account already holds a tier on an
- * entitlement it keeps its own. Shows how many entitlements are involved before, and the result after.
+ * row of this account moves to the account picked, tier and current owner unchanged (that account
+ * may then hold two tiers of one entitlement). Shows how many entitlements are involved before, and
+ * the result after.
  */
 export function MergeEntitlementsButton({ account }: { account: Account }) {
   const [open, setOpen] = useState(false);
@@ -80,11 +81,7 @@ function MergeEntitlementsModal({ account, onClose }: { account: Account; onClos
           <Alert color="green" variant="light" icon={<IconCircleCheck size={18} />} title="Merged" data-testid="merge-result">
             <Text size="sm">
               {plural(result.count, "entitlement")} changed: {plural(result.movedTiers, "partner tier")} moved from{" "}
-              {result.fromAccountId} to {result.intoAccountId}
-              {result.droppedTiers > 0
-                ? `, ${plural(result.droppedTiers, "tier")} dropped where ${result.intoAccountId} already held one`
-                : ""}
-              .
+              {result.fromAccountId} to {result.intoAccountId}.
             </Text>
           </Alert>
           <Group justify="flex-end">
@@ -112,7 +109,7 @@ function MergeEntitlementsModal({ account, onClose }: { account: Account; onClos
               its tier rows, current ownership and Sold To follow.
             </List.Item>
             <List.Item>
-              Where that account already holds a tier on an entitlement, it keeps its own and {account.id}'s row is dropped.
+              Where that account already holds another tier on an entitlement, it keeps it and holds both: no tier is lost.
             </List.Item>
             <List.Item>Redeemed keys sold to {account.id} now name the chosen account. The accounts themselves stay.</List.Item>
           </List>

@@ -1,11 +1,10 @@
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
 import type { Db } from "../../db/schema.js";
-import { mergePlan, type PartnerEntry } from "../../domain/lifecycle.js";
 import { errors } from "../../errors.js";
 import { authorize } from "../../policies/index.js";
-import { bool, nowIso } from "../../util.js";
-import { recordEvent } from "../entitlementSupport.js";
+import { nowIso } from "../../util.js";
+import { recordEvents } from "../entitlementSupport.js";
 import { targetAccount } from "./lifecycleSupport.js";
 
 export interface MergeEntitlementsInput {
@@ -18,19 +17,21 @@ export interface MergeResult {
   intoAccountId: string;
   /** Entitlements whose channel partners changed. */
   count: number;
-  /** Tier rows now held by the target instead of the source. */
+  /** Channel-partner rows now held by the target instead of the source. */
   movedTiers: number;
-  /** Tier rows of the source dropped because the target already held a tier on that entitlement. */
-  droppedTiers: number;
 }
 
+// Rows per statement where a merge touches many entitlements (SQLite allows 32,766 variables).
+const CHUNK = 500;
+
 /**
- * Merge accounts' entitlements (FNO mergeEntitlements): every channel-partner row of the source
- * account moves to the target. Where the target already holds a tier on an entitlement it keeps
- * its own and the source's rows are dropped; a dropped current owner hands the flag to the target's
- * row (End Customer first). Contacts who are not users of the target account are cleared. Redeemed
- * keys sold to the source are re-pointed to the target, so it can look them up again. One
- * transaction; audited on both accounts; EVENT_TRANSFERRED on every affected entitlement.
+ * Merge accounts' entitlements (FNO mergeEntitlements: "only the account value changes"): every
+ * channel-partner row of the source account is given to the target, tier and current-owner flag
+ * unchanged. Where the target already held another tier on an entitlement it now holds both, as
+ * a distributor holds both tiers of its bulk entitlement; no tier is lost, so a simple
+ * entitlement keeps its End Customer. Contacts who are not users of the target account are
+ * cleared. Redeemed keys sold to the source are re-pointed to the target, so it can look them up
+ * again. One transaction; audited on both accounts; EVENT_TRANSFERRED on every affected entitlement.
  */
 export async function accountEntitlementsMerger(
   db: Db,
@@ -50,100 +51,63 @@ export async function accountEntitlementsMerger(
     await targetAccount(trx, into, "intoAccountId");
     const rows = await trx
       .selectFrom("entitlement_partners")
-      .selectAll()
-      .where("account_id", "in", [from, into])
-      .where("entitlement_id", "in", (eb) =>
-        eb.selectFrom("entitlement_partners").select("entitlement_id").where("account_id", "=", from),
-      )
+      .select(["entitlement_id", "tier"])
+      .where("account_id", "=", from)
       .orderBy("entitlement_id")
+      .orderBy("tier")
       .execute();
-    const byEntitlement = new Map<string, PartnerEntry[]>();
-    for (const r of rows) {
-      const list = byEntitlement.get(r.entitlement_id) ?? [];
-      list.push({ tier: r.tier, accountId: r.account_id, contactUserId: r.contact_user_id, currentOwner: bool(r.current_owner) });
-      byEntitlement.set(r.entitlement_id, list);
-    }
-    const contacts = [...new Set(rows.filter((r) => r.account_id === from && r.contact_user_id).map((r) => r.contact_user_id))];
-    const stayContacts = new Set(
-      contacts.length
-        ? (
-            await trx
-              .selectFrom("user_roles")
-              .select("user_id")
-              .where("account_id", "=", into)
-              .where("user_id", "in", contacts as string[])
-              .execute()
-          ).map((r) => r.user_id)
-        : [],
-    );
+    const tiersOf = new Map<string, string[]>();
+    for (const r of rows) tiersOf.set(r.entitlement_id, [...(tiersOf.get(r.entitlement_id) ?? []), r.tier]);
+    // The tier is half of the key, and the target cannot already hold the source's tier on the same
+    // entitlement: the reassignment cannot collide.
+    await trx
+      .updateTable("entitlement_partners")
+      .set((eb) => ({
+        account_id: into,
+        contact_user_id: eb
+          .case()
+          .when("contact_user_id", "in", eb.selectFrom("user_roles").select("user_id").where("account_id", "=", into))
+          .then(eb.ref("contact_user_id"))
+          .else(null)
+          .end(),
+      }))
+      .where("account_id", "=", from)
+      .execute();
+    const pks = [...tiersOf.keys()];
     const now = nowIso();
-    let moved = 0;
-    let dropped = 0;
-    for (const [pk, partners] of byEntitlement) {
-      const plan = mergePlan(partners, from, into);
-      for (const tier of plan.drop) {
-        await trx
-          .deleteFrom("entitlement_partners")
-          .where("entitlement_id", "=", pk)
-          .where("tier", "=", tier)
-          .where("account_id", "=", from)
-          .execute();
-      }
-      if (plan.ownerTier) {
-        await trx
-          .updateTable("entitlement_partners")
-          .set({ current_owner: 1 })
-          .where("entitlement_id", "=", pk)
-          .where("tier", "=", plan.ownerTier)
-          .execute();
-      }
-      for (const tier of plan.reassign) {
-        const p = partners.find((x) => x.tier === tier);
-        await trx
-          .updateTable("entitlement_partners")
-          .set({
-            account_id: into,
-            contact_user_id: p?.contactUserId && stayContacts.has(p.contactUserId) ? p.contactUserId : null,
-          })
-          .where("entitlement_id", "=", pk)
-          .where("tier", "=", tier)
-          .where("account_id", "=", from)
-          .execute();
-      }
-      moved += plan.reassign.length;
-      dropped += plan.drop.length;
-      await trx.updateTable("entitlements").set({ updated_at: now, updated_by: ctx.actor.userId }).where("id", "=", pk).execute();
-      const words = [
-        plan.reassign.length ? `tier${plan.reassign.length > 1 ? "s" : ""} ${plan.reassign.join(", ")} moved` : null,
-        plan.drop.length
-          ? `tier${plan.drop.length > 1 ? "s" : ""} ${plan.drop.join(", ")} dropped ('${into}' already holds ${partners
-              .filter((x) => x.accountId === into)
-              .map((x) => x.tier)
-              .join(", ")})`
-          : null,
-        plan.ownerTier ? `'${into}' is now the current owner` : null,
-      ].filter(Boolean);
-      await recordEvent(trx, ctx, pk, "EVENT_TRANSFERRED", `Account '${from}' merged into '${into}': ${words.join("; ")}`);
+    for (let i = 0; i < pks.length; i += CHUNK) {
+      const chunk = pks.slice(i, i + CHUNK);
+      await trx
+        .updateTable("entitlements")
+        .set({ updated_at: now, updated_by: ctx.actor.userId })
+        .where("id", "in", chunk)
+        .execute();
+      await recordEvents(
+        trx,
+        ctx,
+        chunk.map((pk) => {
+          const tiers = tiersOf.get(pk) ?? [];
+          return {
+            entitlementPk: pk,
+            event: "EVENT_TRANSFERRED" as const,
+            description: `Account '${from}' merged into '${into}': tier${tiers.length > 1 ? "s" : ""} ${tiers.join(", ")} moved`,
+          };
+        }),
+      );
     }
     await trx.updateTable("web_register_keys").set({ sold_to: into }).where("sold_to", "=", from).execute();
-    const result = {
-      fromAccountId: from,
-      intoAccountId: into,
-      count: byEntitlement.size,
-      movedTiers: moved,
-      droppedTiers: dropped,
-    };
+    const result = { fromAccountId: from, intoAccountId: into, count: pks.length, movedTiers: rows.length };
     await recordAudit(trx, ctx, {
       action: "account.entitlements_merged",
       objectType: "account",
       objectId: from,
-      after: { mergedInto: into, entitlements: result.count, movedTiers: moved, droppedTiers: dropped },
+      after: { mergedInto: into, entitlements: result.count, movedTiers: result.movedTiers },
     });
     await recordAudit(trx, ctx, {
       action: "account.entitlements_merged",
       objectType: "account",
       objectId: into,
-      after: { mergedFrom: from, entitlements: result.count, movedTiers: moved, droppedTiers: dropped },
+      after: { mergedFrom: from, entitlements: result.count, movedTiers: result.movedTiers },
     });
     return result;
   });
