@@ -190,6 +190,35 @@ function Buttons({
   );
 }
 
+/** The frame of every lifecycle dialog: the form, the refusal if any, Cancel and the action. */
+function LifecycleDialog({
+  title,
+  submit,
+  label,
+  onClose,
+  disabled,
+  children,
+}: {
+  title: string;
+  submit: ReturnType<typeof useLifecycleSubmit>;
+  label: string;
+  onClose: () => void;
+  disabled?: boolean;
+  children: ReactNode;
+}) {
+  return (
+    <Modal opened onClose={onClose} title={title} size="lg">
+      <form onSubmit={submit.onSubmit} noValidate>
+        <Stack>
+          {children}
+          <ProblemAlert problem={submit.problem} onClose={() => submit.setProblem(null)} />
+          <Buttons busy={submit.busy} label={label} onCancel={onClose} disabled={disabled} />
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
 const wholeNumber =
   (min: number, max: number, what = "") =>
   (v: number | string) => {
@@ -353,7 +382,7 @@ function RenewModal({
     validateInputOnChange: true,
   });
   const v = form.getValues();
-  const { onSubmit, problem, setProblem, busy } = useLifecycleSubmit(
+  const submit = useLifecycleSubmit(
     form,
     (x: RenewValues) =>
       lifecycleApi.renew(e.id, li.id, {
@@ -382,84 +411,78 @@ function RenewModal({
         : null;
   const n = Number(v.numberOfCopies);
   return (
-    <Modal opened onClose={onClose} title={`Renew line item ${li.activationId}`} size="lg">
-      <form onSubmit={onSubmit} noValidate>
-        <Stack>
-          <LineItemSummary li={li} />
-          <Text size="sm">
-            Renewing adds a new RENEWAL line item with the same products and license model and later dates. This line item is kept
-            as it is.
-          </Text>
-          <Radio.Group
-            label="Renew for"
-            value={v.mode}
-            onChange={(m) => {
-              form.setFieldValue("mode", m as RenewValues["mode"]);
-              form.clearErrors();
-            }}
-          >
-            <Group mt={6}>
-              <Radio value="TERM" label="A term" />
-              <Radio value="DATE" label="Until a new expiration date" />
-            </Group>
-          </Radio.Group>
-          {v.mode === "TERM" ? (
-            <Group align="flex-start">
-              <NumberInput
-                label="Term length"
-                description="Counted from the start date"
-                min={1}
-                max={10000}
-                allowDecimal={false}
-                allowNegative={false}
-                required
-                w={180}
-                {...form.getInputProps("termCount")}
-              />
-              <Select
-                label="Term unit"
-                description=" "
-                allowDeselect={false}
-                data={unitOptions}
-                w={160}
-                {...form.getInputProps("termUnit")}
-              />
-            </Group>
-          ) : (
-            <TextInput label="New expiration date" type="date" required w={220} {...form.getInputProps("expirationDate")} />
-          )}
-          <TextInput
-            label="Start date"
-            type="date"
-            maw={420}
-            description={
-              parentExpiry
-                ? `Optional: by default the renewal starts where the current expiry ends, ${formatDay(parentExpiry)}.`
-                : "Required: this line item's expiry is only known after its first activation."
-            }
-            required={!parentExpiry}
-            {...form.getInputProps("startDate")}
-          />
+    <LifecycleDialog title={`Renew line item ${li.activationId}`} submit={submit} label="Renew" onClose={onClose}>
+      <LineItemSummary li={li} />
+      <Text size="sm">
+        Renewing adds a new RENEWAL line item with the same products and license model and later dates. This line item is kept as
+        it is.
+      </Text>
+      <Radio.Group
+        label="Renew for"
+        value={v.mode}
+        onChange={(m) => {
+          form.setFieldValue("mode", m as RenewValues["mode"]);
+          form.clearErrors();
+        }}
+      >
+        <Group mt={6}>
+          <Radio value="TERM" label="A term" />
+          <Radio value="DATE" label="Until a new expiration date" />
+        </Group>
+      </Radio.Group>
+      {v.mode === "TERM" ? (
+        <Group align="flex-start">
           <NumberInput
-            label="Number of copies"
-            description={`Copies of the renewal; default ${formatCount(li.numberOfCopies)}, as now.`}
+            label="Term length"
+            description="Counted from the start date"
             min={1}
+            max={10000}
             allowDecimal={false}
             allowNegative={false}
             required
-            w={220}
-            {...form.getInputProps("numberOfCopies")}
+            w={180}
+            {...form.getInputProps("termCount")}
           />
-          {start && end && Number.isInteger(n) && n >= 1 && (
-            <Alert color="blue" variant="light" icon={<IconInfoCircle size={18} />} data-testid="renew-preview">
-              The renewal will run from {formatDay(start)} to {formatDay(end)} with {copies(n)}.
-            </Alert>
-          )}
-          <ProblemAlert problem={problem} onClose={() => setProblem(null)} />
-          <Buttons busy={busy} label="Renew" onCancel={onClose} />
-        </Stack>
-      </form>
-    </Modal>
+          <Select
+            label="Term unit"
+            description=" "
+            allowDeselect={false}
+            data={unitOptions}
+            w={160}
+            {...form.getInputProps("termUnit")}
+          />
+        </Group>
+      ) : (
+        <TextInput label="New expiration date" type="date" required w={220} {...form.getInputProps("expirationDate")} />
+      )}
+      <TextInput
+        label="Start date"
+        type="date"
+        maw={420}
+        description={
+          parentExpiry
+            ? `Optional: by default the renewal starts where the current expiry ends, ${formatDay(parentExpiry)}.`
+            : "Required: this line item's expiry is only known after its first activation."
+        }
+        required={!parentExpiry}
+        {...form.getInputProps("startDate")}
+      />
+      <NumberInput
+        label="Number of copies"
+        description={`Copies of the renewal; default ${formatCount(li.numberOfCopies)}, as now.`}
+        min={1}
+        allowDecimal={false}
+        allowNegative={false}
+        required
+        w={220}
+        {...form.getInputProps("numberOfCopies")}
+      />
+      {start && end && Number.isInteger(n) && n >= 1 && (
+        <Alert color="blue" variant="light" icon={<IconInfoCircle size={18} />} data-testid="renew-preview">
+          The renewal will run from {formatDay(start)} to {formatDay(end)} with {copies(n)}.
+        </Alert>
+      )}
+    </LifecycleDialog>
   );
 }
 
@@ -481,19 +504,16 @@ function defaultModel(li: LineItem, target: Product | undefined): string | null 
   return target.licenseModelIds[0] ?? null;
 }
 
-function UpgradeModal({
-  e,
-  li,
-  products,
-  onClose,
-  onDone,
-}: {
+/** Upgrade and upsell: a line item moves to (or adds) a related product. */
+interface ProductChangeProps {
   e: Entitlement;
   li: LineItem;
   products: Map<string, Product>;
   onClose: () => void;
   onDone: (r: LifecycleResult) => void;
-}) {
+}
+
+function UpgradeModal({ e, li, products, onClose, onDone }: ProductChangeProps) {
   const targetIds = targetIdsOf(li, products, "upgradeToIds");
   const targets = useProducts(targetIds);
   const total = li.numberOfCopies;
@@ -516,7 +536,7 @@ function UpgradeModal({
   const model = v.licenseModelId ?? defaultModel(li, target);
   const n = Number(v.count);
   const all = n === total;
-  const { onSubmit, problem, setProblem, busy } = useLifecycleSubmit(
+  const submit = useLifecycleSubmit(
     form,
     (x: UpgradeValues) =>
       lifecycleApi.upgrade(e.id, li.id, {
@@ -529,62 +549,56 @@ function UpgradeModal({
     { retireParent: "count" },
   );
   return (
-    <Modal opened onClose={onClose} title={`Upgrade line item ${li.activationId}`} size="lg">
-      <form onSubmit={onSubmit} noValidate>
-        <Stack>
-          <LineItemSummary li={li} />
-          <Text size="sm">
-            Upgrading adds a new UPGRADE line item for a product set as an "upgrade to" of this one, with the same dates.
-          </Text>
-          <Select
-            label="Upgrade to"
-            placeholder="Choose a product"
-            required
-            data={targetOptions(targetIds, targets, e.state === "TEST")}
-            {...form.getInputProps("productId")}
-            onChange={(id) => {
-              form.setFieldValue("productId", id);
-              form.setFieldValue("licenseModelId", null);
-            }}
-          />
-          <ModelSelect
-            li={li}
-            target={target}
-            value={model}
-            onChange={(m) => form.setFieldValue("licenseModelId", m)}
-            error={form.errors.licenseModelId}
-          />
-          <NumberInput
-            label="Copies to upgrade"
-            description={`Default all ${formatCount(total)}${li.fulfilledCount ? `; ${formatCount(li.fulfilledCount)} fulfilled, so at most ${formatCount(movable)} can leave this line item` : ""}.`}
-            min={1}
-            max={total}
-            allowDecimal={false}
-            allowNegative={false}
-            required
-            w={360}
-            {...form.getInputProps("count")}
-          />
-          <Checkbox
-            label="Retire the original line item"
-            description={
-              all
-                ? v.retireParent
-                  ? `Line item ${li.activationId} becomes OBSOLETE once all its copies are upgraded.`
-                  : `Line item ${li.activationId} is kept as it is, beside the upgrade.`
-                : Number.isInteger(n) && n >= 1 && n < total
-                  ? `A partial upgrade keeps the original: line item ${li.activationId} keeps ${copies(total - n)}.`
-                  : "Only an upgrade of all copies retires the original."
-            }
-            disabled={!all}
-            checked={all && v.retireParent}
-            onChange={(ev) => form.setFieldValue("retireParent", ev.currentTarget.checked)}
-          />
-          <ProblemAlert problem={problem} onClose={() => setProblem(null)} />
-          <Buttons busy={busy} label="Upgrade" onCancel={onClose} />
-        </Stack>
-      </form>
-    </Modal>
+    <LifecycleDialog title={`Upgrade line item ${li.activationId}`} submit={submit} label="Upgrade" onClose={onClose}>
+      <LineItemSummary li={li} />
+      <Text size="sm">
+        Upgrading adds a new UPGRADE line item for a product set as an "upgrade to" of this one, with the same dates.
+      </Text>
+      <Select
+        label="Upgrade to"
+        placeholder="Choose a product"
+        required
+        data={targetOptions(targetIds, targets, e.state === "TEST")}
+        {...form.getInputProps("productId")}
+        onChange={(id) => {
+          form.setFieldValue("productId", id);
+          form.setFieldValue("licenseModelId", null);
+        }}
+      />
+      <ModelSelect
+        li={li}
+        target={target}
+        value={model}
+        onChange={(m) => form.setFieldValue("licenseModelId", m)}
+        error={form.errors.licenseModelId}
+      />
+      <NumberInput
+        label="Copies to upgrade"
+        description={`Default all ${formatCount(total)}${li.fulfilledCount ? `; ${formatCount(li.fulfilledCount)} fulfilled, so at most ${formatCount(movable)} can leave this line item` : ""}.`}
+        min={1}
+        max={total}
+        allowDecimal={false}
+        allowNegative={false}
+        required
+        w={360}
+        {...form.getInputProps("count")}
+      />
+      <Checkbox
+        label="Retire the original line item"
+        description={
+          all
+            ? v.retireParent
+              ? `Line item ${li.activationId} becomes OBSOLETE once all its copies are upgraded.`
+              : `Line item ${li.activationId} is kept as it is, beside the upgrade.`
+            : Number.isInteger(n) && n >= 1 && n < total
+              ? `A partial upgrade keeps the original: line item ${li.activationId} keeps ${copies(total - n)}.`
+              : "Only an upgrade of all copies retires the original."
+        }
+        disabled={!all}
+        checked={all && v.retireParent}
+        onChange={(ev) => form.setFieldValue("retireParent", ev.currentTarget.checked)}
+      />
+    </LifecycleDialog>
   );
 }
 
@@ -597,19 +611,7 @@ interface UpsellValues {
   licenseModelId: string | null;
 }
 
-function UpsellModal({
-  e,
-  li,
-  products,
-  onClose,
-  onDone,
-}: {
-  e: Entitlement;
-  li: LineItem;
-  products: Map<string, Product>;
-  onClose: () => void;
-  onDone: (r: LifecycleResult) => void;
-}) {
+function UpsellModal({ e, li, products, onClose, onDone }: ProductChangeProps) {
   const targetIds = targetIdsOf(li, products, "upsellToIds");
   const targets = useProducts(targetIds);
   const form = useForm<UpsellValues>({
@@ -623,7 +625,7 @@ function UpsellModal({
   const target = v.productId ? targets.get(v.productId) : undefined;
   const model = v.licenseModelId ?? defaultModel(li, target);
   const n = v.additionalCopies === "" ? li.numberOfCopies : Number(v.additionalCopies);
-  const { onSubmit, problem, setProblem, busy } = useLifecycleSubmit(
+  const submit = useLifecycleSubmit(
     form,
     (x: UpsellValues) =>
       lifecycleApi.upsell(e.id, li.id, {
@@ -635,58 +637,52 @@ function UpsellModal({
   );
   const names = li.products.map((p) => `${p.name} ${p.version}`).join(", ");
   return (
-    <Modal opened onClose={onClose} title={`Upsell line item ${li.activationId}`} size="lg">
-      <form onSubmit={onSubmit} noValidate>
-        <Stack>
-          <LineItemSummary li={li} />
-          <Text size="sm">
-            Upselling adds a new UPSELL line item beside this one: more copies of the same products, or copies of an upsell
-            product that adds features. This line item is kept as it is.
-          </Text>
-          <NumberInput
-            label="Additional copies"
-            placeholder={String(li.numberOfCopies)}
-            description={`Copies of the new line item; default ${formatCount(li.numberOfCopies)}, as many as this one.`}
-            min={1}
-            allowDecimal={false}
-            allowNegative={false}
-            w={360}
-            {...form.getInputProps("additionalCopies")}
-          />
-          <Select
-            label="Upsell product"
-            placeholder={`None: more copies of ${names}`}
-            description={
-              targetIds.length
-                ? 'Optional: a product set as an "upsell to" of this line item\'s products.'
-                : `No product is set as an "upsell to" of ${names}; the upsell adds copies of the same products.`
-            }
-            clearable
-            disabled={targetIds.length === 0}
-            data={targetOptions(targetIds, targets, e.state === "TEST")}
-            {...form.getInputProps("productId")}
-            onChange={(id) => {
-              form.setFieldValue("productId", id);
-              form.setFieldValue("licenseModelId", null);
-            }}
-          />
-          <ModelSelect
-            li={li}
-            target={target}
-            value={model}
-            onChange={(m) => form.setFieldValue("licenseModelId", m)}
-            error={form.errors.licenseModelId}
-          />
-          {Number.isInteger(n) && n >= 1 && (
-            <Alert color="blue" variant="light" icon={<IconInfoCircle size={18} />}>
-              Adds {copies(n)} of {target ? productLabel(target) : names}.
-            </Alert>
-          )}
-          <ProblemAlert problem={problem} onClose={() => setProblem(null)} />
-          <Buttons busy={busy} label="Upsell" onCancel={onClose} />
-        </Stack>
-      </form>
-    </Modal>
+    <LifecycleDialog title={`Upsell line item ${li.activationId}`} submit={submit} label="Upsell" onClose={onClose}>
+      <LineItemSummary li={li} />
+      <Text size="sm">
+        Upselling adds a new UPSELL line item beside this one: more copies of the same products, or copies of an upsell product
+        that adds features. This line item is kept as it is.
+      </Text>
+      <NumberInput
+        label="Additional copies"
+        placeholder={String(li.numberOfCopies)}
+        description={`Copies of the new line item; default ${formatCount(li.numberOfCopies)}, as many as this one.`}
+        min={1}
+        allowDecimal={false}
+        allowNegative={false}
+        w={360}
+        {...form.getInputProps("additionalCopies")}
+      />
+      <Select
+        label="Upsell product"
+        placeholder={`None: more copies of ${names}`}
+        description={
+          targetIds.length
+            ? 'Optional: a product set as an "upsell to" of this line item\'s products.'
+            : `No product is set as an "upsell to" of ${names}; the upsell adds copies of the same products.`
+        }
+        clearable
+        disabled={targetIds.length === 0}
+        data={targetOptions(targetIds, targets, e.state === "TEST")}
+        {...form.getInputProps("productId")}
+        onChange={(id) => {
+          form.setFieldValue("productId", id);
+          form.setFieldValue("licenseModelId", null);
+        }}
+      />
+      <ModelSelect
+        li={li}
+        target={target}
+        value={model}
+        onChange={(m) => form.setFieldValue("licenseModelId", m)}
+        error={form.errors.licenseModelId}
+      />
+      {Number.isInteger(n) && n >= 1 && (
+        <Alert color="blue" variant="light" icon={<IconInfoCircle size={18} />}>
+          Adds {copies(n)} of {target ? productLabel(target) : names}.
+        </Alert>
+      )}
+    </LifecycleDialog>
   );
 }
 
@@ -723,7 +719,7 @@ function TransferCopiesModal({
   const v = form.getValues();
   const n = Number(v.count);
   const all = n === total;
-  const { onSubmit, problem, setProblem, busy } = useLifecycleSubmit(
+  const submit = useLifecycleSubmit(
     form,
     (x: TransferCopiesValues) =>
       lifecycleApi.transferLineItem(e.id, li.id, {
@@ -735,54 +731,53 @@ function TransferCopiesModal({
     { keepIds: "count" },
   );
   return (
-    <Modal opened onClose={onClose} title={`Transfer copies of line item ${li.activationId}`} size="lg">
-      <form onSubmit={onSubmit} noValidate>
-        <Stack>
-          <LineItemSummary li={li} />
-          <Text size="sm">
-            The copies move into a new entitlement of the account you choose (its End Customer and current owner), with the same
-            configuration and dates. Only unfulfilled copies can move; return fulfillments first to move more.
-          </Text>
-          <AccountSelect
-            label="To account"
-            required
-            value={v.accountId}
-            onChange={(a) => form.setFieldValue("accountId", a?.id ?? null)}
-            exclude={e.soldTo ? [e.soldTo] : []}
-            error={form.errors.accountId}
-          />
-          <NumberInput
-            label="Copies"
-            description={`${formatCount(movable)} of ${copies(total)} unfulfilled and can move.`}
-            min={1}
-            max={movable}
-            allowDecimal={false}
-            allowNegative={false}
-            required
-            w={360}
-            {...form.getInputProps("count")}
-          />
-          {all && (
-            <Checkbox
-              label="Keep activation ID"
-              description={
-                v.keepIds
-                  ? `The moved copies keep activation ID ${li.activationId}; this line item is renamed ${li.activationId}-TRANSFERRED-<timestamp> and becomes OBSOLETE.`
-                  : "The moved copies get a new activation ID; this line item becomes OBSOLETE."
-              }
-              {...form.getInputProps("keepIds", { type: "checkbox" })}
-            />
-          )}
-          {Number.isInteger(n) && n >= 1 && n < total && (
-            <Text size="sm" c="dimmed">
-              Line item {li.activationId} keeps {copies(total - n)}; the moved copies get a new activation ID.
-            </Text>
-          )}
-          <ProblemAlert problem={problem} onClose={() => setProblem(null)} />
-          <Buttons busy={busy} label="Transfer copies" onCancel={onClose} />
-        </Stack>
-      </form>
-    </Modal>
+    <LifecycleDialog
+      title={`Transfer copies of line item ${li.activationId}`}
+      submit={submit}
+      label="Transfer copies"
+      onClose={onClose}
+    >
+      <LineItemSummary li={li} />
+      <Text size="sm">
+        The copies move into a new entitlement of the account you choose (its End Customer and current owner), with the same
+        configuration and dates. Only unfulfilled copies can move; return fulfillments first to move more.
+      </Text>
+      <AccountSelect
+        label="To account"
+        required
+        value={v.accountId}
+        onChange={(a) => form.setFieldValue("accountId", a?.id ?? null)}
+        exclude={e.soldTo ? [e.soldTo] : []}
+        error={form.errors.accountId}
+      />
+      <NumberInput
+        label="Copies"
+        description={`${formatCount(movable)} of ${copies(total)} unfulfilled and can move.`}
+        min={1}
+        max={movable}
+        allowDecimal={false}
+        allowNegative={false}
+        required
+        w={360}
+        {...form.getInputProps("count")}
+      />
+      {all && (
+        <Checkbox
+          label="Keep activation ID"
+          description={
+            v.keepIds
+              ? `The moved copies keep activation ID ${li.activationId}; this line item is renamed ${li.activationId}-TRANSFERRED-<timestamp> and becomes OBSOLETE.`
+              : "The moved copies get a new activation ID; this line item becomes OBSOLETE."
+          }
+          {...form.getInputProps("keepIds", { type: "checkbox" })}
+        />
+      )}
+      {Number.isInteger(n) && n >= 1 && n < total && (
+        <Text size="sm" c="dimmed">
+          Line item {li.activationId} keeps {copies(total - n)}; the moved copies get a new activation ID.
+        </Text>
+      )}
+    </LifecycleDialog>
   );
 }
 
@@ -803,58 +798,56 @@ function TransferModal({ e, onClose, onDone }: { e: Entitlement; onClose: () => 
   const v = form.getValues();
   const moving = e.lineItems.filter((li) => li.state !== "OBSOLETE");
   const used = moving.filter((li) => li.fulfilledCount > 0);
-  const { onSubmit, problem, setProblem, busy } = useLifecycleSubmit(
+  const submit = useLifecycleSubmit(
     form,
     (x: TransferValues) => lifecycleApi.transfer(e.id, { accountId: x.accountId as string, keepIds: x.keepIds }),
     onDone,
   );
   return (
-    <Modal opened onClose={onClose} title={`Transfer entitlement ${e.entitlementId}`} size="lg">
-      <form onSubmit={onSubmit} noValidate>
-        <Stack>
-          <Alert color="blue" variant="light" icon={<IconInfoCircle size={18} />} title="What a transfer does">
-            <List size="sm" spacing={4}>
-              <List.Item>
-                A new entitlement is created for the account you choose, as its End Customer and current owner, with this
-                entitlement's header and its {moving.length === 1 ? "line item" : `${moving.length} line items`} (obsolete ones
-                stay behind).
-              </List.Item>
-              <List.Item>
-                This entitlement becomes <b>OBSOLETE</b>, with its line items. This cannot be undone.
-              </List.Item>
-              <List.Item>
-                Fulfillments must be returned first: an entitlement with fulfilled copies cannot be transferred.
-              </List.Item>
-            </List>
-          </Alert>
-          {used.length > 0 && (
-            <Alert color="orange" variant="light" icon={<IconAlertCircle size={18} />} title="Return the fulfillments first">
-              {used.map((li) => `Line item ${li.activationId} has ${copies(li.fulfilledCount)} fulfilled.`).join(" ")} Return
-              them, then transfer; or move the unfulfilled copies with Transfer copies… on the line item.
-            </Alert>
-          )}
-          <AccountSelect
-            label="To account"
-            required
-            value={v.accountId}
-            onChange={(a) => form.setFieldValue("accountId", a?.id ?? null)}
-            exclude={e.soldTo ? [e.soldTo] : []}
-            error={form.errors.accountId}
-          />
-          <Checkbox
-            label="Keep entitlement and activation IDs"
-            description={
-              v.keepIds
-                ? `The new entitlement keeps ${e.entitlementId} and its activation IDs; this one is renamed ${e.entitlementId}-TRANSFERRED-<timestamp> and becomes OBSOLETE.`
-                : "The new entitlement and its line items get newly generated IDs; this one keeps its IDs."
-            }
-            {...form.getInputProps("keepIds", { type: "checkbox" })}
-          />
-          <ProblemAlert problem={problem} onClose={() => setProblem(null)} />
-          <Buttons busy={busy} label="Transfer" onCancel={onClose} disabled={used.length > 0} />
-        </Stack>
-      </form>
-    </Modal>
+    <LifecycleDialog
+      title={`Transfer entitlement ${e.entitlementId}`}
+      submit={submit}
+      label="Transfer"
+      onClose={onClose}
+      disabled={used.length > 0}
+    >
+      <Alert color="blue" variant="light" icon={<IconInfoCircle size={18} />} title="What a transfer does">
+        <List size="sm" spacing={4}>
+          <List.Item>
+            A new entitlement is created for the account you choose, as its End Customer and current owner, with this
+            entitlement's header and its {moving.length === 1 ? "line item" : `${moving.length} line items`} (obsolete ones stay
+            behind).
+          </List.Item>
+          <List.Item>
+            This entitlement becomes <b>OBSOLETE</b>, with its line items. This cannot be undone.
+          </List.Item>
+          <List.Item>Fulfillments must be returned first: an entitlement with fulfilled copies cannot be transferred.</List.Item>
+        </List>
+      </Alert>
+      {used.length > 0 && (
+        <Alert color="orange" variant="light" icon={<IconAlertCircle size={18} />} title="Return the fulfillments first">
+          {used.map((li) => `Line item ${li.activationId} has ${copies(li.fulfilledCount)} fulfilled.`).join(" ")} Return them,
+          then transfer; or move the unfulfilled copies with Transfer copies… on the line item.
+        </Alert>
+      )}
+      <AccountSelect
+        label="To account"
+        required
+        value={v.accountId}
+        onChange={(a) => form.setFieldValue("accountId", a?.id ?? null)}
+        exclude={e.soldTo ? [e.soldTo] : []}
+        error={form.errors.accountId}
+      />
+      <Checkbox
+        label="Keep entitlement and activation IDs"
+        description={
+          v.keepIds
+            ? `The new entitlement keeps ${e.entitlementId} and its activation IDs; this one is renamed ${e.entitlementId}-TRANSFERRED-<timestamp> and becomes OBSOLETE.`
+            : "The new entitlement and its line items get newly generated IDs; this one keeps its IDs."
+        }
+        {...form.getInputProps("keepIds", { type: "checkbox" })}
+      />
+    </LifecycleDialog>
   );
 }
 
