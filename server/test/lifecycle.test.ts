@@ -762,6 +762,30 @@ describeEachDb("lifecycle: merge accounts' entitlements", (env) => {
     ).toMatchObject({ count: 0 });
   });
 
+  it("keeps a contact who is also a user of the target and clears one who is not", async () => {
+    const w = await world(env);
+    const a = w.customer;
+    const b = w.target;
+    const onlyA = await env.makeUser({ role: "CUSTOMER_PORTAL_USER", accountId: a });
+    const both = await env.makeUser({ role: "CUSTOMER_PORTAL_USER", accountId: a });
+    await env.db.insertInto("user_roles").values({ user_id: both.userId, account_id: b, role: "CUSTOMER_PORTAL_USER" }).execute();
+    const withContact = async (userId: string) =>
+      ok(
+        await w.admin.post("/api/v1/entitlements", {
+          kind: "SIMPLE",
+          soldTo: a,
+          channelPartners: [{ tier: EC, accountId: a, contactUserId: userId }],
+        }),
+      );
+    const cleared = await withContact(onlyA.userId);
+    const kept = await withContact(both.userId);
+    await ok(await w.admin.post(`/api/v1/accounts/${a}/actions/merge-entitlements`, { intoAccountId: b }), 200);
+    const ec = async (id: string) =>
+      (await w.admin.get(`/api/v1/entitlements/${id}`)).json().channelPartners.find((p: Json) => p.tier === EC);
+    expect(await ec(cleared.id)).toMatchObject({ accountId: b, contactUserId: null, currentOwner: true });
+    expect(await ec(kept.id)).toMatchObject({ accountId: b, contactUserId: both.userId, currentOwner: true });
+  });
+
   it("moves both tiers of a bulk entitlement and refuses unknown, producer and same accounts", async () => {
     const w = await world(env);
     const partner = await env.makeAccount({ type: "CHANNEL_PARTNER" });
