@@ -273,8 +273,9 @@ export async function inPortalPage(
   browser: Browser,
   name: string,
   fn: (page: Page, context: BrowserContext) => Promise<void>,
+  viewport: { width: number; height: number } = { width: 1400, height: 1000 },
 ): Promise<void> {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1400, height: 1000 } });
+  const context = await browser.newContext({ baseURL: server.url, viewport });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   try {

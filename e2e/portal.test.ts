@@ -5,11 +5,11 @@ import {
   BROWSER_REQUIRED,
   CHROMIUM,
   HAVE_BROWSER,
+  inPortalPage,
   labelled,
   launchBrowser,
   login,
   type RunningServer,
-  screenshotPath,
   startServer,
 } from "./harness.js";
 
@@ -57,22 +57,8 @@ describe.skipIf(!HAVE_BROWSER)("portal in Chromium", () => {
     await server?.stop();
   });
 
-  /** Runs `fn` in a fresh browser context and always leaves a screenshot of the last page in test-results/. */
-  async function inBrowser(name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) {
-    const context = await browser.newContext({ baseURL: server.url });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    try {
-      await fn(page, context);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- at ${page.url()}\n--- server output:\n${server.output()}`, {
-        cause: err,
-      });
-    } finally {
-      await page.screenshot({ path: screenshotPath(name), fullPage: true }).catch(() => {});
-      await context.close();
-    }
-  }
+  const inBrowser = (name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) =>
+    inPortalPage(server, browser, name, fn, { width: 1280, height: 720 });
 
   async function logIn(page: Page, email: string, password: string) {
     await page.goto("/login");

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ApiSession,
   HAVE_BROWSER,
+  inPortalPage,
   labelled,
   launchBrowser,
   login,
@@ -126,21 +127,8 @@ describe.skipIf(!HAVE_BROWSER)("redeeming keys in Chromium", () => {
     await server?.stop();
   });
 
-  async function inBrowser(name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) {
-    const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    try {
-      await fn(page, context);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- at ${page.url()}\n--- server output:\n${server.output()}`, {
-        cause: err,
-      });
-    } finally {
-      await page.screenshot({ path: screenshotPath(name), fullPage: true }).catch(() => {});
-      await context.close();
-    }
-  }
+  const inBrowser = (name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) =>
+    inPortalPage(server, browser, name, fn, { width: 1280, height: 900 });
 
   async function fillAccount(page: Page, p: { company: string; first: string; last: string; email: string; password: string }) {
     await page.getByLabel(labelled("Company")).fill(p.company);
