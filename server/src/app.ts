@@ -91,6 +91,8 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   await app.register(idempotencyPlugin);
 
   await app.register(fastifySwagger, {
+    // Shared schemas become components named by their $id (rather than def-0, def-1…).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
       openapi: "3.1.0",
       info: {

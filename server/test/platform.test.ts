@@ -29,6 +29,42 @@ describeEachDb("platform", (env) => {
     expect(docs.body).toContain("swagger");
   });
 
+  it("describes the entitlement once, in full, and every route that answers one refers to it", async () => {
+    const doc = (await env.app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    const entitlement = doc.components.schemas.Entitlement;
+    expect(Object.keys(entitlement.properties)).toEqual(
+      expect.arrayContaining(["entitlementId", "kind", "state", "soldTo", "channelPartners", "product", "lineItems"]),
+    );
+    const lineItem = entitlement.properties.lineItems.items;
+    expect(Object.keys(lineItem.properties)).toEqual(
+      expect.arrayContaining(["activationId", "lineItemType", "parentLineItemId", "numberOfCopies", "availableCount"]),
+    );
+    expect(lineItem.properties.lineItemType.enum).toEqual(["UPGRADE", "UPSELL", "RENEWAL", null]);
+    expect(Object.keys(entitlement.properties.channelPartners.items.properties)).toContain("currentOwner");
+    const ref = { $ref: "#/components/schemas/Entitlement" };
+    const body = (path: string, method: string, status: string) =>
+      doc.paths[path][method].responses[status].content["application/json"].schema;
+    expect(body("/api/v1/entitlements/{id}", "get", "200")).toEqual(ref);
+    expect(body("/api/v1/redemptions", "post", "201").properties.entitlement).toEqual(ref);
+    expect(body("/api/v1/registrations", "post", "201").properties.entitlement).toEqual(ref);
+    const transfer = body("/api/v1/entitlements/{id}/actions/transfer", "post", "201");
+    expect([transfer.properties.entitlement, transfer.properties.source]).toEqual([ref, ref]);
+    const renew = body("/api/v1/entitlements/{id}/line-items/{lineItemId}/actions/renew", "post", "201");
+    expect(renew.properties.entitlement).toEqual(ref);
+    expect(renew.properties.lineItem.properties.activationId).toEqual({ type: "string" });
+    // No entitlement route answers with an undescribed value any more.
+    const untyped = Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, any> }>>)
+      .filter(([p]) => p.startsWith("/api/v1/entitlements") || p === "/api/v1/redemptions" || p === "/api/v1/registrations")
+      .flatMap(([p, ops]) =>
+        Object.entries(ops).flatMap(([m, op]) =>
+          Object.entries(op.responses ?? {})
+            .filter(([, r]) => Object.values(r.content ?? {}).some((c: any) => JSON.stringify(c.schema).includes("{}")))
+            .map(([s]) => `${m} ${p} ${s}`),
+        ),
+      );
+    expect(untyped).toEqual([]);
+  });
+
   it("answers unknown routes, malformed JSON and oversized bodies with problem+json, never 5xx", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
     const unknown = await admin.get("/api/v1/nope");

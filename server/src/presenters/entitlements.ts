@@ -1,84 +1,23 @@
+import type { Static } from "typebox";
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../common/src/enums.js";
 import type { LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
 import type { EntitlementEventsTable, EntitlementRow } from "../db/schema.js";
 import { type DurationUnit, effectiveExpiry, type StartDateOption } from "../domain/terms.js";
+import type { BulkProductSchema, ChannelPartnerSchema, EntitlementSchema, LineItemSchema } from "../routes/entitlementSchemas.js";
 import { bool } from "../util.js";
 
-export interface ProductConfigJson {
-  products: { productId: string; name: string; version: string; quantity: number }[];
-  partNumberId: string | null;
-  partId: string | null;
-  licenseModelId: string | null;
-  licenseModelName: string | null;
-  alternateLicenseModelIds: string[];
-  licenseModelAttributes: Record<string, string>;
-  startDateOption: string;
-  startDate: string | null;
-  isPermanent: boolean;
-  term: { count: number; unit: string } | null;
-  expirationDate: string | null;
-  /** The expiry the dates give today (term counted from a fixed start), null if permanent or set at activation. */
-  effectiveExpirationDate: string | null;
-  versionDateOption: string | null;
-  versionDate: string | null;
-  numberOfCopies: number;
-  description: string | null;
-  orderId: string | null;
-  orderLineNumber: string | null;
-}
+// The shapes are the response schemas' (routes/entitlementSchemas.ts), so the two cannot drift.
+export type LineItemJson = Static<typeof LineItemSchema>;
+export type BulkProductJson = Static<typeof BulkProductSchema>;
+export type ProductConfigJson = Omit<BulkProductJson, "bulkEntitlementType">;
+export type PartnerJson = Static<typeof ChannelPartnerSchema>;
+export type EntitlementJson = Static<typeof EntitlementSchema>;
 
-export interface LineItemJson extends ProductConfigJson {
-  id: string;
-  activationId: string;
-  state: string;
-  lineItemType: string | null;
-  fulfilledCount: number;
-  availableCount: number;
-  parentLineItemId: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface BulkProductJson extends ProductConfigJson {
-  bulkEntitlementType: string | null;
-}
-
-export interface PartnerJson {
-  tier: string;
-  tierName: string;
-  accountId: string;
-  accountName: string;
-  contactUserId: string | null;
-  contactEmail: string | null;
-  currentOwner: boolean;
-}
-
-export interface EntitlementJson {
-  id: string;
-  entitlementId: string;
-  kind: "SIMPLE" | "BULK";
-  state: string;
-  description: string | null;
-  shipToEmail: string | null;
-  shipToAddress: string | null;
-  orderId: string | null;
-  orderLineNumber: string | null;
-  allowPortalLogin: boolean;
-  customAttributes: Record<string, string>;
-  soldTo: string | null;
-  channelPartners: PartnerJson[];
-  /** BULK only: the one product configuration (null until "Add Product"). */
-  product: BulkProductJson | null;
-  /** SIMPLE only. */
-  lineItems: LineItemJson[];
-  parentBulkId: string | null;
-  createdBy: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+// The database keeps these as text written only from the enums (domain rules); typed back here.
+type Enum<K extends keyof LineItemJson> = NonNullable<LineItemJson[K]>;
 
 function config(li: LineItemFull): ProductConfigJson {
-  const term = li.term_count != null && li.term_unit ? { count: li.term_count, unit: li.term_unit } : null;
+  const term = li.term_count != null && li.term_unit ? { count: li.term_count, unit: li.term_unit as DurationUnit } : null;
   return {
     products: li.products.map((p) => ({ productId: p.product_id, name: p.name, version: p.version, quantity: p.quantity })),
     partNumberId: li.part_number_id,
@@ -87,7 +26,7 @@ function config(li: LineItemFull): ProductConfigJson {
     licenseModelName: li.license_model_name,
     alternateLicenseModelIds: [li.alt_license_model1_id, li.alt_license_model2_id].filter((x): x is string => !!x),
     licenseModelAttributes: JSON.parse(li.license_model_attributes),
-    startDateOption: li.start_date_option,
+    startDateOption: li.start_date_option as StartDateOption,
     startDate: li.start_date,
     isPermanent: bool(li.is_permanent),
     term,
@@ -96,10 +35,10 @@ function config(li: LineItemFull): ProductConfigJson {
       startDateOption: li.start_date_option as StartDateOption,
       startDate: li.start_date,
       isPermanent: bool(li.is_permanent),
-      term: term ? { count: term.count, unit: term.unit as DurationUnit } : null,
+      term,
       expirationDate: li.expiration_date,
     }),
-    versionDateOption: li.version_date_option,
+    versionDateOption: li.version_date_option as Enum<"versionDateOption"> | null,
     versionDate: li.version_date,
     numberOfCopies: li.number_of_copies,
     description: li.description,
@@ -112,9 +51,9 @@ export function presentLineItem(li: LineItemFull): LineItemJson {
   return {
     id: li.id,
     activationId: li.activation_id ?? "",
-    state: li.state,
+    state: li.state as Enum<"state">,
     ...config(li),
-    lineItemType: li.line_item_type,
+    lineItemType: li.line_item_type as Enum<"lineItemType"> | null,
     fulfilledCount: li.fulfilled_count,
     availableCount: Math.max(0, li.number_of_copies - li.fulfilled_count),
     parentLineItemId: li.parent_line_item_id,
@@ -143,7 +82,7 @@ export function presentEntitlement(row: EntitlementRow, partners: PartnerRow[], 
     id: row.id,
     entitlementId: row.entitlement_id,
     kind,
-    state: row.state,
+    state: row.state as Enum<"state">,
     description: row.description,
     shipToEmail: row.ship_to_email,
     shipToAddress: row.ship_to_address,

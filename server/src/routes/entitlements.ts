@@ -36,6 +36,7 @@ import { FilterError, parseDateFilter, parseTextFilter } from "../domain/filters
 import { ctxOf, requireActor } from "../plugins/auth.js";
 import { authorize } from "../policies/index.js";
 import { presentEntitlement, presentEvent } from "../presenters/entitlements.js";
+import { Entitlement } from "./entitlementSchemas.js";
 import {
   DateFilterParam,
   errorResponses,
@@ -156,32 +157,6 @@ const CreateBody = Type.Object(
   { additionalProperties: false },
 );
 
-const Any = Type.Any();
-const EntitlementSchema = Type.Object(
-  {
-    id: Type.String(),
-    entitlementId: Type.String(),
-    kind: Type.String(),
-    state: Type.String(),
-    description: Any,
-    shipToEmail: Any,
-    shipToAddress: Any,
-    orderId: Any,
-    orderLineNumber: Any,
-    allowPortalLogin: Type.Boolean(),
-    customAttributes: Type.Record(Type.String(), Type.String()),
-    soldTo: Any,
-    channelPartners: Type.Array(Any),
-    product: Any,
-    lineItems: Type.Array(Any),
-    parentBulkId: Any,
-    createdBy: Any,
-    createdAt: Type.String(),
-    updatedAt: Type.String(),
-  },
-  { $id: "Entitlement" },
-);
-
 type BodyOf<T> = T extends { kind: unknown } ? T : never;
 
 function toConfig<T extends { type?: unknown; bulkEntitlementType?: unknown; lineItemType?: unknown }>(b: T) {
@@ -273,7 +248,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         tags,
         summary: "List Entitlements (simple and advanced search), newest first",
         querystring: ListQuery,
-        response: { 200: Page(EntitlementSchema), ...errorResponses },
+        response: { 200: Page(Entitlement), ...errorResponses },
       },
     },
     async (req) => {
@@ -309,7 +284,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Create a simple or bulk entitlement (Create Simple / Create Bulk / Create Test Bulk)",
         body: CreateBody,
-        response: { 201: EntitlementSchema, ...errorResponses },
+        response: { 201: Entitlement, ...errorResponses },
       },
     },
     async (req, reply) =>
@@ -389,7 +364,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Get an entitlement with its partners and line items or product",
         params: IdParams,
-        response: { 200: EntitlementSchema, ...errorResponses },
+        response: { 200: Entitlement, ...errorResponses },
       },
     },
     async (req) => {
@@ -406,7 +381,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         summary: "Edit an entitlement's header and channel partners",
         params: IdParams,
         body: Type.Object(Header, { additionalProperties: false }),
-        response: { 200: EntitlementSchema, ...errorResponses },
+        response: { 200: Entitlement, ...errorResponses },
       },
     },
     async (req) => entitlementUpdater(app.deps.db, ctxOf(req), req.params.id, req.body as never),
@@ -466,7 +441,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         summary: "Change an entitlement's state (deploy cascades to line items)",
         params: IdParams,
         body: StateBody,
-        response: { 200: EntitlementSchema, ...errorResponses },
+        response: { 200: Entitlement, ...errorResponses },
       },
     },
     async (req) => entitlementStateChanger(app.deps.db, ctxOf(req), req.params.id, req.body.state),
@@ -479,7 +454,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Regenerate IDs (DRAFT or TEST): entitlement ID and DRAFT line items' activation IDs",
         params: IdParams,
-        response: { 200: EntitlementSchema, ...errorResponses },
+        response: { 200: Entitlement, ...errorResponses },
       },
     },
     async (req) => entitlementIdRegenerator(app.deps.db, ctxOf(req), req.params.id),
@@ -493,7 +468,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Copy an entitlement into a new DRAFT one",
         params: IdParams,
-        response: { 201: EntitlementSchema, ...errorResponses },
+        response: { 201: Entitlement, ...errorResponses },
       },
     },
     async (req, reply) => reply.status(201).send(await entitlementCopier(app.deps.db, ctxOf(req), req.params.id)),
@@ -507,7 +482,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         summary: "Add Product: set a bulk entitlement's product configuration",
         params: IdParams,
         body: BulkProductBody,
-        response: { 200: EntitlementSchema, ...errorResponses },
+        response: { 200: Entitlement, ...errorResponses },
       },
     },
     async (req) => bulkProductConfigurer(app.deps.db, ctxOf(req), req.params.id, toConfig(req.body), "replace"),
@@ -521,7 +496,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         summary: "Change part of a bulk entitlement's product configuration",
         params: IdParams,
         body: BulkProductBody,
-        response: { 200: EntitlementSchema, ...errorResponses },
+        response: { 200: Entitlement, ...errorResponses },
       },
     },
     async (req) => bulkProductConfigurer(app.deps.db, ctxOf(req), req.params.id, toConfig(req.body), "patch"),
@@ -538,7 +513,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
           { lineItems: Type.Array(LineItemBody, { minItems: 1, maxItems: 200 }) },
           { additionalProperties: false },
         ),
-        response: { 200: EntitlementSchema, ...errorResponses },
+        response: { 200: Entitlement, ...errorResponses },
       },
     },
     async (req) =>
@@ -558,7 +533,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         summary: "Edit a line item",
         params: LineItemParams,
         body: LineItemBody,
-        response: { 200: EntitlementSchema, ...errorResponses },
+        response: { 200: Entitlement, ...errorResponses },
       },
     },
     async (req) => lineItemUpdater(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, toConfig(req.body)),
@@ -571,7 +546,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Remove a DRAFT, TEST or OBSOLETE line item",
         params: LineItemParams,
-        response: { 200: EntitlementSchema, ...errorResponses },
+        response: { 200: Entitlement, ...errorResponses },
       },
     },
     async (req) => lineItemRemover(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId),
@@ -585,7 +560,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         summary: "Change a line item's state",
         params: LineItemParams,
         body: StateBody,
-        response: { 200: EntitlementSchema, ...errorResponses },
+        response: { 200: Entitlement, ...errorResponses },
       },
     },
     async (req) => lineItemStateChanger(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, req.body.state),

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { accountRoutes } from "./accounts.js";
 import { auditRoutes } from "./audit.js";
+import { EntitlementSchema } from "./entitlementSchemas.js";
 import { entitlementRoutes } from "./entitlements.js";
 import { healthRoutes } from "./health.js";
 import { jobRoutes } from "./jobs.js";
@@ -18,6 +19,9 @@ import { userRoutes } from "./users.js";
 
 /** Every route module, registered in one place so the OpenAPI document sees them all. */
 export async function registerRoutes(app: FastifyInstance) {
+  // Shared, so routes refer to it by name (one component in the OpenAPI document, and a response
+  // may hold two entitlements without two definitions of one $id).
+  app.addSchema(EntitlementSchema);
   await app.register(healthRoutes);
   await app.register(sessionRoutes);
   await app.register(accountRoutes);

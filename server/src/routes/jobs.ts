@@ -12,7 +12,7 @@ import { ctxOf } from "../plugins/auth.js";
 import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";
 import { loadBulkForKeys } from "./keys.js";
-import { errorResponses, IdParams, Page, PageQuery, StringEnum } from "./schemas.js";
+import { errorResponses, fileResponse, IdParams, Page, PageQuery, StringEnum } from "./schemas.js";
 import { typed } from "./typed.js";
 
 export const JOB_STATES = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const;
@@ -160,7 +160,14 @@ export async function jobRoutes(fastify: FastifyInstance) {
 
   app.get(
     "/api/v1/jobs/:id/download",
-    { schema: { tags, summary: "Download the file a finished export job wrote", params: IdParams } },
+    {
+      schema: {
+        tags,
+        summary: "Download the file a finished export job wrote",
+        params: IdParams,
+        response: { 200: fileResponse("text/csv", "The exported keys, one row per key."), ...errorResponses },
+      },
+    },
     async (req, reply) => {
       const ctx = ctxOf(req);
       authorize(ctx.actor, "jobs.read");

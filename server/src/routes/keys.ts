@@ -22,7 +22,7 @@ import { deleteUnredeemedKeys } from "../keys/keyDeleter.js";
 import { type KeyRecord, loadKeys } from "../keys/keyLoader.js";
 import { ctxOf } from "../plugins/auth.js";
 import { authorize, can } from "../policies/index.js";
-import { errorResponses, IdParams, Page, PageQuery, StringEnum } from "./schemas.js";
+import { errorResponses, fileResponse, IdParams, Page, PageQuery, StringEnum } from "./schemas.js";
 import { typed } from "./typed.js";
 
 const tags = ["web register keys"];
@@ -317,6 +317,7 @@ export async function keyRoutes(fastify: FastifyInstance) {
         summary: "Export keys as CSV (streamed)",
         params: IdParams,
         querystring: Type.Object({ status: Type.Optional(StringEnum(KEY_STATUSES)) }, { additionalProperties: false }),
+        response: { 200: fileResponse("text/csv", "One row per key, with a header row."), ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -384,6 +385,7 @@ export async function keyRoutes(fastify: FastifyInstance) {
           },
           { additionalProperties: false },
         ),
+        response: { 200: fileResponse("application/pdf", "A4 pages of key cards."), ...errorResponses },
       },
     },
     async (req, reply) => {

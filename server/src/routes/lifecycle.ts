@@ -9,6 +9,7 @@ import { lineItemTransferrer } from "../commands/lifecycle/lineItemTransferrer.j
 import { lineItemUpgrader } from "../commands/lifecycle/lineItemUpgrader.js";
 import { lineItemUpseller } from "../commands/lifecycle/lineItemUpseller.js";
 import { ctxOf } from "../plugins/auth.js";
+import { Entitlement, LineItemSchema } from "./entitlementSchemas.js";
 import { errorResponses, IdParams, NullableString, StringEnum } from "./schemas.js";
 import { typed } from "./typed.js";
 
@@ -98,34 +99,8 @@ const TransferLineItemBody = Type.Object(
   { additionalProperties: false },
 );
 
-const Any = Type.Any();
-const Open = { additionalProperties: true };
-const LineItemOut = Type.Object(
-  {
-    id: Type.String(),
-    activationId: Type.String(),
-    state: Type.String(),
-    lineItemType: Any,
-    numberOfCopies: Type.Integer(),
-    fulfilledCount: Type.Integer(),
-    parentLineItemId: Any,
-  },
-  Open,
-);
-const EntitlementOut = Type.Object(
-  {
-    id: Type.String(),
-    entitlementId: Type.String(),
-    kind: Type.String(),
-    state: Type.String(),
-    soldTo: Any,
-    channelPartners: Type.Array(Any),
-    lineItems: Type.Array(LineItemOut),
-  },
-  Open,
-);
-const LifecycleOut = Type.Object({ entitlement: EntitlementOut, lineItem: LineItemOut });
-const TransferOut = Type.Object({ entitlement: EntitlementOut, source: EntitlementOut });
+const LifecycleOut = Type.Object({ entitlement: Entitlement, lineItem: LineItemSchema });
+const TransferOut = Type.Object({ entitlement: Entitlement, source: Entitlement });
 const LineageEntry = Type.Object({
   id: Type.String(),
   activationId: Type.String(),

@@ -12,7 +12,9 @@ import { AppError } from "../errors.js";
 import { ctxOf, SESSION_COOKIE } from "../plugins/auth.js";
 import { presentUser } from "../presenters/users.js";
 import { RedeemGuard, rateHeaders, type Subjects } from "../security/redeemGuard.js";
+import { Entitlement } from "./entitlementSchemas.js";
 import { Email, errorResponses, Name, NullableString } from "./schemas.js";
+import { UserSchema } from "./session.js";
 import { typed } from "./typed.js";
 
 /** Wrong and unknown keys count towards the lockout; other refusals (a withdrawn offer, a bad Sold To) do not. */
@@ -65,7 +67,7 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
     }
   }
 
-  const Result = Type.Object({ created: Type.Boolean(), entitlement: Type.Any() });
+  const Result = Type.Object({ created: Type.Boolean(), entitlement: Entitlement });
   app.post(
     "/api/v1/redemptions",
     {
@@ -117,10 +119,10 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
         ),
         response: {
           201: Type.Object({
-            user: Type.Any(),
+            user: Type.Union([UserSchema, Type.Null()]),
             portal: Type.Literal("enduser"),
             csrfToken: Type.String(),
-            entitlement: Type.Any(),
+            entitlement: Entitlement,
           }),
           429: errorResponses[400],
           ...errorResponses,

@@ -57,6 +57,12 @@ export const errorResponses = {
   409: ProblemSchema,
 };
 
+/** A file answered as a stream rather than JSON: its media type, so the OpenAPI document says what comes. */
+export const fileResponse = (mediaType: string, description: string) => ({
+  description,
+  content: { [mediaType]: { schema: { type: "string", format: "binary" } } },
+});
+
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: LIMITS.idMax }) });
 
 /** A string enum that keeps its literal type and renders as `enum` in OpenAPI. */
