@@ -112,6 +112,13 @@ describeEachDb("platform", (env) => {
     expect(assigned.headers["x-content-type-options"]).toBe("nosniff");
     expect(assigned.headers["content-security-policy"]).toContain("default-src 'self'");
     expect(assigned.headers["x-frame-options"]).toBeDefined();
+    // Left to the TLS-terminating proxy.
+    expect(assigned.headers["strict-transport-security"]).toBeUndefined();
+    // Every answer carries them, refusals and unknown routes included.
+    const unknown = await env.app.inject({ method: "GET", url: "/api/v1/nope" });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+    expect(unknown.headers["x-content-type-options"]).toBe("nosniff");
     const admin = await env.as("PRODUCER_ADMIN");
     const failed = await admin.get("/api/v1/accounts/none", { "x-request-id": "trace-me" });
     expect(failed.json().requestId).toBe("trace-me");
