@@ -5,6 +5,7 @@ import cliProgress from "cli-progress";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type RequestContext, systemContext } from "../../server/src/actor.js";
 import { recordAudit } from "../../server/src/audit.js";
+import { keyRedeemer } from "../../server/src/commands/keyRedeemer.js";
 import { loadConfig } from "../../server/src/config.js";
 import { type DbHandle, migrateToLatest, openDatabase } from "../../server/src/db/connect.js";
 import { findEntitlement, findEntitlementByEntitlementId } from "../../server/src/db/repos/entitlements.js";
@@ -33,14 +34,14 @@ export const REPORT_PRINT_LIMIT = 50;
 const BATCH = 10_000;
 
 /**
- * `licensor keys <verb> --bulk <entitlement>`: web register keys of a bulk entitlement, offline,
- * against the database named by the environment. The same commands as `routes/keys.ts`, run as the
- * system actor, so audit and history name "system".
+ * `licensor keys <verb> --bulk <entitlement>` (`redeem` needs only the key): web register keys, offline,
+ * against the database named by the environment. The same commands as the API (`routes/keys.ts`,
+ * `routes/redemptions.ts`), run as the system actor, so audit and history name "system".
  */
 export function registerKeyCommands(program: Command): void {
   const keys = program
     .command("keys")
-    .description("Manage the web register keys of a bulk entitlement: generate, import, export, delete, count")
+    .description("Manage the web register keys of a bulk entitlement: generate, import, export, delete, count, redeem")
     .addHelpText(
       "after",
       "\n<entitlement> is the bulk entitlement's entitlement ID (or its internal id).\n" +
@@ -210,6 +211,32 @@ export function registerKeyCommands(program: Command): void {
         console.log(
           `deleted ${plural(deleted, "unredeemed key")} from ${bulk.entitlement_id} in ${seconds(Date.now() - started)}`,
         );
+      });
+    });
+
+  keys
+    .command("redeem")
+    .description(
+      "Register a key for a customer (activate by key): one simple entitlement, as the redeem page makes; again for the same account, the same one",
+    )
+    .argument("<key>", "the web register key, as printed on the card (case, spaces and dashes do not matter)")
+    .requiredOption("-s, --sold-to <account>", "the account the key is registered to (account ID); it becomes the End Customer")
+    .option("-o, --owner <name>", "the person at that company who owns it")
+    .option("--json", "print the entitlement as the API answers it")
+    .action(async (key: string, opts: { soldTo: string; owner?: string; json?: boolean }) => {
+      await withDatabase(async (h) => {
+        const r = await keyRedeemer(h.db, systemContext(), { key, soldTo: opts.soldTo, owner: opts.owner ?? null });
+        const e = r.entitlement;
+        if (opts.json) {
+          console.log(JSON.stringify({ created: r.created, entitlement: e }, null, 2));
+          return;
+        }
+        console.log(
+          r.created
+            ? `redeemed into entitlement ${e.entitlementId} (${e.state}) for ${opts.soldTo}`
+            : `already registered to ${opts.soldTo}: entitlement ${e.entitlementId} (${e.state})`,
+        );
+        for (const li of e.lineItems) console.log(`activation ID: ${li.activationId}`);
       });
     });
 

@@ -97,7 +97,7 @@ describe("licensor keys", { timeout: 120_000 }, () => {
     expect(top.stdout).toMatch(/^\s+keys\b/m);
     const r = await cli(["--help"]);
     expect(r.code).toBe(0);
-    for (const verb of ["generate", "import", "export", "delete", "count"])
+    for (const verb of ["generate", "import", "export", "delete", "count", "redeem"])
       expect(r.stdout).toMatch(new RegExp(`^\\s+${verb}\\b`, "m"));
   });
 
@@ -287,5 +287,59 @@ describe("licensor keys", { timeout: 120_000 }, () => {
     expect(all.code, all.stderr).toBe(0);
     expect(all.stdout).toMatch(/^deleted 4 unredeemed keys from /m);
     expect(await count(bulk.entitlementId)).toEqual({ total: 0, redeemed: 0, unredeemed: 0 });
+  });
+
+  it("redeem registers a key for an account once, answers the same account the same, and refuses others", async () => {
+    const bulk = await newBulk();
+    expect((await cli(["generate", "--bulk", bulk.entitlementId, "--count", "2"])).code).toBe(0);
+    const db = new SQLite(path.join(dir, "licensor.sqlite"), { readonly: true });
+    const [key, other] = db
+      .prepare("SELECT key FROM web_register_keys WHERE bulk_id = ? ORDER BY id")
+      .pluck()
+      .all(bulk.id) as string[];
+    db.close();
+    const customer = catalog.customer;
+
+    // Typed as a customer might: lower case, no dashes.
+    const typed = (key as string).toLowerCase().replace(/-/g, " ");
+    const first = await cli(["redeem", typed, "--sold-to", customer, "--owner", "Ada"]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(`redeemed into entitlement ${key}ENT (DEPLOYED) for ${customer}`);
+    expect(first.stdout).toMatch(new RegExp(`^activation ID: ${key}$`, "m"));
+
+    const again = await cli(["redeem", key as string, "--sold-to", customer, "--json"]);
+    expect(again.code, again.stderr).toBe(0);
+    const answer = JSON.parse(again.stdout);
+    expect(answer).toMatchObject({ created: false, entitlement: { entitlementId: `${key}ENT`, soldTo: customer } });
+    // The API sees the same entitlement, under the bulk it came from.
+    const viaApi = await ok(await admin.get(`/api/v1/entitlements/${answer.entitlement.id}`), 200);
+    expect(viaApi).toMatchObject({ parentBulkId: bulk.id, lineItems: [{ activationId: key, state: "DEPLOYED" }] });
+
+    // Someone else learns nothing; a typo is caught before any lookup; the account must exist.
+    const stranger = await cli(["redeem", key as string, "--sold-to", catalog.distributor]);
+    expect(stranger.code).toBe(1);
+    expect(stranger.stderr).toContain("licensor: This key is not valid, or it has already been registered by someone else.");
+    const typo = await cli([
+      "redeem",
+      `${(other as string).slice(0, -1)}${(other as string).endsWith("0") ? "1" : "0"}`,
+      "--sold-to",
+      customer,
+    ]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/^licensor: key: /m);
+    const nobody = await cli(["redeem", other as string, "--sold-to", "NO-SUCH-ACCOUNT"]);
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toContain("soldTo: account 'NO-SUCH-ACCOUNT' does not exist");
+    expect(await count(bulk.entitlementId)).toEqual({ total: 2, redeemed: 1, unredeemed: 1 });
+
+    const check = new SQLite(path.join(dir, "licensor.sqlite"), { readonly: true });
+    const audit = check
+      .prepare("SELECT actor_type FROM audit_events WHERE action = 'key.redeemed' AND object_id = ?")
+      .pluck()
+      .all(bulk.id);
+    const owner = check.prepare("SELECT owner FROM web_register_keys WHERE key = ?").pluck().get(key);
+    check.close();
+    expect(audit).toEqual(["system"]);
+    expect(owner).toBe("Ada");
   });
 });
