@@ -104,13 +104,27 @@ describe.skipIf(!HAVE_BROWSER)("catalog pages in Chromium", () => {
       await page.getByRole("heading", { name: partId, level: 2 }).waitFor();
       await page.getByText(productName).first().waitFor();
 
+      // Edit in place: the form replaces the page under an "Edit" title, and the page comes back.
+      await page.getByRole("button", { name: "Edit", exact: true }).click();
+      await page.getByRole("heading", { name: `Edit ${partId}`, level: 2 }).waitFor();
+      await page.getByLabel(labelled("Description")).fill("Retail SKU, Q4");
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.getByRole("heading", { name: partId, level: 2 }).waitFor();
+      await page.getByText("Retail SKU, Q4").waitFor();
+
       await page.getByRole("link", { name: "Part number list" }).click();
       await page.getByRole("row", { name: new RegExp(partId) }).waitFor();
+
+      // An address that names no part number says so under the list's breadcrumb.
+      await page.goto("/part-numbers/NO-SUCH-PART");
+      await page.getByRole("heading", { name: "Part number", level: 2 }).waitFor();
+      await page.getByText("Could not load the part number").waitFor();
+      await page.getByRole("link", { name: "Part number list" }).waitFor();
     });
     const found = (await (await admin.get(`/api/v1/part-numbers?partId=EQUALS:${partId}`)).json()) as {
-      items: { partId: string; licenseModelId: string | null }[];
+      items: { partId: string; licenseModelId: string | null; description: string | null }[];
     };
-    expect(found.items).toMatchObject([{ partId, licenseModelId: lm.id }]);
+    expect(found.items).toMatchObject([{ partId, licenseModelId: lm.id, description: "Retail SKU, Q4" }]);
   });
 
   it("a producer admin creates a customer account and a user who belongs to it", { timeout: 90_000 }, async () => {

@@ -1,4 +1,4 @@
-import { Alert } from "@mantine/core";
+import { Alert, Button, Group } from "@mantine/core";
 import type { UseFormReturnType } from "@mantine/form";
 import { IconAlertCircle } from "@tabler/icons-react";
 import { useMutation } from "@tanstack/react-query";
@@ -75,6 +75,33 @@ export function FormAlert({ error, onClose }: { error: string | null | undefined
     >
       {error}
     </Alert>
+  );
+}
+
+/** The end of a catalog page's form: what the server refused, then Save and Cancel. */
+export function PageFormActions({
+  error,
+  onCloseError,
+  pending,
+  onCancel,
+}: {
+  error: string | null | undefined;
+  onCloseError: () => void;
+  pending: boolean;
+  onCancel: () => void;
+}) {
+  return (
+    <>
+      <FormAlert error={error} onClose={onCloseError} />
+      <Group>
+        <Button type="submit" loading={pending}>
+          Save
+        </Button>
+        <Button variant="default" onClick={onCancel}>
+          Cancel
+        </Button>
+      </Group>
+    </>
   );
 }
 

@@ -4,7 +4,6 @@ import {
   Badge,
   Button,
   Group,
-  Loader,
   Select,
   SimpleGrid,
   Stack,
@@ -28,8 +27,9 @@ import { usePermissions } from "../auth/session";
 import { AccountLink } from "../components/AccountName";
 import { AccountSelect } from "../components/AccountSelect";
 import { DataTable, usePagedList } from "../components/DataTable";
+import { useDetailPage } from "../components/DetailPage";
 import { ConfirmButton } from "../components/Dialogs";
-import { FormAlert, LoadError, useApiForm } from "../components/FormErrors";
+import { PageFormActions, useApiForm } from "../components/FormErrors";
 import { HistoryButton, InfoGrid, PageHeader, Section, StateBadge } from "../components/Page";
 import { LIMITS } from "../lib/enums";
 import { formatDateTime, fullName, orNull } from "../lib/format";
@@ -234,15 +234,7 @@ function AccountForm({ account, onDone, onCancel }: { account?: Account; onDone:
             <TextInput label="Region" {...form.getInputProps("address.region")} />
           </SimpleGrid>
         </Section>
-        <FormAlert error={error} onClose={() => setError(null)} />
-        <Group>
-          <Button type="submit" loading={pending}>
-            Save
-          </Button>
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-        </Group>
+        <PageFormActions error={error} onCloseError={() => setError(null)} pending={pending} onCancel={onCancel} />
       </Stack>
     </form>
   );
@@ -263,36 +255,18 @@ export function AccountDetailPage() {
   const perms = usePermissions();
   const navigate = useNavigate();
   const qc = useQueryClient();
-  const [editing, setEditing] = useState(false);
-  const {
-    data: account,
-    error,
-    isLoading,
-  } = useQuery({
+  const page = useDetailPage({
     queryKey: [...keys.accounts, "detail", id],
-    queryFn: () => accountsApi.get(id),
+    load: () => accountsApi.get(id),
+    list: { label: "Account list", to: "/accounts" },
+    title: id,
+    what: "the account",
+    editTitle: (a) => `Edit ${a.name}`,
+    crumb: (a) => ({ label: a.id, to: accountPath(a.id) }),
+    form: (a, done) => <AccountForm account={a} onDone={done} onCancel={done} />,
   });
-  if (isLoading) return <Loader />;
-  if (error || !account)
-    return (
-      <>
-        <PageHeader title={id} crumbs={[{ label: "Account list", to: "/accounts" }]} />
-        <LoadError error={error} what="the account" />
-      </>
-    );
-  if (editing)
-    return (
-      <>
-        <PageHeader
-          title={`Edit ${account.name}`}
-          crumbs={[
-            { label: "Account list", to: "/accounts" },
-            { label: account.id, to: accountPath(account.id) },
-          ]}
-        />
-        <AccountForm account={account} onDone={() => setEditing(false)} onCancel={() => setEditing(false)} />
-      </>
-    );
+  if (page.element) return page.element;
+  const { object: account, crumbs } = page;
   const a = account.address;
   return (
     <>
@@ -303,13 +277,13 @@ export function AccountDetailPage() {
             {ACCOUNT_TYPE_LABELS[account.type]}
           </Badge>
         }
-        crumbs={[{ label: "Account list", to: "/accounts" }]}
+        crumbs={crumbs}
         actions={
           <>
             <HistoryButton objectType="account" objectId={account.id} />
             {perms.isProducerWriter && (
               <>
-                <Button variant="default" leftSection={<IconEdit size={16} />} onClick={() => setEditing(true)}>
+                <Button variant="default" leftSection={<IconEdit size={16} />} onClick={page.edit}>
                   Edit
                 </Button>
                 {account.type !== "PUBLISHER" && <MergeEntitlementsButton account={account} />}

@@ -5,7 +5,6 @@ import {
   Button,
   Checkbox,
   Group,
-  Loader,
   NumberInput,
   Select,
   SimpleGrid,
@@ -20,15 +19,16 @@ import {
 import { type UseFormReturnType, useForm } from "@mantine/form";
 import { notifications } from "@mantine/notifications";
 import { IconArchive, IconEdit, IconPlus, IconRocket, IconTrash } from "@tabler/icons-react";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { keys, type LicenseModelInput, licenseModelsApi } from "../api/endpoints";
 import type { LicenseModel, LicenseModelPolicies } from "../api/types";
 import { usePermissions } from "../auth/session";
 import { DataTable, usePagedList } from "../components/DataTable";
+import { useDetailPage } from "../components/DetailPage";
 import { ConfirmButton } from "../components/Dialogs";
-import { FormAlert, LoadError, useApiForm } from "../components/FormErrors";
+import { PageFormActions, useApiForm } from "../components/FormErrors";
 import { HistoryButton, InfoGrid, PageHeader, Section, StateBadge } from "../components/Page";
 import { changedFields, newRowKey } from "../lib/diff";
 import {
@@ -461,15 +461,7 @@ function LicenseModelForm({
             })}
           </SimpleGrid>
         </Section>
-        <FormAlert error={error} onClose={() => setError(null)} />
-        <Group>
-          <Button type="submit" loading={pending}>
-            Save
-          </Button>
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-        </Group>
+        <PageFormActions error={error} onCloseError={() => setError(null)} pending={pending} onCancel={onCancel} />
       </Stack>
     </form>
   );
@@ -492,31 +484,18 @@ export function LicenseModelDetailPage() {
   const perms = usePermissions();
   const navigate = useNavigate();
   const qc = useQueryClient();
-  const [editing, setEditing] = useState(false);
-  const {
-    data: model,
-    error,
-    isLoading,
-  } = useQuery({
+  const page = useDetailPage({
     queryKey: [...keys.licenseModels, "detail", id],
-    queryFn: () => licenseModelsApi.get(id),
+    load: () => licenseModelsApi.get(id),
+    list: { label: "License model list", to: "/license-models" },
+    title: "License model",
+    what: "the license model",
+    editTitle: (m) => `Edit ${m.name}`,
+    crumb: (m) => ({ label: m.name, to: modelPath(id) }),
+    form: (m, done) => <LicenseModelForm model={m} onDone={done} onCancel={done} />,
   });
-  if (isLoading) return <Loader />;
-  const crumbs = [{ label: "License model list", to: "/license-models" }];
-  if (error || !model)
-    return (
-      <>
-        <PageHeader title="License model" crumbs={crumbs} />
-        <LoadError error={error} what="the license model" />
-      </>
-    );
-  if (editing)
-    return (
-      <>
-        <PageHeader title={`Edit ${model.name}`} crumbs={[...crumbs, { label: model.name, to: modelPath(id) }]} />
-        <LicenseModelForm model={model} onDone={() => setEditing(false)} onCancel={() => setEditing(false)} />
-      </>
-    );
+  if (page.element) return page.element;
+  const { object: model, crumbs } = page;
   const changeState = async (state: LicenseModelState, words: string) => {
     await licenseModelsApi.changeState(model.id, state);
     qc.invalidateQueries({ queryKey: keys.licenseModels });
@@ -534,7 +513,7 @@ export function LicenseModelDetailPage() {
             {perms.isProducerWriter && (
               <>
                 {model.state !== "OBSOLETE" && (
-                  <Button variant="default" leftSection={<IconEdit size={16} />} onClick={() => setEditing(true)}>
+                  <Button variant="default" leftSection={<IconEdit size={16} />} onClick={page.edit}>
                     Edit
                   </Button>
                 )}

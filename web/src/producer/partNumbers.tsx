@@ -1,8 +1,8 @@
-import { Anchor, Button, Group, Loader, NumberInput, Select, SimpleGrid, Stack, Textarea, TextInput } from "@mantine/core";
+import { Anchor, Button, NumberInput, Select, SimpleGrid, Stack, Textarea, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { notifications } from "@mantine/notifications";
 import { IconEdit, IconPlus, IconTrash } from "@tabler/icons-react";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { keys, type PartNumberInput, partNumbersApi } from "../api/endpoints";
@@ -10,8 +10,9 @@ import type { PartNumber } from "../api/types";
 import { usePermissions } from "../auth/session";
 import { productLabel, useLicenseModelPick, useProductPick } from "../components/catalogOptions";
 import { DataTable, usePagedList } from "../components/DataTable";
+import { useDetailPage } from "../components/DetailPage";
 import { ConfirmButton } from "../components/Dialogs";
-import { FormAlert, LoadError, useApiForm } from "../components/FormErrors";
+import { PageFormActions, useApiForm } from "../components/FormErrors";
 import { HistoryButton, InfoGrid, PageHeader, Section } from "../components/Page";
 import { changedFields } from "../lib/diff";
 import { LIMITS } from "../lib/enums";
@@ -199,15 +200,7 @@ function PartNumberForm({
           </SimpleGrid>
           <Textarea label="Description" mt="sm" autosize minRows={2} maxRows={6} {...form.getInputProps("description")} />
         </Section>
-        <FormAlert error={error} onClose={() => setError(null)} />
-        <Group>
-          <Button type="submit" loading={pending}>
-            Save
-          </Button>
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-        </Group>
+        <PageFormActions error={error} onCloseError={() => setError(null)} pending={pending} onCancel={onCancel} />
       </Stack>
     </form>
   );
@@ -233,31 +226,18 @@ export function PartNumberDetailPage() {
   const perms = usePermissions();
   const navigate = useNavigate();
   const qc = useQueryClient();
-  const [editing, setEditing] = useState(false);
-  const {
-    data: part,
-    error,
-    isLoading,
-  } = useQuery({
+  const page = useDetailPage({
     queryKey: [...keys.partNumbers, "detail", id],
-    queryFn: () => partNumbersApi.get(id),
+    load: () => partNumbersApi.get(id),
+    list: { label: "Part number list", to: "/part-numbers" },
+    title: "Part number",
+    what: "the part number",
+    editTitle: (p) => `Edit ${p.partId}`,
+    crumb: (p) => ({ label: p.partId, to: partPath(id) }),
+    form: (p, done) => <PartNumberForm part={p} onDone={done} onCancel={done} />,
   });
-  if (isLoading) return <Loader />;
-  const crumbs = [{ label: "Part number list", to: "/part-numbers" }];
-  if (error || !part)
-    return (
-      <>
-        <PageHeader title="Part number" crumbs={crumbs} />
-        <LoadError error={error} what="the part number" />
-      </>
-    );
-  if (editing)
-    return (
-      <>
-        <PageHeader title={`Edit ${part.partId}`} crumbs={[...crumbs, { label: part.partId, to: partPath(id) }]} />
-        <PartNumberForm part={part} onDone={() => setEditing(false)} onCancel={() => setEditing(false)} />
-      </>
-    );
+  if (page.element) return page.element;
+  const { object: part, crumbs } = page;
   return (
     <>
       <PageHeader
@@ -268,7 +248,7 @@ export function PartNumberDetailPage() {
             <HistoryButton objectType="partNumber" objectId={part.id} />
             {perms.isProducerWriter && (
               <>
-                <Button variant="default" leftSection={<IconEdit size={16} />} onClick={() => setEditing(true)}>
+                <Button variant="default" leftSection={<IconEdit size={16} />} onClick={page.edit}>
                   Edit
                 </Button>
                 <ConfirmButton

@@ -5,7 +5,6 @@ import {
   Button,
   Checkbox,
   Group,
-  Loader,
   MultiSelect,
   NumberInput,
   Select,
@@ -28,8 +27,9 @@ import type { Product } from "../api/types";
 import { usePermissions } from "../auth/session";
 import { productLabel, useLicenseModelPick, useProductPick } from "../components/catalogOptions";
 import { DataTable, usePagedList } from "../components/DataTable";
+import { useDetailPage } from "../components/DetailPage";
 import { ConfirmButton } from "../components/Dialogs";
-import { FormAlert, LoadError, useApiForm } from "../components/FormErrors";
+import { PageFormActions, useApiForm } from "../components/FormErrors";
 import { HistoryButton, InfoGrid, PageHeader, Section, StateBadge } from "../components/Page";
 import { changedFields, newRowKey } from "../lib/diff";
 import { LIMITS, PRODUCT_STATES, PRODUCT_TYPES, type ProductState, type ProductType } from "../lib/enums";
@@ -390,15 +390,7 @@ function ProductForm({ product, onDone, onCancel }: { product?: Product; onDone:
             </SimpleGrid>
           </Stack>
         </Section>
-        <FormAlert error={error} onClose={() => setError(null)} />
-        <Group>
-          <Button type="submit" loading={pending}>
-            Save
-          </Button>
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-        </Group>
+        <PageFormActions error={error} onCloseError={() => setError(null)} pending={pending} onCancel={onCancel} />
       </Stack>
     </form>
   );
@@ -419,41 +411,25 @@ export function ProductDetailPage() {
   const perms = usePermissions();
   const navigate = useNavigate();
   const qc = useQueryClient();
-  const [editing, setEditing] = useState(false);
   const models = useLicenseModelPick();
   const products = useProductPick();
-  const {
-    data: product,
-    error,
-    isLoading,
-  } = useQuery({
+  const page = useDetailPage({
     queryKey: [...keys.products, "detail", id],
-    queryFn: () => productsApi.get(id),
+    load: () => productsApi.get(id),
+    list: { label: "Product list", to: "/products" },
+    title: "Product",
+    what: "the product",
+    editTitle: (p) => `Edit ${productLabel(p)}`,
+    crumb: (p) => ({ label: productLabel(p), to: productPath(id) }),
+    form: (p, done) => <ProductForm product={p} onDone={done} onCancel={done} />,
   });
   const parts = useQuery({
     queryKey: [...keys.partNumbers, "of-product", id],
     queryFn: () => partNumbersApi.list({ productId: id, limit: 50 }),
-    enabled: !!product,
+    enabled: !!page.object,
   });
-  if (isLoading) return <Loader />;
-  if (error || !product)
-    return (
-      <>
-        <PageHeader title="Product" crumbs={[{ label: "Product list", to: "/products" }]} />
-        <LoadError error={error} what="the product" />
-      </>
-    );
-  const crumbs = [{ label: "Product list", to: "/products" }];
-  if (editing)
-    return (
-      <>
-        <PageHeader
-          title={`Edit ${productLabel(product)}`}
-          crumbs={[...crumbs, { label: productLabel(product), to: productPath(id) }]}
-        />
-        <ProductForm product={product} onDone={() => setEditing(false)} onCancel={() => setEditing(false)} />
-      </>
-    );
+  if (page.element) return page.element;
+  const { object: product, crumbs } = page;
   const changeState = async (state: ProductState, words: string) => {
     await productsApi.changeState(product.id, state);
     qc.invalidateQueries({ queryKey: keys.products });
@@ -488,7 +464,7 @@ export function ProductDetailPage() {
             {perms.isProducerWriter && (
               <>
                 {product.state !== "OBSOLETE" && (
-                  <Button variant="default" leftSection={<IconEdit size={16} />} onClick={() => setEditing(true)}>
+                  <Button variant="default" leftSection={<IconEdit size={16} />} onClick={page.edit}>
                     Edit
                   </Button>
                 )}

@@ -23,8 +23,9 @@ import type { User } from "../api/types";
 import { usePermissions, useSession } from "../auth/session";
 import { AccountSelect } from "../components/AccountSelect";
 import { DataTable, usePagedList } from "../components/DataTable";
+import { useDetailPage } from "../components/DetailPage";
 import { ConfirmButton, SecretModal } from "../components/Dialogs";
-import { FormAlert, LoadError, useApiForm } from "../components/FormErrors";
+import { PageFormActions, useApiForm } from "../components/FormErrors";
 import { HistoryButton, InfoGrid, PageHeader, Section, StateBadge } from "../components/Page";
 import { LocaleInput, type MembershipRow, MembershipsEditor, membershipRow, TimeZoneInput } from "../components/UserFields";
 import { changedFields } from "../lib/diff";
@@ -235,15 +236,7 @@ function UserForm({
         <Section title="Accounts and roles">
           <MembershipsEditor form={form} />
         </Section>
-        <FormAlert error={error} onClose={() => setError(null)} />
-        <Group>
-          <Button type="submit" loading={pending}>
-            Save
-          </Button>
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-        </Group>
+        <PageFormActions error={error} onCloseError={() => setError(null)} pending={pending} onCancel={onCancel} />
       </Stack>
     </form>
   );
@@ -287,25 +280,19 @@ export function UserDetailPage() {
   const perms = usePermissions();
   const session = useSession();
   const qc = useQueryClient();
-  const [editing, setEditing] = useState(false);
   const [newPassword, setNewPassword] = useState<string | null>(null);
-  const { data: user, error, isLoading } = useQuery({ queryKey: [...keys.users, "detail", id], queryFn: () => usersApi.get(id) });
-  if (isLoading) return <Loader />;
-  if (error || !user)
-    return (
-      <>
-        <PageHeader title="User" crumbs={[{ label: "User list", to: "/users" }]} />
-        <LoadError error={error} what="the user" />
-      </>
-    );
-  const crumbs = [{ label: "User list", to: "/users" }];
-  if (editing)
-    return (
-      <>
-        <PageHeader title={`Edit ${fullName(user)}`} crumbs={[...crumbs, { label: user.email, to: userPath(user.id) }]} />
-        <UserForm user={user} onDone={() => setEditing(false)} onCancel={() => setEditing(false)} />
-      </>
-    );
+  const page = useDetailPage({
+    queryKey: [...keys.users, "detail", id],
+    load: () => usersApi.get(id),
+    list: { label: "User list", to: "/users" },
+    title: "User",
+    what: "the user",
+    editTitle: (u) => `Edit ${fullName(u)}`,
+    crumb: (u) => ({ label: u.email, to: userPath(u.id) }),
+    form: (u, done) => <UserForm user={u} onDone={done} onCancel={done} />,
+  });
+  if (page.element) return page.element;
+  const { object: user, crumbs } = page;
   const self = session.user.id === user.id;
   const refresh = () => qc.invalidateQueries({ queryKey: keys.users });
   return (
@@ -319,7 +306,7 @@ export function UserDetailPage() {
             <HistoryButton objectType="user" objectId={user.id} />
             {perms.isProducerAdmin && (
               <>
-                <Button variant="default" leftSection={<IconEdit size={16} />} onClick={() => setEditing(true)}>
+                <Button variant="default" leftSection={<IconEdit size={16} />} onClick={page.edit}>
                   Edit
                 </Button>
                 <ConfirmButton
