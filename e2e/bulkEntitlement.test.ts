@@ -1,16 +1,6 @@
 import crypto from "node:crypto";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  HAVE_BROWSER,
-  inPortalPage,
-  labelled,
-  login,
-  type RunningServer,
-  requireBrowserFor,
-  screenshotPath,
-  startPortal,
-} from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { HAVE_BROWSER, labelled, login, portalForSuite, requireBrowserFor, screenshotPath } from "./harness.js";
 
 /**
  * The seed page in the real portal: Entitlements > Create Bulk, Add Product through the wizard,
@@ -25,20 +15,7 @@ const ADMIN_EMAIL = "e2e-bulk-admin@example.test";
 const ADMIN_PASSWORD = `e2e-${crypto.randomBytes(9).toString("base64url")}`;
 
 describe.skipIf(!HAVE_BROWSER)("bulk entitlement in Chromium", () => {
-  let server: RunningServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    ({ server, browser } = await startPortal({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD }));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
-  const inBrowser = (name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) =>
-    inPortalPage(server, browser, name, fn);
+  const { server, inBrowser } = portalForSuite({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD });
 
   it("a producer admin creates a bulk entitlement, adds its product, deploys it and finds it", { timeout: 120_000 }, async () => {
     const tag = crypto.randomBytes(3).toString("hex");
@@ -48,7 +25,7 @@ describe.skipIf(!HAVE_BROWSER)("bulk entitlement in Chromium", () => {
     const description = `Retail box Q4 ${tag}`;
 
     // The catalog and the distributor, through the API with the admin's session.
-    const admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const ok = async (r: Response, status = 201) => {
       const text = await r.text();
       expect(r.status, text).toBe(status);

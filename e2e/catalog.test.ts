@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HAVE_BROWSER, inPortalPage, labelled, login, type RunningServer, requireBrowserFor, startPortal } from "./harness.js";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { HAVE_BROWSER, labelled, login, portalForSuite, requireBrowserFor } from "./harness.js";
 
 /**
  * The producer's catalog and directory pages in Chromium, each as a user goes through it: create
@@ -15,21 +15,8 @@ const ADMIN_EMAIL = "e2e-catalog-admin@example.test";
 const ADMIN_PASSWORD = `e2e-${crypto.randomBytes(9).toString("base64url")}`;
 
 describe.skipIf(!HAVE_BROWSER)("catalog pages in Chromium", () => {
-  let server: RunningServer;
-  let browser: Browser;
+  const { server, inBrowser } = portalForSuite({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD });
   const tag = crypto.randomBytes(3).toString("hex");
-
-  beforeAll(async () => {
-    ({ server, browser } = await startPortal({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD }));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
-  const inBrowser = (name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) =>
-    inPortalPage(server, browser, name, fn);
 
   async function logIn(page: Page) {
     await page.goto("/login");
@@ -68,6 +55,7 @@ describe.skipIf(!HAVE_BROWSER)("catalog pages in Chromium", () => {
       await page.getByText(`License model ${name} deployed.`).waitFor();
 
       await page.getByRole("link", { name: "License model list" }).click();
+      await page.waitForURL(/\/license-models$/);
       const row = page.getByRole("row", { name: new RegExp(name) });
       await row.waitFor();
       expect(await row.textContent()).toMatch(/Floating \(served, counted\).*Deployed/);
@@ -75,7 +63,7 @@ describe.skipIf(!HAVE_BROWSER)("catalog pages in Chromium", () => {
   });
 
   it("a producer admin creates a part number for a product and a license model", { timeout: 90_000 }, async () => {
-    const admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const ok = async (r: Response, status = 201) => {
       const text = await r.text();
       expect(r.status, text).toBe(status);
@@ -113,6 +101,7 @@ describe.skipIf(!HAVE_BROWSER)("catalog pages in Chromium", () => {
       await page.getByText("Retail SKU, Q4").waitFor();
 
       await page.getByRole("link", { name: "Part number list" }).click();
+      await page.waitForURL(/\/part-numbers$/);
       await page.getByRole("row", { name: new RegExp(partId) }).waitFor();
 
       // An address that names no part number says so under the list's breadcrumb.
@@ -160,12 +149,15 @@ describe.skipIf(!HAVE_BROWSER)("catalog pages in Chromium", () => {
       await shown.getByRole("button", { name: "Done" }).click();
       await shown.waitFor({ state: "hidden" });
 
+      // The user's page lists the account too: wait for the list before reading its row.
       await page.getByRole("link", { name: "Accounts", exact: true }).first().click();
+      await page.waitForURL(/\/accounts$/);
+      await page.getByRole("heading", { name: "Accounts", level: 2 }).waitFor();
       const row = page.getByRole("row", { name: new RegExp(accountId) });
       await row.waitFor();
       expect(await row.textContent()).toMatch(/Customer.*Lyon, France/);
     });
-    const admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const users = (await (await admin.get(`/api/v1/users?email=EQUALS:${email}`)).json()) as {
       items: { email: string; firstName: string; memberships: { accountId: string; role: string }[] }[];
     };
@@ -174,7 +166,7 @@ describe.skipIf(!HAVE_BROWSER)("catalog pages in Chromium", () => {
     ]);
     // The password the dialog showed is the user's.
     expect(password.length).toBeGreaterThanOrEqual(12);
-    const grace = await login(server.url, email, password);
+    const grace = await login(server().url, email, password);
     expect((await grace.get("/api/v1/session")).status).toBe(200);
   });
 });

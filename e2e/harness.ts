@@ -4,7 +4,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, LaunchOptions, Page } from "playwright-core";
-import { describe, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 
 /**
  * Shared by the end-to-end and CLI tests: runs the built `licensor` (never the TypeScript sources)
@@ -262,6 +262,36 @@ export async function startPortal(opts: ServerOptions): Promise<{ server: Runnin
     throw new Error(`The server does not serve the portal at /login (${page.status}): is web/dist built? Run \`npm run build\`.`);
   }
   return { server, browser: await launchBrowser() };
+}
+
+/**
+ * The built server with its portal, and Chromium, for the describe block that calls it: started
+ * before its tests, stopped after them. `server()` is the running server; `inBrowser` runs one
+ * step in a fresh page ({@link inPortalPage}).
+ */
+export function portalForSuite(
+  opts: ServerOptions,
+  viewport?: { width: number; height: number },
+): {
+  server: () => RunningServer;
+  inBrowser: (name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) => Promise<void>;
+} {
+  let started: { server: RunningServer; browser: Browser } | null = null;
+  beforeAll(async () => {
+    started = await startPortal(opts);
+  });
+  afterAll(async () => {
+    await started?.browser.close();
+    await started?.server.stop();
+  });
+  const running = () => {
+    if (!started) throw new Error("The portal did not start (see beforeAll).");
+    return started;
+  };
+  return {
+    server: () => running().server,
+    inBrowser: (name, fn) => inPortalPage(running().server, running().browser, name, fn, viewport),
+  };
 }
 
 /**

@@ -1,19 +1,9 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type { Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  HAVE_BROWSER,
-  inPortalPage,
-  labelled,
-  login,
-  type RunningServer,
-  requireBrowserFor,
-  screenshotPath,
-  startPortal,
-  tempDir,
-} from "./harness.js";
+import { HAVE_BROWSER, labelled, login, portalForSuite, requireBrowserFor, screenshotPath, tempDir } from "./harness.js";
 
 /**
  * Web register keys in the real portal: on a deployed bulk entitlement, Load Web Register Keys →
@@ -30,23 +20,16 @@ const ADMIN_EMAIL = "e2e-keys-admin@example.test";
 const ADMIN_PASSWORD = `e2e-${crypto.randomBytes(9).toString("base64url")}`;
 
 describe.skipIf(!HAVE_BROWSER)("web register keys in Chromium", () => {
-  let server: RunningServer;
-  let browser: Browser;
+  const { server, inBrowser } = portalForSuite({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD });
   let files: string;
 
-  beforeAll(async () => {
-    ({ server, browser } = await startPortal({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD }));
+  beforeAll(() => {
     files = tempDir("licensor-keyfiles-");
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+  afterAll(() => {
     if (files) fs.rmSync(files, { recursive: true, force: true });
   });
-
-  const inBrowser = (name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) =>
-    inPortalPage(server, browser, name, fn);
 
   it("a producer admin uploads a key file, sees a bad file refused line by line, and generates keys", {
     timeout: 120_000,
@@ -54,7 +37,7 @@ describe.skipIf(!HAVE_BROWSER)("web register keys in Chromium", () => {
     const tag = crypto.randomBytes(3).toString("hex").toUpperCase();
 
     // The catalog, a distributor and a deployed bulk entitlement, through the API.
-    const admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const ok = async (r: Response, status = 201) => {
       const text = await r.text();
       expect(r.status, text).toBe(status);

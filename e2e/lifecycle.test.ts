@@ -1,16 +1,6 @@
 import crypto from "node:crypto";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  HAVE_BROWSER,
-  inPortalPage,
-  labelled,
-  login,
-  type RunningServer,
-  requireBrowserFor,
-  screenshotPath,
-  startPortal,
-} from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { HAVE_BROWSER, labelled, login, portalForSuite, requireBrowserFor, screenshotPath } from "./harness.js";
 
 /**
  * Lifecycle operations in the producer portal (PRODUCT.md §3): on a deployed simple entitlement,
@@ -29,26 +19,13 @@ const ADMIN_PASSWORD = `e2e-${crypto.randomBytes(9).toString("base64url")}`;
 type Json = any;
 
 describe.skipIf(!HAVE_BROWSER)("lifecycle operations in Chromium", () => {
-  let server: RunningServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    ({ server, browser } = await startPortal({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD }));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
-  const inBrowser = (name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) =>
-    inPortalPage(server, browser, name, fn);
+  const { server, inBrowser } = portalForSuite({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD });
 
   it("a producer admin renews, upgrades part of a line item, reads its lineage, transfers the entitlement and merges accounts", {
     timeout: 180_000,
   }, async () => {
     const tag = crypto.randomBytes(3).toString("hex");
-    const admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const ok = async (r: Response, status = 201) => {
       const text = await r.text();
       expect(r.status, text).toBe(status);
