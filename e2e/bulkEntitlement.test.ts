@@ -1,6 +1,15 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { HAVE_BROWSER, labelled, login, portalForSuite, requireBrowserFor, screenshotPath } from "./harness.js";
+import {
+  deployedLicenseModel,
+  HAVE_BROWSER,
+  labelled,
+  login,
+  okJson,
+  portalForSuite,
+  requireBrowserFor,
+  screenshotPath,
+} from "./harness.js";
 
 /**
  * The seed page in the real portal: Entitlements > Create Bulk, Add Product through the wizard,
@@ -26,20 +35,8 @@ describe.skipIf(!HAVE_BROWSER)("bulk entitlement in Chromium", () => {
 
     // The catalog and the distributor, through the API with the admin's session.
     const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
-    const ok = async (r: Response, status = 201) => {
-      const text = await r.text();
-      expect(r.status, text).toBe(status);
-      return JSON.parse(text) as { id: string; state?: string };
-    };
-    const lm = await ok(
-      await admin.post("/api/v1/license-models", {
-        name: modelName,
-        technology: "CERTIFICATE",
-        modelType: "NODE_LOCKED_UNCOUNTED",
-      }),
-    );
-    await ok(await admin.post(`/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    const product = await ok(
+    const lm = await deployedLicenseModel(admin, modelName);
+    const product = await okJson(
       await admin.post("/api/v1/products", {
         name: productName,
         version: "1.0",
@@ -47,8 +44,8 @@ describe.skipIf(!HAVE_BROWSER)("bulk entitlement in Chromium", () => {
         licenseModelIds: [lm.id],
       }),
     );
-    await ok(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    await ok(await admin.post("/api/v1/accounts", distributor));
+    await okJson(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
+    await okJson(await admin.post("/api/v1/accounts", distributor));
 
     await inBrowser("bulk-entitlement-listed", async (page, context) => {
       await page.goto("/login");

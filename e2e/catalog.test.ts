@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { HAVE_BROWSER, labelled, login, portalForSuite, requireBrowserFor } from "./harness.js";
+import { deployedLicenseModel, HAVE_BROWSER, labelled, login, okJson, portalForSuite, requireBrowserFor } from "./harness.js";
 
 /**
  * The producer's catalog and directory pages in Chromium, each as a user goes through it: create
@@ -64,22 +64,10 @@ describe.skipIf(!HAVE_BROWSER)("catalog pages in Chromium", () => {
 
   it("a producer admin creates a part number for a product and a license model", { timeout: 90_000 }, async () => {
     const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
-    const ok = async (r: Response, status = 201) => {
-      const text = await r.text();
-      expect(r.status, text).toBe(status);
-      return JSON.parse(text) as { id: string };
-    };
     const modelName = `E2E Part model ${tag}`;
     const productName = `E2E Part product ${tag}`;
-    const lm = await ok(
-      await admin.post("/api/v1/license-models", {
-        name: modelName,
-        technology: "CERTIFICATE",
-        modelType: "NODE_LOCKED_UNCOUNTED",
-      }),
-    );
-    await ok(await admin.post(`/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    await ok(await admin.post("/api/v1/products", { name: productName, version: "3.0", licenseModelIds: [lm.id] }));
+    const lm = await deployedLicenseModel(admin, modelName);
+    await okJson(await admin.post("/api/v1/products", { name: productName, version: "3.0", licenseModelIds: [lm.id] }));
     const partId = `E2E-PN-${tag.toUpperCase()}`;
 
     await inBrowser("catalog-part-number", async (page) => {

@@ -4,7 +4,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, LaunchOptions, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
  * Shared by the end-to-end and CLI tests: runs the built `licensor` (never the TypeScript sources)
@@ -205,6 +205,22 @@ export async function login(baseUrl: string, email: string, password: string): P
         body: JSON.stringify(body),
       }),
   };
+}
+
+/** The JSON of an API answer, after checking its status (the body is the message if it differs). */
+export async function okJson<T = any>(r: Response, status = 201): Promise<T> {
+  const text = await r.text();
+  expect(r.status, text).toBe(status);
+  return JSON.parse(text) as T;
+}
+
+/** A DEPLOYED node-locked license model, created through the API, for suites that need a catalog. */
+export async function deployedLicenseModel(admin: ApiSession, name: string): Promise<{ id: string }> {
+  const lm = await okJson<{ id: string }>(
+    await admin.post("/api/v1/license-models", { name, technology: "CERTIFICATE", modelType: "NODE_LOCKED_UNCOUNTED" }),
+  );
+  await okJson(await admin.post(`/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
+  return lm;
 }
 
 export const CHROMIUM = process.env.LICENSOR_CHROMIUM || "/usr/bin/chromium";

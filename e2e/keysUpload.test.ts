@@ -3,7 +3,17 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HAVE_BROWSER, labelled, login, portalForSuite, requireBrowserFor, screenshotPath, tempDir } from "./harness.js";
+import {
+  deployedLicenseModel,
+  HAVE_BROWSER,
+  labelled,
+  login,
+  okJson,
+  portalForSuite,
+  requireBrowserFor,
+  screenshotPath,
+  tempDir,
+} from "./harness.js";
 
 /**
  * Web register keys in the real portal: on a deployed bulk entitlement, Load Web Register Keys →
@@ -38,20 +48,8 @@ describe.skipIf(!HAVE_BROWSER)("web register keys in Chromium", () => {
 
     // The catalog, a distributor and a deployed bulk entitlement, through the API.
     const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
-    const ok = async (r: Response, status = 201) => {
-      const text = await r.text();
-      expect(r.status, text).toBe(status);
-      return JSON.parse(text) as { id: string; entitlementId: string; state: string };
-    };
-    const lm = await ok(
-      await admin.post("/api/v1/license-models", {
-        name: `E2E Keys model ${tag}`,
-        technology: "CERTIFICATE",
-        modelType: "NODE_LOCKED_UNCOUNTED",
-      }),
-    );
-    await ok(await admin.post(`/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    const product = await ok(
+    const lm = await deployedLicenseModel(admin, `E2E Keys model ${tag}`);
+    const product = await okJson(
       await admin.post("/api/v1/products", {
         name: `E2E Keys product ${tag}`,
         version: "1.0",
@@ -59,15 +57,15 @@ describe.skipIf(!HAVE_BROWSER)("web register keys in Chromium", () => {
         licenseModelIds: [lm.id],
       }),
     );
-    await ok(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    const distributor = await ok(
+    await okJson(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
+    const distributor = await okJson(
       await admin.post("/api/v1/accounts", {
         id: `E2E-KEYS-${tag}`,
         name: `E2E Key Distribution ${tag}`,
         type: "CHANNEL_PARTNER",
       }),
     );
-    const bulk = await ok(
+    const bulk = await okJson(
       await admin.post("/api/v1/entitlements", {
         kind: "BULK",
         soldTo: distributor.id,
@@ -76,7 +74,7 @@ describe.skipIf(!HAVE_BROWSER)("web register keys in Chromium", () => {
       }),
     );
     expect(
-      (await ok(await admin.post(`/api/v1/entitlements/${bulk.id}/actions/change-state`, { state: "DEPLOYED" }), 200)).state,
+      (await okJson(await admin.post(`/api/v1/entitlements/${bulk.id}/actions/change-state`, { state: "DEPLOYED" }), 200)).state,
     ).toBe("DEPLOYED");
 
     // Twenty good keys, then a file whose lines 3 and 5 are bad (a forbidden '#', a key already loaded).

@@ -1,6 +1,15 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { HAVE_BROWSER, labelled, login, portalForSuite, requireBrowserFor, screenshotPath } from "./harness.js";
+import {
+  deployedLicenseModel,
+  HAVE_BROWSER,
+  labelled,
+  login,
+  okJson,
+  portalForSuite,
+  requireBrowserFor,
+  screenshotPath,
+} from "./harness.js";
 
 /**
  * Lifecycle operations in the producer portal (PRODUCT.md §3): on a deployed simple entitlement,
@@ -26,23 +35,11 @@ describe.skipIf(!HAVE_BROWSER)("lifecycle operations in Chromium", () => {
   }, async () => {
     const tag = crypto.randomBytes(3).toString("hex");
     const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
-    const ok = async (r: Response, status = 201) => {
-      const text = await r.text();
-      expect(r.status, text).toBe(status);
-      return JSON.parse(text) as Json;
-    };
 
     // The catalog: a deployed license model; product B, then product A that upgrades to B.
-    const lm = await ok(
-      await admin.post("/api/v1/license-models", {
-        name: `E2E Lifecycle model ${tag}`,
-        technology: "CERTIFICATE",
-        modelType: "NODE_LOCKED_UNCOUNTED",
-      }),
-    );
-    await ok(await admin.post(`/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
+    const lm = await deployedLicenseModel(admin, `E2E Lifecycle model ${tag}`);
     const product = async (name: string, version: string, extra: Record<string, unknown> = {}) => {
-      const p = await ok(
+      const p = await okJson(
         await admin.post("/api/v1/products", {
           name,
           version,
@@ -51,7 +48,7 @@ describe.skipIf(!HAVE_BROWSER)("lifecycle operations in Chromium", () => {
           ...extra,
         }),
       );
-      await ok(await admin.post(`/api/v1/products/${p.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
+      await okJson(await admin.post(`/api/v1/products/${p.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
       return p;
     };
     const productB = await product(`E2E Studio Pro ${tag}`, "2.0");
@@ -59,18 +56,18 @@ describe.skipIf(!HAVE_BROWSER)("lifecycle operations in Chromium", () => {
     expect(productA.upgradeToIds).toEqual([productB.id]);
 
     // The accounts: the customer, the account it is transferred to, and one to merge into.
-    const customer = await ok(
+    const customer = await okJson(
       await admin.post("/api/v1/accounts", { id: `E2E-CUST-${tag}`, name: `E2E Customer ${tag}`, type: "CUSTOMER" }),
     );
-    const target = await ok(
+    const target = await okJson(
       await admin.post("/api/v1/accounts", { id: `E2E-TARGET-${tag}`, name: `E2E New Owner ${tag}`, type: "CUSTOMER" }),
     );
-    const mergeInto = await ok(
+    const mergeInto = await okJson(
       await admin.post("/api/v1/accounts", { id: `E2E-MERGE-${tag}`, name: `E2E Holding ${tag}`, type: "CUSTOMER" }),
     );
 
     // A deployed simple entitlement: one line item of A, 5 copies, 1 year from a fixed start.
-    const e = await ok(
+    const e = await okJson(
       await admin.post("/api/v1/entitlements", {
         kind: "SIMPLE",
         soldTo: customer.id,
@@ -91,7 +88,7 @@ describe.skipIf(!HAVE_BROWSER)("lifecycle operations in Chromium", () => {
     expect(e).toMatchObject({ kind: "SIMPLE", state: "DEPLOYED", soldTo: customer.id });
     const original = e.lineItems[0];
     expect(original).toMatchObject({ state: "DEPLOYED", numberOfCopies: 5, effectiveExpirationDate: "2026-03-01" });
-    const entitlement = async (id: string) => ok(await admin.get(`/api/v1/entitlements/${id}`), 200);
+    const entitlement = async (id: string) => okJson(await admin.get(`/api/v1/entitlements/${id}`), 200);
 
     await inBrowser("lifecycle-transferred", async (page) => {
       await page.goto("/login");

@@ -3,11 +3,13 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ApiSession,
+  deployedLicenseModel,
   HAVE_BROWSER,
   inPortalPage,
   labelled,
   launchBrowser,
   login,
+  okJson,
   type RunningServer,
   requireBrowserFor,
   screenshotPath,
@@ -49,12 +51,6 @@ describe.skipIf(!HAVE_BROWSER)("redeeming keys in Chromium", () => {
   let customerAccount: { id: string; name: string };
   let keys: string[] = [];
 
-  const ok = async <T = { id: string; entitlementId: string; state: string }>(r: Response, status = 201): Promise<T> => {
-    const text = await r.text();
-    expect(r.status, text).toBe(status);
-    return JSON.parse(text) as T;
-  };
-
   beforeAll(async () => {
     server = await startServer({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD });
     const page = await fetch(`${server.url}/redeem`);
@@ -68,15 +64,8 @@ describe.skipIf(!HAVE_BROWSER)("redeeming keys in Chromium", () => {
 
     // The catalog, a distributor, a deployed bulk entitlement and three generated keys, through the API.
     admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-    const lm = await ok(
-      await admin.post("/api/v1/license-models", {
-        name: `E2E Redeem model ${tag}`,
-        technology: "CERTIFICATE",
-        modelType: "NODE_LOCKED_UNCOUNTED",
-      }),
-    );
-    await ok(await admin.post(`/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    const product = await ok(
+    const lm = await deployedLicenseModel(admin, `E2E Redeem model ${tag}`);
+    const product = await okJson(
       await admin.post("/api/v1/products", {
         name: productName,
         version: "2.0",
@@ -84,18 +73,18 @@ describe.skipIf(!HAVE_BROWSER)("redeeming keys in Chromium", () => {
         licenseModelIds: [lm.id],
       }),
     );
-    await ok(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    const distributor = await ok(
+    await okJson(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
+    const distributor = await okJson(
       await admin.post("/api/v1/accounts", {
         id: `E2E-RD-${tag}`,
         name: `E2E Redeem Distribution ${tag}`,
         type: "CHANNEL_PARTNER",
       }),
     );
-    customerAccount = await ok(
+    customerAccount = await okJson(
       await admin.post("/api/v1/accounts", { id: `E2E-RC-${tag}`, name: `E2E Walk-in Customer ${tag}`, type: "CUSTOMER" }),
     );
-    bulk = await ok(
+    bulk = await okJson(
       await admin.post("/api/v1/entitlements", {
         kind: "BULK",
         soldTo: distributor.id,
@@ -110,14 +99,17 @@ describe.skipIf(!HAVE_BROWSER)("redeeming keys in Chromium", () => {
       }),
     );
     expect(
-      (await ok(await admin.post(`/api/v1/entitlements/${bulk.id}/actions/change-state`, { state: "DEPLOYED" }), 200)).state,
+      (await okJson(await admin.post(`/api/v1/entitlements/${bulk.id}/actions/change-state`, { state: "DEPLOYED" }), 200)).state,
     ).toBe("DEPLOYED");
-    const report = await ok<{ status: string; loaded: number }>(
+    const report = await okJson<{ status: string; loaded: number }>(
       await admin.post(`/api/v1/entitlements/${bulk.id}/keys/generate`, { count: 3 }),
       200,
     );
     expect(report).toMatchObject({ status: "SUCCESS", loaded: 3 });
-    const listed = await ok<{ items: { key: string }[] }>(await admin.get(`/api/v1/entitlements/${bulk.id}/keys?limit=10`), 200);
+    const listed = await okJson<{ items: { key: string }[] }>(
+      await admin.get(`/api/v1/entitlements/${bulk.id}/keys?limit=10`),
+      200,
+    );
     keys = listed.items.map((k) => k.key);
     expect(keys).toHaveLength(3);
   }, 60_000);
@@ -140,7 +132,7 @@ describe.skipIf(!HAVE_BROWSER)("redeeming keys in Chromium", () => {
   }
 
   async function usersWithEmail(email: string): Promise<unknown[]> {
-    const r = await ok<{ items: { email: string }[] }>(
+    const r = await okJson<{ items: { email: string }[] }>(
       await admin.get(`/api/v1/users?email=${encodeURIComponent(`EQUALS:${email}`)}`),
       200,
     );

@@ -3,7 +3,16 @@ import fs from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiSession, login, type RunningServer, runCli, startServer, tempDir } from "../../e2e/harness.js";
+import {
+  type ApiSession,
+  deployedLicenseModel,
+  login,
+  okJson,
+  type RunningServer,
+  runCli,
+  startServer,
+  tempDir,
+} from "../../e2e/harness.js";
 
 /**
  * `licensor keys …` as a user runs it: the built CLI as a child process on the SQLite file of a
@@ -21,15 +30,9 @@ describe("licensor keys", { timeout: 120_000 }, () => {
 
   const cli = (args: string[]) => runCli(["keys", ...args], { LICENSOR_DATA_DIR: dir }, 60_000);
 
-  async function ok(r: Response, status = 201): Promise<any> {
-    const text = await r.text();
-    expect(r.status, text).toBe(status);
-    return JSON.parse(text);
-  }
-
   /** A fresh DEPLOYED bulk entitlement. */
   async function newBulk(): Promise<{ id: string; entitlementId: string }> {
-    return ok(
+    return okJson(
       await admin.post("/api/v1/entitlements", {
         kind: "BULK",
         soldTo: catalog.distributor,
@@ -63,15 +66,8 @@ describe("licensor keys", { timeout: 120_000 }, () => {
     server = await startServer({ dataDir: dir });
     admin = await login(server.url, ADMIN, PASSWORD);
     const tag = crypto.randomBytes(3).toString("hex");
-    const lm = await ok(
-      await admin.post("/api/v1/license-models", {
-        name: `CLI keys ${tag}`,
-        technology: "CERTIFICATE",
-        modelType: "NODE_LOCKED_UNCOUNTED",
-      }),
-    );
-    await ok(await admin.post(`/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    const product = await ok(
+    const lm = await deployedLicenseModel(admin, `CLI keys ${tag}`);
+    const product = await okJson(
       await admin.post("/api/v1/products", {
         name: `CLI Box ${tag}`,
         version: "1.0",
@@ -79,11 +75,11 @@ describe("licensor keys", { timeout: 120_000 }, () => {
         licenseModelIds: [lm.id],
       }),
     );
-    await ok(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
+    await okJson(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
     const distributor = `CLI-DIST-${tag}`;
     const customer = `CLI-CUST-${tag}`;
-    await ok(await admin.post("/api/v1/accounts", { id: distributor, name: `Distributor ${tag}`, type: "CHANNEL_PARTNER" }));
-    await ok(await admin.post("/api/v1/accounts", { id: customer, name: `Customer ${tag}`, type: "CUSTOMER" }));
+    await okJson(await admin.post("/api/v1/accounts", { id: distributor, name: `Distributor ${tag}`, type: "CHANNEL_PARTNER" }));
+    await okJson(await admin.post("/api/v1/accounts", { id: customer, name: `Customer ${tag}`, type: "CUSTOMER" }));
     catalog = { lmId: lm.id, productId: product.id, distributor, customer };
   }, 60_000);
 
@@ -112,7 +108,7 @@ describe("licensor keys", { timeout: 120_000 }, () => {
 
     expect(await count(bulk.entitlementId)).toEqual({ total: 1000, redeemed: 0, unredeemed: 1000 });
     expect(await count(bulk.id)).toEqual({ total: 1000, redeemed: 0, unredeemed: 1000 });
-    expect(await ok(await admin.get(`/api/v1/entitlements/${bulk.id}/keys/counts`), 200)).toEqual({
+    expect(await okJson(await admin.get(`/api/v1/entitlements/${bulk.id}/keys/counts`), 200)).toEqual({
       total: 1000,
       redeemed: 0,
       unredeemed: 1000,
@@ -134,7 +130,7 @@ describe("licensor keys", { timeout: 120_000 }, () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("licensor: Bulk entitlement 'NO-SUCH-BULK' was not found.");
 
-    const simple = await ok(
+    const simple = await okJson(
       await admin.post("/api/v1/entitlements", {
         kind: "SIMPLE",
         soldTo: catalog.customer,
@@ -146,7 +142,7 @@ describe("licensor keys", { timeout: 120_000 }, () => {
     expect(notBulk.stderr).toContain(`Entitlement ${simple.entitlementId} is not a bulk entitlement`);
 
     const inactive = await newBulk();
-    await ok(await admin.post(`/api/v1/entitlements/${inactive.id}/actions/change-state`, { state: "INACTIVE" }), 200);
+    await okJson(await admin.post(`/api/v1/entitlements/${inactive.id}/actions/change-state`, { state: "INACTIVE" }), 200);
     const refused = await cli(["generate", "--bulk", inactive.entitlementId, "--count", "5"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("keys load only into DRAFT, TEST or DEPLOYED");
@@ -312,7 +308,7 @@ describe("licensor keys", { timeout: 120_000 }, () => {
     const answer = JSON.parse(again.stdout);
     expect(answer).toMatchObject({ created: false, entitlement: { entitlementId: `${key}ENT`, soldTo: customer } });
     // The API sees the same entitlement, under the bulk it came from.
-    const viaApi = await ok(await admin.get(`/api/v1/entitlements/${answer.entitlement.id}`), 200);
+    const viaApi = await okJson(await admin.get(`/api/v1/entitlements/${answer.entitlement.id}`), 200);
     expect(viaApi).toMatchObject({ parentBulkId: bulk.id, lineItems: [{ activationId: key, state: "DEPLOYED" }] });
 
     // Someone else learns nothing; a typo is caught before any lookup; the account must exist.
