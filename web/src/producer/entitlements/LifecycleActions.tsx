@@ -8,8 +8,8 @@ import {
   Menu,
   Modal,
   NumberInput,
-  Radio,
   Select,
+  type SelectProps,
   Stack,
   Text,
   TextInput,
@@ -38,8 +38,9 @@ import { AccountSelect } from "../../components/AccountSelect";
 import { productLabel, useLicenseModelPick } from "../../components/catalogOptions";
 import { applyApiError, type FieldMap } from "../../components/FormErrors";
 import { formatCount } from "../../lib/format";
+import { ModeRadio, TermFields } from "./fields";
 import { LineageDrawer } from "./Lineage";
-import { type DurationUnit, entitlementPath, UNIT_LABELS, unitOptions } from "./model";
+import { type DurationUnit, entitlementPath, UNIT_LABELS } from "./model";
 
 /**
  * Lifecycle operations on a simple entitlement's line items (PRODUCT.md §3): Renew…, Upgrade…,
@@ -287,6 +288,64 @@ function targetOptions(ids: string[], targets: Map<string, Product>, test: boole
   });
 }
 
+/** The account a transfer goes to: any but the entitlement's current End Customer. */
+function ToAccountSelect<V extends { accountId: string | null }>({ form, e }: { form: UseFormReturnType<V>; e: Entitlement }) {
+  const f = form as unknown as UseFormReturnType<{ accountId: string | null }>;
+  return (
+    <AccountSelect
+      label="To account"
+      required
+      value={f.getValues().accountId}
+      onChange={(a) => f.setFieldValue("accountId", a?.id ?? null)}
+      exclude={e.soldTo ? [e.soldTo] : []}
+      error={f.errors.accountId}
+    />
+  );
+}
+
+type TargetValues = { productId: string | null; licenseModelId: string | null };
+
+/**
+ * The product an upgrade or upsell is for, and its license model: choosing another product puts
+ * the license model back to that product's default.
+ */
+function TargetProductFields<V extends TargetValues>({
+  form,
+  li,
+  target,
+  model,
+  options,
+  ...select
+}: {
+  form: UseFormReturnType<V>;
+  li: LineItem;
+  target: Product | undefined;
+  model: string | null;
+  options: { value: string; label: string }[];
+} & Pick<SelectProps, "label" | "placeholder" | "description" | "clearable" | "disabled" | "required">) {
+  const f = form as unknown as UseFormReturnType<TargetValues>;
+  return (
+    <>
+      <Select
+        {...select}
+        data={options}
+        {...f.getInputProps("productId")}
+        onChange={(id) => {
+          f.setFieldValue("productId", id);
+          f.setFieldValue("licenseModelId", null);
+        }}
+      />
+      <ModelSelect
+        li={li}
+        target={target}
+        value={model}
+        onChange={(m) => f.setFieldValue("licenseModelId", m)}
+        error={f.errors.licenseModelId}
+      />
+    </>
+  );
+}
+
 /**
  * License model of an upgrade or upsell: the line item's by default; another one the target
  * product allows. Returns the select and the id to send (undefined = keep the line item's).
@@ -417,41 +476,17 @@ function RenewModal({
         Renewing adds a new RENEWAL line item with the same products and license model and later dates. This line item is kept as
         it is.
       </Text>
-      <Radio.Group
+      <ModeRadio
+        form={form}
+        path="mode"
         label="Renew for"
-        value={v.mode}
-        onChange={(m) => {
-          form.setFieldValue("mode", m as RenewValues["mode"]);
-          form.clearErrors();
-        }}
-      >
-        <Group mt={6}>
-          <Radio value="TERM" label="A term" />
-          <Radio value="DATE" label="Until a new expiration date" />
-        </Group>
-      </Radio.Group>
+        options={[
+          { value: "TERM", label: "A term" },
+          { value: "DATE", label: "Until a new expiration date" },
+        ]}
+      />
       {v.mode === "TERM" ? (
-        <Group align="flex-start">
-          <NumberInput
-            label="Term length"
-            description="Counted from the start date"
-            min={1}
-            max={10000}
-            allowDecimal={false}
-            allowNegative={false}
-            required
-            w={180}
-            {...form.getInputProps("termCount")}
-          />
-          <Select
-            label="Term unit"
-            description=" "
-            allowDeselect={false}
-            data={unitOptions}
-            w={160}
-            {...form.getInputProps("termUnit")}
-          />
-        </Group>
+        <TermFields form={form} />
       ) : (
         <TextInput label="New expiration date" type="date" required w={220} {...form.getInputProps("expirationDate")} />
       )}
@@ -554,23 +589,15 @@ function UpgradeModal({ e, li, products, onClose, onDone }: ProductChangeProps) 
       <Text size="sm">
         Upgrading adds a new UPGRADE line item for a product set as an "upgrade to" of this one, with the same dates.
       </Text>
-      <Select
+      <TargetProductFields
+        form={form}
+        li={li}
+        target={target}
+        model={model}
+        options={targetOptions(targetIds, targets, e.state === "TEST")}
         label="Upgrade to"
         placeholder="Choose a product"
         required
-        data={targetOptions(targetIds, targets, e.state === "TEST")}
-        {...form.getInputProps("productId")}
-        onChange={(id) => {
-          form.setFieldValue("productId", id);
-          form.setFieldValue("licenseModelId", null);
-        }}
-      />
-      <ModelSelect
-        li={li}
-        target={target}
-        value={model}
-        onChange={(m) => form.setFieldValue("licenseModelId", m)}
-        error={form.errors.licenseModelId}
       />
       <NumberInput
         label="Copies to upgrade"
@@ -653,7 +680,12 @@ function UpsellModal({ e, li, products, onClose, onDone }: ProductChangeProps) {
         w={360}
         {...form.getInputProps("additionalCopies")}
       />
-      <Select
+      <TargetProductFields
+        form={form}
+        li={li}
+        target={target}
+        model={model}
+        options={targetOptions(targetIds, targets, e.state === "TEST")}
         label="Upsell product"
         placeholder={`None: more copies of ${names}`}
         description={
@@ -663,19 +695,6 @@ function UpsellModal({ e, li, products, onClose, onDone }: ProductChangeProps) {
         }
         clearable
         disabled={targetIds.length === 0}
-        data={targetOptions(targetIds, targets, e.state === "TEST")}
-        {...form.getInputProps("productId")}
-        onChange={(id) => {
-          form.setFieldValue("productId", id);
-          form.setFieldValue("licenseModelId", null);
-        }}
-      />
-      <ModelSelect
-        li={li}
-        target={target}
-        value={model}
-        onChange={(m) => form.setFieldValue("licenseModelId", m)}
-        error={form.errors.licenseModelId}
       />
       {Number.isInteger(n) && n >= 1 && (
         <Alert color="blue" variant="light" icon={<IconInfoCircle size={18} />}>
@@ -742,14 +761,7 @@ function TransferCopiesModal({
         The copies move into a new entitlement of the account you choose (its End Customer and current owner), with the same
         configuration and dates. Only unfulfilled copies can move; return fulfillments first to move more.
       </Text>
-      <AccountSelect
-        label="To account"
-        required
-        value={v.accountId}
-        onChange={(a) => form.setFieldValue("accountId", a?.id ?? null)}
-        exclude={e.soldTo ? [e.soldTo] : []}
-        error={form.errors.accountId}
-      />
+      <ToAccountSelect form={form} e={e} />
       <NumberInput
         label="Copies"
         description={`${formatCount(movable)} of ${copies(total)} unfulfilled and can move.`}
@@ -830,14 +842,7 @@ function TransferModal({ e, onClose, onDone }: { e: Entitlement; onClose: () => 
           then transfer; or move the unfulfilled copies with Transfer copies… on the line item.
         </Alert>
       )}
-      <AccountSelect
-        label="To account"
-        required
-        value={v.accountId}
-        onChange={(a) => form.setFieldValue("accountId", a?.id ?? null)}
-        exclude={e.soldTo ? [e.soldTo] : []}
-        error={form.errors.accountId}
-      />
+      <ToAccountSelect form={form} e={e} />
       <Checkbox
         label="Keep entitlement and activation IDs"
         description={

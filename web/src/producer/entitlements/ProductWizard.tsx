@@ -31,6 +31,7 @@ import { InfoGrid } from "../../components/Page";
 import { newRowKey } from "../../lib/diff";
 import { formatDate } from "../../lib/format";
 import { humanize, sentence } from "../../lib/labels";
+import { ModeRadio, TermFields } from "./fields";
 import {
   type AttributeRow,
   type ConfigValues,
@@ -45,7 +46,6 @@ import {
   todayDay,
   typeOptions,
   UNIT_LABELS,
-  unitOptions,
   VERSION_DATE_LABELS,
   versionDateOptions,
 } from "./model";
@@ -401,19 +401,15 @@ export function ProductWizard({
 
         {active === 0 && (
           <Stack data-testid="wizard-step-product">
-            <Radio.Group
+            <ModeRadio
+              form={form}
+              path="source"
               label="Select by"
-              value={v.source}
-              onChange={(s) => {
-                form.setFieldValue("source", s as ConfigValues["source"]);
-                form.clearErrors();
-              }}
-            >
-              <Group mt={6}>
-                <Radio value="PRODUCT" label="By product" />
-                <Radio value="PART" label="By part number" />
-              </Group>
-            </Radio.Group>
+              options={[
+                { value: "PRODUCT", label: "By product" },
+                { value: "PART", label: "By part number" },
+              ]}
+            />
             {v.source === "PRODUCT" ? (
               <>
                 <ProductSearch
@@ -663,29 +659,7 @@ export function ProductWizard({
                 <Radio value="DATE" label="Expiration date" />
               </Group>
             </Radio.Group>
-            {v.expiration === "TERM" && (
-              <Group align="flex-start">
-                <NumberInput
-                  label="Term length"
-                  description="Counted from the start date"
-                  min={1}
-                  max={10000}
-                  allowDecimal={false}
-                  allowNegative={false}
-                  required
-                  w={180}
-                  {...form.getInputProps("termCount")}
-                />
-                <Select
-                  label="Term unit"
-                  description=" "
-                  allowDeselect={false}
-                  data={unitOptions}
-                  w={160}
-                  {...form.getInputProps("termUnit")}
-                />
-              </Group>
-            )}
+            {v.expiration === "TERM" && <TermFields form={form} />}
             {v.expiration === "DATE" && (
               <TextInput label="Expires on" type="date" required w={220} {...form.getInputProps("expirationDate")} />
             )}
