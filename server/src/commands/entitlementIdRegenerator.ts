@@ -13,6 +13,10 @@ import { entitlementJson, loadVisibleEntitlement, recordEvent, retryOnIdCollisio
  * Regenerate IDs (FNO): while the entitlement is DRAFT or TEST, a new entitlement ID and new
  * activation IDs for its DRAFT (or TEST) line items, from the current templates and the
  * entitlement's current fields (order ID…). Collisions are retried by the database constraint.
+ *
+ * An entitlement redeemed from a key (TEST under a test bulk) keeps its redeemed line item's
+ * activation ID: it is the key, and redeeming the key again must find it (PRODUCT.md §3). Only
+ * DRAFT line items added to it later get new IDs.
  */
 export async function entitlementIdRegenerator(db: Db, ctx: RequestContext, pk: string): Promise<EntitlementJson> {
   const settings = await loadSettings(db);
@@ -38,7 +42,7 @@ export async function entitlementIdRegenerator(db: Db, ctx: RequestContext, pk: 
         .select(["id", "activation_id"])
         .where("entitlement_id", "=", pk)
         .where("role", "=", "LINE_ITEM")
-        .where("state", "in", ["DRAFT", "TEST"])
+        .where("state", "in", row.parent_bulk_id ? ["DRAFT"] : ["DRAFT", "TEST"])
         .orderBy("position")
         .execute();
       const renamed: Record<string, string> = {};
