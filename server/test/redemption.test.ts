@@ -50,7 +50,8 @@ describeEachDb("redemption", (env) => {
       state: "DEPLOYED",
       parentBulkId: bulk.id,
       soldTo: customer,
-      orderId: "PO-77",
+      // The retailer's order stays on the bulk entitlement (PRODUCT.md §3).
+      orderId: null,
     });
     expect(e.channelPartners).toEqual(
       expect.arrayContaining([

@@ -9,7 +9,7 @@ import type { Db, EntitlementRow, Trx } from "../db/schema.js";
 import { generateId, type IdTemplate } from "../domain/idTemplates.js";
 import { checkTypedKey, DEFAULT_KEY_FORMAT, type KeyFormat } from "../domain/keyFormat.js";
 import { maskKey } from "../domain/keys.js";
-import { redeemedEntitlement } from "../domain/redemption.js";
+import { DEFAULT_REDEEMED_ID_TEMPLATE, redeemedEntitlement, redeemedEntitlementId } from "../domain/redemption.js";
 import { AppError, errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { type EntitlementJson, presentEntitlement } from "../presenters/entitlements.js";
@@ -45,7 +45,7 @@ export function normaliseKey(raw: string, format: KeyFormat = DEFAULT_KEY_FORMAT
 
 /**
  * Redeems a web register key (PRODUCT.md §3 "Redemption"): exactly one simple entitlement, ID from
- * the template (default `{key}ENT`), one line item whose activation ID is the key and which copies
+ * the template in Settings (default `{key}ENT`), one line item whose activation ID is the key and which copies
  * the bulk configuration, DEPLOYED (TEST under a test bulk), Sold To as End Customer and current
  * owner, the distributor kept in the Distributor tier. The key is claimed with a conditional
  * UPDATE, so concurrent redemptions produce one entitlement whatever the timing; the same account
@@ -64,7 +64,13 @@ export async function keyRedeemer(
   const key = normaliseKey(input.key, settings.keyFormat);
   const soldTo = resolveSoldTo(ctx, input.soldTo ?? null);
   authorize(ctx.actor, "keys.redeem", { soldTo });
-  const r = await redeem(db, ctx, { key, soldTo, owner: input.owner ?? null, template: settings.idTemplates.entitlement });
+  const r = await redeem(db, ctx, {
+    key,
+    soldTo,
+    owner: input.owner ?? null,
+    template: settings.idTemplates.entitlement,
+    redeemedIdTemplate: settings.redeemedEntitlementIdTemplate,
+  });
   return { entitlement: r.entitlement ?? (await entitlementJson(db, r.pk)), created: r.created };
 }
 
@@ -79,7 +85,10 @@ interface RedeemArgs {
   key: string;
   soldTo: string;
   owner: string | null;
+  /** The generated-ID template, for when the redeemed entitlement's own ID is taken. */
   template: IdTemplate;
+  /** The redeemed entitlement's ID template from Settings (default `{key}ENT`). */
+  redeemedIdTemplate?: string;
 }
 
 /** The redemption inside the caller's transaction (self-registration creates the account in the same one). */
@@ -94,7 +103,8 @@ export function redeemWithin(trx: Trx, ctx: RequestContext, args: RedeemArgs): P
  */
 async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Promise<Redeemed> {
   const { key, soldTo } = args;
-  const snap = await redemptionSnapshot(db, key, soldTo);
+  const idTemplate = args.redeemedIdTemplate ?? DEFAULT_REDEEMED_ID_TEMPLATE;
+  const snap = await redemptionSnapshot(db, key, soldTo, redeemedEntitlementId(idTemplate, key));
   if (!snap.account || snap.account.type === "PUBLISHER")
     throw errors.validation("soldTo", `account '${soldTo}' does not exist or cannot hold entitlements`);
   const open = openForRedemption(snap, soldTo);
@@ -111,6 +121,7 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Prom
     bulk,
     config,
     bulkPartners: snap.distributor ? [snap.distributor] : [],
+    idTemplate,
     endCustomer: {
       tier: TIER_END_CUSTOMER,
       tier_display_name: snap.account.tier_display_name ?? TIER_END_CUSTOMER,
@@ -122,8 +133,9 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Prom
       current_owner: 1,
     },
   });
-  // FNO's default entitlement ID for a redeemed key is the key followed by ENT; if someone took
-  // that ID by hand, fall back to a generated one rather than refuse the customer.
+  // FNO's default entitlement ID for a redeemed key is the key followed by ENT (the template in
+  // Settings); if someone took that ID by hand, fall back to a generated one rather than refuse
+  // the customer.
   if (snap.defaultIdTaken || plan.entitlement.entitlement_id.length > 255)
     plan.entitlement.entitlement_id = generateId(args.template, { kind: "SIMPLE", orderId: bulk.order_id });
   const { products, part_id: _p, license_model_name: _l, ...lineItem } = plan.lineItem;

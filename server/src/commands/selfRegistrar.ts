@@ -115,6 +115,7 @@ export async function selfRegistrar(
         soldTo: accountId,
         owner: `${input.firstName.trim()} ${input.lastName.trim()}`,
         template: settings.idTemplates.entitlement,
+        redeemedIdTemplate: settings.redeemedEntitlementIdTemplate,
       });
       return r.pk;
     });

@@ -4,6 +4,7 @@ import { forgetSettings, loadSettings, type Settings, saveSetting } from "../db/
 import type { Db } from "../db/schema.js";
 import { type IdTemplate, templateProblems } from "../domain/idTemplates.js";
 import { type KeyFormat, keyFormatProblems } from "../domain/keyFormat.js";
+import { redeemedIdTemplateProblem } from "../domain/redemption.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";
@@ -13,15 +14,20 @@ export interface SettingsPatch {
   allowEditDeployed?: boolean;
   allowUsedItemsInactiveObsolete?: boolean;
   keyFormat?: KeyFormat;
+  redeemedEntitlementIdTemplate?: string;
 }
 
-/** Changes instance settings (ID generators, the two FNO state settings); producer admins only. */
+/**
+ * Changes instance settings (ID generators, the redeemed entitlement's ID template, the key
+ * format, the two FNO state settings); producer admins only.
+ */
 export async function settingsUpdater(db: Db, ctx: RequestContext, patch: SettingsPatch): Promise<Settings> {
   authorize(ctx.actor, "settings.write");
   const problems = [
     ...(patch.idTemplates?.entitlement ? templateProblems(patch.idTemplates.entitlement, "idTemplates.entitlement") : []),
     ...(patch.idTemplates?.activation ? templateProblems(patch.idTemplates.activation, "idTemplates.activation") : []),
     ...(patch.keyFormat ? keyFormatProblems(patch.keyFormat) : []),
+    ...redeemedTemplateProblems(patch.redeemedEntitlementIdTemplate),
   ];
   if (problems.length) throw errors.validationMany(problems);
   const saved = await db.transaction().execute(async (trx) => {
@@ -31,11 +37,14 @@ export async function settingsUpdater(db: Db, ctx: RequestContext, patch: Settin
       allowEditDeployed: patch.allowEditDeployed ?? before.allowEditDeployed,
       allowUsedItemsInactiveObsolete: patch.allowUsedItemsInactiveObsolete ?? before.allowUsedItemsInactiveObsolete,
       keyFormat: patch.keyFormat ?? before.keyFormat,
+      redeemedEntitlementIdTemplate: patch.redeemedEntitlementIdTemplate ?? before.redeemedEntitlementIdTemplate,
     };
     const now = nowIso();
     if (patch.idTemplates) await saveSetting(trx, "idTemplates", after.idTemplates, now);
     if (patch.allowEditDeployed !== undefined) await saveSetting(trx, "allowEditDeployed", after.allowEditDeployed, now);
     if (patch.keyFormat) await saveSetting(trx, "keyFormat", after.keyFormat, now);
+    if (patch.redeemedEntitlementIdTemplate !== undefined)
+      await saveSetting(trx, "redeemedEntitlementIdTemplate", after.redeemedEntitlementIdTemplate, now);
     if (patch.allowUsedItemsInactiveObsolete !== undefined) {
       await saveSetting(trx, "allowUsedItemsInactiveObsolete", after.allowUsedItemsInactiveObsolete, now);
     }
@@ -51,4 +60,10 @@ export async function settingsUpdater(db: Db, ctx: RequestContext, patch: Settin
   });
   forgetSettings(db);
   return saved;
+}
+
+function redeemedTemplateProblems(t: string | undefined): { field: string; message: string }[] {
+  if (t === undefined) return [];
+  const p = redeemedIdTemplateProblem(t);
+  return p ? [{ field: "redeemedEntitlementIdTemplate", message: p }] : [];
 }

@@ -1,5 +1,6 @@
 import type { Insertable } from "kysely";
 import { TIER_DISTRIBUTOR } from "../../../common/src/enums.js";
+import { FORBIDDEN_ID_CHARS } from "../../../common/src/limits.js";
 import type { Actor } from "../actor.js";
 import { actorLabel } from "../actor.js";
 import type { LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
@@ -18,14 +19,37 @@ export interface RedemptionInput {
   bulkPartners: PartnerRow[];
   /** Sold To, as the End Customer and current owner. */
   endCustomer: PartnerRow;
+  /** The redeemed entitlement's ID template from Settings (default `{key}ENT`). */
+  idTemplate?: string;
+}
+
+/** FNO's default ID of the entitlement a redeemed key becomes: the key followed by ENT. */
+export const DEFAULT_REDEEMED_ID_TEMPLATE = "{key}ENT";
+
+/** The redeemed entitlement's ID from its template: `{key}` is the key, the rest is kept as written. */
+export function redeemedEntitlementId(template: string, key: string): string {
+  return template.replaceAll("{key}", key);
+}
+
+/** What is wrong with a redeemed-entitlement ID template (Settings), or null. */
+export function redeemedIdTemplateProblem(template: string): string | null {
+  if (!template.includes("{key}")) return "must contain {key}, so every redeemed entitlement gets its own ID";
+  const rest = template.replaceAll("{key}", "");
+  if (/[{}]/.test(rest)) return "only the token {key} may be used";
+  const bad = [...new Set(rest)].filter((c) => FORBIDDEN_ID_CHARS.includes(c) || /[\s\u0000-\u001f\u007f]/.test(c));
+  if (bad.length) return `must not contain ${bad.map((c) => JSON.stringify(c)).join(" ")}`;
+  if (rest.length > 64) return "must have at most 64 characters besides {key}";
+  return null;
 }
 
 /**
  * The simple entitlement a redeemed key becomes (PRODUCT.md §3 "Redemption"), worked out from the
- * bulk entitlement without touching the database: ID `{key}ENT`, DEPLOYED (TEST under a test
- * bulk), the bulk's order and attributes, Sold To as End Customer and current owner, the
- * distributor kept in the Distributor tier, and one line item whose activation ID is the key and
- * which copies the bulk configuration.
+ * bulk entitlement without touching the database: ID from the template (default `{key}ENT`),
+ * DEPLOYED (TEST under a test bulk), Sold To as End Customer and current owner, the distributor
+ * kept in the Distributor tier, and one line item whose activation ID is the key and which copies
+ * the bulk's product configuration. Never the retailer's order ID, order line, ship-to, custom
+ * attributes or descriptions: those are the retailer's business, and the entitlement is the end
+ * customer's.
  */
 export function redeemedEntitlement(a: RedemptionInput): {
   entitlement: Insertable<EntitlementsTable>;
@@ -42,17 +66,17 @@ export function redeemedEntitlement(a: RedemptionInput): {
   return {
     entitlement: {
       id: a.pk,
-      entitlement_id: `${a.key}ENT`,
+      entitlement_id: redeemedEntitlementId(a.idTemplate ?? DEFAULT_REDEEMED_ID_TEMPLATE, a.key),
       id_generated: 0,
       kind: "SIMPLE",
       state,
-      description: a.bulk.description,
+      description: null,
       ship_to_email: null,
       ship_to_address: null,
-      order_id: a.bulk.order_id,
-      order_line_number: a.bulk.order_line_number,
+      order_id: null,
+      order_line_number: null,
       allow_portal_login: a.bulk.allow_portal_login,
-      custom_attributes: a.bulk.custom_attributes,
+      custom_attributes: "{}",
       parent_bulk_id: a.bulk.id,
       created_by: a.actor.userId,
       created_by_label: label,
@@ -72,6 +96,10 @@ export function redeemedEntitlement(a: RedemptionInput): {
       state,
       fulfilled_count: 0,
       parent_line_item_id: null,
+      // The configuration's own order fields and description are the retailer's too.
+      order_id: null,
+      order_line_number: null,
+      description: null,
       created_at: a.now,
       updated_at: a.now,
       products: a.config.products.map((p) => ({ ...p })),

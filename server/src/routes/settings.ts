@@ -32,6 +32,12 @@ const KeyFormatSchema = Type.Object(
       "Generated keys: groups × groupLength Crockford base32 symbols, the last one a check symbol; at least 100 random bits.",
   },
 );
+const RedeemedTemplate = Type.String({
+  minLength: 5,
+  maxLength: 69,
+  description:
+    "ID of the simple entitlement a redeemed web register key becomes: {key} is the key (FNO's default {key}ENT). If the ID is taken, a generated entitlement ID is used.",
+});
 const SettingsSchema = Type.Object(
   {
     keyFormat: Type.Intersect([KeyFormatSchema, Type.Object({ example: Type.String(), randomBits: Type.Number() })]),
@@ -42,6 +48,7 @@ const SettingsSchema = Type.Object(
     allowUsedItemsInactiveObsolete: Type.Boolean({
       description: "Let entitlements and line items with fulfillments go INACTIVE or OBSOLETE.",
     }),
+    redeemedEntitlementIdTemplate: RedeemedTemplate,
   },
   { $id: "Settings" },
 );
@@ -70,7 +77,7 @@ export async function settingsRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ["settings"],
-        summary: "Instance settings: ID generators and entitlement state settings",
+        summary: "Instance settings: ID generators, redeemed entitlement ID, key format, entitlement state settings",
         response: { 200: SettingsSchema, ...errorResponses },
       },
     },
@@ -96,6 +103,7 @@ export async function settingsRoutes(fastify: FastifyInstance) {
             allowEditDeployed: Type.Optional(Type.Boolean()),
             allowUsedItemsInactiveObsolete: Type.Optional(Type.Boolean()),
             keyFormat: Type.Optional(KeyFormatSchema),
+            redeemedEntitlementIdTemplate: Type.Optional(RedeemedTemplate),
           },
           { additionalProperties: false },
         ),

@@ -97,7 +97,7 @@ export interface RedemptionSnapshot {
   /** The bulk entitlement's configuration line item with its products (null if it has none). */
   config: LineItemFull | null;
   distributor: PartnerRow | null;
-  /** `{key}ENT` is already some entitlement's ID. */
+  /** The redeemed entitlement's ID from the template (`{key}ENT` by default) is already some entitlement's. */
   defaultIdTaken: boolean;
 }
 
@@ -108,9 +108,10 @@ export async function redemptionSnapshot(
   db: Db | Trx,
   key: string,
   soldTo: string,
+  defaultId = `${key}ENT`,
 ): Promise<Omit<RedemptionSnapshot, "key" | "bulk"> & { key: RedemptionSnapshot["key"] | null; bulk: EntitlementRow | null }> {
   const j = isPostgres(db) ? pgJson : sqliteJson;
-  const values = { key, soldTo, defaultId: `${key}ENT` };
+  const values = { key, soldTo, defaultId };
   const result = await runPrepared(db, "redemption.snapshot", values, (db, v) =>
     db.selectNoFrom((eb) => {
       const bulkId = eb.selectFrom("web_register_keys as wk").select("wk.bulk_id").where("wk.key", "=", v.key);

@@ -1,5 +1,6 @@
 import { DEFAULT_TEMPLATES, type IdTemplate } from "../../domain/idTemplates.js";
 import { DEFAULT_KEY_FORMAT, type KeyFormat } from "../../domain/keyFormat.js";
+import { DEFAULT_REDEEMED_ID_TEMPLATE } from "../../domain/redemption.js";
 import type { Db, Trx } from "../schema.js";
 
 /** Instance-wide settings, with their defaults. Stored one JSON value per key. */
@@ -11,6 +12,8 @@ export interface Settings {
   allowUsedItemsInactiveObsolete: boolean;
   /** Shape of generated web register keys (the last symbol is always the check symbol). */
   keyFormat: KeyFormat;
+  /** ID of the simple entitlement a redeemed key becomes; `{key}` is the key (FNO default `{key}ENT`). */
+  redeemedEntitlementIdTemplate: string;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -18,9 +21,16 @@ export const DEFAULT_SETTINGS: Settings = {
   allowEditDeployed: false,
   allowUsedItemsInactiveObsolete: false,
   keyFormat: DEFAULT_KEY_FORMAT,
+  redeemedEntitlementIdTemplate: DEFAULT_REDEEMED_ID_TEMPLATE,
 };
 
-const KEYS = ["idTemplates", "allowEditDeployed", "allowUsedItemsInactiveObsolete", "keyFormat"] as const;
+const KEYS = [
+  "idTemplates",
+  "allowEditDeployed",
+  "allowUsedItemsInactiveObsolete",
+  "keyFormat",
+  "redeemedEntitlementIdTemplate",
+] as const;
 
 export async function loadSettings(db: Db | Trx): Promise<Settings> {
   const rows = await db
@@ -35,6 +45,7 @@ export async function loadSettings(db: Db | Trx): Promise<Settings> {
     else if (r.key === "allowEditDeployed") out.allowEditDeployed = v === true;
     else if (r.key === "allowUsedItemsInactiveObsolete") out.allowUsedItemsInactiveObsolete = v === true;
     else if (r.key === "keyFormat") out.keyFormat = { ...out.keyFormat, ...v };
+    else if (r.key === "redeemedEntitlementIdTemplate" && typeof v === "string") out.redeemedEntitlementIdTemplate = v;
   }
   return out;
 }
