@@ -47,7 +47,21 @@ function config(li: LineItemFull): ProductConfigJson {
   };
 }
 
-export function presentLineItem(li: LineItemFull): LineItemJson {
+/**
+ * Copies that can still be activated: none on an INACTIVE or OBSOLETE line item or entitlement
+ * (a transferred one is OBSOLETE; PRODUCT.md §3: INACTIVE no activation, OBSOLETE nothing new).
+ * Computed here once so the portal shows the server's figure.
+ */
+export function availableCopies(
+  li: Pick<LineItemFull, "state" | "number_of_copies" | "fulfilled_count">,
+  entitlementState?: string,
+) {
+  const closed = new Set(["INACTIVE", "OBSOLETE"]);
+  if (closed.has(li.state) || (entitlementState && closed.has(entitlementState))) return 0;
+  return Math.max(0, li.number_of_copies - li.fulfilled_count);
+}
+
+export function presentLineItem(li: LineItemFull, entitlementState?: string): LineItemJson {
   return {
     id: li.id,
     activationId: li.activation_id ?? "",
@@ -55,7 +69,7 @@ export function presentLineItem(li: LineItemFull): LineItemJson {
     ...config(li),
     lineItemType: li.line_item_type as Enum<"lineItemType"> | null,
     fulfilledCount: li.fulfilled_count,
-    availableCount: Math.max(0, li.number_of_copies - li.fulfilled_count),
+    availableCount: availableCopies(li, entitlementState),
     parentLineItemId: li.parent_line_item_id,
     createdAt: li.created_at,
     updatedAt: li.updated_at,
@@ -93,7 +107,7 @@ export function presentEntitlement(row: EntitlementRow, partners: PartnerRow[], 
     soldTo: partners.find((p) => p.tier === soldToTier)?.account_id ?? null,
     channelPartners: partners.map(presentPartner),
     product: bulkConfig ? { ...config(bulkConfig), bulkEntitlementType: bulkConfig.line_item_type } : null,
-    lineItems: items.filter((i) => i.role === "LINE_ITEM").map(presentLineItem),
+    lineItems: items.filter((i) => i.role === "LINE_ITEM").map((i) => presentLineItem(i, row.state)),
     parentBulkId: row.parent_bulk_id,
     createdBy: row.created_by_label,
     createdAt: row.created_at,

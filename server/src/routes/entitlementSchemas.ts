@@ -66,7 +66,11 @@ export const LineItemSchema = Type.Object({
   ...productConfig,
   lineItemType: NullableEnum(LINE_ITEM_TYPES, "What this line item is to its parent (lineage)."),
   fulfilledCount: Count,
-  availableCount: Type.Integer({ minimum: 0, description: "Copies not fulfilled yet." }),
+  availableCount: Type.Integer({
+    minimum: 0,
+    description:
+      "Copies that can still be activated: not fulfilled yet, and 0 while the line item or its entitlement is INACTIVE or OBSOLETE.",
+  }),
   parentLineItemId: NullableString(),
   createdAt: Type.String(),
   updatedAt: Type.String(),

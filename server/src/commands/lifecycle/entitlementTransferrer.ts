@@ -105,9 +105,11 @@ export async function entitlementTransferrer(
       });
       const fromWords = from ? `account '${from}'` : "no account";
       // A redeemed key follows its entitlement: re-entering it finds the new owner's entitlement.
+      // Its row then shows the new owner only: the person typed at redemption (Owner) and who
+      // redeemed it ("by") were the old owner's; the key.redeemed audit event keeps who it was.
       const keysMoved = await trx
         .updateTable("web_register_keys")
-        .set({ entitlement_id: created.pk, sold_to: target.id })
+        .set({ entitlement_id: created.pk, sold_to: target.id, owner: null, redeemed_by: null, redeemed_by_label: null })
         .where("entitlement_id", "=", pk)
         .executeTakeFirst();
       const keys = Number(keysMoved.numUpdatedRows) > 0;
