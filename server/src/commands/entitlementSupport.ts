@@ -1,6 +1,6 @@
 import { actorLabel, type RequestContext } from "../actor.js";
 import { isUniqueViolationOn } from "../db/constraints.js";
-import { findEntitlement, lineItemsOf, partnersOf } from "../db/repos/entitlements.js";
+import { findEntitlement, findEntitlementByAnyId, lineItemsOf, partnersOf } from "../db/repos/entitlements.js";
 import type { Db, EntitlementEventsTable, EntitlementRow, Trx } from "../db/schema.js";
 import type { FieldProblem, ResolvedPartner } from "../domain/entitlements.js";
 import { generateId, type IdContext, type IdTemplate } from "../domain/idTemplates.js";
@@ -56,15 +56,19 @@ export async function accountIdsOfEntitlement(db: Db | Trx, pk: string): Promise
   return rows.map((r) => r.account_id);
 }
 
-/** The entitlement if the actor may see it, else 404 (existence does not leak). */
+/**
+ * The entitlement if the actor may see it, else 404 (existence does not leak). With `anyId`, `pk`
+ * may also be the entitlement ID (reads: `GET /entitlements/{id}`); callers then use `row.id`.
+ */
 export async function loadVisibleEntitlement(
   db: Db | Trx,
   ctx: RequestContext,
   pk: string,
+  opts: { anyId?: boolean } = {},
 ): Promise<{ row: EntitlementRow; ref: { accountIds: string[] } }> {
-  const row = await findEntitlement(db, pk);
+  const row = opts.anyId ? await findEntitlementByAnyId(db, pk) : await findEntitlement(db, pk);
   if (!row) throw errors.notFound("Entitlement", pk);
-  const ref = { accountIds: await accountIdsOfEntitlement(db, pk) };
+  const ref = { accountIds: await accountIdsOfEntitlement(db, row.id) };
   if (!can(ctx.actor, "entitlement.read", ref)) throw errors.notFound("Entitlement", pk);
   return { row, ref };
 }
@@ -111,7 +115,14 @@ export async function partnerProblems(trx: Trx, partners: ResolvedPartner[], _ex
         out.push({ field: `${p.source}.contactUserId`, message: `the contact is not a user of account '${p.accountId}'` });
     }
   }
-  return out;
+  // Sold To fills more than one tier (a bulk's Distributor and End Customer): one problem is one line.
+  const seen = new Set<string>();
+  return out.filter((p) => {
+    const k = `${p.field}\n${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 export async function replacePartners(trx: Trx, pk: string, partners: ResolvedPartner[]) {

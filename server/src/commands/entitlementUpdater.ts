@@ -10,6 +10,7 @@ import { authorize } from "../policies/index.js";
 import type { EntitlementJson } from "../presenters/entitlements.js";
 import { nowIso } from "../util.js";
 import { type EntitlementHeaderInput, headerProblems } from "./entitlementCreator.js";
+import { deployEntitlement } from "./entitlementStateChanger.js";
 import { entitlementJson, loadVisibleEntitlement, partnerProblems, recordEvent, replacePartners } from "./entitlementSupport.js";
 
 const DESCRIPTIVE = new Set(["description"]);
@@ -18,13 +19,17 @@ const DESCRIPTIVE = new Set(["description"]);
  * Edits an entitlement's header and channel partners. Only DRAFT and TEST entitlements change
  * freely; with "allow editing of deployed entities" a DEPLOYED one may change its description.
  * Changing the entitlement ID means specifying a new one (Regenerate IDs makes a new generated one).
+ * With `autoDeploy` a DRAFT entitlement is deployed right after the update, in the same
+ * transaction (PRODUCT.md §3: "autoDeploy deploys right after create/update"); a refused deploy
+ * takes the update back with it.
  */
 export async function entitlementUpdater(
   db: Db,
   ctx: RequestContext,
   pk: string,
-  input: EntitlementHeaderInput,
+  patch: EntitlementHeaderInput & { autoDeploy?: boolean },
 ): Promise<EntitlementJson> {
+  const { autoDeploy, ...input } = patch;
   const problems = headerProblems(input);
   if (problems.length) throw errors.validationMany(problems);
   await db.transaction().execute(async (trx) => {
@@ -105,6 +110,10 @@ export async function entitlementUpdater(
         before: b,
         after: a,
       });
+    }
+    if (autoDeploy && row.state === "DRAFT") {
+      authorize(ctx.actor, "entitlement.changeState", ref);
+      await deployEntitlement(trx, ctx, pk, "autoDeploy");
     }
   });
   return entitlementJson(db, pk);

@@ -3,7 +3,7 @@ import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { lineItemsOf } from "../db/repos/entitlements.js";
 import { loadSettings } from "../db/repos/settings.js";
-import type { Db, Trx } from "../db/schema.js";
+import type { Db, EntitlementRow, Trx } from "../db/schema.js";
 import { isEditable, LINE_ITEM_DELETABLE, lineItemMoveProblem } from "../domain/entitlementStates.js";
 import type { FieldProblem } from "../domain/entitlements.js";
 import { specifiedIdProblem } from "../domain/ids.js";
@@ -13,6 +13,7 @@ import { authorize } from "../policies/index.js";
 import { type EntitlementJson, type ProductConfigJson, presentLineItem } from "../presenters/entitlements.js";
 import { nowIso } from "../util.js";
 import { activationIdTaken, type LineItemInput } from "./entitlementCreator.js";
+import { deployEntitlement } from "./entitlementStateChanger.js";
 import { entitlementJson, loadVisibleEntitlement, recordEvent, retryOnIdCollision } from "./entitlementSupport.js";
 import { insertLineItem, type ProductConfigInput, replaceLineItemProducts, resolveConfig } from "./lineItemConfig.js";
 
@@ -67,68 +68,87 @@ export async function bulkProductConfigurer(
   pk: string,
   input: ProductConfigInput,
   mode: "replace" | "patch",
+  opts: { autoDeploy?: boolean } = {},
 ): Promise<EntitlementJson> {
   await db.transaction().execute(async (trx) => {
     const { row, ref } = await loadVisibleEntitlement(trx, ctx, pk);
     authorize(ctx.actor, "entitlement.update", ref);
-    if (row.kind !== "BULK")
-      throw errors.validation("product", "only bulk entitlements have a product configuration; add line items instead");
-    const before = await entitlementJson(trx, pk);
-    const current = before.product ? configInputOf(before.product, before.product.bulkEntitlementType) : null;
-    if (mode === "patch" && !current)
-      throw errors.invalidState("The bulk entitlement has no product yet; use Add Product (PUT) first.", "product");
-    const merged: ProductConfigInput = mode === "patch" ? { ...current, ...input } : input;
-    const changed = current
-      ? changedKeys(merged as Record<string, unknown>, current as Record<string, unknown>)
-      : Object.keys(merged);
-    if (changed.length === 0) return;
-    await editGuard(trx, `Entitlement ${row.entitlement_id}`, row.state as StateType, changed);
-    const r = await resolveConfig(trx, merged, { kind: "BULK", test: row.state === "TEST", field: "product" });
-    if (!r.config) throw errors.validationMany(r.problems);
-    const now = nowIso();
-    const existing = await trx
-      .selectFrom("line_items")
-      .select("id")
-      .where("entitlement_id", "=", pk)
-      .where("role", "=", "BULK_CONFIG")
-      .executeTakeFirst();
-    if (existing) {
-      await trx
-        .updateTable("line_items")
-        .set({ ...r.config.row, updated_at: now })
-        .where("id", "=", existing.id)
-        .execute();
-      await replaceLineItemProducts(trx, existing.id, r.config.products);
-    } else {
-      await insertLineItem(trx, {
-        entitlementPk: pk,
-        role: "BULK_CONFIG",
-        position: 0,
-        state: row.state === "TEST" ? "TEST" : "DRAFT",
-        activationId: null,
-        idGenerated: false,
-        config: r.config,
-        now,
-      });
+    await configureBulkProduct(trx, ctx, row, input, mode);
+    // autoDeploy deploys right after the update (PRODUCT.md §3), in the same transaction: a
+    // refused deploy (no license model yet…) takes the product change back with it.
+    if (opts.autoDeploy && row.state === "DRAFT") {
+      authorize(ctx.actor, "entitlement.changeState", ref);
+      await deployEntitlement(trx, ctx, pk, "autoDeploy");
     }
-    await trx.updateTable("entitlements").set({ updated_at: now, updated_by: ctx.actor.userId }).where("id", "=", pk).execute();
-    const after = await entitlementJson(trx, pk);
-    await recordEvent(
-      trx,
-      ctx,
-      pk,
-      "EVENT_PROPERTY_CHANGED",
-      existing ? `Product configuration changed (${changed.join(", ")})` : "Product added",
-    );
-    await recordAudit(trx, ctx, {
-      action: "entitlement.product_configured",
-      objectType: "entitlement",
-      objectId: pk,
-      before: { product: before.product },
-      after: { product: after.product },
-    });
   });
   return entitlementJson(db, pk);
+}
+
+/** The product change itself, inside the caller's transaction. */
+async function configureBulkProduct(
+  trx: Trx,
+  ctx: RequestContext,
+  row: EntitlementRow,
+  input: ProductConfigInput,
+  mode: "replace" | "patch",
+): Promise<void> {
+  const pk = row.id;
+  if (row.kind !== "BULK")
+    throw errors.validation("product", "only bulk entitlements have a product configuration; add line items instead");
+  const before = await entitlementJson(trx, pk);
+  const current = before.product ? configInputOf(before.product, before.product.bulkEntitlementType) : null;
+  if (mode === "patch" && !current)
+    throw errors.invalidState("The bulk entitlement has no product yet; use Add Product (PUT) first.", "product");
+  const merged: ProductConfigInput = mode === "patch" ? { ...current, ...input } : input;
+  const changed = current
+    ? changedKeys(merged as Record<string, unknown>, current as Record<string, unknown>)
+    : Object.keys(merged);
+  if (changed.length === 0) return;
+  await editGuard(trx, `Entitlement ${row.entitlement_id}`, row.state as StateType, changed);
+  const r = await resolveConfig(trx, merged, { kind: "BULK", test: row.state === "TEST", field: "product" });
+  if (!r.config) throw errors.validationMany(r.problems);
+  const now = nowIso();
+  const existing = await trx
+    .selectFrom("line_items")
+    .select("id")
+    .where("entitlement_id", "=", pk)
+    .where("role", "=", "BULK_CONFIG")
+    .executeTakeFirst();
+  if (existing) {
+    await trx
+      .updateTable("line_items")
+      .set({ ...r.config.row, updated_at: now })
+      .where("id", "=", existing.id)
+      .execute();
+    await replaceLineItemProducts(trx, existing.id, r.config.products);
+  } else {
+    await insertLineItem(trx, {
+      entitlementPk: pk,
+      role: "BULK_CONFIG",
+      position: 0,
+      state: row.state === "TEST" ? "TEST" : "DRAFT",
+      activationId: null,
+      idGenerated: false,
+      config: r.config,
+      now,
+    });
+  }
+  await trx.updateTable("entitlements").set({ updated_at: now, updated_by: ctx.actor.userId }).where("id", "=", pk).execute();
+  const after = await entitlementJson(trx, pk);
+  await recordEvent(
+    trx,
+    ctx,
+    pk,
+    "EVENT_PROPERTY_CHANGED",
+    existing ? `Product configuration changed (${changed.join(", ")})` : "Product added",
+  );
+  await recordAudit(trx, ctx, {
+    action: "entitlement.product_configured",
+    objectType: "entitlement",
+    objectId: pk,
+    before: { product: before.product },
+    after: { product: after.product },
+  });
 }
 
 /** Adds line items to a simple entitlement. On a DEPLOYED entitlement they start DRAFT and are deployed by hand. */

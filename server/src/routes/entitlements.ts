@@ -112,6 +112,17 @@ const BulkProductBody = Type.Object(
   { ...ProductConfigBody, bulkEntitlementType: Nullable(StringEnum(LINE_ITEM_TYPES)) },
   { additionalProperties: false },
 );
+const AutoDeploy = Type.Optional(
+  Type.Boolean({
+    description:
+      "Deploy a DRAFT entitlement right after this change, in the same transaction (a refused deploy changes nothing).",
+  }),
+);
+/** Add Product / change the product: the configuration, and autoDeploy as on create. */
+const BulkProductUpdateBody = Type.Object(
+  { ...ProductConfigBody, bulkEntitlementType: Nullable(StringEnum(LINE_ITEM_TYPES)), autoDeploy: AutoDeploy },
+  { additionalProperties: false },
+);
 const LineItemBody = Type.Object(
   {
     ...ProductConfigBody,
@@ -363,13 +374,15 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary: "Get an entitlement with its partners and line items or product",
+        description:
+          "`id` is the entitlement's `id` or its entitlement ID (`entitlementId`, as users and FNO integrations know it).",
         params: IdParams,
         response: { 200: Entitlement, ...errorResponses },
       },
     },
     async (req) => {
-      await loadVisibleEntitlement(app.deps.db, ctxOf(req), req.params.id);
-      return entitlementJson(app.deps.db, req.params.id);
+      const { row } = await loadVisibleEntitlement(app.deps.db, ctxOf(req), req.params.id, { anyId: true });
+      return entitlementJson(app.deps.db, row.id);
     },
   );
 
@@ -380,7 +393,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Edit an entitlement's header and channel partners",
         params: IdParams,
-        body: Type.Object(Header, { additionalProperties: false }),
+        body: Type.Object({ ...Header, autoDeploy: AutoDeploy }, { additionalProperties: false }),
         response: { 200: Entitlement, ...errorResponses },
       },
     },
@@ -409,6 +422,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary: "State-change history (created, property changed, state changed, transferred)",
+        description: "`id` is the entitlement's `id` or its entitlement ID.",
         params: IdParams,
         response: {
           200: Type.Object({
@@ -428,8 +442,8 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) => {
-      await loadVisibleEntitlement(app.deps.db, ctxOf(req), req.params.id);
-      return { items: (await eventsOf(app.deps.db, req.params.id)).map(presentEvent) };
+      const { row } = await loadVisibleEntitlement(app.deps.db, ctxOf(req), req.params.id, { anyId: true });
+      return { items: (await eventsOf(app.deps.db, row.id)).map(presentEvent) };
     },
   );
 
@@ -481,11 +495,14 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Add Product: set a bulk entitlement's product configuration",
         params: IdParams,
-        body: BulkProductBody,
+        body: BulkProductUpdateBody,
         response: { 200: Entitlement, ...errorResponses },
       },
     },
-    async (req) => bulkProductConfigurer(app.deps.db, ctxOf(req), req.params.id, toConfig(req.body), "replace"),
+    async (req) => {
+      const { autoDeploy, ...body } = req.body;
+      return bulkProductConfigurer(app.deps.db, ctxOf(req), req.params.id, toConfig(body), "replace", { autoDeploy });
+    },
   );
 
   app.patch(
@@ -495,11 +512,14 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Change part of a bulk entitlement's product configuration",
         params: IdParams,
-        body: BulkProductBody,
+        body: BulkProductUpdateBody,
         response: { 200: Entitlement, ...errorResponses },
       },
     },
-    async (req) => bulkProductConfigurer(app.deps.db, ctxOf(req), req.params.id, toConfig(req.body), "patch"),
+    async (req) => {
+      const { autoDeploy, ...body } = req.body;
+      return bulkProductConfigurer(app.deps.db, ctxOf(req), req.params.id, toConfig(body), "patch", { autoDeploy });
+    },
   );
 
   app.post(

@@ -12,6 +12,15 @@ export async function findEntitlementByEntitlementId(db: Db | Trx, entitlementId
   return db.selectFrom("entitlements").selectAll().where("entitlement_id", "=", entitlementId).executeTakeFirst();
 }
 
+/**
+ * An entitlement by its internal id or, failing that, by the entitlement ID users and FNO
+ * integrations know (`GET /entitlements/{id}` accepts both). The internal id wins on the
+ * (theoretical) clash of one entitlement's UUID with another's specified ID.
+ */
+export async function findEntitlementByAnyId(db: Db | Trx, id: string): Promise<EntitlementRow | undefined> {
+  return (await findEntitlement(db, id)) ?? (await findEntitlementByEntitlementId(db, id));
+}
+
 export interface PartnerRow {
   tier: string;
   tier_display_name: string;
