@@ -1,4 +1,5 @@
 import { expect, it } from "vitest";
+import { up as clearCopiedRetailerData } from "../src/db/migrations/0007_redeemed_entitlements_own_data.js";
 import { catalogFixture } from "./entitlementFixtures.js";
 import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
 
@@ -77,6 +78,44 @@ describeEachDb("redeemed entitlements", (env) => {
       expect(x.lineItems[0]).toMatchObject({ description: null, orderId: null, orderLineNumber: null, numberOfCopies: 3 });
     }
     expect(JSON.stringify(read)).not.toMatch(/RETAIL|Retail|Shelf|xmas|retailer/);
+  });
+
+  it("migration 0007 clears what entitlements redeemed earlier copied from the retailer, keeping values set on them", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { bulk, keys } = await bulkWithKeys(env, admin);
+    const customer = await env.makeAccount();
+    const a = await redeem(admin, keys[0] as string, customer);
+    const b = await redeem(admin, keys[1] as string, customer);
+    // As redemption used to write them: the bulk's header and configuration copied.
+    for (const e of [a, b]) {
+      await env.db
+        .updateTable("entitlements")
+        .set({
+          order_id: "RETAIL-PO-9",
+          order_line_number: "7",
+          description: e === a ? "Retail batch for the Christmas shelf" : "Set by the producer",
+          custom_attributes: JSON.stringify({ campaign: "xmas" }),
+        })
+        .where("id", "=", e.id)
+        .execute();
+      await env.db
+        .updateTable("line_items")
+        .set({ order_id: "RETAIL-LINE-PO", order_line_number: "7.1", description: "Shelf box" })
+        .where("entitlement_id", "=", e.id)
+        .execute();
+    }
+    await clearCopiedRetailerData(env.db);
+    const ra = (await admin.get(`/api/v1/entitlements/${a.id}`)).json();
+    const rb = (await admin.get(`/api/v1/entitlements/${b.id}`)).json();
+    expect(ra).toMatchObject({ orderId: null, orderLineNumber: null, description: null, customAttributes: {} });
+    expect(ra.lineItems[0]).toMatchObject({ orderId: null, orderLineNumber: null, description: null });
+    expect(rb.description).toBe("Set by the producer");
+    // The bulk entitlement keeps its own.
+    expect((await admin.get(`/api/v1/entitlements/${bulk.id}`)).json()).toMatchObject({
+      orderId: "RETAIL-PO-9",
+      description: "Retail batch for the Christmas shelf",
+      product: { orderId: "RETAIL-LINE-PO", description: "Shelf box" },
+    });
   });
 
   it("the redeemed entitlement's ID follows the template in Settings, validated; the default is {key}ENT", async () => {
