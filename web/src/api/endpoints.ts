@@ -22,6 +22,7 @@ import type {
   Job,
   JobRef,
   KeyCounts,
+  KeyFormat,
   KeyLoadReport,
   KeyStatus,
   LicenseModel,
@@ -201,6 +202,8 @@ export interface SettingsInput {
   idTemplates?: { entitlement?: IdTemplate; activation?: IdTemplate };
   allowEditDeployed?: boolean;
   allowUsedItemsInactiveObsolete?: boolean;
+  keyFormat?: KeyFormat;
+  redeemedEntitlementIdTemplate?: string;
 }
 export const settingsApi = {
   get: () => api.get<InstanceSettings>("/settings"),

@@ -183,10 +183,21 @@ export interface IdTemplateOut extends IdTemplate {
   randomBits: number;
 }
 
+/** Generated web register keys: groups × groupLength Crockford base32 symbols, the last a check symbol. */
+export interface KeyFormat {
+  groups: number;
+  groupLength: number;
+  /** "-", " " or "". */
+  separator: string;
+}
+
 export interface InstanceSettings {
   idTemplates: { entitlement: IdTemplateOut; activation: IdTemplateOut };
   allowEditDeployed: boolean;
   allowUsedItemsInactiveObsolete: boolean;
+  keyFormat: KeyFormat & { example: string; randomBits: number };
+  /** ID of the entitlement a redeemed key becomes; {key} is the key (default {key}ENT). */
+  redeemedEntitlementIdTemplate: string;
 }
 
 /** One product of a line item or bulk configuration, with the quantity each copy includes. */

@@ -249,6 +249,188 @@ function IdTemplateCard({
   );
 }
 
+type KeyFormatValues = { groups: number | string; groupLength: number | string; separator: string };
+const keyFormatValues = (s: InstanceSettings): KeyFormatValues => ({
+  groups: s.keyFormat.groups,
+  groupLength: s.keyFormat.groupLength,
+  separator: s.keyFormat.separator,
+});
+const SEPARATORS = [
+  { value: "-", label: "Dash (7KTTG-4H535-…)" },
+  { value: " ", label: "Space (7KTTG 4H535 …)" },
+  { value: "", label: "None (7KTTG4H535…)" },
+];
+
+/** The shape of generated web register keys (PRODUCT.md §3): at least 100 random bits, a check symbol last. */
+function KeyFormatCard({ settings, canEdit }: { settings: InstanceSettings; canEdit: boolean }) {
+  const qc = useQueryClient();
+  const form = useForm<KeyFormatValues>({
+    initialValues: keyFormatValues(settings),
+    validate: {
+      groups: all(required("Groups"), wholeNumber(1)),
+      groupLength: all(required("Group length"), wholeNumber(2)),
+    },
+    validateInputOnChange: true,
+    validateInputOnBlur: true,
+  });
+  const { onSubmit, error, setError, pending } = useApiForm(
+    form,
+    (v) =>
+      settingsApi.update({
+        keyFormat: { groups: Number(v.groups), groupLength: Number(v.groupLength), separator: v.separator },
+      }),
+    {
+      fieldMap: { "keyFormat.groups": "groups", "keyFormat.groupLength": "groupLength", "keyFormat.separator": "separator" },
+      onSuccess: (s) => {
+        qc.setQueryData(keys.settings, s);
+        form.setInitialValues(keyFormatValues(s));
+        form.resetDirty(keyFormatValues(s));
+        notifications.show({ color: "green", message: "Key format saved." });
+      },
+    },
+  );
+  const symbols = Number(form.values.groups) * Number(form.values.groupLength);
+  const bits = Number.isFinite(symbols) && symbols > 1 ? (symbols - 1) * 5 : 0;
+  return (
+    <Section title="Web register keys">
+      <form onSubmit={onSubmit} noValidate>
+        <Stack gap="sm">
+          <Text size="sm" c="dimmed">
+            Generated keys: groups of Crockford base32 symbols (no I, L, O or U), the last one a check symbol so a typo is caught
+            at once. Keys already loaded do not change; imported legacy keys of another shape still load as they are.
+          </Text>
+          <Group grow align="flex-start">
+            <NumberInput
+              label="Groups"
+              required
+              min={1}
+              max={12}
+              allowDecimal={false}
+              disabled={!canEdit}
+              {...form.getInputProps("groups")}
+            />
+            <NumberInput
+              label="Group length"
+              required
+              min={2}
+              max={12}
+              allowDecimal={false}
+              disabled={!canEdit}
+              {...form.getInputProps("groupLength")}
+            />
+            <Select
+              label="Separator"
+              allowDeselect={false}
+              data={SEPARATORS}
+              disabled={!canEdit}
+              {...form.getInputProps("separator")}
+            />
+          </Group>
+          <Paper withBorder radius="sm" p="sm" bg="var(--mantine-color-gray-0)">
+            <Group justify="space-between" wrap="nowrap" gap="xs">
+              <div>
+                <Text size="xs" c="dimmed" tt="uppercase" fw={600} lts={0.3}>
+                  Example
+                </Text>
+                <Code fz="sm" style={{ wordBreak: "break-all" }} data-testid="key-format-example">
+                  {settings.keyFormat.example}
+                </Code>
+              </div>
+              <Badge variant="light" color={bits >= 100 ? "green" : "red"} radius="sm" style={{ flexShrink: 0 }}>
+                {bits} random bits{bits < 100 ? " (100 needed)" : ""}
+              </Badge>
+            </Group>
+            {form.isDirty() && (
+              <Text size="xs" c="dimmed" mt={6}>
+                The example is of the saved format; save to see your changes.
+              </Text>
+            )}
+          </Paper>
+          <FormAlert error={error} onClose={() => setError(null)} />
+          {canEdit && (
+            <Group justify="flex-end">
+              <Button variant="default" disabled={!form.isDirty()} onClick={() => form.reset()}>
+                Reset
+              </Button>
+              <Button type="submit" loading={pending}>
+                Save
+              </Button>
+            </Group>
+          )}
+        </Stack>
+      </form>
+    </Section>
+  );
+}
+
+/** The ID of the entitlement a redeemed key becomes (FNO: configurable, default {key}ENT). */
+function RedeemedIdCard({ settings, canEdit }: { settings: InstanceSettings; canEdit: boolean }) {
+  const qc = useQueryClient();
+  const form = useForm({
+    initialValues: { template: settings.redeemedEntitlementIdTemplate },
+    validate: {
+      template: all(required("Template"), maxLength(69), (v: string) =>
+        v.includes("{key}") ? null : "Must contain {key}, so every redeemed entitlement gets its own ID",
+      ),
+    },
+    validateInputOnChange: true,
+    validateInputOnBlur: true,
+  });
+  const { onSubmit, error, setError, pending } = useApiForm(
+    form,
+    (v) => settingsApi.update({ redeemedEntitlementIdTemplate: v.template }),
+    {
+      fieldMap: { redeemedEntitlementIdTemplate: "template" },
+      onSuccess: (s) => {
+        qc.setQueryData(keys.settings, s);
+        form.setInitialValues({ template: s.redeemedEntitlementIdTemplate });
+        form.resetDirty({ template: s.redeemedEntitlementIdTemplate });
+        notifications.show({ color: "green", message: "Redeemed entitlement ID saved." });
+      },
+    },
+  );
+  const example = form.values.template.replaceAll("{key}", settings.keyFormat.example);
+  return (
+    <Section title="Redeemed entitlement IDs">
+      <form onSubmit={onSubmit} noValidate>
+        <Stack gap="sm">
+          <Text size="sm" c="dimmed">
+            Redeeming a web register key creates a simple entitlement whose ID is made from this template; {"{key}"} is the key.
+            If the ID is already taken, a generated entitlement ID is used.
+          </Text>
+          <TextInput
+            label="Template"
+            description="Text around the token {key}, e.g. {key}ENT (the default)."
+            required
+            disabled={!canEdit}
+            styles={{ input: { fontFamily: "var(--mantine-font-family-monospace)" } }}
+            {...form.getInputProps("template")}
+          />
+          <Paper withBorder radius="sm" p="sm" bg="var(--mantine-color-gray-0)">
+            <Text size="xs" c="dimmed" tt="uppercase" fw={600} lts={0.3}>
+              Example
+            </Text>
+            <Code fz="sm" style={{ wordBreak: "break-all" }} data-testid="redeemed-id-example">
+              {example}
+            </Code>
+          </Paper>
+          <FormAlert error={error} onClose={() => setError(null)} />
+          {canEdit && (
+            <Group justify="flex-end">
+              <Button variant="default" disabled={!form.isDirty()} onClick={() => form.reset()}>
+                Reset
+              </Button>
+              <Button type="submit" loading={pending}>
+                Save
+              </Button>
+            </Group>
+          )}
+        </Stack>
+      </form>
+    </Section>
+  );
+}
+
 function IdGeneratorsTab() {
   const perms = usePermissions();
   const { data, error, isLoading } = useInstanceSettings();
@@ -262,8 +444,8 @@ function IdGeneratorsTab() {
   return (
     <Stack>
       <Text size="sm" c="dimmed">
-        How new entitlement and activation IDs are made when none is given: a prefix, then groups of random characters. Existing
-        IDs do not change.
+        How new entitlement and activation IDs are made when none is given (a prefix, then groups of random characters), the shape
+        of generated web register keys and the ID of the entitlement a redeemed key becomes. Existing IDs and keys do not change.
       </Text>
       {!perms.isProducerAdmin && <ReadOnlyNote />}
       <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md">
@@ -281,6 +463,8 @@ function IdGeneratorsTab() {
           template={data.idTemplates.activation}
           canEdit={perms.isProducerAdmin}
         />
+        <KeyFormatCard settings={data} canEdit={perms.isProducerAdmin} />
+        <RedeemedIdCard settings={data} canEdit={perms.isProducerAdmin} />
       </SimpleGrid>
     </Stack>
   );
