@@ -1,0 +1,106 @@
+import crypto from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { deployedLicenseModel, HAVE_BROWSER, labelled, login, okJson, portalForSuite, requireBrowserFor } from "./harness.js";
+
+/**
+ * Settings and redeemed entitlements in the portal (issue 11, items 6, 8, 9, 10): a producer
+ * admin sets the key format and the redeemed entitlement's ID template in Settings; a key
+ * redeemed afterwards gets an entitlement with that ID, whose page opens at its entitlement ID
+ * and shows none of the retailer's order data; once transferred, the old owner's My Entitlements
+ * shows no available copies. Runs the built server (SQLite) and Chromium; skipped without one
+ * unless LICENSOR_REQUIRE_BROWSER=1.
+ */
+
+requireBrowserFor("redeemed entitlements in Chromium");
+
+const ADMIN_EMAIL = "e2e-redeemed-admin@example.test";
+const ADMIN_PASSWORD = `e2e-${crypto.randomBytes(9).toString("base64url")}`;
+
+type Json = any;
+
+describe.skipIf(!HAVE_BROWSER)("redeemed entitlements in Chromium", () => {
+  const { server, inBrowser } = portalForSuite({ adminEmail: ADMIN_EMAIL, adminPassword: ADMIN_PASSWORD });
+
+  it("Settings sets the key format and the redeemed ID; the entitlement opens at its ID, without the retailer's data", {
+    timeout: 180_000,
+  }, async () => {
+    const tag = crypto.randomBytes(3).toString("hex");
+    const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
+
+    await inBrowser("redeemed-settings", async (page) => {
+      await page.goto("/login");
+      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
+      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await page.goto("/settings/id-generators");
+      const template = page.getByLabel(labelled("Template"));
+      await expect.poll(() => template.inputValue()).toBe("{key}ENT");
+      await template.fill("RED-{key}");
+      const saved = page.waitForResponse((r) => r.request().method() === "PATCH" && r.url().endsWith("/api/v1/settings"));
+      await page.getByRole("button", { name: "Save" }).last().click();
+      expect((await saved).status()).toBe(200);
+      await page.getByTestId("redeemed-id-example").filter({ hasText: /^RED-/ }).waitFor();
+    });
+    const settings = await okJson(await admin.get("/api/v1/settings"), 200);
+    expect(settings.redeemedEntitlementIdTemplate).toBe("RED-{key}");
+
+    // A deployed bulk entitlement with the retailer's order, one key redeemed for a customer.
+    const lm = await deployedLicenseModel(admin, `E2E Redeemed model ${tag}`);
+    const product = await okJson(
+      await admin.post("/api/v1/products", {
+        name: `E2E Boxed ${tag}`,
+        version: "1.0",
+        features: [{ name: `f_${tag}`, version: "1.0", count: 1 }],
+        licenseModelIds: [lm.id],
+      }),
+    );
+    await okJson(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
+    const dist = await okJson(
+      await admin.post("/api/v1/accounts", { id: `E2E-DIST-${tag}`, name: `E2E Retailer ${tag}`, type: "CHANNEL_PARTNER" }),
+    );
+    const customer = await okJson(
+      await admin.post("/api/v1/accounts", { id: `E2E-CUST-${tag}`, name: `E2E Customer ${tag}`, type: "CUSTOMER" }),
+    );
+    const target = await okJson(
+      await admin.post("/api/v1/accounts", { id: `E2E-NEW-${tag}`, name: `E2E New owner ${tag}`, type: "CUSTOMER" }),
+    );
+    const bulk = await okJson(
+      await admin.post("/api/v1/entitlements", {
+        kind: "BULK",
+        soldTo: dist.id,
+        orderId: `RETAIL-${tag}`,
+        description: `Retail shelf ${tag}`,
+        product: { products: [{ productId: product.id }], licenseModelId: lm.id, numberOfCopies: 3 },
+        autoDeploy: true,
+      }),
+    );
+    await okJson(await admin.post(`/api/v1/entitlements/${bulk.id}/keys/generate`, { count: 1 }), 200);
+    const key = (await okJson(await admin.get(`/api/v1/entitlements/${bulk.id}/keys`), 200)).items[0].key as string;
+    const red = await okJson(await admin.post("/api/v1/redemptions", { key, soldTo: customer.id }));
+    const e: Json = red.entitlement;
+    expect(e.entitlementId).toBe(`RED-${key}`);
+
+    await inBrowser("redeemed-by-entitlement-id", async (page) => {
+      await page.goto("/login");
+      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
+      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      // The address users know: the entitlement ID, not the internal id.
+      await page.goto(`/entitlements/${encodeURIComponent(e.entitlementId)}`);
+      await page.getByTestId("redeemed-from").waitFor();
+      await page.getByText(e.entitlementId, { exact: true }).first().waitFor();
+      const text = (await page.locator("main").textContent()) ?? "";
+      expect(text).not.toContain(`RETAIL-${tag}`);
+      expect(text).not.toContain(`Retail shelf ${tag}`);
+    });
+
+    // Transferred: the old owner's copy is OBSOLETE and shows no available copies.
+    await okJson(await admin.post(`/api/v1/entitlements/${e.id}/actions/transfer`, { accountId: target.id }));
+    const source = await okJson(await admin.get(`/api/v1/entitlements/${e.id}`), 200);
+    expect(source.lineItems[0]).toMatchObject({ state: "OBSOLETE", availableCount: 0 });
+    const keyRow = (await okJson(await admin.get(`/api/v1/entitlements/${bulk.id}/keys`), 200)).items[0];
+    expect(keyRow).toMatchObject({ soldTo: target.id, owner: null, redeemedBy: null });
+  });
+});
