@@ -41,9 +41,23 @@ describe.skipIf(!HAVE_BROWSER)("redeemed entitlements in Chromium", () => {
       await page.getByRole("button", { name: "Save" }).last().click();
       expect((await saved).status()).toBe(200);
       await page.getByTestId("redeemed-id-example").filter({ hasText: /^RED-/ }).waitFor();
+
+      // The key format: 4 groups of 7 (135 random bits), saved from its own card.
+      const keyCard = page.locator("form").filter({ hasText: "Crockford base32" });
+      await keyCard.getByLabel(labelled("Groups")).fill("4");
+      await keyCard.getByLabel(labelled("Group length")).fill("7");
+      await keyCard.getByText("135 random bits").waitFor();
+      const savedFormat = page.waitForResponse((r) => r.request().method() === "PATCH" && r.url().endsWith("/api/v1/settings"));
+      await keyCard.getByRole("button", { name: "Save" }).click();
+      expect((await savedFormat).status()).toBe(200);
+      await page
+        .getByTestId("key-format-example")
+        .filter({ hasText: /^[0-9A-Z]{7}(-[0-9A-Z]{7}){3}$/ })
+        .waitFor();
     });
     const settings = await okJson(await admin.get("/api/v1/settings"), 200);
     expect(settings.redeemedEntitlementIdTemplate).toBe("RED-{key}");
+    expect(settings.keyFormat).toMatchObject({ groups: 4, groupLength: 7, separator: "-" });
 
     // A deployed bulk entitlement with the retailer's order, one key redeemed for a customer.
     const lm = await deployedLicenseModel(admin, `E2E Redeemed model ${tag}`);
@@ -79,6 +93,7 @@ describe.skipIf(!HAVE_BROWSER)("redeemed entitlements in Chromium", () => {
     const key = (await okJson(await admin.get(`/api/v1/entitlements/${bulk.id}/keys`), 200)).items[0].key as string;
     const red = await okJson(await admin.post("/api/v1/redemptions", { key, soldTo: customer.id }));
     const e: Json = red.entitlement;
+    expect(key).toMatch(/^[0-9A-Z]{7}(-[0-9A-Z]{7}){3}$/);
     expect(e.entitlementId).toBe(`RED-${key}`);
 
     await inBrowser("redeemed-by-entitlement-id", async (page) => {
