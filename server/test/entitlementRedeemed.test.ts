@@ -168,6 +168,27 @@ describeEachDb("redeemed entitlements", (env) => {
     expect(row.redeemedAt).toEqual(expect.any(String));
   });
 
+  it("moving all copies of a redeemed line item with its ID moves the key to the new owner as well", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { bulk, keys } = await bulkWithKeys(env, admin);
+    const customer = await env.makeAccount();
+    const target = await env.makeAccount();
+    const key = keys[0] as string;
+    const e = await redeem(admin, key, customer, "Jane Doe");
+    const t = await admin.post(`/api/v1/entitlements/${e.id}/line-items/${e.lineItems[0].id}/actions/transfer`, {
+      accountId: target,
+      count: 3,
+      keepIds: true,
+    });
+    expect(t.statusCode, t.body).toBe(201);
+    expect(t.json().entitlement.lineItems[0].activationId).toBe(key);
+    const row = (await admin.get(`/api/v1/entitlements/${bulk.id}/keys?status=REDEEMED`)).json().items[0];
+    expect(row).toMatchObject({ soldTo: target, owner: null, redeemedBy: null, entitlementId: t.json().entitlement.id });
+    const again = await admin.post("/api/v1/redemptions", { key, soldTo: target });
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json().entitlement.id).toBe(t.json().entitlement.id);
+  });
+
   it("an INACTIVE entitlement or line item shows no available copies", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
     const { keys } = await bulkWithKeys(env, admin);

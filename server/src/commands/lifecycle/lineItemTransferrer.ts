@@ -80,6 +80,17 @@ export async function lineItemTransferrer(
         items: [{ item, activationId: newActivationId, idGenerated: !keep || item.id_generated === 1, copies: plan.count }],
         now,
       });
+      // A redeemed key whose activation ID moved with all copies follows it, as with a transferred
+      // entitlement: re-entering it finds the new owner's entitlement, and its row shows the new
+      // owner only (not the old owner's person or who redeemed it).
+      if (keep && parent.kind !== "REDUCE") {
+        await trx
+          .updateTable("web_register_keys")
+          .set({ entitlement_id: created.pk, sold_to: target.id, owner: null, redeemed_by: null, redeemed_by_label: null })
+          .where("entitlement_id", "=", pk)
+          .where("key", "=", activationId)
+          .execute();
+      }
       const copies = `${plan.count} of ${item.number_of_copies} ${item.number_of_copies === 1 ? "copy" : "copies"}`;
       const fromWords = from ? `account '${from}'` : "no account";
       await recordEvent(
