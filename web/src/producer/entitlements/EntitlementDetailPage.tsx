@@ -574,7 +574,13 @@ export function EntitlementDetailPage() {
                   onClick={() =>
                     ask({
                       title: "Delete entitlement",
-                      message: `Delete ${e.entitlementId}${e.state === "TEST" ? " and its fulfillments" : ""}? This cannot be undone.`,
+                      message: `Delete ${e.entitlementId}${
+                        e.kind === "BULK"
+                          ? " and its unredeemed web register keys (one with redeemed keys is kept)"
+                          : e.state === "TEST"
+                            ? " and its fulfillments"
+                            : ""
+                      }? This cannot be undone.`,
                       confirmLabel: "Delete",
                       color: "red",
                       run: async () => {
