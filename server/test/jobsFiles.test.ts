@@ -16,8 +16,8 @@ import { BULK, type Env, insertBulk, sharedDatabase } from "./processes.js";
 /**
  * Several server processes behind a load balancer share nothing but the database: a key file
  * uploaded to one is imported by whichever runs the job, and an export written by one downloads
- * through any other. Here: two app instances in one test, each with its own connections, its own
- * data folder and its own job runner, on one SQLite file or one PostgreSQL database.
+ * through any other. Here: two app instances in one test, each with its own connections (on
+ * PostgreSQL), its own data folder and its own job runner, on one database.
  */
 
 interface Instance {
@@ -79,9 +79,11 @@ for (const dialect of DIALECTS) {
 
     /** An instance on the shared database; only a started runner takes jobs. */
     async function instance(runJobs: boolean): Promise<Instance> {
-      const handle =
+      // SQLite is for one process: two connections in one process would block each other's thread
+      // on the write lock, so there both instances use the one connection (and still nothing else).
+      const handle: DbHandle =
         dialect === "sqlite"
-          ? openDatabase({ dataDir: shared.dataDir, sqliteFile: shared.where.sqliteFile as string })
+          ? { ...shared.handle, close: async () => {} }
           : openDatabase({ databaseUrl: shared.where.databaseUrl, dataDir: ".", poolSize: 4 });
       // Its own data folder: nothing but the database is shared.
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "licensor-proc-"));
@@ -131,7 +133,7 @@ for (const dialect of DIALECTS) {
       const jobIds: string[] = [];
       for (const keys of files) {
         const r = await upload(a, `${keys.join("\n")}\n`);
-        expect(r.statusCode).toBe(202);
+        expect(r.statusCode, r.body).toBe(202);
         jobIds.push(r.json().jobId);
       }
       expect(fs.readdirSync(a.dataDir)).toEqual([]);
