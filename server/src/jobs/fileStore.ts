@@ -1,4 +1,5 @@
 import { Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type SQLite from "better-sqlite3";
 import type { Db, JobFilesTable, Trx } from "../db/schema.js";
 import { newId, nowIso } from "../util.js";
@@ -183,4 +184,22 @@ export async function sweepStoredFiles(db: Db, now = Date.now()): Promise<number
     .execute();
   for (const f of stale) await deleteStoredFile(db, f.id);
   return stale.length;
+}
+
+/** Stores a whole stream as a complete file (the CLI and tests; the upload route checks limits in between). */
+export async function storeFile(
+  db: Db,
+  file: { kind: StoredFile["kind"]; jobId: string | null; name: string | null },
+  source: Readable | Iterable<Buffer | string> | AsyncIterable<Buffer | string>,
+): Promise<{ id: string; bytes: number; head: Buffer }> {
+  const id = await createStoredFile(db, file);
+  const out = new ChunkWriter(db, id);
+  try {
+    await pipeline(source, out);
+    await completeStoredFile(db, id, out.bytes);
+  } catch (err) {
+    await deleteStoredFile(db, id);
+    throw err;
+  }
+  return { id, bytes: out.bytes, head: out.head };
 }
