@@ -206,6 +206,25 @@ for (const dialect of DIALECTS) {
       expect(await uploadStored(env.db, upload)).toBe(false);
     }, 240_000);
 
+    it("a server stopping does not hand back a job someone asked to cancel through another process", async () => {
+      // A renewal far off, so only the stop sees the request.
+      const first = runnerFor(20_000, 5_000);
+      await first.start();
+      const jobId = await first.enqueue(
+        env.db,
+        systemContext("test"),
+        "keys.generate",
+        BULK,
+        { bulkPk: BULK, count: KEYS },
+        KEYS,
+      );
+      for (let i = 0; i < 2000 && (first.liveProgress(jobId)?.done ?? 0) < 20_000; i++) await sleep(10);
+      await env.db.updateTable("jobs").set({ cancel_requested: 1 }).where("id", "=", jobId).execute();
+      await first.stop();
+      expect(await jobRow(env.db, jobId)).toMatchObject({ state: "CANCELLED", lease_expires_at: null });
+      expect(await counts(env.db, jobId)).toMatchObject({ ofJob: 0, keyCount: 0 });
+    }, 240_000);
+
     it("a process that lost its lease rolls its attempt back and writes nothing over the new holder", async () => {
       const first = runnerFor(6000, 200);
       await first.start();

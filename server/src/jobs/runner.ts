@@ -304,6 +304,16 @@ export class JobRunner {
 
   /** Hands a job interrupted by this process stopping back to the queue, its attempt not counted. */
   private async release(id: string): Promise<void> {
+    // Someone asked to cancel it meanwhile (through another process): that wins over a retry.
+    const cancelled = await this.deps.db
+      .updateTable("jobs")
+      .set({ state: "CANCELLED", error: "Cancelled; nothing was applied.", finished_at: nowIso(), lease_expires_at: null })
+      .where("id", "=", id)
+      .where("state", "=", "RUNNING")
+      .where("worker", "=", this.worker)
+      .where("cancel_requested", "=", 1)
+      .executeTakeFirst();
+    if (Number(cancelled.numUpdatedRows) === 1) return;
     await this.deps.db
       .updateTable("jobs")
       .set((eb) => ({
