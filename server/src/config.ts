@@ -27,11 +27,16 @@ export interface Config {
   redeemIpPerMinute: number;
   redeemAccountPerMinute: number;
   redeemMissesBeforeLock: number;
+  /** How long a running job's lease lasts before another process may take the job over (ms). */
+  jobLeaseMs: number;
+  /** How often the holder renews its leases, and every process looks for expired ones (ms). */
+  jobLeaseRenewMs: number;
 }
 
 /** Reads configuration from the environment; every variable is documented in the README. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const trust = env.LICENSOR_TRUST_PROXY;
+  const lease = jobLease(env.LICENSOR_JOB_LEASE_SECONDS, env.LICENSOR_JOB_LEASE_RENEW_SECONDS);
   return {
     port: intOr(env.PORT, 8080),
     host: env.HOST ?? "0.0.0.0",
@@ -57,6 +62,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redeemIpPerMinute: intOr(env.LICENSOR_REDEEM_IP_PER_MINUTE, 30),
     redeemAccountPerMinute: intOr(env.LICENSOR_REDEEM_ACCOUNT_PER_MINUTE, 60),
     redeemMissesBeforeLock: intOr(env.LICENSOR_REDEEM_MISSES_BEFORE_LOCK, 10),
+    jobLeaseMs: lease.leaseMs,
+    jobLeaseRenewMs: lease.renewMs,
     publicUrl: (env.LICENSOR_PUBLIC_URL ?? `http://localhost:${intOr(env.PORT, 8080)}`).replace(/\/+$/, ""),
   };
 }
@@ -77,6 +84,27 @@ function poolSize(v: string | undefined): number {
   if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 1000)
     throw new Error(`DATABASE_POOL_SIZE must be a whole number from 1 to 1000 (got '${v}')`);
   return Number(v);
+}
+
+/**
+ * Job leases: 30 s renewed every 10 s by default, so a crashed process's job is taken over within
+ * about 40 s while a holder can miss two renewals (a slow database, a long pause) without losing it.
+ * Seconds, fractions allowed (tests use short leases); the renewal must come well within the lease.
+ */
+function jobLease(lease: string | undefined, renew: string | undefined): { leaseMs: number; renewMs: number } {
+  const seconds = (name: string, v: string | undefined, d: number) => {
+    if (v === undefined || v === "") return d;
+    if (!/^\d+(\.\d+)?$/.test(v) || Number(v) < 0.1 || Number(v) > 3600)
+      throw new Error(`${name} must be a number of seconds from 0.1 to 3600 (got '${v}')`);
+    return Number(v);
+  };
+  const leaseS = seconds("LICENSOR_JOB_LEASE_SECONDS", lease, 30);
+  const renewS = seconds("LICENSOR_JOB_LEASE_RENEW_SECONDS", renew, Math.min(10, leaseS / 3));
+  if (renewS * 2 > leaseS)
+    throw new Error(
+      `LICENSOR_JOB_LEASE_RENEW_SECONDS (${renewS}) must be at most half of LICENSOR_JOB_LEASE_SECONDS (${leaseS}), so one late renewal does not lose a job`,
+    );
+  return { leaseMs: Math.round(leaseS * 1000), renewMs: Math.round(renewS * 1000) };
 }
 
 function intOr(v: string | undefined, d: number): number {

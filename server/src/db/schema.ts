@@ -291,6 +291,25 @@ export interface JobsTable {
   started_at: string | null;
   heartbeat_at: string | null;
   finished_at: string | null;
+  /** Until when the process named in `worker` holds this RUNNING job (migration 0011). */
+  lease_expires_at: string | null;
+}
+
+/** An uploaded key file or an export result, stored in chunks so every process reads it (migration 0011). */
+export interface JobFilesTable {
+  id: string;
+  kind: "upload" | "export";
+  job_id: string | null;
+  name: string | null;
+  bytes: number;
+  complete: number;
+  created_at: string;
+}
+
+export interface JobFileChunksTable {
+  file_id: string;
+  seq: number;
+  data: Buffer;
 }
 
 /** Shards of a bulk entitlement's redeemed count (see migration 0005). */
@@ -339,6 +358,8 @@ export interface Database {
   entitlement_events: EntitlementEventsTable;
   web_register_keys: WebRegisterKeysTable;
   jobs: JobsTable;
+  job_files: JobFilesTable;
+  job_file_chunks: JobFileChunksTable;
   rate_counters: RateCountersTable;
   key_redemption_counts: KeyRedemptionCountsTable;
   redeem_misses: RedeemMissesTable;

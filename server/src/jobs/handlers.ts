@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { keyBatches, keyCounts } from "../db/repos/keys.js";
 import { loadSettings } from "../db/repos/settings.js";
@@ -10,13 +11,26 @@ import { keysCsv } from "../keyfiles/csvExport.js";
 import { type KeyFileFormat, readKeyFile } from "../keyfiles/readKeyFile.js";
 import { deleteUnredeemedKeys } from "../keys/keyDeleter.js";
 import { type KeyRecord, LoadCancelled, loadKeys } from "../keys/keyLoader.js";
+import {
+  ChunkWriter,
+  completeStoredFile,
+  createStoredFile,
+  deleteJobFiles,
+  deleteStoredFile,
+  findStoredFile,
+  storedFileStream,
+} from "./fileStore.js";
 import { JobCancelled, type JobContext, type JobDeps, JobRefused } from "./runner.js";
 
 export type JobType = "keys.import" | "keys.generate" | "keys.delete" | "keys.export";
 
 export interface ImportParams {
   bulkPk: string;
-  /** File name inside the data folder's uploads/ (kept until the job ends, so a restart can redo it). */
+  /**
+   * The uploaded file's id in the database's file store (jobs/fileStore.ts), kept until the job
+   * ends so a retry on any process can redo it. Jobs queued before the file store name a file in
+   * the data folder's uploads/ instead.
+   */
   upload: string;
   fileName: string | null;
   format: KeyFileFormat;
@@ -32,12 +46,14 @@ export interface DeleteParams {
 export interface ExportParams {
   bulkPk: string;
   status: KeyStatus | null;
-  /** File name inside the data folder's exports/. */
+  /** The file's name as downloaded. The file itself is stored in the database, owned by the job. */
   output: string;
 }
 
+/** Where exports were written before the file store; still read for downloads of those. */
 export const exportsDir = (deps: Pick<JobDeps, "config">) => path.join(deps.config.dataDir, "exports");
 
+/** Where uploads were kept before the file store; still read for jobs queued then. */
 export const uploadsDir = (deps: Pick<JobDeps, "config">) => path.join(deps.config.dataDir, "uploads");
 
 const BATCH = 10_000;
@@ -88,10 +104,15 @@ async function runLoad(
 export const HANDLERS: Record<JobType, (jc: JobContext) => Promise<void>> = {
   async "keys.import"(jc) {
     const p = JSON.parse(jc.job.params) as ImportParams;
-    const file = path.join(uploadsDir(jc.deps), p.upload);
-    if (!fs.existsSync(file)) throw new Error("The uploaded file is not available on this server any more; upload it again.");
+    // Stored in the database, so whichever process received the upload, this one reads it.
+    const stored = await findStoredFile(jc.deps.db, p.upload);
+    const legacy = path.join(uploadsDir(jc.deps), path.basename(p.upload));
+    let source: NodeJS.ReadableStream;
+    if (stored?.complete === 1) source = storedFileStream(jc.deps.db, jc.deps.bulk().raw, stored.id);
+    else if (!stored && fs.existsSync(legacy)) source = fs.createReadStream(legacy);
+    else throw new Error("The uploaded file is not available any more; upload it again.");
     jc.progress(0, null);
-    await runLoad(jc, p.bulkPk, readKeyFile(fs.createReadStream(file), p.format, BATCH), p.mode, "imported");
+    await runLoad(jc, p.bulkPk, readKeyFile(source as Readable, p.format, BATCH), p.mode, "imported");
   },
   async "keys.generate"(jc) {
     const p = JSON.parse(jc.job.params) as GenerateParams;
@@ -110,8 +131,9 @@ export const HANDLERS: Record<JobType, (jc: JobContext) => Promise<void>> = {
           ? counts.unredeemed
           : counts.total;
     jc.progress(0, total);
-    await fs.promises.mkdir(exportsDir(jc.deps), { recursive: true });
-    const file = path.join(exportsDir(jc.deps), p.output);
+    // What an earlier attempt of this job (cut short by a crash) wrote is of no use.
+    await deleteJobFiles(jc.deps.db, jc.job.id, "export");
+    const fileId = await createStoredFile(jc.deps.db, { kind: "export", jobId: jc.job.id, name: p.output });
     let done = 0;
     async function* rows() {
       for await (const batch of keyBatches(jc.deps.db, p.bulkPk, { status: p.status ?? undefined })) {
@@ -130,14 +152,19 @@ export const HANDLERS: Record<JobType, (jc: JobContext) => Promise<void>> = {
         }));
       }
     }
+    // Into the database in chunks, so the download works through any process.
+    const out = new ChunkWriter(jc.deps.db, fileId);
     try {
-      await pipeline(keysCsv(rows()), fs.createWriteStream(file, { mode: 0o600 }));
+      await pipeline(keysCsv(rows()), out);
+      // The file becomes downloadable exactly when the job reads SUCCEEDED.
+      await jc.deps.db.transaction().execute(async (trx) => {
+        await completeStoredFile(trx, fileId, out.bytes);
+        await jc.succeed(trx, { rows: done, bytes: out.bytes, format: "csv" });
+      });
     } catch (err) {
-      await fs.promises.rm(file, { force: true });
+      await deleteStoredFile(jc.deps.db, fileId);
       throw err;
     }
-    const bytes = (await fs.promises.stat(file)).size;
-    await jc.succeed(jc.deps.db, { rows: done, bytes, format: "csv" });
   },
   async "keys.delete"(jc) {
     const p = JSON.parse(jc.job.params) as DeleteParams;
@@ -151,13 +178,16 @@ export const HANDLERS: Record<JobType, (jc: JobContext) => Promise<void>> = {
 
 export { generated as generatedKeyBatches };
 
-/** Removes what a finished job kept on disk (its upload). */
+/** Removes what a finished job kept (its upload; a failed export's partial file). */
 export async function cleanupJob(deps: Pick<JobDeps, "config" | "db">, job: JobsTable): Promise<void> {
   if (job.type === "keys.export") {
     // A finished export keeps its file for download; a failed or cancelled one leaves nothing.
     const row = await (deps.db as Db).selectFrom("jobs").select("state").where("id", "=", job.id).executeTakeFirst();
     if (row && (row.state === "FAILED" || row.state === "CANCELLED")) {
-      await fs.promises.rm(path.join(exportsDir(deps), (JSON.parse(job.params) as ExportParams).output), { force: true });
+      await deleteJobFiles(deps.db, job.id, "export");
+      await fs.promises.rm(path.join(exportsDir(deps), path.basename((JSON.parse(job.params) as ExportParams).output)), {
+        force: true,
+      });
     }
     return;
   }
@@ -165,5 +195,7 @@ export async function cleanupJob(deps: Pick<JobDeps, "config" | "db">, job: Jobs
   const row = await (deps.db as Db).selectFrom("jobs").select("state").where("id", "=", job.id).executeTakeFirst();
   if (row && (row.state === "QUEUED" || row.state === "RUNNING")) return;
   const p = JSON.parse(job.params) as ImportParams;
-  await fs.promises.rm(path.join(uploadsDir(deps), p.upload), { force: true });
+  // Its file is no longer needed once the job has ended, whichever process ran it.
+  await deleteStoredFile(deps.db, p.upload);
+  await fs.promises.rm(path.join(uploadsDir(deps), path.basename(p.upload)), { force: true });
 }

@@ -1,9 +1,11 @@
 import os from "node:os";
+import type { ExpressionBuilder } from "kysely";
 import type { Actor, RequestContext } from "../actor.js";
 import type { Config } from "../config.js";
 import type { BulkConnection, Dialect } from "../db/connect.js";
-import type { Db, JobsTable, Trx } from "../db/schema.js";
+import type { Database, Db, JobsTable, Trx } from "../db/schema.js";
 import { newId, nowIso, randomToken } from "../util.js";
+import { attachStoredFile, sweepStoredFiles } from "./fileStore.js";
 import { HANDLERS, cleanupJob as HANDLERS_CLEANUP, type JobType } from "./handlers.js";
 
 export interface JobDeps {
@@ -31,6 +33,12 @@ export interface JobContext {
 }
 
 export class JobCancelled extends Error {}
+/** This process no longer holds the job's lease (another one took it over): nothing of this attempt may commit. */
+export class JobLeaseLost extends Error {
+  constructor(id: string) {
+    super(`Job ${id} was taken over by another process; this attempt was rolled back.`);
+  }
+}
 /** A job that ran and refused its input (a bad file): FAILED with a report, nothing applied. */
 export class JobRefused extends Error {
   constructor(
@@ -41,15 +49,19 @@ export class JobRefused extends Error {
   }
 }
 
-const HEARTBEAT_MS = 5_000;
-const STALE_MS = 30_000;
 const MAX_ATTEMPTS = 3;
+/** How often each process looks for stored files nobody needs any more. */
+const FILE_SWEEP_MS = 60_000;
 
 /**
  * Background jobs of this process: a jobs table claimed with a conditional UPDATE (so several
- * processes on one PostgreSQL never run a job twice), progress kept live in memory and as a
- * heartbeat, cancellation, and recovery after a restart. A job interrupted by a crash was never
- * committed (its effect and its SUCCEEDED state share one transaction), so it is queued again.
+ * processes on one database never run a job twice), progress kept live in memory, cancellation,
+ * and leases. A running job is leased to its process (`worker`, `lease_expires_at`), which renews
+ * the lease every `jobLeaseRenewMs`; every live process, not only one starting up, looks as often
+ * for leases that expired (their process crashed or froze) and queues those jobs again. A job
+ * interrupted that way was never committed (its effect and its SUCCEEDED state share one
+ * transaction, which commits only while this process still holds the lease), so it runs again
+ * whole, wherever it is claimed next.
  */
 export class JobRunner {
   readonly worker = `${os.hostname()}:${process.pid}:${randomToken(4)}`;
@@ -57,37 +69,54 @@ export class JobRunner {
   /** The rows of jobs running here, so their progress can be answered without the database. */
   private readonly liveRows = new Map<string, JobsTable>();
   private readonly cancels = new Set<string>();
+  /** Cancels asked for by users (the rest come from this process stopping). */
+  private readonly userCancels = new Set<string>();
+  /** Jobs whose lease this process lost: their attempt rolls back and writes no state. */
+  private readonly lost = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
-  private heartbeat: NodeJS.Timeout | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private leaseWork: Promise<void> | null = null;
+  private lastFileSweep = 0;
   private running: Promise<void> | null = null;
   private stopped = false;
   private started = false;
 
   constructor(readonly deps: JobDeps) {}
 
+  private get leaseMs() {
+    return this.deps.config.jobLeaseMs;
+  }
+
   async start(): Promise<void> {
     await this.recover();
     this.started = true;
     this.timer = setInterval(() => this.kick(), 500);
     this.timer.unref();
-    if (this.deps.dialect === "postgres") {
-      // SQLite is one process: a RUNNING job found at start is orphaned by definition. On shared
-      // PostgreSQL other processes judge liveness by this heartbeat.
-      this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
-      this.heartbeat.unref();
-    }
+    // Renewing our leases and taking over expired ones, periodically for as long as this process
+    // lives: a job whose process died while this one kept running is found without any restart.
+    this.leaseTimer = setInterval(() => this.tend(), this.deps.config.jobLeaseRenewMs);
+    this.leaseTimer.unref();
     this.kick();
   }
 
+  /**
+   * Stops taking jobs. A job running here is rolled back and handed back to the queue (its lease
+   * released, the attempt not counted), so another process, or this one after a restart, runs it.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
     for (const id of this.live.keys()) this.cancels.add(id);
     await this.running?.catch(() => {});
+    await this.leaseWork?.catch(() => {});
   }
 
-  /** Queues a job (inside the caller's transaction when given) and wakes the worker. */
+  /**
+   * Queues a job (inside the caller's transaction when given) and wakes the worker. `files` are
+   * stored files (an upload) the job reads: they become the job's in the same transaction, kept
+   * while it may run and removed when it ends.
+   */
   async enqueue(
     db: Db | Trx,
     ctx: RequestContext,
@@ -95,8 +124,16 @@ export class JobRunner {
     bulkId: string | null,
     params: unknown,
     total: number | null,
+    opts: { files?: string[] } = {},
   ): Promise<string> {
+    const files = opts.files ?? [];
+    if (files.length > 0 && !db.isTransaction) {
+      const id = await (db as Db).transaction().execute((trx) => this.enqueue(trx, ctx, type, bulkId, params, total, opts));
+      setImmediate(() => this.kick());
+      return id;
+    }
     const id = newId();
+    for (const f of files) await attachStoredFile(db, f, id);
     await db
       .insertInto("jobs")
       .values({
@@ -118,6 +155,7 @@ export class JobRunner {
         started_at: null,
         heartbeat_at: null,
         finished_at: null,
+        lease_expires_at: null,
       })
       .execute();
     setImmediate(() => this.kick());
@@ -136,6 +174,7 @@ export class JobRunner {
   /** Asks a running job of this process to stop; the caller has recorded the request in the table. */
   requestCancel(id: string) {
     this.cancels.add(id);
+    this.userCancels.add(id);
   }
 
   kick() {
@@ -166,14 +205,15 @@ export class JobRunner {
         .limit(1)
         .executeTakeFirst();
       if (!next) return undefined;
-      const now = nowIso();
+      const now = new Date();
       const res = await db
         .updateTable("jobs")
         .set((eb) => ({
           state: "RUNNING",
           worker: this.worker,
-          started_at: now,
-          heartbeat_at: now,
+          started_at: now.toISOString(),
+          heartbeat_at: now.toISOString(),
+          lease_expires_at: new Date(now.getTime() + this.leaseMs).toISOString(),
           attempts: eb("attempts", "+", 1),
         }))
         .where("id", "=", next.id)
@@ -203,11 +243,23 @@ export class JobRunner {
       },
       cancelled: () => this.cancels.has(job.id),
       succeed: async (trx, result) => {
-        await trx
+        // Only while this process still holds the job: if another one took it over, throwing here
+        // rolls this attempt's whole transaction back, so the job's effect is applied once.
+        const res = await trx
           .updateTable("jobs")
-          .set({ state: "SUCCEEDED", done: live.done, total: live.total, result: JSON.stringify(result), finished_at: nowIso() })
+          .set({
+            state: "SUCCEEDED",
+            done: live.done,
+            total: live.total,
+            result: JSON.stringify(result),
+            finished_at: nowIso(),
+            lease_expires_at: null,
+          })
           .where("id", "=", job.id)
-          .execute();
+          .where("state", "=", "RUNNING")
+          .where("worker", "=", this.worker)
+          .executeTakeFirst();
+        if (Number(res.numUpdatedRows) !== 1) throw new JobLeaseLost(job.id);
         finished = true;
       },
     };
@@ -217,72 +269,180 @@ export class JobRunner {
       await handler(jc);
       if (!finished) await jc.succeed(db, null);
     } catch (err) {
-      const state = err instanceof JobCancelled ? "CANCELLED" : "FAILED";
-      const result = err instanceof JobRefused ? JSON.stringify(err.result) : null;
-      const message = err instanceof JobCancelled ? "Cancelled; nothing was applied." : (err as Error).message || String(err);
-      await db
-        .updateTable("jobs")
-        .set({ state, error: message, result, done: live.done, total: live.total, finished_at: nowIso() })
-        .where("id", "=", job.id)
-        .where("state", "=", "RUNNING")
-        .execute();
+      if (this.lost.has(job.id) || err instanceof JobLeaseLost) {
+        // Another process owns the job now; its state is theirs to write.
+      } else if (err instanceof JobCancelled && this.stopped && !this.userCancelled(job.id)) {
+        await this.release(job.id);
+      } else await this.fail(job, live, err);
     } finally {
       this.live.delete(job.id);
       this.liveRows.delete(job.id);
       this.cancels.delete(job.id);
+      this.userCancels.delete(job.id);
+      this.lost.delete(job.id);
       await HANDLERS_CLEANUP(this.deps, job);
     }
   }
 
-  private async beat() {
-    const ids = [...this.live.keys()];
-    if (ids.length === 0) return;
-    for (const id of ids) {
-      const p = this.live.get(id);
-      await this.deps.db
+  /** Whether a cancel of this job was asked for by someone (not by this process stopping). */
+  private userCancelled(id: string): boolean {
+    return this.userCancels.has(id);
+  }
+
+  private async fail(job: JobsTable, live: LiveProgress, err: unknown): Promise<void> {
+    const state = err instanceof JobCancelled ? "CANCELLED" : "FAILED";
+    const result = err instanceof JobRefused ? JSON.stringify(err.result) : null;
+    const message = err instanceof JobCancelled ? "Cancelled; nothing was applied." : (err as Error).message || String(err);
+    await this.deps.db
+      .updateTable("jobs")
+      .set({ state, error: message, result, done: live.done, total: live.total, finished_at: nowIso(), lease_expires_at: null })
+      .where("id", "=", job.id)
+      .where("state", "=", "RUNNING")
+      .where("worker", "=", this.worker)
+      .execute();
+  }
+
+  /** Hands a job interrupted by this process stopping back to the queue, its attempt not counted. */
+  private async release(id: string): Promise<void> {
+    // Someone asked to cancel it meanwhile (through another process): that wins over a retry.
+    const cancelled = await this.deps.db
+      .updateTable("jobs")
+      .set({ state: "CANCELLED", error: "Cancelled; nothing was applied.", finished_at: nowIso(), lease_expires_at: null })
+      .where("id", "=", id)
+      .where("state", "=", "RUNNING")
+      .where("worker", "=", this.worker)
+      .where("cancel_requested", "=", 1)
+      .executeTakeFirst();
+    if (Number(cancelled.numUpdatedRows) === 1) return;
+    await this.deps.db
+      .updateTable("jobs")
+      .set((eb) => ({
+        state: "QUEUED",
+        worker: null,
+        lease_expires_at: null,
+        done: 0,
+        attempts: eb("attempts", "-", 1),
+        error: `Interrupted (server stopped) at ${nowIso()}; nothing was applied; queued again.`,
+      }))
+      .where("id", "=", id)
+      .where("state", "=", "RUNNING")
+      .where("worker", "=", this.worker)
+      .execute();
+  }
+
+  /** One round of lease work at a time: renewing ours, then taking over expired ones. */
+  private tend() {
+    if (this.stopped || this.leaseWork) return;
+    this.leaseWork = (async () => {
+      await this.renew();
+      if (this.stopped) return;
+      if ((await this.recover()) > 0) this.kick();
+      if (Date.now() - this.lastFileSweep >= FILE_SWEEP_MS) {
+        this.lastFileSweep = Date.now();
+        await sweepStoredFiles(this.deps.db);
+      }
+    })()
+      // A database hiccup is retried on the next round; the lease outlives a missed renewal.
+      .catch(() => {})
+      .finally(() => {
+        this.leaseWork = null;
+      });
+  }
+
+  /**
+   * Extends the lease of every job running here, records its progress, and picks up a cancel asked
+   * for through another process. A lease found gone (expired and taken over: this process was
+   * frozen or cut off for longer than the lease) stops the attempt, which then rolls back.
+   */
+  private async renew() {
+    for (const id of [...this.live.keys()]) {
+      const now = new Date();
+      const res = await this.deps.db
         .updateTable("jobs")
-        .set({ heartbeat_at: nowIso(), done: p?.done ?? 0 })
+        .set({
+          heartbeat_at: now.toISOString(),
+          lease_expires_at: new Date(now.getTime() + this.leaseMs).toISOString(),
+          done: this.live.get(id)?.done ?? 0,
+        })
         .where("id", "=", id)
         .where("state", "=", "RUNNING")
-        .execute()
-        .catch(() => {});
+        .where("worker", "=", this.worker)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) {
+        // Finished meanwhile (no longer live), or no longer ours: then let go of it.
+        if (this.live.has(id)) {
+          this.lost.add(id);
+          this.cancels.add(id);
+        }
+        continue;
+      }
       const row = await this.deps.db.selectFrom("jobs").select("cancel_requested").where("id", "=", id).executeTakeFirst();
-      if (row?.cancel_requested) this.cancels.add(id);
+      if (row?.cancel_requested) {
+        this.cancels.add(id);
+        this.userCancels.add(id);
+      }
     }
   }
 
   /**
-   * Jobs left RUNNING by a dead process: their transaction never committed, so nothing of them is
-   * in the database. Queue them again (their input is kept) or, after three tries, fail them.
+   * Jobs whose lease expired (their process died or froze): their transaction never committed, so
+   * nothing of them is in the database. Queue them again (their input is kept) or, after three
+   * tries, fail them. Jobs of this process are never taken from it. Runs at start and then every
+   * renewal interval; the conditional UPDATE makes one process win when several find the same job.
+   * Returns how many jobs were taken over.
    */
   async recover(): Promise<number> {
-    const { db, dialect } = this.deps;
-    let q = db.selectFrom("jobs").selectAll().where("state", "=", "RUNNING");
-    if (dialect === "postgres") q = q.where("heartbeat_at", "<", new Date(Date.now() - STALE_MS).toISOString());
-    const orphans = await q.execute();
+    const { db } = this.deps;
+    const now = new Date();
+    const nowS = now.toISOString();
+    // Rows written before leases existed carry only a heartbeat: judged by it, with the same length.
+    const legacyCutoff = new Date(now.getTime() - this.leaseMs).toISOString();
+    const expired = (eb: ExpressionBuilder<Database, "jobs">) =>
+      eb.and([
+        eb("state", "=", "RUNNING"),
+        eb.or([eb("worker", "is", null), eb("worker", "<>", this.worker)]),
+        eb.or([
+          eb("lease_expires_at", "<", nowS),
+          eb.and([
+            eb("lease_expires_at", "is", null),
+            eb.or([eb("heartbeat_at", "is", null), eb("heartbeat_at", "<", legacyCutoff)]),
+          ]),
+        ]),
+      ]);
+    const orphans = await db.selectFrom("jobs").selectAll().where(expired).execute();
+    let taken = 0;
     for (const j of orphans) {
       const retry = j.attempts < MAX_ATTEMPTS && j.cancel_requested === 0;
-      await db
+      const res = await db
         .updateTable("jobs")
         .set(
           retry
             ? {
                 state: "QUEUED",
                 worker: null,
+                lease_expires_at: null,
                 done: 0,
-                error: `Interrupted (server stopped) at ${nowIso()}; nothing was applied; restarted.`,
+                error: `Interrupted (its server stopped answering) at ${nowIso()}; nothing was applied; restarted.`,
               }
             : {
-                state: "FAILED",
+                state: j.cancel_requested === 1 ? "CANCELLED" : "FAILED",
+                lease_expires_at: null,
                 finished_at: nowIso(),
-                error: "Interrupted by server stops too many times; nothing was applied.",
+                error:
+                  j.cancel_requested === 1
+                    ? "Cancelled; nothing was applied."
+                    : "Interrupted by server stops too many times; nothing was applied.",
               },
         )
         .where("id", "=", j.id)
-        .where("state", "=", "RUNNING")
-        .execute();
+        // The same job, still expired and held by the same process: not renewed or taken meanwhile.
+        .where(expired)
+        .where("worker", j.worker === null ? "is" : "=", j.worker)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) continue;
+      taken++;
       if (!retry) await HANDLERS_CLEANUP(this.deps, j);
     }
-    return orphans.length;
+    return taken;
   }
 }

@@ -6,6 +6,7 @@ import { recordAudit } from "../audit.js";
 import { after, decodeCursor, pageLimit, toPage } from "../db/paging.js";
 import type { Db, JobsTable } from "../db/schema.js";
 import { errors } from "../errors.js";
+import { findJobFile, storedFileStream } from "../jobs/fileStore.js";
 import { type ExportParams, exportsDir } from "../jobs/handlers.js";
 import type { JobRunner } from "../jobs/runner.js";
 import { ctxOf } from "../plugins/auth.js";
@@ -177,11 +178,15 @@ export async function jobRoutes(fastify: FastifyInstance) {
         throw errors.invalidState("Only a finished export job has a file to download.");
       // Keys are secrets: the caller must also be allowed to see this bulk entitlement's keys.
       await loadBulkForKeys(db, ctx, j.bulk_id as string, "keys.read");
-      const file = path.join(exportsDir(app.deps), (JSON.parse(j.params) as ExportParams).output);
-      if (!fs.existsSync(file)) throw errors.notFound("Export file", req.params.id);
+      // Stored in the database by whichever process ran the export, streamed chunk by chunk.
+      const stored = await findJobFile(db, j.id, "export");
+      const legacy = path.join(exportsDir(app.deps), path.basename((JSON.parse(j.params) as ExportParams).output));
+      if (!stored && !fs.existsSync(legacy)) throw errors.notFound("Export file", req.params.id);
       reply.header("content-type", "text/csv; charset=utf-8");
       reply.header("content-disposition", `attachment; filename="keys-${j.id}.csv"`);
-      return reply.send(fs.createReadStream(file));
+      if (!stored) return reply.send(fs.createReadStream(legacy));
+      reply.header("content-length", stored.bytes);
+      return reply.send(storedFileStream(db, app.deps.bulk().raw, stored.id));
     },
   );
 

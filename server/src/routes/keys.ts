@@ -1,7 +1,5 @@
 import "@fastify/multipart";
 import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
 import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -14,7 +12,8 @@ import { loadSettings } from "../db/repos/settings.js";
 import type { Db, WebRegisterKeyRow } from "../db/schema.js";
 import { KEY_STATUSES, type KeyStatus, keyLoadStateProblem, type LoadReport } from "../domain/keys.js";
 import { AppError, errors } from "../errors.js";
-import { generatedKeyBatches, type ImportParams, uploadsDir } from "../jobs/handlers.js";
+import { ChunkWriter, completeStoredFile, createStoredFile, deleteStoredFile } from "../jobs/fileStore.js";
+import { generatedKeyBatches, type ImportParams } from "../jobs/handlers.js";
 import { keysCsv } from "../keyfiles/csvExport.js";
 import { writeKeySheet } from "../keyfiles/keySheet.js";
 import { detectFormat, type KeyFileFormat } from "../keyfiles/readKeyFile.js";
@@ -271,9 +270,9 @@ export async function keyRoutes(fastify: FastifyInstance) {
       const bulk = await loadBulkForKeys(db, ctx, req.params.id, "keys.write");
       const sp = keyLoadStateProblem(bulk.entitlement_id, bulk.kind, bulk.state);
       if (sp) throw errors.invalidState(sp);
-      const { upload, fileName, format, mode } = await receiveUpload(req, uploadsDir(app.deps));
+      const { upload, fileName, format, mode } = await receiveUpload(req, db);
       const params: ImportParams = { bulkPk: req.params.id, upload, fileName, format, mode };
-      const jobId = await runner().enqueue(db, ctx, "keys.import", req.params.id, params, null);
+      const jobId = await runner().enqueue(db, ctx, "keys.import", req.params.id, params, null, { files: [upload] });
       return reply.status(202).send({ jobId, state: "QUEUED" });
     },
   );
@@ -455,30 +454,35 @@ export async function* mapBatches<T, U>(src: AsyncIterable<T[]>, f: (t: T) => U)
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, "_");
 
-/** Streams the multipart `file` to disk (never into memory) and reads the `mode`/`format` fields. */
+/**
+ * Streams the multipart `file` into the database's file store (chunk by chunk, never whole in
+ * memory), where every server process finds it, and reads the `mode`/`format` fields. A refused or
+ * cut-short upload leaves nothing stored.
+ */
 async function receiveUpload(
   req: FastifyRequest,
-  dir: string,
+  db: Db,
 ): Promise<{ upload: string; fileName: string | null; format: KeyFileFormat; mode: "all" | "partial" }> {
   if (!req.isMultipart()) throw errors.validation("file", "send the key file as multipart/form-data in the field 'file'");
-  await fs.promises.mkdir(dir, { recursive: true });
-  const upload = `${Date.now()}-${crypto.randomBytes(8).toString("hex")}.upload`;
-  const target = path.join(dir, upload);
+  let upload: string | null = null;
+  let head: Buffer = Buffer.alloc(0);
   let fileName: string | null = null;
   let mode: "all" | "partial" = "all";
   let format: KeyFileFormat | null = null;
-  let got = false;
   try {
     for await (const part of req.parts()) {
       if (part.type === "file") {
-        if (part.fieldname !== "file" || got) {
+        if (part.fieldname !== "file" || upload) {
           part.file.resume();
           continue;
         }
-        got = true;
         fileName = part.filename || null;
-        await pipeline(part.file, fs.createWriteStream(target));
+        upload = await createStoredFile(db, { kind: "upload", jobId: null, name: fileName });
+        const out = new ChunkWriter(db, upload);
+        await pipeline(part.file, out);
         if (part.file.truncated) throw errors.validation("file", "is larger than the upload limit");
+        head = out.head;
+        await completeStoredFile(db, upload, out.bytes);
       } else if (part.fieldname === "mode") {
         const v = String(part.value);
         if (v !== "all" && v !== "partial") throw errors.validation("mode", "must be 'all' or 'partial'");
@@ -489,17 +493,11 @@ async function receiveUpload(
         format = v as KeyFileFormat;
       }
     }
-    if (!got) throw errors.validation("file", "is required (multipart field 'file')");
-    if (!format) {
-      const fd = await fs.promises.open(target, "r");
-      const head = Buffer.alloc(4096);
-      const { bytesRead } = await fd.read(head, 0, head.length, 0);
-      await fd.close();
-      format = detectFormat(fileName ?? undefined, head.subarray(0, bytesRead));
-    }
+    if (!upload) throw errors.validation("file", "is required (multipart field 'file')");
+    if (!format) format = detectFormat(fileName ?? undefined, head);
     return { upload, fileName, format, mode };
   } catch (err) {
-    await fs.promises.rm(target, { force: true });
+    if (upload) await deleteStoredFile(db, upload);
     throw err;
   }
 }

@@ -1,0 +1,176 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { sql } from "kysely";
+import { type DbHandle, type Dialect, migrateToLatest, openDatabase } from "../src/db/connect.js";
+import type { Db } from "../src/db/schema.js";
+import { DEFAULT_KEY_FORMAT, generateKeys } from "../src/domain/keyFormat.js";
+import { storeFile } from "../src/jobs/fileStore.js";
+import type { ChildSpec } from "./fixtures/importChild.js";
+import { pgUrlFor, templateName, withPgAdmin } from "./pg.js";
+
+/**
+ * Helpers of the tests that run servers as real child processes on one database and kill them
+ * (keysCrash.test.ts, jobsLease.test.ts): the shared database, a bulk entitlement, a stored upload,
+ * the importing child (fixtures/importChild.ts), and what a load wrote, counted.
+ */
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, "../..");
+export const BULK = "CRASH-BULK";
+
+export interface Env {
+  dialect: Dialect;
+  handle: DbHandle;
+  db: Db;
+  dataDir: string;
+  /** Where the child finds the same database. */
+  where: Pick<ChildSpec, "dialect" | "dataDir" | "sqliteFile" | "databaseUrl">;
+  /** Closes this process's connections and opens new ones, as a restarted server would. */
+  reopen(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A database another process can open: a SQLite file in a temp dir, or a fresh PostgreSQL database. */
+export async function sharedDatabase(dialect: Dialect): Promise<Env> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "licensor-crash-"));
+  if (dialect === "sqlite") {
+    const open = () => openDatabase({ dataDir, sqliteFile: "crash.sqlite" });
+    const handle = open();
+    await migrateToLatest(handle.db);
+    const env: Env = {
+      dialect,
+      handle,
+      db: handle.db,
+      dataDir,
+      where: { dialect, dataDir, sqliteFile: "crash.sqlite" },
+      reopen: async () => {
+        await env.handle.close();
+        env.handle = open();
+        env.db = env.handle.db;
+      },
+      close: async () => {
+        await env.handle.close();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+    return env;
+  }
+  const name = `licensor_t_${process.env.LICENSOR_TEST_RUN_ID ?? "local"}_${crypto.randomBytes(5).toString("hex")}`;
+  await withPgAdmin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${templateName()}`));
+  const databaseUrl = pgUrlFor(name);
+  const open = () => openDatabase({ databaseUrl, dataDir, poolSize: 5 });
+  const handle = open();
+  const env: Env = {
+    dialect,
+    handle,
+    db: handle.db,
+    dataDir,
+    where: { dialect, dataDir, databaseUrl },
+    reopen: async () => {
+      await env.handle.close();
+      env.handle = open();
+      env.db = env.handle.db;
+    },
+    close: async () => {
+      await env.handle.close();
+      await withPgAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return env;
+}
+
+/** A deployed bulk entitlement, inserted directly: a key load needs only its row. */
+export async function insertBulk(db: Db, pk: string) {
+  const now = new Date().toISOString();
+  await db
+    .insertInto("entitlements")
+    .values({
+      id: pk,
+      entitlement_id: pk,
+      id_generated: 0,
+      kind: "BULK",
+      state: "DEPLOYED",
+      description: null,
+      ship_to_email: null,
+      ship_to_address: null,
+      order_id: null,
+      order_line_number: null,
+      allow_portal_login: 0,
+      custom_attributes: "{}",
+      parent_bulk_id: null,
+      created_by: null,
+      created_by_label: null,
+      created_at: now,
+      updated_by: null,
+      updated_at: now,
+    })
+    .execute();
+}
+
+/** Stores `n` generated keys as an uploaded text file, where the keys.import job looks for it (the file store). */
+export async function writeUpload(db: Db, n: number): Promise<{ upload: string; keys: string[] }> {
+  const keys = generateKeys(n, DEFAULT_KEY_FORMAT);
+  const { id } = await storeFile(db, { kind: "upload", jobId: null, name: "keys.txt" }, [Buffer.from(`${keys.join("\n")}\n`)]);
+  return { upload: id, keys };
+}
+
+export const uploadStored = async (db: Db, id: string) =>
+  (await db.selectFrom("job_files").select("id").where("id", "=", id).where("complete", "=", 1).executeTakeFirst()) !== undefined;
+
+/** The importing server: a child process; `lines` collects what it printed. */
+export function startImporter(spec: ChildSpec) {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(here, "fixtures/importChild.ts"), JSON.stringify(spec)],
+    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const lines: string[] = [];
+  let stderr = "";
+  let buf = "";
+  child.stdout?.on("data", (d) => {
+    buf += d;
+    const parts = buf.split("\n");
+    buf = parts.pop() ?? "";
+    lines.push(...parts);
+  });
+  child.stderr?.on("data", (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
+  /** Resolves with the first line matching `pred`; fails if the child exits first or after `ms`. */
+  const waitFor = async (pred: (line: string) => boolean, ms = 90_000): Promise<string> => {
+    const until = Date.now() + ms;
+    let done = false;
+    void exited.then(() => {
+      done = true;
+    });
+    for (;;) {
+      const hit = lines.find(pred);
+      if (hit) return hit;
+      if (done) throw new Error(`importer exited before the expected line; stdout:\n${lines.join("\n")}\nstderr:\n${stderr}`);
+      if (Date.now() > until) throw new Error(`timed out; stdout:\n${lines.join("\n")}\nstderr:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  return { child, lines, exited, waitFor, stderr: () => stderr };
+}
+
+/** What a load writes, counted: its keys, the counter, the history event and the audit event. */
+export async function counts(db: Db, jobId: string) {
+  const r = await sql<Record<string, number | string>>`SELECT
+      (SELECT count(*) FROM web_register_keys WHERE job_id = ${jobId}) AS "ofJob",
+      (SELECT count(*) FROM web_register_keys WHERE bulk_id = ${BULK}) AS "inBulk",
+      (SELECT count(DISTINCT key) FROM web_register_keys WHERE bulk_id = ${BULK}) AS "distinct",
+      (SELECT key_count FROM entitlements WHERE id = ${BULK}) AS "keyCount",
+      (SELECT count(*) FROM entitlement_events WHERE entitlement_id = ${BULK}) AS "events",
+      (SELECT count(*) FROM audit_events WHERE object_id = ${BULK} AND action = 'keys.imported') AS "audits"`.execute(db);
+  return Object.fromEntries(Object.entries(r.rows[0] ?? {}).map(([k, v]) => [k, Number(v)]));
+}
+
+export const jobRow = (db: Db, id: string) => db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
