@@ -81,15 +81,51 @@ describeEachDb("session", (env) => {
     expect(audit.map((a) => a.action)).toContain("session.locked_out");
   });
 
-  it("refuses a deactivated user's login and ends its sessions", async () => {
+  it("refuses a deactivated user's login exactly like a wrong password, and ends its sessions", async () => {
     const { admin, user } = await userWithPassword();
     const res = await login(user.email, PASSWORD);
     const cookie = cookieOf(res);
     await admin.post(`/api/v1/users/${user.id}/actions/deactivate`);
     expect((await env.app.inject({ method: "GET", url: "/api/v1/session", headers: { cookie } })).statusCode).toBe(401);
-    const again = await login(user.email, PASSWORD);
-    expect(again.statusCode).toBe(403);
-    expect(again.json().detail).toContain("deactivated");
+    const right = await login(user.email, PASSWORD);
+    const wrong = await login(user.email, "wrong password!!");
+    // Today's oracle was 403 "deactivated" for the right password and 401 for a wrong one.
+    expect(right.statusCode).toBe(401);
+    const { requestId: _r, ...rightBody } = right.json();
+    const { requestId: _w, ...wrongBody } = wrong.json();
+    expect(rightBody).toEqual(wrongBody);
+    expect(right.headers["set-cookie"]).toBeUndefined();
+  });
+
+  it("evaluates at most the limit of 100 concurrent wrong passwords, then the right one is locked out", async () => {
+    const { user } = await userWithPassword();
+    // From 100 addresses, so the per-IP limit does not hide the lockout.
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        env.app.inject({
+          method: "POST",
+          url: "/api/v1/session",
+          remoteAddress: `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+          payload: { email: user.email, password: `wrong guess ${i}!!` },
+        }),
+      ),
+    );
+    const codes = answers.map((a) => a.statusCode);
+    expect(codes.filter((c) => c === 401).length).toBeLessThanOrEqual(LOGIN_MAX_FAILURES);
+    expect(codes.filter((c) => c !== 401).every((c) => c === 429)).toBe(true);
+    const evaluated = await env.db
+      .selectFrom("audit_events")
+      .select("action")
+      .where("object_id", "=", user.id)
+      .where("action", "in", ["session.login_failed", "session.locked_out"])
+      .execute();
+    expect(evaluated.length).toBeLessThanOrEqual(LOGIN_MAX_FAILURES);
+    expect(evaluated.map((e) => e.action)).toContain("session.locked_out");
+    const lock = await env.db.selectFrom("login_failures").selectAll().where("email", "=", user.email).executeTakeFirst();
+    expect(lock?.locked_until && lock.locked_until > new Date().toISOString()).toBe(true);
+    const right = await login(user.email, PASSWORD);
+    expect(right.statusCode).toBe(429);
+    expect(right.json().code).toBe("login_locked");
   });
 
   it("changes the password: wrong current refused, weak new refused, old password stops working", async () => {
