@@ -158,6 +158,58 @@ describeEachDb("session", (env) => {
     expect((await login(user.email, "another long password")).statusCode).toBe(200);
   });
 
+  it("refuses a common new password with the reason; a change keeps this session, ends the others and on request revokes tokens", async () => {
+    const { user, accountId } = await userWithPassword();
+    const first = await login(user.email, PASSWORD);
+    const other = cookieOf(await login(user.email, PASSWORD));
+    const headers = { cookie: cookieOf(first), "x-csrf-token": first.json().csrfToken };
+    const change = (payload: object) => env.app.inject({ method: "POST", url: "/api/v1/session/password", headers, payload });
+    const works = async (h: Record<string, string>) =>
+      (await env.app.inject({ method: "GET", url: "/api/v1/session", headers: h })).statusCode === 200;
+    const token = await env.app.inject({
+      method: "POST",
+      url: "/api/v1/tokens",
+      headers,
+      payload: { name: "ci", accountId, role: "CUSTOMER_PORTAL_USER" },
+    });
+    expect(token.statusCode).toBe(201);
+    const bearer = { authorization: `Bearer ${token.json().token}` };
+
+    for (const weak of ["password1234", "123456789012"]) {
+      const r = await change({ currentPassword: PASSWORD, newPassword: weak });
+      expect(r.json()).toMatchObject({ status: 400, field: "newPassword" });
+      expect(r.json().detail).toContain("too easy to guess");
+    }
+    expect(await works(headers)).toBe(true);
+    expect(await works({ cookie: other })).toBe(true);
+
+    const ok = await change({ currentPassword: PASSWORD, newPassword: "another long password" });
+    expect(ok.statusCode).toBe(204);
+    expect(await works(headers)).toBe(true);
+    expect(await works({ cookie: other })).toBe(false);
+    expect(await works(bearer)).toBe(true);
+
+    const revoking = await change({
+      currentPassword: "another long password",
+      newPassword: "yet another long password",
+      revokeTokens: true,
+    });
+    expect(revoking.statusCode).toBe(204);
+    expect(await works(headers)).toBe(true);
+    expect(await works(bearer)).toBe(false);
+    const audit = await env.db
+      .selectFrom("audit_events")
+      .select("changes")
+      .where("action", "=", "user.password_changed")
+      .where("object_id", "=", user.id)
+      .orderBy("id")
+      .execute();
+    expect(audit.map((a) => JSON.parse(String(a.changes)))).toEqual([
+      { sessionsEnded: { before: null, after: 1 }, apiAccessRevoked: { before: null, after: 0 } },
+      { sessionsEnded: { before: null, after: 0 }, apiAccessRevoked: { before: null, after: 1 } },
+    ]);
+  });
+
   it("routes customer users to the end-user portal", async () => {
     const { user } = await userWithPassword("CUSTOMER_PORTAL_USER");
     expect((await login(user.email, PASSWORD)).json().portal).toBe("enduser");

@@ -35,12 +35,11 @@ export async function selfRegistrar(
   const settings = await loadSettings(db);
   const key = normaliseKey(input.key, settings.keyFormat);
   const email = input.email.trim().toLowerCase();
+  const pwProblem = passwordProblem(input.password, email, [input.company, input.firstName, input.lastName]);
   const problems = [
     ...accountProblems({ name: input.company }).map((p) => ({ ...p, field: "company" })),
     ...(emailProblem(email) ? [{ field: "email", message: emailProblem(email) as string }] : []),
-    ...(passwordProblem(input.password, email)
-      ? [{ field: "password", message: passwordProblem(input.password, email) as string }]
-      : []),
+    ...(pwProblem ? [{ field: "password", message: pwProblem }] : []),
     ...(input.firstName.trim() ? [] : [{ field: "firstName", message: "must not be empty" }]),
     ...(input.lastName.trim() ? [] : [{ field: "lastName", message: "must not be empty" }]),
   ];

@@ -157,11 +157,15 @@ export async function sessionRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary: "Change my password",
-        description: "Ends every other session of the user.",
+        description:
+          "The new password must pass the password policy (not common, guessable or trivially patterned; the reason is in `detail`). Ends every other session of the user; `revokeTokens: true` also revokes all the user's API tokens.",
         body: Type.Object(
           {
             currentPassword: Type.String({ minLength: 1, maxLength: LIMITS.passwordMax }),
             newPassword: Type.String({ minLength: 1, maxLength: LIMITS.passwordMax }),
+            revokeTokens: Type.Optional(
+              Type.Boolean({ default: false, description: "Also revoke every API token of the user." }),
+            ),
           },
           { additionalProperties: false },
         ),
