@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app.js";
 import type { DbHandle } from "../src/db/connect.js";
+import { generateKey } from "../src/domain/keyFormat.js";
 import { catalogFixture } from "./entitlementFixtures.js";
 import { DIALECTS, freshDatabase, makeEnv, testConfig } from "./helpers.js";
 
@@ -109,6 +110,36 @@ for (const dialect of DIALECTS) {
       expect(await env.db.selectFrom("users").select("id").where("email", "=", "other@widgets.example").execute()).toHaveLength(
         0,
       );
+    });
+
+    it("gives an unknown key the same counted 404 whether or not the email has a user: no email enumeration", async () => {
+      const { env, keys } = await setup({ redeemIpPerMinute: 1000, redeemAccountPerMinute: 1000, redeemMissesBeforeLock: 1000 });
+      const register = (email: string, key: string) =>
+        env.app.inject({
+          method: "POST",
+          url: "/api/v1/registrations",
+          headers: { "x-forwarded-for": "203.0.113.77" },
+          payload: { key, company: "Probe Inc", firstName: "Pro", lastName: "Be", email, password: "a long enough password" },
+        });
+      const taken = (await register("taken@probe.example", keys[4] as string)).statusCode;
+      expect(taken).toBe(201);
+      // A random key in the generated shape: its check symbol is right, so it is looked up.
+      const guess = generateKey();
+      const existing = await register("taken@probe.example", guess);
+      const fresh = await register("nobody@probe.example", guess);
+      expect(existing.statusCode).toBe(404);
+      expect(fresh.statusCode).toBe(404);
+      const { requestId: _a, ...a } = existing.json();
+      const { requestId: _b, ...b } = fresh.json();
+      expect(a).toEqual(b);
+      const misses = await env.db
+        .selectFrom("redeem_misses")
+        .select("misses")
+        .where("subject", "=", "ip:203.0.113.77")
+        .executeTakeFirst();
+      expect(Number(misses?.misses)).toBe(2);
+      // Nothing was left behind by either refusal.
+      expect(await env.db.selectFrom("accounts").select("id").where("name", "=", "Probe Inc").execute()).toHaveLength(1);
     });
 
     it("lets exactly one of several companies registering the same key at once have it; the others are refused, never an error", async () => {

@@ -25,7 +25,8 @@ export interface RegistrationInput {
 /**
  * End-user self-registration with a key: a SELF_REGISTERED account for the company, its first
  * user (customer portal admin), and the key redeemed into it — all in one transaction, so a key
- * that cannot be redeemed leaves no half-made account behind.
+ * that cannot be redeemed leaves no half-made account behind. The key is redeemed before the user
+ * is written, so the key decides the answer before the email can.
  */
 export async function selfRegistrar(
   db: Db,
@@ -81,6 +82,15 @@ export async function selfRegistrar(
           updated_at: now,
         })
         .execute();
+      // The key first: an unknown key gets the same 404 (counted as a miss) whether or not the
+      // email is taken, so this anonymous route cannot tell which emails have users. Only a
+      // caller holding a redeemable key reaches the email check below.
+      const r = await redeemWithin(trx, ctx, {
+        key,
+        soldTo: accountId,
+        owner: `${input.firstName.trim()} ${input.lastName.trim()}`,
+        template: settings.idTemplates.entitlement,
+      });
       await trx
         .insertInto("users")
         .values({
@@ -108,12 +118,6 @@ export async function selfRegistrar(
         objectType: "account",
         objectId: accountId,
         after: { name: input.company.trim(), email },
-      });
-      const r = await redeemWithin(trx, ctx, {
-        key,
-        soldTo: accountId,
-        owner: `${input.firstName.trim()} ${input.lastName.trim()}`,
-        template: settings.idTemplates.entitlement,
       });
       return r.pk;
     });
