@@ -63,8 +63,44 @@ for (const dialect of DIALECTS) {
         .select(["object_id", "changes"])
         .where("action", "=", "key.redeem_refused")
         .execute();
-      expect(refused.length).toBe(9);
+      // The five misses; the refusals while locked out are not audited one by one.
+      expect(refused.length).toBe(5);
+      expect(refused.filter((r) => String(r.changes).includes('"lockedOut"'))).toHaveLength(1);
       expect(JSON.stringify(refused)).not.toContain(keys[0]);
+    });
+
+    it("looks up at most the miss limit of 50 concurrent wrong keys; the rest are refused before any lookup", async () => {
+      const { env, keys } = await setup({ redeemIpPerMinute: 1000, redeemAccountPerMinute: 1000, redeemMissesBeforeLock: 10 });
+      const attacker = await env.as("CUSTOMER_PORTAL_USER", await env.makeAccount());
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          attacker.post("/api/v1/redemptions", { key: `GUESS-${i}` }, { "x-forwarded-for": "203.0.113.50" }),
+        ),
+      );
+      const codes = answers.map((a) => a.statusCode);
+      expect(codes.filter((c) => c === 404).length).toBeLessThanOrEqual(10);
+      expect(codes.filter((c) => c !== 404).every((c) => c === 429)).toBe(true);
+      const lock = await env.db
+        .selectFrom("redeem_misses")
+        .selectAll()
+        .where("subject", "=", "ip:203.0.113.50")
+        .executeTakeFirst();
+      expect(lock?.locked_until && lock.locked_until > new Date().toISOString()).toBe(true);
+      // A real key from that address is refused too while the lockout holds.
+      expect(
+        (await attacker.post("/api/v1/redemptions", { key: keys[0] }, { "x-forwarded-for": "203.0.113.50" })).statusCode,
+      ).toBe(429);
+    });
+
+    it("audits a throttled window once, not every refused attempt", async () => {
+      const { env, keys } = await setup({ redeemIpPerMinute: 3, redeemAccountPerMinute: 1000, redeemMissesBeforeLock: 1000 });
+      const user = await env.as("CUSTOMER_PORTAL_USER", await env.makeAccount());
+      const codes: number[] = [];
+      for (let i = 0; i < 40; i++)
+        codes.push((await user.post("/api/v1/redemptions", { key: keys[0] }, { "x-forwarded-for": "192.0.2.40" })).statusCode);
+      expect(codes.filter((c) => c === 429)).toHaveLength(37);
+      const rows = await env.db.selectFrom("audit_events").select("changes").where("action", "=", "key.redeem_refused").execute();
+      expect(rows.filter((r) => String(r.changes).includes("rate_limited"))).toHaveLength(1);
     });
 
     it("limits attempts per address per minute with RateLimit headers and Retry-After", async () => {
@@ -132,12 +168,13 @@ for (const dialect of DIALECTS) {
       const { requestId: _a, ...a } = existing.json();
       const { requestId: _b, ...b } = fresh.json();
       expect(a).toEqual(b);
+      // Both counted as misses of that address (a miss keeps its place in the miss counter).
       const misses = await env.db
-        .selectFrom("redeem_misses")
-        .select("misses")
-        .where("subject", "=", "ip:203.0.113.77")
+        .selectFrom("rate_counters")
+        .select((eb) => eb.fn.sum<number>("count").as("n"))
+        .where("bucket", "=", "miss:ip:203.0.113.77")
         .executeTakeFirst();
-      expect(Number(misses?.misses)).toBe(2);
+      expect(Number(misses?.n)).toBe(2);
       // Nothing was left behind by either refusal.
       expect(await env.db.selectFrom("accounts").select("id").where("name", "=", "Probe Inc").execute()).toHaveLength(1);
     });
