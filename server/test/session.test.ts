@@ -1,6 +1,7 @@
 import { expect, it } from "vitest";
+import { buildApp } from "../src/app.js";
 import { LOGIN_MAX_FAILURES } from "../src/commands/sessionCreator.js";
-import { describeEachDb, PUBLISHER_ID } from "./helpers.js";
+import { describeEachDb, PUBLISHER_ID, testConfig } from "./helpers.js";
 
 const PASSWORD = "correct horse battery staple";
 
@@ -208,6 +209,30 @@ describeEachDb("session", (env) => {
       { sessionsEnded: { before: null, after: 1 }, apiAccessRevoked: { before: null, after: 0 } },
       { sessionsEnded: { before: null, after: 0 }, apiAccessRevoked: { before: null, after: 1 } },
     ]);
+  });
+
+  it("shares the per-address login limit between two server instances on one database", async () => {
+    // A second app on the same database, nothing else shared: the limit lives in the database.
+    const other = await buildApp({ ...env.app.deps, config: testConfig() }, { logger: false });
+    await other.ready();
+    try {
+      // An empty body is refused (400) after the limit has counted it: no password work needed.
+      const attempt = (app: typeof other) =>
+        app.inject({ method: "POST", url: "/api/v1/session", remoteAddress: "198.51.100.30", payload: {} });
+      const codes: number[] = [];
+      for (let i = 0; i < 20; i++) codes.push((await attempt(env.app)).statusCode, (await attempt(other)).statusCode);
+      expect(codes.filter((c) => c === 400)).toHaveLength(30);
+      expect(codes.filter((c) => c === 429)).toHaveLength(10);
+      const elsewhere = await env.app.inject({
+        method: "POST",
+        url: "/api/v1/session",
+        remoteAddress: "198.51.100.31",
+        payload: {},
+      });
+      expect(elsewhere.statusCode).toBe(400);
+    } finally {
+      await other.close();
+    }
   });
 
   it("routes customer users to the end-user portal", async () => {
