@@ -121,6 +121,8 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ["web register keys"],
         summary: "Register with a key: a new company account and user, the key redeemed into it, and a session",
+        description:
+          "The key is checked first: an unknown key (or one registered by someone else) gets the same 404, counted towards the miss lockout, whatever the email. 409 for an email that already has a user only with a redeemable key. The password must pass the password policy. At most 20 a minute per client address, across all server processes.",
         security: [],
         body: Type.Object(
           {

@@ -63,7 +63,7 @@ export async function sessionRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Log in with email and password",
         description:
-          "Sets an HTTP-only session cookie and returns the CSRF token to send on unsafe requests. Repeated failures lock the email out for a growing time.",
+          "Sets an HTTP-only session cookie and returns the CSRF token to send on unsafe requests. Every attempt for an email is counted before the password is checked: 5 failures lock the email out for a growing time (429 login_locked), however many arrive at once. At most 30 attempts a minute per client address, counted across all server processes. An unknown email, a wrong password and a deactivated user get the same 401.",
         security: [],
         body: Type.Object(
           { email: Email, password: Type.String({ minLength: 1, maxLength: LIMITS.passwordMax }) },
