@@ -16,6 +16,7 @@ import { errorsPlugin } from "./plugins/errors.js";
 import { idempotencyPlugin } from "./plugins/idempotency.js";
 import type { AppDeps } from "./plugins/types.js";
 import { registerRoutes } from "./routes/index.js";
+import { databaseRateLimitStore } from "./security/rateLimitStore.js";
 
 export interface BuildOptions {
   /** Pino options or false; tests pass false. */
@@ -89,7 +90,8 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   });
   app.addHook("onRequest", (req, reply, done) => securityHeaders(req.raw, reply.raw, () => done()));
   await app.register(fastifyCookie);
-  await app.register(fastifyRateLimit, { global: false });
+  // Per-IP route limits (login, registration) are counted in the database, shared by every process.
+  await app.register(fastifyRateLimit, { global: false, store: databaseRateLimitStore(deps.db) });
   // Key files are streamed to disk, so a large limit costs no memory.
   await app.register(fastifyMultipart, { limits: { fileSize: 512 * 1024 * 1024, files: 1, fields: 10, fieldSize: 1024 } });
   await app.register(authPlugin);

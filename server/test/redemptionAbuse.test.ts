@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app.js";
 import type { DbHandle } from "../src/db/connect.js";
+import { generateKey } from "../src/domain/keyFormat.js";
 import { catalogFixture } from "./entitlementFixtures.js";
 import { DIALECTS, freshDatabase, makeEnv, testConfig } from "./helpers.js";
 
@@ -62,8 +63,44 @@ for (const dialect of DIALECTS) {
         .select(["object_id", "changes"])
         .where("action", "=", "key.redeem_refused")
         .execute();
-      expect(refused.length).toBe(9);
+      // The five misses; the refusals while locked out are not audited one by one.
+      expect(refused.length).toBe(5);
+      expect(refused.filter((r) => String(r.changes).includes('"lockedOut"'))).toHaveLength(1);
       expect(JSON.stringify(refused)).not.toContain(keys[0]);
+    });
+
+    it("looks up at most the miss limit of 50 concurrent wrong keys; the rest are refused before any lookup", async () => {
+      const { env, keys } = await setup({ redeemIpPerMinute: 1000, redeemAccountPerMinute: 1000, redeemMissesBeforeLock: 10 });
+      const attacker = await env.as("CUSTOMER_PORTAL_USER", await env.makeAccount());
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          attacker.post("/api/v1/redemptions", { key: `GUESS-${i}` }, { "x-forwarded-for": "203.0.113.50" }),
+        ),
+      );
+      const codes = answers.map((a) => a.statusCode);
+      expect(codes.filter((c) => c === 404).length).toBeLessThanOrEqual(10);
+      expect(codes.filter((c) => c !== 404).every((c) => c === 429)).toBe(true);
+      const lock = await env.db
+        .selectFrom("redeem_misses")
+        .selectAll()
+        .where("subject", "=", "ip:203.0.113.50")
+        .executeTakeFirst();
+      expect(lock?.locked_until && lock.locked_until > new Date().toISOString()).toBe(true);
+      // A real key from that address is refused too while the lockout holds.
+      expect(
+        (await attacker.post("/api/v1/redemptions", { key: keys[0] }, { "x-forwarded-for": "203.0.113.50" })).statusCode,
+      ).toBe(429);
+    });
+
+    it("audits a throttled window once, not every refused attempt", async () => {
+      const { env, keys } = await setup({ redeemIpPerMinute: 3, redeemAccountPerMinute: 1000, redeemMissesBeforeLock: 1000 });
+      const user = await env.as("CUSTOMER_PORTAL_USER", await env.makeAccount());
+      const codes: number[] = [];
+      for (let i = 0; i < 40; i++)
+        codes.push((await user.post("/api/v1/redemptions", { key: keys[0] }, { "x-forwarded-for": "192.0.2.40" })).statusCode);
+      expect(codes.filter((c) => c === 429)).toHaveLength(37);
+      const rows = await env.db.selectFrom("audit_events").select("changes").where("action", "=", "key.redeem_refused").execute();
+      expect(rows.filter((r) => String(r.changes).includes("rate_limited"))).toHaveLength(1);
     });
 
     it("limits attempts per address per minute with RateLimit headers and Retry-After", async () => {
@@ -109,6 +146,37 @@ for (const dialect of DIALECTS) {
       expect(await env.db.selectFrom("users").select("id").where("email", "=", "other@widgets.example").execute()).toHaveLength(
         0,
       );
+    });
+
+    it("gives an unknown key the same counted 404 whether or not the email has a user: no email enumeration", async () => {
+      const { env, keys } = await setup({ redeemIpPerMinute: 1000, redeemAccountPerMinute: 1000, redeemMissesBeforeLock: 1000 });
+      const register = (email: string, key: string) =>
+        env.app.inject({
+          method: "POST",
+          url: "/api/v1/registrations",
+          headers: { "x-forwarded-for": "203.0.113.77" },
+          payload: { key, company: "Probe Inc", firstName: "Pro", lastName: "Be", email, password: "a long enough password" },
+        });
+      const taken = (await register("taken@probe.example", keys[4] as string)).statusCode;
+      expect(taken).toBe(201);
+      // A random key in the generated shape: its check symbol is right, so it is looked up.
+      const guess = generateKey();
+      const existing = await register("taken@probe.example", guess);
+      const fresh = await register("nobody@probe.example", guess);
+      expect(existing.statusCode).toBe(404);
+      expect(fresh.statusCode).toBe(404);
+      const { requestId: _a, ...a } = existing.json();
+      const { requestId: _b, ...b } = fresh.json();
+      expect(a).toEqual(b);
+      // Both counted as misses of that address (a miss keeps its place in the miss counter).
+      const misses = await env.db
+        .selectFrom("rate_counters")
+        .select((eb) => eb.fn.sum<number>("count").as("n"))
+        .where("bucket", "=", "miss:ip:203.0.113.77")
+        .executeTakeFirst();
+      expect(Number(misses?.n)).toBe(2);
+      // Nothing was left behind by either refusal.
+      expect(await env.db.selectFrom("accounts").select("id").where("name", "=", "Probe Inc").execute()).toHaveLength(1);
     });
 
     it("lets exactly one of several companies registering the same key at once have it; the others are refused, never an error", async () => {

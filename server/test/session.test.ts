@@ -1,6 +1,7 @@
 import { expect, it } from "vitest";
+import { buildApp } from "../src/app.js";
 import { LOGIN_MAX_FAILURES } from "../src/commands/sessionCreator.js";
-import { describeEachDb, PUBLISHER_ID } from "./helpers.js";
+import { describeEachDb, PUBLISHER_ID, testConfig } from "./helpers.js";
 
 const PASSWORD = "correct horse battery staple";
 
@@ -81,15 +82,51 @@ describeEachDb("session", (env) => {
     expect(audit.map((a) => a.action)).toContain("session.locked_out");
   });
 
-  it("refuses a deactivated user's login and ends its sessions", async () => {
+  it("refuses a deactivated user's login exactly like a wrong password, and ends its sessions", async () => {
     const { admin, user } = await userWithPassword();
     const res = await login(user.email, PASSWORD);
     const cookie = cookieOf(res);
     await admin.post(`/api/v1/users/${user.id}/actions/deactivate`);
     expect((await env.app.inject({ method: "GET", url: "/api/v1/session", headers: { cookie } })).statusCode).toBe(401);
-    const again = await login(user.email, PASSWORD);
-    expect(again.statusCode).toBe(403);
-    expect(again.json().detail).toContain("deactivated");
+    const right = await login(user.email, PASSWORD);
+    const wrong = await login(user.email, "wrong password!!");
+    // Today's oracle was 403 "deactivated" for the right password and 401 for a wrong one.
+    expect(right.statusCode).toBe(401);
+    const { requestId: _r, ...rightBody } = right.json();
+    const { requestId: _w, ...wrongBody } = wrong.json();
+    expect(rightBody).toEqual(wrongBody);
+    expect(right.headers["set-cookie"]).toBeUndefined();
+  });
+
+  it("evaluates at most the limit of 100 concurrent wrong passwords, then the right one is locked out", async () => {
+    const { user } = await userWithPassword();
+    // From 100 addresses, so the per-IP limit does not hide the lockout.
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        env.app.inject({
+          method: "POST",
+          url: "/api/v1/session",
+          remoteAddress: `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+          payload: { email: user.email, password: `wrong guess ${i}!!` },
+        }),
+      ),
+    );
+    const codes = answers.map((a) => a.statusCode);
+    expect(codes.filter((c) => c === 401).length).toBeLessThanOrEqual(LOGIN_MAX_FAILURES);
+    expect(codes.filter((c) => c !== 401).every((c) => c === 429)).toBe(true);
+    const evaluated = await env.db
+      .selectFrom("audit_events")
+      .select("action")
+      .where("object_id", "=", user.id)
+      .where("action", "in", ["session.login_failed", "session.locked_out"])
+      .execute();
+    expect(evaluated.length).toBeLessThanOrEqual(LOGIN_MAX_FAILURES);
+    expect(evaluated.map((e) => e.action)).toContain("session.locked_out");
+    const lock = await env.db.selectFrom("login_failures").selectAll().where("email", "=", user.email).executeTakeFirst();
+    expect(lock?.locked_until && lock.locked_until > new Date().toISOString()).toBe(true);
+    const right = await login(user.email, PASSWORD);
+    expect(right.statusCode).toBe(429);
+    expect(right.json().code).toBe("login_locked");
   });
 
   it("changes the password: wrong current refused, weak new refused, old password stops working", async () => {
@@ -120,6 +157,82 @@ describeEachDb("session", (env) => {
     expect(ok.statusCode).toBe(204);
     expect((await login(user.email, PASSWORD)).statusCode).toBe(401);
     expect((await login(user.email, "another long password")).statusCode).toBe(200);
+  });
+
+  it("refuses a common new password with the reason; a change keeps this session, ends the others and on request revokes tokens", async () => {
+    const { user, accountId } = await userWithPassword();
+    const first = await login(user.email, PASSWORD);
+    const other = cookieOf(await login(user.email, PASSWORD));
+    const headers = { cookie: cookieOf(first), "x-csrf-token": first.json().csrfToken };
+    const change = (payload: object) => env.app.inject({ method: "POST", url: "/api/v1/session/password", headers, payload });
+    const works = async (h: Record<string, string>) =>
+      (await env.app.inject({ method: "GET", url: "/api/v1/session", headers: h })).statusCode === 200;
+    const token = await env.app.inject({
+      method: "POST",
+      url: "/api/v1/tokens",
+      headers,
+      payload: { name: "ci", accountId, role: "CUSTOMER_PORTAL_USER" },
+    });
+    expect(token.statusCode).toBe(201);
+    const bearer = { authorization: `Bearer ${token.json().token}` };
+
+    for (const weak of ["password1234", "123456789012"]) {
+      const r = await change({ currentPassword: PASSWORD, newPassword: weak });
+      expect(r.json()).toMatchObject({ status: 400, field: "newPassword" });
+      expect(r.json().detail).toContain("too easy to guess");
+    }
+    expect(await works(headers)).toBe(true);
+    expect(await works({ cookie: other })).toBe(true);
+
+    const ok = await change({ currentPassword: PASSWORD, newPassword: "another long password" });
+    expect(ok.statusCode).toBe(204);
+    expect(await works(headers)).toBe(true);
+    expect(await works({ cookie: other })).toBe(false);
+    expect(await works(bearer)).toBe(true);
+
+    const revoking = await change({
+      currentPassword: "another long password",
+      newPassword: "yet another long password",
+      revokeTokens: true,
+    });
+    expect(revoking.statusCode).toBe(204);
+    expect(await works(headers)).toBe(true);
+    expect(await works(bearer)).toBe(false);
+    const audit = await env.db
+      .selectFrom("audit_events")
+      .select("changes")
+      .where("action", "=", "user.password_changed")
+      .where("object_id", "=", user.id)
+      .orderBy("id")
+      .execute();
+    expect(audit.map((a) => JSON.parse(String(a.changes)))).toEqual([
+      { sessionsEnded: { before: null, after: 1 }, apiAccessRevoked: { before: null, after: 0 } },
+      { sessionsEnded: { before: null, after: 0 }, apiAccessRevoked: { before: null, after: 1 } },
+    ]);
+  });
+
+  it("shares the per-address login limit between two server instances on one database", async () => {
+    // A second app on the same database, nothing else shared: the limit lives in the database.
+    const other = await buildApp({ ...env.app.deps, config: testConfig() }, { logger: false });
+    await other.ready();
+    try {
+      // An empty body is refused (400) after the limit has counted it: no password work needed.
+      const attempt = (app: typeof other) =>
+        app.inject({ method: "POST", url: "/api/v1/session", remoteAddress: "198.51.100.30", payload: {} });
+      const codes: number[] = [];
+      for (let i = 0; i < 20; i++) codes.push((await attempt(env.app)).statusCode, (await attempt(other)).statusCode);
+      expect(codes.filter((c) => c === 400)).toHaveLength(30);
+      expect(codes.filter((c) => c === 429)).toHaveLength(10);
+      const elsewhere = await env.app.inject({
+        method: "POST",
+        url: "/api/v1/session",
+        remoteAddress: "198.51.100.31",
+        payload: {},
+      });
+      expect(elsewhere.statusCode).toBe(400);
+    } finally {
+      await other.close();
+    }
   });
 
   it("routes customer users to the end-user portal", async () => {

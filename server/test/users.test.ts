@@ -1,4 +1,6 @@
 import { expect, it } from "vitest";
+import { systemContext } from "../src/actor.js";
+import { adminCreator } from "../src/commands/bootstrap.js";
 import { describeEachDb, PUBLISHER_ID } from "./helpers.js";
 
 describeEachDb("users", (env) => {
@@ -129,6 +131,75 @@ describeEachDb("users", (env) => {
     });
     expect(demote.statusCode).toBe(409);
     expect(demote.json().detail).toContain("no active producer admin");
+  });
+
+  it("refuses common and patterned passwords with the reason in words, on create and on reset", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const acc = await env.makeAccount();
+    for (const password of ["password1234", "123456789012", "qwertyuiop12", "abcabcabcabc"]) {
+      const res = await admin.post("/api/v1/users", {
+        email: `weak-${password}@x.io`,
+        firstName: "Weak",
+        lastName: "Pass",
+        password,
+        memberships: [{ accountId: acc, role: "CUSTOMER_PORTAL_USER" }],
+      });
+      expect(res.statusCode, password).toBe(400);
+      expect(res.json()).toMatchObject({ code: "validation_failed", field: "password" });
+      expect(res.json().detail).toContain("too easy to guess");
+    }
+    const victim = await env.makeUser({ role: "CUSTOMER_PORTAL_USER", accountId: acc });
+    const weak = await admin.post(`/api/v1/users/${victim.userId}/actions/reset-password`, { password: "password1234" });
+    expect(weak.json()).toMatchObject({ status: 400, field: "password" });
+    expect(weak.json().detail).toMatch(/too easy to guess \(this is (similar to )?a commonly used password\)/);
+    const row = await env.db
+      .selectFrom("users")
+      .select("password_hash")
+      .where("id", "=", victim.userId)
+      .executeTakeFirstOrThrow();
+    expect(row.password_hash).toBeNull();
+    const generated = await admin.post(`/api/v1/users/${victim.userId}/actions/reset-password`, {});
+    expect(generated.statusCode).toBe(200);
+    expect(generated.json().password).toMatch(/^.{20}$/);
+    // The first admin (LICENSOR_ADMIN_PASSWORD, `licensor admin create --password`) too.
+    await expect(
+      adminCreator(env.db, systemContext(), PUBLISHER_ID, { email: "first@x.io", password: "123456789012" }),
+    ).rejects.toMatchObject({ status: 400, field: "password" });
+  });
+
+  it("a password reset ends all the user's sessions and, when asked, revokes its API tokens", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const acc = await env.makeAccount();
+    const victim = await env.makeUser({ role: "CUSTOMER_PORTAL_USER", accountId: acc });
+    const password = "correct horse battery staple";
+    const logIn = (pw: string) =>
+      env.app.inject({ method: "POST", url: "/api/v1/session", payload: { email: victim.email, password: pw } });
+    const cookieOf = (res: { headers: Record<string, unknown> }) => String(res.headers["set-cookie"]).split(";")[0] as string;
+    const sessionWorks = async (cookie: string) =>
+      (await env.app.inject({ method: "GET", url: "/api/v1/session", headers: { cookie } })).statusCode === 200;
+
+    expect((await admin.post(`/api/v1/users/${victim.userId}/actions/reset-password`, { password })).statusCode).toBe(200);
+    const first = cookieOf(await logIn(password));
+    expect(await sessionWorks(first)).toBe(true);
+    const keep = await admin.post(`/api/v1/users/${victim.userId}/actions/reset-password`, { password: `${password}!` });
+    expect(keep.json()).toMatchObject({ password: null, sessionsEnded: 1, tokensRevoked: 0 });
+    expect(await sessionWorks(first)).toBe(false);
+    expect((await env.caller(victim.token).get("/api/v1/accounts")).statusCode).toBe(200);
+
+    const second = cookieOf(await logIn(`${password}!`));
+    const revoke = await admin.post(`/api/v1/users/${victim.userId}/actions/reset-password`, { password, revokeTokens: true });
+    expect(revoke.json()).toMatchObject({ sessionsEnded: 1, tokensRevoked: 1 });
+    expect(await sessionWorks(second)).toBe(false);
+    expect((await env.caller(victim.token).get("/api/v1/accounts")).statusCode).toBe(401);
+    const audit = await env.db
+      .selectFrom("audit_events")
+      .select("changes")
+      .where("action", "=", "user.password_reset")
+      .where("object_id", "=", victim.userId)
+      .orderBy("id")
+      .execute();
+    expect(audit).toHaveLength(3);
+    expect(JSON.parse(String(audit[2]?.changes)).apiAccessRevoked).toEqual({ before: null, after: 1 });
   });
 
   it("lets a customer portal admin manage only its own account's users", async () => {

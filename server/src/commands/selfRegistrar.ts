@@ -25,7 +25,8 @@ export interface RegistrationInput {
 /**
  * End-user self-registration with a key: a SELF_REGISTERED account for the company, its first
  * user (customer portal admin), and the key redeemed into it — all in one transaction, so a key
- * that cannot be redeemed leaves no half-made account behind.
+ * that cannot be redeemed leaves no half-made account behind. The key is redeemed before the user
+ * is written, so the key decides the answer before the email can.
  */
 export async function selfRegistrar(
   db: Db,
@@ -35,12 +36,11 @@ export async function selfRegistrar(
   const settings = await loadSettings(db);
   const key = normaliseKey(input.key, settings.keyFormat);
   const email = input.email.trim().toLowerCase();
+  const pwProblem = passwordProblem(input.password, email, [input.company, input.firstName, input.lastName]);
   const problems = [
     ...accountProblems({ name: input.company }).map((p) => ({ ...p, field: "company" })),
     ...(emailProblem(email) ? [{ field: "email", message: emailProblem(email) as string }] : []),
-    ...(passwordProblem(input.password, email)
-      ? [{ field: "password", message: passwordProblem(input.password, email) as string }]
-      : []),
+    ...(pwProblem ? [{ field: "password", message: pwProblem }] : []),
     ...(input.firstName.trim() ? [] : [{ field: "firstName", message: "must not be empty" }]),
     ...(input.lastName.trim() ? [] : [{ field: "lastName", message: "must not be empty" }]),
   ];
@@ -82,6 +82,16 @@ export async function selfRegistrar(
           updated_at: now,
         })
         .execute();
+      // The key first: an unknown key gets the same 404 (counted as a miss) whether or not the
+      // email is taken, so this anonymous route cannot tell which emails have users. Only a
+      // caller holding a redeemable key reaches the email check below.
+      const r = await redeemWithin(trx, ctx, {
+        key,
+        soldTo: accountId,
+        owner: `${input.firstName.trim()} ${input.lastName.trim()}`,
+        template: settings.idTemplates.entitlement,
+        redeemedIdTemplate: settings.redeemedEntitlementIdTemplate,
+      });
       await trx
         .insertInto("users")
         .values({
@@ -109,13 +119,6 @@ export async function selfRegistrar(
         objectType: "account",
         objectId: accountId,
         after: { name: input.company.trim(), email },
-      });
-      const r = await redeemWithin(trx, ctx, {
-        key,
-        soldTo: accountId,
-        owner: `${input.firstName.trim()} ${input.lastName.trim()}`,
-        template: settings.idTemplates.entitlement,
-        redeemedIdTemplate: settings.redeemedEntitlementIdTemplate,
       });
       return r.pk;
     });

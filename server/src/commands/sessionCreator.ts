@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { Membership } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import type { Db } from "../db/schema.js";
@@ -29,58 +30,54 @@ export interface LoginResult {
 }
 
 /**
- * Email + password login. Unknown emails cost the same scrypt work as known ones; repeated
- * failures for one email lock it for a growing time (counted in the database, so the lock holds
- * across server processes).
+ * Email + password login. Unknown emails cost the same scrypt work as known ones, and a
+ * deactivated user's login is answered exactly like a wrong password (no oracle for which emails
+ * exist or are deactivated).
+ *
+ * Lockout: every attempt for an email is counted by one atomic upsert *before* the password is
+ * checked, and the lock is decided from the value this attempt counted. So of any number of
+ * concurrent guesses at most LOGIN_MAX_FAILURES are ever evaluated; the attempt that counted the
+ * last allowed failure sets a lock that doubles each time. Counted in the database, so it holds
+ * across server processes.
  */
 export async function sessionCreator(db: Db, input: LoginInput, ttlHours: number): Promise<LoginResult> {
   const email = input.email.trim().toLowerCase();
   const now = new Date();
-  const lock = await db.selectFrom("login_failures").selectAll().where("email", "=", email).executeTakeFirst();
-  if (lock?.locked_until && lock.locked_until > now.toISOString()) {
-    throw errors.loginLocked(Math.ceil((Date.parse(lock.locked_until) - now.getTime()) / 1000));
-  }
+  const counted = await countAttempt(db, email, now);
+  const lockedUntil = counted.locked_until ? Date.parse(counted.locked_until) : 0;
+  if (lockedUntil > now.getTime()) throw errors.loginLocked(Math.ceil((lockedUntil - now.getTime()) / 1000));
+  // Attempts beyond the limit wait for the one that counted the last allowed failure: it locks.
+  if (Number(counted.failures) > LOGIN_MAX_FAILURES) throw errors.loginLocked(lockSeconds(Number(counted.lockouts)));
   const user = await db.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
   const ok = await verifyPassword(input.password, user?.password_hash ?? null);
-  const anon = {
-    actor: { type: "system" as const, userId: null, email, tokenId: null, memberships: [] },
-    requestId: input.requestId,
-    ip: input.ip,
-  };
-  if (!ok || !user) {
+  if (!ok || !user || user.status !== "ACTIVE") {
+    const anon = {
+      actor: { type: "system" as const, userId: null, email, tokenId: null, memberships: [] },
+      requestId: input.requestId,
+      ip: input.ip,
+    };
+    const locks = Number(counted.failures) >= LOGIN_MAX_FAILURES;
     await db.transaction().execute(async (trx) => {
-      const fresh = !lock || now.getTime() - Date.parse(lock.first_failure_at) > FAILURE_WINDOW_MS;
-      const failures = fresh ? 1 : (lock?.failures ?? 0) + 1;
-      const lockouts = lock?.lockouts ?? 0;
-      let lockedUntil: string | null = null;
-      let newLockouts = lockouts;
-      if (failures >= LOGIN_MAX_FAILURES) {
-        const seconds = Math.min(LOCK_BASE_SECONDS * 2 ** lockouts, LOCK_MAX_SECONDS);
-        lockedUntil = new Date(now.getTime() + seconds * 1000).toISOString();
-        newLockouts = lockouts + 1;
-      }
-      const values = {
-        email,
-        failures: lockedUntil ? 0 : failures,
-        lockouts: newLockouts,
-        first_failure_at: fresh || lockedUntil ? now.toISOString() : (lock?.first_failure_at ?? now.toISOString()),
-        locked_until: lockedUntil,
-      };
-      await trx
-        .insertInto("login_failures")
-        .values(values)
-        .onConflict((oc) => oc.column("email").doUpdateSet(values))
-        .execute();
+      if (locks)
+        await trx
+          .updateTable("login_failures")
+          .set((eb) => ({
+            failures: 0,
+            lockouts: eb("lockouts", "+", 1),
+            first_failure_at: now.toISOString(),
+            locked_until: new Date(now.getTime() + lockSeconds(Number(counted.lockouts)) * 1000).toISOString(),
+          }))
+          .where("email", "=", email)
+          // A success in between cleared the count: nothing to lock.
+          .where("failures", ">=", LOGIN_MAX_FAILURES)
+          .execute();
       await recordAudit(trx, anon, {
-        action: lockedUntil ? "session.locked_out" : "session.login_failed",
+        action: locks ? "session.locked_out" : "session.login_failed",
         objectType: "user",
         objectId: user?.id ?? email,
       });
     });
     throw errors.invalidCredentials();
-  }
-  if (user.status !== "ACTIVE") {
-    throw errors.forbidden("This user is deactivated. Ask an administrator to reactivate it.");
   }
   const memberships = await membershipsOf(db, user.id);
   const cookieValue = randomToken(32);
@@ -113,4 +110,28 @@ export async function sessionCreator(db: Db, input: LoginInput, ttlHours: number
     );
   });
   return { cookieValue, csrfToken, expiresAt, userId: user.id, memberships };
+}
+
+const lockSeconds = (lockouts: number) => Math.min(LOCK_BASE_SECONDS * 2 ** lockouts, LOCK_MAX_SECONDS);
+
+/**
+ * Counts one login attempt for `email` and returns the row as this attempt left it. While a lock
+ * holds nothing is counted; a count older than the window starts again at 1.
+ */
+async function countAttempt(db: Db, email: string, now: Date) {
+  const at = now.toISOString();
+  const windowStart = new Date(now.getTime() - FAILURE_WINDOW_MS).toISOString();
+  const locked = sql<boolean>`login_failures.locked_until IS NOT NULL AND login_failures.locked_until > ${at}`;
+  const stale = sql<boolean>`login_failures.first_failure_at < ${windowStart}`;
+  return db
+    .insertInto("login_failures")
+    .values({ email, failures: 1, lockouts: 0, first_failure_at: at, locked_until: null })
+    .onConflict((oc) =>
+      oc.column("email").doUpdateSet({
+        failures: sql`CASE WHEN ${locked} THEN login_failures.failures WHEN ${stale} THEN 1 ELSE login_failures.failures + 1 END`,
+        first_failure_at: sql`CASE WHEN ${locked} THEN login_failures.first_failure_at WHEN ${stale} THEN ${at} ELSE login_failures.first_failure_at END`,
+      }),
+    )
+    .returning(["failures", "lockouts", "locked_until"])
+    .executeTakeFirstOrThrow();
 }

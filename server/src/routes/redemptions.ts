@@ -11,7 +11,7 @@ import { maskKey } from "../domain/keys.js";
 import { AppError } from "../errors.js";
 import { ctxOf, SESSION_COOKIE } from "../plugins/auth.js";
 import { presentUser } from "../presenters/users.js";
-import { RedeemGuard, rateHeaders, type Subjects } from "../security/redeemGuard.js";
+import { type Admission, RedeemGuard, rateHeaders, type Subjects, Throttled } from "../security/redeemGuard.js";
 import { Entitlement } from "./entitlementSchemas.js";
 import { Email, errorResponses, Name, NullableString } from "./schemas.js";
 import { UserSchema } from "./session.js";
@@ -29,7 +29,11 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
     missesBeforeLock: config.redeemMissesBeforeLock,
   });
 
-  /** Runs an attempt under the abuse controls; every refusal is audited (the key masked). */
+  /**
+   * Runs an attempt under the abuse controls. Refusals are audited (the key masked), but a
+   * throttled window only once and a lockout's refusals not at all (the miss that set it is), so
+   * a flood of refused attempts cannot fill the audit table.
+   */
   async function guarded<T>(
     req: FastifyRequest,
     reply: FastifyReply,
@@ -38,14 +42,20 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
     key: string,
     run: () => Promise<T>,
   ): Promise<T> {
+    let admitted: Admission | null = null;
     try {
-      const admitted = await guard.admit(subjects);
+      admitted = await guard.admit(subjects);
       reply.headers(rateHeaders(admitted));
       const r = await run();
       await guard.success(subjects, admitted);
       return r;
     } catch (err) {
-      if (isMiss(err)) await guard.miss(subjects);
+      let lockedOut = false;
+      if (admitted) {
+        if (isMiss(err)) lockedOut = await guard.miss(subjects, admitted);
+        else await guard.release(subjects, admitted);
+      }
+      if (err instanceof Throttled && !err.audit) throw err;
       const e = err instanceof AppError ? err : null;
       await db.transaction().execute((trx) =>
         recordAudit(
@@ -59,7 +69,13 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
             action: "key.redeem_refused",
             objectType: "key",
             objectId: maskKey(key.trim()),
-            after: { code: e?.code ?? "internal_error", status: e?.status ?? 500, ip: req.ip },
+            after: {
+              code: e?.code ?? "internal_error",
+              status: e?.status ?? 500,
+              ip: req.ip,
+              ...(err instanceof Throttled ? { throttledUntilWindowEnds: true } : {}),
+              ...(lockedOut ? { lockedOut: true } : {}),
+            },
           },
         ),
       );
@@ -105,6 +121,8 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ["web register keys"],
         summary: "Register with a key: a new company account and user, the key redeemed into it, and a session",
+        description:
+          "The key is checked first: an unknown key (or one registered by someone else) gets the same 404, counted towards the miss lockout, whatever the email. 409 for an email that already has a user only with a redeemable key. The password must pass the password policy. At most 20 a minute per client address, across all server processes.",
         security: [],
         body: Type.Object(
           {

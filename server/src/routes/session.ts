@@ -63,7 +63,7 @@ export async function sessionRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Log in with email and password",
         description:
-          "Sets an HTTP-only session cookie and returns the CSRF token to send on unsafe requests. Repeated failures lock the email out for a growing time.",
+          "Sets an HTTP-only session cookie and returns the CSRF token to send on unsafe requests. Every attempt for an email is counted before the password is checked: 5 failures lock the email out for a growing time (429 login_locked), however many arrive at once. At most 30 attempts a minute per client address, counted across all server processes. An unknown email, a wrong password and a deactivated user get the same 401.",
         security: [],
         body: Type.Object(
           { email: Email, password: Type.String({ minLength: 1, maxLength: LIMITS.passwordMax }) },
@@ -157,11 +157,15 @@ export async function sessionRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary: "Change my password",
-        description: "Ends every other session of the user.",
+        description:
+          "The new password must pass the password policy (not common, guessable or trivially patterned; the reason is in `detail`). Ends every other session of the user; `revokeTokens: true` also revokes all the user's API tokens.",
         body: Type.Object(
           {
             currentPassword: Type.String({ minLength: 1, maxLength: LIMITS.passwordMax }),
             newPassword: Type.String({ minLength: 1, maxLength: LIMITS.passwordMax }),
+            revokeTokens: Type.Optional(
+              Type.Boolean({ default: false, description: "Also revoke every API token of the user." }),
+            ),
           },
           { additionalProperties: false },
         ),

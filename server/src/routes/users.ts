@@ -172,13 +172,25 @@ export async function userRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Set a new password for a user",
         description:
-          "Generates one unless `password` is given; the generated password is returned once. Ends the user's sessions.",
+          "Generates one unless `password` is given; the generated password is returned once. A given password must pass the password policy (not common, guessable or trivially patterned; the reason is in `detail`). Ends all the user's sessions; `revokeTokens: true` also revokes all its API tokens.",
         params: IdParams,
         body: Type.Object(
-          { password: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.passwordMax })) },
+          {
+            password: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.passwordMax })),
+            revokeTokens: Type.Optional(
+              Type.Boolean({ default: false, description: "Also revoke every API token of the user." }),
+            ),
+          },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ password: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses },
+        response: {
+          200: Type.Object({
+            password: Type.Union([Type.String(), Type.Null()]),
+            sessionsEnded: Type.Integer(),
+            tokensRevoked: Type.Integer(),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (req) => userPasswordResetter(app.deps.db, ctxOf(req), req.params.id, req.body ?? {}),

@@ -24,8 +24,11 @@ export interface RateInfo {
 }
 
 export interface Admission extends RateInfo {
-  /** The account had misses on record when admitted (a success clears them). */
+  /** The account had a lockout on record when admitted (a success clears it). */
   accountHasMisses: boolean;
+  /** The miss window this attempt reserved its place in, and the place per subject (1 = first). */
+  missWindow: number;
+  missPlaces: Map<string, number>;
 }
 
 const WINDOW_MS = 60_000;
@@ -33,15 +36,35 @@ const MISS_WINDOW_MS = 15 * 60_000;
 const LOCK_BASE_S = 60;
 const LOCK_MAX_S = 3600;
 
-const tooMany = (retryAfter: number, detail: string) =>
-  new AppError(429, "rate_limited", "Too many attempts", detail, undefined, undefined, {
-    "retry-after": String(Math.max(1, Math.ceil(retryAfter))),
-  });
+/**
+ * A 429 from the guard. `audit` is false for the refusals that need no audit row of their own:
+ * all but the first refusal of a throttled window, and the refusals while a lockout holds (the
+ * miss that set the lockout is audited).
+ */
+export class Throttled extends AppError {
+  constructor(
+    retryAfter: number,
+    detail: string,
+    readonly audit: boolean,
+  ) {
+    super(429, "rate_limited", "Too many attempts", detail, undefined, undefined, {
+      "retry-after": String(Math.max(1, Math.ceil(retryAfter))),
+    });
+  }
+}
+
+const WRONG_KEYS = "Too many wrong keys were tried. For your security, wait before trying again.";
 
 /**
  * Abuse controls for redemption, kept in the database so they hold across server processes:
  * fixed one-minute windows per IP and per account (atomic upsert-and-count), and a lockout that
  * grows (1 min, 2, 4 … up to an hour) after repeated misses — wrong or unknown keys.
+ *
+ * The miss lockout is decided before the key is looked up: every admitted attempt takes a place
+ * in its subjects' miss counters (15-minute windows, in `rate_counters` under `miss:` buckets) in
+ * the same statement that counts the rate, as if it were a miss; an attempt that turns out not to
+ * be a miss gives its place back. So of any number of concurrent wrong keys at most
+ * `missesBeforeLock` are looked up, and the miss that took the last place sets the lockout.
  */
 export class RedeemGuard {
   constructor(
@@ -52,17 +75,22 @@ export class RedeemGuard {
   /**
    * Counts this attempt; refuses (429 with Retry-After) when locked out or over a limit. One
    * statement: the windows' counters are bumped and the subjects' lockouts read back with them.
-   * A refused attempt counts too — an attempt is an attempt.
+   * A refused attempt counts towards the rate too — an attempt is an attempt — but gives back its
+   * place in the miss counters, since it was never looked up.
    */
   async admit(s: Subjects): Promise<Admission> {
     const now = Date.now();
     const windowStart = Math.floor(now / WINDOW_MS) * WINDOW_MS;
+    const missWindow = Math.floor(now / MISS_WINDOW_MS) * MISS_WINDOW_MS;
     const resetSeconds = Math.ceil((windowStart + WINDOW_MS - now) / 1000);
     const subjects = this.subjectKeys(s);
     const limits = new Map([[`ip:${s.ip}`, this.limits.ipPerMinute]]);
     if (s.account) limits.set(`account:${s.account}`, this.limits.accountPerMinute);
     const values = {
-      rows: [...limits.keys()].map((bucket) => ({ bucket, window_start: windowStart, count: 1 })),
+      rows: [
+        ...[...limits.keys()].map((bucket) => ({ bucket, window_start: windowStart, count: 1 })),
+        ...subjects.map((subject) => ({ bucket: `miss:${subject}`, window_start: missWindow, count: 1 })),
+      ],
       subjects,
       account: `account:${s.account}`,
     };
@@ -83,65 +111,102 @@ export class RedeemGuard {
         ]),
     );
     const { rows } = await executeWrite(this.db, admitted);
+    const missPlaces = new Map<string, number>();
+    for (const row of rows) if (row.bucket.startsWith("miss:")) missPlaces.set(row.bucket.slice(5), Number(row.count));
+    const admission = (tightest: RateInfo): Admission => ({
+      ...tightest,
+      accountHasMisses: Boolean(s.account && rows[0]?.account_missed),
+      missWindow,
+      missPlaces,
+    });
+    const refuse = async (e: Throttled) => {
+      await this.release(s, admission({ limit: 0, remaining: 0, resetSeconds }));
+      return e;
+    };
     const lockedUntil = rows[0]?.locked_until ? Date.parse(rows[0].locked_until) : 0;
-    if (lockedUntil > now)
-      throw tooMany((lockedUntil - now) / 1000, "Too many wrong keys were tried. For your security, wait before trying again.");
+    if (lockedUntil > now) throw await refuse(new Throttled((lockedUntil - now) / 1000, WRONG_KEYS, false));
     let tightest: RateInfo = { limit: this.limits.ipPerMinute, remaining: this.limits.ipPerMinute, resetSeconds };
     for (const row of rows) {
-      const limit = limits.get(row.bucket) as number;
+      const limit = limits.get(row.bucket);
+      if (limit === undefined) continue;
       const remaining = limit - Number(row.count);
-      if (remaining < 0) throw tooMany(resetSeconds, "Too many attempts to register keys. Wait a minute and try again.");
+      // Only the first refusal of a window is audited: a flood writes one row, not one per request.
+      if (remaining < 0)
+        throw await refuse(
+          new Throttled(resetSeconds, "Too many attempts to register keys. Wait a minute and try again.", remaining === -1),
+        );
       if (remaining < tightest.remaining) tightest = { limit, remaining, resetSeconds };
     }
+    // Past the last place: the attempt that took it is being looked up and locks if it misses.
+    for (const place of missPlaces.values())
+      if (place > this.limits.missesBeforeLock) throw await refuse(new Throttled(LOCK_BASE_S, WRONG_KEYS, false));
     // Old windows are useless; clear them now and then rather than on every call.
     if (Math.random() < 0.01)
       await this.db
         .deleteFrom("rate_counters")
-        .where("window_start", "<", windowStart - 10 * WINDOW_MS)
+        .where("window_start", "<", missWindow - 2 * MISS_WINDOW_MS)
         .execute();
-    return { ...tightest, accountHasMisses: Boolean(s.account && rows[0]?.account_missed) };
-  }
-
-  /** A wrong or unknown key: counts towards a lockout that doubles each time it is reached. */
-  async miss(s: Subjects): Promise<void> {
-    const now = new Date();
-    for (const subject of this.subjectKeys(s)) {
-      const row = await this.db
-        .insertInto("redeem_misses")
-        .values({ subject, misses: 1, lockouts: 0, first_miss_at: now.toISOString(), locked_until: null })
-        .onConflict((oc) =>
-          oc.column("subject").doUpdateSet({
-            // A miss long after the first one starts a new count.
-            misses: sql`CASE WHEN redeem_misses.first_miss_at < ${new Date(now.getTime() - MISS_WINDOW_MS).toISOString()} THEN 1 ELSE redeem_misses.misses + 1 END`,
-            first_miss_at: sql`CASE WHEN redeem_misses.first_miss_at < ${new Date(now.getTime() - MISS_WINDOW_MS).toISOString()} THEN ${now.toISOString()} ELSE redeem_misses.first_miss_at END`,
-          }),
-        )
-        .returning(["misses", "lockouts"])
-        .executeTakeFirstOrThrow();
-      if (Number(row.misses) >= this.limits.missesBeforeLock) {
-        const seconds = Math.min(LOCK_BASE_S * 2 ** Number(row.lockouts), LOCK_MAX_S);
-        await this.db
-          .updateTable("redeem_misses")
-          .set((eb) => ({
-            misses: 0,
-            lockouts: eb("lockouts", "+", 1),
-            first_miss_at: nowIso(),
-            locked_until: new Date(now.getTime() + seconds * 1000).toISOString(),
-          }))
-          .where("subject", "=", subject)
-          .where("misses", ">=", this.limits.missesBeforeLock)
-          .execute();
-      }
-    }
+    return admission(tightest);
   }
 
   /**
-   * A successful redemption clears the account's misses (not the IP's: an attacker could
-   * interleave one good key). Only when admit() saw some, so the usual success costs nothing.
+   * A wrong or unknown key: its place in the miss counters stays taken. The miss that took a
+   * subject's last place locks that subject, for a time that doubles with each lockout, and empties
+   * its counter for after the lock. Returns whether it set a lockout.
+   */
+  async miss(s: Subjects, admitted: Admission): Promise<boolean> {
+    let locked = false;
+    for (const subject of this.subjectKeys(s)) {
+      if ((admitted.missPlaces.get(subject) ?? 0) < this.limits.missesBeforeLock) continue;
+      const emptied = await this.db
+        .updateTable("rate_counters")
+        .set({ count: 0 })
+        .where("bucket", "=", `miss:${subject}`)
+        .where("window_start", "=", admitted.missWindow)
+        .where("count", ">=", this.limits.missesBeforeLock)
+        .executeTakeFirst();
+      if (Number(emptied.numUpdatedRows) === 0) continue;
+      const now = new Date();
+      const row = await this.db
+        .insertInto("redeem_misses")
+        .values({ subject, misses: 0, lockouts: 1, first_miss_at: now.toISOString(), locked_until: null })
+        .onConflict((oc) => oc.column("subject").doUpdateSet((eb) => ({ lockouts: eb("redeem_misses.lockouts", "+", 1) })))
+        .returning("lockouts")
+        .executeTakeFirstOrThrow();
+      const seconds = Math.min(LOCK_BASE_S * 2 ** (Number(row.lockouts) - 1), LOCK_MAX_S);
+      await this.db
+        .updateTable("redeem_misses")
+        .set({ locked_until: new Date(now.getTime() + seconds * 1000).toISOString(), first_miss_at: nowIso() })
+        .where("subject", "=", subject)
+        .execute();
+      locked = true;
+    }
+    return locked;
+  }
+
+  /**
+   * A successful redemption gives back its places, and clears the account's lockout history (not
+   * the IP's: an attacker could interleave one good key) when admit() saw some.
    */
   async success(s: Subjects, admitted: Admission): Promise<void> {
+    await this.release(s, admitted);
     if (s.account && admitted.accountHasMisses)
       await this.db.deleteFrom("redeem_misses").where("subject", "=", `account:${s.account}`).execute();
+  }
+
+  /** An attempt that was not a miss (refused before the lookup, or refused for another reason) gives back its places. */
+  async release(s: Subjects, admitted: Admission): Promise<void> {
+    const values = { buckets: this.subjectKeys(s).map((k) => `miss:${k}`), window: admitted.missWindow };
+    const q = compilePrepared(this.db, "guard.release", values, (db, v) =>
+      db
+        .updateTable("rate_counters")
+        .set({ count: sql`CASE WHEN rate_counters.count > 0 THEN rate_counters.count - 1 ELSE 0 END` })
+        .where("bucket", "in", v.buckets)
+        .where("window_start", "=", v.window)
+        // executeWrite reads rows back on SQLite's group commit.
+        .returning("count"),
+    );
+    await executeWrite(this.db, q);
   }
 
   private subjectKeys(s: Subjects): string[] {

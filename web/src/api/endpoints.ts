@@ -59,8 +59,8 @@ export const sessionApi = {
   get: () => request<Session>("GET", "/session", { quiet401: true }),
   login: (email: string, password: string) => request<Session>("POST", "/session", { body: { email, password }, quiet401: true }),
   logout: () => request<void>("DELETE", "/session", { quiet401: true }),
-  changePassword: (currentPassword: string, newPassword: string) =>
-    api.post<void>("/session/password", { currentPassword, newPassword }),
+  changePassword: (currentPassword: string, newPassword: string, revokeTokens = false) =>
+    api.post<void>("/session/password", { currentPassword, newPassword, revokeTokens }),
 };
 
 export interface AccountInput {
@@ -107,7 +107,10 @@ export const usersApi = {
   update: (id: string, body: UserInput) => api.patch<User>(`/users/${seg(id)}`, body),
   deactivate: (id: string) => api.post<User>(`/users/${seg(id)}/actions/deactivate`),
   activate: (id: string) => api.post<User>(`/users/${seg(id)}/actions/activate`),
-  resetPassword: (id: string) => api.post<{ password: string }>(`/users/${seg(id)}/actions/reset-password`),
+  resetPassword: (id: string, revokeTokens = false) =>
+    api.post<{ password: string; sessionsEnded: number; tokensRevoked: number }>(`/users/${seg(id)}/actions/reset-password`, {
+      revokeTokens,
+    }),
 };
 
 export interface TokenInput {

@@ -1,4 +1,4 @@
-import { Button, Group, PasswordInput, Stack, Text } from "@mantine/core";
+import { Button, Checkbox, Group, PasswordInput, Stack, Text } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { notifications } from "@mantine/notifications";
 import { sessionApi } from "../api/endpoints";
@@ -8,7 +8,7 @@ import { FormAlert, useApiForm } from "./FormErrors";
 
 export function ChangePasswordForm() {
   const form = useForm({
-    initialValues: { currentPassword: "", newPassword: "", confirmPassword: "" },
+    initialValues: { currentPassword: "", newPassword: "", confirmPassword: "", revokeTokens: false },
     validate: {
       currentPassword: required("Current password"),
       newPassword: (v, values) =>
@@ -21,14 +21,16 @@ export function ChangePasswordForm() {
   });
   const { onSubmit, error, setError, pending } = useApiForm(
     form,
-    (v) => sessionApi.changePassword(v.currentPassword, v.newPassword),
+    (v) => sessionApi.changePassword(v.currentPassword, v.newPassword, v.revokeTokens),
     {
-      onSuccess: () => {
+      onSuccess: (_r, v) => {
         form.reset();
         notifications.show({
           color: "green",
           title: "Password changed",
-          message: "Your other sessions have been logged out.",
+          message: v.revokeTokens
+            ? "Your other sessions have been logged out and your API tokens revoked."
+            : "Your other sessions have been logged out.",
         });
       },
     },
@@ -37,7 +39,8 @@ export function ChangePasswordForm() {
     <form onSubmit={onSubmit} noValidate>
       <Stack maw={420}>
         <Text size="sm" c="dimmed">
-          Use at least {LIMITS.passwordMin} characters. Changing your password logs out your other sessions.
+          Use at least {LIMITS.passwordMin} characters, and nothing common or easy to guess (a passphrase of uncommon words, or a
+          password manager's). Changing your password logs out your other sessions.
         </Text>
         <PasswordInput
           label="Current password"
@@ -47,6 +50,11 @@ export function ChangePasswordForm() {
         />
         <PasswordInput label="New password" autoComplete="new-password" required {...form.getInputProps("newPassword")} />
         <PasswordInput label="Repeat password" autoComplete="new-password" required {...form.getInputProps("confirmPassword")} />
+        <Checkbox
+          label="Also revoke all my API tokens"
+          description="Do this if someone else may have known your password: tokens they made stop working."
+          {...form.getInputProps("revokeTokens", { type: "checkbox" })}
+        />
         <FormAlert error={error} onClose={() => setError(null)} />
         <Group>
           <Button type="submit" loading={pending}>

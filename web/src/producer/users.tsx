@@ -1,9 +1,12 @@
 import {
+  Alert,
   Anchor,
   Badge,
   Button,
+  Checkbox,
   Group,
   Loader,
+  Modal,
   PasswordInput,
   Select,
   SimpleGrid,
@@ -18,6 +21,7 @@ import { IconEdit, IconKey, IconPlayerPause, IconPlayerPlay, IconPlus } from "@t
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
+import { errorMessage } from "../api/client";
 import { accountsApi, keys, type UserInput, usersApi } from "../api/endpoints";
 import type { User } from "../api/types";
 import { usePermissions, useSession } from "../auth/session";
@@ -309,20 +313,14 @@ export function UserDetailPage() {
                 <Button variant="default" leftSection={<IconEdit size={16} />} onClick={page.edit}>
                   Edit
                 </Button>
-                <ConfirmButton
-                  title="Reset password"
-                  message={`Generate a new password for ${user.email}? The old password stops working and their sessions end.`}
-                  confirmLabel="Reset password"
-                  color="orange"
-                  leftSection={<IconKey size={16} />}
-                  onConfirm={async () => {
-                    const r = await usersApi.resetPassword(user.id);
+                <ResetPasswordButton
+                  email={user.email}
+                  onReset={async (revokeTokens) => {
+                    const r = await usersApi.resetPassword(user.id, revokeTokens);
                     setNewPassword(r.password);
                     refresh();
                   }}
-                >
-                  Reset password
-                </ConfirmButton>
+                />
                 {!self &&
                   (user.status === "ACTIVE" ? (
                     <ConfirmButton
@@ -412,6 +410,68 @@ export function UserDetailPage() {
         description={`Give this password to ${user.email} over a safe channel.`}
         onClose={() => setNewPassword(null)}
       />
+    </>
+  );
+}
+
+/**
+ * Resets a user's password to a generated one. Their sessions always end; revoking their API
+ * tokens as well is offered (for a password that may have been known to someone else).
+ */
+function ResetPasswordButton({ email, onReset }: { email: string; onReset: (revokeTokens: boolean) => Promise<void> }) {
+  const [open, setOpen] = useState(false);
+  const [revokeTokens, setRevokeTokens] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const close = () => {
+    setOpen(false);
+    setError(null);
+    setRevokeTokens(false);
+  };
+  return (
+    <>
+      <Button color="orange" variant="light" leftSection={<IconKey size={16} />} onClick={() => setOpen(true)}>
+        Reset password
+      </Button>
+      <Modal opened={open} onClose={close} title="Reset password">
+        <Stack>
+          <Text size="sm">Generate a new password for {email}? The old password stops working and their sessions end.</Text>
+          <Checkbox
+            label="Also revoke their API tokens"
+            description="Tokens made with the old password stop working."
+            checked={revokeTokens}
+            onChange={(e) => setRevokeTokens(e.currentTarget.checked)}
+          />
+          {error && (
+            <Alert color="red" variant="light" role="alert">
+              {error}
+            </Alert>
+          )}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={close}>
+              Cancel
+            </Button>
+            <Button
+              color="orange"
+              loading={busy}
+              onClick={async () => {
+                setBusy(true);
+                setError(null);
+                try {
+                  await onReset(revokeTokens);
+                  close();
+                } catch (e) {
+                  setError(errorMessage(e));
+                } finally {
+                  setBusy(false);
+                }
+              }}
+            >
+              Reset password
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
     </>
   );
 }

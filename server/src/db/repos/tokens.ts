@@ -1,5 +1,5 @@
 import { after, decodeCursor, type Page, type PageRequest, pageLimit, toPage } from "../paging.js";
-import type { ApiTokensTable, Db } from "../schema.js";
+import type { ApiTokensTable, Db, Trx } from "../schema.js";
 
 export type TokenRow = ApiTokensTable & { user_email: string };
 
@@ -24,4 +24,18 @@ export async function listTokens(db: Db, userId: string | null, page: PageReques
     (r) => [r.id],
     (r) => r,
   );
+}
+
+/**
+ * Revokes every live API token of a user, inside the caller's transaction (a password change or
+ * reset that asked for it). The one write here: both callers need exactly this statement.
+ */
+export async function revokeUserTokens(trx: Trx, userId: string, now: string): Promise<number> {
+  const r = await trx
+    .updateTable("api_tokens")
+    .set({ revoked_at: now })
+    .where("user_id", "=", userId)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }
