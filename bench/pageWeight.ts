@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
-import { deployedLicenseModel, HAVE_BROWSER, CHROMIUM, launchBrowser, login, okJson, startServer } from "../e2e/harness.js";
+import { CHROMIUM, deployedLicenseModel, HAVE_BROWSER, launchBrowser, login, okJson, startServer } from "../e2e/harness.js";
 
 /**
  * What a phone downloads to open the redeem page from a key card's QR code: Chromium (through
@@ -92,7 +92,10 @@ export async function benchPageWeight(): Promise<PageWeightResult> {
     );
     await okJson(await admin.post(`/api/v1/entitlements/${bulk.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
     await okJson(await admin.post(`/api/v1/entitlements/${bulk.id}/keys/generate`, { count: 1 }), 200);
-    const listed = await okJson<{ items: { key: string }[] }>(await admin.get(`/api/v1/entitlements/${bulk.id}/keys?limit=1`), 200);
+    const listed = await okJson<{ items: { key: string }[] }>(
+      await admin.get(`/api/v1/entitlements/${bulk.id}/keys?limit=1`),
+      200,
+    );
     const key = listed.items[0]?.key as string;
     const url = `${server.url}/redeem?key=${encodeURIComponent(key)}`;
 
@@ -110,9 +113,10 @@ export async function benchPageWeight(): Promise<PageWeightResult> {
 
     const byType: PageWeightResult["byType"] = {};
     for (const r of first) {
-      const t = (byType[r.type] ??= { requests: 0, transferredBytes: 0 });
+      const t = byType[r.type] ?? { requests: 0, transferredBytes: 0 };
       t.requests++;
       t.transferredBytes += r.encoded;
+      byType[r.type] = t;
     }
     const sum = (xs: Loaded[], f: (r: Loaded) => number) => xs.reduce((s, r) => s + f(r), 0);
     return {
@@ -135,7 +139,9 @@ const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 
 export function reportPageWeight(r: PageWeightResult): void {
   console.log(`redeem page (${r.url}) at 390 px, empty cache: ${r.requests} requests, ${kb(r.transferredBytes)} transferred`);
-  console.log(`  decoded ${kb(r.decodedBytes)}; target under ${kb(r.targetBytes)}: ${r.transferredBytes < r.targetBytes ? "met" : "NOT met"}`);
+  console.log(
+    `  decoded ${kb(r.decodedBytes)}; target under ${kb(r.targetBytes)}: ${r.transferredBytes < r.targetBytes ? "met" : "NOT met"}`,
+  );
   for (const [type, t] of Object.entries(r.byType).sort((a, b) => b[1].transferredBytes - a[1].transferredBytes))
     console.log(`  ${type.padEnd(12)} ${String(t.requests).padStart(3)} requests ${kb(t.transferredBytes).padStart(10)}`);
   console.log(`  second visit (cache kept): ${r.repeat.requests} requests over the wire, ${kb(r.repeat.transferredBytes)}`);

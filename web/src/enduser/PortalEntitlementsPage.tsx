@@ -11,15 +11,9 @@ import { InfoGrid, PageHeader, Section, StateBadge } from "../components/Page";
 import { formatCount, formatDate } from "../lib/format";
 import { configsOf, copiesOf, entitlementExpiryWords, expiryWords, productWords, startWords } from "./entitlementWords";
 
-export const PORTAL_ENTITLEMENTS = "/portal/entitlements";
-export const PORTAL_REGISTER_KEY = "/portal/register-key";
-export const portalEntitlementPath = (id: string) => `${PORTAL_ENTITLEMENTS}/${encodeURIComponent(id)}`;
+import { PORTAL_ENTITLEMENTS, PORTAL_REGISTER_KEY, portalEntitlementPath, type RedeemNotice } from "./paths";
 
-/** Passed in the navigation state to the entitlement page after a key was registered. */
-export interface RedeemNotice {
-  kind: "registered" | "already";
-  entitlementId: string;
-}
+export { PORTAL_ENTITLEMENTS, PORTAL_REGISTER_KEY, portalEntitlementPath, type RedeemNotice };
 
 const productNames = (e: Entitlement) => [...new Set(configsOf(e).map(productWords).filter(Boolean))];
 

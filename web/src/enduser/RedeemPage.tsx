@@ -39,7 +39,7 @@ import {
   TooManyAttempts,
   useCountdown,
 } from "./keyEntry";
-import { portalEntitlementPath, type RedeemNotice } from "./PortalEntitlementsPage";
+import { portalEntitlementPath, type RedeemNotice } from "./paths";
 
 /** The page frame outside the portals (like the login page): the brand, then one card. */
 function PublicFrame({ children }: { children: ReactNode }) {
