@@ -5,7 +5,7 @@ import { useState } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router-dom";
 import { entitlementsApi, keys } from "../api/endpoints";
 import type { Entitlement, LineItem, ProductConfig } from "../api/types";
-import { DataTable, usePagedList } from "../components/DataTable";
+import { DataTable, StackOnPhone, usePagedList } from "../components/DataTable";
 import { LoadError } from "../components/FormErrors";
 import { InfoGrid, PageHeader, Section, StateBadge } from "../components/Page";
 import { formatCount, formatDate } from "../lib/format";
@@ -249,7 +249,7 @@ export function PortalEntitlementDetailPage() {
               Nothing to activate yet.
             </Text>
           ) : (
-            <Table.ScrollContainer minWidth={820}>
+            <StackOnPhone minWidth={820}>
               <Table verticalSpacing={8} fz="sm" data-testid="line-items">
                 <Table.Thead>
                   <Table.Tr>
@@ -300,7 +300,7 @@ export function PortalEntitlementDetailPage() {
                   ))}
                 </Table.Tbody>
               </Table>
-            </Table.ScrollContainer>
+            </StackOnPhone>
           )}
         </Section>
       </Stack>
