@@ -464,4 +464,43 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
       await page.screenshot({ path: screenshotPath("slips-print-cards-warning"), fullPage: true });
     });
   });
+
+  it("the redeem page loads only its own part of the portal, compressed and cacheable, with no source map", {
+    timeout: 60_000,
+  }, async () => {
+    const html = await fetch(`${server().url}/redeem?key=${encodeURIComponent(keys[1] as string)}`);
+    expect(html.headers.get("cache-control")).toBe("no-cache");
+    const entry = /<script type="module"[^>]* src="([^"]+)"/.exec(await html.text())?.[1] as string;
+    expect(entry).toMatch(/^\/assets\/index-[A-Za-z0-9_-]{8}\.js$/);
+    const script = await fetch(`${server().url}${entry}`, { headers: { "accept-encoding": "br, gzip" } });
+    expect(script.headers.get("content-encoding")).toBe("br");
+    expect(script.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(await script.text()).not.toContain("sourceMappingURL");
+    expect((await fetch(`${server().url}${entry}.map`)).status).toBe(404);
+
+    await phone.inBrowser("slips-redeem-downloads", async (page) => {
+      await page.setViewportSize(PHONE);
+      const scripts: string[] = [];
+      page.on("response", (r) => {
+        if (r.request().resourceType() === "script") scripts.push(new URL(r.url()).pathname);
+      });
+      await page.goto(`/redeem?key=${encodeURIComponent(keys[1] as string)}`);
+      await page.getByRole("heading", { name: "Register a key" }).waitFor();
+      await page.waitForLoadState("networkidle");
+      expect(scripts.some((s) => s.includes("/RedeemPage-"))).toBe(true);
+      // Neither portal's pages: the producer's entitlements, keys, shells; the customer's lists.
+      for (const other of [
+        "/entitlements-",
+        "/WebRegisterKeys-",
+        "/Shells-",
+        "/PortalEntitlementsPage-",
+        "/DataTable-",
+        "/settings-",
+      ])
+        expect(
+          scripts.filter((s) => s.includes(other)),
+          other,
+        ).toEqual([]);
+    });
+  });
 });
