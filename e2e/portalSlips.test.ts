@@ -376,7 +376,7 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
       await page.getByText("This key has a typo").waitFor();
       expect(await field.evaluate((e) => e === document.activeElement)).toBe(true);
       expect(await field.getAttribute("aria-invalid")).toBe("true");
-      await page.screenshot({ path: screenshotPath("slips-typo-while-typing"), fullPage: true });
+      await page.screenshot({ path: screenshotPath("slips-typo-shown"), fullPage: true });
       // The right key, typed again, is fine.
       await field.fill("");
       await field.pressSequentially(keys[2] as string);
@@ -501,6 +501,23 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
           scripts.filter((s) => s.includes(other)),
           other,
         ).toEqual([]);
+    });
+  });
+
+  it("a tab left open across a release loads the new release when a page's chunk is gone", { timeout: 60_000 }, async () => {
+    await phone.inBrowser("slips-stale-chunk", async (page) => {
+      await page.goto("/login");
+      await page.getByRole("button", { name: "Log in" }).waitFor();
+      // The redeem page's chunk of the release this tab loaded has been replaced: one 404.
+      let refused = 0;
+      await page.route(/\/assets\/RedeemPage-[^/]+\.js$/, async (route) => {
+        if (refused++ === 0) await route.fulfill({ status: 404, body: "" });
+        else await route.continue();
+      });
+      await page.getByRole("link", { name: "Got a key card? Register your key" }).click();
+      await page.getByRole("heading", { name: "Register a key" }).waitFor();
+      expect(refused).toBe(2);
+      expect(new URL(page.url()).pathname).toBe("/redeem");
     });
   });
 });
