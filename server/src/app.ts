@@ -133,7 +133,19 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
 
   const webDir = deps.config.webDir;
   if (fs.existsSync(path.join(webDir, "index.html"))) {
-    await app.register(fastifyStatic, { root: webDir, wildcard: false, index: ["index.html"] });
+    await app.register(fastifyStatic, {
+      root: webDir,
+      wildcard: false,
+      index: ["index.html"],
+      // The build writes .br and .gz beside each asset (web/vite.config.ts); they are sent as they
+      // are to browsers that accept them, so no request spends CPU compressing.
+      preCompressed: true,
+      cacheControl: false,
+      setHeaders: (res, file) => {
+        res.setHeader("cache-control", staticCacheControl(path.relative(webDir, file)));
+        res.setHeader("vary", "accept-encoding");
+      },
+    });
     // The portal is a single-page app: any non-API GET that is not a file gets index.html.
     app.get("/*", { schema: { hide: true } }, (req, reply) => {
       const url = req.url.split("?")[0] ?? "/";
@@ -144,8 +156,26 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       if (file.startsWith(webDir) && fs.existsSync(file) && fs.statSync(file).isFile()) {
         return reply.sendFile(path.relative(webDir, file));
       }
+      // A script of an older release is not there any more: a 404, not the page as JavaScript.
+      if (url.startsWith("/assets/")) return reply.callNotFound();
       return reply.type("text/html").sendFile("index.html");
     });
   }
   return app;
+}
+
+/** Vite's file names under assets/: `<name>-<8-symbol content hash>.<ext>`. */
+const HASHED_ASSET = /^assets\/[^/]+-[A-Za-z0-9_-]{8}\.[a-z0-9]+$/;
+
+/**
+ * A hashed asset never changes under its name: cached for a year, never revalidated. Anything else
+ * (index.html, favicon) is revalidated on every use (ETag/Last-Modified answer 304), so a new
+ * release reaches browsers at once.
+ */
+export function staticCacheControl(relativePath: string): string {
+  const name = relativePath
+    .split(path.sep)
+    .join("/")
+    .replace(/\.(br|gz)$/, "");
+  return HASHED_ASSET.test(name) ? "public, max-age=31536000, immutable" : "no-cache";
 }

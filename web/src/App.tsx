@@ -1,37 +1,68 @@
 import { Button, Center, createTheme, Loader, MantineProvider, Stack, Text } from "@mantine/core";
 import { Notifications } from "@mantine/notifications";
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { useEffect } from "react";
+import { type ComponentType, lazy, Suspense, useEffect } from "react";
 import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation } from "react-router-dom";
 import { errorMessage, isApiError, setCsrfToken, setUnauthenticatedHandler } from "./api/client";
 import { keys } from "./api/endpoints";
-import { LoginPage } from "./auth/LoginPage";
 import { useSessionQuery } from "./auth/session";
-import { NotFoundPage } from "./components/NotFound";
-import { PortalShell, ProducerShell } from "./components/Shells";
-import { PortalAccountPage } from "./enduser/PortalAccountPage";
-import { PortalEntitlementDetailPage, PortalEntitlementsPage } from "./enduser/PortalEntitlementsPage";
-import { PortalPasswordPage } from "./enduser/PortalPasswordPage";
-import { PortalRegisterKeyPage } from "./enduser/PortalRegisterKeyPage";
-import { PortalUsersPage } from "./enduser/PortalUsersPage";
-import { RedeemPage } from "./enduser/RedeemPage";
-import { AccountCreatePage, AccountDetailPage, AccountsListPage } from "./producer/accounts";
-import { AuditPage } from "./producer/audit";
-import {
-  CreateBulkEntitlementPage,
-  CreateSimpleEntitlementPage,
-  CreateTestBulkEntitlementPage,
-  EntitlementDetailPage,
-  EntitlementsListPage,
-} from "./producer/entitlements";
-import { HomePage } from "./producer/home";
-import { JobDetailPage, JobsListPage } from "./producer/jobs";
-import { KeysPage } from "./producer/keys";
-import { LicenseModelCreatePage, LicenseModelDetailPage, LicenseModelsListPage } from "./producer/licenseModels";
-import { PartNumberCreatePage, PartNumberDetailPage, PartNumbersListPage } from "./producer/partNumbers";
-import { ProductCreatePage, ProductDetailPage, ProductsListPage } from "./producer/products";
-import { SettingsPage } from "./producer/settings";
-import { UserCreatePage, UserDetailPage, UsersListPage } from "./producer/users";
+
+/*
+ * Each part of the portal is its own download, fetched when a route first needs it: the public
+ * redeem page (what a key card's QR code opens on a phone) loads neither the producer portal nor
+ * the end-user portal's pages. Pages from one module share a chunk.
+ */
+function page<M, K extends keyof M>(load: () => Promise<M>, name: K) {
+  return lazy(() => load().then((m) => ({ default: m[name] as ComponentType })));
+}
+const auth = () => import("./auth/LoginPage");
+const shells = () => import("./components/Shells");
+const notFound = () => import("./components/NotFound");
+const LoginPage = page(auth, "LoginPage");
+const RedeemPage = page(() => import("./enduser/RedeemPage"), "RedeemPage");
+const PortalShell = page(shells, "PortalShell");
+const ProducerShell = page(shells, "ProducerShell");
+const NotFoundPage = lazy(() => notFound().then((m) => ({ default: m.NotFoundPage })));
+const PortalAccountPage = page(() => import("./enduser/PortalAccountPage"), "PortalAccountPage");
+const portalEntitlements = () => import("./enduser/PortalEntitlementsPage");
+const PortalEntitlementsPage = page(portalEntitlements, "PortalEntitlementsPage");
+const PortalEntitlementDetailPage = page(portalEntitlements, "PortalEntitlementDetailPage");
+const PortalPasswordPage = page(() => import("./enduser/PortalPasswordPage"), "PortalPasswordPage");
+const PortalRegisterKeyPage = page(() => import("./enduser/PortalRegisterKeyPage"), "PortalRegisterKeyPage");
+const PortalUsersPage = page(() => import("./enduser/PortalUsersPage"), "PortalUsersPage");
+const accounts = () => import("./producer/accounts");
+const AccountCreatePage = page(accounts, "AccountCreatePage");
+const AccountDetailPage = page(accounts, "AccountDetailPage");
+const AccountsListPage = page(accounts, "AccountsListPage");
+const AuditPage = page(() => import("./producer/audit"), "AuditPage");
+const entitlements = () => import("./producer/entitlements");
+const CreateBulkEntitlementPage = page(entitlements, "CreateBulkEntitlementPage");
+const CreateSimpleEntitlementPage = page(entitlements, "CreateSimpleEntitlementPage");
+const CreateTestBulkEntitlementPage = page(entitlements, "CreateTestBulkEntitlementPage");
+const EntitlementDetailPage = page(entitlements, "EntitlementDetailPage");
+const EntitlementsListPage = page(entitlements, "EntitlementsListPage");
+const HomePage = page(() => import("./producer/home"), "HomePage");
+const jobs = () => import("./producer/jobs");
+const JobDetailPage = page(jobs, "JobDetailPage");
+const JobsListPage = page(jobs, "JobsListPage");
+const KeysPage = page(() => import("./producer/keys"), "KeysPage");
+const licenseModels = () => import("./producer/licenseModels");
+const LicenseModelCreatePage = page(licenseModels, "LicenseModelCreatePage");
+const LicenseModelDetailPage = page(licenseModels, "LicenseModelDetailPage");
+const LicenseModelsListPage = page(licenseModels, "LicenseModelsListPage");
+const partNumbers = () => import("./producer/partNumbers");
+const PartNumberCreatePage = page(partNumbers, "PartNumberCreatePage");
+const PartNumberDetailPage = page(partNumbers, "PartNumberDetailPage");
+const PartNumbersListPage = page(partNumbers, "PartNumbersListPage");
+const products = () => import("./producer/products");
+const ProductCreatePage = page(products, "ProductCreatePage");
+const ProductDetailPage = page(products, "ProductDetailPage");
+const ProductsListPage = page(products, "ProductsListPage");
+const SettingsPage = page(() => import("./producer/settings"), "SettingsPage");
+const users = () => import("./producer/users");
+const UserCreatePage = page(users, "UserCreatePage");
+const UserDetailPage = page(users, "UserDetailPage");
+const UsersListPage = page(users, "UsersListPage");
 
 const theme = createTheme({
   primaryColor: "indigo",
@@ -80,16 +111,20 @@ function FullPage({ children }: { children: React.ReactNode }) {
   );
 }
 
+/** While a part of the portal downloads (see `page` above). */
+function PageLoading() {
+  return (
+    <FullPage>
+      <Loader aria-label="Loading" />
+    </FullPage>
+  );
+}
+
 /** Lets only users of `portal` through: others go to their own portal, anonymous visitors to the login page. */
 function RequirePortal({ portal }: { portal: "producer" | "enduser" }) {
   const { data, isLoading, error, refetch } = useSessionQuery();
   const location = useLocation();
-  if (isLoading)
-    return (
-      <FullPage>
-        <Loader aria-label="Loading" />
-      </FullPage>
-    );
+  if (isLoading) return <PageLoading />;
   if (error)
     return (
       <FullPage>
@@ -126,54 +161,56 @@ export function App() {
       <QueryClientProvider client={queryClient}>
         <SessionExpiry />
         <BrowserRouter>
-          <Routes>
-            <Route path="/login" element={<LoginPage />} />
-            {/* Public: where a key card's QR code leads. */}
-            <Route path="/redeem" element={<RedeemPage />} />
-            <Route element={<RequirePortal portal="enduser" />}>
-              <Route path="/portal" element={<PortalShell />}>
-                <Route index element={<PortalAccountPage />} />
-                <Route path="entitlements" element={<PortalEntitlementsPage />} />
-                <Route path="entitlements/:id" element={<PortalEntitlementDetailPage />} />
-                <Route path="register-key" element={<PortalRegisterKeyPage />} />
-                <Route path="users" element={<PortalUsersPage />} />
-                <Route path="password" element={<PortalPasswordPage />} />
-                <Route path="*" element={<NotFoundPage home="/portal" />} />
+          <Suspense fallback={<PageLoading />}>
+            <Routes>
+              <Route path="/login" element={<LoginPage />} />
+              {/* Public: where a key card's QR code leads. */}
+              <Route path="/redeem" element={<RedeemPage />} />
+              <Route element={<RequirePortal portal="enduser" />}>
+                <Route path="/portal" element={<PortalShell />}>
+                  <Route index element={<PortalAccountPage />} />
+                  <Route path="entitlements" element={<PortalEntitlementsPage />} />
+                  <Route path="entitlements/:id" element={<PortalEntitlementDetailPage />} />
+                  <Route path="register-key" element={<PortalRegisterKeyPage />} />
+                  <Route path="users" element={<PortalUsersPage />} />
+                  <Route path="password" element={<PortalPasswordPage />} />
+                  <Route path="*" element={<NotFoundPage home="/portal" />} />
+                </Route>
               </Route>
-            </Route>
-            <Route element={<RequirePortal portal="producer" />}>
-              <Route element={<ProducerShell />}>
-                <Route index element={<HomePage />} />
-                <Route path="entitlements" element={<EntitlementsListPage />} />
-                <Route path="entitlements/new/simple" element={<CreateSimpleEntitlementPage />} />
-                <Route path="entitlements/new/bulk" element={<CreateBulkEntitlementPage />} />
-                <Route path="entitlements/new/test-bulk" element={<CreateTestBulkEntitlementPage />} />
-                <Route path="entitlements/:id" element={<EntitlementDetailPage />} />
-                <Route path="accounts" element={<AccountsListPage />} />
-                <Route path="accounts/new" element={<AccountCreatePage />} />
-                <Route path="accounts/:id" element={<AccountDetailPage />} />
-                <Route path="users" element={<UsersListPage />} />
-                <Route path="users/new" element={<UserCreatePage />} />
-                <Route path="users/:id" element={<UserDetailPage />} />
-                <Route path="products" element={<ProductsListPage />} />
-                <Route path="products/new" element={<ProductCreatePage />} />
-                <Route path="products/:id" element={<ProductDetailPage />} />
-                <Route path="license-models" element={<LicenseModelsListPage />} />
-                <Route path="license-models/new" element={<LicenseModelCreatePage />} />
-                <Route path="license-models/:id" element={<LicenseModelDetailPage />} />
-                <Route path="part-numbers" element={<PartNumbersListPage />} />
-                <Route path="part-numbers/new" element={<PartNumberCreatePage />} />
-                <Route path="part-numbers/:id" element={<PartNumberDetailPage />} />
-                <Route path="keys" element={<KeysPage />} />
-                <Route path="jobs" element={<JobsListPage />} />
-                <Route path="jobs/:id" element={<JobDetailPage />} />
-                <Route path="audit" element={<AuditPage />} />
-                <Route path="settings" element={<Navigate to="/settings/partner-tiers" replace />} />
-                <Route path="settings/:tab" element={<SettingsPage />} />
-                <Route path="*" element={<NotFoundPage home="/" />} />
+              <Route element={<RequirePortal portal="producer" />}>
+                <Route element={<ProducerShell />}>
+                  <Route index element={<HomePage />} />
+                  <Route path="entitlements" element={<EntitlementsListPage />} />
+                  <Route path="entitlements/new/simple" element={<CreateSimpleEntitlementPage />} />
+                  <Route path="entitlements/new/bulk" element={<CreateBulkEntitlementPage />} />
+                  <Route path="entitlements/new/test-bulk" element={<CreateTestBulkEntitlementPage />} />
+                  <Route path="entitlements/:id" element={<EntitlementDetailPage />} />
+                  <Route path="accounts" element={<AccountsListPage />} />
+                  <Route path="accounts/new" element={<AccountCreatePage />} />
+                  <Route path="accounts/:id" element={<AccountDetailPage />} />
+                  <Route path="users" element={<UsersListPage />} />
+                  <Route path="users/new" element={<UserCreatePage />} />
+                  <Route path="users/:id" element={<UserDetailPage />} />
+                  <Route path="products" element={<ProductsListPage />} />
+                  <Route path="products/new" element={<ProductCreatePage />} />
+                  <Route path="products/:id" element={<ProductDetailPage />} />
+                  <Route path="license-models" element={<LicenseModelsListPage />} />
+                  <Route path="license-models/new" element={<LicenseModelCreatePage />} />
+                  <Route path="license-models/:id" element={<LicenseModelDetailPage />} />
+                  <Route path="part-numbers" element={<PartNumbersListPage />} />
+                  <Route path="part-numbers/new" element={<PartNumberCreatePage />} />
+                  <Route path="part-numbers/:id" element={<PartNumberDetailPage />} />
+                  <Route path="keys" element={<KeysPage />} />
+                  <Route path="jobs" element={<JobsListPage />} />
+                  <Route path="jobs/:id" element={<JobDetailPage />} />
+                  <Route path="audit" element={<AuditPage />} />
+                  <Route path="settings" element={<Navigate to="/settings/partner-tiers" replace />} />
+                  <Route path="settings/:tab" element={<SettingsPage />} />
+                  <Route path="*" element={<NotFoundPage home="/" />} />
+                </Route>
               </Route>
-            </Route>
-          </Routes>
+            </Routes>
+          </Suspense>
         </BrowserRouter>
       </QueryClientProvider>
     </MantineProvider>

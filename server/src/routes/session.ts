@@ -45,12 +45,33 @@ const SessionSchema = Type.Object({
     description: "Send as X-CSRF-Token on unsafe requests made with the session cookie.",
   }),
   authMethod: Type.Union([Type.Literal("session"), Type.Literal("token")]),
+  publicUrl: Type.Object(
+    {
+      url: Type.String({ description: "LICENSOR_PUBLIC_URL, or its default http://localhost:<port>" }),
+      local: Type.Boolean({ description: "True when that address is this machine only (localhost, 127.x, ::1)" }),
+    },
+    {
+      description:
+        "Where printed key cards and their QR codes point. The portal warns producer staff before printing cards that would lead to localhost.",
+    },
+  ),
 });
+
+/** A host name that only reaches the machine it is typed on: a key card pointing there leads nowhere. */
+function isLocalHost(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.toLowerCase();
+    return host === "localhost" || host.endsWith(".localhost") || /^127\./.test(host) || host === "[::1]" || host === "0.0.0.0";
+  } catch {
+    return true;
+  }
+}
 
 const tags = ["session"];
 
 export async function sessionRoutes(fastify: FastifyInstance) {
   const app = typed(fastify);
+  const publicUrl = { url: app.deps.config.publicUrl, local: isLocalHost(app.deps.config.publicUrl) };
   const secure = (req: FastifyRequest) => app.deps.config.secureCookies || req.protocol === "https";
   const setCookie = (req: FastifyRequest, reply: FastifyReply, value: string, expires: Date) =>
     reply.setCookie(SESSION_COOKIE, value, { path: "/", httpOnly: true, sameSite: "strict", secure: secure(req), expires });
@@ -93,6 +114,7 @@ export async function sessionRoutes(fastify: FastifyInstance) {
         portal: portalOf({ type: "user", userId: r.userId, email: user.email, tokenId: null, memberships: r.memberships }),
         csrfToken: r.csrfToken,
         authMethod: "session" as const,
+        publicUrl,
       };
     },
   );
@@ -130,6 +152,7 @@ export async function sessionRoutes(fastify: FastifyInstance) {
         portal: portalOf(actor),
         csrfToken,
         authMethod: req.authMethod ?? "session",
+        publicUrl,
       };
     },
   );

@@ -44,6 +44,8 @@ export interface Session {
   portal: "producer" | "enduser";
   csrfToken: string | null;
   authMethod: "session" | "token";
+  /** Where key cards point (LICENSOR_PUBLIC_URL); local when that is this machine only. */
+  publicUrl?: { url: string; local: boolean };
 }
 
 export interface Address {

@@ -20,6 +20,7 @@ import { Link, Navigate, useNavigate, useSearchParams } from "react-router-dom";
 import { errorMessage, isApiError } from "../api/client";
 import { sessionApi } from "../api/endpoints";
 import type { Session } from "../api/types";
+import { usePageTitle } from "../lib/pageTitle";
 import { all, required, email as validEmail } from "../lib/validate";
 import { useSessionQuery, useSetSession } from "./session";
 
@@ -47,6 +48,7 @@ function loginErrorWords(e: unknown): { title: string; text: string } {
 }
 
 export function LoginPage() {
+  usePageTitle("Log in");
   const session = useSessionQuery();
   const setSession = useSetSession();
   const navigate = useNavigate();

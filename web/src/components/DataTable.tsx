@@ -2,7 +2,7 @@ import { ActionIcon, Box, Button, Group, Loader, Paper, Table, Text, TextInput }
 import { useDebouncedValue } from "@mantine/hooks";
 import { IconChevronDown, IconChevronLeft, IconChevronRight, IconSearch, IconX } from "@tabler/icons-react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { Fragment, type ReactNode, useEffect, useState } from "react";
+import { Fragment, type ReactNode, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { QueryParams } from "../api/client";
 import type { Page } from "../api/types";
 import { LoadError } from "./FormErrors";
@@ -140,7 +140,7 @@ export function DataTable<T>({
           <LoadError error={list.error} what={what} />
         </Box>
       ) : (
-        <Table.ScrollContainer minWidth={600}>
+        <Table.ScrollContainer minWidth={600} className="stack-on-phone">
           <Table highlightOnHover={!!onRowClick || !!renderExpanded} verticalSpacing="xs" horizontalSpacing="md" fz="sm">
             <Table.Thead>
               <Table.Tr>
@@ -199,7 +199,11 @@ export function DataTable<T>({
                         </Table.Td>
                       )}
                       {columns.map((c) => (
-                        <Table.Td key={c.key} style={{ textAlign: c.align }}>
+                        <Table.Td
+                          key={c.key}
+                          style={{ textAlign: c.align }}
+                          data-label={typeof c.header === "string" ? c.header : undefined}
+                        >
                           {c.render(row)}
                         </Table.Td>
                       ))}
@@ -220,6 +224,31 @@ export function DataTable<T>({
       )}
       <Pager list={list} />
     </Paper>
+  );
+}
+
+/**
+ * A table written by hand that, like DataTable, becomes a list of cards on a phone
+ * (`.stack-on-phone` in styles.css): each body cell is labelled with its column's header.
+ */
+export function StackOnPhone({ minWidth, children }: { minWidth: number; children: ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
+  // After every render: rows come and go with the data, and their cells need their labels.
+  useLayoutEffect(() => {
+    for (const table of ref.current?.querySelectorAll("table") ?? []) {
+      const headers = [...table.querySelectorAll("thead th")].map((th) => th.textContent?.trim() ?? "");
+      for (const row of table.querySelectorAll("tbody tr"))
+        [...row.children].forEach((cell, i) => {
+          const label = headers[i];
+          if (label) cell.setAttribute("data-label", label);
+          else cell.removeAttribute("data-label");
+        });
+    }
+  });
+  return (
+    <Table.ScrollContainer minWidth={minWidth} className="stack-on-phone" ref={ref}>
+      {children}
+    </Table.ScrollContainer>
   );
 }
 

@@ -1,23 +1,38 @@
 import { Anchor, Badge, Box, Breadcrumbs, Button, Group, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
 import { IconHistory } from "@tabler/icons-react";
-import type { ReactNode } from "react";
+import { isValidElement, type ReactNode } from "react";
 import { Link } from "react-router-dom";
 import { humanize } from "../lib/labels";
+import { usePageTitle } from "../lib/pageTitle";
 
-/** Title row of a page: breadcrumbs, title, optional badge and the page's main actions. */
+export { usePageTitle };
+
+/** The words of a title, whatever markup wraps them (a monospaced ID, say). */
+function textOf(node: ReactNode): string {
+  if (typeof node === "string" || typeof node === "number") return String(node);
+  if (Array.isArray(node)) return node.map(textOf).join("");
+  if (isValidElement<{ children?: ReactNode }>(node)) return textOf(node.props.children);
+  return "";
+}
+
+/** Title row of a page: breadcrumbs, title, optional badge and the page's main actions; the tab title too. */
 export function PageHeader({
   title,
   crumbs,
   badge,
   actions,
   description,
+  tabTitle,
 }: {
   title: ReactNode;
   crumbs?: { label: string; to: string }[];
   badge?: ReactNode;
   actions?: ReactNode;
   description?: ReactNode;
+  /** The tab title when the title's own words are not it. */
+  tabTitle?: string;
 }) {
+  usePageTitle(tabTitle ?? textOf(title).trim());
   return (
     <Stack gap={4} mb="lg">
       {crumbs && crumbs.length > 0 && (
@@ -57,9 +72,13 @@ const STATE_COLORS: Record<string, string> = {
   EXPIRED: "orange",
 };
 
+/**
+ * A state as a badge. It never narrows below its words: a Mantine badge clips its label with an
+ * ellipsis, and a crowded table squeezed "Active" to "AC…" at 1366 px.
+ */
 export function StateBadge({ state }: { state: string }) {
   return (
-    <Badge color={STATE_COLORS[state] ?? "blue"} variant="light" radius="sm">
+    <Badge color={STATE_COLORS[state] ?? "blue"} variant="light" radius="sm" miw="max-content" style={{ flexShrink: 0 }}>
       {humanize(state)}
     </Badge>
   );

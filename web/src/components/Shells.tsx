@@ -1,4 +1,17 @@
-import { AppShell, Badge, Box, Burger, Button, Group, NavLink, ScrollArea, Text, ThemeIcon, Tooltip } from "@mantine/core";
+import {
+  AppShell,
+  Badge,
+  Box,
+  Burger,
+  Button,
+  Group,
+  Loader,
+  NavLink,
+  ScrollArea,
+  Text,
+  ThemeIcon,
+  Tooltip,
+} from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import {
   IconAddressBook,
@@ -17,7 +30,7 @@ import {
   IconTicket,
   IconUsers,
 } from "@tabler/icons-react";
-import type { ReactNode } from "react";
+import { type ReactNode, Suspense } from "react";
 import { Link, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { sessionApi } from "../api/endpoints";
 import { usePermissions, useSession, useSetSession } from "../auth/session";
@@ -178,7 +191,9 @@ export function ProducerShell() {
       </AppShell.Navbar>
       <AppShell.Main>
         <Box maw={1280} mx="auto">
-          <Outlet />
+          <Suspense fallback={<Loader aria-label="Loading" />}>
+            <Outlet />
+          </Suspense>
         </Box>
       </AppShell.Main>
     </AppShell>
@@ -228,7 +243,9 @@ export function PortalShell() {
       </AppShell.Navbar>
       <AppShell.Main>
         <Box maw={1100} mx="auto">
-          <Outlet />
+          <Suspense fallback={<Loader aria-label="Loading" />}>
+            <Outlet />
+          </Suspense>
         </Box>
       </AppShell.Main>
     </AppShell>

@@ -5,21 +5,15 @@ import { useState } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router-dom";
 import { entitlementsApi, keys } from "../api/endpoints";
 import type { Entitlement, LineItem, ProductConfig } from "../api/types";
-import { DataTable, usePagedList } from "../components/DataTable";
+import { DataTable, StackOnPhone, usePagedList } from "../components/DataTable";
 import { LoadError } from "../components/FormErrors";
 import { InfoGrid, PageHeader, Section, StateBadge } from "../components/Page";
 import { formatCount, formatDate } from "../lib/format";
 import { configsOf, copiesOf, entitlementExpiryWords, expiryWords, productWords, startWords } from "./entitlementWords";
 
-export const PORTAL_ENTITLEMENTS = "/portal/entitlements";
-export const PORTAL_REGISTER_KEY = "/portal/register-key";
-export const portalEntitlementPath = (id: string) => `${PORTAL_ENTITLEMENTS}/${encodeURIComponent(id)}`;
+import { PORTAL_ENTITLEMENTS, PORTAL_REGISTER_KEY, portalEntitlementPath, type RedeemNotice } from "./paths";
 
-/** Passed in the navigation state to the entitlement page after a key was registered. */
-export interface RedeemNotice {
-  kind: "registered" | "already";
-  entitlementId: string;
-}
+export { PORTAL_ENTITLEMENTS, PORTAL_REGISTER_KEY, portalEntitlementPath, type RedeemNotice };
 
 const productNames = (e: Entitlement) => [...new Set(configsOf(e).map(productWords).filter(Boolean))];
 
@@ -255,7 +249,7 @@ export function PortalEntitlementDetailPage() {
               Nothing to activate yet.
             </Text>
           ) : (
-            <Table.ScrollContainer minWidth={820}>
+            <StackOnPhone minWidth={820}>
               <Table verticalSpacing={8} fz="sm" data-testid="line-items">
                 <Table.Thead>
                   <Table.Tr>
@@ -306,7 +300,7 @@ export function PortalEntitlementDetailPage() {
                   ))}
                 </Table.Tbody>
               </Table>
-            </Table.ScrollContainer>
+            </StackOnPhone>
           )}
         </Section>
       </Stack>

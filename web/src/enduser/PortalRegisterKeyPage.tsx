@@ -21,7 +21,7 @@ import {
   TooManyAttempts,
   useCountdown,
 } from "./keyEntry";
-import { portalEntitlementPath, type RedeemNotice } from "./PortalEntitlementsPage";
+import { portalEntitlementPath, type RedeemNotice } from "./paths";
 
 interface Values {
   key: KeyValue;

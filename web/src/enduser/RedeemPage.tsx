@@ -27,6 +27,7 @@ import type { RegistrationResult } from "../api/types";
 import { usePermissions, useSessionQuery, useSetSession } from "../auth/session";
 import { applyApiError } from "../components/FormErrors";
 import { LIMITS } from "../lib/enums";
+import { usePageTitle } from "../lib/pageTitle";
 import { all, required, email as validEmail, password as validPassword } from "../lib/validate";
 import {
   emptyKey,
@@ -39,7 +40,7 @@ import {
   TooManyAttempts,
   useCountdown,
 } from "./keyEntry";
-import { portalEntitlementPath, type RedeemNotice } from "./PortalEntitlementsPage";
+import { portalEntitlementPath, type RedeemNotice } from "./paths";
 
 /** The page frame outside the portals (like the login page): the brand, then one card. */
 function PublicFrame({ children }: { children: ReactNode }) {
@@ -145,7 +146,7 @@ function RegisterWithKeyCard({ initialKey, onRegistered }: { initialKey: string;
   const waiting = countdown.remaining > 0;
 
   return (
-    <Paper withBorder shadow="sm" radius="md" p="xl">
+    <Paper withBorder shadow="sm" radius="md" p={{ base: "md", xs: "xl" }}>
       <form
         noValidate
         onSubmit={form.onSubmit(
@@ -225,7 +226,7 @@ function ProducerNote({ keyText }: { keyText: string }) {
   const perms = usePermissions();
   const key = keyFromText(keyText).value;
   return (
-    <Paper withBorder shadow="sm" radius="md" p="xl">
+    <Paper withBorder shadow="sm" radius="md" p={{ base: "md", xs: "xl" }}>
       <Stack>
         <Title order={3} fw={600}>
           Register a key
@@ -266,6 +267,7 @@ function ProducerNote({ keyText }: { keyText: string }) {
  * account; customers go to Register a key in their portal; producer staff get a pointer to Activate by key.
  */
 export function RedeemPage() {
+  usePageTitle("Register a key");
   const session = useSessionQuery();
   const [params] = useSearchParams();
   const key = params.get("key") ?? "";

@@ -144,7 +144,10 @@ export function keyProblem(k: KeyValue): string | null {
   return keyTypo(k.value);
 }
 
-/** The Key input: monospace, grouped as it is typed, pasting kept whole. */
+/**
+ * The Key input: monospace, grouped as it is typed, pasting kept whole. A typo shows as soon as
+ * the last symbol is typed (the check needs the whole key), not only once the field is left.
+ */
 export function KeyInput({
   value,
   onChange,
@@ -171,7 +174,7 @@ export function KeyInput({
       value={value.value}
       onChange={(e: ChangeEvent<HTMLInputElement>) => onChange(nextKeyValue(value, e.currentTarget.value))}
       onBlur={onBlur}
-      error={error}
+      error={error || keyTypo(value.value)}
       autoFocus={autoFocus}
       disabled={disabled}
       autoComplete="off"
@@ -179,13 +182,8 @@ export function KeyInput({
       autoCorrect="off"
       spellCheck={false}
       data-testid="key-input"
-      styles={{
-        input: {
-          fontFamily: "var(--mantine-font-family-monospace)",
-          letterSpacing: "0.04em",
-          fontSize: "var(--mantine-font-size-md)",
-        },
-      }}
+      // Monospace, and on a phone small enough that a whole 29-character key shows (styles.css).
+      classNames={{ input: "key-input" }}
     />
   );
 }

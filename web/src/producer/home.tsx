@@ -13,6 +13,7 @@ import {
 import type { ReactNode } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { useSession } from "../auth/session";
+import { usePageTitle } from "../lib/pageTitle";
 
 const TILES: { to: string; title: string; text: string; icon: ReactNode }[] = [
   {
@@ -47,6 +48,7 @@ const TILES: { to: string; title: string; text: string; icon: ReactNode }[] = [
 ];
 
 export function HomePage() {
+  usePageTitle("Home");
   const s = useSession();
   const navigate = useNavigate();
   // The tiles are not links themselves: a link named "Products …" would clash with the menu's

@@ -7,6 +7,7 @@ import type { Entitlement } from "../api/types";
 import { usePermissions } from "../auth/session";
 import { DataTable, usePagedList } from "../components/DataTable";
 import { PageHeader, StateBadge } from "../components/Page";
+import { PublicUrlWarning } from "../components/PublicUrlWarning";
 import { formatCount } from "../lib/format";
 import { ENTITLEMENT_ROUTES, entitlementPath, productNamesOf } from "./entitlements/model";
 import { useKeyCounts } from "./entitlements/WebRegisterKeys";
@@ -48,6 +49,7 @@ export function KeysPage() {
           )
         }
       />
+      <PublicUrlWarning mb="md" />
       <Alert variant="light" color="indigo" icon={<IconInfoCircle size={18} />} mb="md">
         Keys live on bulk entitlements: every key belongs to exactly one. Open a bulk entitlement's <b>Web register keys</b> tab
         to load a key file, generate or add keys, export them as CSV, print key cards, or delete unredeemed ones. Large loads run

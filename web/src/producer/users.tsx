@@ -115,7 +115,18 @@ export function UsersListPage() {
             render: (u) => (
               <Group gap={4}>
                 {u.memberships.map((m) => (
-                  <Badge key={`${m.accountId}/${m.role}`} variant="light" color="gray" radius="sm" tt="none" fw={500}>
+                  <Badge
+                    key={`${m.accountId}/${m.role}`}
+                    variant="light"
+                    color="gray"
+                    radius="sm"
+                    tt="none"
+                    fw={500}
+                    // Long account names wrap inside the badge instead of being cut off.
+                    h="auto"
+                    py={2}
+                    styles={{ label: { whiteSpace: "normal", overflow: "visible" } }}
+                  >
                     {m.accountName} · {roleLabel(m.role)}
                   </Badge>
                 ))}

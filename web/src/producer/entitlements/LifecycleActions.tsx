@@ -322,7 +322,7 @@ function TargetProductFields<V extends TargetValues>({
   target: Product | undefined;
   model: string | null;
   options: { value: string; label: string }[];
-} & Pick<SelectProps, "label" | "placeholder" | "description" | "clearable" | "disabled" | "required">) {
+} & Pick<SelectProps, "label" | "placeholder" | "description" | "clearable" | "disabled" | "required" | "allowDeselect">) {
   const f = form as unknown as UseFormReturnType<TargetValues>;
   return (
     <>
@@ -331,6 +331,8 @@ function TargetProductFields<V extends TargetValues>({
         data={options}
         {...f.getInputProps("productId")}
         onChange={(id) => {
+          // Choosing the product already chosen keeps the license model picked for it.
+          if (id === f.getValues().productId) return;
           f.setFieldValue("productId", id);
           f.setFieldValue("licenseModelId", null);
         }}
@@ -598,6 +600,8 @@ function UpgradeModal({ e, li, products, onClose, onDone }: ProductChangeProps) 
         label="Upgrade to"
         placeholder="Choose a product"
         required
+        // An upgrade always has a target: clicking the chosen product again keeps it (and its license model).
+        allowDeselect={false}
       />
       <NumberInput
         label="Copies to upgrade"

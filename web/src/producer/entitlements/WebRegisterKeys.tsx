@@ -57,6 +57,7 @@ import {
   LoadOutcome,
 } from "../../components/Jobs";
 import { Section } from "../../components/Page";
+import { PublicUrlWarning } from "../../components/PublicUrlWarning";
 import { formatCount, formatDate, formatDateTime } from "../../lib/format";
 import { humanize } from "../../lib/labels";
 import { all, maxLength, required } from "../../lib/validate";
@@ -446,6 +447,7 @@ function PrintCardsModal({
   return (
     <Modal opened={opened} onClose={onClose} title="Print key cards (PDF)">
       <Stack>
+        <PublicUrlWarning />
         <Text size="sm">
           A printable sheet of unredeemed keys, ten cards per A4 page, each with a QR code that opens the redeem page with the key
           filled in. Print a large set in parts of up to {formatCount(PDF_MAX)} keys.
