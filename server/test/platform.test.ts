@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { describeEachDb } from "./helpers.js";
+import { describeEachDb, PUBLISHER_ID } from "./helpers.js";
 
 describeEachDb("platform", (env) => {
   it("reports health with database reachability, without authentication", async () => {
@@ -145,6 +145,56 @@ describeEachDb("platform", (env) => {
       { "idempotency-key": "k-1" },
     );
     expect(other2.statusCode).toBe(201);
+  });
+
+  it("never stores or replays a secret: a replayed token or user creation answers it null", async () => {
+    const owner = await env.makeUser({ role: "PRODUCER_ADMIN", accountId: PUBLISHER_ID });
+    const admin = env.caller(owner.token);
+    const tokenBody = { name: "erp", accountId: PUBLISHER_ID, role: "PRODUCER_OPERATIONS" };
+    const first = await admin.post("/api/v1/tokens", tokenBody, { "idempotency-key": "tok-1" });
+    expect(first.statusCode).toBe(201);
+    const secret = first.json().token as string;
+    expect(secret).toMatch(/^lic_/);
+    const again = await admin.post("/api/v1/tokens", tokenBody, { "idempotency-key": "tok-1" });
+    expect(again.statusCode).toBe(201);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(again.json()).toEqual({ ...first.json(), token: null });
+
+    const acc = await env.makeAccount();
+    const userBody = {
+      email: "idem@example.test",
+      firstName: "I",
+      lastName: "D",
+      memberships: [{ accountId: acc, role: "CUSTOMER_PORTAL_USER" }],
+    };
+    const u1 = await admin.post("/api/v1/users", userBody, { "idempotency-key": "user-1" });
+    expect(u1.statusCode).toBe(201);
+    const password = u1.json().initialPassword as string;
+    expect(password.length).toBeGreaterThan(10);
+    const u2 = await admin.post("/api/v1/users", userBody, { "idempotency-key": "user-1" });
+    expect(u2.json()).toEqual({ ...u1.json(), initialPassword: null });
+
+    const stored = JSON.stringify(await env.db.selectFrom("idempotency_keys").selectAll().execute());
+    expect(stored).not.toContain(secret);
+    expect(stored).not.toContain(password);
+  });
+
+  it("keeps an idempotent answer 24 hours, then frees the key and deletes the row", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const aged = new Date(Date.now() - 25 * 3_600_000).toISOString();
+    await env.db
+      .insertInto("idempotency_keys")
+      .values({ scope: "user:gone", key: "old", request_hash: "x", status_code: 201, response: "{}", created_at: aged })
+      .execute();
+    const body = { id: "EXP-1", name: "Once", type: "CUSTOMER" };
+    expect((await admin.post("/api/v1/accounts", body, { "idempotency-key": "exp-1" })).statusCode).toBe(201);
+    await env.db.updateTable("idempotency_keys").set({ created_at: aged }).where("key", "=", "exp-1").execute();
+    // Under 24 hours the key still belongs to the first body; past them it is free for a new call.
+    const reused = await admin.post("/api/v1/accounts", { ...body, id: "EXP-2" }, { "idempotency-key": "exp-1" });
+    expect(reused.statusCode, reused.body).toBe(201);
+    expect(reused.headers["idempotent-replayed"]).toBeUndefined();
+    // Every other expired row was swept by the first call, whoever it belonged to.
+    expect(await env.db.selectFrom("idempotency_keys").select("key").where("key", "=", "old").execute()).toEqual([]);
   });
 
   it("searches the audit log by object, action and date, newest first, for producer staff only", async () => {
