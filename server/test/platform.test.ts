@@ -1,4 +1,5 @@
 import { expect, it } from "vitest";
+import { newId, nowIso } from "../src/util.js";
 import { describeEachDb, PUBLISHER_ID } from "./helpers.js";
 
 describeEachDb("platform", (env) => {
@@ -195,6 +196,63 @@ describeEachDb("platform", (env) => {
     expect(reused.headers["idempotent-replayed"]).toBeUndefined();
     // Every other expired row was swept by the first call, whoever it belonged to.
     expect(await env.db.selectFrom("idempotency_keys").select("key").where("key", "=", "old").execute()).toEqual([]);
+  });
+
+  it("a revoked token or an ended session no longer reads a job, even right after polling it", async () => {
+    const jobId = newId();
+    const now = nowIso();
+    await env.db
+      .insertInto("jobs")
+      .values({
+        id: jobId,
+        type: "keys.export",
+        state: "SUCCEEDED",
+        bulk_id: null,
+        params: "{}",
+        total: 1,
+        done: 1,
+        result: JSON.stringify({ rows: 1, format: "csv" }),
+        error: null,
+        cancel_requested: 0,
+        worker: null,
+        attempts: 1,
+        created_by: null,
+        created_by_label: "test",
+        created_at: now,
+        started_at: now,
+        heartbeat_at: null,
+        finished_at: now,
+      })
+      .execute();
+    // A token revoked in the database (by an admin, the CLI or another process) stops at once.
+    const viewer = await env.makeUser({ role: "PRODUCER_VIEWER", accountId: PUBLISHER_ID });
+    const byToken = env.caller(viewer.token);
+    expect((await byToken.get(`/api/v1/jobs/${jobId}`)).statusCode).toBe(200);
+    await env.db.updateTable("api_tokens").set({ revoked_at: nowIso() }).where("user_id", "=", viewer.userId).execute();
+    expect((await byToken.get(`/api/v1/jobs/${jobId}`)).statusCode).toBe(401);
+
+    // A session logged out stops at once too.
+    const admin = await env.as("PRODUCER_ADMIN");
+    const user = (
+      await admin.post("/api/v1/users", {
+        email: "poller@example.test",
+        firstName: "Pol",
+        lastName: "Ler",
+        password: "a long and unusual passphrase 42",
+        memberships: [{ accountId: PUBLISHER_ID, role: "PRODUCER_VIEWER" }],
+      })
+    ).json();
+    const login = await env.app.inject({
+      method: "POST",
+      url: "/api/v1/session",
+      payload: { email: user.email, password: "a long and unusual passphrase 42" },
+    });
+    expect(login.statusCode, login.body).toBe(200);
+    const cookie = String(login.headers["set-cookie"]).split(";")[0] as string;
+    const poll = () => env.app.inject({ method: "GET", url: `/api/v1/jobs/${jobId}`, headers: { cookie } });
+    expect((await poll()).statusCode).toBe(200);
+    await env.db.deleteFrom("sessions").execute();
+    expect((await poll()).statusCode).toBe(401);
   });
 
   it("searches the audit log by object, action and date, newest first, for producer staff only", async () => {

@@ -9,7 +9,7 @@ import type { Db, JobsTable } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { type ExportParams, exportsDir } from "../jobs/handlers.js";
 import type { JobRunner } from "../jobs/runner.js";
-import { ctxOf } from "../plugins/auth.js";
+import { confirmCredential, ctxOf } from "../plugins/auth.js";
 import { authorize, can } from "../policies/index.js";
 import { nowIso } from "../util.js";
 import { loadBulkForKeys } from "./keys.js";
@@ -174,9 +174,11 @@ export async function jobRoutes(fastify: FastifyInstance) {
         await authorizeJob(db, actor, running);
         return presentJob({ ...running, state: "RUNNING" }, app.deps.jobs);
       }
+      // Read from the database (and it may hold a result with keys): the credential is checked again.
+      await confirmCredential(app, req);
       const j = await withEntitlementId(db).where("jobs.id", "=", req.params.id).executeTakeFirst();
       if (!j) throw errors.notFound("Job", req.params.id);
-      await authorizeJob(db, actor, j);
+      await authorizeJob(db, ctxOf(req).actor, j);
       return presentJob(j, app.deps.jobs);
     },
   );
