@@ -461,7 +461,8 @@ async function receiveUpload(
   dir: string,
 ): Promise<{ upload: string; fileName: string | null; format: KeyFileFormat; mode: "all" | "partial" }> {
   if (!req.isMultipart()) throw errors.validation("file", "send the key file as multipart/form-data in the field 'file'");
-  await fs.promises.mkdir(dir, { recursive: true });
+  // Uploaded key files are secrets: owner-only folder (0700) and file (0600).
+  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
   const upload = `${Date.now()}-${crypto.randomBytes(8).toString("hex")}.upload`;
   const target = path.join(dir, upload);
   let fileName: string | null = null;
@@ -477,7 +478,7 @@ async function receiveUpload(
         }
         got = true;
         fileName = part.filename || null;
-        await pipeline(part.file, fs.createWriteStream(target));
+        await pipeline(part.file, fs.createWriteStream(target, { mode: 0o600 }));
         if (part.file.truncated) throw errors.validation("file", "is larger than the upload limit");
       } else if (part.fieldname === "mode") {
         const v = String(part.value);
