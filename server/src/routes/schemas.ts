@@ -30,7 +30,7 @@ export const TextFilterParam = (description: string) =>
 export const DateFilterParam = (description: string) =>
   Type.Optional(
     Type.String({
-      description: `${description}. BEFORE:, AFTER: or ON: followed by YYYY-MM-DD (or an ISO timestamp for BEFORE/AFTER).`,
+      description: `${description}. BEFORE:, AFTER: or ON: followed by a real day YYYY-MM-DD (or an ISO timestamp for BEFORE/AFTER, UTC unless it names a zone).`,
     }),
   );
 
