@@ -474,5 +474,9 @@ describeEachDb("key export jobs: who starts one may follow and download it", (en
     const gen = await env.db.selectFrom("jobs").select("id").where("type", "!=", "keys.export").executeTakeFirst();
     if (gen) expect((await partner.get(`/api/v1/jobs/${gen.id}`)).statusCode).toBe(403);
     expect((await admin.get(`/api/v1/jobs/${jobId}`)).statusCode).toBe(200);
+    // An unknown job looks like someone else's to a partner, so job ids do not leak.
+    const unknown = "01900000-0000-7000-8000-000000000000";
+    expect((await partner.get(`/api/v1/jobs/${unknown}`)).statusCode).toBe(403);
+    expect((await admin.get(`/api/v1/jobs/${unknown}`)).statusCode).toBe(404);
   });
 });

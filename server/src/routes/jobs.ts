@@ -106,6 +106,9 @@ async function authorizeJob(db: Db, actor: Actor, j: Pick<JobsTable, "type" | "b
   authorize(actor, "jobs.read", { type: j.type, bulkOwnerAccountId: owner?.account_id ?? null });
 }
 
+/** A missing job: 404 to those who see every job; 403 to others, as for a job not theirs, so ids do not leak. */
+const jobNotFound = (actor: Actor, id: string) => (can(actor, "jobs.list") ? errors.notFound("Job", id) : errors.forbidden());
+
 export async function jobRoutes(fastify: FastifyInstance) {
   const app = typed(fastify);
   const { db } = app.deps;
@@ -177,7 +180,7 @@ export async function jobRoutes(fastify: FastifyInstance) {
       // Read from the database (and it may hold a result with keys): the credential is checked again.
       await confirmCredential(app, req);
       const j = await withEntitlementId(db).where("jobs.id", "=", req.params.id).executeTakeFirst();
-      if (!j) throw errors.notFound("Job", req.params.id);
+      if (!j) throw jobNotFound(ctxOf(req).actor, req.params.id);
       await authorizeJob(db, ctxOf(req).actor, j);
       return presentJob(j, app.deps.jobs);
     },
@@ -196,7 +199,7 @@ export async function jobRoutes(fastify: FastifyInstance) {
     async (req, reply) => {
       const ctx = ctxOf(req);
       const j = await db.selectFrom("jobs").selectAll().where("id", "=", req.params.id).executeTakeFirst();
-      if (!j) throw errors.notFound("Job", req.params.id);
+      if (!j) throw jobNotFound(ctx.actor, req.params.id);
       await authorizeJob(db, ctx.actor, j);
       if (j.type !== "keys.export" || j.state !== "SUCCEEDED")
         throw errors.invalidState("Only a finished export job has a file to download.");
