@@ -15,6 +15,7 @@ import { authPlugin } from "./plugins/auth.js";
 import { errorsPlugin } from "./plugins/errors.js";
 import { idempotencyPlugin } from "./plugins/idempotency.js";
 import type { AppDeps } from "./plugins/types.js";
+import { requestValidatorFactory } from "./plugins/validator.js";
 import { registerRoutes } from "./routes/index.js";
 import { databaseRateLimitStore } from "./security/rateLimitStore.js";
 
@@ -56,7 +57,9 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       // randomUUID draws from a cached pool of entropy; randomBytes made a system call per request.
       return typeof given === "string" && REQUEST_ID_RE.test(given) ? given : crypto.randomUUID();
     },
-    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: "array", useDefaults: true } },
+    // Request validation (plugins/validator.ts): bodies without type coercion, NUL refused everywhere.
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, useDefaults: true } },
+    schemaController: { compilersFactory: { buildValidator: requestValidatorFactory } },
     // IDs may be 255 characters, more once percent-encoded; the default (100) would answer 414.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
-import { describeEachDb } from "./helpers.js";
+import { newId, nowIso } from "../src/util.js";
+import { describeEachDb, PUBLISHER_ID } from "./helpers.js";
 
 describeEachDb("platform", (env) => {
   it("reports health with database reachability, without authentication", async () => {
@@ -145,6 +146,113 @@ describeEachDb("platform", (env) => {
       { "idempotency-key": "k-1" },
     );
     expect(other2.statusCode).toBe(201);
+  });
+
+  it("never stores or replays a secret: a replayed token or user creation answers it null", async () => {
+    const owner = await env.makeUser({ role: "PRODUCER_ADMIN", accountId: PUBLISHER_ID });
+    const admin = env.caller(owner.token);
+    const tokenBody = { name: "erp", accountId: PUBLISHER_ID, role: "PRODUCER_OPERATIONS" };
+    const first = await admin.post("/api/v1/tokens", tokenBody, { "idempotency-key": "tok-1" });
+    expect(first.statusCode).toBe(201);
+    const secret = first.json().token as string;
+    expect(secret).toMatch(/^lic_/);
+    const again = await admin.post("/api/v1/tokens", tokenBody, { "idempotency-key": "tok-1" });
+    expect(again.statusCode).toBe(201);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(again.json()).toEqual({ ...first.json(), token: null });
+
+    const acc = await env.makeAccount();
+    const userBody = {
+      email: "idem@example.test",
+      firstName: "I",
+      lastName: "D",
+      memberships: [{ accountId: acc, role: "CUSTOMER_PORTAL_USER" }],
+    };
+    const u1 = await admin.post("/api/v1/users", userBody, { "idempotency-key": "user-1" });
+    expect(u1.statusCode).toBe(201);
+    const password = u1.json().initialPassword as string;
+    expect(password.length).toBeGreaterThan(10);
+    const u2 = await admin.post("/api/v1/users", userBody, { "idempotency-key": "user-1" });
+    expect(u2.json()).toEqual({ ...u1.json(), initialPassword: null });
+
+    const stored = JSON.stringify(await env.db.selectFrom("idempotency_keys").selectAll().execute());
+    expect(stored).not.toContain(secret);
+    expect(stored).not.toContain(password);
+  });
+
+  it("keeps an idempotent answer 24 hours, then frees the key and deletes the row", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const aged = new Date(Date.now() - 25 * 3_600_000).toISOString();
+    await env.db
+      .insertInto("idempotency_keys")
+      .values({ scope: "user:gone", key: "old", request_hash: "x", status_code: 201, response: "{}", created_at: aged })
+      .execute();
+    const body = { id: "EXP-1", name: "Once", type: "CUSTOMER" };
+    expect((await admin.post("/api/v1/accounts", body, { "idempotency-key": "exp-1" })).statusCode).toBe(201);
+    await env.db.updateTable("idempotency_keys").set({ created_at: aged }).where("key", "=", "exp-1").execute();
+    // Under 24 hours the key still belongs to the first body; past them it is free for a new call.
+    const reused = await admin.post("/api/v1/accounts", { ...body, id: "EXP-2" }, { "idempotency-key": "exp-1" });
+    expect(reused.statusCode, reused.body).toBe(201);
+    expect(reused.headers["idempotent-replayed"]).toBeUndefined();
+    // Every other expired row was swept by the first call, whoever it belonged to.
+    expect(await env.db.selectFrom("idempotency_keys").select("key").where("key", "=", "old").execute()).toEqual([]);
+  });
+
+  it("a revoked token or an ended session no longer reads a job, even right after polling it", async () => {
+    const jobId = newId();
+    const now = nowIso();
+    await env.db
+      .insertInto("jobs")
+      .values({
+        id: jobId,
+        type: "keys.export",
+        state: "SUCCEEDED",
+        bulk_id: null,
+        params: "{}",
+        total: 1,
+        done: 1,
+        result: JSON.stringify({ rows: 1, format: "csv" }),
+        error: null,
+        cancel_requested: 0,
+        worker: null,
+        attempts: 1,
+        created_by: null,
+        created_by_label: "test",
+        created_at: now,
+        started_at: now,
+        heartbeat_at: null,
+        finished_at: now,
+      })
+      .execute();
+    // A token revoked in the database (by an admin, the CLI or another process) stops at once.
+    const viewer = await env.makeUser({ role: "PRODUCER_VIEWER", accountId: PUBLISHER_ID });
+    const byToken = env.caller(viewer.token);
+    expect((await byToken.get(`/api/v1/jobs/${jobId}`)).statusCode).toBe(200);
+    await env.db.updateTable("api_tokens").set({ revoked_at: nowIso() }).where("user_id", "=", viewer.userId).execute();
+    expect((await byToken.get(`/api/v1/jobs/${jobId}`)).statusCode).toBe(401);
+
+    // A session logged out stops at once too.
+    const admin = await env.as("PRODUCER_ADMIN");
+    const user = (
+      await admin.post("/api/v1/users", {
+        email: "poller@example.test",
+        firstName: "Pol",
+        lastName: "Ler",
+        password: "a long and unusual passphrase 42",
+        memberships: [{ accountId: PUBLISHER_ID, role: "PRODUCER_VIEWER" }],
+      })
+    ).json();
+    const login = await env.app.inject({
+      method: "POST",
+      url: "/api/v1/session",
+      payload: { email: user.email, password: "a long and unusual passphrase 42" },
+    });
+    expect(login.statusCode, login.body).toBe(200);
+    const cookie = String(login.headers["set-cookie"]).split(";")[0] as string;
+    const poll = () => env.app.inject({ method: "GET", url: `/api/v1/jobs/${jobId}`, headers: { cookie } });
+    expect((await poll()).statusCode).toBe(200);
+    await env.db.deleteFrom("sessions").execute();
+    expect((await poll()).statusCode).toBe(401);
   });
 
   it("searches the audit log by object, action and date, newest first, for producer staff only", async () => {

@@ -1,5 +1,7 @@
 import { expect, it } from "vitest";
 import { ROLES, type Role } from "../../common/src/enums.js";
+import { JobRunner } from "../src/jobs/runner.js";
+import { catalogFixture } from "./entitlementFixtures.js";
 import { describeEachDb, PUBLISHER_ID, type TestEnv } from "./helpers.js";
 
 /**
@@ -422,5 +424,59 @@ describeEachDb("policy matrix", (env) => {
       }
     }
     expect(mismatches).toEqual([]);
+  });
+});
+
+/**
+ * Issue 12, item 14: a partner that may read a bulk's keys may start a key export (202) and, by
+ * the same rule, read that job and download its file; other partners, customers and the owner's
+ * other jobs stay refused.
+ */
+describeEachDb("key export jobs: who starts one may follow and download it", (env) => {
+  it("lets the current-owner partner read and download its export; refuses other partners and customers", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { lm, product, distributor } = await catalogFixture(env, admin);
+    const bulk = (
+      await admin.post("/api/v1/entitlements", {
+        kind: "BULK",
+        soldTo: distributor,
+        product: { products: [{ productId: product.id }], licenseModelId: lm.id },
+        autoDeploy: true,
+      })
+    ).json() as { id: string };
+    expect((await admin.post(`/api/v1/entitlements/${bulk.id}/keys/generate`, { count: 5 })).statusCode).toBe(200);
+    const runner = new JobRunner({ db: env.db, dialect: env.dialect, config: env.app.deps.config, bulk: env.app.deps.bulk });
+    (env.app.deps as { jobs?: unknown }).jobs = runner;
+
+    const partner = await env.as("PARTNER_PORTAL_USER", distributor);
+    const started = await partner.post(`/api/v1/entitlements/${bulk.id}/keys/exports`, {});
+    expect(started.statusCode, started.body).toBe(202);
+    const jobId = started.json().jobId as string;
+    await runner.start();
+    let job = (await partner.get(`/api/v1/jobs/${jobId}`)).json();
+    for (let i = 0; i < 200 && (job.state === "QUEUED" || job.state === "RUNNING"); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      job = (await partner.get(`/api/v1/jobs/${jobId}`)).json();
+    }
+    await runner.stop();
+    expect(job).toMatchObject({ id: jobId, state: "SUCCEEDED" });
+    const file = await partner.get(`/api/v1/jobs/${jobId}/download`);
+    expect(file.statusCode, file.body).toBe(200);
+    expect(file.body.trim().split(/\r?\n/)).toHaveLength(6);
+
+    for (const outsider of [await env.as("PARTNER_PORTAL_ADMIN"), await env.as("CUSTOMER_PORTAL_ADMIN")]) {
+      expect((await outsider.post(`/api/v1/entitlements/${bulk.id}/keys/exports`, {})).statusCode).toBe(404);
+      expect((await outsider.get(`/api/v1/jobs/${jobId}`)).statusCode).toBe(403);
+      expect((await outsider.get(`/api/v1/jobs/${jobId}/download`)).statusCode).toBe(403);
+    }
+    // Partners follow their exports, not the job list nor other kinds of jobs.
+    expect((await partner.get("/api/v1/jobs")).statusCode).toBe(403);
+    const gen = await env.db.selectFrom("jobs").select("id").where("type", "!=", "keys.export").executeTakeFirst();
+    if (gen) expect((await partner.get(`/api/v1/jobs/${gen.id}`)).statusCode).toBe(403);
+    expect((await admin.get(`/api/v1/jobs/${jobId}`)).statusCode).toBe(200);
+    // An unknown job looks like someone else's to a partner, so job ids do not leak.
+    const unknown = "01900000-0000-7000-8000-000000000000";
+    expect((await partner.get(`/api/v1/jobs/${unknown}`)).statusCode).toBe(403);
+    expect((await admin.get(`/api/v1/jobs/${unknown}`)).statusCode).toBe(404);
   });
 });

@@ -66,8 +66,9 @@ export function openDatabase(opts: DbOptions): DbHandle {
   const file = opts.sqliteFile ?? "licensor.sqlite";
   let location = file;
   if (file !== ":memory:") {
-    fs.mkdirSync(opts.dataDir, { recursive: true });
+    ensurePrivateDir(opts.dataDir);
     location = path.resolve(opts.dataDir, file);
+    createPrivateFile(location);
   }
   const database = openSqlite(location);
   const cached = withStatementCache(database);
@@ -103,6 +104,28 @@ function namingPool(pool: pg.Pool) {
     },
     end: () => pool.end(),
   };
+}
+
+/**
+ * The data folder holds the database, uploaded key files and exports — keys are secrets — so it is
+ * created readable by its owner only (0700), whatever the umask. An existing folder is left as
+ * its administrator set it.
+ */
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+/**
+ * The SQLite file is created 0600 before SQLite opens it (SQLite gives its -wal and -shm files the
+ * database file's mode), and an existing one is narrowed to 0600: it was created 0644 before.
+ */
+function createPrivateFile(file: string): void {
+  fs.closeSync(fs.openSync(file, "a", 0o600));
+  try {
+    if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
+  } catch {
+    // Not ours to change (another owner): SQLite will say if it cannot open it.
+  }
 }
 
 function openSqlite(location: string): SQLite.Database {

@@ -35,6 +35,30 @@ export function parseTextFilter(field: string, raw: string, defaultOp: TextOpera
   return { op: defaultOp, value: raw };
 }
 
+const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?$/i;
+
+/**
+ * Milliseconds for `YYYY-MM-DD` or an ISO-8601 timestamp (UTC when it names no zone), or NaN.
+ * Strict: four-digit years only and real calendar days — `Date.parse` alone accepted
+ * `99999-01-01` and rolled `2026-02-30` over into March.
+ */
+function strictTime(value: string): { t: number; isDay: boolean } {
+  const day = DAY_RE.exec(value);
+  const ts = day ? null : TIMESTAMP_RE.exec(value);
+  const m = day ?? ts;
+  if (!m) return { t: Number.NaN, isDay: false };
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
+    return { t: Number.NaN, isDay: !!day };
+  }
+  if (day) return { t: date.getTime(), isDay: true };
+  const [h, mi, sec] = [Number(m[4]), Number(m[5]), Number(m[6] ?? 0)];
+  if (h > 23 || mi > 59 || sec > 59) return { t: Number.NaN, isDay: false };
+  return { t: Date.parse(m[7] ? value : `${value}Z`), isDay: false };
+}
+
 /** `BEFORE:d` → at < d; `AFTER:d` → at ≥ d+1 day when d is a date, > d when a timestamp; `ON:d` → that UTC day. */
 export function parseDateFilter(field: string, raw: string): DateFilter {
   const m = /^([A-Z_]+):(.+)$/s.exec(raw);
@@ -43,9 +67,13 @@ export function parseDateFilter(field: string, raw: string): DateFilter {
   if (!(DATE_OPERATORS as readonly string[]).includes(op)) {
     throw new FilterError(field, `unknown date operator '${op}'; use one of ${DATE_OPERATORS.join(", ")}`);
   }
-  const isDay = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const t = Date.parse(isDay ? `${value}T00:00:00.000Z` : value);
-  if (!Number.isFinite(t)) throw new FilterError(field, `'${value}' is not a date (use YYYY-MM-DD or an ISO timestamp)`);
+  const { t, isDay } = strictTime(value);
+  if (!Number.isFinite(t)) {
+    throw new FilterError(
+      field,
+      `'${value}' is not a date (use a real day as YYYY-MM-DD, or an ISO timestamp such as 2026-01-31T12:00:00Z)`,
+    );
+  }
   const start = new Date(t).toISOString();
   const dayEnd = new Date(t + 86_400_000).toISOString();
   switch (op) {

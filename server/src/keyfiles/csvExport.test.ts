@@ -63,7 +63,7 @@ describe("keysCsv", () => {
     expect(back).toMatchObject({ sold_to: 'Acme, "Inc."', owner: "Line\nBreak", redeemed_by: "Zoë Ünal" });
   });
 
-  it("guards free-text columns against formula injection but writes keys and entitlement IDs verbatim", async () => {
+  it("guards every column against formula injection, keys and entitlement IDs too", async () => {
     const evil = row({
       key: "-12345-ABCDE",
       soldTo: '=HYPERLINK("http://evil","x")',
@@ -74,13 +74,17 @@ describe("keysCsv", () => {
     const csv = await text(keysCsv(batches([evil, row({ key: "+K", owner: "-minus", soldTo: "\tTab" })])));
     const back = parse(csv, { columns: true }) as Record<string, string>[];
     expect(back[0]).toMatchObject({
-      key: "-12345-ABCDE",
+      key: "'-12345-ABCDE",
       sold_to: '\'=HYPERLINK("http://evil","x")',
       owner: "'+1 555 0100",
       redeemed_by: "'@SUM(A1)",
-      entitlement_id: "+ENT-1",
+      entitlement_id: "'+ENT-1",
     });
-    expect(back[1]).toMatchObject({ key: "+K", owner: "'-minus", sold_to: "'\tTab" });
+    expect(back[1]).toMatchObject({ key: "'+K", owner: "'-minus", sold_to: "'\tTab" });
+    // Every formula-leading character (OWASP), not only some: = + - @ | tab CR.
+    for (const c of ["=", "+", "-", "@", "|", "\t", "\r"])
+      expect(guardFormula(`${c}cmd|' /C calc'!A0`)).toBe(`'${c}cmd|' /C calc'!A0`);
+    expect(guardFormula("K|1")).toBe("K|1");
     expect(guardFormula("Plain")).toBe("Plain");
     expect(guardFormula("a=b")).toBe("a=b");
     expect(guardFormula(null)).toBe("");

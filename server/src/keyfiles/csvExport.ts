@@ -25,12 +25,12 @@ export const KEY_CSV_COLUMNS = [
 ] as const;
 
 /**
- * A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP); a
- * leading apostrophe makes it text.
+ * A spreadsheet runs a cell starting with one of these as a formula or a DDE call (CSV injection,
+ * OWASP): `= + - @`, `|`, tab and carriage return. A leading apostrophe makes it text.
  */
-const FORMULA_START = /^[=+\-@\t\r]/;
+const FORMULA_START = /^[=+\-@|\t\r]/;
 
-/** Free text (names, account labels) made safe to open in a spreadsheet. */
+/** A cell value made safe to open in a spreadsheet: every column goes through this. */
 export function guardFormula(value: string | null): string {
   if (value === null) return "";
   return FORMULA_START.test(value) ? `'${value}` : value;
@@ -40,10 +40,10 @@ export function guardFormula(value: string | null): string {
  * The keys as CSV (comma-separated, `\n` line ends, quoted only where needed), header first,
  * streamed batch by batch as the reader pulls, so a million keys never sit in memory.
  *
- * `key` and `entitlement_id` are written verbatim, never prefixed: they are identifiers that must
- * read back exactly, and their rule (`specifiedIdProblem`: no `= @ ( ) | , " …`) leaves nothing a
- * spreadsheet could call — a key starting with `-` or `+` is at worst shown as a number. Every other
- * column is guarded against formula injection with `guardFormula`.
+ * Every column, `key` and `entitlement_id` included, is guarded against formula injection with
+ * `guardFormula`: a loaded key may start with `-` or `+` (`-2+3` is a formula to a spreadsheet), so
+ * such a key is written `'-2+3`, which a spreadsheet shows as the key itself. Generated keys and
+ * IDs never start with one of those characters and are written unchanged.
  *
  * `bom: true` starts the file with a UTF-8 byte order mark, which Excel needs to read non-ASCII
  * names correctly. Destroying the returned stream stops reading `rows`; an error from `rows`
@@ -58,14 +58,14 @@ export function keysCsv(rows: AsyncIterable<KeyExportRow[]>, opts: { bom?: boole
       for (let i = 0; i < batch.length; i++) {
         const r = batch[i] as KeyExportRow;
         records[i] = [
-          r.key,
+          guardFormula(r.key),
           guardFormula(r.status),
           guardFormula(r.createdAt),
           guardFormula(r.redeemedAt),
           guardFormula(r.redeemedBy),
           guardFormula(r.soldTo),
           guardFormula(r.owner),
-          r.entitlementId ?? "",
+          guardFormula(r.entitlementId),
         ];
       }
       yield stringify(records);

@@ -10,10 +10,17 @@ export const SESSION_COOKIE = "licensor_session";
 /**
  * Who a credential was a moment ago, for one kind of request only: polling the progress of a job.
  * On SQLite a key load holds the one connection for seconds; answering "how far is it" must not
- * wait for it. Reads of progress may trust an identity checked within the last few seconds.
+ * wait for it. Reads of progress may trust an identity checked within the last few seconds — but
+ * only for the live progress of a job running in this process (numbers, no result): an answer
+ * read from the database checks the credential again (`confirmCredential`), so a revoked token or
+ * an ended session never reads a job's result. Any successful change made through this process
+ * (a revocation, a logout, a password change…) empties the cache. PostgreSQL is not held by a
+ * load, so it never uses the cache (and several processes share it there).
  */
 const RECENT_MS = 5_000;
 const recent = new Map<string, { actor: Actor; method: "session" | "token"; sessionId: string | null; at: number }>();
+/** Requests whose actor came from `recent` rather than from the database. */
+const fromRecent = new WeakSet<FastifyRequest>();
 const isProgressPoll = (method: string, url: string) => method === "GET" && /^\/api\/v1\/jobs\/[^/?]+(\?|$)/.test(url);
 function remember(key: string, v: { actor: Actor; method: "session" | "token"; sessionId: string | null }) {
   if (recent.size > 10_000) recent.clear();
@@ -35,7 +42,7 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
   app.addHook("onRequest", async (req) => {
     if (!req.url.startsWith("/api/")) return;
     const auth = req.headers.authorization;
-    const poll = isProgressPoll(req.method, req.url);
+    const poll = app.deps.dialect === "sqlite" && isProgressPoll(req.method, req.url);
     if (auth) {
       const m = /^Bearer\s+(\S+)$/i.exec(auth);
       if (!m) throw errors.unauthenticated("The Authorization header must be 'Bearer <token>'.");
@@ -44,6 +51,7 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
       if (hit && Date.now() - hit.at < RECENT_MS) {
         req.actor = hit.actor;
         req.authMethod = "token";
+        fromRecent.add(req);
         return;
       }
       const actor = await actorFromToken(app.deps.db, m[1] as string);
@@ -61,6 +69,7 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
       req.actor = hit.actor;
       req.authMethod = "session";
       req.sessionId = hit.sessionId;
+      fromRecent.add(req);
       return;
     }
     const found = await actorFromSession(app.deps.db, cookie, app.deps.config.sessionTtlHours);
@@ -80,7 +89,41 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
     req.actor = found.actor;
     req.authMethod = "session";
   });
+  // A change that succeeded may have revoked a credential: forget every identity remembered above.
+  app.addHook("onResponse", async (req, reply) => {
+    if (recent.size > 0 && !SAFE_METHODS.has(req.method) && reply.statusCode < 400 && req.url.startsWith("/api/")) {
+      recent.clear();
+    }
+  });
 });
+
+/**
+ * Checks again, against the database, a credential the progress cache vouched for; 401 when it
+ * was revoked, expired or logged out since. Called before any answer read from the database.
+ */
+export async function confirmCredential(app: FastifyInstance, req: FastifyRequest): Promise<void> {
+  if (!fromRecent.has(req)) return;
+  fromRecent.delete(req);
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
+  if (bearer) {
+    const actor = await actorFromToken(app.deps.db, bearer);
+    if (!actor) {
+      recent.delete(`t:${sha256(bearer)}`);
+      throw errors.unauthenticated("The API token is unknown, expired, revoked or its user is deactivated.");
+    }
+    req.actor = actor;
+    return;
+  }
+  const cookie = req.cookies[SESSION_COOKIE] ?? "";
+  const found = cookie ? await actorFromSession(app.deps.db, cookie, app.deps.config.sessionTtlHours) : null;
+  if (!found) {
+    recent.delete(`s:${sha256(cookie)}`);
+    req.actor = null;
+    throw errors.unauthenticated();
+  }
+  req.actor = found.actor;
+  req.sessionId = found.sessionId;
+}
 
 /** The authenticated actor, or a 401 (403 for a missing CSRF token). */
 export function requireActor(req: FastifyRequest): Actor {

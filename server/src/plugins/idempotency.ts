@@ -1,17 +1,55 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import type { Db } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { nowIso, sha256 } from "../util.js";
 
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 
+/** How long a stored answer is replayed; after that the key is free again and the row is deleted. */
+export const IDEMPOTENCY_TTL_HOURS = 24;
+const TTL_MS = IDEMPOTENCY_TTL_HOURS * 3_600_000;
+/** Expired rows are swept at most this often per process, by the request that notices. */
+const SWEEP_EVERY_MS = 10 * 60_000;
+
+/**
+ * Top-level fields of a created record that are secrets shown once (`POST /tokens` → `token`,
+ * `POST /users` → `initialPassword`): never stored, so a replay answers the record with them null.
+ */
+export const SECRET_FIELDS = ["token", "initialPassword", "password", "secret"] as const;
+
+/** The answer as stored for replay: the same JSON with every secret field set to null. */
+export function redactSecrets(response: string): string {
+  let body: unknown;
+  try {
+    body = JSON.parse(response);
+  } catch {
+    return response;
+  }
+  if (!body || typeof body !== "object" || Array.isArray(body)) return response;
+  const o = body as Record<string, unknown>;
+  if (!SECRET_FIELDS.some((f) => typeof o[f] === "string")) return response;
+  for (const f of SECRET_FIELDS) if (typeof o[f] === "string") o[f] = null;
+  return JSON.stringify(o);
+}
+
+const cutoff = () => new Date(Date.now() - TTL_MS).toISOString();
+
 /**
  * `Idempotency-Key` on creating calls (routes with `config.idempotent`). The first request claims
  * the key with an INSERT the database keeps unique; a retry with the same body replays the stored
  * answer; the same key with another body is refused. Keys are scoped per caller, so one
- * integration can never read another's stored answer.
+ * integration can never read another's stored answer. Answers are kept 24 hours and stored
+ * without secrets (`redactSecrets`).
  */
 export const idempotencyPlugin = fp(async (app: FastifyInstance) => {
+  let lastSweep = 0;
+  const sweep = async (db: Db) => {
+    if (Date.now() - lastSweep < SWEEP_EVERY_MS) return;
+    lastSweep = Date.now();
+    await db.deleteFrom("idempotency_keys").where("created_at", "<", cutoff()).execute();
+  };
+
   app.decorateRequest("idempotency", null);
   app.addHook("preHandler", async (req, reply) => {
     if (!req.routeOptions.config?.idempotent) return;
@@ -23,6 +61,14 @@ export const idempotencyPlugin = fp(async (app: FastifyInstance) => {
     const scope = req.actor.tokenId ? `token:${req.actor.tokenId}` : `user:${req.actor.userId ?? "system"}`;
     const hash = sha256(`${req.method} ${req.url}\n${JSON.stringify(req.body ?? null)}`);
     const db = app.deps.db;
+    await sweep(db);
+    // An expired claim of this key no longer counts: free it (conditionally, so a fresh one stays).
+    await db
+      .deleteFrom("idempotency_keys")
+      .where("scope", "=", scope)
+      .where("key", "=", raw)
+      .where("created_at", "<", cutoff())
+      .execute();
     const inserted = await db
       .insertInto("idempotency_keys")
       .values({ scope, key: raw, request_hash: hash, status_code: null, response: null, created_at: nowIso() })
@@ -55,9 +101,10 @@ export const idempotencyPlugin = fp(async (app: FastifyInstance) => {
     if (reply.statusCode >= 500) {
       await db.deleteFrom("idempotency_keys").where("scope", "=", claim.scope).where("key", "=", claim.key).execute();
     } else {
+      const text = typeof payload === "string" ? payload : JSON.stringify(payload ?? null);
       await db
         .updateTable("idempotency_keys")
-        .set({ status_code: reply.statusCode, response: typeof payload === "string" ? payload : JSON.stringify(payload ?? null) })
+        .set({ status_code: reply.statusCode, response: redactSecrets(text) })
         .where("scope", "=", claim.scope)
         .where("key", "=", claim.key)
         .execute();

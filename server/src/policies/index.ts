@@ -3,6 +3,7 @@ import { errors } from "../errors.js";
 import { accountPolicy } from "./accounts.js";
 import { auditPolicy } from "./audit.js";
 import { entitlementPolicy } from "./entitlements.js";
+import { jobPolicy } from "./jobs.js";
 import { keyPolicy } from "./keys.js";
 import { licenseModelPolicy } from "./licenseModels.js";
 import { partNumberPolicy } from "./partNumbers.js";
@@ -25,6 +26,7 @@ const policies = {
   ...settingsPolicy,
   ...entitlementPolicy,
   ...keyPolicy,
+  ...jobPolicy,
 };
 type Policies = typeof policies;
 export type Action = keyof Policies;

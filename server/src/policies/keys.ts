@@ -11,6 +11,4 @@ export const keyPolicy = {
   "keys.write": (a: Actor, _b: BulkRef) => producerWriter(a),
   /** Redeeming: producer writers for any customer; portal users for their own account only. */
   "keys.redeem": (a: Actor, target: { soldTo: string }) => producerWriter(a) || memberOf(a, target.soldTo),
-  "jobs.read": (a: Actor) => producerStaff(a),
-  "jobs.cancel": (a: Actor) => producerWriter(a),
 };

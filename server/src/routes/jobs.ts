@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
+import type { Actor } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { after, decodeCursor, pageLimit, toPage } from "../db/paging.js";
 import type { Db, JobsTable } from "../db/schema.js";
@@ -9,8 +10,8 @@ import { errors } from "../errors.js";
 import { findJobFile, storedFileStream } from "../jobs/fileStore.js";
 import { type ExportParams, exportsDir } from "../jobs/handlers.js";
 import type { JobRunner } from "../jobs/runner.js";
-import { ctxOf } from "../plugins/auth.js";
-import { authorize } from "../policies/index.js";
+import { confirmCredential, ctxOf } from "../plugins/auth.js";
+import { authorize, can } from "../policies/index.js";
 import { nowIso } from "../util.js";
 import { loadBulkForKeys } from "./keys.js";
 import { errorResponses, fileResponse, IdParams, Page, PageQuery, StringEnum } from "./schemas.js";
@@ -88,6 +89,27 @@ const withEntitlementId = (db: Db) =>
     .selectAll("jobs")
     .select("entitlements.entitlement_id as bulk_entitlement_id");
 
+/**
+ * `jobs.read` for one job. Producer staff pass without a query; anyone else only for a key export
+ * of a bulk entitlement whose keys they may read, so its current owner is looked up then.
+ */
+async function authorizeJob(db: Db, actor: Actor, j: Pick<JobsTable, "type" | "bulk_id">) {
+  if (can(actor, "jobs.read", { type: j.type, bulkOwnerAccountId: null })) return;
+  const owner =
+    j.type === "keys.export" && j.bulk_id
+      ? await db
+          .selectFrom("entitlement_partners")
+          .select("account_id")
+          .where("entitlement_id", "=", j.bulk_id)
+          .where("current_owner", "=", 1)
+          .executeTakeFirst()
+      : undefined;
+  authorize(actor, "jobs.read", { type: j.type, bulkOwnerAccountId: owner?.account_id ?? null });
+}
+
+/** A missing job: 404 to those who see every job; 403 to others, as for a job not theirs, so ids do not leak. */
+const jobNotFound = (actor: Actor, id: string) => (can(actor, "jobs.list") ? errors.notFound("Job", id) : errors.forbidden());
+
 export async function jobRoutes(fastify: FastifyInstance) {
   const app = typed(fastify);
   const { db } = app.deps;
@@ -117,7 +139,7 @@ export async function jobRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) => {
-      authorize(ctxOf(req).actor, "jobs.read");
+      authorize(ctxOf(req).actor, "jobs.list");
       const limit = pageLimit(req.query);
       const cur = decodeCursor(req.query.cursor, 1);
       let q = withEntitlementId(db);
@@ -149,12 +171,18 @@ export async function jobRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) => {
-      authorize(ctxOf(req).actor, "jobs.read");
+      const { actor } = ctxOf(req);
       // A job running here answers from memory: on SQLite its load holds the database.
       const running = app.deps.jobs?.liveJob(req.params.id);
-      if (running) return presentJob({ ...running, state: "RUNNING" }, app.deps.jobs);
+      if (running) {
+        await authorizeJob(db, actor, running);
+        return presentJob({ ...running, state: "RUNNING" }, app.deps.jobs);
+      }
+      // Read from the database (and it may hold a result with keys): the credential is checked again.
+      await confirmCredential(app, req);
       const j = await withEntitlementId(db).where("jobs.id", "=", req.params.id).executeTakeFirst();
-      if (!j) throw errors.notFound("Job", req.params.id);
+      if (!j) throw jobNotFound(ctxOf(req).actor, req.params.id);
+      await authorizeJob(db, ctxOf(req).actor, j);
       return presentJob(j, app.deps.jobs);
     },
   );
@@ -171,9 +199,9 @@ export async function jobRoutes(fastify: FastifyInstance) {
     },
     async (req, reply) => {
       const ctx = ctxOf(req);
-      authorize(ctx.actor, "jobs.read");
       const j = await db.selectFrom("jobs").selectAll().where("id", "=", req.params.id).executeTakeFirst();
-      if (!j) throw errors.notFound("Job", req.params.id);
+      if (!j) throw jobNotFound(ctx.actor, req.params.id);
+      await authorizeJob(db, ctx.actor, j);
       if (j.type !== "keys.export" || j.state !== "SUCCEEDED")
         throw errors.invalidState("Only a finished export job has a file to download.");
       // Keys are secrets: the caller must also be allowed to see this bulk entitlement's keys.

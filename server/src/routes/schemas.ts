@@ -30,14 +30,27 @@ export const TextFilterParam = (description: string) =>
 export const DateFilterParam = (description: string) =>
   Type.Optional(
     Type.String({
-      description: `${description}. BEFORE:, AFTER: or ON: followed by YYYY-MM-DD (or an ISO timestamp for BEFORE/AFTER).`,
+      description: `${description}. BEFORE:, AFTER: or ON: followed by a real day YYYY-MM-DD (or an ISO timestamp for BEFORE/AFTER, UTC unless it names a zone).`,
     }),
   );
 
 export const Page = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 
-export const Name = Type.String({ minLength: 1, maxLength: LIMITS.nameMax });
+/**
+ * Characters a name must not hold: control characters, bidirectional overrides, embeddings and
+ * isolates (U+202A–202E, U+2066–2069: "Evil\u202Eexe.pdf" reads as "Evilfdp.exe"), marks and
+ * zero-width characters (U+200B–200F, U+2060–2064, U+FEFF, U+180E, U+061C) that make two names
+ * look the same. Names are labels people compare by eye; descriptions may hold any text.
+ */
+export const NAME_FORBIDDEN =
+  "\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff";
+export const Name = Type.String({
+  minLength: 1,
+  maxLength: LIMITS.nameMax,
+  pattern: `^[^${NAME_FORBIDDEN}]*$`,
+  description: "No control, bidirectional-override or zero-width characters.",
+});
 /**
  * A string that may be null. Written as one schema with `type: ["string","null"]`, not a union:
  * with type coercion on, the validator would turn `null` into `""` when trying the string branch.

@@ -5,6 +5,7 @@ import * as m0003 from "./0003_keys_jobs.js";
 import * as m0004 from "./0004_redeem_guard.js";
 import * as m0005 from "./0005_redemption_hot_rows.js";
 import * as m0007 from "./0007_redeemed_entitlements_own_data.js";
+import * as m0009 from "./0009_idempotency_expiry.js";
 import * as m0011 from "./0011_job_leases_files.js";
 
 /** Static list so migrations work the same from source (tests) and from the built `dist/`. */
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   "0004_redeem_guard": m0004,
   "0005_redemption_hot_rows": m0005,
   "0007_redeemed_entitlements_own_data": m0007,
+  "0009_idempotency_expiry": m0009,
   "0011_job_leases_files": m0011,
 };
 
