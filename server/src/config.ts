@@ -278,9 +278,9 @@ export class ConfigError extends Error {
  */
 function read(v: EnvVar, rawValue: string | undefined, problems: string[], label = v.name): unknown {
   if (rawValue === undefined || rawValue === "") return undefined;
-  const raw = rawValue.trim();
-  const value = Value.Convert(v.schema, raw);
-  const ok = (!v.raw || v.raw.test(raw)) && Value.Check(v.schema, value) && (!v.refine || v.refine(value));
+  // Not trimmed: a password may hold spaces, and a stray space in a number is worth an error.
+  const value = Value.Convert(v.schema, rawValue);
+  const ok = (!v.raw || v.raw.test(rawValue)) && Value.Check(v.schema, value) && (!v.refine || v.refine(value));
   if (!ok) {
     problems.push(`${label} must be ${v.expected} (got '${rawValue}')`);
     return undefined;

@@ -102,6 +102,7 @@ describe("configuration", () => {
       publicUrl: "https://licenses.example.com",
     });
     expect(loadConfig({ PORT: "9000" }).publicUrl).toBe("http://localhost:9000");
+    expect(loadConfig({ LICENSOR_ADMIN_PASSWORD: " spaced pass phrase " }).adminPassword).toBe(" spaced pass phrase ");
     expect(loadConfig({ LICENSOR_TRUST_PROXY: "true" }).trustProxy).toBe(true);
     expect(loadConfig({ LICENSOR_TRUST_PROXY: "2" }).trustProxy).toBe(2);
     expect(loadConfig({ LICENSOR_TRUST_PROXY: "10.0.0.0/8, 127.0.0.1,loopback" }).trustProxy).toBe(
@@ -123,7 +124,7 @@ describe("configuration", () => {
 
   it("refuses a bad value of every kind of variable", () => {
     const bad: Record<string, string[]> = {
-      PORT: ["http", "65536", "-1", "80.5", "0x50"],
+      PORT: ["http", "65536", "-1", "80.5", "0x50", " 80"],
       DATABASE_URL: ["mysql://x/y", "data.sqlite"],
       LICENSOR_ADMIN_EMAIL: ["admin"],
       LICENSOR_TRUST_PROXY: ["yes", "10.0.0.0/33", "proxy.example.com"],
