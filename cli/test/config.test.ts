@@ -2,8 +2,20 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import SQLite from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { assertBuilt, CLI, childEnv, freePort, ROOT, runCli, tempDir } from "../../e2e/harness.js";
+import {
+  assertBuilt,
+  CLI,
+  childEnv,
+  deployedLicenseModel,
+  freePort,
+  login,
+  okJson,
+  ROOT,
+  runCli,
+  tempDir,
+} from "../../e2e/harness.js";
 
 /** The built `licensor` refusing bad configuration, and stopping gracefully on a signal. */
 describe("licensor configuration and shutdown", () => {
@@ -146,5 +158,49 @@ describe("licensor configuration and shutdown", () => {
     expect(at - signalledAt).toBeLessThan(5_000);
     expect(s.output()).toContain("did not stop within 1 s of SIGTERM (LICENSOR_SHUTDOWN_GRACE_SECONDS)");
     await expect(slow.response).rejects.toThrow();
+  });
+
+  it("on SIGTERM hands a running job back to the queue, writes none of it, and exits 0", { timeout: 120_000 }, async () => {
+    const email = "stop-admin@example.test";
+    const password = "stop-admin-password-1";
+    const s = await serve({ LICENSOR_ADMIN_EMAIL: email, LICENSOR_ADMIN_PASSWORD: password });
+    const url = `http://127.0.0.1:${s.port}`;
+    const admin = await login(url, email, password);
+    const lm = await deployedLicenseModel(admin, "Stop LM");
+    const product = await okJson(
+      await admin.post("/api/v1/products", {
+        name: "Stop Box",
+        version: "1.0",
+        features: [{ name: "f_stop", version: "1.0", count: 1 }],
+        licenseModelIds: [lm.id],
+      }),
+    );
+    await okJson(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
+    await okJson(await admin.post("/api/v1/accounts", { id: "STOP-DIST", name: "Distributor", type: "CHANNEL_PARTNER" }));
+    const bulk = await okJson(
+      await admin.post("/api/v1/entitlements", {
+        kind: "BULK",
+        soldTo: "STOP-DIST",
+        product: { products: [{ productId: product.id }], licenseModelId: lm.id },
+        autoDeploy: true,
+      }),
+    );
+    // Far more keys than can be written before the signal: the job is still running when it comes.
+    const job = await okJson(await admin.post(`/api/v1/entitlements/${bulk.id}/keys/generate`, { count: 10_000_000 }), 202);
+    for (let i = 0; ; i++) {
+      const j = await okJson(await admin.get(`/api/v1/jobs/${job.jobId}`), 200);
+      if (j.state === "RUNNING") break;
+      expect(i, JSON.stringify(j)).toBeLessThan(200);
+      await sleep(50);
+    }
+    s.child.kill("SIGTERM");
+    const { code } = await s.exited;
+    expect(code, s.output()).toBe(0);
+    const db = new SQLite(path.join(s.dir, "licensor.sqlite"), { readonly: true });
+    const row = db.prepare("SELECT state, worker, lease_expires_at FROM jobs WHERE id = ?").get(job.jobId);
+    const keys = db.prepare("SELECT COUNT(*) AS n FROM web_register_keys").get() as { n: number };
+    db.close();
+    expect(row).toEqual({ state: "QUEUED", worker: null, lease_expires_at: null });
+    expect(keys.n).toBe(0);
   });
 });
