@@ -55,6 +55,8 @@ export interface EnvVar {
   expected: string;
   /** Further checks TypeBox cannot say (a list of addresses, a URL); returns true when fine. */
   refine?: (value: unknown) => boolean;
+  /** The value may hold a credential: the error shows it with any password masked, or not at all. */
+  secret?: "url" | "whole";
 }
 
 const WHOLE = /^-?\d+$/;
@@ -120,6 +122,7 @@ export const ENV_VARS: readonly EnvVar[] = [
     shownDefault: "unset",
     description: "`postgres://user:pass@host:5432/db` selects PostgreSQL; unset means SQLite in `LICENSOR_DATA_DIR`",
     expected: "a postgres:// or postgresql:// URL, or unset for SQLite",
+    secret: "url",
   },
   {
     name: "DATABASE_POOL_SIZE",
@@ -142,6 +145,7 @@ export const ENV_VARS: readonly EnvVar[] = [
     shownDefault: "generated, printed once",
     description: "password of that first admin (at least 12 characters)",
     expected: "a password",
+    secret: "whole",
   },
   {
     name: "LICENSOR_NEW_PASSWORD",
@@ -149,6 +153,7 @@ export const ENV_VARS: readonly EnvVar[] = [
     shownDefault: "generated, printed once",
     description: "password for `licensor admin create` when `--password` is not given (kept off the command line)",
     expected: "a password",
+    secret: "whole",
   },
   {
     name: "LICENSOR_PUBLISHER_ID",
@@ -282,10 +287,18 @@ function read(v: EnvVar, rawValue: string | undefined, problems: string[], label
   const value = Value.Convert(v.schema, rawValue);
   const ok = (!v.raw || v.raw.test(rawValue)) && Value.Check(v.schema, value) && (!v.refine || v.refine(value));
   if (!ok) {
-    problems.push(`${label} must be ${v.expected} (got '${rawValue}')`);
+    problems.push(`${label} must be ${v.expected} (got ${shown(v, rawValue)})`);
     return undefined;
   }
   return value;
+}
+
+/** The bad value as an error may show it: quoted, its password masked, or not at all. */
+function shown(v: EnvVar, rawValue: string): string {
+  if (v.secret === "whole") return "a value not shown here";
+  // user:password@ in any URL-like value, parsable or not.
+  if (v.secret === "url") return `'${rawValue.replace(/^([^:/]*:\/\/[^:@/]*:)[^@]*@/, "$1***@")}'`;
+  return `'${rawValue}'`;
 }
 
 function envVar(name: string): EnvVar {

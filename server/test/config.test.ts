@@ -146,6 +146,12 @@ describe("configuration", () => {
       }
   });
 
+  it("never shows a credential of a bad value", () => {
+    expect(problems({ DATABASE_URL: "mysql://licensor:s3cret@db:3306/licensor" })).toEqual([
+      "DATABASE_URL must be a postgres:// or postgresql:// URL, or unset for SQLite (got 'mysql://licensor:***@db:3306/licensor')",
+    ]);
+  });
+
   it("names every bad variable at once, and the lease renewal against the lease", () => {
     expect(problems({ PORT: "x", LOG_LEVEL: "loud" }).map((p) => p.split(" ")[0])).toEqual(["PORT", "LOG_LEVEL"]);
     expect(problems({ LICENSOR_JOB_LEASE_SECONDS: "10", LICENSOR_JOB_LEASE_RENEW_SECONDS: "6" })).toEqual([
