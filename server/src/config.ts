@@ -113,7 +113,7 @@ export const ENV_VARS: readonly EnvVar[] = [
     name: "LICENSOR_DATA_DIR",
     schema: Type.String({ minLength: 1 }),
     shownDefault: "`./data`",
-    description: "folder of the SQLite database (`licensor.sqlite`), created if missing",
+    description: "folder of the SQLite database (`licensor.sqlite`), created owner-only (0700), the database file 0600",
     expected: "a folder",
   },
   {
@@ -143,7 +143,7 @@ export const ENV_VARS: readonly EnvVar[] = [
     name: "LICENSOR_ADMIN_PASSWORD",
     schema: Type.String({ minLength: 1 }),
     shownDefault: "generated, printed once",
-    description: "password of that first admin (at least 12 characters)",
+    description: "password of that first admin (the password policy below applies)",
     expected: "a password",
     secret: "whole",
   },
