@@ -3,7 +3,7 @@ import { ROLES, type Role, roleFitsAccountType } from "../../common/src/enums.js
 import { systemContext } from "../../server/src/actor.js";
 import { adminCreator, publisherEnsurer } from "../../server/src/commands/bootstrap.js";
 import { tokenCreator } from "../../server/src/commands/tokenCreator.js";
-import { loadConfig } from "../../server/src/config.js";
+import { checkValue, loadConfig } from "../../server/src/config.js";
 import { migrateToLatest, openDatabase } from "../../server/src/db/connect.js";
 import { findUserByEmail } from "../../server/src/db/repos/users.js";
 import { membershipsOf } from "../../server/src/security/actorLoader.js";
@@ -25,8 +25,9 @@ export function buildProgram(): Command {
     .description("Migrate the database, create the first admin if there is none, and serve the API and portal")
     .option("-p, --port <port>", "port to listen on (default: $PORT or 8080)")
     .action(async (opts: { port?: string }) => {
-      const config = loadConfig();
-      if (opts.port) config.port = Number(opts.port);
+      // --port is checked as PORT is, and stands for it everywhere PORT counts (the default public URL too).
+      if (opts.port) checkValue<number>("PORT", opts.port, "--port");
+      const config = loadConfig(opts.port ? { ...process.env, PORT: opts.port } : process.env);
       await startServer(config);
     });
 

@@ -12,6 +12,8 @@ export interface Started {
   app: FastifyInstance;
   handle: DbHandle;
   url: string;
+  /** Stops as a signal does, without exiting: no new requests, in-flight ones finish, jobs handed back, database closed. */
+  stop: () => Promise<void>;
 }
 
 /**
@@ -33,14 +35,9 @@ export async function startServer(config: Config, print: (line: string) => void 
   await jobs.start();
   const address = await app.listen({ port: config.port, host: config.host });
   const url = `http://localhost:${(app.server.address() as { port: number }).port}`;
-  const shutdown = async () => {
-    await jobs.stop();
-    await app.close();
-    await handle.close();
-    process.exit(0);
-  };
-  process.once("SIGINT", shutdown);
-  process.once("SIGTERM", shutdown);
+  const stop = gracefulStop(app, jobs, handle);
+  process.once("SIGINT", () => exitAfter(stop, "SIGINT", config.shutdownGraceMs, app));
+  process.once("SIGTERM", () => exitAfter(stop, "SIGTERM", config.shutdownGraceMs, app));
   app.log.info({ address, database: handle.dialect, location: handle.location }, "licensor listening");
   if (created) {
     print("");
@@ -56,7 +53,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   } else {
     print(`Licensor is running at ${url} (${handle.dialect}: ${handle.location})`);
   }
-  return { app, handle, url };
+  return { app, handle, url, stop };
 }
 
 async function createFirstAdmin(handle: DbHandle, config: Config, publisherId: string) {
@@ -68,4 +65,58 @@ async function createFirstAdmin(handle: DbHandle, config: Config, publisherId: s
     if (err instanceof AppError && err.code === "already_exists") return null;
     throw err;
   }
+}
+
+/**
+ * The orderly stop, once however often it is asked: the listener closes (Fastify answers 503 to
+ * requests arriving on kept-alive connections) and in-flight requests finish, while the job runner
+ * hands a job running here back to the queue; the database closes last, after both, because
+ * finishing requests and handing jobs back still write to it.
+ */
+function gracefulStop(app: FastifyInstance, jobs: JobRunner, handle: DbHandle): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () => {
+    stopping ??= (async () => {
+      // A kept-alive connection whose request finishes during the stop would hold the listener open
+      // until the client drops it (Fastify closes only the connections idle when the stop began).
+      const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await Promise.all([app.close(), jobs.stop()]);
+      } finally {
+        clearInterval(idle);
+      }
+      await handle.close();
+    })();
+    return stopping;
+  };
+}
+
+/**
+ * Runs the stop on a signal and exits 0 when it completes; exits 1 when it has not completed
+ * within the grace period (a request or job that does not end would otherwise hold the process
+ * forever, and a supervisor's SIGKILL would come without a word), or on a second signal.
+ */
+function exitAfter(stop: () => Promise<void>, signal: string, graceMs: number, app: FastifyInstance): void {
+  const log = (msg: string) => process.stderr.write(`licensor: ${msg}\n`);
+  app.log.info({ signal, graceMs }, "licensor stopping");
+  const deadline = setTimeout(() => {
+    log(`did not stop within ${graceMs / 1000} s of ${signal} (LICENSOR_SHUTDOWN_GRACE_SECONDS); exiting anyway`);
+    process.exit(1);
+  }, graceMs);
+  const again = () => {
+    log(`second signal while stopping; exiting now`);
+    process.exit(1);
+  };
+  process.once("SIGINT", again);
+  process.once("SIGTERM", again);
+  stop().then(
+    () => {
+      clearTimeout(deadline);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      log(`stopping failed: ${(err as Error).message ?? String(err)}`);
+      process.exit(1);
+    },
+  );
 }
