@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { type AccountsResult, benchPostgres, benchSqlite } from "./accounts.js";
 import { benchKeys, keysOptionsFromEnv, keysSummary } from "./keys.js";
-import { benchRedeem, type RedeemResult, reportRedeem } from "./redeem.js";
+import { benchRedeem, type RedeemResult, redeemOptionsFromEnv, reportRedeem } from "./redeem.js";
 
 /**
  * `npm run bench`: every benchmark with its same-run baseline, so the ratios mean something on a
@@ -70,16 +70,21 @@ async function keys() {
   return rest;
 }
 
-/** Redemption over HTTP needs the built server (`npm run build:server`). */
+/** Redemption over HTTP, against its floor, needs the built server (`npm run build:server`). */
 async function redeem() {
+  const opts = redeemOptionsFromEnv();
   const results: RedeemResult[] = [];
-  results.push(await benchRedeem("sqlite", pgUrl));
+  const skipped: Record<string, string> = {};
+  results.push(await benchRedeem("sqlite", pgUrl, opts));
   reportRedeem(results[0] as RedeemResult);
   if (/^postgres(ql)?:\/\//.test(pgUrl)) {
-    results.push(await benchRedeem("postgres", pgUrl));
+    results.push(await benchRedeem("postgres", pgUrl, opts));
     reportRedeem(results[1] as RedeemResult);
+  } else {
+    skipped.postgres = "set LICENSOR_TEST_PG_URL (or DATABASE_URL) to a postgres:// URL to include PostgreSQL";
+    console.log(`postgres: skipped (${skipped.postgres})`);
   }
-  return { benchmark: "redeem", results };
+  return { benchmark: "redeem", ...opts, results, skipped };
 }
 
 const benchmarks: Record<string, unknown>[] = [];
