@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -28,6 +28,12 @@ import { login, ROOT, type RunningServer, startServer, tempDir } from "../e2e/ha
 export interface Redemptions {
   /** Closed loop at the benchmark's concurrency. */
   rps: number;
+  /**
+   * CPU time of the server's process (all its threads, user + system) per redemption at peak, in
+   * µs; null where /proc is not there. The database backends of PostgreSQL are not in it. On a
+   * machine shared with other work this moves much less than the rates do.
+   */
+  cpuUsPerRedemption: number | null;
   peak: { p50Ms: number; p99Ms: number };
   /** Paced at half this server's own peak rate. */
   halfRate: { rps: number; p50Ms: number; p99Ms: number; errors: number };
@@ -46,6 +52,8 @@ export interface RedeemResult {
   floor: Redemptions;
   /** Licensor's peak redemptions per second over the floor's (target ≥ 0.75). */
   ratioToFloor: number;
+  /** The floor's CPU per redemption over Licensor's (1 would be no overhead at all). */
+  cpuRatioToFloor: number | null;
   /** Licensor's peak redemptions over its health requests per second. */
   ratioToHealth: number;
   targets: { ratioToFloor: number; halfRateP99Ms: number; met: boolean };
@@ -114,7 +122,10 @@ async function openLoop(n: number, rate: number, one: (i: number) => Promise<num
 }
 
 /** The floor server (bench/redeemFloor.ts) as a child process, like Licensor's. */
-async function startFloor(database: string, poolSize: number): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startFloor(
+  database: string,
+  poolSize: number,
+): Promise<{ url: string; pid: number | null; stop: () => Promise<void> }> {
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -152,6 +163,7 @@ async function startFloor(database: string, poolSize: number): Promise<{ url: st
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid ?? null,
     stop: async () => {
       child.kill("SIGTERM");
       const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
@@ -160,6 +172,30 @@ async function startFloor(database: string, poolSize: number): Promise<{ url: st
       if (/Error/.test(out)) console.error(`floor server output:\n${out}`);
     },
   };
+}
+
+/** The process listening on a loopback port (Linux `ss`); null when it cannot be told. */
+function pidOfPort(port: number): number | null {
+  try {
+    const out = execFileSync("ss", ["-Hltnp", `sport = :${port}`], { encoding: "utf8" });
+    const m = /pid=(\d+)/.exec(out);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds a process has used so far (user + system, all threads), from /proc; null elsewhere. */
+function cpuSeconds(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14 and 15 of proc(5), in clock ticks (100 a second on Linux).
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 async function countRows(database: "sqlite" | "postgres", where: string): Promise<Record<string, number>> {
@@ -321,8 +357,8 @@ export async function benchRedeem(
       };
       return { closed, open, redeemClosed: redeem(closed), redeemOpen: redeem(open) };
     };
-    const lic = side(server.url);
-    const flo = side(floor.url);
+    const lic = { ...side(server.url), pid: pidOfPort(server.port) };
+    const flo = { ...side(floor.url), pid: floor.pid };
     const health = (pool: Pool) => async (_i: number) => {
       const r = await pool.request({ method: "GET", path: "/api/health" });
       await r.body.dump();
@@ -341,7 +377,10 @@ export async function benchRedeem(
 
     // Peak: alternating segments of the same keys, so a change in the machine's load falls on both.
     const peakKeys = keys.slice(warmup, warmup + opts.keys);
-    const peak = { lic: { secs: 0, lat: [] as number[], errors: 0 }, flo: { secs: 0, lat: [] as number[], errors: 0 } };
+    const peak = {
+      lic: { secs: 0, cpu: 0 as number | null, lat: [] as number[], errors: 0 },
+      flo: { secs: 0, cpu: 0 as number | null, lat: [] as number[], errors: 0 },
+    };
     const per = Math.ceil(peakKeys.length / segments);
     for (let seg = 0; seg < segments; seg++) {
       const part = peakKeys.slice(seg * per, (seg + 1) * per);
@@ -349,7 +388,11 @@ export async function benchRedeem(
       const order = seg % 2 === 0 ? (["lic", "flo"] as const) : (["flo", "lic"] as const);
       for (const which of order) {
         const x = which === "lic" ? lic : flo;
+        const cpu0 = cpuSeconds(x.pid);
         const r = await closedLoop(part.length, opts.concurrency, (i) => x.redeemClosed(part[i] as string));
+        const cpu1 = cpuSeconds(x.pid);
+        const p = peak[which];
+        p.cpu = p.cpu === null || cpu0 === null || cpu1 === null ? null : p.cpu + cpu1 - cpu0;
         peak[which].secs += part.length / r.rps;
         peak[which].lat.push(...r.lat);
         peak[which].errors += r.errors;
@@ -383,8 +426,14 @@ export async function benchRedeem(
         `the floor did not write the rows Licensor wrote: ${differ.map((t) => `${t} ${licRows[t]} against ${floRows[t]}`).join(", ")}`,
       );
 
-    const summary = (rps: number, lat: number[], half: Awaited<ReturnType<typeof openLoop>>): Redemptions => ({
+    const summary = (
+      rps: number,
+      cpu: number | null,
+      lat: number[],
+      half: Awaited<ReturnType<typeof openLoop>>,
+    ): Redemptions => ({
       rps: Math.round(rps),
+      cpuUsPerRedemption: cpu === null ? null : Math.round((cpu * 1e6) / peakKeys.length),
       peak: { p50Ms: round(pct(lat, 50)), p99Ms: round(pct(lat, 99)) },
       halfRate: {
         rps: Math.round(half.rps),
@@ -393,7 +442,8 @@ export async function benchRedeem(
         errors: half.errors,
       },
     });
-    const licensor = summary(licRps, peak.lic.lat, halfLic);
+    const licensor = summary(licRps, peak.lic.cpu, peak.lic.lat, halfLic);
+    const floorResult = summary(floRps, peak.flo.cpu, peak.flo.lat, halfFlo);
     const ratioToFloor = round(licRps / floRps, 3);
     const halfRateP99Ms = database === "sqlite" ? 10 : 25;
     return {
@@ -402,8 +452,12 @@ export async function benchRedeem(
       keys: opts.keys,
       healthRps: Math.round(h.rps),
       licensor,
-      floor: summary(floRps, peak.flo.lat, halfFlo),
+      floor: floorResult,
       ratioToFloor,
+      cpuRatioToFloor:
+        licensor.cpuUsPerRedemption && floorResult.cpuUsPerRedemption
+          ? round(floorResult.cpuUsPerRedemption / licensor.cpuUsPerRedemption, 3)
+          : null,
       ratioToHealth: round(licRps / h.rps, 3),
       targets: { ratioToFloor: 0.75, halfRateP99Ms, met: ratioToFloor >= 0.75 && licensor.halfRate.p99Ms < halfRateP99Ms },
       rows: licRows,
@@ -425,7 +479,8 @@ export async function benchRedeem(
 
 export function reportRedeem(r: RedeemResult) {
   const line = (label: string, x: Redemptions) =>
-    `  ${label.padEnd(28)}${String(x.rps).padStart(7)} req/s   p50 ${x.peak.p50Ms} ms, p99 ${x.peak.p99Ms} ms;` +
+    `  ${label.padEnd(28)}${String(x.rps).padStart(7)} req/s   ${x.cpuUsPerRedemption ?? "?"} µs CPU each;` +
+    ` p50 ${x.peak.p50Ms} ms, p99 ${x.peak.p99Ms} ms;` +
     ` at half its peak ${x.halfRate.rps} req/s, p50 ${x.halfRate.p50Ms} ms, p99 ${x.halfRate.p99Ms} ms`;
   console.log(
     `redemption over HTTP on ${r.database}, concurrency ${r.concurrency}, ${r.keys} redemptions at peak on each server`,
@@ -433,6 +488,7 @@ export function reportRedeem(r: RedeemResult) {
   console.log(line("floor (node:http + driver)", r.floor));
   console.log(line("POST /api/v1/redemptions", r.licensor));
   console.log(`  ratio Licensor/floor        ${r.ratioToFloor}  (target ≥ ${r.targets.ratioToFloor})`);
+  console.log(`  CPU per redemption, floor/Licensor  ${r.cpuRatioToFloor ?? "?"}`);
   console.log(
     `  p99 at half the peak rate   ${r.licensor.halfRate.p99Ms} ms  (target < ${r.targets.halfRateP99Ms} ms)  ${r.targets.met ? "both met" : "not met"}`,
   );

@@ -184,8 +184,18 @@ RETURNING id`;
 const COUNT_SQL = `INSERT INTO key_redemption_counts (bulk_id, shard, redeemed) VALUES ($1, $2, 1)
 ON CONFLICT (bulk_id, shard) DO UPDATE SET redeemed = key_redemption_counts.redeemed + 1`;
 
-/** `INSERT INTO table (cols) VALUES ($n, …), (…)` for `rows` rows, numbering from `first`. */
+const insertTexts = new Map<string, string>();
+/** `INSERT INTO table (cols) VALUES ($n, …), (…)` for `rows` rows, numbering from `first` (built once per shape). */
 function insertSql(table: string, columns: readonly string[], rows: number, first = 1): string {
+  const shape = `${table}|${rows}|${first}`;
+  let text = insertTexts.get(shape);
+  if (!text) {
+    text = buildInsertSql(table, columns, rows, first);
+    insertTexts.set(shape, text);
+  }
+  return text;
+}
+function buildInsertSql(table: string, columns: readonly string[], rows: number, first: number): string {
   let n = first;
   const tuples = Array.from({ length: rows }, () => `(${columns.map(() => `$${n++}`).join(", ")})`);
   return `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${tuples.join(", ")}`;
@@ -458,7 +468,17 @@ function postgresBackend(url: string, poolSize: number): Backend {
     return pool.query({ name, text, values });
   };
   /** The claim and every write in one statement (data-modifying CTEs): one round trip, one transaction. */
+  const writeTexts = new Map<string, string>();
   const writeSql = (w: Writes) => {
+    const shape = `${w.partners.length}|${w.products.length}|${w.events.length}|${w.audits.length}`;
+    let text = writeTexts.get(shape);
+    if (!text) {
+      text = buildWriteSql(w);
+      writeTexts.set(shape, text);
+    }
+    return text;
+  };
+  const buildWriteSql = (w: Writes) => {
     let n = 8; // $1–$7: the claim
     const part = (table: string, columns: readonly string[], rows: number, ret: string) => {
       const text = `${insertSql(table, columns, rows, n)} RETURNING ${ret}`;
