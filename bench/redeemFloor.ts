@@ -21,7 +21,8 @@ const require = createRequire(import.meta.url);
  * compares the row counts after each run). It answers 201 with the new entitlement as JSON.
  *
  * SQLite: one transaction per redemption (the counters, the reads and the writes), on one
- * connection, synchronously. PostgreSQL: the same round trips as Licensor — token, counters
+ * connection, synchronously, with Licensor's pragmas, and checkpoints on a worker thread as
+ * Licensor's (no group commit: that is Licensor's own design, and the floor is the plain way). PostgreSQL: the same round trips as Licensor — token, counters
  * (their tables are UNLOGGED), one read, and one statement of data-modifying CTEs that claims and
  * writes (its own transaction) — as named statements on a pool of the same size as Licensor's.
  *
