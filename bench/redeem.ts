@@ -169,7 +169,7 @@ async function startFloor(
       const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
       await exited;
       clearTimeout(killer);
-      if (/Error/.test(out)) console.error(`floor server output:\n${out}`);
+      if (/Error/.test(out) || process.env.BENCH_FLOOR_DEBUG) console.error(`floor server output:\n${out}`);
     },
   };
 }
@@ -366,10 +366,14 @@ export async function benchRedeem(
     };
 
     // Warm-up: the same keys on both sides (each in its own database), both pools' connections.
-    const warm = keys.slice(0, warmup);
+    // Half through the closed loop's pool, half through the open loop's, so both pools have their
+    // connections before anything is measured.
+    const warmClosed = keys.slice(0, Math.floor(warmup / 2));
+    const warmOpen = keys.slice(Math.floor(warmup / 2), warmup);
     for (const x of [lic, flo]) {
-      const w = await closedLoop(warm.length, opts.concurrency, (i) => x.redeemClosed(warm[i] as string));
-      if (w.errors) throw new Error(`${w.errors} redemptions failed in the warm-up`);
+      const a = await closedLoop(warmClosed.length, opts.concurrency, (i) => x.redeemClosed(warmClosed[i] as string));
+      const b = await closedLoop(warmOpen.length, opts.concurrency * 8, (i) => x.redeemOpen(warmOpen[i] as string));
+      if (a.errors || b.errors) throw new Error(`${a.errors + b.errors} redemptions failed in the warm-up`);
     }
     await closedLoop(500, opts.concurrency, health(lic.closed));
     await closedLoop(500, opts.concurrency * 8, health(lic.open));
@@ -404,8 +408,28 @@ export async function benchRedeem(
     const floRps = peakKeys.length / peak.flo.secs;
 
     const halfKeys = keys.slice(warmup + opts.keys, warmup + opts.keys + Math.ceil(opts.keys / 2));
-    const halfLic = await openLoop(halfKeys.length, licRps / 2, (i) => lic.redeemOpen(halfKeys[i] as string));
-    const halfFlo = await openLoop(halfKeys.length, floRps / 2, (i) => flo.redeemOpen(halfKeys[i] as string));
+    // Half rate, each server at half its own peak, in two segments each: Licensor, floor, floor, Licensor.
+    const halfParts = [halfKeys.slice(0, Math.ceil(halfKeys.length / 2)), halfKeys.slice(Math.ceil(halfKeys.length / 2))];
+    const half = { lic: [] as Awaited<ReturnType<typeof openLoop>>[], flo: [] as Awaited<ReturnType<typeof openLoop>>[] };
+    for (const [which, part] of [
+      ["lic", halfParts[0]],
+      ["flo", halfParts[0]],
+      ["flo", halfParts[1]],
+      ["lic", halfParts[1]],
+    ] as const) {
+      const x = which === "lic" ? lic : flo;
+      const keysOf = part as string[];
+      half[which].push(
+        await openLoop(keysOf.length, (which === "lic" ? licRps : floRps) / 2, (i) => x.redeemOpen(keysOf[i] as string)),
+      );
+    }
+    const joined = (rs: Awaited<ReturnType<typeof openLoop>>[]) => ({
+      rps: rs.reduce((n, r) => n + r.lat.length, 0) / rs.reduce((t, r) => t + r.lat.length / r.rps, 0),
+      lat: rs.flatMap((r) => r.lat),
+      errors: rs.reduce((n, r) => n + r.errors, 0),
+    });
+    const halfLic = joined(half.lic);
+    const halfFlo = joined(half.flo);
     if (halfLic.errors || halfFlo.errors)
       throw new Error(`redemptions failed at half rate: ${halfLic.errors} on Licensor, ${halfFlo.errors} on the floor`);
 
