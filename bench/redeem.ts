@@ -34,6 +34,8 @@ export interface Redemptions {
    * machine shared with other work this moves much less than the rates do.
    */
   cpuUsPerRedemption: number | null;
+  /** The load generator's own CPU per redemption at peak, in µs (it parses each answer's headers and body). */
+  clientCpuUsPerRedemption: number;
   peak: { p50Ms: number; p99Ms: number };
   /** Paced at half this server's own peak rate. */
   halfRate: { rps: number; p50Ms: number; p99Ms: number; errors: number };
@@ -382,8 +384,8 @@ export async function benchRedeem(
     // Peak: alternating segments of the same keys, so a change in the machine's load falls on both.
     const peakKeys = keys.slice(warmup, warmup + opts.keys);
     const peak = {
-      lic: { secs: 0, cpu: 0 as number | null, lat: [] as number[], errors: 0 },
-      flo: { secs: 0, cpu: 0 as number | null, lat: [] as number[], errors: 0 },
+      lic: { secs: 0, cpu: 0 as number | null, clientCpu: 0, lat: [] as number[], errors: 0 },
+      flo: { secs: 0, cpu: 0 as number | null, clientCpu: 0, lat: [] as number[], errors: 0 },
     };
     const per = Math.ceil(peakKeys.length / segments);
     for (let seg = 0; seg < segments; seg++) {
@@ -393,10 +395,13 @@ export async function benchRedeem(
       for (const which of order) {
         const x = which === "lic" ? lic : flo;
         const cpu0 = cpuSeconds(x.pid);
+        const client0 = process.cpuUsage();
         const r = await closedLoop(part.length, opts.concurrency, (i) => x.redeemClosed(part[i] as string));
         const cpu1 = cpuSeconds(x.pid);
+        const client = process.cpuUsage(client0);
         const p = peak[which];
         p.cpu = p.cpu === null || cpu0 === null || cpu1 === null ? null : p.cpu + cpu1 - cpu0;
+        p.clientCpu += (client.user + client.system) / 1e6;
         peak[which].secs += part.length / r.rps;
         peak[which].lat.push(...r.lat);
         peak[which].errors += r.errors;
@@ -453,11 +458,13 @@ export async function benchRedeem(
     const summary = (
       rps: number,
       cpu: number | null,
+      clientCpu: number,
       lat: number[],
       half: Awaited<ReturnType<typeof openLoop>>,
     ): Redemptions => ({
       rps: Math.round(rps),
       cpuUsPerRedemption: cpu === null ? null : Math.round((cpu * 1e6) / peakKeys.length),
+      clientCpuUsPerRedemption: Math.round((clientCpu * 1e6) / peakKeys.length),
       peak: { p50Ms: round(pct(lat, 50)), p99Ms: round(pct(lat, 99)) },
       halfRate: {
         rps: Math.round(half.rps),
@@ -466,8 +473,8 @@ export async function benchRedeem(
         errors: half.errors,
       },
     });
-    const licensor = summary(licRps, peak.lic.cpu, peak.lic.lat, halfLic);
-    const floorResult = summary(floRps, peak.flo.cpu, peak.flo.lat, halfFlo);
+    const licensor = summary(licRps, peak.lic.cpu, peak.lic.clientCpu, peak.lic.lat, halfLic);
+    const floorResult = summary(floRps, peak.flo.cpu, peak.flo.clientCpu, peak.flo.lat, halfFlo);
     const ratioToFloor = round(licRps / floRps, 3);
     const halfRateP99Ms = database === "sqlite" ? 10 : 25;
     return {
@@ -503,7 +510,8 @@ export async function benchRedeem(
 
 export function reportRedeem(r: RedeemResult) {
   const line = (label: string, x: Redemptions) =>
-    `  ${label.padEnd(28)}${String(x.rps).padStart(7)} req/s   ${x.cpuUsPerRedemption ?? "?"} µs CPU each;` +
+    `  ${label.padEnd(28)}${String(x.rps).padStart(7)} req/s   ${x.cpuUsPerRedemption ?? "?"} µs CPU each` +
+    ` (client ${x.clientCpuUsPerRedemption} µs);` +
     ` p50 ${x.peak.p50Ms} ms, p99 ${x.peak.p99Ms} ms;` +
     ` at half its peak ${x.halfRate.rps} req/s, p50 ${x.halfRate.p50Ms} ms, p99 ${x.halfRate.p99Ms} ms`;
   console.log(
