@@ -36,6 +36,12 @@ export interface Redemptions {
   cpuUsPerRedemption: number | null;
   /** The load generator's own CPU per redemption at peak, in µs (it parses each answer's headers and body). */
   clientCpuUsPerRedemption: number;
+  /**
+   * Share of the peak's wall time the server's main thread was ready to run but waiting for a CPU
+   * (Linux schedstat; null elsewhere). Above a few percent the machine was too busy for the rates
+   * to say much: they measured the scheduler's share as much as the code.
+   */
+  mainThreadWaitingForCpu: number | null;
   peak: { p50Ms: number; p99Ms: number };
   /** Paced at half this server's own peak rate. */
   halfRate: { rps: number; p50Ms: number; p99Ms: number; errors: number };
@@ -182,6 +188,16 @@ function pidOfPort(port: number): number | null {
     const out = execFileSync("ss", ["-Hltnp", `sport = :${port}`], { encoding: "utf8" });
     const m = /pid=(\d+)/.exec(out);
     return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Nanoseconds the process's main thread has waited on a run queue so far (schedstat's second field). */
+function runQueueWaitNs(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ")[1]);
   } catch {
     return null;
   }
@@ -384,8 +400,8 @@ export async function benchRedeem(
     // Peak: alternating segments of the same keys, so a change in the machine's load falls on both.
     const peakKeys = keys.slice(warmup, warmup + opts.keys);
     const peak = {
-      lic: { secs: 0, cpu: 0 as number | null, clientCpu: 0, lat: [] as number[], errors: 0 },
-      flo: { secs: 0, cpu: 0 as number | null, clientCpu: 0, lat: [] as number[], errors: 0 },
+      lic: { secs: 0, cpu: 0 as number | null, clientCpu: 0, waitNs: 0 as number | null, lat: [] as number[], errors: 0 },
+      flo: { secs: 0, cpu: 0 as number | null, clientCpu: 0, waitNs: 0 as number | null, lat: [] as number[], errors: 0 },
     };
     const per = Math.ceil(peakKeys.length / segments);
     for (let seg = 0; seg < segments; seg++) {
@@ -396,12 +412,15 @@ export async function benchRedeem(
         const x = which === "lic" ? lic : flo;
         const cpu0 = cpuSeconds(x.pid);
         const client0 = process.cpuUsage();
+        const wait0 = runQueueWaitNs(x.pid);
         const r = await closedLoop(part.length, opts.concurrency, (i) => x.redeemClosed(part[i] as string));
         const cpu1 = cpuSeconds(x.pid);
         const client = process.cpuUsage(client0);
+        const wait1 = runQueueWaitNs(x.pid);
         const p = peak[which];
         p.cpu = p.cpu === null || cpu0 === null || cpu1 === null ? null : p.cpu + cpu1 - cpu0;
         p.clientCpu += (client.user + client.system) / 1e6;
+        p.waitNs = p.waitNs === null || wait0 === null || wait1 === null ? null : p.waitNs + wait1 - wait0;
         peak[which].secs += part.length / r.rps;
         peak[which].lat.push(...r.lat);
         peak[which].errors += r.errors;
@@ -459,12 +478,15 @@ export async function benchRedeem(
       rps: number,
       cpu: number | null,
       clientCpu: number,
+      waitNs: number | null,
+      secs: number,
       lat: number[],
       half: Awaited<ReturnType<typeof openLoop>>,
     ): Redemptions => ({
       rps: Math.round(rps),
       cpuUsPerRedemption: cpu === null ? null : Math.round((cpu * 1e6) / peakKeys.length),
       clientCpuUsPerRedemption: Math.round((clientCpu * 1e6) / peakKeys.length),
+      mainThreadWaitingForCpu: waitNs === null ? null : round(waitNs / 1e9 / secs, 3),
       peak: { p50Ms: round(pct(lat, 50)), p99Ms: round(pct(lat, 99)) },
       halfRate: {
         rps: Math.round(half.rps),
@@ -473,8 +495,8 @@ export async function benchRedeem(
         errors: half.errors,
       },
     });
-    const licensor = summary(licRps, peak.lic.cpu, peak.lic.clientCpu, peak.lic.lat, halfLic);
-    const floorResult = summary(floRps, peak.flo.cpu, peak.flo.clientCpu, peak.flo.lat, halfFlo);
+    const licensor = summary(licRps, peak.lic.cpu, peak.lic.clientCpu, peak.lic.waitNs, peak.lic.secs, peak.lic.lat, halfLic);
+    const floorResult = summary(floRps, peak.flo.cpu, peak.flo.clientCpu, peak.flo.waitNs, peak.flo.secs, peak.flo.lat, halfFlo);
     const ratioToFloor = round(licRps / floRps, 3);
     const halfRateP99Ms = database === "sqlite" ? 10 : 25;
     return {
@@ -511,7 +533,7 @@ export async function benchRedeem(
 export function reportRedeem(r: RedeemResult) {
   const line = (label: string, x: Redemptions) =>
     `  ${label.padEnd(28)}${String(x.rps).padStart(7)} req/s   ${x.cpuUsPerRedemption ?? "?"} µs CPU each` +
-    ` (client ${x.clientCpuUsPerRedemption} µs);` +
+    ` (client ${x.clientCpuUsPerRedemption} µs), main thread waiting for a CPU ${x.mainThreadWaitingForCpu === null ? "?" : `${Math.round(x.mainThreadWaitingForCpu * 100)} %`} of the time;\n${" ".repeat(38)}` +
     ` p50 ${x.peak.p50Ms} ms, p99 ${x.peak.p99Ms} ms;` +
     ` at half its peak ${x.halfRate.rps} req/s, p50 ${x.halfRate.p50Ms} ms, p99 ${x.halfRate.p99Ms} ms`;
   console.log(
