@@ -19,7 +19,8 @@ import { login, ROOT, type RunningServer, startServer, tempDir } from "../e2e/ha
  *
  * Both servers redeem the same keys, each in its own copy of the database, in alternating
  * segments so that a change in the machine's load falls on both; after the run the rows both
- * wrote are counted table by table, and any difference fails the run.
+ * wrote are counted table by table and one key's rows compared column by column (all but IDs,
+ * times and request IDs), and any difference fails the run.
  *
  * The load comes from undici's Pool over kept-alive connections, not fetch(): fetch costs the
  * client about three times what health costs the server, so with it the baseline measured the
@@ -216,25 +217,88 @@ function cpuSeconds(pid: number | null): number | null {
   }
 }
 
-async function countRows(database: "sqlite" | "postgres", where: string): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
+type Query = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** Runs `read` against one of the benchmark's databases (`$n` parameters on both). */
+async function readDatabase<T>(database: "sqlite" | "postgres", where: string, read: (q: Query) => Promise<T>): Promise<T> {
   if (database === "sqlite") {
     const db = new SQLite(where, { readonly: true });
     try {
-      for (const [name, q] of Object.entries(ROW_COUNTS)) counts[name] = Number((db.prepare(q).get() as { n: number }).n);
+      return await read(
+        async (text, params = []) => db.prepare(text.replace(/\$\d+/g, "?")).all(...params) as Record<string, unknown>[],
+      );
     } finally {
       db.close();
     }
-    return counts;
   }
   const c = new pg.Client({ connectionString: where });
   await c.connect();
   try {
-    for (const [name, q] of Object.entries(ROW_COUNTS)) counts[name] = Number((await c.query(q)).rows[0].n);
+    return await read(async (text, params = []) => (await c.query(text, params)).rows);
   } finally {
     await c.end();
   }
+}
+
+async function countRows(q: Query): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const [name, text] of Object.entries(ROW_COUNTS)) counts[name] = Number((await q(text))[0]?.n);
   return counts;
+}
+
+/**
+ * What one redemption wrote, without the values that differ by design (generated IDs, times,
+ * request IDs): the two databases must hold the same for the same key.
+ */
+async function rowsOfKey(q: Query, key: string): Promise<Record<string, unknown>> {
+  const ent = `SELECT id FROM entitlements WHERE entitlement_id = $1`;
+  const strip = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(r)).sort();
+  return {
+    key: strip(
+      await q("SELECT status, redeemed_by, redeemed_by_label, sold_to, owner FROM web_register_keys WHERE key = $1", [key]),
+    ),
+    entitlement: strip(
+      await q(
+        `SELECT entitlement_id, id_generated, kind, state, description, ship_to_email, ship_to_address, order_id,
+           order_line_number, allow_portal_login, custom_attributes, parent_bulk_id, created_by, created_by_label, updated_by
+         FROM entitlements WHERE entitlement_id = $1`,
+        [`${key}ENT`],
+      ),
+    ),
+    partners: strip(
+      await q(
+        `SELECT tier, account_id, contact_user_id, current_owner FROM entitlement_partners WHERE entitlement_id = (${ent})`,
+        [`${key}ENT`],
+      ),
+    ),
+    lineItem: strip(
+      await q(
+        `SELECT role, position, activation_id, id_generated, state, part_number_id, license_model_id, alt_license_model1_id,
+           alt_license_model2_id, license_model_attributes, start_date_option, start_date, is_permanent, term_count, term_unit,
+           expiration_date, version_date_option, version_date, number_of_copies, fulfilled_count, line_item_type,
+           parent_line_item_id, order_id, order_line_number, description
+         FROM line_items WHERE activation_id = $1`,
+        [key],
+      ),
+    ),
+    products: strip(
+      await q(
+        "SELECT p.product_id, p.quantity, p.position FROM line_item_products p JOIN line_items l ON l.id = p.line_item_id WHERE l.activation_id = $1",
+        [key],
+      ),
+    ),
+    history: strip(
+      await q(`SELECT event, user_id, user_label, description FROM entitlement_events WHERE entitlement_id = (${ent})`, [
+        `${key}ENT`,
+      ]),
+    ),
+    audit: strip(
+      await q(
+        `SELECT actor_type, actor_id, actor_label, token_id, action, object_type, ip FROM audit_events WHERE object_id = (${ent})`,
+        [`${key}ENT`],
+      ),
+    ),
+  };
 }
 
 const withDatabase = (url: string, name: string) => {
@@ -463,16 +527,31 @@ export async function benchRedeem(
     server = null;
     await floor.stop();
     floor = null;
-    const licRows = await countRows(
-      database,
-      database === "postgres" ? (env.DATABASE_URL as string) : path.join(dataDir, "licensor.sqlite"),
-    );
-    const floRows = await countRows(database, floorDatabase);
+    const licWhere = database === "postgres" ? (env.DATABASE_URL as string) : path.join(dataDir, "licensor.sqlite");
+    const sample = peakKeys[0] as string;
+    const lic0 = await readDatabase(database, licWhere, async (q) => ({
+      counts: await countRows(q),
+      key: await rowsOfKey(q, sample),
+    }));
+    const flo0 = await readDatabase(database, floorDatabase, async (q) => ({
+      counts: await countRows(q),
+      key: await rowsOfKey(q, sample),
+    }));
+    const licRows = lic0.counts;
+    const floRows = flo0.counts;
     const differ = Object.keys(ROW_COUNTS).filter((t) => licRows[t] !== floRows[t]);
     if (differ.length)
       throw new Error(
         `the floor did not write the rows Licensor wrote: ${differ.map((t) => `${t} ${licRows[t]} against ${floRows[t]}`).join(", ")}`,
       );
+    for (const [table, rows] of Object.entries(lic0.key)) {
+      const theirs = flo0.key[table];
+      if (JSON.stringify(rows) !== JSON.stringify(theirs))
+        throw new Error(
+          `the floor wrote other ${table} rows for key ${sample}: ${JSON.stringify(theirs)} against ${JSON.stringify(rows)}`,
+        );
+      if ((rows as unknown[]).length === 0) throw new Error(`no ${table} rows for key ${sample} on Licensor`);
+    }
 
     const summary = (
       rps: number,
