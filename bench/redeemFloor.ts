@@ -17,17 +17,19 @@ const require = createRequire(import.meta.url);
  * the Sold To account, the key, its bulk entitlement, the configuration with its products, the
  * distributor and whether `{key}ENT` is taken, then claims the key with the same conditional
  * UPDATE and writes the entitlement, its two partners, the line item, its products, the
- * redeemed-count shard, two history rows and two audit rows — the rows Licensor writes (bench/redeem.ts
- * compares the row counts after each run). It answers 201 with the new entitlement as JSON.
+ * redeemed-count shard, two history rows and two audit rows — the rows Licensor writes
+ * (bench/redeem.ts compares them after each run). It answers 201 with the new entitlement as JSON.
  *
  * SQLite: one transaction per redemption (the counters, the reads and the writes), on one
  * connection, synchronously, with Licensor's pragmas, and checkpoints on a worker thread as
- * Licensor's (no group commit: that is Licensor's own design, and the floor is the plain way). PostgreSQL: the same round trips as Licensor — token, counters
+ * Licensor's (no group commit: that is Licensor's own design, and the floor is the plain way).
+ * PostgreSQL: the same round trips as Licensor — token, counters
  * (their tables are UNLOGGED), one read, and one statement of data-modifying CTEs that claims and
  * writes (its own transaction) — as named statements on a pool of the same size as Licensor's.
  *
  * It is a floor, so it skips what is not database work: body validation, policies, problem
- * details, the refusal paths (a refused key answers 409 and writes nothing), and rate headers.
+ * details, the refusal paths (a refused key answers 409; only its attempt is counted), and rate
+ * headers. BENCH_FLOOR_DEBUG=1 prints when the checkpointer holds redemptions.
  *
  * Run: `tsx bench/redeemFloor.ts` with FLOOR_DATABASE (a SQLite file path or a postgres:// URL)
  * and FLOOR_POOL_SIZE; it listens on 127.0.0.1, on a free port, and prints `listening <port>`.
