@@ -68,6 +68,8 @@ export interface RedeemResult {
   targets: { ratioToFloor: number; halfRateP99Ms: number; met: boolean };
   /** Rows in each table after the run, the same on both sides (checked). */
   rows: Record<string, number>;
+  /** The guard the server keeps, as the floor mirrors it: `count`, or `reserve` (miss places taken and given back). */
+  guard: string;
 }
 
 /** Rows a redemption touches, counted in each database after the run (both must agree). */
@@ -88,6 +90,9 @@ const pct = (xs: number[], p: number) => {
   return s.length ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number) : 0;
 };
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+/** Statuses of failed requests in this process, named in the error that stops a run. */
+const failed: number[] = [];
+const failedStatuses = () => [...new Set(failed)].join(", ");
 
 async function closedLoop(n: number, concurrency: number, one: (i: number) => Promise<number>) {
   const lat: number[] = [];
@@ -100,7 +105,10 @@ async function closedLoop(n: number, concurrency: number, one: (i: number) => Pr
         const s = performance.now();
         const status = await one(i);
         lat.push(performance.now() - s);
-        if (status >= 400) errors++;
+        if (status >= 400) {
+          errors++;
+          failed.push(status);
+        }
       }
     }),
   );
@@ -122,7 +130,10 @@ async function openLoop(n: number, rate: number, one: (i: number) => Promise<num
         const s = performance.now();
         const status = await one(i);
         lat.push(performance.now() - s);
-        if (status >= 400) errors++;
+        if (status >= 400) {
+          errors++;
+          failed.push(status);
+        }
       })(),
     );
   }
@@ -134,6 +145,7 @@ async function openLoop(n: number, rate: number, one: (i: number) => Promise<num
 async function startFloor(
   database: string,
   poolSize: number,
+  guard: string,
 ): Promise<{ url: string; pid: number | null; stop: () => Promise<void> }> {
   const child: ChildProcess = spawn(
     process.execPath,
@@ -146,7 +158,7 @@ async function startFloor(
     ],
     {
       cwd: ROOT,
-      env: { ...process.env, FLOOR_DATABASE: database, FLOOR_POOL_SIZE: String(poolSize) },
+      env: { ...process.env, FLOOR_DATABASE: database, FLOOR_POOL_SIZE: String(poolSize), FLOOR_GUARD: guard },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -391,7 +403,8 @@ export async function benchRedeem(
       product: { products: [{ productId: product.id }], licenseModelId: lm.id },
       autoDeploy: true,
     });
-    const total = warmup + opts.keys + Math.ceil(opts.keys / 2);
+    // One key more than measured: the probe below.
+    const total = warmup + opts.keys + Math.ceil(opts.keys / 2) + 1;
     for (let done = 0; done < total; done += 10_000)
       await call("POST", `/api/v1/entitlements/${bulk.id}/keys/generate`, { count: Math.min(10_000, total - done) });
     const keys: string[] = [];
@@ -404,11 +417,24 @@ export async function benchRedeem(
       keys.push(...page.items.map((k) => k.key));
       cursor = page.nextCursor;
     } while (cursor);
+    // One redemption before the copy tells which guard the server keeps (see FLOOR_GUARD in
+    // redeemFloor.ts); both databases then hold it.
+    const probe = keys.pop() as string;
+    const probed = await fetch(`${base}/api/v1/redemptions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ key: probe, soldTo: "CUST" }),
+    });
+    if (probed.status !== 201) throw new Error(`the probe redemption failed: ${probed.status} ${await probed.text()}`);
 
     // The floor's database: a copy of this one taken with the server stopped (same schema,
     // indexes, catalog, token and keys); then Licensor starts again on its own.
     await server.stop();
     server = null;
+    const licWhere = database === "postgres" ? (env.DATABASE_URL as string) : path.join(dataDir, "licensor.sqlite");
+    const guard = await readDatabase(database, licWhere, async (q) =>
+      Number((await q("SELECT count(*) AS n FROM rate_counters WHERE bucket LIKE 'miss:%'"))[0]?.n) > 0 ? "reserve" : "count",
+    );
     let floorDatabase: string;
     if (database === "postgres") {
       await adminQuery(pgUrl, `CREATE DATABASE ${floorDbName} TEMPLATE ${dbName}`);
@@ -419,7 +445,7 @@ export async function benchRedeem(
       floorDatabase = path.join(floorDir, "licensor.sqlite");
     }
     server = await startServer(serverOptions);
-    floor = await startFloor(floorDatabase, poolSize);
+    floor = await startFloor(floorDatabase, poolSize, guard);
 
     // Closed loop: one connection per client. Open loop: enough connections that pacing, not the
     // pool, decides when a request leaves.
@@ -455,7 +481,8 @@ export async function benchRedeem(
     for (const x of [lic, flo]) {
       const a = await closedLoop(warmClosed.length, opts.concurrency, (i) => x.redeemClosed(warmClosed[i] as string));
       const b = await closedLoop(warmOpen.length, opts.concurrency * 8, (i) => x.redeemOpen(warmOpen[i] as string));
-      if (a.errors || b.errors) throw new Error(`${a.errors + b.errors} redemptions failed in the warm-up`);
+      if (a.errors || b.errors)
+        throw new Error(`${a.errors + b.errors} redemptions failed in the warm-up (statuses ${failedStatuses()})`);
     }
     await closedLoop(500, opts.concurrency, health(lic.closed));
     await closedLoop(500, opts.concurrency * 8, health(lic.open));
@@ -491,7 +518,9 @@ export async function benchRedeem(
       }
     }
     if (peak.lic.errors || peak.flo.errors)
-      throw new Error(`redemptions failed at peak: ${peak.lic.errors} on Licensor, ${peak.flo.errors} on the floor`);
+      throw new Error(
+        `redemptions failed at peak: ${peak.lic.errors} on Licensor, ${peak.flo.errors} on the floor (statuses ${failedStatuses()})`,
+      );
     const licRps = peakKeys.length / peak.lic.secs;
     const floRps = peakKeys.length / peak.flo.secs;
 
@@ -519,7 +548,9 @@ export async function benchRedeem(
     const halfLic = joined(half.lic);
     const halfFlo = joined(half.flo);
     if (halfLic.errors || halfFlo.errors)
-      throw new Error(`redemptions failed at half rate: ${halfLic.errors} on Licensor, ${halfFlo.errors} on the floor`);
+      throw new Error(
+        `redemptions failed at half rate: ${halfLic.errors} on Licensor, ${halfFlo.errors} on the floor (statuses ${failedStatuses()})`,
+      );
 
     await Promise.all(pools.splice(0).map((p) => p.close()));
     if (process.env.BENCH_SERVER_OUTPUT) fs.writeFileSync(process.env.BENCH_SERVER_OUTPUT, server.output());
@@ -527,7 +558,6 @@ export async function benchRedeem(
     server = null;
     await floor.stop();
     floor = null;
-    const licWhere = database === "postgres" ? (env.DATABASE_URL as string) : path.join(dataDir, "licensor.sqlite");
     const sample = peakKeys[0] as string;
     const lic0 = await readDatabase(database, licWhere, async (q) => ({
       counts: await countRows(q),
@@ -593,6 +623,7 @@ export async function benchRedeem(
       ratioToHealth: round(licRps / h.rps, 3),
       targets: { ratioToFloor: 0.75, halfRateP99Ms, met: ratioToFloor >= 0.75 && licensor.halfRate.p99Ms < halfRateP99Ms },
       rows: licRows,
+      guard,
     };
   } finally {
     await Promise.all(pools.map((p) => p.close()));

@@ -146,11 +146,26 @@ FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN accounts a ON a.id = t.a
 WHERE t.token_hash = $1
   AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = t.user_id AND r.account_id = t.account_id)`;
 
-const GUARD_SQL = `INSERT INTO rate_counters (bucket, window_start, count) VALUES ($1, $2, 1), ($3, $2, 1)
+/**
+ * The guard's counters, as Licensor's `security/redeemGuard.ts` keeps them. Two versions, chosen by
+ * FLOOR_GUARD (bench/redeem.ts tells which one the server under test uses): `count` bumps the
+ * IP's and the account's one-minute windows; `reserve` (the miss lockout decided before the
+ * lookup) also takes a place in both subjects' 15-minute miss counters in the same statement, and
+ * gives it back after a success with one more statement.
+ */
+const RESERVE = process.env.FLOOR_GUARD === "reserve";
+const MISS_WINDOW_MS = 15 * 60_000;
+// The rows in the order of their key (account: < ip: < miss:account: < miss:ip:), the order in
+// which the release's `bucket IN (…)` locks them: in another order, on PostgreSQL, an admission
+// and a release running at once deadlock (40P01), as the same statements did here with the rows
+// in Licensor's order (ip:, account:, miss:ip:, miss:account:).
+const GUARD_SQL = `INSERT INTO rate_counters (bucket, window_start, count) VALUES ($3, $2, 1), ($1, $2, 1)${RESERVE ? ", ($6, $5, 1), ($4, $5, 1)" : ""}
 ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + 1
 RETURNING bucket, count,
   (SELECT max(locked_until) FROM redeem_misses WHERE subject IN ($1, $3)) AS locked_until,
   (SELECT subject FROM redeem_misses WHERE subject = $3) AS account_missed`;
+const RELEASE_SQL = `UPDATE rate_counters SET count = CASE WHEN rate_counters.count > 0 THEN rate_counters.count - 1 ELSE 0 END
+WHERE bucket IN ($1, $2) AND window_start = $3 RETURNING count`;
 
 const ACCOUNT_SQL = `SELECT a.id, a.type, a.name, t.display_name AS tier_display_name, t.rank AS tier_rank
 FROM accounts a LEFT JOIN partner_tiers t ON t.name = '${TIER_END_CUSTOMER}' WHERE a.id = $1`;
@@ -218,7 +233,11 @@ function forSqlite(text: string): { text: string; order: number[] } {
 
 const masked = (key: string) => (key.length <= 8 ? `${key.slice(0, 2)}…` : `${key.slice(0, 5)}…${key.slice(-2)}`);
 
-/** The rows one redemption writes, from the snapshot (mirrors keyRedeemer.ts and domain/redemption.ts). */
+/**
+ * The rows one redemption writes, from the snapshot (mirrors keyRedeemer.ts and
+ * domain/redemption.ts: the product configuration is copied, never the retailer's order fields,
+ * descriptions or attributes). The entitlement ID is the default template's, `{key}ENT`.
+ */
 function plan(snap: Snapshot, actor: Actor, key: string, soldTo: string, requestId: string, ip: string): Writes {
   const bulk = snap.bulk as Row;
   const config = snap.config as Row & { products: Row[] };
@@ -232,13 +251,14 @@ function plan(snap: Snapshot, actor: Actor, key: string, soldTo: string, request
     id_generated: 0,
     kind: "SIMPLE",
     state,
-    description: bulk.description,
+    // The retailer's order, description and attributes stay on the bulk entitlement.
+    description: null,
     ship_to_email: null,
     ship_to_address: null,
-    order_id: bulk.order_id,
-    order_line_number: bulk.order_line_number,
+    order_id: null,
+    order_line_number: null,
     allow_portal_login: bulk.allow_portal_login,
-    custom_attributes: bulk.custom_attributes,
+    custom_attributes: "{}",
     parent_bulk_id: bulk.id,
     created_by: actor.userId,
     created_by_label: actor.label,
@@ -278,6 +298,9 @@ function plan(snap: Snapshot, actor: Actor, key: string, soldTo: string, request
     state,
     fulfilled_count: 0,
     parent_line_item_id: null,
+    order_id: null,
+    order_line_number: null,
+    description: null,
     created_at: now,
     updated_at: now,
   };
@@ -366,7 +389,15 @@ interface Backend {
 }
 
 function guardValues(ip: string, soldTo: string) {
-  return [`ip:${ip}`, Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS, `account:${soldTo}`];
+  const now = Date.now();
+  const values: unknown[] = [`ip:${ip}`, Math.floor(now / WINDOW_MS) * WINDOW_MS, `account:${soldTo}`];
+  if (RESERVE) values.push(`miss:ip:${ip}`, Math.floor(now / MISS_WINDOW_MS) * MISS_WINDOW_MS, `miss:account:${soldTo}`);
+  return values;
+}
+
+/** The places a successful redemption gives back (`reserve` only). */
+function releaseValues(guard: unknown[]) {
+  return [guard[3], guard[5], guard[4]];
 }
 
 function checkGuard(rows: Row[]) {
@@ -432,7 +463,8 @@ function sqliteBackend(file: string): Backend {
   const write = (table: string, columns: readonly string[], rows: Row[]) =>
     prepare(insertSql(table, columns, rows.length)).run(...valuesOf(columns, rows));
   const redeem = db.transaction((actor: Actor, key: string, soldTo: string, ip: string, requestId: string) => {
-    checkGuard(prepare(GUARD_SQL).all(...guardValues(ip, soldTo)) as Row[]);
+    const guard = guardValues(ip, soldTo);
+    checkGuard(prepare(GUARD_SQL).all(...guard) as Row[]);
     const k = prepare(KEY_SQL).get(key) as Row | undefined;
     const bulkId = k?.bulk_id;
     const config = bulkId ? (prepare(CONFIG_SQL).get(bulkId) as Row | undefined) : undefined;
@@ -464,6 +496,7 @@ function sqliteBackend(file: string): Backend {
     prepare(COUNT_SQL).run(w.count.bulk_id, w.count.shard);
     write("entitlement_events", EVENT_COLUMNS, w.events);
     write("audit_events", AUDIT_COLUMNS, w.audits);
+    if (RESERVE) prepare(RELEASE_SQL).all(...releaseValues(guard));
     return answer(w, snap);
   });
   return {
@@ -534,7 +567,8 @@ SELECT id FROM claimed`;
       await query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2", [now, id]);
     },
     async redeem(actor, key, soldTo, ip, requestId) {
-      checkGuard((await query(GUARD_SQL, guardValues(ip, soldTo))).rows);
+      const guard = guardValues(ip, soldTo);
+      checkGuard((await query(GUARD_SQL, guard)).rows);
       const row = (await query(PG_SNAPSHOT_SQL, [key, soldTo, `${key}ENT`])).rows[0] as Row;
       const snap: Snapshot = {
         account: row.account as Row | null,
@@ -571,6 +605,8 @@ SELECT id FROM claimed`;
         if ((err as { code?: string }).code === "23502" || (err as { code?: string }).code === "23505") return null;
         throw err;
       }
+      // Licensor gives the places back with a statement of its own, after the write.
+      if (RESERVE) await query(RELEASE_SQL, releaseValues(guard));
       return answer(w, snap);
     },
     close: () => pool.end(),
