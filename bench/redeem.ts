@@ -342,7 +342,8 @@ export interface RedeemOptions {
 export async function benchRedeem(
   database: "sqlite" | "postgres",
   pgUrl: string,
-  opts: RedeemOptions = { keys: 6000, concurrency: 16 },
+  // bench/run.ts passes none: BENCH_REDEEM_KEYS and BENCH_REDEEM_CONCURRENCY size the run there too.
+  opts: RedeemOptions = redeemOptionsFromEnv(),
 ): Promise<RedeemResult> {
   const segments = opts.segments ?? 4;
   const warmup = opts.warmup ?? 500;

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { type AccountsResult, benchPostgres, benchSqlite } from "./accounts.js";
 import { benchKeys, keysOptionsFromEnv, keysSummary } from "./keys.js";
-import { benchRedeem, type RedeemResult, redeemOptionsFromEnv, reportRedeem } from "./redeem.js";
+import { benchRedeem, type RedeemResult, reportRedeem } from "./redeem.js";
 
 /**
  * `npm run bench`: every benchmark with its same-run baseline, so the ratios mean something on a
@@ -70,21 +70,16 @@ async function keys() {
   return rest;
 }
 
-/** Redemption over HTTP, against its floor, needs the built server (`npm run build:server`). */
+/** Redemption over HTTP needs the built server (`npm run build:server`). */
 async function redeem() {
-  const opts = redeemOptionsFromEnv();
   const results: RedeemResult[] = [];
-  const skipped: Record<string, string> = {};
-  results.push(await benchRedeem("sqlite", pgUrl, opts));
+  results.push(await benchRedeem("sqlite", pgUrl));
   reportRedeem(results[0] as RedeemResult);
   if (/^postgres(ql)?:\/\//.test(pgUrl)) {
-    results.push(await benchRedeem("postgres", pgUrl, opts));
+    results.push(await benchRedeem("postgres", pgUrl));
     reportRedeem(results[1] as RedeemResult);
-  } else {
-    skipped.postgres = "set LICENSOR_TEST_PG_URL (or DATABASE_URL) to a postgres:// URL to include PostgreSQL";
-    console.log(`postgres: skipped (${skipped.postgres})`);
   }
-  return { benchmark: "redeem", ...opts, results, skipped };
+  return { benchmark: "redeem", results };
 }
 
 const benchmarks: Record<string, unknown>[] = [];
