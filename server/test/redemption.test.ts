@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../common/src/enums.js";
+import { RedeemGuard } from "../src/security/redeemGuard.js";
 import { catalogFixture } from "./entitlementFixtures.js";
 import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
 
@@ -210,6 +211,27 @@ describeEachDb("redemption", (env) => {
     expect(children).toHaveLength(1);
     expect((await admin.get(`/api/v1/entitlements/${bulk.id}/keys/counts`)).json().redeemed).toBe(1);
   });
+
+  it("admissions and releases of one account at the same time never deadlock its abuse counters", async () => {
+    // Each admission upserts the ip, account and miss counters; each success gives back its miss
+    // places. Both lock the same rows, so their order must agree or PostgreSQL finds a deadlock (a
+    // 500 for a redemption that should succeed).
+    const guard = new RedeemGuard(env.db, { ipPerMinute: 1e9, accountPerMinute: 1e9, missesBeforeLock: 1e9 });
+    const subjects = { ip: "203.0.113.9", account: "ACME" };
+    const errors: string[] = [];
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        for (let i = 0; i < 60; i++) {
+          try {
+            await guard.success(subjects, await guard.admit(subjects));
+          } catch (err) {
+            errors.push((err as Error).message);
+          }
+        }
+      }),
+    );
+    expect(errors).toEqual([]);
+  }, 120_000);
 
   it("2,000 distinct keys redeemed by 50 concurrent clients make 2,000 entitlements with exact counts", async () => {
     const admin = await env.as("PRODUCER_ADMIN");

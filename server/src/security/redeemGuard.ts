@@ -87,10 +87,13 @@ export class RedeemGuard {
     const limits = new Map([[`ip:${s.ip}`, this.limits.ipPerMinute]]);
     if (s.account) limits.set(`account:${s.account}`, this.limits.accountPerMinute);
     const values = {
+      // Sorted by bucket: the upsert locks its rows in this order and release() locks the miss rows
+      // in index (bucket) order, so an admission and a release of the same subjects cannot wait on
+      // each other (unsorted, PostgreSQL found deadlocks under concurrent redemptions).
       rows: [
         ...[...limits.keys()].map((bucket) => ({ bucket, window_start: windowStart, count: 1 })),
         ...subjects.map((subject) => ({ bucket: `miss:${subject}`, window_start: missWindow, count: 1 })),
-      ],
+      ].sort((a, b) => (a.bucket < b.bucket ? -1 : a.bucket > b.bucket ? 1 : 0)),
       subjects,
       account: `account:${s.account}`,
     };
