@@ -44,6 +44,49 @@ describe("SQLite group commit", () => {
     }
   });
 
+  it("applies the units in the order they were submitted and answers them in that order, commit after commit", async () => {
+    const h = openDatabase({ dataDir: ".", sqliteFile: ":memory:" });
+    try {
+      await sql`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)`.execute(h.db);
+      const group = groupCommitOf(h.db);
+      if (!group) throw new Error("no group commit on SQLite");
+      const insert = (v: string) => sql<{ id: number }>`INSERT INTO t (v) VALUES (${v}) RETURNING id`.compile(h.db);
+      const countNow = sql<{ n: number }>`SELECT count(*) AS n FROM t`.compile(h.db);
+      const applied: string[] = [];
+      const answered: string[] = [];
+      // Each unit records when it runs, inserts its name and returns the row count it saw, so the
+      // rows' ids and the counts show the order the statements really ran in.
+      const unit = (v: string) =>
+        group
+          .submit((s) => {
+            applied.push(v);
+            s.run(insert(v));
+            return (s.all(countNow)[0] as { n: number }).n;
+          })
+          .then((seen) => {
+            answered.push(v);
+            return seen;
+          });
+      let late: Promise<number> | undefined;
+      // Submitted in one turn: one commit. "late" is submitted when the first answer arrives, so it
+      // can only join the next commit, after every unit of this one.
+      const first = ["u1", "u2", "u3", "u4", "u5"].map(unit);
+      void first[0]?.then(() => {
+        late = unit("late");
+      });
+      const seen = await Promise.all(first);
+      expect(seen).toEqual([1, 2, 3, 4, 5]);
+      expect(answered).toEqual(["u1", "u2", "u3", "u4", "u5"]);
+      expect(await late).toBe(6);
+      expect(applied).toEqual(["u1", "u2", "u3", "u4", "u5", "late"]);
+      expect(answered).toEqual(["u1", "u2", "u3", "u4", "u5", "late"]);
+      const rows = await sql<{ id: number; v: string }>`SELECT id, v FROM t ORDER BY id`.execute(h.db);
+      expect(rows.rows.map((r) => r.v)).toEqual(["u1", "u2", "u3", "u4", "u5", "late"]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it("runs a lone write in the group commit outside a transaction, and in the caller's transaction inside one", async () => {
     const h = openDatabase({ dataDir: ".", sqliteFile: ":memory:" });
     try {

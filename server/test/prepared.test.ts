@@ -1,7 +1,9 @@
+import crypto from "node:crypto";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/connect.js";
-import { runPrepared } from "../src/db/prepared.js";
+import { namedStatements, runPrepared } from "../src/db/prepared.js";
+import { DIALECTS, freshDatabase } from "./helpers.js";
 
 describe("prepared queries", () => {
   it("compiles once per shape and binds each run's own values, including nulls and absent columns", async () => {
@@ -9,21 +11,37 @@ describe("prepared queries", () => {
     try {
       await sql`CREATE TABLE settings2 (key TEXT PRIMARY KEY, value TEXT, note TEXT)`.execute(h.db);
       const db = h.db.withTables<{ settings2: { key: string; value: string | null; note: string | null } }>();
+      // The cache lives for the process: names of this run only, so no other test's compilations count.
+      const run = crypto.randomUUID();
+      // Every build is a compilation: the builder is called only when the cache has no compiled form.
+      const builds = { insert: 0, read: 0 };
       const insert = (rows: { key: string; value: string | null; note?: string }[]) =>
-        runPrepared(db as never, "test.insert", rows, (d, v) => (d as unknown as typeof db).insertInto("settings2").values(v));
+        runPrepared(db as never, `test.insert.${run}`, rows, (d, v) => {
+          builds.insert++;
+          return (d as unknown as typeof db).insertInto("settings2").values(v);
+        });
       await insert([{ key: "a", value: "1" }]);
-      await insert([{ key: "b", value: null }]);
+      await insert([{ key: "b", value: null }]); // the same shape: a null is a value like any other
+      expect(builds.insert).toBe(1);
       await insert([
         { key: "c", value: "3", note: "n" },
         { key: "d", value: "4", note: "m" },
       ]);
+      await insert([
+        { key: "e", value: "5", note: "o" },
+        { key: "f", value: null, note: "p" },
+      ]);
+      expect(builds.insert).toBe(2); // two rows with a note: one more shape, compiled once
       const read = (key: string) =>
-        runPrepared(db as never, "test.read", { key }, (d, v) =>
-          (d as unknown as typeof db).selectFrom("settings2").selectAll().where("key", "=", v.key),
-        );
+        runPrepared(db as never, `test.read.${run}`, { key }, (d, v) => {
+          builds.read++;
+          return (d as unknown as typeof db).selectFrom("settings2").selectAll().where("key", "=", v.key);
+        });
       expect((await read("a")).rows).toEqual([{ key: "a", value: "1", note: null }]);
       expect((await read("b")).rows).toEqual([{ key: "b", value: null, note: null }]);
       expect((await read("d")).rows).toEqual([{ key: "d", value: "4", note: "m" }]);
+      expect((await read("f")).rows).toEqual([{ key: "f", value: null, note: "p" }]);
+      expect(builds.read).toBe(1);
     } finally {
       await h.close();
     }
@@ -41,4 +59,35 @@ describe("prepared queries", () => {
       await h.close();
     }
   });
+
+  for (const dialect of DIALECTS)
+    it(`[${dialect}] compiles a hot query once, and on PostgreSQL runs it as a statement the connection prepared`, async () => {
+      const h = await freshDatabase(dialect);
+      try {
+        const name = `test.account.${crypto.randomUUID()}`;
+        let builds = 0;
+        const before = new Set(namedStatements.keys());
+        const account = (db: typeof h.db, id: string) =>
+          runPrepared(db, name, { id }, (d, v) => {
+            builds++;
+            return d.selectFrom("accounts").select(["id", "type"]).where("id", "=", v.id);
+          });
+        await h.db.transaction().execute(async (trx) => {
+          // One transaction holds one connection: the statements PostgreSQL prepared on it can be listed.
+          expect((await account(trx, "PUBLISHER")).rows).toEqual([{ id: "PUBLISHER", type: "PUBLISHER" }]);
+          expect((await account(trx, "NOBODY")).rows).toEqual([]);
+          expect((await account(trx, "PUBLISHER")).rows).toHaveLength(1);
+          expect(builds).toBe(1);
+          if (dialect !== "postgres") return;
+          const compiled = [...namedStatements].filter(([text]) => !before.has(text));
+          expect(compiled).toHaveLength(1);
+          const [text, statement] = compiled[0] as [string, string];
+          const prepared = await sql<{ name: string; statement: string }>`
+            SELECT name, statement FROM pg_prepared_statements WHERE name = ${statement}`.execute(trx);
+          expect(prepared.rows).toEqual([{ name: statement, statement: text }]);
+        });
+      } finally {
+        await h.close();
+      }
+    });
 });

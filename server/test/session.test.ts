@@ -1,6 +1,7 @@
 import { expect, it } from "vitest";
 import { buildApp } from "../src/app.js";
 import { LOGIN_MAX_FAILURES } from "../src/commands/sessionCreator.js";
+import { loadConfig } from "../src/config.js";
 import { describeEachDb, PUBLISHER_ID, testConfig } from "./helpers.js";
 
 const PASSWORD = "correct horse battery staple";
@@ -30,13 +31,25 @@ describeEachDb("session", (env) => {
     return first.split(";")[0] as string;
   }
 
-  it("logs in with a secure HTTP-only cookie, needs the CSRF token for changes, and logs out", async () => {
+  /** The session cookie's attributes, lower-cased names ("secure", "httponly", "samesite=strict"). */
+  function cookieAttributes(res: { headers: Record<string, unknown> }): string[] {
+    const set = res.headers["set-cookie"];
+    const first = String(Array.isArray(set) ? set[0] : set);
+    return first
+      .split(";")
+      .slice(1)
+      .map((a) => a.trim().toLowerCase());
+  }
+
+  it("logs in with an HTTP-only SameSite cookie, needs the CSRF token for changes, and logs out", async () => {
     const { user } = await userWithPassword("PRODUCER_ADMIN");
     const res = await login(user.email.toUpperCase(), PASSWORD);
     expect(res.statusCode).toBe(200);
-    const setCookie = String(res.headers["set-cookie"]);
-    expect(setCookie).toMatch(/HttpOnly/i);
-    expect(setCookie).toMatch(/SameSite=Strict/i);
+    const attributes = cookieAttributes(res);
+    expect(attributes).toContain("httponly");
+    expect(attributes).toContain("samesite=strict");
+    // Plain HTTP, no proxy trusted, LICENSOR_SECURE_COOKIES unset: a Secure cookie would never come back.
+    expect(attributes).not.toContain("secure");
     const { csrfToken, portal } = res.json();
     expect(portal).toBe("producer");
     const cookie = cookieOf(res);
@@ -65,6 +78,43 @@ describeEachDb("session", (env) => {
     const after = await env.app.inject({ method: "GET", url: "/api/v1/session", headers: { cookie } });
     expect(after.statusCode).toBe(401);
   });
+
+  it("marks the cookie Secure under LICENSOR_SECURE_COOKIES or HTTPS forwarded by a trusted proxy, and not otherwise", async () => {
+    const { user } = await userWithPassword();
+    // Other server instances on the same database, each configured from its environment variables.
+    const apps: Awaited<ReturnType<typeof buildApp>>[] = [];
+    const serverWith = async (vars: Record<string, string>) => {
+      const { trustProxy, secureCookies } = loadConfig(vars);
+      const app = await buildApp({ ...env.app.deps, config: testConfig({ trustProxy, secureCookies }) }, { logger: false });
+      await app.ready();
+      apps.push(app);
+      return async (request: { remoteAddress?: string; proto?: string }) => {
+        const res = await app.inject({
+          method: "POST",
+          url: "/api/v1/session",
+          remoteAddress: request.remoteAddress ?? "127.0.0.1",
+          headers: request.proto ? { "x-forwarded-proto": request.proto } : {},
+          payload: { email: user.email, password: PASSWORD },
+        });
+        expect(res.statusCode).toBe(200);
+        return cookieAttributes(res).includes("secure");
+      };
+    };
+    try {
+      // TLS ends at a proxy the server is told about: Secure over plain HTTP.
+      expect(await (await serverWith({ LICENSOR_SECURE_COOKIES: "true" }))({})).toBe(true);
+      // X-Forwarded-Proto counts only from a trusted proxy, and only when it says https.
+      const anyProxy = await serverWith({ LICENSOR_TRUST_PROXY: "true" });
+      expect(await anyProxy({ proto: "https" })).toBe(true);
+      expect(await anyProxy({ proto: "http" })).toBe(false);
+      const listed = await serverWith({ LICENSOR_TRUST_PROXY: "10.0.0.0/8" });
+      expect(await listed({ remoteAddress: "10.1.2.3", proto: "https" })).toBe(true);
+      expect(await listed({ remoteAddress: "203.0.113.9", proto: "https" })).toBe(false);
+      expect(await (await serverWith({}))({ proto: "https" })).toBe(false);
+    } finally {
+      for (const app of apps) await app.close();
+    }
+  }, 90_000);
 
   it("gives the same answer for an unknown email and a wrong password, then locks the email out", async () => {
     const { user } = await userWithPassword();
