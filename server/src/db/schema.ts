@@ -260,7 +260,10 @@ export interface EntitlementEventsTable {
 export interface WebRegisterKeysTable {
   id: Generated<number>;
   bulk_id: string;
+  /** As loaded (and shown). */
   key: string;
+  /** Its identity: canonicalKey(key), unique (migration 0006). */
+  key_canon: string;
   status: string;
   created_at: string;
   job_id: string | null;

@@ -2,6 +2,7 @@ import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { recordEvent } from "../commands/entitlementSupport.js";
 import type { Db, Trx } from "../db/schema.js";
+import { canonicalKey } from "../domain/keyFormat.js";
 import { errors } from "../errors.js";
 import { nowIso } from "../util.js";
 
@@ -29,19 +30,22 @@ export async function deleteUnredeemedKeys(
         .executeTakeFirst();
       deleted = Number(r.numDeletedRows);
     } else {
-      const unique = [...new Set(keys)];
+      // Keys compare by their canonical form: `abcd-1234` deletes the key loaded as `ABCD1234`.
+      const canons = keys.map((k) => canonicalKey(k));
+      const unique = [...new Set(canons)];
       const problems: { field: string; message: string }[] = [];
       for (let i = 0; i < unique.length; i += CHUNK) {
         const part = unique.slice(i, i + CHUNK);
         const rows = await trx
           .selectFrom("web_register_keys")
-          .select(["key", "status", "bulk_id"])
-          .where("key", "in", part)
+          .select(["key_canon", "status", "bulk_id"])
+          .where("key_canon", "in", part)
           .execute();
-        const found = new Map(rows.map((r) => [r.key, r]));
-        for (const k of part) {
-          const r = found.get(k);
-          const at = `keys[${keys.indexOf(k)}]`;
+        const found = new Map(rows.map((r) => [r.key_canon, r]));
+        for (const c of part) {
+          const r = found.get(c);
+          const at = `keys[${canons.indexOf(c)}]`;
+          const k = keys[canons.indexOf(c)] as string;
           if (!r || r.bulk_id !== bulkPk) problems.push({ field: at, message: `'${k}' is not a key of this bulk entitlement` });
           else if (r.status !== "UNREDEEMED")
             problems.push({ field: at, message: `'${k}' is redeemed; redeemed keys cannot be deleted` });
@@ -54,7 +58,7 @@ export async function deleteUnredeemedKeys(
           .deleteFrom("web_register_keys")
           .where("bulk_id", "=", bulkPk)
           .where("status", "=", "UNREDEEMED")
-          .where("key", "in", part)
+          .where("key_canon", "in", part)
           .executeTakeFirst();
         deleted += Number(r.numDeletedRows);
       }

@@ -3,7 +3,10 @@ import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { recordEvent } from "../commands/entitlementSupport.js";
 import type { BulkConnection, Dialect } from "../db/connect.js";
+import { canonicalKeySql } from "../db/repos/keys.js";
+import { loadSettings } from "../db/repos/settings.js";
 import type { Trx } from "../db/schema.js";
+import { canonicalKey, isTypoShaped } from "../domain/keyFormat.js";
 import { type BadLine, keyLoadStateProblem, keyProblem, type LoadReport, REPORT_LINE_LIMIT } from "../domain/keys.js";
 import { AppError, errors } from "../errors.js";
 import { newId, nowIso } from "../util.js";
@@ -11,6 +14,11 @@ import { newId, nowIso } from "../util.js";
 export interface KeyRecord {
   line: number;
   key: string;
+}
+
+/** A record that passed the checks, with its identity (canonicalKey). */
+interface CanonRecord extends KeyRecord {
+  canon: string;
 }
 
 export interface LoadArgs {
@@ -42,13 +50,15 @@ const KEY_LOAD_LOCK = 0x57524b;
 
 interface Sink {
   /** Inserts the batch's valid keys; returns per record the reason it was refused, or null. */
-  insert(records: KeyRecord[]): Promise<(string | null)[]>;
+  insert(records: CanonRecord[]): Promise<(string | null)[]>;
 }
 
 /**
  * Loads keys into a bulk entitlement in ONE transaction: every key validated (characters,
- * length), duplicates inside the load, against every existing key (the unique index decides)
- * and against activation IDs refused with their line. All-or-nothing by default; `partial`
+ * length, and — in the generated format's shape — its check symbol, since redemption would refuse
+ * it as a typo for ever), duplicates inside the load, against every existing key (the unique index
+ * on the canonical form decides) and against activation IDs refused with their line. Keys compare
+ * by `canonicalKey()` (case, spaces, dashes, O/0 and I/L/1 ignored) and are stored as written. All-or-nothing by default; `partial`
  * keeps the valid keys. Counters, audit, history and the caller's job update commit with the
  * keys or not at all — a killed process leaves nothing behind.
  */
@@ -81,6 +91,8 @@ export async function loadKeys(conn: BulkConnection, dialect: Dialect, args: Loa
       if (!bulk) throw errors.notFound("Bulk entitlement", args.bulkPk);
       const sp = keyLoadStateProblem(bulk.entitlement_id, bulk.kind, bulk.state);
       if (sp) throw errors.invalidState(sp);
+      // Generated keys are right by construction; anything else in their shape must pass the check.
+      const typoFormat = args.verb === "generated" ? null : (await loadSettings(trx)).keyFormat;
       const now = nowIso();
       // A synchronous load has no job id; tag its rows uniquely so its own duplicates are told apart.
       const syncTag = newId();
@@ -88,11 +100,18 @@ export async function loadKeys(conn: BulkConnection, dialect: Dialect, args: Loa
         dialect === "sqlite" && conn.raw ? sqliteSink(conn, args, now, syncTag) : postgresSink(trx, args, now, syncTag);
       for await (const batch of args.batches) {
         if (args.cancelled?.()) throw new LoadCancelled("cancelled");
-        const valid: KeyRecord[] = [];
+        const valid: CanonRecord[] = [];
         for (const r of batch) {
           const p = keyProblem(r.key);
-          if (p) bad({ line: r.line, key: r.key, reason: `key ${p}` });
-          else valid.push(r);
+          if (p) {
+            bad({ line: r.line, key: r.key, reason: `key ${p}` });
+            continue;
+          }
+          const canon = canonicalKey(r.key);
+          if (canon === "") bad({ line: r.line, key: r.key, reason: "key has no characters but spaces and dashes" });
+          else if (typoFormat && isTypoShaped(canon, typoFormat))
+            bad({ line: r.line, key: r.key, reason: TYPO_SHAPED(typoFormat.groups * typoFormat.groupLength) });
+          else valid.push({ line: r.line, key: r.key, canon });
         }
         const reasons = await sink.insert(valid);
         for (let i = 0; i < valid.length; i++) {
@@ -150,29 +169,33 @@ export async function loadKeys(conn: BulkConnection, dialect: Dialect, args: Loa
   return report;
 }
 
+/** Why a key in the generated shape with a wrong check symbol is refused (PRODUCT.md §3). */
+const TYPO_SHAPED = (n: number) =>
+  `key has the shape of a generated key (${n} symbols of the key alphabet) but its check symbol is wrong, so redemption would refuse it as a typo; correct it, or change the generated key format in Settings if these are legacy keys`;
+
 /** SQLite: prepared statements on the load's own connection, inside the open transaction. */
 function sqliteSink(conn: BulkConnection, args: LoadArgs, now: string, syncTag: string): Sink {
   const raw = conn.raw as NonNullable<BulkConnection["raw"]>;
   const insert = raw.prepare(
-    "INSERT INTO web_register_keys (bulk_id, key, status, created_at, job_id) VALUES (?, ?, 'UNREDEEMED', ?, ?) ON CONFLICT (key) DO NOTHING",
+    "INSERT INTO web_register_keys (bulk_id, key, key_canon, status, created_at, job_id) VALUES (?, ?, ?, 'UNREDEEMED', ?, ?) ON CONFLICT (key_canon) DO NOTHING",
   );
-  const activation = raw.prepare("SELECT 1 FROM line_items WHERE activation_id = ?").pluck();
-  const holder = raw.prepare("SELECT bulk_id, job_id, created_at FROM web_register_keys WHERE key = ?");
+  const activation = raw.prepare(`SELECT 1 FROM line_items WHERE ${canonicalKeySql(false, "activation_id")} = ?`).pluck();
+  const holder = raw.prepare("SELECT bulk_id, job_id, created_at FROM web_register_keys WHERE key_canon = ?");
   const jobTag = args.jobId ?? `sync:${syncTag}`;
   return {
     async insert(records) {
       const out: (string | null)[] = new Array(records.length);
       for (let i = 0; i < records.length; i++) {
-        const key = (records[i] as KeyRecord).key;
-        if (activation.get(key) !== undefined) {
+        const { key, canon } = records[i] as CanonRecord;
+        if (activation.get(canon) !== undefined) {
           out[i] = "is already an activation ID";
           continue;
         }
-        if (insert.run(args.bulkPk, key, now, jobTag).changes === 1) {
+        if (insert.run(args.bulkPk, key, canon, now, jobTag).changes === 1) {
           out[i] = null;
           continue;
         }
-        const h = holder.get(key) as { bulk_id: string; job_id: string | null; created_at: string } | undefined;
+        const h = holder.get(canon) as { bulk_id: string; job_id: string | null; created_at: string } | undefined;
         out[i] = h && h.job_id === jobTag && h.created_at === now ? "duplicate of a key earlier in this load" : "already exists";
       }
       return out;
@@ -183,50 +206,54 @@ function sqliteSink(conn: BulkConnection, args: LoadArgs, now: string, syncTag: 
 /** PostgreSQL: one multi-row INSERT … SELECT FROM unnest per batch, inside the transaction. */
 function postgresSink(trx: Trx, args: LoadArgs, now: string, syncTag: string): Sink {
   const jobTag = args.jobId ?? `sync:${syncTag}`;
+  const activationCanon = sql.raw(canonicalKeySql(true, "activation_id"));
   return {
     async insert(records) {
       const out: (string | null)[] = new Array(records.length).fill(null);
       if (records.length === 0) return out;
-      const keys = records.map((r) => r.key);
+      const canons = records.map((r) => r.canon);
       const act = await sql<{
-        activation_id: string;
-      }>`SELECT activation_id FROM line_items WHERE activation_id = ANY(${keys}::text[])`.execute(trx);
-      const isActivation = new Set(act.rows.map((r) => r.activation_id));
-      const toInsert = isActivation.size ? keys.filter((k) => !isActivation.has(k)) : keys;
+        c: string;
+      }>`SELECT ${activationCanon} AS c FROM line_items WHERE ${activationCanon} = ANY(${canons}::text[])`.execute(trx);
+      const isActivation = new Set(act.rows.map((r) => r.c));
+      const toInsert = isActivation.size ? records.filter((r) => !isActivation.has(r.canon)) : records;
       const ins = toInsert.length
-        ? await sql<{ key: string }>`INSERT INTO web_register_keys (bulk_id, key, status, created_at, job_id)
-            SELECT ${args.bulkPk}, k, 'UNREDEEMED', ${now}, ${jobTag} FROM unnest(${toInsert}::text[]) AS k
-            ON CONFLICT (key) DO NOTHING RETURNING key`.execute(trx)
+        ? await sql<{ key_canon: string }>`INSERT INTO web_register_keys (bulk_id, key, key_canon, status, created_at, job_id)
+            SELECT ${args.bulkPk}, k, c, 'UNREDEEMED', ${now}, ${jobTag}
+            FROM unnest(${toInsert.map((r) => r.key)}::text[], ${toInsert.map((r) => r.canon)}::text[]) AS t(k, c)
+            ON CONFLICT (key_canon) DO NOTHING RETURNING key_canon`.execute(trx)
         : { rows: [] };
       if (ins.rows.length === toInsert.length) {
         // The usual case: every key went in (so none repeats another), nothing to look up.
         if (isActivation.size)
           for (let i = 0; i < records.length; i++)
-            if (isActivation.has(keys[i] as string)) out[i] = "is already an activation ID";
+            if (isActivation.has(canons[i] as string)) out[i] = "is already an activation ID";
         return out;
       }
-      const inserted = new Set(ins.rows.map((r) => r.key));
-      const missing = toInsert.filter((k) => !inserted.has(k));
+      const inserted = new Set(ins.rows.map((r) => r.key_canon));
+      const missing = toInsert.filter((r) => !inserted.has(r.canon)).map((r) => r.canon);
       const holders = missing.length
         ? new Map(
             (
               await sql<{
-                key: string;
+                key_canon: string;
                 job_id: string | null;
                 created_at: string;
-              }>`SELECT key, job_id, created_at FROM web_register_keys WHERE key = ANY(${missing}::text[])`.execute(trx)
-            ).rows.map((r) => [r.key, r]),
+              }>`SELECT key_canon, job_id, created_at FROM web_register_keys WHERE key_canon = ANY(${missing}::text[])`.execute(
+                trx,
+              )
+            ).rows.map((r) => [r.key_canon, r]),
           )
         : new Map();
       const claimed = new Set<string>();
       for (let i = 0; i < records.length; i++) {
-        const key = (records[i] as KeyRecord).key;
-        if (isActivation.has(key)) out[i] = "is already an activation ID";
-        else if (inserted.has(key) && !claimed.has(key)) claimed.add(key);
+        const canon = canons[i] as string;
+        if (isActivation.has(canon)) out[i] = "is already an activation ID";
+        else if (inserted.has(canon) && !claimed.has(canon)) claimed.add(canon);
         else {
-          const h = holders.get(key) as { job_id: string | null; created_at: string } | undefined;
+          const h = holders.get(canon) as { job_id: string | null; created_at: string } | undefined;
           out[i] =
-            inserted.has(key) || (h && h.job_id === jobTag && h.created_at === now)
+            inserted.has(canon) || (h && h.job_id === jobTag && h.created_at === now)
               ? "duplicate of a key earlier in this load"
               : "already exists";
         }

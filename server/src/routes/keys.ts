@@ -12,6 +12,7 @@ import { findEntitlement } from "../db/repos/entitlements.js";
 import { keyBatches, keyCounts, listKeys } from "../db/repos/keys.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db, WebRegisterKeyRow } from "../db/schema.js";
+import { canonicalKey } from "../domain/keyFormat.js";
 import { KEY_STATUSES, type KeyStatus, keyLoadStateProblem, type LoadReport } from "../domain/keys.js";
 import { AppError, errors } from "../errors.js";
 import { generatedKeyBatches, type ImportParams, uploadsDir } from "../jobs/handlers.js";
@@ -177,7 +178,11 @@ export async function keyRoutes(fastify: FastifyInstance) {
           ? errors.alreadyExists("key", `The key ${reason}.`)
           : errors.validation("key", reason.replace(/^key /, ""));
       }
-      const row = await db.selectFrom("web_register_keys").selectAll().where("key", "=", key).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom("web_register_keys")
+        .selectAll()
+        .where("key_canon", "=", canonicalKey(key))
+        .executeTakeFirstOrThrow();
       return reply.status(201).send(presentKey(row));
     },
   );

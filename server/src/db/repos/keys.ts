@@ -1,10 +1,14 @@
+import { canonicalKey } from "../../domain/keyFormat.js";
 import type { KeyStatus } from "../../domain/keys.js";
 import { after, decodeCursor, type Page, type PageRequest, pageLimit, toPage } from "../paging.js";
 import type { Db, Trx, WebRegisterKeyRow } from "../schema.js";
 
+/** canonicalKey() in SQL; frozen with the indexes built on it (migration 0006). */
+export { canonicalKeySql } from "../migrations/0006_key_identity.js";
+
 export interface KeyFilter {
   status?: KeyStatus | undefined;
-  /** Keys starting with this text (exact case). */
+  /** Keys starting with this text, compared canonically (case, spaces and dashes ignored). */
   prefix?: string | undefined;
 }
 
@@ -17,9 +21,10 @@ export async function listKeys(db: Db, bulkPk: string, f: KeyFilter, page: PageR
   const cur = decodeCursor(page.cursor, 1);
   let q = db.selectFrom("web_register_keys").selectAll().where("bulk_id", "=", bulkPk);
   if (f.status) q = q.where("status", "=", f.status);
-  if (f.prefix) {
-    // A range on the key instead of LIKE: index-friendly and no wildcard escaping.
-    q = q.where("key", ">=", f.prefix).where("key", "<", `${f.prefix}\uffff`);
+  const prefix = f.prefix ? canonicalKey(f.prefix) : "";
+  if (prefix) {
+    // A range on the canonical key instead of LIKE: index-friendly and no wildcard escaping.
+    q = q.where("key_canon", ">=", prefix).where("key_canon", "<", `${prefix}\uffff`);
   }
   if (cur) q = q.where((eb) => after(eb, ["id"], cur));
   const rows = await q

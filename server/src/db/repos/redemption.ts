@@ -92,7 +92,8 @@ void lineItemColumnsComplete;
 export interface RedemptionSnapshot {
   /** Sold To with the End Customer tier's name and rank; null if there is no such account. */
   account: { id: string; type: string; name: string; tier_display_name: string | null; tier_rank: number | null } | null;
-  key: Pick<WebRegisterKeysTable, "bulk_id" | "status" | "sold_to" | "entitlement_id"> & { id: number };
+  /** The key row found by its canonical form; `key` as it was loaded. */
+  key: Pick<WebRegisterKeysTable, "key" | "bulk_id" | "status" | "sold_to" | "entitlement_id"> & { id: number };
   bulk: EntitlementRow;
   /** The bulk entitlement's configuration line item with its products (null if it has none). */
   config: LineItemFull | null;
@@ -103,17 +104,24 @@ export interface RedemptionSnapshot {
 
 const isPostgres = (db: Db | Trx) => db.getExecutor().adapter instanceof PostgresAdapter;
 
-/** Reads what a redemption needs in one query; `key: null` when the key is unknown. */
+/**
+ * Reads what a redemption needs in one query; `key: null` when the key is unknown. `key` is the
+ * canonical form (canonicalKey()); the default entitlement ID is the key as loaded + ENT.
+ */
 export async function redemptionSnapshot(
   db: Db | Trx,
   key: string,
   soldTo: string,
 ): Promise<Omit<RedemptionSnapshot, "key" | "bulk"> & { key: RedemptionSnapshot["key"] | null; bulk: EntitlementRow | null }> {
   const j = isPostgres(db) ? pgJson : sqliteJson;
-  const values = { key, soldTo, defaultId: `${key}ENT` };
+  const values = { key, soldTo };
   const result = await runPrepared(db, "redemption.snapshot", values, (db, v) =>
     db.selectNoFrom((eb) => {
-      const bulkId = eb.selectFrom("web_register_keys as wk").select("wk.bulk_id").where("wk.key", "=", v.key);
+      const bulkId = eb.selectFrom("web_register_keys as wk").select("wk.bulk_id").where("wk.key_canon", "=", v.key);
+      const defaultId = eb
+        .selectFrom("web_register_keys as wd")
+        .select(sql<string>`wd.key || 'ENT'`.as("d"))
+        .where("wd.key_canon", "=", v.key);
       return [
         j
           .jsonObjectFrom(
@@ -128,8 +136,8 @@ export async function redemptionSnapshot(
           .jsonObjectFrom(
             eb
               .selectFrom("web_register_keys as k")
-              .select(["k.id", "k.bulk_id", "k.status", "k.sold_to", "k.entitlement_id"])
-              .where("k.key", "=", v.key),
+              .select(["k.id", "k.key", "k.bulk_id", "k.status", "k.sold_to", "k.entitlement_id"])
+              .where("k.key_canon", "=", v.key),
           )
           .as("key"),
         j
@@ -177,7 +185,7 @@ export async function redemptionSnapshot(
           )
           .as("distributor"),
         eb
-          .exists(eb.selectFrom("entitlements as x").select("x.id").where("x.entitlement_id", "=", v.defaultId))
+          .exists(eb.selectFrom("entitlements as x").select("x.id").where("x.entitlement_id", "=", defaultId))
           .as("default_id_taken"),
       ];
     }),
@@ -199,6 +207,7 @@ export async function redemptionSnapshot(
 
 /** Every row a redemption writes, worked out beforehand. */
 export interface RedemptionWrites {
+  /** The canonical form (canonicalKey()). */
   key: string;
   bulkPk: string;
   /** The redeemed-count shard this key counts in. */
@@ -280,7 +289,7 @@ function claimKey(db: Pick<Db, "updateTable">, w: Pick<RedemptionWrites, "key" |
     db
       .updateTable("web_register_keys")
       .set({ status: sql.lit("REDEEMED"), ...w.claim })
-      .where("key", "=", w.key)
+      .where("key_canon", "=", w.key)
       .where("status", "=", sql.lit("UNREDEEMED"))
       // Correlated, so it looks at this key's bulk entitlement only (never the set of deployed ones).
       .where((eb) =>
