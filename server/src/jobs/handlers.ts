@@ -67,7 +67,8 @@ async function runLoad(
       verb,
       onProgress: (n) => jc.progress(n),
       cancelled: jc.cancelled,
-      beforeCommit: (trx, r) => jc.succeed(trx, r),
+      // A partial load that refused lines is not a plain success: the Jobs list and the load dialog say so.
+      beforeCommit: (trx, r) => jc.succeed(trx, r, r.status === "PARTIAL_FAILURE" ? "PARTIAL_FAILURE" : "SUCCEEDED"),
     });
     if (report.status === "FAILURE") {
       throw new JobRefused(
