@@ -7,7 +7,7 @@ import type { Db, JobsTable } from "../db/schema.js";
 import { DEFAULT_KEY_FORMAT, generateKeys, type KeyFormat } from "../domain/keyFormat.js";
 import type { KeyStatus } from "../domain/keys.js";
 import { keysCsv } from "../keyfiles/csvExport.js";
-import { type KeyFileFormat, readKeyFile } from "../keyfiles/readKeyFile.js";
+import { KeyFileError, type KeyFileFormat, readKeyFile } from "../keyfiles/readKeyFile.js";
 import { deleteUnredeemedKeys } from "../keys/keyDeleter.js";
 import { type KeyRecord, LoadCancelled, loadKeys } from "../keys/keyLoader.js";
 import { JobCancelled, type JobContext, type JobDeps, JobRefused } from "./runner.js";
@@ -80,6 +80,8 @@ async function runLoad(
     }
   } catch (err) {
     if (err instanceof LoadCancelled) throw new JobCancelled();
+    // A file that cannot be read (not UTF-8, broken XML or CSV): say where, as the CLI does.
+    if (err instanceof KeyFileError) throw new Error(`Line ${err.line}: ${err.message}; nothing was loaded.`);
     throw err;
   } finally {
     await conn.release();
