@@ -1,6 +1,7 @@
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { recordEvent } from "../commands/entitlementSupport.js";
+import { visibleKey } from "../db/repos/keys.js";
 import type { Db, Trx } from "../db/schema.js";
 import { canonicalKey } from "../domain/keyFormat.js";
 import { errors } from "../errors.js";
@@ -27,6 +28,7 @@ export async function deleteUnredeemedKeys(
         .deleteFrom("web_register_keys")
         .where("bulk_id", "=", bulkPk)
         .where("status", "=", "UNREDEEMED")
+        .where(visibleKey("load_id"))
         .executeTakeFirst();
       deleted = Number(r.numDeletedRows);
     } else {
@@ -40,6 +42,7 @@ export async function deleteUnredeemedKeys(
           .selectFrom("web_register_keys")
           .select(["key_canon", "status", "bulk_id"])
           .where("key_canon", "in", part)
+          .where(visibleKey("load_id"))
           .execute();
         const found = new Map(rows.map((r) => [r.key_canon, r]));
         for (const c of part) {
@@ -59,6 +62,7 @@ export async function deleteUnredeemedKeys(
           .where("bulk_id", "=", bulkPk)
           .where("status", "=", "UNREDEEMED")
           .where("key_canon", "in", part)
+          .where(visibleKey("load_id"))
           .executeTakeFirst();
         deleted += Number(r.numDeletedRows);
       }

@@ -5,6 +5,7 @@ import * as m0003 from "./0003_keys_jobs.js";
 import * as m0004 from "./0004_redeem_guard.js";
 import * as m0005 from "./0005_redemption_hot_rows.js";
 import * as m0006 from "./0006_key_identity.js";
+import * as m0010 from "./0010_staged_key_loads.js";
 
 /** Static list so migrations work the same from source (tests) and from the built `dist/`. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   "0004_redeem_guard": m0004,
   "0005_redemption_hot_rows": m0005,
   "0006_key_identity": m0006,
+  "0010_staged_key_loads": m0010,
 };
 
 export const migrationProvider: MigrationProvider = {

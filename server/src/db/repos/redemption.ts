@@ -18,6 +18,7 @@ import type {
   WebRegisterKeysTable,
 } from "../schema.js";
 import { type LineItemFull, PARTNER_COLUMNS, type PartnerRow } from "./entitlements.js";
+import { visibleKey } from "./keys.js";
 
 /**
  * Where a condition names a partial index's column (`line_items.role`, `web_register_keys.status`)
@@ -117,11 +118,16 @@ export async function redemptionSnapshot(
   const values = { key, soldTo };
   const result = await runPrepared(db, "redemption.snapshot", values, (db, v) =>
     db.selectNoFrom((eb) => {
-      const bulkId = eb.selectFrom("web_register_keys as wk").select("wk.bulk_id").where("wk.key_canon", "=", v.key);
+      const bulkId = eb
+        .selectFrom("web_register_keys as wk")
+        .select("wk.bulk_id")
+        .where("wk.key_canon", "=", v.key)
+        .where(visibleKey("wk.load_id"));
       const defaultId = eb
         .selectFrom("web_register_keys as wd")
         .select(sql<string>`wd.key || 'ENT'`.as("d"))
-        .where("wd.key_canon", "=", v.key);
+        .where("wd.key_canon", "=", v.key)
+        .where(visibleKey("wd.load_id"));
       return [
         j
           .jsonObjectFrom(
@@ -137,7 +143,8 @@ export async function redemptionSnapshot(
             eb
               .selectFrom("web_register_keys as k")
               .select(["k.id", "k.key", "k.bulk_id", "k.status", "k.sold_to", "k.entitlement_id"])
-              .where("k.key_canon", "=", v.key),
+              .where("k.key_canon", "=", v.key)
+              .where(visibleKey("k.load_id")),
           )
           .as("key"),
         j
@@ -291,6 +298,8 @@ function claimKey(db: Pick<Db, "updateTable">, w: Pick<RedemptionWrites, "key" |
       .set({ status: sql.lit("REDEEMED"), ...w.claim })
       .where("key_canon", "=", w.key)
       .where("status", "=", sql.lit("UNREDEEMED"))
+      // A key of a load still staged is not there yet.
+      .where(visibleKey("web_register_keys.load_id"))
       // Correlated, so it looks at this key's bulk entitlement only (never the set of deployed ones).
       .where((eb) =>
         eb.exists(
