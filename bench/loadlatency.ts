@@ -67,7 +67,7 @@ export async function benchLoadLatency(
   pgUrl: string,
   opts: { loadKeys: number; rate: number; idleSeconds: number } = {
     loadKeys: Number.parseInt(process.env.BENCH_LOAD_KEYS ?? "1000000", 10),
-    rate: Number.parseInt(process.env.BENCH_LOAD_RATE ?? "150", 10),
+    rate: Number.parseInt(process.env.BENCH_LOAD_RATE ?? "30", 10),
     idleSeconds: 5,
   },
 ): Promise<LoadLatencyResult> {

@@ -42,9 +42,12 @@ export const uploadsDir = (deps: Pick<JobDeps, "config">) => path.join(deps.conf
 
 const BATCH = 10_000;
 
+/** Keys generated per batch: generation is synchronous, so small batches keep other requests going. */
+const GENERATE_BATCH = 2_000;
+
 async function* generated(count: number, format: KeyFormat = DEFAULT_KEY_FORMAT): AsyncGenerator<KeyRecord[]> {
-  for (let done = 0; done < count; done += BATCH) {
-    const n = Math.min(BATCH, count - done);
+  for (let done = 0; done < count; done += GENERATE_BATCH) {
+    const n = Math.min(GENERATE_BATCH, count - done);
     yield generateKeys(n, format).map((key, i) => ({ line: done + i + 1, key }));
   }
 }

@@ -199,8 +199,13 @@ interface LoadSteps {
   report: LoadReport;
 }
 
-/** Keys per SQLite transaction of a staged load: a few tens of milliseconds of the one writer. */
-export const STAGE_CHUNK = 2_000;
+/**
+ * A staged load's SQLite transactions each hold the one writer (and the event loop: the driver is
+ * synchronous) for about CHUNK_MS: the number of keys per chunk adapts to how fast they go in.
+ */
+const CHUNK_MS = 5;
+const STAGE_CHUNK_MIN = 100;
+const STAGE_CHUNK_MAX = 5_000;
 /** A staged load whose owner has not written for this long is dead (its process was killed). */
 const STAGED_STALE_MS = 120_000;
 /** This process's staged loads in progress, and the tail of the queue of loads (one at a time). */
@@ -211,7 +216,7 @@ const OWNER = `${os.hostname()}:${process.pid}`;
 /**
  * SQLite has one writer, and one transaction around a million keys held it — and Kysely's one
  * connection — for seconds: health, lists and redemptions all waited (issue 12.11). Here a load
- * writes in short transactions of STAGE_CHUNK keys, each a *staged* row: its `load_id` names a
+ * writes in short transactions (about CHUNK_MS each), each key a *staged* row: its `load_id` names a
  * `key_loads` row, and every reader ignores keys whose load is still in `key_loads`
  * (`visibleKeys()`). Between chunks the connection is free, so other requests go on. The last,
  * small transaction makes the load visible by deleting its `key_loads` row, with the counters,
@@ -253,12 +258,15 @@ async function stagedSqliteLoad(conn: BulkConnection, args: LoadArgs, steps: Loa
     // keys), so the first key's id bounds the range a clean-up walks.
     const firstRow = raw.prepare("UPDATE key_loads SET after_id = ? WHERE id = ?");
     let firstRecorded = false;
+    let chunk = STAGE_CHUNK_MIN * 5;
     try {
       for await (const batch of args.batches) {
         if (args.cancelled?.()) throw new LoadCancelled("cancelled");
-        const valid = steps.validate(batch, opened.typoFormat);
-        for (let i = 0; i < valid.length; i += STAGE_CHUNK) {
-          const part = valid.slice(i, i + STAGE_CHUNK);
+        for (let i = 0; i < batch.length; ) {
+          const piece = batch.slice(i, i + chunk);
+          i += piece.length;
+          const started = performance.now();
+          const part = steps.validate(piece, opened.typoFormat);
           // Kysely's connection for the chunk: nothing else runs on it meanwhile, and it is free between chunks.
           const reasons = await conn.db.transaction().execute(async () => {
             heartbeat.run(nowIso(), loadId);
@@ -270,7 +278,12 @@ async function stagedSqliteLoad(conn: BulkConnection, args: LoadArgs, steps: Loa
             return reasons;
           });
           steps.count(part, reasons);
-          await new Promise<void>((r) => setImmediate(r));
+          // The next chunk holds the writer about CHUNK_MS, however fast this machine is right now.
+          const ms = Math.max(performance.now() - started, 0.5);
+          chunk = Math.max(STAGE_CHUNK_MIN, Math.min(STAGE_CHUNK_MAX, Math.round((chunk * CHUNK_MS) / ms)));
+          // A timer, not setImmediate: a request between two of its queries gets the connection
+          // before the next chunk (the load gives up about a third of its pace when the server is idle).
+          await new Promise<void>((r) => setTimeout(r, Math.max(1, Math.round(ms / 2))));
         }
         steps.report.read += batch.length;
         args.onProgress?.(steps.report.read);
