@@ -122,7 +122,14 @@ export async function keyRoutes(fastify: FastifyInstance) {
           {
             ...PageQuery,
             status: Type.Optional(StringEnum(KEY_STATUSES)),
-            prefix: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+            prefix: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 255,
+                description:
+                  "Keys starting with this text, compared as keys are: case, spaces and dashes ignored, O as 0, I and L as 1.",
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -162,6 +169,8 @@ export async function keyRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary: "Add a web register key by hand",
+        description:
+          "Refused (409) when the same key — case, spaces and dashes ignored — is already loaded anywhere or is an activation ID, and (400) when it has the generated format's shape but a wrong check symbol.",
         params: IdParams,
         body: Type.Object({ key: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false }),
         response: { 201: KeySchema, ...errorResponses },
