@@ -56,11 +56,14 @@ export function groupSymbols(symbols: string, f: KeyFormat): string {
  * function ({@link canonicalKeySql}) must give the same result, and SQLite's upper() is ASCII-only.
  */
 export function canonicalKey(key: string): string {
-  let s = key.replace(/[ -]/g, "");
+  // A million keys go through here per load: skip each step a key does not need.
+  let s = key.indexOf(" ") === -1 && key.indexOf("-") === -1 ? key : key.replace(/[ -]/g, "");
+  if (!NEEDS_CASE_OR_DIGIT.test(s)) return s;
   // Upper-casing is ASCII-only (see above); toUpperCase() is that for an ASCII string (the usual case).
   s = /^[\x00-\x7f]*$/.test(s) ? s.toUpperCase() : s.replace(/[a-z]+/g, (m) => m.toUpperCase());
   return s.replace(/[OIL]/g, (c) => (c === "O" ? "0" : "1"));
 }
+const NEEDS_CASE_OR_DIGIT = /[a-zOIL]/;
 
 /** Characters {@link canonicalKey} maps, for the SQL form (PostgreSQL translate()): the last two are removed. */
 export const CANONICAL_FROM = "abcdefghijklmnopqrstuvwxyzOIL -";
@@ -95,9 +98,17 @@ export function isTypoShaped(canonical: string, f: KeyFormat = DEFAULT_KEY_FORMA
   if (canonical.length !== f.groups * f.groupLength) return false;
   let interim = 0;
   for (let i = 0; i < canonical.length; i++) {
-    const v = VALUE.get(canonical[i] as string);
-    if (v === undefined) return false;
+    const c = canonical.charCodeAt(i);
+    const v = c < 128 ? (VALUE_BY_CODE[c] as number) : -1;
+    if (v < 0) return false;
     interim = times2(interim) ^ v;
   }
   return interim !== 0;
 }
+
+/** VALUE by character code (−1: not a symbol), for the per-key loop above. */
+const VALUE_BY_CODE = (() => {
+  const t = new Int8Array(128).fill(-1);
+  for (const [c, v] of VALUE) t[c.charCodeAt(0)] = v;
+  return t;
+})();

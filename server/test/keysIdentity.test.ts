@@ -3,7 +3,8 @@ import { expect, it } from "vitest";
 import { CROCKFORD } from "../../common/src/keyCheck.js";
 import { migrateToLatest } from "../src/db/connect.js";
 import { migrationProvider } from "../src/db/migrations/index.js";
-import { generateKey } from "../src/domain/keyFormat.js";
+import { canonicalKeySql } from "../src/db/repos/keys.js";
+import { canonicalKey, generateKey } from "../src/domain/keyFormat.js";
 import { catalogFixture } from "./entitlementFixtures.js";
 import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
 
@@ -29,6 +30,19 @@ function wrongCheck(key: string): string {
 const counts = async (admin: Caller, id: string) => (await admin.get(`/api/v1/entitlements/${id}/keys/counts`)).json();
 
 describeEachDb("web register key identity", (env) => {
+  it("gives the same canonical form in SQL (indexes, migration) as in the server", async () => {
+    const samples = ["acme-retail-hand-0001", "7kttg 4h535-d7tvp", "Solo-IL-oil", "Émile-ça-1", "ß-straße", "  A - B  ", "ǅ-x"];
+    for (const v of samples) {
+      const r = await sql<{
+        c: string;
+      }>`SELECT ${sql.raw(canonicalKeySql(env.dialect === "postgres", "v"))} AS c FROM (SELECT CAST(${v} AS text) AS v) t`.execute(
+        env.db,
+      );
+      expect(r.rows[0]?.c, v).toBe(canonicalKey(v));
+    }
+    expect(canonicalKey("acme-retail-hand-0001")).toBe("ACMERETA11HAND0001");
+  });
+
   it("treats a key in another case or without dashes as the same key at load, redemption, list and delete", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
     const a = await bulk(env, admin);
