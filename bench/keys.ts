@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import SQLite from "better-sqlite3";
 import pg from "pg";
+import { canonicalKey } from "../common/src/keyCheck.js";
 import { systemContext } from "../server/src/actor.js";
 import { type DbHandle, type Dialect, migrateToLatest, openDatabase } from "../server/src/db/connect.js";
 import { encodeCursor } from "../server/src/db/paging.js";
@@ -194,6 +195,8 @@ async function childMain(spec: ChildSpec): Promise<ChildOut> {
   const now = new Date().toISOString();
   if (spec.mode === "baseline") {
     const keys = readKeysIntoMemory(spec.file);
+    // The same row as a load writes, identity included (migration 0006), worked out before the clock.
+    const canons = keys.map((k) => canonicalKey(k));
     if (spec.dialect === "sqlite") {
       const db = new SQLite(spec.location);
       // The server's pragmas (server/src/db/connect.ts).
@@ -202,11 +205,11 @@ async function childMain(spec: ChildSpec): Promise<ChildOut> {
       db.pragma("busy_timeout = 15000");
       db.pragma("synchronous = NORMAL");
       const insert = db.prepare(
-        "INSERT INTO web_register_keys (bulk_id, key, status, created_at, job_id) VALUES (?, ?, 'UNREDEEMED', ?, ?)",
+        "INSERT INTO web_register_keys (bulk_id, key, key_canon, status, created_at, job_id) VALUES (?, ?, ?, 'UNREDEEMED', ?, ?)",
       );
       const out = await clocked(() => {
         db.transaction(() => {
-          for (const key of keys) insert.run(BULK_PK, key, now, JOB_TAG);
+          for (let i = 0; i < keys.length; i++) insert.run(BULK_PK, keys[i], canons[i], now, JOB_TAG);
         })();
         return keys.length;
       });
@@ -216,11 +219,15 @@ async function childMain(spec: ChildSpec): Promise<ChildOut> {
     const c = new pg.Client({ connectionString: spec.location });
     await c.connect();
     const text =
-      "INSERT INTO web_register_keys (bulk_id, key, status, created_at, job_id) SELECT $1, k, 'UNREDEEMED', $2, $3 FROM unnest($4::text[]) AS k";
+      "INSERT INTO web_register_keys (bulk_id, key, key_canon, status, created_at, job_id) SELECT $1, k, c, 'UNREDEEMED', $2, $3 FROM unnest($4::text[], $5::text[]) AS t(k, c)";
     const out = await clocked(async () => {
       await c.query("BEGIN");
       for (let i = 0; i < keys.length; i += BATCH) {
-        await c.query({ name: "bench_keys", text, values: [BULK_PK, now, JOB_TAG, keys.slice(i, i + BATCH)] });
+        await c.query({
+          name: "bench_keys",
+          text,
+          values: [BULK_PK, now, JOB_TAG, keys.slice(i, i + BATCH), canons.slice(i, i + BATCH)],
+        });
       }
       await c.query("COMMIT");
       return keys.length;

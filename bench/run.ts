@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { type AccountsResult, benchPostgres, benchSqlite } from "./accounts.js";
 import { benchKeys, keysOptionsFromEnv, keysSummary } from "./keys.js";
+import { benchLoadLatency, type LoadLatencyResult, reportLoadLatency } from "./loadlatency.js";
 import { benchPageWeight, reportPageWeight } from "./pageWeight.js";
 import { benchRedeem, type RedeemResult, reportRedeem } from "./redeem.js";
 
@@ -10,7 +11,7 @@ import { benchRedeem, type RedeemResult, reportRedeem } from "./redeem.js";
  * `npm run bench`: every benchmark with its same-run baseline, so the ratios mean something on a
  * noisy machine. PostgreSQL runs when LICENSOR_TEST_PG_URL (or DATABASE_URL) names a server we may
  * create databases on. The last line of output is one JSON object holding every figure.
- * BENCH_ONLY=accounts, keys, redeem or page runs one of them.
+ * BENCH_ONLY=accounts, keys, redeem, page or loadlatency runs one of them.
  */
 
 const n = Number.parseInt(process.env.BENCH_N ?? "2000", 10);
@@ -90,11 +91,23 @@ async function page() {
   return { benchmark: "pageWeight", ...r };
 }
 
+/** Latency of redemptions, lists and health while a 1M-key load runs, beside the same with no load (built server). */
+async function loadlatency() {
+  const results: LoadLatencyResult[] = [await benchLoadLatency("sqlite", pgUrl)];
+  reportLoadLatency(results[0] as LoadLatencyResult);
+  if (/^postgres(ql)?:\/\//.test(pgUrl)) {
+    results.push(await benchLoadLatency("postgres", pgUrl));
+    reportLoadLatency(results[1] as LoadLatencyResult);
+  }
+  return { benchmark: "loadlatency", results };
+}
+
 const benchmarks: Record<string, unknown>[] = [];
 if (only === "" || only === "accounts") benchmarks.push(await accounts());
 if (only === "" || only === "keys") benchmarks.push(await keys());
 if (only === "" || only === "redeem") benchmarks.push(await redeem());
 if (only === "" || only === "page") benchmarks.push(await page());
+if (only === "" || only === "loadlatency") benchmarks.push(await loadlatency());
 
 const summary = {
   date: new Date().toISOString(),

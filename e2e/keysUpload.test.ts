@@ -123,7 +123,7 @@ describe.skipIf(!HAVE_BROWSER)("web register keys in Chromium", () => {
             },
             { timeout: 60_000, interval: 100 },
           )
-          .toMatch(/^(SUCCEEDED|FAILED|CANCELLED)$/);
+          .toMatch(/^(SUCCEEDED|PARTIAL_FAILURE|FAILED|CANCELLED)$/);
         return seen;
       };
 
@@ -232,6 +232,29 @@ describe.skipIf(!HAVE_BROWSER)("web register keys in Chromium", () => {
       await page.getByTestId("bad-lines").waitFor();
       await page.goto(`/entitlements/${bulk.id}?tab=keys`);
       await expect.poll(() => page.getByTestId("key-count-total").textContent()).toBe("35");
+
+      // 4. "Load the valid keys and report the rest": 3 new keys kept, 2 lines refused — the job
+      // ends PARTIAL_FAILURE, not SUCCEEDED, in the dialog and in the Jobs list.
+      const mixedFile = path.join(files, "keys-mixed.txt");
+      fs.writeFileSync(mixedFile, `P-${tag}-1\nbad#key\nP-${tag}-2\n${good[0]}\nP-${tag}-3\n`);
+      dialog = await openLoad();
+      await dialog.getByLabel("Key file").setInputFiles(mixedFile);
+      await dialog.getByLabel("Load the valid keys and report the rest").check();
+      await dialog.getByRole("button", { name: "Upload", exact: true }).click();
+      expect(await followJob(dialog)).toContain("PARTIAL_FAILURE");
+      await expect.poll(() => dialog.getByTestId("job-state").textContent()).toBe("Partial failure");
+      const partialOutcome = dialog.getByTestId("load-outcome");
+      await expect.poll(() => partialOutcome.getAttribute("data-status")).toBe("PARTIAL_FAILURE");
+      expect(await partialOutcome.textContent()).toContain("Loaded 3 keys");
+      await expect.poll(() => dialog.getByTestId("bad-lines").locator("tbody tr").count()).toBe(2);
+      await dialog.getByRole("button", { name: "Close", exact: true }).click();
+      await dialog.waitFor({ state: "detached" });
+      await expect.poll(() => page.getByTestId("key-count-total").textContent()).toBe("38");
+      await page.getByRole("link", { name: "Jobs", exact: true }).click();
+      await page.waitForURL((u) => u.pathname === "/jobs");
+      await expect.poll(() => importRows.count()).toBe(3);
+      await expect.poll(async () => (await importRows.nth(0).textContent()) ?? "").toContain("Partial failure");
+      expect(await importRows.nth(0).getByTestId("job-refused").textContent()).toBe("2 lines refused");
     });
   });
 });

@@ -46,6 +46,29 @@ export function groupSymbols(symbols: string, f: KeyFormat): string {
   return parts.join(f.separator);
 }
 
+/**
+ * A key's identity (PRODUCT.md §3 "One identity per key"): what load, uniqueness, lookup,
+ * redemption and delete compare. Spaces and dashes are dropped, ASCII letters upper-cased, and
+ * Crockford's look-alikes read as the digits they stand for (O as 0, I and L as 1), for every key:
+ * so a generated key typed with an O finds the key, and the same rule holds whatever the generated
+ * key format is set to (it can change after keys are loaded). Two imported keys that differ only
+ * by O/0 or I/L/1 are the same key. Only ASCII is case-folded: the databases' SQL form of this
+ * function ({@link canonicalKeySql}) must give the same result, and SQLite's upper() is ASCII-only.
+ */
+export function canonicalKey(key: string): string {
+  // A million keys go through here per load: skip each step a key does not need.
+  let s = key.indexOf(" ") === -1 && key.indexOf("-") === -1 ? key : key.replace(/[ -]/g, "");
+  if (!NEEDS_CASE_OR_DIGIT.test(s)) return s;
+  // Upper-casing is ASCII-only (see above); toUpperCase() is that for an ASCII string (the usual case).
+  s = /^[\x00-\x7f]*$/.test(s) ? s.toUpperCase() : s.replace(/[a-z]+/g, (m) => m.toUpperCase());
+  return s.replace(/[OIL]/g, (c) => (c === "O" ? "0" : "1"));
+}
+const NEEDS_CASE_OR_DIGIT = /[a-zOIL]/;
+
+/** Characters {@link canonicalKey} maps, for the SQL form (PostgreSQL translate()): the last two are removed. */
+export const CANONICAL_FROM = "abcdefghijklmnopqrstuvwxyzOIL -";
+export const CANONICAL_TO = [...CANONICAL_FROM.slice(0, -2)].map((c) => canonicalKey(c)).join("");
+
 export type KeyCheck =
   | { kind: "generated"; canonical: string }
   | { kind: "typo"; message: string }
@@ -58,10 +81,34 @@ export type KeyCheck =
  */
 export function checkTypedKey(input: string, f: KeyFormat = DEFAULT_KEY_FORMAT): KeyCheck {
   const trimmed = input.trim();
-  const compact = trimmed.toUpperCase().replace(/[\s-]/g, "");
+  const compact = canonicalKey(trimmed.replace(/\s/g, ""));
   const expected = f.groups * f.groupLength;
   if (compact.length !== expected || ![...compact].every((c) => VALUE.has(c))) return { kind: "other", value: trimmed };
   const values = [...compact].map((c) => VALUE.get(c) as number);
   if (dammInterim(values) !== 0) return { kind: "typo", message: TYPO_MESSAGE };
   return { kind: "generated", canonical: groupSymbols(values.map((v) => CROCKFORD[v]).join(""), f) };
 }
+
+/**
+ * True when a key's canonical form ({@link canonicalKey}) has the generated format's shape (its
+ * length, every symbol in the alphabet) but a wrong check symbol: redemption would call it a typo
+ * for ever, so a load refuses it. Cheap: a million keys are checked per load.
+ */
+export function isTypoShaped(canonical: string, f: KeyFormat = DEFAULT_KEY_FORMAT): boolean {
+  if (canonical.length !== f.groups * f.groupLength) return false;
+  let interim = 0;
+  for (let i = 0; i < canonical.length; i++) {
+    const c = canonical.charCodeAt(i);
+    const v = c < 128 ? (VALUE_BY_CODE[c] as number) : -1;
+    if (v < 0) return false;
+    interim = times2(interim) ^ v;
+  }
+  return interim !== 0;
+}
+
+/** VALUE by character code (−1: not a symbol), for the per-key loop above. */
+const VALUE_BY_CODE = (() => {
+  const t = new Int8Array(128).fill(-1);
+  for (const [c, v] of VALUE) t[c.charCodeAt(0)] = v;
+  return t;
+})();

@@ -8,7 +8,7 @@ import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import helmet from "helmet";
 import { LIMITS } from "../../common/src/limits.js";
 import { authPlugin } from "./plugins/auth.js";
@@ -26,6 +26,53 @@ export interface BuildOptions {
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Query parameters whose values are never keys (enumerations and numbers): logged as they are. */
+const PLAIN_QUERY = new Set(["limit", "status", "state", "mode", "format", "kind", "type", "sort", "order", "afterKeyNumber"]);
+/** A portal address segment such as `redeem`, `my-entitlements` or `v1`: words, never a key. */
+const WORD_RE = /^([a-z]+([.-][a-z]+)*|v\d)$/;
+const mask = (v: string) => (v.length <= 8 ? `${v.slice(0, 2)}…` : `${v.slice(0, 5)}…${v.slice(-2)}`);
+const decode = (v: string) => {
+  try {
+    return decodeURIComponent(v.replace(/\+/g, " "));
+  } catch {
+    return v;
+  }
+};
+
+/**
+ * The URL as logged: a key can be anywhere in it (the QR code's `/redeem?key=…`, `?prefix=`,
+ * `?activationId=`, `?entitlementId=`, `?q=`, an entitlement ID `{key}ENT` in the path), so every
+ * query value but enumerations and numbers, and every path parameter but a UUID, is masked the way
+ * audit masks keys (first five and last two characters). Segments of an address no route declares
+ * (the portal's) are kept only when they are plain words.
+ */
+export function logUrl(url: string, pattern: string | undefined): string {
+  const q = url.indexOf("?");
+  const path = q === -1 ? url : url.slice(0, q);
+  const declared = pattern?.split("/");
+  const segments = path.split("/").map((seg, i) => {
+    const decl = declared?.[i];
+    if (decl !== undefined && !decl.includes(":") && !decl.includes("*")) return seg;
+    const v = decode(seg);
+    return v === "" || UUID_RE.test(v) || (decl === undefined || decl.includes("*") ? WORD_RE.test(v) : false)
+      ? seg
+      : encodeURIComponent(mask(v));
+  });
+  if (q === -1) return segments.join("/");
+  const query = url
+    .slice(q + 1)
+    .split("&")
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      if (eq === -1) return pair.length > 24 ? encodeURIComponent(mask(decode(pair))) : pair;
+      const name = pair.slice(0, eq);
+      return PLAIN_QUERY.has(decode(name)) ? pair : `${name}=${encodeURIComponent(mask(decode(pair.slice(eq + 1))))}`;
+    })
+    .join("&");
+  return `${segments.join("/")}?${query}`;
+}
+
 /** Builds the whole HTTP application around already-opened dependencies. main.ts listens; tests inject. */
 export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -34,7 +81,9 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
         ? false
         : {
             level: deps.config.logLevel,
-            // Credentials never reach the log, whatever a later change logs.
+            // Credentials never reach the log, whatever a later change logs; nor do whole web
+            // register keys (PRODUCT.md §3): not in a logged body field, a database error's detail
+            // ("Key (key_canon)=(…) already exists") or a URL (see logUrl).
             redact: {
               paths: [
                 "req.headers.authorization",
@@ -45,8 +94,20 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
                 "*.currentPassword",
                 "*.newPassword",
                 "*.token",
+                "*.key",
+                "*.keys",
+                "err.detail",
               ],
               censor: "[redacted]",
+            },
+            serializers: {
+              req: (req: FastifyRequest) => ({
+                method: req.method,
+                url: logUrl(req.url, req.routeOptions?.url),
+                host: req.host,
+                remoteAddress: req.ip,
+                remotePort: req.socket?.remotePort,
+              }),
             },
             ...(typeof opts.logger === "object" ? opts.logger : {}),
           },

@@ -145,4 +145,48 @@ describeEachDb("web register keys", (env) => {
     // Progress was visible mid-load, not only before and after.
     expect(seen.some((s) => s.state === "RUNNING" && s.done > 0 && s.done < 150_000)).toBe(true);
   }, 120_000);
+
+  it("goes on answering lists and redemptions during a large load, whose keys appear all at once at its end", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { e } = await bulk(env, admin);
+    const other = await bulk(env, admin);
+    await admin.post(`/api/v1/entitlements/${other.e.id}/keys/batch`, { keys: ["DURING-1", "DURING-2", "DURING-3"] });
+    const customer = await env.makeAccount();
+    const user = await env.as("CUSTOMER_PORTAL_USER", customer);
+    const runner = new JobRunner({ db: env.db, dialect: env.dialect, config: env.app.deps.config, bulk: env.app.deps.bulk });
+    (env.app.deps as { jobs?: JobRunner }).jobs = runner;
+    await runner.start();
+    const total = 200_000;
+    const jobId = (await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count: total })).json().jobId;
+    const job = async () => (await admin.get(`/api/v1/jobs/${jobId}`)).json();
+    try {
+      // Well into the load.
+      let j = await job();
+      for (let i = 0; i < 3000 && !(j.state === "RUNNING" && j.progress.done > 0); i++) {
+        await new Promise((res) => setTimeout(res, 10));
+        j = await job();
+      }
+      expect(j.state).toBe("RUNNING");
+      // Other requests are answered while the load still runs (before, they waited for its end):
+      // a redemption, a list, the counts — and the loading bulk shows none of its keys yet.
+      const redeemed = await user.post("/api/v1/redemptions", { key: "during-1" });
+      expect(redeemed.statusCode).toBe(201);
+      const listed = (await admin.get(`/api/v1/entitlements/${e.id}/keys?limit=5`)).json();
+      const counted = (await admin.get(`/api/v1/entitlements/${e.id}/keys/counts`)).json();
+      const after = await job();
+      expect(after.state).toBe("RUNNING");
+      expect(after.progress.done).toBeLessThan(total);
+      expect(listed.items).toEqual([]);
+      expect(counted.total).toBe(0);
+      for (let i = 0; i < 3000 && (j.state === "QUEUED" || j.state === "RUNNING"); i++) {
+        await new Promise((res) => setTimeout(res, 20));
+        j = await job();
+      }
+      expect(j.state).toBe("SUCCEEDED");
+      expect((await admin.get(`/api/v1/entitlements/${e.id}/keys/counts`)).json().total).toBe(total);
+      expect((await admin.get(`/api/v1/entitlements/${e.id}/keys?limit=5`)).json().items).toHaveLength(5);
+    } finally {
+      await runner.stop();
+    }
+  }, 180_000);
 });

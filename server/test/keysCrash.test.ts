@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { JobRunner } from "../src/jobs/runner.js";
 import { DIALECTS, testConfig } from "./helpers.js";
@@ -92,7 +93,12 @@ for (const dialect of DIALECTS) {
       } finally {
         await runner.stop();
       }
-      // Every key of the file, exactly once, all from this job; counters, history and audit once.
+      // Every key of the file, exactly once, all from this job; counters, history and audit once;
+      // and no row of the killed attempt is left behind, seen or not.
+      expect(Number((await sql<{ n: number }>`SELECT count(*) AS n FROM web_register_keys`.execute(env.db)).rows[0]?.n)).toBe(
+        KEYS,
+      );
+      expect(await env.db.selectFrom("key_loads").selectAll().execute()).toEqual([]);
       expect(await counts(env.db, jobId)).toEqual({
         ofJob: KEYS,
         inBulk: KEYS,

@@ -82,7 +82,7 @@ describeEachDb("key files", (env) => {
     });
     const pj = await runJob(admin, p.json().jobId);
     expect(pj.error).toBeNull();
-    expect(pj.state).toBe("SUCCEEDED");
+    expect(pj.state).toBe("PARTIAL_FAILURE");
     expect(pj.result).toMatchObject({ status: "PARTIAL_FAILURE", loaded: 2, rejected: 2 });
     expect((await admin.get(`/api/v1/entitlements/${e.id}/keys/counts`)).json().total).toBe(4);
 
@@ -93,6 +93,37 @@ describeEachDb("key files", (env) => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(noFile.json()).toMatchObject({ status: 400, field: "file" });
+  });
+
+  it("refuses a key file with a byte that is not UTF-8, naming its line, and loads nothing", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const e = await deployedBulk(env, admin);
+    (env.app.deps as { jobs?: unknown }).jobs = new JobRunner({
+      db: env.db,
+      dialect: env.dialect,
+      config: env.app.deps.config,
+      bulk: env.app.deps.bulk,
+    });
+    const boundary = "----licensorlatin1";
+    const body = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="keys.txt"\r\nContent-Type: text/plain\r\n\r\n`,
+      ),
+      Buffer.from("LAT-1\nLAT-2\nCAF\u00c9-3\nLAT-4\n", "latin1"),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const token = (await env.makeUser({ role: "PRODUCER_ADMIN", accountId: "PUBLISHER" })).token;
+    const r = await env.app.inject({
+      method: "POST",
+      url: `/api/v1/entitlements/${e.id}/keys/import`,
+      payload: body,
+      headers: { "content-type": `multipart/form-data; boundary=${boundary}`, authorization: `Bearer ${token}` },
+    });
+    expect(r.statusCode).toBe(202);
+    const job = await runJob(admin, r.json().jobId);
+    expect(job.state).toBe("FAILED");
+    expect(job.error).toMatch(/^Line 3: .*not UTF-8/);
+    expect((await admin.get(`/api/v1/entitlements/${e.id}/keys/counts`)).json().total).toBe(0);
   });
 
   it("exports a large set as a job whose file downloads only for those who may see the keys", async () => {

@@ -161,12 +161,17 @@ export function startImporter(spec: ChildSpec) {
   return { child, lines, exited, waitFor, stderr: () => stderr };
 }
 
-/** What a load writes, counted: its keys, the counter, the history event and the audit event. */
+/**
+ * What a load writes that anyone can see, counted: its keys, the counter, the history event and the
+ * audit event. Keys of a load still staged (SQLite writes a load in short transactions) are not
+ * seen by any reader.
+ */
+const VISIBLE = sql`(load_id IS NULL OR NOT EXISTS (SELECT 1 FROM key_loads kl WHERE kl.id = load_id))`;
 export async function counts(db: Db, jobId: string) {
   const r = await sql<Record<string, number | string>>`SELECT
-      (SELECT count(*) FROM web_register_keys WHERE job_id = ${jobId}) AS "ofJob",
-      (SELECT count(*) FROM web_register_keys WHERE bulk_id = ${BULK}) AS "inBulk",
-      (SELECT count(DISTINCT key) FROM web_register_keys WHERE bulk_id = ${BULK}) AS "distinct",
+      (SELECT count(*) FROM web_register_keys WHERE job_id = ${jobId} AND ${VISIBLE}) AS "ofJob",
+      (SELECT count(*) FROM web_register_keys WHERE bulk_id = ${BULK} AND ${VISIBLE}) AS "inBulk",
+      (SELECT count(DISTINCT key) FROM web_register_keys WHERE bulk_id = ${BULK} AND ${VISIBLE}) AS "distinct",
       (SELECT key_count FROM entitlements WHERE id = ${BULK}) AS "keyCount",
       (SELECT count(*) FROM entitlement_events WHERE entitlement_id = ${BULK}) AS "events",
       (SELECT count(*) FROM audit_events WHERE object_id = ${BULK} AND action = 'keys.imported') AS "audits"`.execute(db);

@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
 import { TIER_END_CUSTOMER } from "../../common/src/enums.js";
+import { canonicalKey } from "../../common/src/keyCheck.js";
 import { systemContext } from "../src/actor.js";
 import { auditRows } from "../src/audit.js";
 import { eventRows } from "../src/commands/entitlementSupport.js";
@@ -68,7 +69,7 @@ function plannedWrites(snap: Awaited<ReturnType<typeof redemptionSnapshot>>, key
   plan.entitlement.entitlement_id = `LATE-${tag}`;
   lineItem.activation_id = `LATE-ACT-${tag}`;
   const writes: RedemptionWrites = {
-    key,
+    key: canonicalKey(key),
     bulkPk: snap.bulk.id,
     shard: snap.key.id % REDEEMED_SHARDS,
     claim: { redeemed_at: now, redeemed_by: null, redeemed_by_label: "late", sold_to: soldTo, owner: null, entitlement_id: pk },
@@ -123,7 +124,7 @@ describeEachDb("redemption claim", (env) => {
         where === "on its own" ? writeRedemption(env.db, w) : env.db.transaction().execute((trx) => writeRedemption(trx, w));
 
       // The late redeemer reads the key while it is still open...
-      const stale = await redemptionSnapshot(env.db, key, late, `${key}ENT`);
+      const stale = await redemptionSnapshot(env.db, canonicalKey(key), late, "{key}ENT");
       expect(stale.key?.status).toBe("UNREDEEMED");
       // ...then someone else redeems it, behind that snapshot.
       const won = await admin.post("/api/v1/redemptions", { key, soldTo: first });
@@ -142,7 +143,7 @@ describeEachDb("redemption claim", (env) => {
       expect(keyRow.redeemed_by_label).not.toBe("late");
 
       // The same plan for a key still open goes through: the writes are sound, only the guard refused them.
-      const open = await redemptionSnapshot(env.db, control, late, `${control}ENT`);
+      const open = await redemptionSnapshot(env.db, canonicalKey(control), late, "{key}ENT");
       const planned = plannedWrites(open, control, late, `${uid}-b`);
       expect(await write(planned.writes)).toBe(true);
       expect(await traces(env.db, planned.pk)).toEqual({ entitlements: 1, lineItems: 1, partners: 2, events: 1, audits: 1 });

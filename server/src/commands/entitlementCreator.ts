@@ -13,6 +13,7 @@ import {
 } from "../domain/entitlements.js";
 import { specifiedIdProblem } from "../domain/ids.js";
 import { generateId } from "../domain/idTemplates.js";
+import { canonicalKey } from "../domain/keyFormat.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import type { EntitlementJson } from "../presenters/entitlements.js";
@@ -213,6 +214,11 @@ export async function insertEntitlement(
 export async function activationIdTaken(trx: Trx, activationId: string): Promise<boolean> {
   const row = await trx.selectFrom("line_items").select("id").where("activation_id", "=", activationId).executeTakeFirst();
   if (row) return true;
-  const key = await trx.selectFrom("web_register_keys").select("id").where("key", "=", activationId).executeTakeFirst();
+  // Keys compare by their canonical form (PRODUCT.md §3), so `abc-1` is taken by the key `ABC1`.
+  const key = await trx
+    .selectFrom("web_register_keys")
+    .select("id")
+    .where("key_canon", "=", canonicalKey(activationId))
+    .executeTakeFirst();
   return key !== undefined;
 }

@@ -7,9 +7,9 @@ import { type RedemptionSnapshot, redemptionSnapshot, writeRedemption } from "..
 import { recentSettings } from "../db/repos/settings.js";
 import type { Db, EntitlementRow, Trx } from "../db/schema.js";
 import { generateId, type IdTemplate } from "../domain/idTemplates.js";
-import { checkTypedKey, DEFAULT_KEY_FORMAT, type KeyFormat } from "../domain/keyFormat.js";
+import { canonicalKey, checkTypedKey, DEFAULT_KEY_FORMAT, type KeyFormat } from "../domain/keyFormat.js";
 import { maskKey } from "../domain/keys.js";
-import { DEFAULT_REDEEMED_ID_TEMPLATE, redeemedEntitlement, redeemedEntitlementId } from "../domain/redemption.js";
+import { DEFAULT_REDEEMED_ID_TEMPLATE, redeemedEntitlement } from "../domain/redemption.js";
 import { AppError, errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { type EntitlementJson, presentEntitlement } from "../presenters/entitlements.js";
@@ -34,11 +34,14 @@ const notValid = () =>
     "key",
   );
 
-/** The key as stored: a generated key's canonical form (typo-checked first), anything else as typed. */
+/**
+ * The key's identity, canonicalKey() (PRODUCT.md §3: case, spaces and dashes ignored), after the
+ * check symbol of a key in the generated shape was verified — a typo is refused before any lookup.
+ */
 export function normaliseKey(raw: string, format: KeyFormat = DEFAULT_KEY_FORMAT): string {
   const typed = checkTypedKey(raw, format);
   if (typed.kind === "typo") throw errors.validation("key", typed.message);
-  const key = typed.kind === "generated" ? typed.canonical : typed.value;
+  const key = canonicalKey(raw.trim());
   if (key === "") throw errors.validation("key", "is required");
   return key;
 }
@@ -82,6 +85,7 @@ export interface Redeemed {
 }
 
 interface RedeemArgs {
+  /** The canonical form (normaliseKey()). */
   key: string;
   soldTo: string;
   owner: string | null;
@@ -102,14 +106,16 @@ export function redeemWithin(trx: Trx, ctx: RequestContext, args: RedeemArgs): P
  * entitlement; anyone else: the same refusal as an unknown key).
  */
 async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Promise<Redeemed> {
-  const { key, soldTo } = args;
+  const { soldTo } = args;
   const idTemplate = args.redeemedIdTemplate ?? DEFAULT_REDEEMED_ID_TEMPLATE;
-  const snap = await redemptionSnapshot(db, key, soldTo, redeemedEntitlementId(idTemplate, key));
+  const snap = await redemptionSnapshot(db, args.key, soldTo, idTemplate);
   if (!snap.account || snap.account.type === "PUBLISHER")
     throw errors.validation("soldTo", `account '${soldTo}' does not exist or cannot hold entitlements`);
   const open = openForRedemption(snap, soldTo);
   if ("pk" in open) return open;
   const { bulk, config, keyRow } = open;
+  // The key as loaded (and shown), not as typed: it becomes the activation ID and the default ID.
+  const key = keyRow.key;
   const now = nowIso();
   const pk = newId();
   const plan = redeemedEntitlement({
@@ -142,7 +148,7 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Prom
   const masked = maskKey(key);
   const label = actorLabel(ctx.actor);
   const claimed = await writeRedemption(db, {
-    key,
+    key: args.key,
     bulkPk: bulk.id,
     shard: keyRow.id % REDEEMED_SHARDS,
     claim: {
@@ -192,7 +198,7 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Prom
     ]),
   });
   if (!claimed) {
-    const now2 = openForRedemption(await redemptionSnapshot(db, key, soldTo), soldTo);
+    const now2 = openForRedemption(await redemptionSnapshot(db, args.key, soldTo, idTemplate), soldTo);
     if ("pk" in now2) return now2;
     throw errors.conflict("This key could not be registered just now. Try again.", "key");
   }

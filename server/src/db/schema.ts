@@ -260,7 +260,12 @@ export interface EntitlementEventsTable {
 export interface WebRegisterKeysTable {
   id: Generated<number>;
   bulk_id: string;
+  /** As loaded (and shown). */
   key: string;
+  /** Its identity: canonicalKey(key), unique (migration 0006). */
+  key_canon: string;
+  /** Set while its load is staged (SQLite): invisible while `key_loads` holds that load (migration 0010). */
+  load_id: string | null;
   status: string;
   created_at: string;
   job_id: string | null;
@@ -270,6 +275,18 @@ export interface WebRegisterKeysTable {
   sold_to: string | null;
   owner: string | null;
   entitlement_id: string | null;
+}
+
+/** A staged key load in progress (SQLite): its keys stay invisible until this row is deleted. */
+export interface KeyLoadsTable {
+  id: string;
+  bulk_id: string;
+  /** host:pid:loadId of the loading process. */
+  owner: string;
+  /** The largest web_register_keys.id when the load began: its keys all come after it. */
+  after_id: number;
+  heartbeat_at: string;
+  created_at: string;
 }
 
 export interface JobsTable {
@@ -357,6 +374,7 @@ export interface Database {
   entitlement_partners: EntitlementPartnersTable;
   entitlement_events: EntitlementEventsTable;
   web_register_keys: WebRegisterKeysTable;
+  key_loads: KeyLoadsTable;
   jobs: JobsTable;
   job_files: JobFilesTable;
   job_file_chunks: JobFileChunksTable;

@@ -12,9 +12,11 @@ import { CROCKFORD, checkValue, DEFAULT_KEY_FORMAT, groupSymbols, type KeyFormat
  */
 export {
   CROCKFORD,
+  canonicalKey,
   checkTypedKey,
   checkValue,
   DEFAULT_KEY_FORMAT,
+  isTypoShaped,
   type KeyCheck,
   type KeyFormat,
 } from "../../../common/src/keyCheck.js";

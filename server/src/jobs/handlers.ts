@@ -8,7 +8,7 @@ import type { Db, JobsTable } from "../db/schema.js";
 import { DEFAULT_KEY_FORMAT, generateKeys, type KeyFormat } from "../domain/keyFormat.js";
 import type { KeyStatus } from "../domain/keys.js";
 import { keysCsv } from "../keyfiles/csvExport.js";
-import { type KeyFileFormat, readKeyFile } from "../keyfiles/readKeyFile.js";
+import { KeyFileError, type KeyFileFormat, readKeyFile } from "../keyfiles/readKeyFile.js";
 import { deleteUnredeemedKeys } from "../keys/keyDeleter.js";
 import { type KeyRecord, LoadCancelled, loadKeys } from "../keys/keyLoader.js";
 import {
@@ -58,9 +58,12 @@ export const uploadsDir = (deps: Pick<JobDeps, "config">) => path.join(deps.conf
 
 const BATCH = 10_000;
 
+/** Keys generated per batch: generation is synchronous, so small batches keep other requests going. */
+const GENERATE_BATCH = 2_000;
+
 async function* generated(count: number, format: KeyFormat = DEFAULT_KEY_FORMAT): AsyncGenerator<KeyRecord[]> {
-  for (let done = 0; done < count; done += BATCH) {
-    const n = Math.min(BATCH, count - done);
+  for (let done = 0; done < count; done += GENERATE_BATCH) {
+    const n = Math.min(GENERATE_BATCH, count - done);
     yield generateKeys(n, format).map((key, i) => ({ line: done + i + 1, key }));
   }
 }
@@ -83,7 +86,8 @@ async function runLoad(
       verb,
       onProgress: (n) => jc.progress(n),
       cancelled: jc.cancelled,
-      beforeCommit: (trx, r) => jc.succeed(trx, r),
+      // A partial load that refused lines is not a plain success: the Jobs list and the load dialog say so.
+      beforeCommit: (trx, r) => jc.succeed(trx, r, r.status === "PARTIAL_FAILURE" ? "PARTIAL_FAILURE" : "SUCCEEDED"),
     });
     if (report.status === "FAILURE") {
       throw new JobRefused(
@@ -95,6 +99,8 @@ async function runLoad(
     }
   } catch (err) {
     if (err instanceof LoadCancelled) throw new JobCancelled();
+    // A file that cannot be read (not UTF-8, broken XML or CSV): say where, as the CLI does.
+    if (err instanceof KeyFileError) throw new Error(`Line ${err.line}: ${err.message}; nothing was loaded.`);
     throw err;
   } finally {
     await conn.release();

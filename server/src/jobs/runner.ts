@@ -28,8 +28,11 @@ export interface JobContext {
   deps: JobDeps;
   progress(done: number, total?: number | null): void;
   cancelled(): boolean;
-  /** Marks the job SUCCEEDED inside `trx`, so the job's effect and its status commit together. */
-  succeed(trx: Trx | Db, result: unknown): Promise<void>;
+  /**
+   * Marks the job SUCCEEDED (or PARTIAL_FAILURE: done, with refused parts its result names) inside
+   * `trx`, so the job's effect and its status commit together.
+   */
+  succeed(trx: Trx | Db, result: unknown, state?: "SUCCEEDED" | "PARTIAL_FAILURE"): Promise<void>;
 }
 
 export class JobCancelled extends Error {}
@@ -242,13 +245,13 @@ export class JobRunner {
         if (total !== undefined) live.total = total;
       },
       cancelled: () => this.cancels.has(job.id),
-      succeed: async (trx, result) => {
+      succeed: async (trx, result, state = "SUCCEEDED") => {
         // Only while this process still holds the job: if another one took it over, throwing here
         // rolls this attempt's whole transaction back, so the job's effect is applied once.
         const res = await trx
           .updateTable("jobs")
           .set({
-            state: "SUCCEEDED",
+            state,
             done: live.done,
             total: live.total,
             result: JSON.stringify(result),

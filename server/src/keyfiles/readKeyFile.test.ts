@@ -98,6 +98,34 @@ describe("readKeyFile: plain text", () => {
     expect(await failure(long, "text", 4096)).toMatchObject({ line: 2, message: expect.stringContaining("longer than") });
   });
 
+  it("refuses a byte that is not UTF-8, naming its line, in every format and wherever the chunks split", async () => {
+    const latin1 = (text: string) => Buffer.from(text, "latin1"); // "é" becomes the lone byte 0xE9
+    const files: [KeyFileFormat, Buffer][] = [
+      ["text", latin1("K-1\nK-2\nCAF\u00c9-3\nK-4\n")],
+      ["csv", latin1("key,note\nK-1,a\nCAF\u00c9-3,b\n")],
+      ["xml", latin1("<webregkeys>\n<webregkey>K-1</webregkey>\n<webregkey>CAF\u00c9-3</webregkey>\n</webregkeys>\n")],
+    ];
+    for (const [format, bytes] of files)
+      for (const chunk of [1, 2, 3, 5, 64 * 1024]) {
+        const err = await failure(bytes, format, chunk);
+        expect(err.line, `${format}, ${chunk}-byte chunks`).toBe(3);
+        expect(err.message).toContain("not UTF-8");
+        expect(err.message).toContain("0xC9");
+      }
+    // A character cut off at the end of the file, and a stray continuation byte.
+    expect(await failure(Buffer.concat([Buffer.from("K-1\nK-\u00e9"), Buffer.from([0xe2, 0x82])]), "text", 1)).toMatchObject({
+      line: 2,
+      message: expect.stringContaining("cut off"),
+    });
+    expect((await failure(Buffer.from([0x4b, 0x0a, 0x80, 0x0a]), "text")).line).toBe(2);
+    // Valid multi-byte text split anywhere still reads as written.
+    for (const chunk of [1, 2, 3])
+      expect((await read("K-\u00e9\u20ac\u{1F511}\nK-2\n", "text", { chunk })).records.map((r) => r.key)).toEqual([
+        "K-\u00e9\u20ac\u{1F511}",
+        "K-2",
+      ]);
+  });
+
   it("streams a 200,000-line file in bounded memory and reads every line", async () => {
     const lines = 200_000;
     let produced = 0;

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { StringDecoder } from "node:string_decoder";
 import { CsvError, Parser as CsvParser } from "csv-parse";
 import { SaxesParser, type SaxesTagPlain } from "saxes";
@@ -7,6 +8,9 @@ import { SaxesParser, type SaxesTagPlain } from "saxes";
  * `<webregkeys><webregkey>K</webregkey>…</webregkeys>`, CSV with a `key` column, and plain text with
  * one key per line. The file is never held in memory: keys come out in batches of `batchSize`, each
  * with the 1-based line it was written on, so a load can name every bad line.
+ *
+ * The bytes must be UTF-8: a byte that is not (a Latin-1 "é", a truncated sequence) refuses the
+ * file naming its line, instead of becoming U+FFFD in a stored key.
  *
  * Keys are returned as written, only trimmed. Checking characters, length and duplicates is the
  * caller's job (see `domain/ids.ts` and `domain/keyFormat.ts`); a reader only refuses a file it
@@ -77,7 +81,7 @@ export async function* readKeyFile(
   batchSize = 10_000,
 ): AsyncGenerator<KeyRecord[]> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError("batchSize must be a positive integer");
-  const chunks = input as AsyncIterable<Buffer | string>;
+  const chunks = strictUtf8(input as AsyncIterable<Buffer | string>);
   switch (format) {
     case "text":
       yield* readText(chunks, batchSize);
@@ -99,6 +103,72 @@ function refuseUtf16(first: Buffer | string) {
   if ((first[0] === 0xff && first[1] === 0xfe) || (first[0] === 0xfe && first[1] === 0xff)) {
     throw new KeyFileError(1, "the file is encoded as UTF-16; save it as UTF-8");
   }
+}
+
+/** How many bytes at the end of `b` start a UTF-8 sequence that continues in the next chunk. */
+function incompleteTail(b: Buffer): number {
+  for (let back = 1; back <= Math.min(3, b.length); back++) {
+    const c = b[b.length - back] as number;
+    if ((c & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    return need > back ? back : 0;
+  }
+  return 0;
+}
+
+/** The index of the first byte of `b` that is not part of valid UTF-8 (b is known to be invalid). */
+function firstInvalidByte(b: Buffer): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i] as number;
+    const n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (n === 0 || !isUtf8(b.subarray(i, i + n))) return i;
+    i += n;
+  }
+  return b.length;
+}
+
+const newlinesIn = (b: Buffer, end = b.length) => {
+  let n = 0;
+  for (let i = b.indexOf(10); i !== -1 && i < end; i = b.indexOf(10, i + 1)) n++;
+  return n;
+};
+
+/**
+ * Decodes the chunks as strict UTF-8 (a sequence split between chunks is joined first). A byte
+ * that is not UTF-8 throws a `KeyFileError` naming its line; strings pass through as they are.
+ */
+async function* strictUtf8(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  let tail: Buffer = Buffer.alloc(0);
+  let line = 1; // the line the next undecoded byte is on
+  let first = true;
+  for await (const chunk of chunks) {
+    if (typeof chunk === "string") {
+      yield chunk;
+      continue;
+    }
+    if (first && chunk.length > 0) {
+      refuseUtf16(chunk);
+      first = false;
+    }
+    const data = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
+    const cut = data.length - incompleteTail(data);
+    const whole = data.subarray(0, cut);
+    if (!isUtf8(whole)) throw notUtf8(whole, line);
+    line += newlinesIn(whole);
+    tail = Buffer.from(data.subarray(cut));
+    if (whole.length > 0) yield whole.toString("utf8");
+  }
+  if (tail.length > 0) throw notUtf8(tail, line);
+}
+
+function notUtf8(b: Buffer, startLine: number): KeyFileError {
+  const at = firstInvalidByte(b);
+  const byte = (b[at] ?? 0).toString(16).toUpperCase().padStart(2, "0");
+  return new KeyFileError(
+    startLine + newlinesIn(b, at),
+    `the line is not UTF-8 text (byte 0x${byte}${at >= b.length - 3 && at < b.length ? ", or a character cut off at the end of the file" : ""}); save the file as UTF-8`,
+  );
 }
 
 /**

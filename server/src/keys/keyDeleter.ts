@@ -1,7 +1,9 @@
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { recordEvent } from "../commands/entitlementSupport.js";
+import { visibleKey } from "../db/repos/keys.js";
 import type { Db, Trx } from "../db/schema.js";
+import { canonicalKey } from "../domain/keyFormat.js";
 import { errors } from "../errors.js";
 import { nowIso } from "../util.js";
 
@@ -26,22 +28,27 @@ export async function deleteUnredeemedKeys(
         .deleteFrom("web_register_keys")
         .where("bulk_id", "=", bulkPk)
         .where("status", "=", "UNREDEEMED")
+        .where(visibleKey("load_id"))
         .executeTakeFirst();
       deleted = Number(r.numDeletedRows);
     } else {
-      const unique = [...new Set(keys)];
+      // Keys compare by their canonical form: `abcd-1234` deletes the key loaded as `ABCD1234`.
+      const canons = keys.map((k) => canonicalKey(k));
+      const unique = [...new Set(canons)];
       const problems: { field: string; message: string }[] = [];
       for (let i = 0; i < unique.length; i += CHUNK) {
         const part = unique.slice(i, i + CHUNK);
         const rows = await trx
           .selectFrom("web_register_keys")
-          .select(["key", "status", "bulk_id"])
-          .where("key", "in", part)
+          .select(["key_canon", "status", "bulk_id"])
+          .where("key_canon", "in", part)
+          .where(visibleKey("load_id"))
           .execute();
-        const found = new Map(rows.map((r) => [r.key, r]));
-        for (const k of part) {
-          const r = found.get(k);
-          const at = `keys[${keys.indexOf(k)}]`;
+        const found = new Map(rows.map((r) => [r.key_canon, r]));
+        for (const c of part) {
+          const r = found.get(c);
+          const at = `keys[${canons.indexOf(c)}]`;
+          const k = keys[canons.indexOf(c)] as string;
           if (!r || r.bulk_id !== bulkPk) problems.push({ field: at, message: `'${k}' is not a key of this bulk entitlement` });
           else if (r.status !== "UNREDEEMED")
             problems.push({ field: at, message: `'${k}' is redeemed; redeemed keys cannot be deleted` });
@@ -54,7 +61,8 @@ export async function deleteUnredeemedKeys(
           .deleteFrom("web_register_keys")
           .where("bulk_id", "=", bulkPk)
           .where("status", "=", "UNREDEEMED")
-          .where("key", "in", part)
+          .where("key_canon", "in", part)
+          .where(visibleKey("load_id"))
           .executeTakeFirst();
         deleted += Number(r.numDeletedRows);
       }

@@ -17,7 +17,8 @@ import { loadBulkForKeys } from "./keys.js";
 import { errorResponses, fileResponse, IdParams, Page, PageQuery, StringEnum } from "./schemas.js";
 import { typed } from "./typed.js";
 
-export const JOB_STATES = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const;
+/** PARTIAL_FAILURE: a key load in `partial` mode that kept the valid keys and refused some lines (its result says which). */
+export const JOB_STATES = ["QUEUED", "RUNNING", "SUCCEEDED", "PARTIAL_FAILURE", "FAILED", "CANCELLED"] as const;
 
 const JobSchema = Type.Object(
   {
@@ -67,7 +68,8 @@ export function presentJob(j: JobsTable & { bulk_entitlement_id?: string | null 
     progress: {
       done,
       total,
-      percent: j.state === "SUCCEEDED" ? 100 : total ? Math.min(100, (100 * done) / total) : null,
+      percent:
+        j.state === "SUCCEEDED" || j.state === "PARTIAL_FAILURE" ? 100 : total ? Math.min(100, (100 * done) / total) : null,
       ratePerSecond: rate ? Math.round(rate) : null,
       etaSeconds: live && rate && total ? Math.max(0, Math.round((total - done) / rate)) : null,
     },

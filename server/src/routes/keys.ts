@@ -10,6 +10,7 @@ import { findEntitlement } from "../db/repos/entitlements.js";
 import { keyBatches, keyCounts, listKeys } from "../db/repos/keys.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db, WebRegisterKeyRow } from "../db/schema.js";
+import { canonicalKey } from "../domain/keyFormat.js";
 import { KEY_STATUSES, type KeyStatus, keyLoadStateProblem, type LoadReport } from "../domain/keys.js";
 import { AppError, errors } from "../errors.js";
 import { ChunkWriter, completeStoredFile, createStoredFile, deleteStoredFile } from "../jobs/fileStore.js";
@@ -120,7 +121,14 @@ export async function keyRoutes(fastify: FastifyInstance) {
           {
             ...PageQuery,
             status: Type.Optional(StringEnum(KEY_STATUSES)),
-            prefix: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+            prefix: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 255,
+                description:
+                  "Keys starting with this text, compared as keys are: case, spaces and dashes ignored, O as 0, I and L as 1.",
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -160,6 +168,8 @@ export async function keyRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary: "Add a web register key by hand",
+        description:
+          "Refused (409) when the same key — case, spaces and dashes ignored — is already loaded anywhere or is an activation ID, and (400) when it has the generated format's shape but a wrong check symbol.",
         params: IdParams,
         body: Type.Object({ key: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false }),
         response: { 201: KeySchema, ...errorResponses },
@@ -176,7 +186,11 @@ export async function keyRoutes(fastify: FastifyInstance) {
           ? errors.alreadyExists("key", `The key ${reason}.`)
           : errors.validation("key", reason.replace(/^key /, ""));
       }
-      const row = await db.selectFrom("web_register_keys").selectAll().where("key", "=", key).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom("web_register_keys")
+        .selectAll()
+        .where("key_canon", "=", canonicalKey(key))
+        .executeTakeFirstOrThrow();
       return reply.status(201).send(presentKey(row));
     },
   );

@@ -346,7 +346,8 @@ export interface JobRef {
   state: string;
 }
 
-export type JobState = "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+/** PARTIAL_FAILURE: a partial key load that kept the valid keys and refused lines (its report names them). */
+export type JobState = "QUEUED" | "RUNNING" | "SUCCEEDED" | "PARTIAL_FAILURE" | "FAILED" | "CANCELLED";
 
 export interface JobProgress {
   done: number;

@@ -11,7 +11,7 @@ import { formatCount, formatDuration } from "../lib/format";
 import { humanize } from "../lib/labels";
 import { LoadError } from "./FormErrors";
 
-export const JOB_STATES: JobState[] = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"];
+export const JOB_STATES: JobState[] = ["QUEUED", "RUNNING", "SUCCEEDED", "PARTIAL_FAILURE", "FAILED", "CANCELLED"];
 
 export const JOB_TYPE_LABELS: Record<string, string> = {
   "keys.import": "Key import",
@@ -24,6 +24,7 @@ const STATE_LABELS: Record<JobState, string> = {
   QUEUED: "Queued",
   RUNNING: "Running",
   SUCCEEDED: "Succeeded",
+  PARTIAL_FAILURE: "Partial failure",
   FAILED: "Failed",
   CANCELLED: "Cancelled",
 };
@@ -31,6 +32,7 @@ const STATE_COLORS: Record<JobState, string> = {
   QUEUED: "gray",
   RUNNING: "blue",
   SUCCEEDED: "green",
+  PARTIAL_FAILURE: "yellow",
   FAILED: "red",
   CANCELLED: "orange",
 };
@@ -88,10 +90,9 @@ export function JobProgressBar({ job, unit = "keys", compact = false }: { job: J
   const indeterminate = active && (job.state === "QUEUED" || p.total === null || p.percent === null);
   // A finished job whose total was never known (a file read to its end, or not): a full bar in its state's colour.
   const unknownTotal = !active && p.total === null;
-  const percent = job.state === "SUCCEEDED" || unknownTotal ? 100 : (p.percent ?? 0);
+  const percent = job.state === "SUCCEEDED" || job.state === "PARTIAL_FAILURE" || unknownTotal ? 100 : (p.percent ?? 0);
   const shown = Math.floor(percent * 10) / 10;
-  const color =
-    job.state === "FAILED" ? "red" : job.state === "CANCELLED" ? "orange" : job.state === "SUCCEEDED" ? "green" : "blue";
+  const color = active ? "blue" : (STATE_COLORS[job.state] ?? "blue");
   const label = `${jobTypeLabel(job.type)} progress`;
   const bar = (
     <Progress.Root
@@ -235,6 +236,7 @@ export function LoadOutcome({ report }: { report: KeyLoadReport }) {
 export function JobOutcome({ job }: { job: Job }) {
   const r = job.result;
   const deletion = job.type === "keys.delete";
+  if (job.state === "PARTIAL_FAILURE" && isLoadReport(r)) return <LoadOutcome report={r} />;
   if (job.state === "SUCCEEDED") {
     if (isLoadReport(r)) return <LoadOutcome report={r} />;
     const deleted = r && typeof r === "object" && typeof (r as { deleted?: unknown }).deleted === "number";

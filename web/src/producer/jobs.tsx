@@ -89,6 +89,11 @@ export function JobsListPage() {
             render: (j) => (
               <Box miw={110}>
                 <JobStateBadge state={j.state} />
+                {j.state === "PARTIAL_FAILURE" && isLoadReport(j.result) && (
+                  <Text size="xs" c="dimmed" data-testid="job-refused">
+                    {formatCount(j.result.rejected)} line{j.result.rejected === 1 ? "" : "s"} refused
+                  </Text>
+                )}
               </Box>
             ),
           },

@@ -4,8 +4,10 @@ import * as m0002 from "./0002_entitlements.js";
 import * as m0003 from "./0003_keys_jobs.js";
 import * as m0004 from "./0004_redeem_guard.js";
 import * as m0005 from "./0005_redemption_hot_rows.js";
+import * as m0006 from "./0006_key_identity.js";
 import * as m0007 from "./0007_redeemed_entitlements_own_data.js";
 import * as m0009 from "./0009_idempotency_expiry.js";
+import * as m0010 from "./0010_staged_key_loads.js";
 import * as m0011 from "./0011_job_leases_files.js";
 
 /** Static list so migrations work the same from source (tests) and from the built `dist/`. */
@@ -15,8 +17,10 @@ const migrations: Record<string, Migration> = {
   "0003_keys_jobs": m0003,
   "0004_redeem_guard": m0004,
   "0005_redemption_hot_rows": m0005,
+  "0006_key_identity": m0006,
   "0007_redeemed_entitlements_own_data": m0007,
   "0009_idempotency_expiry": m0009,
+  "0010_staged_key_loads": m0010,
   "0011_job_leases_files": m0011,
 };
 

@@ -1,10 +1,22 @@
+import { sql } from "kysely";
+import { canonicalKey } from "../../domain/keyFormat.js";
 import type { KeyStatus } from "../../domain/keys.js";
 import { after, decodeCursor, type Page, type PageRequest, pageLimit, toPage } from "../paging.js";
 import type { Db, Trx, WebRegisterKeyRow } from "../schema.js";
 
+/** canonicalKey() in SQL; frozen with the indexes built on it (migration 0006). */
+export { canonicalKeySql } from "../migrations/0006_key_identity.js";
+
+/**
+ * A key is visible unless its load is still staged (SQLite loads, see keys/keyLoader.ts): every
+ * reader of web_register_keys adds this condition. `column` is the row's `load_id`.
+ */
+export const visibleKey = (column: string) =>
+  sql<boolean>`(${sql.ref(column)} IS NULL OR NOT EXISTS (SELECT 1 FROM key_loads kl WHERE kl.id = ${sql.ref(column)}))`;
+
 export interface KeyFilter {
   status?: KeyStatus | undefined;
-  /** Keys starting with this text (exact case). */
+  /** Keys starting with this text, compared canonically (case, spaces and dashes ignored). */
   prefix?: string | undefined;
 }
 
@@ -15,11 +27,12 @@ export interface KeyFilter {
 export async function listKeys(db: Db, bulkPk: string, f: KeyFilter, page: PageRequest): Promise<Page<WebRegisterKeyRow>> {
   const limit = pageLimit(page);
   const cur = decodeCursor(page.cursor, 1);
-  let q = db.selectFrom("web_register_keys").selectAll().where("bulk_id", "=", bulkPk);
+  let q = db.selectFrom("web_register_keys").selectAll().where("bulk_id", "=", bulkPk).where(visibleKey("load_id"));
   if (f.status) q = q.where("status", "=", f.status);
-  if (f.prefix) {
-    // A range on the key instead of LIKE: index-friendly and no wildcard escaping.
-    q = q.where("key", ">=", f.prefix).where("key", "<", `${f.prefix}\uffff`);
+  const prefix = f.prefix ? canonicalKey(f.prefix) : "";
+  if (prefix) {
+    // A range on the canonical key instead of LIKE: index-friendly and no wildcard escaping.
+    q = q.where("key_canon", ">=", prefix).where("key_canon", "<", `${prefix}\uffff`);
   }
   if (cur) q = q.where((eb) => after(eb, ["id"], cur));
   const rows = await q
@@ -38,7 +51,12 @@ export async function listKeys(db: Db, bulkPk: string, f: KeyFilter, page: PageR
 export async function* keyBatches(db: Db, bulkPk: string, f: KeyFilter, batch = 5000): AsyncGenerator<WebRegisterKeyRow[]> {
   let last = 0;
   for (;;) {
-    let q = db.selectFrom("web_register_keys").selectAll().where("bulk_id", "=", bulkPk).where("id", ">", last);
+    let q = db
+      .selectFrom("web_register_keys")
+      .selectAll()
+      .where("bulk_id", "=", bulkPk)
+      .where("id", ">", last)
+      .where(visibleKey("load_id"));
     if (f.status) q = q.where("status", "=", f.status);
     const rows = await q.orderBy("id").limit(batch).execute();
     if (rows.length === 0) return;

@@ -2,6 +2,7 @@ import { type CompiledQuery, type Insertable, PostgresAdapter, sql } from "kysel
 import * as pgJson from "kysely/helpers/postgres";
 import * as sqliteJson from "kysely/helpers/sqlite";
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../../common/src/enums.js";
+import { DEFAULT_REDEEMED_ID_TEMPLATE } from "../../domain/redemption.js";
 import { isUniqueViolation } from "../constraints.js";
 import { groupCommitOf } from "../groupCommit.js";
 import { compilePrepared, runPrepared } from "../prepared.js";
@@ -18,6 +19,7 @@ import type {
   WebRegisterKeysTable,
 } from "../schema.js";
 import { type LineItemFull, PARTNER_COLUMNS, type PartnerRow } from "./entitlements.js";
+import { visibleKey } from "./keys.js";
 
 /**
  * Where a condition names a partial index's column (`line_items.role`, `web_register_keys.status`)
@@ -92,7 +94,8 @@ void lineItemColumnsComplete;
 export interface RedemptionSnapshot {
   /** Sold To with the End Customer tier's name and rank; null if there is no such account. */
   account: { id: string; type: string; name: string; tier_display_name: string | null; tier_rank: number | null } | null;
-  key: Pick<WebRegisterKeysTable, "bulk_id" | "status" | "sold_to" | "entitlement_id"> & { id: number };
+  /** The key row found by its canonical form; `key` as it was loaded. */
+  key: Pick<WebRegisterKeysTable, "key" | "bulk_id" | "status" | "sold_to" | "entitlement_id"> & { id: number };
   bulk: EntitlementRow;
   /** The bulk entitlement's configuration line item with its products (null if it has none). */
   config: LineItemFull | null;
@@ -103,18 +106,31 @@ export interface RedemptionSnapshot {
 
 const isPostgres = (db: Db | Trx) => db.getExecutor().adapter instanceof PostgresAdapter;
 
-/** Reads what a redemption needs in one query; `key: null` when the key is unknown. */
+/**
+ * Reads what a redemption needs in one query; `key: null` when the key is unknown. `key` is the
+ * canonical form (canonicalKey()); the default entitlement ID is the template (Settings, `{key}ENT`
+ * by default) applied to the key as loaded, not as typed.
+ */
 export async function redemptionSnapshot(
   db: Db | Trx,
   key: string,
   soldTo: string,
-  defaultId = `${key}ENT`,
+  idTemplate = DEFAULT_REDEEMED_ID_TEMPLATE,
 ): Promise<Omit<RedemptionSnapshot, "key" | "bulk"> & { key: RedemptionSnapshot["key"] | null; bulk: EntitlementRow | null }> {
   const j = isPostgres(db) ? pgJson : sqliteJson;
-  const values = { key, soldTo, defaultId };
+  const values = { key, soldTo, idTemplate };
   const result = await runPrepared(db, "redemption.snapshot", values, (db, v) =>
     db.selectNoFrom((eb) => {
-      const bulkId = eb.selectFrom("web_register_keys as wk").select("wk.bulk_id").where("wk.key", "=", v.key);
+      const bulkId = eb
+        .selectFrom("web_register_keys as wk")
+        .select("wk.bulk_id")
+        .where("wk.key_canon", "=", v.key)
+        .where(visibleKey("wk.load_id"));
+      const defaultId = eb
+        .selectFrom("web_register_keys as wd")
+        .select(sql<string>`replace(${v.idTemplate}, '{key}', wd.key)`.as("d"))
+        .where("wd.key_canon", "=", v.key)
+        .where(visibleKey("wd.load_id"));
       return [
         j
           .jsonObjectFrom(
@@ -129,8 +145,9 @@ export async function redemptionSnapshot(
           .jsonObjectFrom(
             eb
               .selectFrom("web_register_keys as k")
-              .select(["k.id", "k.bulk_id", "k.status", "k.sold_to", "k.entitlement_id"])
-              .where("k.key", "=", v.key),
+              .select(["k.id", "k.key", "k.bulk_id", "k.status", "k.sold_to", "k.entitlement_id"])
+              .where("k.key_canon", "=", v.key)
+              .where(visibleKey("k.load_id")),
           )
           .as("key"),
         j
@@ -178,7 +195,7 @@ export async function redemptionSnapshot(
           )
           .as("distributor"),
         eb
-          .exists(eb.selectFrom("entitlements as x").select("x.id").where("x.entitlement_id", "=", v.defaultId))
+          .exists(eb.selectFrom("entitlements as x").select("x.id").where("x.entitlement_id", "=", defaultId))
           .as("default_id_taken"),
       ];
     }),
@@ -200,6 +217,7 @@ export async function redemptionSnapshot(
 
 /** Every row a redemption writes, worked out beforehand. */
 export interface RedemptionWrites {
+  /** The canonical form (canonicalKey()). */
   key: string;
   bulkPk: string;
   /** The redeemed-count shard this key counts in. */
@@ -281,8 +299,10 @@ function claimKey(db: Pick<Db, "updateTable">, w: Pick<RedemptionWrites, "key" |
     db
       .updateTable("web_register_keys")
       .set({ status: sql.lit("REDEEMED"), ...w.claim })
-      .where("key", "=", w.key)
+      .where("key_canon", "=", w.key)
       .where("status", "=", sql.lit("UNREDEEMED"))
+      // A key of a load still staged is not there yet.
+      .where(visibleKey("web_register_keys.load_id"))
       // Correlated, so it looks at this key's bulk entitlement only (never the set of deployed ones).
       .where((eb) =>
         eb.exists(

@@ -228,6 +228,8 @@ export function LoadKeysModal({ bulk, opened, onClose }: { bulk: Entitlement; op
     setJobEnded(true);
     changed();
     if (job.state === "SUCCEEDED") notifications.show({ color: "green", message: `${jobTypeLabel(job.type)} finished.` });
+    if (job.state === "PARTIAL_FAILURE")
+      notifications.show({ color: "yellow", message: `${jobTypeLabel(job.type)} finished; some lines were refused.` });
   };
 
   const upload = async () => {
