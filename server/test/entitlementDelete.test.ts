@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { expect, it } from "vitest";
+import { canonicalKey } from "../../common/src/keyCheck.js";
 import { toProblem } from "../src/plugins/errors.js";
 import { newId, nowIso } from "../src/util.js";
 import { catalogFixture } from "./entitlementFixtures.js";
@@ -130,7 +131,13 @@ describeEachDb("constraint violations in words", (env) => {
     const dupKey = await violation(() =>
       db
         .insertInto("web_register_keys")
-        .values({ bulk_id: e.id, key: keys[0] as string, status: "UNREDEEMED", created_at: nowIso() } as never)
+        .values({
+          bulk_id: e.id,
+          key: keys[0] as string,
+          key_canon: canonicalKey(keys[0] as string),
+          status: "UNREDEEMED",
+          created_at: nowIso(),
+        } as never)
         .execute(),
     );
     const p2 = toProblem(dupKey, requestFor("POST", "/api/v1/entitlements/:id/keys", { id: e.id }));

@@ -119,6 +119,11 @@ const UNIQUE_WORDS: Record<string, { field: string; message: string }> = {
     field: "key",
     message: "this web register key is already loaded (keys are unique across all bulk entitlements)",
   },
+  // Keys are unique by their canonical form (case, spaces and dashes ignored).
+  "web_register_keys.key_canon": {
+    field: "key",
+    message: "this web register key is already loaded (keys are unique across all bulk entitlements)",
+  },
   "entitlement_partners.entitlement_id,tier": {
     field: "channelPartners",
     message: "a partner tier is listed twice on the entitlement",
