@@ -199,7 +199,9 @@ describe.skipIf(!HAVE_BROWSER)("redeeming keys in Chromium", () => {
       await page.getByLabel(labelled("Email")).fill(first.email);
       await page.getByLabel(labelled("Password")).fill(first.password);
       await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => u.pathname === "/portal/register-key");
+      // A login hashes with scrypt and then loads the portal's lazy chunks: on a loaded 2-core CI
+      // machine that once took longer than the default 15 s.
+      await page.waitForURL((u) => u.pathname === "/portal/register-key", { timeout: 45_000 });
       expect(new URL(page.url()).searchParams.get("key")).toBe(k1);
       expect(await page.getByLabel(labelled("Key")).inputValue()).toBe(k1);
 
