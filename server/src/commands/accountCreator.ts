@@ -1,4 +1,4 @@
-import type { AccountType } from "../../../common/src/enums.js";
+import type { Account, AccountCreateBody } from "../../../common/src/api/accounts.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
@@ -7,31 +7,14 @@ import type { Db } from "../db/schema.js";
 import { accountProblems } from "../domain/accounts.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type AccountJson, presentAccount } from "../presenters/accounts.js";
+import { presentAccount } from "../presenters/accounts.js";
 import { int, nowIso } from "../util.js";
 
-export interface AddressInput {
-  address1?: string | null;
-  address2?: string | null;
-  city?: string | null;
-  state?: string | null;
-  zipcode?: string | null;
-  country?: string | null;
-  region?: string | null;
-}
-
-export interface AccountCreateInput {
-  id: string;
-  name: string;
-  type: Exclude<AccountType, "PUBLISHER">;
-  description?: string | null;
-  address?: AddressInput;
-  visible?: boolean;
-  parentId?: string | null;
-}
+/** The request body, as the route validated it (common/src/api/accounts.ts). */
+export type AccountCreateInput = AccountCreateBody;
 
 /** Creates a customer, partner or self-registered account. The one PUBLISHER account is made at first start. */
-export async function accountCreator(db: Db, ctx: RequestContext, input: AccountCreateInput): Promise<AccountJson> {
+export async function accountCreator(db: Db, ctx: RequestContext, input: AccountCreateInput): Promise<Account> {
   authorize(ctx.actor, "account.create");
   if ((input.type as string) === "PUBLISHER") {
     throw errors.validation("type", "there is exactly one PUBLISHER account, created at first start");

@@ -1,3 +1,4 @@
+import type { Account, AccountUpdateBody, AddressInput } from "../../../common/src/api/accounts.js";
 import type { AccountType, Role } from "../../../common/src/enums.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
@@ -7,21 +8,14 @@ import { accountProblems, roleOnAccountProblem } from "../domain/accounts.js";
 import { errors } from "../errors.js";
 import { authorize, can } from "../policies/index.js";
 import { producerWriter } from "../policies/predicates.js";
-import { type AccountJson, presentAccount } from "../presenters/accounts.js";
+import { presentAccount } from "../presenters/accounts.js";
 import { int, nowIso } from "../util.js";
-import type { AddressInput } from "./accountCreator.js";
 
-export interface AccountUpdateInput {
-  name?: string;
-  type?: Exclude<AccountType, "PUBLISHER">;
-  description?: string | null;
-  address?: AddressInput;
-  visible?: boolean;
-  parentId?: string | null;
-}
+/** The request body, as the route validated it (common/src/api/accounts.ts). */
+export type AccountUpdateInput = AccountUpdateBody;
 
 /** Edits an account. Portal admins may edit their own account's name, description and address only. */
-export async function accountUpdater(db: Db, ctx: RequestContext, id: string, input: AccountUpdateInput): Promise<AccountJson> {
+export async function accountUpdater(db: Db, ctx: RequestContext, id: string, input: AccountUpdateInput): Promise<Account> {
   const problems = accountProblems({ ...(input.name !== undefined ? { name: input.name } : {}) });
   if (input.parentId === id) problems.push({ field: "parentId", message: "an account cannot be its own parent" });
   if (problems.length) throw errors.validationMany(problems);

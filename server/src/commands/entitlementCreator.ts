@@ -1,3 +1,4 @@
+import type { Entitlement } from "../../../common/src/api/entitlements.js";
 import type { RequestContext } from "../actor.js";
 import { actorLabel } from "../actor.js";
 import { recordAudit } from "../audit.js";
@@ -16,7 +17,6 @@ import { generateId } from "../domain/idTemplates.js";
 import { canonicalKey } from "../domain/keyFormat.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import type { EntitlementJson } from "../presenters/entitlements.js";
 import { newId, nowIso } from "../util.js";
 import { deployEntitlement } from "./entitlementStateChanger.js";
 import { entitlementJson, partnerProblems, recordEvent, replacePartners, retryOnIdCollision } from "./entitlementSupport.js";
@@ -78,7 +78,7 @@ export function headerProblems(input: EntitlementHeaderInput): FieldProblem[] {
  * Bulk) in DRAFT or TEST, with its channel partners and line items or product configuration, in
  * one transaction; optionally deploys it. Generated IDs that collide are regenerated.
  */
-export async function entitlementCreator(db: Db, ctx: RequestContext, input: EntitlementCreateInput): Promise<EntitlementJson> {
+export async function entitlementCreator(db: Db, ctx: RequestContext, input: EntitlementCreateInput): Promise<Entitlement> {
   authorize(ctx.actor, "entitlement.create");
   const problems = headerProblems(input);
   if (input.kind === "BULK" && input.lineItems?.length)

@@ -1,3 +1,4 @@
+import type { Entitlement } from "../../../common/src/api/entitlements.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { loadSettings } from "../db/repos/settings.js";
@@ -5,7 +6,6 @@ import type { Db } from "../db/schema.js";
 import { generateId } from "../domain/idTemplates.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import type { EntitlementJson } from "../presenters/entitlements.js";
 import { nowIso } from "../util.js";
 import { entitlementJson, loadVisibleEntitlement, recordEvent, retryOnIdCollision } from "./entitlementSupport.js";
 
@@ -18,7 +18,7 @@ import { entitlementJson, loadVisibleEntitlement, recordEvent, retryOnIdCollisio
  * activation ID: it is the key, and redeeming the key again must find it (PRODUCT.md §3). Only
  * DRAFT line items added to it later get new IDs.
  */
-export async function entitlementIdRegenerator(db: Db, ctx: RequestContext, pk: string): Promise<EntitlementJson> {
+export async function entitlementIdRegenerator(db: Db, ctx: RequestContext, pk: string): Promise<Entitlement> {
   const settings = await loadSettings(db);
   await retryOnIdCollision(() =>
     db.transaction().execute(async (trx) => {

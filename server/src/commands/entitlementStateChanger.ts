@@ -1,3 +1,4 @@
+import type { Entitlement } from "../../../common/src/api/entitlements.js";
 import type { StateType } from "../../../common/src/enums.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
@@ -7,7 +8,6 @@ import type { Db, Trx } from "../db/schema.js";
 import { cascadedLineItemState, transitionProblem } from "../domain/entitlementStates.js";
 import { AppError, errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import type { EntitlementJson } from "../presenters/entitlements.js";
 import { nowIso } from "../util.js";
 import { entitlementJson, loadVisibleEntitlement, recordEvent } from "./entitlementSupport.js";
 
@@ -128,7 +128,7 @@ export async function deployEntitlement(trx: Trx, ctx: RequestContext, pk: strin
 }
 
 /** Change State on one entitlement (entitlement page). */
-export async function entitlementStateChanger(db: Db, ctx: RequestContext, pk: string, to: StateType): Promise<EntitlementJson> {
+export async function entitlementStateChanger(db: Db, ctx: RequestContext, pk: string, to: StateType): Promise<Entitlement> {
   await db.transaction().execute(async (trx) => {
     const { ref } = await loadVisibleEntitlement(trx, ctx, pk);
     authorize(ctx.actor, "entitlement.changeState", ref);

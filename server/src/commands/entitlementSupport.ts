@@ -1,3 +1,4 @@
+import type { Entitlement } from "../../../common/src/api/entitlements.js";
 import { actorLabel, type RequestContext } from "../actor.js";
 import { isUniqueViolationOn } from "../db/constraints.js";
 import { findEntitlement, findEntitlementByAnyId, lineItemsOf, partnersOf } from "../db/repos/entitlements.js";
@@ -6,7 +7,7 @@ import type { FieldProblem, ResolvedPartner } from "../domain/entitlements.js";
 import { generateId, type IdContext, type IdTemplate } from "../domain/idTemplates.js";
 import { errors } from "../errors.js";
 import { can } from "../policies/index.js";
-import { type EntitlementJson, presentEntitlement } from "../presenters/entitlements.js";
+import { presentEntitlement } from "../presenters/entitlements.js";
 import { newId, nowIso } from "../util.js";
 
 /** Shared steps of the entitlement commands; each command still owns its transaction. */
@@ -73,7 +74,7 @@ export async function loadVisibleEntitlement(
   return { row, ref };
 }
 
-export async function entitlementJson(db: Db | Trx, pk: string): Promise<EntitlementJson> {
+export async function entitlementJson(db: Db | Trx, pk: string): Promise<Entitlement> {
   const row = await findEntitlement(db, pk);
   if (!row) throw errors.notFound("Entitlement", pk);
   const partners = (await partnersOf(db, [pk])).get(pk) ?? [];

@@ -1,3 +1,4 @@
+import type { Entitlement } from "../../../common/src/api/entitlements.js";
 import type { StateType } from "../../../common/src/enums.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
@@ -7,7 +8,6 @@ import { isEditable } from "../domain/entitlementStates.js";
 import { normaliseShipToEmail, resolvePartners } from "../domain/entitlements.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import type { EntitlementJson } from "../presenters/entitlements.js";
 import { nowIso } from "../util.js";
 import { type EntitlementHeaderInput, headerProblems } from "./entitlementCreator.js";
 import { deployEntitlement } from "./entitlementStateChanger.js";
@@ -28,7 +28,7 @@ export async function entitlementUpdater(
   ctx: RequestContext,
   pk: string,
   patch: EntitlementHeaderInput & { autoDeploy?: boolean },
-): Promise<EntitlementJson> {
+): Promise<Entitlement> {
   const { autoDeploy, ...input } = patch;
   const problems = headerProblems(input);
   if (problems.length) throw errors.validationMany(problems);

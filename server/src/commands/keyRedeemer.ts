@@ -1,3 +1,4 @@
+import type { Entitlement } from "../../../common/src/api/entitlements.js";
 import { TIER_END_CUSTOMER } from "../../../common/src/enums.js";
 import { actorLabel, isProducerStaff, type RequestContext } from "../actor.js";
 import { auditRows } from "../audit.js";
@@ -12,7 +13,7 @@ import { maskKey } from "../domain/keys.js";
 import { DEFAULT_REDEEMED_ID_TEMPLATE, redeemedEntitlement } from "../domain/redemption.js";
 import { AppError, errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type EntitlementJson, presentEntitlement } from "../presenters/entitlements.js";
+import { presentEntitlement } from "../presenters/entitlements.js";
 import { newId, nowIso } from "../util.js";
 import { entitlementJson, eventRows } from "./entitlementSupport.js";
 
@@ -61,7 +62,7 @@ export async function keyRedeemer(
   db: Db,
   ctx: RequestContext,
   input: RedeemInput,
-): Promise<{ entitlement: EntitlementJson; created: boolean }> {
+): Promise<{ entitlement: Entitlement; created: boolean }> {
   const settings = await recentSettings(db);
   // The check symbol is verified before the key is looked up anywhere.
   const key = normaliseKey(input.key, settings.keyFormat);
@@ -81,7 +82,7 @@ export interface Redeemed {
   pk: string;
   created: boolean;
   /** The new entitlement as the API shows it (null when the key had been redeemed before). */
-  entitlement: EntitlementJson | null;
+  entitlement: Entitlement | null;
 }
 
 interface RedeemArgs {

@@ -1,27 +1,16 @@
-import type { LicenseModelType, LicenseTechnology } from "../../../common/src/enums.js";
+import type { LicenseModel, LicenseModelCreateBody } from "../../../common/src/api/licenseModels.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import type { Db } from "../db/schema.js";
-import { type AttributeInput, licenseModelProblems, normalizeAttribute } from "../domain/catalog.js";
+import { licenseModelProblems, normalizeAttribute } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import {
-  type LicenseModelJson,
-  type LicensePolicies,
-  presentLicenseModel,
-  UNLIMITED_POLICIES,
-} from "../presenters/licenseModels.js";
+import { type LicensePolicies, presentLicenseModel, UNLIMITED_POLICIES } from "../presenters/licenseModels.js";
 import { newId, nowIso } from "../util.js";
 
-export interface LicenseModelCreateInput {
-  name: string;
-  description?: string | null | undefined;
-  technology: LicenseTechnology;
-  modelType: LicenseModelType;
-  attributes?: AttributeInput[] | undefined;
-  policies?: Partial<LicensePolicies> | undefined;
-}
+/** The request body, as the route validated it (common/src/api). */
+export type LicenseModelCreateInput = LicenseModelCreateBody;
 
 /** Policies with every limit explicit (absent: unlimited, null). */
 export function mergePolicies(base: LicensePolicies, given: Partial<LicensePolicies> | undefined): LicensePolicies {
@@ -37,11 +26,7 @@ export const licenseModelExists = (name: string) =>
   errors.alreadyExists("name", `A license model named '${name}' already exists.`);
 
 /** Creates a license model in state DRAFT. */
-export async function licenseModelCreator(
-  db: Db,
-  ctx: RequestContext,
-  input: LicenseModelCreateInput,
-): Promise<LicenseModelJson> {
+export async function licenseModelCreator(db: Db, ctx: RequestContext, input: LicenseModelCreateInput): Promise<LicenseModel> {
   authorize(ctx.actor, "licenseModel.write");
   const problems = licenseModelProblems(input);
   if (problems.length) throw errors.validationMany(problems);

@@ -1,3 +1,4 @@
+import type { LicenseModel } from "../../../common/src/api/licenseModels.js";
 import type { LicenseModelState } from "../../../common/src/enums.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
@@ -6,7 +7,7 @@ import type { Db } from "../db/schema.js";
 import { type CatalogState, licenseModelLabel, stateChangeProblem } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type LicenseModelJson, presentLicenseModel } from "../presenters/licenseModels.js";
+import { presentLicenseModel } from "../presenters/licenseModels.js";
 import { nowIso } from "../util.js";
 
 /** Moves a license model DRAFT → DEPLOYED, DRAFT → OBSOLETE or DEPLOYED → OBSOLETE. */
@@ -15,7 +16,7 @@ export async function licenseModelStateChanger(
   ctx: RequestContext,
   id: string,
   to: LicenseModelState,
-): Promise<LicenseModelJson> {
+): Promise<LicenseModel> {
   authorize(ctx.actor, "licenseModel.write");
   return db.transaction().execute(async (trx) => {
     const before = await findLicenseModel(trx, id);

@@ -1,3 +1,4 @@
+import type { LicenseModel } from "../../../common/src/api/licenseModels.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
@@ -14,7 +15,7 @@ import {
 } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type LicenseModelJson, parseAttributes, parsePolicies, presentLicenseModel } from "../presenters/licenseModels.js";
+import { parseAttributes, parsePolicies, presentLicenseModel } from "../presenters/licenseModels.js";
 import { nowIso } from "../util.js";
 import { type LicenseModelCreateInput, licenseModelExists, mergePolicies } from "./licenseModelCreator.js";
 
@@ -29,7 +30,7 @@ export async function licenseModelUpdater(
   ctx: RequestContext,
   id: string,
   input: LicenseModelUpdateInput,
-): Promise<LicenseModelJson> {
+): Promise<LicenseModel> {
   authorize(ctx.actor, "licenseModel.write");
   const problems = licenseModelProblems(input);
   if (problems.length) throw errors.validationMany(problems);

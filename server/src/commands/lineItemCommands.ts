@@ -1,3 +1,4 @@
+import type { Entitlement, ProductConfig } from "../../../common/src/api/entitlements.js";
 import type { StateType } from "../../../common/src/enums.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
@@ -10,7 +11,7 @@ import { specifiedIdProblem } from "../domain/ids.js";
 import { generateId } from "../domain/idTemplates.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type EntitlementJson, type ProductConfigJson, presentLineItem } from "../presenters/entitlements.js";
+import { presentLineItem } from "../presenters/entitlements.js";
 import { nowIso } from "../util.js";
 import { activationIdTaken, type LineItemInput } from "./entitlementCreator.js";
 import { deployEntitlement } from "./entitlementStateChanger.js";
@@ -21,7 +22,7 @@ import { insertLineItem, type ProductConfigInput, replaceLineItemProducts, resol
 const DATE_AND_DESCRIPTION = new Set(["startDate", "isPermanent", "term", "expirationDate", "versionDate", "description"]);
 
 /** The stored configuration as input again, so a patch can be merged onto it and re-validated whole. */
-export function configInputOf(c: ProductConfigJson, type: string | null): ProductConfigInput {
+export function configInputOf(c: ProductConfig, type: string | null): ProductConfigInput {
   return {
     ...(c.partNumberId
       ? { partNumberId: c.partNumberId }
@@ -69,7 +70,7 @@ export async function bulkProductConfigurer(
   input: ProductConfigInput,
   mode: "replace" | "patch",
   opts: { autoDeploy?: boolean } = {},
-): Promise<EntitlementJson> {
+): Promise<Entitlement> {
   await db.transaction().execute(async (trx) => {
     const { row, ref } = await loadVisibleEntitlement(trx, ctx, pk);
     authorize(ctx.actor, "entitlement.update", ref);
@@ -152,7 +153,7 @@ async function configureBulkProduct(
 }
 
 /** Adds line items to a simple entitlement. On a DEPLOYED entitlement they start DRAFT and are deployed by hand. */
-export async function lineItemAdder(db: Db, ctx: RequestContext, pk: string, inputs: LineItemInput[]): Promise<EntitlementJson> {
+export async function lineItemAdder(db: Db, ctx: RequestContext, pk: string, inputs: LineItemInput[]): Promise<Entitlement> {
   const pre: FieldProblem[] = [];
   inputs.forEach((li, i) => {
     if (li.activationId != null) {
@@ -247,7 +248,7 @@ export async function lineItemUpdater(
   pk: string,
   lineItemId: string,
   patch: LineItemInput,
-): Promise<EntitlementJson> {
+): Promise<Entitlement> {
   await db.transaction().execute(async (trx) => {
     const { ref, item } = await loadLineItem(trx, ctx, pk, lineItemId);
     authorize(ctx.actor, "entitlement.update", ref);
@@ -298,7 +299,7 @@ export async function lineItemUpdater(
 }
 
 /** Removes a line item that is DRAFT, TEST or OBSOLETE and has no fulfillments. */
-export async function lineItemRemover(db: Db, ctx: RequestContext, pk: string, lineItemId: string): Promise<EntitlementJson> {
+export async function lineItemRemover(db: Db, ctx: RequestContext, pk: string, lineItemId: string): Promise<Entitlement> {
   await db.transaction().execute(async (trx) => {
     const { ref, item } = await loadLineItem(trx, ctx, pk, lineItemId);
     authorize(ctx.actor, "entitlement.update", ref);
@@ -342,7 +343,7 @@ export async function lineItemStateChanger(
   pk: string,
   lineItemId: string,
   to: StateType,
-): Promise<EntitlementJson> {
+): Promise<Entitlement> {
   await db.transaction().execute(async (trx) => {
     const { row, ref, item } = await loadLineItem(trx, ctx, pk, lineItemId);
     authorize(ctx.actor, "entitlement.changeState", ref);

@@ -1,3 +1,4 @@
+import type { PartNumber, PartNumberCreateBody } from "../../../common/src/api/partNumbers.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
@@ -9,16 +10,11 @@ import { type FieldProblem, productLabel } from "../domain/catalog.js";
 import { specifiedIdProblem } from "../domain/ids.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type PartNumberJson, presentPartNumber } from "../presenters/partNumbers.js";
+import { presentPartNumber } from "../presenters/partNumbers.js";
 import { newId, nowIso } from "../util.js";
 
-export interface PartNumberCreateInput {
-  partId: string;
-  description?: string | null | undefined;
-  productId: string;
-  quantity?: number | undefined;
-  licenseModelId?: string | null | undefined;
-}
+/** The request body, as the route validated it (common/src/api). */
+export type PartNumberCreateInput = PartNumberCreateBody;
 
 /**
  * Checks what a part number points at: the product and license model exist (400), neither is
@@ -58,7 +54,7 @@ export async function checkPartNumberRefs(
 export const partNumberExists = (partId: string) => errors.alreadyExists("partId", `Part number '${partId}' already exists.`);
 
 /** Creates a part number (SKU): what an ERP order line names, mapped to a product and quantity. */
-export async function partNumberCreator(db: Db, ctx: RequestContext, input: PartNumberCreateInput): Promise<PartNumberJson> {
+export async function partNumberCreator(db: Db, ctx: RequestContext, input: PartNumberCreateInput): Promise<PartNumber> {
   authorize(ctx.actor, "partNumber.write");
   const idProblem = specifiedIdProblem(input.partId);
   if (idProblem) throw errors.validation("partId", idProblem);

@@ -1,3 +1,4 @@
+import type { PartNumber } from "../../../common/src/api/partNumbers.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
@@ -6,7 +7,7 @@ import type { Db } from "../db/schema.js";
 import { specifiedIdProblem } from "../domain/ids.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type PartNumberJson, presentPartNumber } from "../presenters/partNumbers.js";
+import { presentPartNumber } from "../presenters/partNumbers.js";
 import { nowIso } from "../util.js";
 import { checkPartNumberRefs, type PartNumberCreateInput, partNumberExists } from "./partNumberCreator.js";
 
@@ -18,7 +19,7 @@ export async function partNumberUpdater(
   ctx: RequestContext,
   id: string,
   input: PartNumberUpdateInput,
-): Promise<PartNumberJson> {
+): Promise<PartNumber> {
   authorize(ctx.actor, "partNumber.write");
   if (input.partId !== undefined) {
     const p = specifiedIdProblem(input.partId);

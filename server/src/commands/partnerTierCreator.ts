@@ -1,3 +1,4 @@
+import type { PartnerTier, PartnerTierCreateBody } from "../../../common/src/api/partnerTiers.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
@@ -5,15 +6,11 @@ import type { Db } from "../db/schema.js";
 import { type FieldProblem, partnerTierNameProblem } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type PartnerTierJson, presentPartnerTier } from "../presenters/partnerTiers.js";
+import { presentPartnerTier } from "../presenters/partnerTiers.js";
 import { nowIso } from "../util.js";
 
-export interface PartnerTierCreateInput {
-  name: string;
-  displayName: string;
-  description?: string | null | undefined;
-  rank: number;
-}
+/** The request body, as the route validated it (common/src/api). */
+export type PartnerTierCreateInput = PartnerTierCreateBody;
 
 /** Which unique key a violation hit: the display name or the tier's name (its key). */
 export function tierUniqueClash(err: unknown, name: string, displayName: string | undefined) {
@@ -30,7 +27,7 @@ export function displayNameProblems(displayName: string | undefined): FieldProbl
 }
 
 /** Adds a partner tier beyond the built-in Distributor and End Customer. */
-export async function partnerTierCreator(db: Db, ctx: RequestContext, input: PartnerTierCreateInput): Promise<PartnerTierJson> {
+export async function partnerTierCreator(db: Db, ctx: RequestContext, input: PartnerTierCreateInput): Promise<PartnerTier> {
   authorize(ctx.actor, "partnerTier.write");
   const problems = displayNameProblems(input.displayName);
   const nameProblem = partnerTierNameProblem(input.name);

@@ -1,3 +1,4 @@
+import type { PartnerTier, PartnerTierUpdateBody } from "../../../common/src/api/partnerTiers.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
@@ -5,15 +6,12 @@ import { findPartnerTier } from "../db/repos/partnerTiers.js";
 import type { Db } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type PartnerTierJson, presentPartnerTier } from "../presenters/partnerTiers.js";
+import { presentPartnerTier } from "../presenters/partnerTiers.js";
 import { nowIso } from "../util.js";
 import { displayNameProblems, tierUniqueClash } from "./partnerTierCreator.js";
 
-export interface PartnerTierUpdateInput {
-  displayName?: string | undefined;
-  description?: string | null | undefined;
-  rank?: number | undefined;
-}
+/** The request body, as the route validated it (common/src/api). */
+export type PartnerTierUpdateInput = PartnerTierUpdateBody;
 
 /** Renames (display name), re-describes or re-ranks a tier; built-in tiers too. Its name (key) never changes. */
 export async function partnerTierUpdater(
@@ -21,7 +19,7 @@ export async function partnerTierUpdater(
   ctx: RequestContext,
   name: string,
   input: PartnerTierUpdateInput,
-): Promise<PartnerTierJson> {
+): Promise<PartnerTier> {
   authorize(ctx.actor, "partnerTier.write");
   const problems = displayNameProblems(input.displayName);
   if (problems.length) throw errors.validationMany(problems);

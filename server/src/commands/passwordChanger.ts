@@ -1,3 +1,4 @@
+import type { PasswordChangeBody } from "../../../common/src/api/session.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { revokeUserTokens } from "../db/repos/tokens.js";
@@ -16,7 +17,7 @@ import { nowIso } from "../util.js";
 export async function passwordChanger(
   db: Db,
   ctx: RequestContext,
-  input: { currentPassword: string; newPassword: string; keepSessionId: string | null; revokeTokens?: boolean },
+  input: PasswordChangeBody & { keepSessionId: string | null },
 ): Promise<{ sessionsEnded: number; tokensRevoked: number }> {
   const userId = ctx.actor.userId;
   if (!userId || ctx.actor.type !== "user") throw errors.forbidden("Only a logged-in user can change its password.");

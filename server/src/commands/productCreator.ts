@@ -1,4 +1,4 @@
-import type { ProductType } from "../../../common/src/enums.js";
+import type { Product, ProductCreateBody } from "../../../common/src/api/products.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
@@ -8,19 +8,11 @@ import type { Db, LicenseModelsTable, Trx } from "../db/schema.js";
 import { type FeatureInput, type FieldProblem, productLabel, productProblems } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type ProductJson, presentProduct } from "../presenters/products.js";
+import { presentProduct } from "../presenters/products.js";
 import { newId, nowIso } from "../util.js";
 
-export interface ProductCreateInput {
-  name: string;
-  version: string;
-  description?: string | null | undefined;
-  type?: ProductType | undefined;
-  features?: FeatureInput[] | undefined;
-  licenseModelIds?: string[] | undefined;
-  upgradeToIds?: string[] | undefined;
-  upsellToIds?: string[] | undefined;
-}
+/** The request body, as the route validated it (common/src/api). */
+export type ProductCreateInput = ProductCreateBody;
 
 export interface ProductRefs {
   licenseModelIds?: string[] | undefined;
@@ -101,7 +93,7 @@ export const productExists = (name: string, version: string) =>
   errors.alreadyExists("version", `Product '${name}' version '${version}' already exists.`);
 
 /** Creates a product in state DRAFT with its features, allowed license models and related products. */
-export async function productCreator(db: Db, ctx: RequestContext, input: ProductCreateInput): Promise<ProductJson> {
+export async function productCreator(db: Db, ctx: RequestContext, input: ProductCreateInput): Promise<Product> {
   authorize(ctx.actor, "product.write");
   const problems = productProblems(input);
   if (problems.length) throw errors.validationMany(problems);

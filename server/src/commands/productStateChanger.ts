@@ -1,3 +1,4 @@
+import type { Product } from "../../../common/src/api/products.js";
 import type { ProductState } from "../../../common/src/enums.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
@@ -7,14 +8,14 @@ import type { Db } from "../db/schema.js";
 import { type CatalogState, productDeployProblem, productLabel, stateChangeProblem } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type ProductJson, presentProduct } from "../presenters/products.js";
+import { presentProduct } from "../presenters/products.js";
 import { nowIso } from "../util.js";
 
 /**
  * Moves a product DRAFT → DEPLOYED, DRAFT → OBSOLETE or DEPLOYED → OBSOLETE. Deploying needs
  * every allowed license model to be DEPLOYED.
  */
-export async function productStateChanger(db: Db, ctx: RequestContext, id: string, to: ProductState): Promise<ProductJson> {
+export async function productStateChanger(db: Db, ctx: RequestContext, id: string, to: ProductState): Promise<Product> {
   authorize(ctx.actor, "product.write");
   return db.transaction().execute(async (trx) => {
     const before = await findProduct(trx, id);

@@ -1,3 +1,4 @@
+import type { Product } from "../../../common/src/api/products.js";
 import { ERROR_CODES } from "../../../common/src/errors.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
@@ -14,7 +15,7 @@ import {
 } from "../domain/catalog.js";
 import { AppError, errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type ProductJson, presentProduct } from "../presenters/products.js";
+import { presentProduct } from "../presenters/products.js";
 import { nowIso } from "../util.js";
 import {
   checkProductReferences,
@@ -34,7 +35,7 @@ const sameSet = (a: string[], b: string[]) =>
  * products only. OBSOLETE: nothing. Fields sent unchanged are not counted as changes, so a form
  * may send the whole product back.
  */
-export async function productUpdater(db: Db, ctx: RequestContext, id: string, input: ProductUpdateInput): Promise<ProductJson> {
+export async function productUpdater(db: Db, ctx: RequestContext, id: string, input: ProductUpdateInput): Promise<Product> {
   authorize(ctx.actor, "product.write");
   const problems = productProblems(input, id);
   if (problems.length) throw errors.validationMany(problems);

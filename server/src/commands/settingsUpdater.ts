@@ -1,21 +1,17 @@
+import type { SettingsUpdateBody } from "../../../common/src/api/settings.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { forgetSettings, loadSettings, type Settings, saveSetting } from "../db/repos/settings.js";
 import type { Db } from "../db/schema.js";
-import { type IdTemplate, templateProblems } from "../domain/idTemplates.js";
-import { type KeyFormat, keyFormatProblems } from "../domain/keyFormat.js";
+import { templateProblems } from "../domain/idTemplates.js";
+import { keyFormatProblems } from "../domain/keyFormat.js";
 import { redeemedIdTemplateProblem } from "../domain/redemption.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";
 
-export interface SettingsPatch {
-  idTemplates?: { entitlement?: IdTemplate; activation?: IdTemplate };
-  allowEditDeployed?: boolean;
-  allowUsedItemsInactiveObsolete?: boolean;
-  keyFormat?: KeyFormat;
-  redeemedEntitlementIdTemplate?: string;
-}
+/** The request body, as the route validated it (common/src/api). */
+export type SettingsPatch = SettingsUpdateBody;
 
 /**
  * Changes instance settings (ID generators, the redeemed entitlement's ID template, the key

@@ -1,23 +1,18 @@
 import crypto from "node:crypto";
-import { type Role, rolesAtOrBelow } from "../../../common/src/enums.js";
+import type { ApiToken, TokenCreateBody } from "../../../common/src/api/tokens.js";
+import { rolesAtOrBelow } from "../../../common/src/enums.js";
 import type { Membership, RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { findUser } from "../db/repos/users.js";
 import type { Db } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { presentToken, type TokenJson } from "../presenters/tokens.js";
+import { presentToken } from "../presenters/tokens.js";
 import { membershipsOf } from "../security/actorLoader.js";
 import { newId, nowIso, sha256 } from "../util.js";
 
-export interface TokenCreateInput {
-  name: string;
-  accountId: string;
-  role: Role;
-  expiresAt?: string | null;
-  /** Whose token; defaults to the acting user. Only the system (CLI) may name another user. */
-  userId?: string;
-}
+/** The request body (common/src/api/tokens.ts), and whose token: the acting user unless the system (CLI) names another. */
+export type TokenCreateInput = TokenCreateBody & { userId?: string };
 
 /** `lic_` + 256 random bits: recognisable in logs and secret scanners, unguessable. */
 export const newTokenSecret = () => `lic_${crypto.randomBytes(32).toString("base64url")}`;
@@ -27,7 +22,7 @@ export const newTokenSecret = () => `lic_${crypto.randomBytes(32).toString("base
  * there, or a weaker one of the same family; a token cannot mint a stronger token than itself.
  * The secret is returned once and only its SHA-256 is stored.
  */
-export async function tokenCreator(db: Db, ctx: RequestContext, input: TokenCreateInput): Promise<TokenJson & { token: string }> {
+export async function tokenCreator(db: Db, ctx: RequestContext, input: TokenCreateInput): Promise<ApiToken & { token: string }> {
   authorize(ctx.actor, "token.create");
   const userId = input.userId ?? ctx.actor.userId;
   if (!userId) throw errors.validation("userId", "is required when no user is acting");

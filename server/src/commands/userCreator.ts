@@ -1,3 +1,4 @@
+import type { User, UserCreateBody } from "../../../common/src/api/users.js";
 import type { AccountType } from "../../../common/src/enums.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
@@ -8,23 +9,12 @@ import { passwordProblem } from "../domain/passwords.js";
 import { emailProblem, type MembershipInput, membershipProblems } from "../domain/users.js";
 import { errors } from "../errors.js";
 import { authorize, can } from "../policies/index.js";
-import { presentUser, type UserJson } from "../presenters/users.js";
+import { presentUser } from "../presenters/users.js";
 import { generatePassword, hashPassword } from "../security/passwords.js";
 import { newId, nowIso } from "../util.js";
 
-export interface UserProfileInput {
-  email: string;
-  firstName: string;
-  lastName: string;
-  phone?: string | null;
-  locale?: string | null;
-  timeZone?: string | null;
-}
-
-export interface UserCreateInput extends UserProfileInput {
-  password?: string;
-  memberships: MembershipInput[];
-}
+/** The request body, as the route validated it (common/src/api/users.ts). */
+export type UserCreateInput = UserCreateBody;
 
 /** Loads account types for membership checks, inside the caller's transaction. */
 export async function accountTypesOf(trx: Trx, ids: string[]): Promise<Map<string, AccountType>> {
@@ -56,7 +46,7 @@ export async function userCreator(
   db: Db,
   ctx: RequestContext,
   input: UserCreateInput,
-): Promise<{ user: UserJson; initialPassword: string | null }> {
+): Promise<{ user: User; initialPassword: string | null }> {
   authorize(ctx.actor, "user.create");
   const email = input.email.trim().toLowerCase();
   const ep = emailProblem(email);

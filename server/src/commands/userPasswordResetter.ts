@@ -1,3 +1,4 @@
+import type { PasswordReset, PasswordResetBody } from "../../../common/src/api/users.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { revokeUserTokens } from "../db/repos/tokens.js";
@@ -17,8 +18,8 @@ export async function userPasswordResetter(
   db: Db,
   ctx: RequestContext,
   id: string,
-  input: { password?: string; revokeTokens?: boolean },
-): Promise<{ password: string | null; sessionsEnded: number; tokensRevoked: number }> {
+  input: PasswordResetBody,
+): Promise<PasswordReset> {
   const { row, ref } = await loadVisibleUser(db, ctx, id);
   authorize(ctx.actor, "user.resetPassword", ref);
   const generated = input.password === undefined ? generatePassword() : null;

@@ -1,10 +1,11 @@
+import type { User } from "../../../common/src/api/users.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { membershipsOfUser } from "../db/repos/users.js";
 import type { Db } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { presentUser, type UserJson } from "../presenters/users.js";
+import { presentUser } from "../presenters/users.js";
 import { nowIso } from "../util.js";
 import { assertProducerAdminRemains, loadVisibleUser } from "./userUpdater.js";
 
@@ -12,12 +13,7 @@ import { assertProducerAdminRemains, loadVisibleUser } from "./userUpdater.js";
  * Activates or deactivates a user. A deactivated user cannot log in, its sessions end at once, and
  * its API tokens stop working (checked on every request).
  */
-export async function userStatusChanger(
-  db: Db,
-  ctx: RequestContext,
-  id: string,
-  status: "ACTIVE" | "INACTIVE",
-): Promise<UserJson> {
+export async function userStatusChanger(db: Db, ctx: RequestContext, id: string, status: "ACTIVE" | "INACTIVE"): Promise<User> {
   return db.transaction().execute(async (trx) => {
     const { row: before, ref, memberships } = await loadVisibleUser(trx, ctx, id);
     if (ctx.actor.userId === id && status === "INACTIVE") throw errors.conflict("You cannot deactivate yourself.");

@@ -1,25 +1,18 @@
+import type { User, UserUpdateBody } from "../../../common/src/api/users.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import { findUser, membershipsOfUser } from "../db/repos/users.js";
 import type { Db, Trx } from "../db/schema.js";
-import { emailProblem, type MembershipInput } from "../domain/users.js";
+import { emailProblem } from "../domain/users.js";
 import { errors } from "../errors.js";
 import { authorize, can } from "../policies/index.js";
-import { presentUser, type UserJson } from "../presenters/users.js";
+import { presentUser } from "../presenters/users.js";
 import { nowIso } from "../util.js";
 import { checkMemberships } from "./userCreator.js";
 
-export interface UserUpdateInput {
-  email?: string;
-  firstName?: string;
-  lastName?: string;
-  phone?: string | null;
-  locale?: string | null;
-  timeZone?: string | null;
-  /** Replaces the whole set when given. */
-  memberships?: MembershipInput[];
-}
+/** The request body, as the route validated it (common/src/api). */
+export type UserUpdateInput = UserUpdateBody;
 
 /** Loads a user the actor may see, or 404 (never 403, so existence does not leak). */
 export async function loadVisibleUser(trx: Trx | Db, ctx: RequestContext, id: string) {
@@ -44,7 +37,7 @@ export async function assertProducerAdminRemains(trx: Trx) {
 }
 
 /** Edits a user's profile and, optionally, replaces its memberships. */
-export async function userUpdater(db: Db, ctx: RequestContext, id: string, input: UserUpdateInput): Promise<UserJson> {
+export async function userUpdater(db: Db, ctx: RequestContext, id: string, input: UserUpdateInput): Promise<User> {
   if (input.email !== undefined) {
     const p = emailProblem(input.email);
     if (p) throw errors.validation("email", p);

@@ -1,29 +1,9 @@
+import type { Account } from "../../../common/src/api/accounts.js";
 import type { AccountType } from "../../../common/src/enums.js";
 import type { AccountsTable } from "../db/schema.js";
 import { bool } from "../util.js";
 
-export interface AccountJson {
-  id: string;
-  name: string;
-  type: AccountType;
-  description: string | null;
-  address: {
-    address1: string | null;
-    address2: string | null;
-    city: string | null;
-    state: string | null;
-    zipcode: string | null;
-    country: string | null;
-    region: string | null;
-  };
-  visible: boolean;
-  parentId: string | null;
-  relatedAccountIds: string[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export function presentAccount(row: AccountsTable, relatedAccountIds: string[] = []): AccountJson {
+export function presentAccount(row: AccountsTable, relatedAccountIds: string[] = []): Account {
   return {
     id: row.id,
     name: row.name,

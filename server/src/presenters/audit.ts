@@ -1,19 +1,7 @@
+import type { AuditEvent } from "../../../common/src/api/audit.js";
 import type { AuditEventsTable } from "../db/schema.js";
 
-export interface AuditEventJson {
-  id: string;
-  at: string;
-  actor: { type: string; id: string | null; label: string | null };
-  tokenId: string | null;
-  action: string;
-  objectType: string;
-  objectId: string;
-  changes: Record<string, { before: unknown; after: unknown }>;
-  requestId: string | null;
-  ip: string | null;
-}
-
-export function presentAuditEvent(r: AuditEventsTable): AuditEventJson {
+export function presentAuditEvent(r: AuditEventsTable): AuditEvent {
   return {
     id: r.id,
     at: r.at,

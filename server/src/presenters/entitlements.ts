@@ -1,22 +1,22 @@
-import type { Static } from "typebox";
+import type {
+  ChannelPartner,
+  Entitlement,
+  EntitlementEvent,
+  LineItem,
+  ProductConfig,
+} from "../../../common/src/api/entitlements.js";
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../common/src/enums.js";
 import type { LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
 import type { EntitlementEventsTable, EntitlementRow } from "../db/schema.js";
 import { type DurationUnit, effectiveExpiry, type StartDateOption } from "../domain/terms.js";
-import type { BulkProductSchema, ChannelPartnerSchema, EntitlementSchema, LineItemSchema } from "../routes/entitlementSchemas.js";
 import { bool } from "../util.js";
 
-// The shapes are the response schemas' (routes/entitlementSchemas.ts), so the two cannot drift.
-export type LineItemJson = Static<typeof LineItemSchema>;
-export type BulkProductJson = Static<typeof BulkProductSchema>;
-export type ProductConfigJson = Omit<BulkProductJson, "bulkEntitlementType">;
-export type PartnerJson = Static<typeof ChannelPartnerSchema>;
-export type EntitlementJson = Static<typeof EntitlementSchema>;
+// The shapes are the response schemas' (common/src/api/entitlements.ts), so the two cannot drift.
 
 // The database keeps these as text written only from the enums (domain rules); typed back here.
-type Enum<K extends keyof LineItemJson> = NonNullable<LineItemJson[K]>;
+type Enum<K extends keyof LineItem> = NonNullable<LineItem[K]>;
 
-function config(li: LineItemFull): ProductConfigJson {
+function config(li: LineItemFull): ProductConfig {
   const term = li.term_count != null && li.term_unit ? { count: li.term_count, unit: li.term_unit as DurationUnit } : null;
   return {
     products: li.products.map((p) => ({ productId: p.product_id, name: p.name, version: p.version, quantity: p.quantity })),
@@ -61,7 +61,7 @@ export function availableCopies(
   return Math.max(0, li.number_of_copies - li.fulfilled_count);
 }
 
-export function presentLineItem(li: LineItemFull, entitlementState?: string): LineItemJson {
+export function presentLineItem(li: LineItemFull, entitlementState?: string): LineItem {
   return {
     id: li.id,
     activationId: li.activation_id ?? "",
@@ -76,7 +76,7 @@ export function presentLineItem(li: LineItemFull, entitlementState?: string): Li
   };
 }
 
-export function presentPartner(p: PartnerRow): PartnerJson {
+export function presentPartner(p: PartnerRow): ChannelPartner {
   return {
     tier: p.tier,
     tierName: p.tier_display_name,
@@ -88,7 +88,7 @@ export function presentPartner(p: PartnerRow): PartnerJson {
   };
 }
 
-export function presentEntitlement(row: EntitlementRow, partners: PartnerRow[], items: LineItemFull[]): EntitlementJson {
+export function presentEntitlement(row: EntitlementRow, partners: PartnerRow[], items: LineItemFull[]): Entitlement {
   const kind = row.kind as "SIMPLE" | "BULK";
   const bulkConfig = items.find((i) => i.role === "BULK_CONFIG");
   const soldToTier = kind === "BULK" ? TIER_DISTRIBUTOR : TIER_END_CUSTOMER;
@@ -115,15 +115,6 @@ export function presentEntitlement(row: EntitlementRow, partners: PartnerRow[], 
   };
 }
 
-export interface EntitlementEventJson {
-  id: string;
-  event: string;
-  at: string;
-  userId: string | null;
-  user: string | null;
-  description: string | null;
-}
-
-export function presentEvent(e: EntitlementEventsTable): EntitlementEventJson {
+export function presentEvent(e: EntitlementEventsTable): EntitlementEvent {
   return { id: e.id, event: e.event, at: e.at, userId: e.user_id, user: e.user_label, description: e.description };
 }

@@ -1,26 +1,10 @@
+import type { LicenseModel, LicenseModelPolicies } from "../../../common/src/api/licenseModels.js";
 import type { LicenseModelState, LicenseModelType, LicenseTechnology } from "../../../common/src/enums.js";
 import type { LicenseModelsTable } from "../db/schema.js";
 import type { AttributeDefinition } from "../domain/catalog.js";
 
-export interface LicensePolicies {
-  /** null: unlimited. */
-  allowedReturns: number | null;
-  allowedRehosts: number | null;
-  allowedRepairs: number | null;
-}
-
-export interface LicenseModelJson {
-  id: string;
-  name: string;
-  description: string | null;
-  technology: LicenseTechnology;
-  modelType: LicenseModelType;
-  state: LicenseModelState;
-  attributes: AttributeDefinition[];
-  policies: LicensePolicies;
-  createdAt: string;
-  updatedAt: string;
-}
+/** null: unlimited. */
+export type LicensePolicies = LicenseModelPolicies;
 
 export const UNLIMITED_POLICIES: LicensePolicies = { allowedReturns: null, allowedRehosts: null, allowedRepairs: null };
 
@@ -45,7 +29,7 @@ export function parsePolicies(text: string): LicensePolicies {
   };
 }
 
-export function presentLicenseModel(row: LicenseModelsTable): LicenseModelJson {
+export function presentLicenseModel(row: LicenseModelsTable): LicenseModel {
   return {
     id: row.id,
     name: row.name,

@@ -1,20 +1,7 @@
+import type { PartNumber } from "../../../common/src/api/partNumbers.js";
 import type { PartNumberRow } from "../db/repos/partNumbers.js";
 
-export interface PartNumberJson {
-  id: string;
-  partId: string;
-  description: string | null;
-  productId: string;
-  productName: string;
-  productVersion: string;
-  quantity: number;
-  licenseModelId: string | null;
-  licenseModelName: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export function presentPartNumber(row: PartNumberRow): PartNumberJson {
+export function presentPartNumber(row: PartNumberRow): PartNumber {
   return {
     id: row.id,
     partId: row.part_id,

@@ -1,17 +1,8 @@
+import type { PartnerTier } from "../../../common/src/api/partnerTiers.js";
 import type { PartnerTiersTable } from "../db/schema.js";
 import { bool } from "../util.js";
 
-export interface PartnerTierJson {
-  name: string;
-  displayName: string;
-  description: string | null;
-  rank: number;
-  builtIn: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export function presentPartnerTier(row: PartnerTiersTable): PartnerTierJson {
+export function presentPartnerTier(row: PartnerTiersTable): PartnerTier {
   return {
     name: row.name,
     displayName: row.display_name,

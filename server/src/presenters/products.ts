@@ -1,23 +1,9 @@
+import type { Product } from "../../../common/src/api/products.js";
 import type { ProductState, ProductType } from "../../../common/src/enums.js";
-import type { ProductDetails, ProductFeature } from "../db/repos/products.js";
+import type { ProductDetails } from "../db/repos/products.js";
 import type { ProductsTable } from "../db/schema.js";
 
-export interface ProductJson {
-  id: string;
-  name: string;
-  version: string;
-  description: string | null;
-  type: ProductType;
-  state: ProductState;
-  features: ProductFeature[];
-  licenseModelIds: string[];
-  upgradeToIds: string[];
-  upsellToIds: string[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export function presentProduct(row: ProductsTable, d: ProductDetails): ProductJson {
+export function presentProduct(row: ProductsTable, d: ProductDetails): Product {
   return {
     id: row.id,
     name: row.name,

@@ -1,22 +1,8 @@
+import type { ApiToken } from "../../../common/src/api/tokens.js";
 import type { Role } from "../../../common/src/enums.js";
 import type { ApiTokensTable } from "../db/schema.js";
 
-export interface TokenJson {
-  id: string;
-  name: string;
-  /** The first characters of the secret, enough to recognise it; never the whole token. */
-  prefix: string;
-  accountId: string;
-  role: Role;
-  userId: string;
-  userEmail: string;
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-
-export function presentToken(row: ApiTokensTable, userEmail: string): TokenJson {
+export function presentToken(row: ApiTokensTable, userEmail: string): ApiToken {
   return {
     id: row.id,
     name: row.name,

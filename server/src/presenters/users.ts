@@ -1,29 +1,8 @@
-import type { AccountType, Role, UserStatus } from "../../../common/src/enums.js";
+import type { Membership, User } from "../../../common/src/api/users.js";
+import type { UserStatus } from "../../../common/src/enums.js";
 import type { UsersTable } from "../db/schema.js";
 
-export interface MembershipJson {
-  accountId: string;
-  accountName: string;
-  accountType: AccountType;
-  role: Role;
-}
-
-export interface UserJson {
-  id: string;
-  email: string;
-  firstName: string;
-  lastName: string;
-  phone: string | null;
-  locale: string | null;
-  timeZone: string | null;
-  status: UserStatus;
-  memberships: MembershipJson[];
-  lastLoginAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export function presentUser(row: UsersTable, memberships: MembershipJson[]): UserJson {
+export function presentUser(row: UsersTable, memberships: Membership[]): User {
   return {
     id: row.id,
     email: row.email,

@@ -1,6 +1,15 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { ACCOUNT_TYPES } from "../../../common/src/enums.js";
+import {
+  AccountCreateBody,
+  AccountListQuery,
+  AccountSchema,
+  AccountUpdateBody,
+  RelateAccountBody,
+  RelatedAccountParams,
+  RelatedAccountsSchema,
+} from "../../../common/src/api/accounts.js";
+import { errorResponses, IdParams, Page } from "../../../common/src/api/shared.js";
 import { accountIdsOf, isProducerStaff } from "../actor.js";
 import { accountCreator } from "../commands/accountCreator.js";
 import { accountDeleter } from "../commands/accountDeleter.js";
@@ -12,57 +21,7 @@ import { errors } from "../errors.js";
 import { ctxOf, requireActor } from "../plugins/auth.js";
 import { authorize, can } from "../policies/index.js";
 import { presentAccount } from "../presenters/accounts.js";
-import {
-  DateFilterParam,
-  errorResponses,
-  IdParams,
-  Name,
-  NullableString,
-  OptionalText,
-  Page,
-  PageQuery,
-  StringEnum,
-  TextFilterParam,
-} from "./schemas.js";
 import { typed } from "./typed.js";
-
-const AccountTypeSchema = StringEnum(ACCOUNT_TYPES);
-const WritableAccountType = StringEnum(["CUSTOMER", "CHANNEL_PARTNER", "SELF_REGISTERED"] as const);
-const Address = Type.Object(
-  {
-    address1: OptionalText(255),
-    address2: OptionalText(255),
-    city: OptionalText(255),
-    state: OptionalText(255),
-    zipcode: OptionalText(64),
-    country: OptionalText(255),
-    region: OptionalText(255),
-  },
-  { additionalProperties: false },
-);
-const AccountSchema = Type.Object(
-  {
-    id: Type.String(),
-    name: Type.String(),
-    type: AccountTypeSchema,
-    description: Type.Union([Type.String(), Type.Null()]),
-    address: Type.Object({
-      address1: Type.Union([Type.String(), Type.Null()]),
-      address2: Type.Union([Type.String(), Type.Null()]),
-      city: Type.Union([Type.String(), Type.Null()]),
-      state: Type.Union([Type.String(), Type.Null()]),
-      zipcode: Type.Union([Type.String(), Type.Null()]),
-      country: Type.Union([Type.String(), Type.Null()]),
-      region: Type.Union([Type.String(), Type.Null()]),
-    }),
-    visible: Type.Boolean(),
-    parentId: Type.Union([Type.String(), Type.Null()]),
-    relatedAccountIds: Type.Array(Type.String()),
-    createdAt: Type.String(),
-    updatedAt: Type.String(),
-  },
-  { $id: "Account" },
-);
 
 const tags = ["accounts"];
 
@@ -75,19 +34,7 @@ export async function accountRoutes(fastify: FastifyInstance) {
         tags,
         summary: "List accounts",
         description: "Producer staff see every account; portal users see the accounts they belong to.",
-        querystring: Type.Object(
-          {
-            ...PageQuery,
-            q: Type.Optional(Type.String({ description: "Simple search in ID and name." })),
-            id: TextFilterParam("Account ID"),
-            name: TextFilterParam("Name"),
-            country: TextFilterParam("Country"),
-            type: Type.Optional(AccountTypeSchema),
-            parentId: Type.Optional(Type.String()),
-            createdAt: DateFilterParam("Creation date"),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: AccountListQuery,
         response: { 200: Page(AccountSchema), ...errorResponses },
       },
     },
@@ -124,18 +71,7 @@ export async function accountRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary: "Create an account",
-        body: Type.Object(
-          {
-            id: Type.String({ minLength: 1, maxLength: 255, description: "Account ID, chosen by you; unique." }),
-            name: Name,
-            type: WritableAccountType,
-            description: OptionalText(),
-            address: Type.Optional(Address),
-            visible: Type.Optional(Type.Boolean({ description: "Visible to partners in other tiers (default true)." })),
-            parentId: Type.Optional(NullableString({ minLength: 1, maxLength: 255 })),
-          },
-          { additionalProperties: false },
-        ),
+        body: AccountCreateBody,
         response: { 201: AccountSchema, ...errorResponses },
       },
     },
@@ -163,17 +99,7 @@ export async function accountRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Update an account",
         params: IdParams,
-        body: Type.Object(
-          {
-            name: Type.Optional(Name),
-            type: Type.Optional(WritableAccountType),
-            description: OptionalText(),
-            address: Type.Optional(Address),
-            visible: Type.Optional(Type.Boolean()),
-            parentId: Type.Optional(NullableString({ minLength: 1, maxLength: 255 })),
-          },
-          { additionalProperties: false },
-        ),
+        body: AccountUpdateBody,
         response: { 200: AccountSchema, ...errorResponses },
       },
     },
@@ -198,8 +124,8 @@ export async function accountRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Relate another account (partner↔partner, partner↔customer)",
         params: IdParams,
-        body: Type.Object({ accountId: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ relatedAccountIds: Type.Array(Type.String()) }), ...errorResponses },
+        body: RelateAccountBody,
+        response: { 200: RelatedAccountsSchema, ...errorResponses },
       },
     },
     async (req) => ({
@@ -213,8 +139,8 @@ export async function accountRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary: "Remove a relation between two accounts",
-        params: Type.Object({ id: Type.String(), relatedId: Type.String() }),
-        response: { 200: Type.Object({ relatedAccountIds: Type.Array(Type.String()) }), ...errorResponses },
+        params: RelatedAccountParams,
+        response: { 200: RelatedAccountsSchema, ...errorResponses },
       },
     },
     async (req) => ({

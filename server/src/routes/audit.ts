@@ -1,32 +1,12 @@
 import type { FastifyInstance } from "fastify";
-import { Type } from "typebox";
+import { AuditEventListQuery, AuditEventSchema } from "../../../common/src/api/audit.js";
+import { errorResponses, Page } from "../../../common/src/api/shared.js";
 import { listAuditEvents } from "../db/repos/audit.js";
 import { parseDateFilter, parseTextFilter } from "../domain/filters.js";
 import { requireActor } from "../plugins/auth.js";
 import { authorize } from "../policies/index.js";
 import { presentAuditEvent } from "../presenters/audit.js";
-import { DateFilterParam, errorResponses, Page, PageQuery, TextFilterParam } from "./schemas.js";
 import { typed } from "./typed.js";
-
-const AuditEventSchema = Type.Object(
-  {
-    id: Type.String(),
-    at: Type.String(),
-    actor: Type.Object({
-      type: Type.String(),
-      id: Type.Union([Type.String(), Type.Null()]),
-      label: Type.Union([Type.String(), Type.Null()]),
-    }),
-    tokenId: Type.Union([Type.String(), Type.Null()]),
-    action: Type.String(),
-    objectType: Type.String(),
-    objectId: Type.String(),
-    changes: Type.Record(Type.String(), Type.Object({ before: Type.Unknown(), after: Type.Unknown() })),
-    requestId: Type.Union([Type.String(), Type.Null()]),
-    ip: Type.Union([Type.String(), Type.Null()]),
-  },
-  { $id: "AuditEvent" },
-);
 
 export async function auditRoutes(fastify: FastifyInstance) {
   const app = typed(fastify);
@@ -36,20 +16,7 @@ export async function auditRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ["audit"],
         summary: "Search the audit log (newest first)",
-        querystring: Type.Object(
-          {
-            ...PageQuery,
-            q: Type.Optional(Type.String({ description: "Simple search in object ID, action and actor." })),
-            objectType: Type.Optional(Type.String()),
-            objectId: TextFilterParam("Object ID"),
-            action: TextFilterParam("Action, e.g. account.created"),
-            actorId: Type.Optional(Type.String()),
-            actor: TextFilterParam("Actor label (email)"),
-            requestId: Type.Optional(Type.String()),
-            at: DateFilterParam("When"),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: AuditEventListQuery,
         response: { 200: Page(AuditEventSchema), ...errorResponses },
       },
     },

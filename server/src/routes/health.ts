@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { Type } from "typebox";
+import { HealthSchema, UnavailableSchema } from "../../../common/src/api/health.js";
 import { pingDatabase } from "../db/connect.js";
 
 export async function healthRoutes(app: FastifyInstance) {
@@ -11,14 +11,8 @@ export async function healthRoutes(app: FastifyInstance) {
         summary: "Liveness and database reachability",
         security: [],
         response: {
-          200: Type.Object({
-            status: Type.Literal("ok"),
-            database: Type.Object({ dialect: Type.String(), reachable: Type.Boolean() }),
-          }),
-          503: Type.Object({
-            status: Type.Literal("unavailable"),
-            database: Type.Object({ dialect: Type.String(), reachable: Type.Boolean() }),
-          }),
+          200: HealthSchema,
+          503: UnavailableSchema,
         },
       },
     },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
+import { EntitlementSchema } from "../../../common/src/api/entitlements.js";
 import { accountRoutes } from "./accounts.js";
 import { auditRoutes } from "./audit.js";
-import { EntitlementSchema } from "./entitlementSchemas.js";
 import { entitlementRoutes } from "./entitlements.js";
 import { healthRoutes } from "./health.js";
 import { jobRoutes } from "./jobs.js";

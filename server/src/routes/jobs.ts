@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
-import { Type } from "typebox";
+import { type JOB_STATES, type Job, JobListQuery, JobSchema } from "../../../common/src/api/jobs.js";
+import { errorResponses, fileResponse, IdParams, Page } from "../../../common/src/api/shared.js";
 import type { Actor } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { after, decodeCursor, pageLimit, toPage } from "../db/paging.js";
@@ -14,42 +15,10 @@ import { confirmCredential, ctxOf } from "../plugins/auth.js";
 import { authorize, can } from "../policies/index.js";
 import { nowIso } from "../util.js";
 import { loadBulkForKeys } from "./keys.js";
-import { errorResponses, fileResponse, IdParams, Page, PageQuery, StringEnum } from "./schemas.js";
 import { typed } from "./typed.js";
 
-/** PARTIAL_FAILURE: a key load in `partial` mode that kept the valid keys and refused some lines (its result says which). */
-export const JOB_STATES = ["QUEUED", "RUNNING", "SUCCEEDED", "PARTIAL_FAILURE", "FAILED", "CANCELLED"] as const;
-
-const JobSchema = Type.Object(
-  {
-    id: Type.String(),
-    type: Type.String(),
-    state: StringEnum(JOB_STATES),
-    bulkId: Type.Union([Type.String(), Type.Null()]),
-    bulkEntitlementId: Type.Union([Type.String(), Type.Null()], {
-      description: "The bulk entitlement's entitlement ID, as people see it.",
-    }),
-    progress: Type.Object({
-      done: Type.Integer(),
-      total: Type.Union([Type.Integer(), Type.Null()]),
-      percent: Type.Union([Type.Number(), Type.Null()]),
-      ratePerSecond: Type.Union([Type.Number(), Type.Null()]),
-      etaSeconds: Type.Union([Type.Number(), Type.Null()]),
-    }),
-    result: Type.Unknown(),
-    error: Type.Union([Type.String(), Type.Null()]),
-    cancelRequested: Type.Boolean(),
-    attempts: Type.Integer(),
-    createdBy: Type.Union([Type.String(), Type.Null()]),
-    createdAt: Type.String(),
-    startedAt: Type.Union([Type.String(), Type.Null()]),
-    finishedAt: Type.Union([Type.String(), Type.Null()]),
-  },
-  { $id: "Job" },
-);
-
 /** A job as JSON, with live progress (done/total, rate, ETA) when it runs in this process. */
-export function presentJob(j: JobsTable & { bulk_entitlement_id?: string | null }, runner: JobRunner | undefined) {
+export function presentJob(j: JobsTable & { bulk_entitlement_id?: string | null }, runner: JobRunner | undefined): Job {
   const live = j.state === "RUNNING" ? runner?.liveProgress(j.id) : undefined;
   const done = live?.done ?? j.done;
   const total = live?.total ?? j.total;
@@ -123,20 +92,7 @@ export async function jobRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary: "List background jobs, newest first",
-        querystring: Type.Object(
-          {
-            ...PageQuery,
-            bulkId: Type.Optional(Type.String()),
-            state: Type.Optional(
-              Type.String({
-                pattern: `^(${JOB_STATES.join("|")})(,(${JOB_STATES.join("|")}))*$`,
-                description: "A state or a comma-separated list.",
-              }),
-            ),
-            type: Type.Optional(Type.String()),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: JobListQuery,
         response: { 200: Page(JobSchema), ...errorResponses },
       },
     },

@@ -3,7 +3,22 @@ import crypto from "node:crypto";
 import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { Type } from "typebox";
+import {
+  JobRefSchema as JobRef,
+  KeyAddBody,
+  KeyBatchBody,
+  KeyCountsSchema,
+  KeyDeleteBody,
+  KeyDeletedSchema,
+  KeyExportJobBody,
+  KeyExportQuery,
+  KeyGenerateBody,
+  KeyListQuery,
+  WebRegisterKeySchema as KeySchema,
+  KeySheetQuery,
+  KeyLoadReportSchema as ReportSchema,
+} from "../../../common/src/api/keys.js";
+import { errorResponses, fileResponse, IdParams, Page } from "../../../common/src/api/shared.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { findEntitlement } from "../db/repos/entitlements.js";
@@ -11,7 +26,7 @@ import { keyBatches, keyCounts, listKeys } from "../db/repos/keys.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db, WebRegisterKeyRow } from "../db/schema.js";
 import { canonicalKey } from "../domain/keyFormat.js";
-import { KEY_STATUSES, type KeyStatus, keyLoadStateProblem, type LoadReport } from "../domain/keys.js";
+import { type KeyStatus, keyLoadStateProblem, type LoadReport } from "../domain/keys.js";
 import { AppError, errors } from "../errors.js";
 import { ChunkWriter, completeStoredFile, createStoredFile, deleteStoredFile } from "../jobs/fileStore.js";
 import { generatedKeyBatches, type ImportParams } from "../jobs/handlers.js";
@@ -22,40 +37,12 @@ import { deleteUnredeemedKeys } from "../keys/keyDeleter.js";
 import { type KeyRecord, loadKeys } from "../keys/keyLoader.js";
 import { ctxOf } from "../plugins/auth.js";
 import { authorize, can } from "../policies/index.js";
-import { errorResponses, fileResponse, IdParams, Page, PageQuery, StringEnum } from "./schemas.js";
 import { typed } from "./typed.js";
 
 const tags = ["web register keys"];
 /** Above these sizes a request becomes a background job. */
 export const SYNC_GENERATE_MAX = 10_000;
 export const SYNC_DELETE_ALL_MAX = 50_000;
-
-const KeySchema = Type.Object(
-  {
-    key: Type.String(),
-    status: StringEnum(KEY_STATUSES),
-    createdAt: Type.String(),
-    redeemedAt: Type.Union([Type.String(), Type.Null()]),
-    redeemedBy: Type.Union([Type.String(), Type.Null()]),
-    soldTo: Type.Union([Type.String(), Type.Null()]),
-    owner: Type.Union([Type.String(), Type.Null()]),
-    entitlementId: Type.Union([Type.String(), Type.Null()], { description: "The simple entitlement the key produced." }),
-  },
-  { $id: "WebRegisterKey" },
-);
-const ReportSchema = Type.Object(
-  {
-    status: StringEnum(["SUCCESS", "PARTIAL_FAILURE", "FAILURE"] as const),
-    mode: StringEnum(["all", "partial"] as const),
-    read: Type.Integer(),
-    loaded: Type.Integer(),
-    rejected: Type.Integer(),
-    badLines: Type.Array(Type.Object({ line: Type.Integer(), key: Type.String(), reason: Type.String() })),
-    truncated: Type.Boolean(),
-  },
-  { $id: "KeyLoadReport" },
-);
-const JobRef = Type.Object({ jobId: Type.String(), state: Type.String() });
 
 const presentKey = (r: WebRegisterKeyRow) => ({
   key: r.key,
@@ -117,21 +104,7 @@ export async function keyRoutes(fastify: FastifyInstance) {
         tags,
         summary: "List a bulk entitlement's web register keys (load order, keyset paging)",
         params: IdParams,
-        querystring: Type.Object(
-          {
-            ...PageQuery,
-            status: Type.Optional(StringEnum(KEY_STATUSES)),
-            prefix: Type.Optional(
-              Type.String({
-                minLength: 1,
-                maxLength: 255,
-                description:
-                  "Keys starting with this text, compared as keys are: case, spaces and dashes ignored, O as 0, I and L as 1.",
-              }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: KeyListQuery,
         response: { 200: Page(KeySchema), ...errorResponses },
       },
     },
@@ -150,7 +123,7 @@ export async function keyRoutes(fastify: FastifyInstance) {
         summary: "Key counts: total, redeemed, unredeemed",
         params: IdParams,
         response: {
-          200: Type.Object({ total: Type.Integer(), redeemed: Type.Integer(), unredeemed: Type.Integer() }),
+          200: KeyCountsSchema,
           ...errorResponses,
         },
       },
@@ -171,7 +144,7 @@ export async function keyRoutes(fastify: FastifyInstance) {
         description:
           "Refused (409) when the same key — case, spaces and dashes ignored — is already loaded anywhere or is an activation ID, and (400) when it has the generated format's shape but a wrong check symbol.",
         params: IdParams,
-        body: Type.Object({ key: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false }),
+        body: KeyAddBody,
         response: { 201: KeySchema, ...errorResponses },
       },
     },
@@ -205,13 +178,7 @@ export async function keyRoutes(fastify: FastifyInstance) {
         description:
           "All-or-nothing unless mode is `partial`; the report names every refused key by its position (line = index + 1).",
         params: IdParams,
-        body: Type.Object(
-          {
-            keys: Type.Array(Type.String({ maxLength: 1000 }), { minItems: 1, maxItems: 10_000 }),
-            mode: Type.Optional(StringEnum(["all", "partial"] as const)),
-          },
-          { additionalProperties: false },
-        ),
+        body: KeyBatchBody,
         response: { 200: ReportSchema, ...errorResponses },
       },
     },
@@ -237,7 +204,7 @@ export async function keyRoutes(fastify: FastifyInstance) {
         summary: "Generate N keys (CSPRNG, Crockford base32, check symbol)",
         description: `Up to ${SYNC_GENERATE_MAX} keys answer at once (200 with the report); more run as a background job (202 with the job).`,
         params: IdParams,
-        body: Type.Object({ count: Type.Integer({ minimum: 1, maximum: 10_000_000 }) }, { additionalProperties: false }),
+        body: KeyGenerateBody,
         response: { 200: ReportSchema, 202: JobRef, ...errorResponses },
       },
     },
@@ -299,14 +266,8 @@ export async function keyRoutes(fastify: FastifyInstance) {
         summary: "Delete unredeemed keys: a list, or all unredeemed ones",
         description: `A list is all-or-nothing (a redeemed or unknown key refuses it). \`all: true\` deletes every unredeemed key; above ${SYNC_DELETE_ALL_MAX} keys it runs as a job (202).`,
         params: IdParams,
-        body: Type.Object(
-          {
-            keys: Type.Optional(Type.Array(Type.String({ maxLength: 255 }), { minItems: 1, maxItems: 10_000 })),
-            all: Type.Optional(Type.Boolean()),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Object({ deleted: Type.Integer() }), 202: JobRef, ...errorResponses },
+        body: KeyDeleteBody,
+        response: { 200: KeyDeletedSchema, 202: JobRef, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -329,7 +290,7 @@ export async function keyRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Export keys as CSV (streamed)",
         params: IdParams,
-        querystring: Type.Object({ status: Type.Optional(StringEnum(KEY_STATUSES)) }, { additionalProperties: false }),
+        querystring: KeyExportQuery,
         response: { 200: fileResponse("text/csv", "One row per key, with a header row."), ...errorResponses },
       },
     },
@@ -360,7 +321,7 @@ export async function keyRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Export keys to a CSV file as a background job (for large sets); download it from the job when done",
         params: IdParams,
-        body: Type.Object({ status: Type.Optional(StringEnum(KEY_STATUSES)) }, { additionalProperties: false }),
+        body: KeyExportJobBody,
         response: { 202: JobRef, ...errorResponses },
       },
     },
@@ -390,14 +351,7 @@ export async function keyRoutes(fastify: FastifyInstance) {
         description:
           "Ten cards per A4 page, in load order. `limit` keys (default 1000, at most 20,000) starting after `afterKeyNumber` (the count of keys already printed) — print a large set in parts.",
         params: IdParams,
-        querystring: Type.Object(
-          {
-            status: Type.Optional(StringEnum(KEY_STATUSES)),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20_000 })),
-            afterKeyNumber: Type.Optional(Type.Integer({ minimum: 0 })),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: KeySheetQuery,
         response: { 200: fileResponse("application/pdf", "A4 pages of key cards."), ...errorResponses },
       },
     },

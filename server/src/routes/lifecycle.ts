@@ -1,6 +1,18 @@
 import type { FastifyInstance } from "fastify";
-import { Type } from "typebox";
-import { DURATION_UNITS } from "../../../common/src/enums.js";
+import { LineItemParams } from "../../../common/src/api/entitlements.js";
+import {
+  LifecycleOut,
+  LineageSchema,
+  MergeBody,
+  MergeResultSchema,
+  RenewBody,
+  TransferBody,
+  TransferLineItemBody,
+  TransferOut,
+  UpgradeBody,
+  UpsellBody,
+} from "../../../common/src/api/lifecycle.js";
+import { errorResponses, IdParams } from "../../../common/src/api/shared.js";
 import { accountEntitlementsMerger } from "../commands/lifecycle/accountEntitlementsMerger.js";
 import { entitlementTransferrer } from "../commands/lifecycle/entitlementTransferrer.js";
 import { lineItemLineage } from "../commands/lifecycle/lineItemLineage.js";
@@ -9,8 +21,6 @@ import { lineItemTransferrer } from "../commands/lifecycle/lineItemTransferrer.j
 import { lineItemUpgrader } from "../commands/lifecycle/lineItemUpgrader.js";
 import { lineItemUpseller } from "../commands/lifecycle/lineItemUpseller.js";
 import { ctxOf } from "../plugins/auth.js";
-import { Entitlement, LineItemSchema } from "./entitlementSchemas.js";
-import { errorResponses, IdParams, NullableString, StringEnum } from "./schemas.js";
 import { typed } from "./typed.js";
 
 /**
@@ -20,100 +30,6 @@ import { typed } from "./typed.js";
  */
 
 const tags = ["entitlements"];
-const Id = Type.String({ minLength: 1, maxLength: 255 });
-const Day = (description: string) => Type.Optional(NullableString({ maxLength: 10, description: `${description} (YYYY-MM-DD)` }));
-const LineItemParams = Type.Object({ id: Id, lineItemId: Id });
-const Attributes = Type.Optional(
-  Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 1000 }), Type.Number(), Type.Boolean()]), {
-    description: "Entitlement-time attributes of the license model given in licenseModelId.",
-  }),
-);
-const ModelOverride = {
-  licenseModelId: Type.Optional(
-    NullableString({ maxLength: 255, description: "Another license model (default the parent's; the product must allow it)." }),
-  ),
-  licenseModelAttributes: Attributes,
-};
-
-const RenewBody = Type.Object(
-  {
-    term: Type.Optional(
-      Type.Union([
-        Type.Object(
-          { count: Type.Integer({ minimum: 1, maximum: 10000 }), unit: StringEnum(DURATION_UNITS) },
-          { additionalProperties: false },
-        ),
-        Type.Null(),
-      ]),
-    ),
-    expirationDate: Day("End of the renewal instead of a term"),
-    startDate: Day("Start of the renewal; default where the parent's effective expiry ends"),
-    numberOfCopies: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: "Default the parent's." })),
-  },
-  { additionalProperties: false },
-);
-const UpgradeBody = Type.Object(
-  {
-    productId: Id,
-    count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: "Copies to upgrade; default all." })),
-    retireParent: Type.Optional(
-      Type.Boolean({
-        description:
-          "With all copies: make the parent OBSOLETE (default true); false keeps it unchanged. Refused with a partial count.",
-      }),
-    ),
-    ...ModelOverride,
-  },
-  { additionalProperties: false },
-);
-const UpsellBody = Type.Object(
-  {
-    additionalCopies: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: "Copies of the upsell; default the parent's." }),
-    ),
-    productId: Type.Optional(
-      NullableString({ maxLength: 255, description: 'A product related as "upsell to"; default the same products.' }),
-    ),
-    ...ModelOverride,
-  },
-  { additionalProperties: false },
-);
-const TransferBody = Type.Object(
-  {
-    accountId: Id,
-    keepIds: Type.Optional(
-      Type.Boolean({
-        description:
-          "Default true: the new entitlement keeps the entitlement and activation IDs; the source's get -TRANSFERRED-<epochMillis>.",
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
-const TransferLineItemBody = Type.Object(
-  {
-    accountId: Id,
-    count: Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: "Unfulfilled copies to move." }),
-    keepIds: Type.Optional(Type.Boolean({ description: "Keep the activation ID (only when all copies move); default false." })),
-  },
-  { additionalProperties: false },
-);
-
-const LifecycleOut = Type.Object({ entitlement: Entitlement, lineItem: LineItemSchema });
-const TransferOut = Type.Object({ entitlement: Entitlement, source: Entitlement });
-const LineageEntry = Type.Object({
-  id: Type.String(),
-  activationId: Type.String(),
-  entitlement: Type.Object({ id: Type.String(), entitlementId: Type.String(), state: Type.String() }),
-  lineItemType: Type.Union([Type.String(), Type.Null()]),
-  state: Type.String(),
-  numberOfCopies: Type.Integer(),
-  fulfilledCount: Type.Integer(),
-  parentLineItemId: Type.Union([Type.String(), Type.Null()]),
-  relation: Type.Union([Type.String(), Type.Null()]),
-  depth: Type.Integer(),
-});
-
 export async function lifecycleRoutes(fastify: FastifyInstance) {
   const app = typed(fastify);
 
@@ -203,16 +119,9 @@ export async function lifecycleRoutes(fastify: FastifyInstance) {
         tags: ["accounts", ...tags],
         summary: "Merge an account's entitlements into another account (every channel-partner tier moves)",
         params: IdParams,
-        body: Type.Object({ intoAccountId: Id }, { additionalProperties: false }),
+        body: MergeBody,
         response: {
-          200: Type.Object({
-            fromAccountId: Type.String(),
-            intoAccountId: Type.String(),
-            count: Type.Integer({ description: "Entitlements whose channel partners changed." }),
-            movedTiers: Type.Integer({
-              description: "Channel-partner rows given to the target, tier and current owner unchanged.",
-            }),
-          }),
+          200: MergeResultSchema,
           ...errorResponses,
         },
       },
@@ -228,11 +137,7 @@ export async function lifecycleRoutes(fastify: FastifyInstance) {
         summary: "Parent/child lineage of a line item across entitlements (renewals, upgrades, upsells, transfers)",
         params: LineItemParams,
         response: {
-          200: Type.Object({
-            lineItem: LineageEntry,
-            ancestors: Type.Array(LineageEntry),
-            descendants: Type.Array(LineageEntry),
-          }),
+          200: LineageSchema,
           ...errorResponses,
         },
       },

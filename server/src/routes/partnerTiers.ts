@@ -1,5 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
+import {
+  PartnerTierCreateBody,
+  PartnerTierListSchema,
+  PartnerTierParams,
+  PartnerTierSchema,
+  PartnerTierUpdateBody,
+} from "../../../common/src/api/partnerTiers.js";
+import { errorResponses } from "../../../common/src/api/shared.js";
 import { partnerTierCreator } from "../commands/partnerTierCreator.js";
 import { partnerTierDeleter } from "../commands/partnerTierDeleter.js";
 import { partnerTierUpdater } from "../commands/partnerTierUpdater.js";
@@ -8,34 +16,7 @@ import { errors } from "../errors.js";
 import { ctxOf, requireActor } from "../plugins/auth.js";
 import { authorize } from "../policies/index.js";
 import { presentPartnerTier } from "../presenters/partnerTiers.js";
-import { errorResponses, Name, OptionalText } from "./schemas.js";
 import { typed } from "./typed.js";
-
-/**
- * `string | null` as one schema with a type list. The server's validator coerces types, and in an
- * anyOf(string, null) it would turn a null into "" before the null branch is tried.
- */
-
-const TierName = Type.String({
-  minLength: 1,
-  maxLength: 128,
-  description: "The tier's constant, e.g. bo.constants.partnertiernames.tier2: letters, digits, '.', '_', '-'.",
-});
-const Rank = Type.Integer({ minimum: 0, maximum: 1_000_000, description: "Position in the channel; lower comes first." });
-const NameParams = Type.Object({ name: TierName });
-
-const PartnerTierSchema = Type.Object(
-  {
-    name: Type.String(),
-    displayName: Type.String(),
-    description: Type.Union([Type.String(), Type.Null()]),
-    rank: Type.Integer(),
-    builtIn: Type.Boolean(),
-    createdAt: Type.String(),
-    updatedAt: Type.String(),
-  },
-  { $id: "PartnerTier" },
-);
 
 const tags = ["partner tiers"];
 
@@ -50,7 +31,7 @@ export async function partnerTierRoutes(fastify: FastifyInstance) {
         summary: "List partner tiers",
         description: "Every tier, ordered by rank then name; never paged (nextCursor is always null).",
         response: {
-          200: Type.Object({ items: Type.Array(PartnerTierSchema), nextCursor: Type.Null() }),
+          200: PartnerTierListSchema,
           ...errorResponses,
         },
       },
@@ -69,10 +50,7 @@ export async function partnerTierRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary: "Create a partner tier",
-        body: Type.Object(
-          { name: TierName, displayName: Name, description: OptionalText(), rank: Rank },
-          { additionalProperties: false },
-        ),
+        body: PartnerTierCreateBody,
         response: { 201: PartnerTierSchema, ...errorResponses },
       },
     },
@@ -85,7 +63,7 @@ export async function partnerTierRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary: "Get a partner tier",
-        params: NameParams,
+        params: PartnerTierParams,
         response: { 200: PartnerTierSchema, ...errorResponses },
       },
     },
@@ -104,11 +82,8 @@ export async function partnerTierRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Update a partner tier",
         description: "Built-in tiers can be renamed and re-ranked too; a tier's name (constant) never changes.",
-        params: NameParams,
-        body: Type.Object(
-          { displayName: Type.Optional(Name), description: OptionalText(), rank: Type.Optional(Rank) },
-          { additionalProperties: false },
-        ),
+        params: PartnerTierParams,
+        body: PartnerTierUpdateBody,
         response: { 200: PartnerTierSchema, ...errorResponses },
       },
     },
@@ -122,7 +97,7 @@ export async function partnerTierRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Delete a partner tier",
         description: "Refused for the built-in Distributor and End Customer tiers.",
-        params: NameParams,
+        params: PartnerTierParams,
         response: { 204: Type.Null(), ...errorResponses },
       },
     },

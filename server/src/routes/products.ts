@@ -1,7 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { PRODUCT_STATES, PRODUCT_TYPES } from "../../../common/src/enums.js";
-import { LIMITS } from "../../../common/src/limits.js";
+import {
+  ProductChangeStateBody,
+  ProductCreateBody,
+  ProductListQuery,
+  ProductSchema,
+  ProductUpdateBody,
+} from "../../../common/src/api/products.js";
+import { errorResponses, IdParams, Page } from "../../../common/src/api/shared.js";
 import { productCreator } from "../commands/productCreator.js";
 import { productDeleter } from "../commands/productDeleter.js";
 import { productStateChanger } from "../commands/productStateChanger.js";
@@ -12,55 +18,7 @@ import { errors } from "../errors.js";
 import { ctxOf, requireActor } from "../plugins/auth.js";
 import { authorize } from "../policies/index.js";
 import { presentProduct } from "../presenters/products.js";
-import { errorResponses, IdParams, Name, OptionalText, Page, PageQuery, StringEnum, TextFilterParam } from "./schemas.js";
 import { typed } from "./typed.js";
-
-/**
- * `string | null` as one schema with a type list. The server's validator coerces types, and in an
- * anyOf(string, null) it would turn a null into "" before the null branch is tried.
- */
-
-const ProductStateSchema = StringEnum(PRODUCT_STATES);
-const ProductTypeSchema = StringEnum(PRODUCT_TYPES);
-const Version = Type.String({ minLength: 1, maxLength: 64 });
-// One schema with a type list, not a union: the validator coerces 0 to null for a bare null branch.
-const Count = Type.Unsafe<number | null>({
-  type: ["integer", "null"],
-  minimum: 1,
-  description: "Licensed count; null means uncounted.",
-});
-const FeatureIn = Type.Object({ name: Name, version: Version, count: Count }, { additionalProperties: false });
-const IdList = (description: string) =>
-  Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.idMax }), { maxItems: 500, description }));
-
-const ProductSchema = Type.Object(
-  {
-    id: Type.String(),
-    name: Type.String(),
-    version: Type.String(),
-    description: Type.Union([Type.String(), Type.Null()]),
-    type: ProductTypeSchema,
-    state: ProductStateSchema,
-    features: Type.Array(
-      Type.Object({ name: Type.String(), version: Type.String(), count: Type.Union([Type.Integer(), Type.Null()]) }),
-    ),
-    licenseModelIds: Type.Array(Type.String()),
-    upgradeToIds: Type.Array(Type.String()),
-    upsellToIds: Type.Array(Type.String()),
-    createdAt: Type.String(),
-    updatedAt: Type.String(),
-  },
-  { $id: "Product" },
-);
-
-const writable = {
-  description: OptionalText(),
-  type: Type.Optional(ProductTypeSchema),
-  features: Type.Optional(Type.Array(FeatureIn, { maxItems: 1000, description: "Features in the order given." })),
-  licenseModelIds: IdList("License models this product may be sold with; empty means any."),
-  upgradeToIds: IdList("Products this one can be upgraded to."),
-  upsellToIds: IdList("Products this one can be upsold to."),
-};
 
 const tags = ["products"];
 
@@ -74,17 +32,7 @@ export async function productRoutes(fastify: FastifyInstance) {
         tags,
         summary: "List products",
         description: "Ordered by name, version and id.",
-        querystring: Type.Object(
-          {
-            ...PageQuery,
-            q: Type.Optional(Type.String({ description: "Simple search in name, version and description." })),
-            name: TextFilterParam("Name (default operator CONTAINS)"),
-            version: TextFilterParam("Version (default operator EQUALS)"),
-            state: Type.Optional(ProductStateSchema),
-            type: Type.Optional(ProductTypeSchema),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: ProductListQuery,
         response: { 200: Page(ProductSchema), ...errorResponses },
       },
     },
@@ -121,7 +69,7 @@ export async function productRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Create a product",
         description: "Created in state DRAFT. Name and version together are unique.",
-        body: Type.Object({ name: Name, version: Version, ...writable }, { additionalProperties: false }),
+        body: ProductCreateBody,
         response: { 201: ProductSchema, ...errorResponses },
       },
     },
@@ -148,10 +96,7 @@ export async function productRoutes(fastify: FastifyInstance) {
         description:
           "DRAFT: any field. DEPLOYED: description, licenseModelIds, upgradeToIds and upsellToIds only. OBSOLETE: nothing. Lists replace the current ones.",
         params: IdParams,
-        body: Type.Object(
-          { name: Type.Optional(Name), version: Type.Optional(Version), ...writable },
-          { additionalProperties: false },
-        ),
+        body: ProductUpdateBody,
         response: { 200: ProductSchema, ...errorResponses },
       },
     },
@@ -184,7 +129,7 @@ export async function productRoutes(fastify: FastifyInstance) {
         description:
           "DRAFT → DEPLOYED, DRAFT → OBSOLETE, DEPLOYED → OBSOLETE. Deploying needs every allowed license model to be DEPLOYED.",
         params: IdParams,
-        body: Type.Object({ state: ProductStateSchema }, { additionalProperties: false }),
+        body: ProductChangeStateBody,
         response: { 200: ProductSchema, ...errorResponses },
       },
     },

@@ -1,5 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { Type } from "typebox";
+import {
+  RedeemBody,
+  RegistrationBody,
+  RegistrationResultSchema,
+  RedeemResultSchema as Result,
+} from "../../../common/src/api/redemptions.js";
+import { errorResponses } from "../../../common/src/api/shared.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { entitlementJson } from "../commands/entitlementSupport.js";
@@ -12,9 +18,6 @@ import { AppError } from "../errors.js";
 import { ctxOf, SESSION_COOKIE } from "../plugins/auth.js";
 import { presentUser } from "../presenters/users.js";
 import { type Admission, RedeemGuard, rateHeaders, type Subjects, Throttled } from "../security/redeemGuard.js";
-import { Entitlement } from "./entitlementSchemas.js";
-import { Email, errorResponses, Name, NullableString } from "./schemas.js";
-import { UserSchema } from "./session.js";
 import { typed } from "./typed.js";
 
 /** Wrong and unknown keys count towards the lockout; other refusals (a withdrawn offer, a bad Sold To) do not. */
@@ -83,7 +86,6 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
     }
   }
 
-  const Result = Type.Object({ created: Type.Boolean(), entitlement: Entitlement });
   app.post(
     "/api/v1/redemptions",
     {
@@ -92,16 +94,7 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
         summary: "Redeem a web register key into a simple entitlement",
         description:
           "201 with the new entitlement; 200 with the same entitlement when the same account redeems the key again. A typo (wrong check symbol) is reported without any lookup; an unknown key and a key redeemed by another account get the same 404. Rate limited per IP and per account (RateLimit-* headers; 429 with Retry-After), with a growing lockout after repeated wrong keys.",
-        body: Type.Object(
-          {
-            key: Type.String({ minLength: 1, maxLength: 300 }),
-            soldTo: Type.Optional(
-              NullableString({ maxLength: 255, description: "Account the key is registered to (default: your own)." }),
-            ),
-            owner: Type.Optional(NullableString({ maxLength: 255, description: "The person who owns it (optional)." })),
-          },
-          { additionalProperties: false },
-        ),
+        body: RedeemBody,
         response: { 200: Result, 201: Result, 429: errorResponses[400], ...errorResponses },
       },
     },
@@ -124,24 +117,9 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
         description:
           "The key is checked first: an unknown key (or one registered by someone else) gets the same 404, counted towards the miss lockout, whatever the email. 409 for an email that already has a user only with a redeemable key. The password must pass the password policy. At most 20 a minute per client address, across all server processes.",
         security: [],
-        body: Type.Object(
-          {
-            key: Type.String({ minLength: 1, maxLength: 300 }),
-            company: Name,
-            firstName: Name,
-            lastName: Name,
-            email: Email,
-            password: Type.String({ minLength: 1, maxLength: 256 }),
-          },
-          { additionalProperties: false },
-        ),
+        body: RegistrationBody,
         response: {
-          201: Type.Object({
-            user: Type.Union([UserSchema, Type.Null()]),
-            portal: Type.Literal("enduser"),
-            csrfToken: Type.String(),
-            entitlement: Entitlement,
-          }),
+          201: RegistrationResultSchema,
           429: errorResponses[400],
           ...errorResponses,
         },

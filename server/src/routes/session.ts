@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
-import { ROLES } from "../../../common/src/enums.js";
-import { LIMITS } from "../../../common/src/limits.js";
+import { LoginBody, PasswordChangeBody, SessionSchema } from "../../../common/src/api/session.js";
+import { errorResponses } from "../../../common/src/api/shared.js";
 import { portalOf } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { passwordChanger } from "../commands/passwordChanger.js";
@@ -10,52 +10,7 @@ import { findUser, membershipsOfUser } from "../db/repos/users.js";
 import { errors } from "../errors.js";
 import { ctxOf, requireActor, SESSION_COOKIE } from "../plugins/auth.js";
 import { presentUser } from "../presenters/users.js";
-import { Email, errorResponses, StringEnum } from "./schemas.js";
 import { typed } from "./typed.js";
-
-export const MembershipSchema = Type.Object({
-  accountId: Type.String(),
-  accountName: Type.String(),
-  accountType: Type.String(),
-  role: StringEnum(ROLES),
-});
-
-export const UserSchema = Type.Object(
-  {
-    id: Type.String(),
-    email: Type.String(),
-    firstName: Type.String(),
-    lastName: Type.String(),
-    phone: Type.Union([Type.String(), Type.Null()]),
-    locale: Type.Union([Type.String(), Type.Null()]),
-    timeZone: Type.Union([Type.String(), Type.Null()]),
-    status: Type.Union([Type.Literal("ACTIVE"), Type.Literal("INACTIVE")]),
-    memberships: Type.Array(MembershipSchema),
-    lastLoginAt: Type.Union([Type.String(), Type.Null()]),
-    createdAt: Type.String(),
-    updatedAt: Type.String(),
-  },
-  { $id: "User" },
-);
-
-const SessionSchema = Type.Object({
-  user: UserSchema,
-  portal: Type.Union([Type.Literal("producer"), Type.Literal("enduser")]),
-  csrfToken: Type.Union([Type.String(), Type.Null()], {
-    description: "Send as X-CSRF-Token on unsafe requests made with the session cookie.",
-  }),
-  authMethod: Type.Union([Type.Literal("session"), Type.Literal("token")]),
-  publicUrl: Type.Object(
-    {
-      url: Type.String({ description: "LICENSOR_PUBLIC_URL, or its default http://localhost:<port>" }),
-      local: Type.Boolean({ description: "True when that address is this machine only (localhost, 127.x, ::1)" }),
-    },
-    {
-      description:
-        "Where printed key cards and their QR codes point. The portal warns producer staff before printing cards that would lead to localhost.",
-    },
-  ),
-});
 
 /** A host name that only reaches the machine it is typed on: a key card pointing there leads nowhere. */
 function isLocalHost(url: string): boolean {
@@ -86,10 +41,7 @@ export async function sessionRoutes(fastify: FastifyInstance) {
         description:
           "Sets an HTTP-only session cookie and returns the CSRF token to send on unsafe requests. Every attempt for an email is counted before the password is checked: 5 failures lock the email out for a growing time (429 login_locked), however many arrive at once. At most 30 attempts a minute per client address, counted across all server processes. An unknown email, a wrong password and a deactivated user get the same 401.",
         security: [],
-        body: Type.Object(
-          { email: Email, password: Type.String({ minLength: 1, maxLength: LIMITS.passwordMax }) },
-          { additionalProperties: false },
-        ),
+        body: LoginBody,
         response: { 200: SessionSchema, 429: errorResponses[400], ...errorResponses },
       },
     },
@@ -182,16 +134,7 @@ export async function sessionRoutes(fastify: FastifyInstance) {
         summary: "Change my password",
         description:
           "The new password must pass the password policy (not common, guessable or trivially patterned; the reason is in `detail`). Ends every other session of the user; `revokeTokens: true` also revokes all the user's API tokens.",
-        body: Type.Object(
-          {
-            currentPassword: Type.String({ minLength: 1, maxLength: LIMITS.passwordMax }),
-            newPassword: Type.String({ minLength: 1, maxLength: LIMITS.passwordMax }),
-            revokeTokens: Type.Optional(
-              Type.Boolean({ default: false, description: "Also revoke every API token of the user." }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        body: PasswordChangeBody,
         response: { 204: Type.Null(), ...errorResponses },
       },
     },

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { ROLES } from "../../../common/src/enums.js";
+import { errorResponses, IdParams, Page } from "../../../common/src/api/shared.js";
+import { ApiTokenSchema, TokenCreateBody, TokenCreatedSchema, TokenListQuery } from "../../../common/src/api/tokens.js";
 import { tokenCreator } from "../commands/tokenCreator.js";
 import { tokenRevoker } from "../commands/tokenRevoker.js";
 import { listTokens } from "../db/repos/tokens.js";
@@ -8,25 +9,8 @@ import { ctxOf, requireActor } from "../plugins/auth.js";
 import { authorize } from "../policies/index.js";
 import { producerAdmin } from "../policies/predicates.js";
 import { presentToken } from "../presenters/tokens.js";
-import { errorResponses, IdParams, Name, NullableString, Page, PageQuery, StringEnum } from "./schemas.js";
 import { typed } from "./typed.js";
 
-const TokenSchema = Type.Object(
-  {
-    id: Type.String(),
-    name: Type.String(),
-    prefix: Type.String({ description: "First characters of the secret, to recognise it." }),
-    accountId: Type.String(),
-    role: StringEnum(ROLES),
-    userId: Type.String(),
-    userEmail: Type.String(),
-    createdAt: Type.String(),
-    expiresAt: Type.Union([Type.String(), Type.Null()]),
-    lastUsedAt: Type.Union([Type.String(), Type.Null()]),
-    revokedAt: Type.Union([Type.String(), Type.Null()]),
-  },
-  { $id: "ApiToken" },
-);
 const tags = ["tokens"];
 
 export async function tokenRoutes(fastify: FastifyInstance) {
@@ -39,8 +23,8 @@ export async function tokenRoutes(fastify: FastifyInstance) {
         tags,
         summary: "List API tokens",
         description: "Your own tokens; a producer admin may pass `all=true` to see everyone's.",
-        querystring: Type.Object({ ...PageQuery, all: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-        response: { 200: Page(TokenSchema), ...errorResponses },
+        querystring: TokenListQuery,
+        response: { 200: Page(ApiTokenSchema), ...errorResponses },
       },
     },
     async (req) => {
@@ -61,18 +45,8 @@ export async function tokenRoutes(fastify: FastifyInstance) {
         summary: "Create an API token",
         description:
           "The token acts with `role` on `accountId` (a role you hold there, or a weaker one). The secret `token` is returned only in this response; send it as `Authorization: Bearer <token>`.",
-        body: Type.Object(
-          {
-            name: Name,
-            accountId: Type.String({ minLength: 1 }),
-            role: StringEnum(ROLES),
-            expiresAt: Type.Optional(
-              NullableString({ maxLength: 64, description: "ISO date or timestamp; null or absent: never." }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: Type.Intersect([TokenSchema, Type.Object({ token: Type.String() })]), ...errorResponses },
+        body: TokenCreateBody,
+        response: { 201: TokenCreatedSchema, ...errorResponses },
       },
     },
     async (req, reply) => reply.status(201).send(await tokenCreator(app.deps.db, ctxOf(req), req.body)),

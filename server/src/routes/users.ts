@@ -1,7 +1,14 @@
 import type { FastifyInstance } from "fastify";
-import { Type } from "typebox";
-import { ROLES, USER_STATUSES } from "../../../common/src/enums.js";
-import { LIMITS } from "../../../common/src/limits.js";
+import { errorResponses, IdParams, Page } from "../../../common/src/api/shared.js";
+import {
+  PasswordResetBody,
+  PasswordResetSchema,
+  UserCreateBody,
+  UserCreatedSchema,
+  UserListQuery,
+  UserSchema,
+  UserUpdateBody,
+} from "../../../common/src/api/users.js";
 import { isProducerStaff } from "../actor.js";
 import { userCreator } from "../commands/userCreator.js";
 import { userPasswordResetter } from "../commands/userPasswordResetter.js";
@@ -13,21 +20,8 @@ import { ctxOf, requireActor } from "../plugins/auth.js";
 import { authorize } from "../policies/index.js";
 import { portalAdminOf } from "../policies/predicates.js";
 import { presentUser } from "../presenters/users.js";
-import { Email, errorResponses, IdParams, Name, OptionalText, Page, PageQuery, StringEnum, TextFilterParam } from "./schemas.js";
-import { UserSchema } from "./session.js";
 import { typed } from "./typed.js";
 
-const Membership = Type.Object(
-  { accountId: Type.String({ minLength: 1 }), role: StringEnum(ROLES) },
-  { additionalProperties: false },
-);
-const Profile = {
-  firstName: Name,
-  lastName: Name,
-  phone: OptionalText(64),
-  locale: OptionalText(35),
-  timeZone: OptionalText(64),
-};
 const tags = ["users"];
 
 export async function userRoutes(fastify: FastifyInstance) {
@@ -40,18 +34,7 @@ export async function userRoutes(fastify: FastifyInstance) {
         tags,
         summary: "List users",
         description: "Producer staff see every user; a portal admin sees the users of its accounts; anyone else only itself.",
-        querystring: Type.Object(
-          {
-            ...PageQuery,
-            q: Type.Optional(Type.String({ description: "Simple search in email, first and last name." })),
-            email: TextFilterParam("Email"),
-            lastName: TextFilterParam("Last name"),
-            accountId: Type.Optional(Type.String()),
-            role: Type.Optional(StringEnum(ROLES)),
-            status: Type.Optional(StringEnum(USER_STATUSES)),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: UserListQuery,
         response: { 200: Page(UserSchema), ...errorResponses },
       },
     },
@@ -91,17 +74,9 @@ export async function userRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Create a user",
         description: "Without `password` one is generated and returned once as `initialPassword`.",
-        body: Type.Object(
-          {
-            email: Email,
-            ...Profile,
-            password: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.passwordMax })),
-            memberships: Type.Array(Membership, { minItems: 1, maxItems: 50 }),
-          },
-          { additionalProperties: false },
-        ),
+        body: UserCreateBody,
         response: {
-          201: Type.Intersect([UserSchema, Type.Object({ initialPassword: Type.Optional(Type.String()) })]),
+          201: UserCreatedSchema,
           ...errorResponses,
         },
       },
@@ -129,18 +104,7 @@ export async function userRoutes(fastify: FastifyInstance) {
         summary: "Update a user",
         description: "`memberships`, when given, replaces the user's whole set of (account, role).",
         params: IdParams,
-        body: Type.Object(
-          {
-            email: Type.Optional(Email),
-            firstName: Type.Optional(Name),
-            lastName: Type.Optional(Name),
-            phone: OptionalText(64),
-            locale: OptionalText(35),
-            timeZone: OptionalText(64),
-            memberships: Type.Optional(Type.Array(Membership, { minItems: 1, maxItems: 50 })),
-          },
-          { additionalProperties: false },
-        ),
+        body: UserUpdateBody,
         response: { 200: UserSchema, ...errorResponses },
       },
     },
@@ -174,21 +138,9 @@ export async function userRoutes(fastify: FastifyInstance) {
         description:
           "Generates one unless `password` is given; the generated password is returned once. A given password must pass the password policy (not common, guessable or trivially patterned; the reason is in `detail`). Ends all the user's sessions; `revokeTokens: true` also revokes all its API tokens.",
         params: IdParams,
-        body: Type.Object(
-          {
-            password: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.passwordMax })),
-            revokeTokens: Type.Optional(
-              Type.Boolean({ default: false, description: "Also revoke every API token of the user." }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        body: PasswordResetBody,
         response: {
-          200: Type.Object({
-            password: Type.Union([Type.String(), Type.Null()]),
-            sessionsEnded: Type.Integer(),
-            tokensRevoked: Type.Integer(),
-          }),
+          200: PasswordResetSchema,
           ...errorResponses,
         },
       },

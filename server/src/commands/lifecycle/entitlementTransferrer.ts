@@ -1,3 +1,4 @@
+import type { Entitlement } from "../../../../common/src/api/entitlements.js";
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
 import { lineItemsOf } from "../../db/repos/entitlements.js";
@@ -7,7 +8,6 @@ import { generateId } from "../../domain/idTemplates.js";
 import { currentHolder, entitlementOpProblem, transferredId, transferredPartners } from "../../domain/lifecycle.js";
 import { errors } from "../../errors.js";
 import { authorize } from "../../policies/index.js";
-import type { EntitlementJson } from "../../presenters/entitlements.js";
 import { nowIso } from "../../util.js";
 import { entitlementJson, loadVisibleEntitlement, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
 import {
@@ -30,9 +30,9 @@ export interface TransferEntitlementInput {
 
 export interface TransferResult {
   /** The new entitlement, held by the target account. */
-  entitlement: EntitlementJson;
+  entitlement: Entitlement;
   /** The source entitlement, now OBSOLETE (renamed when the IDs were kept). */
-  source: EntitlementJson;
+  source: Entitlement;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Entitlement, LineItem } from "../../../../common/src/api/entitlements.js";
 import type { RequestContext } from "../../actor.js";
 import { actorLabel } from "../../actor.js";
 import { type LineItemFull, lineItemsOf, partnersOf } from "../../db/repos/entitlements.js";
@@ -16,7 +17,7 @@ import {
 } from "../../domain/lifecycle.js";
 import { errors } from "../../errors.js";
 import { authorize } from "../../policies/index.js";
-import { type EntitlementJson, type LineItemJson, presentLineItem } from "../../presenters/entitlements.js";
+import { presentLineItem } from "../../presenters/entitlements.js";
 import { bool, newId } from "../../util.js";
 import { entitlementJson, loadVisibleEntitlement } from "../entitlementSupport.js";
 import { configInputOf } from "../lineItemCommands.js";
@@ -269,8 +270,8 @@ export async function insertTransferredEntitlement(
 
 /** What renew, upgrade and upsell answer: the entitlement as it is now and the new line item. */
 export interface LifecycleResult {
-  entitlement: EntitlementJson;
-  lineItem: LineItemJson;
+  entitlement: Entitlement;
+  lineItem: LineItem;
 }
 
 export async function resultOf(db: Db, pk: string, lineItemId: string): Promise<LifecycleResult> {

@@ -1,5 +1,5 @@
-import { type TSchema, Type } from "typebox";
-import { LIMITS } from "../../../common/src/limits.js";
+import { type Static, type TSchema, Type } from "typebox";
+import { LIMITS } from "../limits.js";
 
 /** Schemas every route shares: problems, paging, common field shapes. */
 export const ProblemSchema = Type.Object(
@@ -81,3 +81,7 @@ export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength:
 /** A string enum that keeps its literal type and renders as `enum` in OpenAPI. */
 export const StringEnum = <const T extends readonly string[]>(values: T, opts: { description?: string } = {}) =>
   Type.Unsafe<T[number]>({ type: "string", enum: [...values], ...opts });
+
+export type Problem = Static<typeof ProblemSchema>;
+/** One page of a list: what `Page(item)` describes, for callers holding the item's type. */
+export type Page<T> = { items: T[]; nextCursor: string | null };

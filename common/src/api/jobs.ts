@@ -1,0 +1,55 @@
+import { type Static, Type } from "typebox";
+import { PageQuery, StringEnum } from "./shared.js";
+
+/** PARTIAL_FAILURE: a key load in `partial` mode that kept the valid keys and refused some lines (its result says which). */
+export const JOB_STATES = ["QUEUED", "RUNNING", "SUCCEEDED", "PARTIAL_FAILURE", "FAILED", "CANCELLED"] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const JobProgressSchema = Type.Object({
+  done: Type.Integer(),
+  total: Type.Union([Type.Integer(), Type.Null()]),
+  percent: Type.Union([Type.Number(), Type.Null()]),
+  ratePerSecond: Type.Union([Type.Number(), Type.Null()]),
+  etaSeconds: Type.Union([Type.Number(), Type.Null()]),
+});
+
+export const JobSchema = Type.Object(
+  {
+    id: Type.String(),
+    type: Type.String(),
+    state: StringEnum(JOB_STATES),
+    bulkId: Type.Union([Type.String(), Type.Null()]),
+    bulkEntitlementId: Type.Union([Type.String(), Type.Null()], {
+      description: "The bulk entitlement's entitlement ID, as people see it.",
+    }),
+    progress: JobProgressSchema,
+    result: Type.Unknown(),
+    error: Type.Union([Type.String(), Type.Null()]),
+    cancelRequested: Type.Boolean(),
+    attempts: Type.Integer(),
+    createdBy: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.String(),
+    startedAt: Type.Union([Type.String(), Type.Null()]),
+    finishedAt: Type.Union([Type.String(), Type.Null()]),
+  },
+  { $id: "Job" },
+);
+
+export const JobListQuery = Type.Object(
+  {
+    ...PageQuery,
+    bulkId: Type.Optional(Type.String()),
+    state: Type.Optional(
+      Type.String({
+        pattern: `^(${JOB_STATES.join("|")})(,(${JOB_STATES.join("|")}))*$`,
+        description: "A state or a comma-separated list.",
+      }),
+    ),
+    type: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export type Job = Static<typeof JobSchema>;
+export type JobProgress = Static<typeof JobProgressSchema>;
+export type JobListQuery = Static<typeof JobListQuery>;
