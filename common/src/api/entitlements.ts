@@ -102,8 +102,11 @@ export const EntitlementSchema = Type.Object(
   { $id: "Entitlement" },
 );
 
-/** The entitlement in a route's schema: a reference to the shared definition (registered in routes/index.ts). */
-export const EntitlementRef = Type.Ref("Entitlement");
+/**
+ * The entitlement in a route's schema: a reference to the shared definition (registered in
+ * server/src/routes/index.ts), typed as the entitlement so answers that hold one are typed too.
+ */
+export const EntitlementRef = Type.Unsafe<Static<typeof EntitlementSchema>>(Type.Ref("Entitlement"));
 
 export const EntitlementEventSchema = Type.Object({
   id: Type.String(),

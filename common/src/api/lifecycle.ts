@@ -119,6 +119,8 @@ export const LineageSchema = Type.Object({
   descendants: Type.Array(LineageEntry),
 });
 
+export type LifecycleResult = Static<typeof LifecycleOut>;
+export type TransferResult = Static<typeof TransferOut>;
 export type RenewBody = Static<typeof RenewBody>;
 export type UpgradeBody = Static<typeof UpgradeBody>;
 export type UpsellBody = Static<typeof UpsellBody>;

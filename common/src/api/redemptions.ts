@@ -35,5 +35,7 @@ export const RegistrationResultSchema = Type.Object({
   entitlement: EntitlementRef,
 });
 
+export type RedeemResult = Static<typeof RedeemResultSchema>;
+export type RegistrationResult = Static<typeof RegistrationResultSchema>;
 export type RedeemBody = Static<typeof RedeemBody>;
 export type RegistrationBody = Static<typeof RegistrationBody>;

@@ -1,4 +1,5 @@
 import type { Entitlement } from "../../../common/src/api/entitlements.js";
+import type { RedeemBody } from "../../../common/src/api/redemptions.js";
 import { TIER_END_CUSTOMER } from "../../../common/src/enums.js";
 import { actorLabel, isProducerStaff, type RequestContext } from "../actor.js";
 import { auditRows } from "../audit.js";
@@ -17,13 +18,8 @@ import { presentEntitlement } from "../presenters/entitlements.js";
 import { newId, nowIso } from "../util.js";
 import { entitlementJson, eventRows } from "./entitlementSupport.js";
 
-export interface RedeemInput {
-  key: string;
-  /** The company that used the key; a portal user's own account by default. */
-  soldTo?: string | null;
-  /** The person, free text (optional). */
-  owner?: string | null;
-}
+/** The request body, as the route validated it (common/src/api/redemptions.ts). */
+export type RedeemInput = RedeemBody;
 
 /** The one refusal for an unknown key and for a key redeemed by someone else: nothing leaks. */
 const notValid = () =>

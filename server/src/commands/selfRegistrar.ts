@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import type { RegistrationBody } from "../../../common/src/api/redemptions.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
@@ -13,14 +14,8 @@ import { hashPassword } from "../security/passwords.js";
 import { newId, nowIso } from "../util.js";
 import { normaliseKey, redeemWithin } from "./keyRedeemer.js";
 
-export interface RegistrationInput {
-  key: string;
-  company: string;
-  firstName: string;
-  lastName: string;
-  email: string;
-  password: string;
-}
+/** The request body, as the route validated it (common/src/api/redemptions.ts). */
+export type RegistrationInput = RegistrationBody;
 
 /**
  * End-user self-registration with a key: a SELF_REGISTERED account for the company, its first

@@ -1,3 +1,4 @@
+import type { MergeBody, MergeResult } from "../../../../common/src/api/lifecycle.js";
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
 import type { Db } from "../../db/schema.js";
@@ -7,19 +8,8 @@ import { nowIso } from "../../util.js";
 import { recordEvents } from "../entitlementSupport.js";
 import { targetAccount } from "./lifecycleSupport.js";
 
-export interface MergeEntitlementsInput {
-  /** The account that takes over the entitlements. */
-  intoAccountId: string;
-}
-
-export interface MergeResult {
-  fromAccountId: string;
-  intoAccountId: string;
-  /** Entitlements whose channel partners changed. */
-  count: number;
-  /** Channel-partner rows now held by the target instead of the source. */
-  movedTiers: number;
-}
+/** The request body, as the route validated it (common/src/api/lifecycle.ts). */
+export type MergeEntitlementsInput = MergeBody;
 
 // Rows per statement where a merge touches many entitlements (SQLite allows 32,766 variables).
 const CHUNK = 500;

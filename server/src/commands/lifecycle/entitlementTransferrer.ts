@@ -1,4 +1,4 @@
-import type { Entitlement } from "../../../../common/src/api/entitlements.js";
+import type { TransferBody, TransferResult } from "../../../../common/src/api/lifecycle.js";
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
 import { lineItemsOf } from "../../db/repos/entitlements.js";
@@ -18,22 +18,8 @@ import {
   targetAccount,
 } from "./lifecycleSupport.js";
 
-export interface TransferEntitlementInput {
-  /** The account that receives the entitlement (End Customer and current owner). */
-  accountId: string;
-  /**
-   * true (default): the new entitlement keeps the entitlement ID and activation IDs and the
-   * source's IDs get the suffix `-TRANSFERRED-<epochMillis>`; false: the new one gets generated IDs.
-   */
-  keepIds?: boolean | null | undefined;
-}
-
-export interface TransferResult {
-  /** The new entitlement, held by the target account. */
-  entitlement: Entitlement;
-  /** The source entitlement, now OBSOLETE (renamed when the IDs were kept). */
-  source: Entitlement;
-}
+/** The request body, as the route validated it (common/src/api/lifecycle.ts). */
+export type TransferEntitlementInput = TransferBody;
 
 /**
  * Transfer entitlement (fno-notes §5): a new simple entitlement for the target account with the

@@ -1,4 +1,8 @@
-import type { Entitlement, LineItem } from "../../../../common/src/api/entitlements.js";
+import type { LifecycleResult } from "../../../../common/src/api/lifecycle.js";
+
+/** What renew, upgrade and upsell answer: the entitlement as it is now and the new line item. */
+export type { LifecycleResult };
+
 import type { RequestContext } from "../../actor.js";
 import { actorLabel } from "../../actor.js";
 import { type LineItemFull, lineItemsOf, partnersOf } from "../../db/repos/entitlements.js";
@@ -266,12 +270,6 @@ export async function insertTransferredEntitlement(
     lineItemIds.push(id);
   }
   return { pk, lineItemIds };
-}
-
-/** What renew, upgrade and upsell answer: the entitlement as it is now and the new line item. */
-export interface LifecycleResult {
-  entitlement: Entitlement;
-  lineItem: LineItem;
 }
 
 export async function resultOf(db: Db, pk: string, lineItemId: string): Promise<LifecycleResult> {

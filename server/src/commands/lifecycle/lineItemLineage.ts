@@ -1,32 +1,10 @@
+import type { Lineage, LineageEntry } from "../../../../common/src/api/lifecycle.js";
 import { isProducerStaff, type RequestContext } from "../../actor.js";
 import type { Db } from "../../db/schema.js";
 import { lineageRelation } from "../../domain/lifecycle.js";
 import { errors } from "../../errors.js";
 import { can } from "../../policies/index.js";
 import { loadVisibleEntitlement } from "../entitlementSupport.js";
-
-export interface LineageEntry {
-  id: string;
-  activationId: string;
-  entitlement: { id: string; entitlementId: string; state: string };
-  lineItemType: string | null;
-  state: string;
-  numberOfCopies: number;
-  fulfilledCount: number;
-  parentLineItemId: string | null;
-  /** How it came from its parent: RENEWAL, UPGRADE, UPSELL, TRANSFER (parent on another entitlement); null for a root. */
-  relation: string | null;
-  /** Steps from the line item asked about (1 = parent or child). */
-  depth: number;
-}
-
-export interface LineageJson {
-  lineItem: LineageEntry;
-  /** Parent first, then its parent, up to the root. */
-  ancestors: LineageEntry[];
-  /** Children, grandchildren… breadth first. */
-  descendants: LineageEntry[];
-}
 
 /** Guards against a cycle someone wrote by hand, and against unbounded trees. */
 const MAX_STEPS = 1000;
@@ -49,7 +27,7 @@ type Row = {
  * upgrades and upsells stay on the entitlement; transfers cross to another). Callers who are not
  * producer staff see only the line items of entitlements they may read; the others are left out.
  */
-export async function lineItemLineage(db: Db, ctx: RequestContext, pk: string, lineItemId: string): Promise<LineageJson> {
+export async function lineItemLineage(db: Db, ctx: RequestContext, pk: string, lineItemId: string): Promise<Lineage> {
   await loadVisibleEntitlement(db, ctx, pk);
   const base = () =>
     db

@@ -1,8 +1,9 @@
+import type { RenewBody } from "../../../../common/src/api/lifecycle.js";
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
 import { loadSettings } from "../../db/repos/settings.js";
 import type { Db } from "../../db/schema.js";
-import { derivedLineItemState, type RenewInput, renewalTerms } from "../../domain/lifecycle.js";
+import { derivedLineItemState, renewalTerms } from "../../domain/lifecycle.js";
 import type { DurationUnit, StartDateOption, VersionDateOption } from "../../domain/terms.js";
 import { errors } from "../../errors.js";
 import { bool, nowIso } from "../../util.js";
@@ -18,10 +19,8 @@ import {
   resultOf,
 } from "./lifecycleSupport.js";
 
-export interface RenewLineItemInput extends RenewInput {
-  /** Copies of the renewal; default the parent's. */
-  numberOfCopies?: number | null | undefined;
-}
+/** The request body, as the route validated it (common/src/api/lifecycle.ts). */
+export type RenewLineItemInput = RenewBody;
 
 /**
  * Renew (PRODUCT.md §3): a new RENEWAL line item on the same entitlement, child of the renewed

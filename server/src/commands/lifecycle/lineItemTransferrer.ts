@@ -1,3 +1,4 @@
+import type { TransferLineItemBody, TransferResult } from "../../../../common/src/api/lifecycle.js";
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
 import { loadSettings } from "../../db/repos/settings.js";
@@ -7,7 +8,6 @@ import { currentHolder, lineItemTransferPlan, transferredId, transferredPartners
 import { errors } from "../../errors.js";
 import { nowIso } from "../../util.js";
 import { entitlementJson, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
-import type { TransferResult } from "./entitlementTransferrer.js";
 import {
   claimEntitlement,
   claimLineItem,
@@ -19,14 +19,8 @@ import {
   targetAccount,
 } from "./lifecycleSupport.js";
 
-export interface TransferLineItemInput {
-  /** The account that receives the copies (End Customer and current owner of a new entitlement). */
-  accountId: string;
-  /** Copies to move: unfulfilled ones only; all of them retire the source line item. */
-  count: number;
-  /** Keep the activation ID (the source's is renamed `-TRANSFERRED-<epochMillis>`); only when all copies move. Default false. */
-  keepIds?: boolean | null | undefined;
-}
+/** The request body, as the route validated it (common/src/api/lifecycle.ts). */
+export type TransferLineItemInput = TransferLineItemBody;
 
 /**
  * Transfer N copies of a line item (fno-notes §5): a new simple entitlement for the target account

@@ -1,3 +1,4 @@
+import type { UpgradeBody } from "../../../../common/src/api/lifecycle.js";
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
 import { loadSettings } from "../../db/repos/settings.js";
@@ -18,17 +19,8 @@ import {
   targetConfig,
 } from "./lifecycleSupport.js";
 
-export interface UpgradeLineItemInput {
-  /** The product to upgrade to: related as "upgrade to" from one of the line item's products. */
-  productId: string;
-  /** Copies to upgrade; default all. */
-  count?: number | null | undefined;
-  /** With all copies: retire the parent (OBSOLETE); default true. Refused with a partial count. */
-  retireParent?: boolean | null | undefined;
-  /** Another license model for the upgrade (default the parent's, which the target must allow). */
-  licenseModelId?: string | null | undefined;
-  licenseModelAttributes?: Record<string, string | number | boolean> | undefined;
-}
+/** The request body, as the route validated it (common/src/api/lifecycle.ts). */
+export type UpgradeLineItemInput = UpgradeBody;
 
 /**
  * Upgrade (PRODUCT.md §3): a new UPGRADE line item for a product related as "upgrade to", with

@@ -1,3 +1,4 @@
+import type { UpsellBody } from "../../../../common/src/api/lifecycle.js";
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
 import { loadSettings } from "../../db/repos/settings.js";
@@ -19,15 +20,8 @@ import {
   targetConfig,
 } from "./lifecycleSupport.js";
 
-export interface UpsellLineItemInput {
-  /** Copies of the upsell line item; default the parent's. */
-  additionalCopies?: number | null | undefined;
-  /** A product related as "upsell to" from one of the line item's products (adds features); default the same products. */
-  productId?: string | null | undefined;
-  /** Another license model for the upsell (default the parent's). */
-  licenseModelId?: string | null | undefined;
-  licenseModelAttributes?: Record<string, string | number | boolean> | undefined;
-}
+/** The request body, as the route validated it (common/src/api/lifecycle.ts). */
+export type UpsellLineItemInput = UpsellBody;
 
 /**
  * Upsell (PRODUCT.md §3): more copies or more features. A new UPSELL line item, child of the
