@@ -90,6 +90,10 @@ export type DateOperator = (typeof DATE_OPERATORS)[number];
 
 export const BATCH_STATUSES = ["SUCCESS", "PARTIAL_FAILURE", "FAILURE"] as const;
 
+/** PARTIAL_FAILURE: a key load in `partial` mode that kept the valid keys and refused some lines (its result says which). */
+export const JOB_STATES = ["QUEUED", "RUNNING", "SUCCEEDED", "PARTIAL_FAILURE", "FAILED", "CANCELLED"] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
 /** Built-in partner tiers, stored by FNO's constants. */
 export const TIER_DISTRIBUTOR = "bo.constants.partnertiernames.tier1";
 export const TIER_END_CUSTOMER = "bo.constants.partnertiernames.endcustomer";

@@ -1,9 +1,8 @@
 import { type Static, Type } from "typebox";
+import { JOB_STATES } from "../enums.js";
 import { PageQuery, StringEnum } from "./shared.js";
 
-/** PARTIAL_FAILURE: a key load in `partial` mode that kept the valid keys and refused some lines (its result says which). */
-export const JOB_STATES = ["QUEUED", "RUNNING", "SUCCEEDED", "PARTIAL_FAILURE", "FAILED", "CANCELLED"] as const;
-export type JobState = (typeof JOB_STATES)[number];
+export { JOB_STATES, type JobState } from "../enums.js";
 
 export const JobProgressSchema = Type.Object({
   done: Type.Integer(),

@@ -1,41 +1,46 @@
+import type { Account, AccountCreateBody, AccountUpdateBody, RelatedAccounts } from "../../../common/src/api/accounts";
+import type { AuditEvent } from "../../../common/src/api/audit";
 import type {
-  AccountType,
-  AttributeTime,
-  AttributeValueType,
-  LicenseModelType,
-  LicenseTechnology,
-  ProductType,
-  Role,
-} from "../lib/enums";
-import { api, type QueryParams, request, seg, upload } from "./client";
-import type {
-  Account,
-  Address,
-  ApiToken,
-  AuditEvent,
+  BulkProductBody,
   Entitlement,
-  EntitlementEvent,
+  EntitlementCount,
+  EntitlementCreateBody,
+  EntitlementHistory,
   EntitlementStatesResult,
-  Feature,
-  IdTemplate,
-  InstanceSettings,
-  Job,
+  EntitlementUpdateBody,
+  LineItemBody,
+  PartnerInput,
+} from "../../../common/src/api/entitlements";
+import type { Job } from "../../../common/src/api/jobs";
+import type {
   JobRef,
   KeyCounts,
-  KeyFormat,
+  KeyDeleted,
   KeyLoadReport,
   KeyStatus,
-  LicenseModel,
-  Page,
-  PartNumber,
-  PartnerTier,
-  Product,
-  RedeemResult,
-  RegistrationResult,
-  Session,
-  User,
+  LoadMode,
   WebRegisterKey,
-} from "./types";
+} from "../../../common/src/api/keys";
+import type { LicenseModel, LicenseModelCreateBody, LicenseModelUpdateBody } from "../../../common/src/api/licenseModels";
+import type { PartNumber, PartNumberCreateBody, PartNumberUpdateBody } from "../../../common/src/api/partNumbers";
+import type {
+  PartnerTier,
+  PartnerTierCreateBody,
+  PartnerTierList,
+  PartnerTierUpdateBody,
+} from "../../../common/src/api/partnerTiers";
+import type { Product, ProductCreateBody, ProductUpdateBody } from "../../../common/src/api/products";
+import type { RedeemBody, RedeemResult, RegistrationBody, RegistrationResult } from "../../../common/src/api/redemptions";
+import type { Session } from "../../../common/src/api/session";
+import type { Settings, SettingsUpdateBody } from "../../../common/src/api/settings";
+import type { Page } from "../../../common/src/api/shared";
+import type { ApiToken, TokenCreateBody, TokenCreated } from "../../../common/src/api/tokens";
+import type { PasswordReset, User, UserCreateBody, UserCreated, UserUpdateBody } from "../../../common/src/api/users";
+import { api, type QueryParams, request, seg, upload } from "./client";
+
+// Every request body and answer is typed by the API's own schemas (common/src/api): a field added
+// there reaches these calls and the pages that use them. A form builds one body for creating and
+// editing, so its input type is the create body with every field optional.
 
 /** Query keys: the first element names the resource so a mutation can invalidate all of it. */
 export const keys = {
@@ -63,136 +68,75 @@ export const sessionApi = {
     api.post<void>("/session/password", { currentPassword, newPassword, revokeTokens }),
 };
 
-export interface AccountInput {
-  id?: string;
-  name?: string;
-  type?: Exclude<AccountType, "PUBLISHER">;
-  description?: string | null;
-  address?: Partial<Address>;
-  visible?: boolean;
-  parentId?: string | null;
-}
+export type AccountInput = Partial<AccountCreateBody> & AccountUpdateBody;
 
 export const accountsApi = {
   list: (q: QueryParams) => api.get<Page<Account>>("/accounts", q),
   get: (id: string) => api.get<Account>(`/accounts/${seg(id)}`),
-  create: (body: AccountInput) => api.post<Account>("/accounts", body),
+  create: (body: AccountInput) => api.post<Account>("/accounts", body as AccountCreateBody),
   update: (id: string, body: AccountInput) => api.patch<Account>(`/accounts/${seg(id)}`, body),
   remove: (id: string) => api.del(`/accounts/${seg(id)}`),
-  relate: (id: string, accountId: string) =>
-    api.post<{ relatedAccountIds: string[] }>(`/accounts/${seg(id)}/related-accounts`, { accountId }),
+  relate: (id: string, accountId: string) => api.post<RelatedAccounts>(`/accounts/${seg(id)}/related-accounts`, { accountId }),
   unrelate: (id: string, relatedId: string) =>
-    api.del<{ relatedAccountIds: string[] }>(`/accounts/${seg(id)}/related-accounts/${seg(relatedId)}`),
+    api.del<RelatedAccounts>(`/accounts/${seg(id)}/related-accounts/${seg(relatedId)}`),
 };
 
-export interface MembershipInput {
-  accountId: string;
-  role: Role;
-}
-export interface UserInput {
-  email?: string;
-  firstName?: string;
-  lastName?: string;
-  phone?: string | null;
-  locale?: string | null;
-  timeZone?: string | null;
-  password?: string;
-  memberships?: MembershipInput[];
-}
+export type UserInput = Partial<UserCreateBody> & UserUpdateBody;
 
 export const usersApi = {
   list: (q: QueryParams) => api.get<Page<User>>("/users", q),
   get: (id: string) => api.get<User>(`/users/${seg(id)}`),
-  create: (body: UserInput) => api.post<User & { initialPassword?: string }>("/users", body),
+  create: (body: UserInput) => api.post<UserCreated>("/users", body as UserCreateBody),
   update: (id: string, body: UserInput) => api.patch<User>(`/users/${seg(id)}`, body),
   deactivate: (id: string) => api.post<User>(`/users/${seg(id)}/actions/deactivate`),
   activate: (id: string) => api.post<User>(`/users/${seg(id)}/actions/activate`),
   resetPassword: (id: string, revokeTokens = false) =>
-    api.post<{ password: string; sessionsEnded: number; tokensRevoked: number }>(`/users/${seg(id)}/actions/reset-password`, {
+    api.post<PasswordReset>(`/users/${seg(id)}/actions/reset-password`, {
       revokeTokens,
     }),
 };
 
-export interface TokenInput {
-  name: string;
-  accountId: string;
-  role: Role;
-  expiresAt?: string;
-}
+export type TokenInput = TokenCreateBody;
 export const tokensApi = {
   list: (q: QueryParams) => api.get<Page<ApiToken>>("/tokens", q),
-  create: (body: TokenInput) => api.post<ApiToken & { token: string }>("/tokens", body),
+  create: (body: TokenInput) => api.post<TokenCreated>("/tokens", body),
   revoke: (id: string) => api.del(`/tokens/${seg(id)}`),
 };
 
-export interface ProductInput {
-  name?: string;
-  version?: string;
-  description?: string | null;
-  type?: ProductType;
-  features?: Feature[];
-  licenseModelIds?: string[];
-  upgradeToIds?: string[];
-  upsellToIds?: string[];
-}
+export type ProductInput = Partial<ProductCreateBody> & ProductUpdateBody;
 export const productsApi = {
   list: (q: QueryParams) => api.get<Page<Product>>("/products", q),
   get: (id: string) => api.get<Product>(`/products/${seg(id)}`),
-  create: (body: ProductInput) => api.post<Product>("/products", body),
+  create: (body: ProductInput) => api.post<Product>("/products", body as ProductCreateBody),
   update: (id: string, body: ProductInput) => api.patch<Product>(`/products/${seg(id)}`, body),
   remove: (id: string) => api.del(`/products/${seg(id)}`),
   changeState: (id: string, state: string) => api.post<Product>(`/products/${seg(id)}/actions/change-state`, { state }),
 };
 
-export interface LicenseModelInput {
-  name?: string;
-  description?: string | null;
-  technology?: LicenseTechnology;
-  modelType?: LicenseModelType;
-  attributes?: {
-    name: string;
-    valueType: AttributeValueType;
-    time: AttributeTime;
-    required: boolean;
-    defaultValue?: string | null;
-    allowedValues?: string[] | null;
-  }[];
-  policies?: { allowedReturns: number | null; allowedRehosts: number | null; allowedRepairs: number | null };
-}
+export type LicenseModelInput = Partial<LicenseModelCreateBody> & LicenseModelUpdateBody;
 export const licenseModelsApi = {
   list: (q: QueryParams) => api.get<Page<LicenseModel>>("/license-models", q),
   get: (id: string) => api.get<LicenseModel>(`/license-models/${seg(id)}`),
-  create: (body: LicenseModelInput) => api.post<LicenseModel>("/license-models", body),
+  create: (body: LicenseModelInput) => api.post<LicenseModel>("/license-models", body as LicenseModelCreateBody),
   update: (id: string, body: LicenseModelInput) => api.patch<LicenseModel>(`/license-models/${seg(id)}`, body),
   remove: (id: string) => api.del(`/license-models/${seg(id)}`),
   changeState: (id: string, state: string) =>
     api.post<LicenseModel>(`/license-models/${seg(id)}/actions/change-state`, { state }),
 };
 
-export interface PartNumberInput {
-  partId?: string;
-  description?: string | null;
-  productId?: string;
-  quantity?: number;
-  licenseModelId?: string | null;
-}
+export type PartNumberInput = Partial<PartNumberCreateBody> & PartNumberUpdateBody;
 export const partNumbersApi = {
   list: (q: QueryParams) => api.get<Page<PartNumber>>("/part-numbers", q),
   get: (id: string) => api.get<PartNumber>(`/part-numbers/${seg(id)}`),
-  create: (body: PartNumberInput) => api.post<PartNumber>("/part-numbers", body),
+  create: (body: PartNumberInput) => api.post<PartNumber>("/part-numbers", body as PartNumberCreateBody),
   update: (id: string, body: PartNumberInput) => api.patch<PartNumber>(`/part-numbers/${seg(id)}`, body),
   remove: (id: string) => api.del(`/part-numbers/${seg(id)}`),
 };
 
-export interface PartnerTierInput {
-  name?: string;
-  displayName?: string;
-  description?: string | null;
-  rank?: number;
-}
+export type PartnerTierInput = Partial<PartnerTierCreateBody> & PartnerTierUpdateBody;
 export const partnerTiersApi = {
-  list: () => api.get<Page<PartnerTier>>("/partner-tiers"),
-  create: (body: PartnerTierInput) => api.post<PartnerTier>("/partner-tiers", body),
+  list: () => api.get<PartnerTierList>("/partner-tiers"),
+  create: (body: PartnerTierInput) => api.post<PartnerTier>("/partner-tiers", body as PartnerTierCreateBody),
   update: (name: string, body: PartnerTierInput) => api.patch<PartnerTier>(`/partner-tiers/${seg(name)}`, body),
   remove: (name: string) => api.del(`/partner-tiers/${seg(name)}`),
 };
@@ -201,81 +145,28 @@ export const auditApi = {
   list: (q: QueryParams) => api.get<Page<AuditEvent>>("/audit-events", q),
 };
 
-export interface SettingsInput {
-  idTemplates?: { entitlement?: IdTemplate; activation?: IdTemplate };
-  allowEditDeployed?: boolean;
-  allowUsedItemsInactiveObsolete?: boolean;
-  keyFormat?: KeyFormat;
-  redeemedEntitlementIdTemplate?: string;
-}
+export type SettingsInput = SettingsUpdateBody;
 export const settingsApi = {
-  get: () => api.get<InstanceSettings>("/settings"),
-  update: (body: SettingsInput) => api.patch<InstanceSettings>("/settings", body),
+  get: () => api.get<Settings>("/settings"),
+  update: (body: SettingsInput) => api.patch<Settings>("/settings", body),
 };
 
-/** A line item or bulk product configuration as the API takes it (server/src/routes/entitlements.ts ProductConfigBody). */
-export interface ProductConfigInput {
-  products?: { productId: string; quantity?: number }[];
-  partNumberId?: string | null;
-  licenseModelId?: string | null;
-  alternateLicenseModelIds?: string[];
-  licenseModelAttributes?: Record<string, string | number | boolean>;
-  startDateOption?: string;
-  startDate?: string | null;
-  isPermanent?: boolean;
-  term?: { count: number; unit: string } | null;
-  expirationDate?: string | null;
-  versionDateOption?: string | null;
-  versionDate?: string | null;
-  numberOfCopies?: number;
-  description?: string | null;
-  orderId?: string | null;
-  orderLineNumber?: string | null;
-}
-export interface BulkProductInput extends ProductConfigInput {
-  bulkEntitlementType?: string | null;
-}
-export interface LineItemInput extends ProductConfigInput {
-  lineItemType?: string | null;
-  /** Specify an activation ID; absent = Auto Generate. */
-  activationId?: string | null;
-}
-export interface ChannelPartnerInput {
-  tier: string;
-  accountId: string;
-  contactUserId?: string | null;
-  currentOwner?: boolean;
-}
-export interface EntitlementHeaderInput {
-  /** Specify an ID; absent = Auto Generate. */
-  entitlementId?: string | null;
-  description?: string | null;
-  shipToEmail?: string | null;
-  shipToAddress?: string | null;
-  orderId?: string | null;
-  orderLineNumber?: string | null;
-  soldTo?: string | null;
-  channelPartners?: ChannelPartnerInput[];
-  allowPortalLogin?: boolean;
-  customAttributes?: Record<string, string>;
-}
-export interface EntitlementCreateInput extends EntitlementHeaderInput {
-  kind: "SIMPLE" | "BULK";
-  test?: boolean;
-  product?: BulkProductInput | null;
-  lineItems?: LineItemInput[];
-  autoDeploy?: boolean;
-}
+/** A line item or bulk product configuration as the API takes it. */
+export type BulkProductInput = BulkProductBody;
+export type LineItemInput = LineItemBody;
+export type ChannelPartnerInput = PartnerInput;
+export type EntitlementHeaderInput = EntitlementUpdateBody;
+export type EntitlementCreateInput = EntitlementCreateBody;
 
 const ent = (id: string) => `/entitlements/${seg(id)}`;
 export const entitlementsApi = {
   list: (q: QueryParams) => api.get<Page<Entitlement>>("/entitlements", q),
-  count: (q: QueryParams) => api.get<{ count: number }>("/entitlements/count", q),
+  count: (q: QueryParams) => api.get<EntitlementCount>("/entitlements/count", q),
   get: (id: string) => api.get<Entitlement>(ent(id)),
   create: (body: EntitlementCreateInput) => api.post<Entitlement>("/entitlements", body),
   update: (id: string, body: EntitlementHeaderInput) => api.patch<Entitlement>(ent(id), body),
   remove: (id: string) => api.del(ent(id)),
-  history: (id: string) => api.get<{ items: EntitlementEvent[] }>(`${ent(id)}/history`),
+  history: (id: string) => api.get<EntitlementHistory>(`${ent(id)}/history`),
   changeState: (id: string, state: string) => api.post<Entitlement>(`${ent(id)}/actions/change-state`, { state }),
   changeStates: (ids: string[], state: string) =>
     api.post<EntitlementStatesResult>("/entitlements/actions/change-state", { ids, state }),
@@ -301,15 +192,15 @@ export const webRegisterKeysApi = {
   /** Up to 10,000 keys answer at once with the report; more start a job. */
   generate: (id: string, count: number) => api.post<KeyLoadReport | JobRef>(`${ent(id)}/keys/generate`, { count }),
   /** Always a job; its result is the load report. */
-  importFile: (id: string, file: File, mode: "all" | "partial") => {
+  importFile: (id: string, file: File, mode: LoadMode) => {
     const form = new FormData();
     form.append("mode", mode);
     form.append("file", file, file.name);
     return upload<JobRef>(`${ent(id)}/keys/import`, form);
   },
-  deleteKeys: (id: string, list: string[]) => api.post<{ deleted: number }>(`${ent(id)}/keys/delete`, { keys: list }),
+  deleteKeys: (id: string, list: string[]) => api.post<KeyDeleted>(`${ent(id)}/keys/delete`, { keys: list }),
   /** Small sets answer at once; large ones start a job. */
-  deleteAllUnredeemed: (id: string) => api.post<{ deleted: number } | JobRef>(`${ent(id)}/keys/delete`, { all: true }),
+  deleteAllUnredeemed: (id: string) => api.post<KeyDeleted | JobRef>(`${ent(id)}/keys/delete`, { all: true }),
   csvUrl: (id: string, status?: KeyStatus) =>
     `/api/v1${ent(id)}/keys/export.csv${status ? `?status=${encodeURIComponent(status)}` : ""}`,
   pdfUrl: (id: string, limit: number, afterKeyNumber = 0) =>
@@ -327,8 +218,7 @@ export const jobsApi = {
 /** Redeeming web register keys (server/src/routes/redemptions.ts). */
 export const redemptionsApi = {
   /** 201 `created: true` with the new entitlement; 200 `created: false` with the one this account already has. */
-  redeem: (body: { key: string; soldTo?: string | null; owner?: string | null }) => api.post<RedeemResult>("/redemptions", body),
+  redeem: (body: RedeemBody) => api.post<RedeemResult>("/redemptions", body),
   /** Public: a new company account and its first user, the key redeemed into it, and a session (cookie). */
-  register: (body: { key: string; company: string; firstName: string; lastName: string; email: string; password: string }) =>
-    request<RegistrationResult>("POST", "/registrations", { body, quiet401: true }),
+  register: (body: RegistrationBody) => request<RegistrationResult>("POST", "/registrations", { body, quiet401: true }),
 };

@@ -19,10 +19,9 @@ import { useState } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router-dom";
 import { errorMessage, isApiError } from "../api/client";
 import { sessionApi } from "../api/endpoints";
-import type { Session } from "../api/types";
 import { usePageTitle } from "../lib/pageTitle";
 import { all, required, email as validEmail } from "../lib/validate";
-import { useSessionQuery, useSetSession } from "./session";
+import { type Session, useSessionQuery, useSetSession } from "./session";
 
 /** Where a user lands: the page they asked for when it belongs to their portal, else the portal's home. */
 function landingFor(s: Session, next: string | null): string {

@@ -1,8 +1,14 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
+import type { Session as ApiSession } from "../../../common/src/api/session";
 import { isApiError, setCsrfToken } from "../api/client";
 import { keys, sessionApi } from "../api/endpoints";
-import type { Session } from "../api/types";
 import { PARTNER_ROLES, PRODUCER_ROLES, type Role } from "../lib/enums";
+
+/**
+ * The session the portal holds: GET/POST /session's answer, or the one a registration starts
+ * (which names no public URL; only producer staff print key cards, so only they need it).
+ */
+export type Session = Omit<ApiSession, "publicUrl"> & Partial<Pick<ApiSession, "publicUrl">>;
 
 async function loadSession(): Promise<Session | null> {
   try {

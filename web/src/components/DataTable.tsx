@@ -3,8 +3,8 @@ import { useDebouncedValue } from "@mantine/hooks";
 import { IconChevronDown, IconChevronLeft, IconChevronRight, IconSearch, IconX } from "@tabler/icons-react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Fragment, type ReactNode, useEffect, useLayoutEffect, useRef, useState } from "react";
+import type { Page } from "../../../common/src/api/shared";
 import type { QueryParams } from "../api/client";
-import type { Page } from "../api/types";
 import { LoadError } from "./FormErrors";
 
 export const PAGE_SIZE = 25;

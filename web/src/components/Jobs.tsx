@@ -3,15 +3,17 @@ import { IconAlertCircle, IconCircleCheck, IconPlayerStop } from "@tabler/icons-
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router-dom";
+import type { Job, JobState } from "../../../common/src/api/jobs";
+import type { KeyLoadReport } from "../../../common/src/api/keys";
 import { errorMessage } from "../api/client";
 import { entitlementsApi, jobsApi, keys } from "../api/endpoints";
-import type { Job, JobState, KeyLoadReport } from "../api/types";
 import { usePermissions } from "../auth/session";
 import { formatCount, formatDuration } from "../lib/format";
 import { humanize } from "../lib/labels";
 import { LoadError } from "./FormErrors";
 
-export const JOB_STATES: JobState[] = ["QUEUED", "RUNNING", "SUCCEEDED", "PARTIAL_FAILURE", "FAILED", "CANCELLED"];
+/** Every job state (common/src/enums.ts), for the jobs page's filter. */
+export { JOB_STATES } from "../lib/enums";
 
 export const JOB_TYPE_LABELS: Record<string, string> = {
   "keys.import": "Key import",

@@ -1,6 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
+import type { LicenseModel } from "../../../common/src/api/licenseModels";
+import type { Product } from "../../../common/src/api/products";
 import { keys, licenseModelsApi, productsApi } from "../api/endpoints";
-import type { LicenseModel, Product } from "../api/types";
 
 /** The catalog is small: pickers load up to 200 entries and filter in the browser. */
 const PICK_LIMIT = 200;

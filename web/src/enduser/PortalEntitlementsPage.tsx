@@ -3,8 +3,8 @@ import { IconCheck, IconCircleCheck, IconCopy, IconInfoCircle, IconKey } from "@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router-dom";
+import type { Entitlement, LineItem, ProductConfig } from "../../../common/src/api/entitlements";
 import { entitlementsApi, keys } from "../api/endpoints";
-import type { Entitlement, LineItem, ProductConfig } from "../api/types";
 import { DataTable, StackOnPhone, usePagedList } from "../components/DataTable";
 import { LoadError } from "../components/FormErrors";
 import { InfoGrid, PageHeader, Section, StateBadge } from "../components/Page";

@@ -4,8 +4,8 @@ import { notifications } from "@mantine/notifications";
 import { IconUserPlus } from "@tabler/icons-react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import type { Membership, User } from "../../../common/src/api/users";
 import { keys, usersApi } from "../api/endpoints";
-import type { Membership, User } from "../api/types";
 import { usePermissions, useSession } from "../auth/session";
 import { DataTable, usePagedList } from "../components/DataTable";
 import { ConfirmButton, SecretModal } from "../components/Dialogs";
@@ -187,7 +187,8 @@ export function PortalUsersPage() {
                     confirmLabel="Reset password"
                     onConfirm={async () => {
                       const r = await usersApi.resetPassword(u.id);
-                      setSecret({ email: u.email, password: r.password });
+                      // Null only when a password was given; none is, so the server generated one.
+                      if (r.password !== null) setSecret({ email: u.email, password: r.password });
                     }}
                   >
                     Reset password

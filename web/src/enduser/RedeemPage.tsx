@@ -21,9 +21,9 @@ import { IconAlertCircle, IconCertificate, IconInfoCircle, IconKey } from "@tabl
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useRef, useState } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router-dom";
+import type { RegistrationResult } from "../../../common/src/api/redemptions";
 import { errorMessage } from "../api/client";
 import { keys, redemptionsApi } from "../api/endpoints";
-import type { RegistrationResult } from "../api/types";
 import { usePermissions, useSessionQuery, useSetSession } from "../auth/session";
 import { applyApiError } from "../components/FormErrors";
 import { LIMITS } from "../lib/enums";
@@ -125,7 +125,8 @@ function RegisterWithKeyCard({ initialKey, onRegistered }: { initialKey: string;
     onSuccess: (r: RegistrationResult) => {
       // Logged in from here on: the page must not send the new customer to Register a key.
       onRegistered();
-      setSession({ user: r.user, portal: "enduser", csrfToken: r.csrfToken, authMethod: "session" });
+      // The API allows a null user (read back after the commit); then the session query loads it.
+      if (r.user) setSession({ user: r.user, portal: "enduser", csrfToken: r.csrfToken, authMethod: "session" });
       qc.setQueryData([...keys.entitlements, "detail", r.entitlement.id], r.entitlement);
       const notice: RedeemNotice = { kind: "registered", entitlementId: r.entitlement.entitlementId };
       navigate(portalEntitlementPath(r.entitlement.id), { replace: true, state: { notice } });

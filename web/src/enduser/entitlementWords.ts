@@ -1,4 +1,4 @@
-import type { Entitlement, LineItem, ProductConfig } from "../api/types";
+import type { Entitlement, LineItem, ProductConfig } from "../../../common/src/api/entitlements";
 import { formatDate } from "../lib/format";
 
 /** Plain words for an entitlement's dates and contents, for customers rather than back-office staff. */

@@ -4,10 +4,10 @@ import { IconAlertCircle, IconArrowMerge, IconCircleCheck, IconInfoCircle } from
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
+import type { Account } from "../../../common/src/api/accounts";
 import { errorMessage, isApiError } from "../api/client";
 import { entitlementsApi, keys } from "../api/endpoints";
 import { lifecycleApi, type MergeResult } from "../api/lifecycle";
-import type { Account } from "../api/types";
 import { AccountSelect } from "../components/AccountSelect";
 import { formatCount } from "../lib/format";
 import { entitlementPath } from "./entitlements/model";

@@ -20,9 +20,9 @@ import { IconEdit, IconPlus, IconTrash, IconUserPlus } from "@tabler/icons-react
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
+import type { Account } from "../../../common/src/api/accounts";
 import { errorMessage } from "../api/client";
 import { type AccountInput, accountsApi, keys, usersApi } from "../api/endpoints";
-import type { Account } from "../api/types";
 import { usePermissions } from "../auth/session";
 import { AccountLink } from "../components/AccountName";
 import { AccountSelect } from "../components/AccountSelect";

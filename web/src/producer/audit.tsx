@@ -2,8 +2,8 @@ import { Anchor, Badge, Box, Code, Group, Select, Stack, Table, Text, TextInput 
 import { useDebouncedValue } from "@mantine/hooks";
 import { useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
+import type { AuditEvent } from "../../../common/src/api/audit";
 import { auditApi, keys } from "../api/endpoints";
-import type { AuditEvent } from "../api/types";
 import { DataTable, usePagedList } from "../components/DataTable";
 import { PageHeader } from "../components/Page";
 import { formatDateTime, formatValue } from "../lib/format";

@@ -2,8 +2,8 @@ import { Alert, Box, Group, Loader, Select, Stack, Text } from "@mantine/core";
 import { IconAlertCircle } from "@tabler/icons-react";
 import { useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
+import type { Job } from "../../../common/src/api/jobs";
 import { jobsApi, keys } from "../api/endpoints";
-import type { Job } from "../api/types";
 import { DataTable, usePagedList } from "../components/DataTable";
 import { LoadError } from "../components/FormErrors";
 import {

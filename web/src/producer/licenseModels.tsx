@@ -22,8 +22,8 @@ import { IconArchive, IconEdit, IconPlus, IconRocket, IconTrash } from "@tabler/
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
+import type { LicenseModel, LicenseModelPolicies } from "../../../common/src/api/licenseModels";
 import { keys, type LicenseModelInput, licenseModelsApi } from "../api/endpoints";
-import type { LicenseModel, LicenseModelPolicies } from "../api/types";
 import { usePermissions } from "../auth/session";
 import { DataTable, usePagedList } from "../components/DataTable";
 import { useDetailPage } from "../components/DetailPage";

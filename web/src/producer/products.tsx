@@ -22,8 +22,8 @@ import { IconArchive, IconEdit, IconPlus, IconRocket, IconTrash } from "@tabler/
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
+import type { Product } from "../../../common/src/api/products";
 import { keys, type ProductInput, partNumbersApi, productsApi } from "../api/endpoints";
-import type { Product } from "../api/types";
 import { usePermissions } from "../auth/session";
 import { productLabel, useLicenseModelPick, useProductPick } from "../components/catalogOptions";
 import { DataTable, usePagedList } from "../components/DataTable";

@@ -25,9 +25,11 @@ import { IconChecklist, IconEdit, IconId, IconKey, IconLock, IconPlus, IconUsers
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Navigate, useNavigate, useParams } from "react-router-dom";
+import type { PartnerTier } from "../../../common/src/api/partnerTiers";
+import type { IdTemplateOut, Settings as InstanceSettings } from "../../../common/src/api/settings";
+import type { ApiToken } from "../../../common/src/api/tokens";
 import { errorMessage } from "../api/client";
 import { keys, type PartnerTierInput, partnerTiersApi, type SettingsInput, settingsApi, tokensApi } from "../api/endpoints";
-import type { ApiToken, IdTemplateOut, InstanceSettings, PartnerTier } from "../api/types";
 import { usePermissions, useSession } from "../auth/session";
 import { ChangePasswordForm } from "../components/ChangePasswordForm";
 import { DataTable, usePagedList } from "../components/DataTable";

@@ -21,9 +21,9 @@ import { IconEdit, IconKey, IconPlayerPause, IconPlayerPlay, IconPlus } from "@t
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
+import type { User } from "../../../common/src/api/users";
 import { errorMessage } from "../api/client";
 import { accountsApi, keys, type UserInput, usersApi } from "../api/endpoints";
-import type { User } from "../api/types";
 import { usePermissions, useSession } from "../auth/session";
 import { AccountSelect } from "../components/AccountSelect";
 import { DataTable, usePagedList } from "../components/DataTable";

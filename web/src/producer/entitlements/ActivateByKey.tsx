@@ -5,8 +5,8 @@ import { IconAlertCircle, IconKey } from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
+import type { RedeemResult } from "../../../../common/src/api/redemptions";
 import { entitlementsApi, keys, redemptionsApi } from "../../api/endpoints";
-import type { RedeemResult } from "../../api/types";
 import { AccountSelect } from "../../components/AccountSelect";
 import { applyApiError } from "../../components/FormErrors";
 import {

@@ -5,8 +5,8 @@ import { IconEdit, IconFlask, IconPackage, IconPlus, IconTrash } from "@tabler/i
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useNavigate } from "react-router-dom";
+import type { Entitlement } from "../../../../common/src/api/entitlements";
 import { type EntitlementCreateInput, entitlementsApi, keys } from "../../api/endpoints";
-import type { Entitlement } from "../../api/types";
 import { FormAlert } from "../../components/FormErrors";
 import { PageHeader, Section } from "../../components/Page";
 import { newRowKey } from "../../lib/diff";

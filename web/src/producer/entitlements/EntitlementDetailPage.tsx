@@ -35,9 +35,9 @@ import {
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
+import type { Entitlement, LineItem } from "../../../../common/src/api/entitlements";
 import { errorMessage } from "../../api/client";
 import { entitlementsApi, keys } from "../../api/endpoints";
-import type { Entitlement, LineItem } from "../../api/types";
 import { usePermissions } from "../../auth/session";
 import { AccountLink } from "../../components/AccountName";
 import { FormAlert, LoadError } from "../../components/FormErrors";

@@ -23,9 +23,9 @@ import { IconAdjustmentsHorizontal, IconChevronDown, IconKey, IconPlus, IconTran
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
+import type { Entitlement, EntitlementStatesResult } from "../../../../common/src/api/entitlements";
 import { errorMessage, type QueryParams } from "../../api/client";
 import { entitlementsApi, keys } from "../../api/endpoints";
-import type { Entitlement, EntitlementStatesResult } from "../../api/types";
 import { usePermissions } from "../../auth/session";
 import { AccountSelect } from "../../components/AccountSelect";
 import { DataTable, SearchInput, usePagedList } from "../../components/DataTable";

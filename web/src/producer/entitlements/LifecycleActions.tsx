@@ -30,10 +30,11 @@ import {
 import { useQueries, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useEffect, useState } from "react";
 import { useNavigate } from "react-router-dom";
+import type { Entitlement, LineItem } from "../../../../common/src/api/entitlements";
+import type { Product } from "../../../../common/src/api/products";
 import { errorMessage, isApiError } from "../../api/client";
 import { keys, productsApi } from "../../api/endpoints";
 import { type LifecycleResult, lifecycleApi, type TransferResult } from "../../api/lifecycle";
-import type { Entitlement, LineItem, Product } from "../../api/types";
 import { AccountSelect } from "../../components/AccountSelect";
 import { productLabel, useLicenseModelPick } from "../../components/catalogOptions";
 import { applyApiError, type FieldMap } from "../../components/FormErrors";

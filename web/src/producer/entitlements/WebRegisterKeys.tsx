@@ -39,9 +39,11 @@ import {
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
 import { Link } from "react-router-dom";
+import type { Entitlement } from "../../../../common/src/api/entitlements";
+import type { Job } from "../../../../common/src/api/jobs";
+import type { KeyLoadReport, KeyStatus, WebRegisterKey } from "../../../../common/src/api/keys";
 import { errorMessage, isApiError } from "../../api/client";
 import { isJobRef, jobsApi, keys, webRegisterKeysApi } from "../../api/endpoints";
-import type { Entitlement, Job, KeyLoadReport, KeyStatus, WebRegisterKey } from "../../api/types";
 import { usePermissions } from "../../auth/session";
 import { AccountLink } from "../../components/AccountName";
 import { DataTable, usePagedList } from "../../components/DataTable";

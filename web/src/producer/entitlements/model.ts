@@ -1,5 +1,5 @@
+import type { BulkProduct, Entitlement, LineItem, ProductConfig } from "../../../../common/src/api/entitlements";
 import type { BulkProductInput, ChannelPartnerInput, EntitlementHeaderInput, LineItemInput } from "../../api/endpoints";
-import type { BulkProduct, Entitlement, LineItem, ProductConfig } from "../../api/types";
 import { newRowKey } from "../../lib/diff";
 import {
   type AttributeValueType,
@@ -255,12 +255,15 @@ function commonBody(v: ConfigValues) {
     licenseModelId: v.source === "PART" && v.part?.licenseModelId ? v.part.licenseModelId : v.licenseModelId,
     alternateLicenseModelIds: v.alternateLicenseModelIds,
     licenseModelAttributes: attributeBody(v.attributes),
-    startDateOption: v.startDateOption,
+    startDateOption: v.startDateOption as LineItemInput["startDateOption"],
     startDate: startNow ? orNull(v.startDate) : null,
     isPermanent: v.expiration === "PERMANENT",
-    term: v.expiration === "TERM" ? { count: Number(v.termCount), unit: v.termUnit } : null,
+    term:
+      v.expiration === "TERM"
+        ? { count: Number(v.termCount), unit: v.termUnit as NonNullable<LineItemInput["term"]>["unit"] }
+        : null,
     expirationDate: v.expiration === "DATE" ? orNull(v.expirationDate) : null,
-    versionDateOption: v.versionDateOption,
+    versionDateOption: v.versionDateOption as LineItemInput["versionDateOption"],
     versionDate: v.versionDateOption === "DEFINE_NOW" ? orNull(v.versionDate) : null,
     numberOfCopies: Number(v.numberOfCopies),
     description: v.description,
@@ -281,7 +284,7 @@ export function bulkProductBody(v: ConfigValues): BulkProductInput {
       ? { partNumberId: v.part.id, products: [] }
       : { products: productsBody(v), partNumberId: null }),
     ...commonBody(v),
-    bulkEntitlementType: v.type === NO_TYPE ? null : v.type,
+    bulkEntitlementType: v.type === NO_TYPE ? null : (v.type as BulkProductInput["bulkEntitlementType"]),
   };
 }
 
@@ -293,7 +296,7 @@ export function lineItemBody(v: ConfigValues, mode: "create" | "edit"): LineItem
   const body: LineItemInput = {
     ...(v.source === "PART" && v.part ? { partNumberId: v.part.id } : { products: productsBody(v), partNumberId: null }),
     ...commonBody(v),
-    lineItemType: v.type === NO_TYPE ? null : v.type,
+    lineItemType: v.type === NO_TYPE ? null : (v.type as LineItemInput["lineItemType"]),
   };
   if (v.activationMode === "SPECIFY" && v.activationId.trim()) body.activationId = v.activationId.trim();
   else if (mode === "create") delete body.activationId;
