@@ -1,3 +1,4 @@
+import type { FieldProblem } from "../../../common/src/errors.js";
 import type { RequestContext } from "../actor.js";
 import { actorLabel } from "../actor.js";
 import { recordAudit } from "../audit.js";
@@ -5,7 +6,6 @@ import { loadSettings } from "../db/repos/settings.js";
 import type { Db, Trx } from "../db/schema.js";
 import {
   type EntitlementKind,
-  type FieldProblem,
   normaliseShipToEmail,
   type PartnerInput,
   resolvePartners,

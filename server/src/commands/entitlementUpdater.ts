@@ -1,9 +1,9 @@
 import type { StateType } from "../../../common/src/enums.js";
+import { isEditable } from "../../../common/src/rules/entitlementStates.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db } from "../db/schema.js";
-import { isEditable } from "../domain/entitlementStates.js";
 import { normaliseShipToEmail, resolvePartners } from "../domain/entitlements.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";

@@ -7,7 +7,6 @@ import {
   deleteStateProblem,
   editProblem,
   featureProblems,
-  isIsoDay,
   LICENSE_MODEL_EDITABLE,
   LICENSE_MODEL_FIELDS,
   nextStates,
@@ -156,8 +155,6 @@ describe("attribute definitions", () => {
     expect(attributeValueProblem("BOOLEAN", "yes")).toContain("not true or false");
     expect(attributeValueProblem("ENUM", "b", ["a", "b"])).toBeNull();
     expect(attributeValueProblem("ENUM", "c", ["a", "b"])).toContain("not one of the allowed values (a, b)");
-    expect(isIsoDay("2024-02-29")).toBe(true);
-    expect(isIsoDay("2023-02-29")).toBe(false);
   });
 
   it("requires allowed values for ENUM only, and names each problem's field", () => {

@@ -1,12 +1,8 @@
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../common/src/enums.js";
+import type { FieldProblem } from "../../../common/src/errors.js";
 import { type AttributeDefinition, attributeValueProblem } from "./catalog.js";
 
 export type EntitlementKind = "SIMPLE" | "BULK";
-
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
 
 export interface PartnerInput {
   tier: string;

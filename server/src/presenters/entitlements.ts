@@ -1,8 +1,8 @@
 import type { Static } from "typebox";
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../common/src/enums.js";
+import { type DurationUnit, effectiveExpiry, type StartDateOption } from "../../../common/src/rules/terms.js";
 import type { LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
 import type { EntitlementEventsTable, EntitlementRow } from "../db/schema.js";
-import { type DurationUnit, effectiveExpiry, type StartDateOption } from "../domain/terms.js";
 import type { BulkProductSchema, ChannelPartnerSchema, EntitlementSchema, LineItemSchema } from "../routes/entitlementSchemas.js";
 import { bool } from "../util.js";
 

@@ -1,10 +1,15 @@
+import {
+  currentHolder,
+  entitlementOpProblem,
+  transferredId,
+  transferredPartners,
+} from "../../../../common/src/rules/lifecycle.js";
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
 import { lineItemsOf } from "../../db/repos/entitlements.js";
 import { loadSettings } from "../../db/repos/settings.js";
 import type { Db } from "../../db/schema.js";
 import { generateId } from "../../domain/idTemplates.js";
-import { currentHolder, entitlementOpProblem, transferredId, transferredPartners } from "../../domain/lifecycle.js";
 import { errors } from "../../errors.js";
 import { authorize } from "../../policies/index.js";
 import type { EntitlementJson } from "../../presenters/entitlements.js";

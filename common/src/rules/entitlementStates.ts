@@ -1,4 +1,4 @@
-import type { StateType } from "../../../common/src/enums.js";
+import type { StateType } from "../enums.js";
 
 /**
  * The entitlement/line-item state machine (PRODUCT.md §3): DRAFT → DEPLOYED; DEPLOYED ↔ INACTIVE;

@@ -1,7 +1,6 @@
 import { UTCDate } from "@date-fns/utc";
 import { addDays, addMonths, addWeeks, addYears, format } from "date-fns";
-import type { DURATION_UNITS, START_DATE_OPTIONS, VERSION_DATE_OPTIONS } from "../../../common/src/enums.js";
-import { isIsoDay } from "./catalog.js";
+import type { DURATION_UNITS, START_DATE_OPTIONS, VERSION_DATE_OPTIONS } from "../enums.js";
 
 export type StartDateOption = (typeof START_DATE_OPTIONS)[number];
 export type VersionDateOption = (typeof VERSION_DATE_OPTIONS)[number];
@@ -18,7 +17,12 @@ export interface TermsInput {
 }
 
 /** A calendar day `YYYY-MM-DD` that really exists (no 2025-02-30). */
-export const isDay = isIsoDay;
+export function isDay(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.toISOString().slice(0, 10) === value;
+}
 
 export function today(now: Date = new Date()): string {
   return format(new UTCDate(now), "yyyy-MM-dd");

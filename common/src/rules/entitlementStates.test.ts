@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { STATE_TYPES, type StateType } from "../../../common/src/enums.js";
+import { STATE_TYPES, type StateType } from "../enums.js";
 import { canMove, cascadedLineItemState, isEditable, lineItemMoveProblem, transitionProblem } from "./entitlementStates.js";
 
 const ALLOWED = new Set([
