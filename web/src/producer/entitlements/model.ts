@@ -1,3 +1,5 @@
+import { type MoveTarget, movesFrom } from "../../../../common/src/rules/entitlementStates";
+import { isDay, TERM_COUNT_MAX } from "../../../../common/src/rules/terms";
 import type { BulkProductInput, ChannelPartnerInput, EntitlementHeaderInput, LineItemInput } from "../../api/endpoints";
 import type { BulkProduct, Entitlement, LineItem, ProductConfig } from "../../api/types";
 import { newRowKey } from "../../lib/diff";
@@ -76,26 +78,15 @@ export const EVENT_LABELS: Record<string, string> = {
   EVENT_TRANSFERRED: "Transferred",
 };
 
-/** Legal moves of an entitlement (server/src/domain/entitlementStates.ts), worded as actions. */
-export const STATE_MOVES: Record<string, { to: string; label: string; color: string; words: string }[]> = {
-  DRAFT: [
-    { to: "DEPLOYED", label: "Deploy", color: "green", words: "deployed" },
-    { to: "OBSOLETE", label: "Obsolete", color: "orange", words: "is now obsolete" },
-  ],
-  DEPLOYED: [
-    { to: "INACTIVE", label: "Inactive", color: "gray", words: "is now inactive" },
-    { to: "OBSOLETE", label: "Obsolete", color: "orange", words: "is now obsolete" },
-  ],
-  INACTIVE: [
-    { to: "DEPLOYED", label: "Deploy", color: "green", words: "deployed" },
-    { to: "OBSOLETE", label: "Obsolete", color: "orange", words: "is now obsolete" },
-  ],
-  ON_HOLD: [{ to: "DEPLOYED", label: "Deploy", color: "green", words: "deployed" }],
-  OBSOLETE: [],
-  TEST: [],
+/** Each state an entitlement or line item can be moved to, worded as an action. */
+export const MOVE_WORDS: Record<MoveTarget, { label: string; color: string; words: string }> = {
+  DEPLOYED: { label: "Deploy", color: "green", words: "deployed" },
+  INACTIVE: { label: "Inactive", color: "gray", words: "is now inactive" },
+  OBSOLETE: { label: "Obsolete", color: "orange", words: "is now obsolete" },
 };
 
-export const isEditableState = (state: string) => state === "DRAFT" || state === "TEST";
+/** The legal moves from `state` (common/src/rules/entitlementStates.ts), worded as actions. */
+export const stateMoves = (state: string) => movesFrom(state).map((to) => ({ to, ...MOVE_WORDS[to] }));
 
 // ---------------------------------------------------------------------------------------------
 // Product configuration (the "Add Product" / "Add line item" wizard)
@@ -300,13 +291,6 @@ export function lineItemBody(v: ConfigValues, mode: "create" | "edit"): LineItem
   return body;
 }
 
-const isDay = (s: string) => {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (!m) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.toISOString().slice(0, 10) === s;
-};
-
 /** Which wizard step holds each input (for showing a problem on the step where it can be fixed). */
 export function stepOf(path: string): number {
   if (path === "products" || path === "part" || path === "source") return 0;
@@ -315,7 +299,7 @@ export function stepOf(path: string): number {
   return 3;
 }
 
-/** Client-side checks of the wizard, worded like the server's (server/src/domain/terms.ts). */
+/** Client-side checks of the wizard, on the server's rules (common/src/rules/terms.ts) worded for the form. */
 export function configProblems(v: ConfigValues, kind: Kind): Record<string, string> {
   const out: Record<string, string> = {};
   if (v.source === "PART") {
@@ -343,8 +327,8 @@ export function configProblems(v: ConfigValues, kind: Kind): Record<string, stri
   }
   if (v.expiration === "TERM") {
     const n = Number(v.termCount);
-    if (v.termCount === "" || !Number.isInteger(n) || n < 1 || n > 10_000)
-      out.termCount = "Must be a whole number from 1 to 10000";
+    if (v.termCount === "" || !Number.isInteger(n) || n < 1 || n > TERM_COUNT_MAX)
+      out.termCount = `Must be a whole number from 1 to ${TERM_COUNT_MAX}`;
   }
   if (v.expiration === "DATE") {
     if (!v.expirationDate) out.expirationDate = "Expiration date is required";
