@@ -1,9 +1,9 @@
 import type { LicenseModelState } from "../../../common/src/enums.js";
+import { type CatalogState, licenseModelLabel, stateChangeProblem } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { findLicenseModel } from "../db/repos/licenseModels.js";
 import type { Db } from "../db/schema.js";
-import { type CatalogState, licenseModelLabel, stateChangeProblem } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { type LicenseModelJson, presentLicenseModel } from "../presenters/licenseModels.js";

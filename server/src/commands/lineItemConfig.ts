@@ -1,5 +1,6 @@
 import type { LINE_ITEM_TYPES } from "../../../common/src/enums.js";
 import type { FieldProblem } from "../../../common/src/errors.js";
+import { entitlementAttributeProblems, entitlementAttributeValues } from "../../../common/src/rules/entitlements.js";
 import {
   type DurationUnit,
   type StartDateOption,
@@ -12,7 +13,6 @@ import { licenseModelsByIds } from "../db/repos/licenseModels.js";
 import { findPartNumber } from "../db/repos/partNumbers.js";
 import { productDetailsMany, productsByIds } from "../db/repos/products.js";
 import type { LineItemsTable, Trx } from "../db/schema.js";
-import { entitlementAttributeProblems, entitlementAttributeValues } from "../domain/entitlements.js";
 import { parseAttributes } from "../presenters/licenseModels.js";
 import { newId } from "../util.js";
 

@@ -1,9 +1,9 @@
 import type { FieldProblem } from "../../../common/src/errors.js";
+import { partnerTierNameProblem } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import type { Db } from "../db/schema.js";
-import { partnerTierNameProblem } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { type PartnerTierJson, presentPartnerTier } from "../presenters/partnerTiers.js";

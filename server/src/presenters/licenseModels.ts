@@ -1,6 +1,6 @@
 import type { LicenseModelState, LicenseModelType, LicenseTechnology } from "../../../common/src/enums.js";
+import type { AttributeDefinition } from "../../../common/src/rules/catalog.js";
 import type { LicenseModelsTable } from "../db/schema.js";
-import type { AttributeDefinition } from "../domain/catalog.js";
 
 export interface LicensePolicies {
   /** null: unlimited. */

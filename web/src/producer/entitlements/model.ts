@@ -1,4 +1,6 @@
+import { attributeValueProblem } from "../../../../common/src/rules/catalog";
 import { type MoveTarget, movesFrom } from "../../../../common/src/rules/entitlementStates";
+import { type EntitlementKind, shipToEmailProblem } from "../../../../common/src/rules/entitlements";
 import { isDay, TERM_COUNT_MAX } from "../../../../common/src/rules/terms";
 import type { BulkProductInput, ChannelPartnerInput, EntitlementHeaderInput, LineItemInput } from "../../api/endpoints";
 import type { BulkProduct, Entitlement, LineItem, ProductConfig } from "../../api/types";
@@ -9,8 +11,6 @@ import {
   LINE_ITEM_TYPES,
   START_DATE_OPTIONS,
   STATE_TYPES,
-  TIER_DISTRIBUTOR,
-  TIER_END_CUSTOMER,
   VERSION_DATE_OPTIONS,
 } from "../../lib/enums";
 import { orNull } from "../../lib/format";
@@ -26,7 +26,7 @@ export const ENTITLEMENT_ROUTES = {
   createTestBulk: "/entitlements/new/test-bulk",
 } as const;
 
-export type Kind = "SIMPLE" | "BULK";
+export type Kind = EntitlementKind;
 export type StartDateOption = (typeof START_DATE_OPTIONS)[number];
 export type DurationUnit = (typeof DURATION_UNITS)[number];
 
@@ -318,8 +318,9 @@ export function configProblems(v: ConfigValues, kind: Kind): Record<string, stri
       if (a.required && !a.hasDefault) out[at] = `${a.name} is required by the license model`;
       return;
     }
-    if (a.valueType === "NUMBER" && !/^-?\d+(\.\d+)?$/.test(a.value)) out[at] = "Must be a number";
-    if (a.valueType === "DATE" && !isDay(a.value)) out[at] = "Must be a date (YYYY-MM-DD)";
+    // The server's value rule (common/src/rules/catalog.ts), worded for the form.
+    if (a.valueType === "NUMBER" && attributeValueProblem("NUMBER", a.value)) out[at] = "Must be a number";
+    if (a.valueType === "DATE" && attributeValueProblem("DATE", a.value)) out[at] = "Must be a date (YYYY-MM-DD)";
   });
   if (v.startDateOption === "DEFINE_NOW") {
     if (!v.startDate) out.startDate = "Start date is required when the start date is specified now";
@@ -520,18 +521,11 @@ export function headerBody(v: HeaderValues): EntitlementHeaderInput {
   };
 }
 
-/** Tiers the Sold To account fills: End Customer (simple) or Distributor and End Customer (bulk). */
-export const soldToTiers = (kind: Kind) => (kind === "BULK" ? [TIER_DISTRIBUTOR, TIER_END_CUSTOMER] : [TIER_END_CUSTOMER]);
-
-/** FNO allows a comma-separated list of ship-to addresses; each one is checked (server/src/domain/entitlements.ts). */
-export function shipToEmailProblem(value: string): string | null {
+/** The server's ship-to rule (common/src/rules/entitlements.ts) for the form, where empty means no address. */
+export function shipToEmailFieldProblem(value: string): string | null {
   if (value.trim() === "") return null;
-  const parts = value.split(",").map((s) => s.trim());
-  if (parts.length > 50) return "At most 50 addresses";
-  const bad = parts.filter((p) => !/^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(p));
-  if (bad.length === 0) return null;
-  if (bad.length === 1 && bad[0] === "") return "There is an empty address (check the commas)";
-  return `${bad.map((b) => `'${b}'`).join(", ")} ${bad.length === 1 ? "is not an email address" : "are not email addresses"}`;
+  const p = shipToEmailProblem(value);
+  return p && p.charAt(0).toUpperCase() + p.slice(1);
 }
 
 export function entitlementIdProblem(v: HeaderValues): string | null {

@@ -1,6 +1,6 @@
-import type { AttributeTime, AttributeValueType } from "../../../common/src/enums.js";
-import type { FieldProblem } from "../../../common/src/errors.js";
-import { isDay } from "../../../common/src/rules/terms.js";
+import type { AttributeTime, AttributeValueType } from "../enums.js";
+import type { FieldProblem } from "../errors.js";
+import { isDay } from "./terms.js";
 
 /**
  * Rules of the catalog (products, license models): which state moves are allowed, what may be
@@ -97,9 +97,12 @@ export function editProblem(
   };
 }
 
+/** Only DRAFT catalog objects can be deleted. */
+export const isDeletableState = (state: CatalogState) => state === "DRAFT";
+
 /** Why an object in `state` cannot be deleted, or null (only DRAFT objects can be deleted). */
 export function deleteStateProblem(label: string, state: CatalogState): string | null {
-  if (state === "DRAFT") return null;
+  if (isDeletableState(state)) return null;
   return `${label} is ${state}; only DRAFT items can be deleted.${state === "DEPLOYED" ? " Make it OBSOLETE instead." : ""}`;
 }
 

@@ -7,6 +7,7 @@ import {
   deleteStateProblem,
   editProblem,
   featureProblems,
+  isDeletableState,
   LICENSE_MODEL_EDITABLE,
   LICENSE_MODEL_FIELDS,
   nextStates,
@@ -61,6 +62,7 @@ describe("catalog state transitions", () => {
 
   it("deletes only DRAFT items", () => {
     expect(deleteStateProblem("P", "DRAFT")).toBeNull();
+    expect((["DRAFT", "DEPLOYED", "OBSOLETE"] as const).filter(isDeletableState)).toEqual(["DRAFT"]);
     expect(deleteStateProblem("P", "DEPLOYED")).toContain("Make it OBSOLETE instead");
     expect(deleteStateProblem("P", "OBSOLETE")).toContain("only DRAFT items can be deleted");
   });
