@@ -8,6 +8,7 @@ import { newRowKey } from "../../lib/diff";
 import {
   type AttributeValueType,
   DURATION_UNITS,
+  LIMITS,
   LINE_ITEM_TYPES,
   START_DATE_OPTIONS,
   STATE_TYPES,
@@ -347,7 +348,7 @@ export function configProblems(v: ConfigValues, kind: Kind): Record<string, stri
   if (kind === "SIMPLE" && v.activationMode === "SPECIFY") {
     const id = v.activationId;
     if (!id.trim()) out.activationId = "Activation ID is required when you specify it";
-    else if (id.length > 255) out.activationId = "Must be at most 255 characters";
+    else if (id.length > LIMITS.idMax) out.activationId = `Must be at most ${LIMITS.idMax} characters`;
     else if (id !== id.trim()) out.activationId = "Must not start or end with spaces";
     else {
       const p = idChars(id);
@@ -532,7 +533,7 @@ export function entitlementIdProblem(v: HeaderValues): string | null {
   if (v.idMode !== "SPECIFY") return null;
   const id = v.entitlementId;
   if (!id.trim()) return "Entitlement ID is required when you specify it";
-  if (id.length > 255) return "Must be at most 255 characters";
+  if (id.length > LIMITS.idMax) return `Must be at most ${LIMITS.idMax} characters`;
   if (id !== id.trim()) return "Must not start or end with spaces";
   return idChars(id);
 }
