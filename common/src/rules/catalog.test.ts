@@ -7,6 +7,7 @@ import {
   deleteStateProblem,
   editProblem,
   featureProblems,
+  isConfigurable,
   isDeletableState,
   LICENSE_MODEL_EDITABLE,
   LICENSE_MODEL_FIELDS,
@@ -63,6 +64,9 @@ describe("catalog state transitions", () => {
   it("deletes only DRAFT items", () => {
     expect(deleteStateProblem("P", "DRAFT")).toBeNull();
     expect((["DRAFT", "DEPLOYED", "OBSOLETE"] as const).filter(isDeletableState)).toEqual(["DRAFT"]);
+    // An entitlement's configuration uses deployed catalog objects; a test entitlement may try drafts.
+    expect(["DRAFT", "DEPLOYED", "OBSOLETE"].filter((s) => isConfigurable(s, false))).toEqual(["DEPLOYED"]);
+    expect(["DRAFT", "DEPLOYED", "OBSOLETE"].filter((s) => isConfigurable(s, true))).toEqual(["DRAFT", "DEPLOYED"]);
     expect(deleteStateProblem("P", "DEPLOYED")).toContain("Make it OBSOLETE instead");
     expect(deleteStateProblem("P", "OBSOLETE")).toContain("only DRAFT items can be deleted");
   });

@@ -97,6 +97,18 @@ export function editProblem(
   };
 }
 
+/**
+ * Catalog states the products and license model of an entitlement's configuration may be in:
+ * DEPLOYED ones, and DRAFT ones too on a test entitlement (to try them before deploying).
+ */
+export function configurableStates(test: boolean): readonly CatalogState[] {
+  return test ? ["DRAFT", "DEPLOYED"] : ["DEPLOYED"];
+}
+
+export function isConfigurable(state: string, test: boolean): boolean {
+  return (configurableStates(test) as readonly string[]).includes(state);
+}
+
 /** Only DRAFT catalog objects can be deleted. */
 export const isDeletableState = (state: CatalogState) => state === "DRAFT";
 

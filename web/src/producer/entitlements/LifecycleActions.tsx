@@ -30,6 +30,7 @@ import {
 import { useQueries, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useEffect, useState } from "react";
 import { useNavigate } from "react-router-dom";
+import { isConfigurable } from "../../../../common/src/rules/catalog";
 import { entitlementOpProblem, type LifecycleOp, lineItemOpProblem } from "../../../../common/src/rules/lifecycle";
 import { addTerm, isDay, TERM_COUNT_MAX } from "../../../../common/src/rules/terms";
 import { errorMessage, isApiError } from "../../api/client";
@@ -262,7 +263,7 @@ function targetOptions(ids: string[], targets: Map<string, Product>, test: boole
   return ids.map((id) => {
     const p = targets.get(id);
     if (!p) return { value: id, label: id };
-    const usable = test || p.state === "DEPLOYED";
+    const usable = isConfigurable(p.state, test);
     return {
       value: id,
       label: `${productLabel(p)}${usable ? "" : ` (${p.state.toLowerCase()}: deploy it first)`}`,
