@@ -10,6 +10,8 @@ export const LIMITS = {
   /** Specified IDs follow FNO's rule (PRODUCT.md §3 IDs). */
   idMax: 255,
   bodyLimitBytes: 1024 * 1024,
+  /** Copies of a line item (or per redeemed key), and copies one lifecycle operation moves. */
+  copiesMax: 1_000_000_000,
 } as const;
 
 /**

@@ -40,6 +40,7 @@ import type { Entitlement, LineItem, Product } from "../../api/types";
 import { AccountSelect } from "../../components/AccountSelect";
 import { productLabel, useLicenseModelPick } from "../../components/catalogOptions";
 import { applyApiError, type FieldMap } from "../../components/FormErrors";
+import { LIMITS } from "../../lib/enums";
 import { formatCount } from "../../lib/format";
 import { ModeRadio, TermFields } from "./fields";
 import { LineageDrawer } from "./Lineage";
@@ -422,7 +423,7 @@ function RenewModal({
         if (!v) return parentExpiry ? null : "Start date is required: this line item's expiry is set at its first activation";
         return isDay(v) ? null : "Must be a date (YYYY-MM-DD)";
       },
-      numberOfCopies: wholeNumber(1, 1_000_000_000),
+      numberOfCopies: wholeNumber(1, LIMITS.copiesMax),
     },
     validateInputOnChange: true,
   });
@@ -632,7 +633,7 @@ function UpsellModal({ e, li, products, onClose, onDone }: ProductChangeProps) {
   const form = useForm<UpsellValues>({
     initialValues: { additionalCopies: "", productId: null, licenseModelId: null },
     validate: {
-      additionalCopies: (x) => (x === "" ? null : wholeNumber(1, 1_000_000_000)(x)),
+      additionalCopies: (x) => (x === "" ? null : wholeNumber(1, LIMITS.copiesMax)(x)),
     },
     validateInputOnChange: true,
   });

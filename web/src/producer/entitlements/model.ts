@@ -343,8 +343,8 @@ export function configProblems(v: ConfigValues, kind: Kind): Record<string, stri
     else if (!isDay(v.versionDate)) out.versionDate = "Must be a date (YYYY-MM-DD)";
   }
   const copies = Number(v.numberOfCopies);
-  if (v.numberOfCopies === "" || !Number.isInteger(copies) || copies < 1 || copies > 1_000_000_000)
-    out.numberOfCopies = "Must be a whole number from 1 to 1,000,000,000";
+  if (v.numberOfCopies === "" || !Number.isInteger(copies) || copies < 1 || copies > LIMITS.copiesMax)
+    out.numberOfCopies = `Must be a whole number from 1 to ${LIMITS.copiesMax.toLocaleString("en-US")}`;
   if (kind === "SIMPLE" && v.activationMode === "SPECIFY") {
     const id = v.activationId;
     if (!id.trim()) out.activationId = "Activation ID is required when you specify it";
