@@ -5,6 +5,7 @@ import { IconEdit, IconFlask, IconPackage, IconPlus, IconTrash } from "@tabler/i
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useNavigate } from "react-router-dom";
+import type { StartDateOption } from "../../../../common/src/rules/terms";
 import { type EntitlementCreateInput, entitlementsApi, keys } from "../../api/endpoints";
 import type { Entitlement } from "../../api/types";
 import { FormAlert } from "../../components/FormErrors";
@@ -28,7 +29,6 @@ import {
   lineItemBody,
   NO_TYPE,
   START_DATE_LABELS,
-  type StartDateOption,
 } from "./model";
 import { ConfigSummary, ProductWizard } from "./ProductWizard";
 

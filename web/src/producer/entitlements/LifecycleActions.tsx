@@ -32,7 +32,7 @@ import { type ReactNode, useEffect, useState } from "react";
 import { useNavigate } from "react-router-dom";
 import { isConfigurable } from "../../../../common/src/rules/catalog";
 import { entitlementOpProblem, type LifecycleOp, lineItemOpProblem } from "../../../../common/src/rules/lifecycle";
-import { addTerm, isDay, TERM_COUNT_MAX } from "../../../../common/src/rules/terms";
+import { addTerm, type DurationUnit, isDay, TERM_COUNT_MAX } from "../../../../common/src/rules/terms";
 import { errorMessage, isApiError } from "../../api/client";
 import { keys, productsApi } from "../../api/endpoints";
 import { type LifecycleResult, lifecycleApi, type TransferResult } from "../../api/lifecycle";
@@ -44,7 +44,7 @@ import { LIMITS } from "../../lib/enums";
 import { formatCount } from "../../lib/format";
 import { ModeRadio, TermFields } from "./fields";
 import { LineageDrawer } from "./Lineage";
-import { type DurationUnit, entitlementPath, UNIT_LABELS } from "./model";
+import { entitlementPath, UNIT_LABELS } from "./model";
 
 /**
  * Lifecycle operations on a simple entitlement's line items (PRODUCT.md §3): Renew…, Upgrade…,

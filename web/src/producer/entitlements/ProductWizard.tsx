@@ -25,6 +25,7 @@ import { IconAlertCircle, IconTrash } from "@tabler/icons-react";
 import { useQueries, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { isConfigurable } from "../../../../common/src/rules/catalog";
+import type { StartDateOption } from "../../../../common/src/rules/terms";
 import { errorMessage, isApiError } from "../../api/client";
 import { keys, licenseModelsApi, partNumbersApi, productsApi } from "../../api/endpoints";
 import type { LicenseModel } from "../../api/types";
@@ -41,7 +42,6 @@ import {
   type Kind,
   NO_TYPE,
   START_DATE_LABELS,
-  type StartDateOption,
   startDateOptions,
   stepOf,
   todayDay,

@@ -1,7 +1,7 @@
 import { attributeValueProblem } from "../../../../common/src/rules/catalog";
 import { type MoveTarget, movesFrom } from "../../../../common/src/rules/entitlementStates";
 import { type EntitlementKind, shipToEmailProblem } from "../../../../common/src/rules/entitlements";
-import { isDay, TERM_COUNT_MAX } from "../../../../common/src/rules/terms";
+import { type DurationUnit, isDay, type StartDateOption, TERM_COUNT_MAX } from "../../../../common/src/rules/terms";
 import type { BulkProductInput, ChannelPartnerInput, EntitlementHeaderInput, LineItemInput } from "../../api/endpoints";
 import type { BulkProduct, Entitlement, LineItem, ProductConfig } from "../../api/types";
 import { newRowKey } from "../../lib/diff";
@@ -28,8 +28,6 @@ export const ENTITLEMENT_ROUTES = {
 } as const;
 
 export type Kind = EntitlementKind;
-export type StartDateOption = (typeof START_DATE_OPTIONS)[number];
-export type DurationUnit = (typeof DURATION_UNITS)[number];
 
 // ---------------------------------------------------------------------------------------------
 // FNO wording for the enumerations
