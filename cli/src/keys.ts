@@ -3,6 +3,8 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import cliProgress from "cli-progress";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { KEY_LIMITS } from "../../common/src/limits.js";
+import { KEY_STATUSES, type KeyStatus, keyLoadStateProblem } from "../../common/src/rules/keys.js";
 import { type RequestContext, systemContext } from "../../server/src/actor.js";
 import { recordAudit } from "../../server/src/audit.js";
 import { keyRedeemer } from "../../server/src/commands/keyRedeemer.js";
@@ -12,22 +14,13 @@ import { findEntitlement, findEntitlementByEntitlementId } from "../../server/sr
 import { keyBatches, keyCounts } from "../../server/src/db/repos/keys.js";
 import { loadSettings } from "../../server/src/db/repos/settings.js";
 import type { EntitlementRow } from "../../server/src/db/schema.js";
-import {
-  type BadLine,
-  KEY_STATUSES,
-  type KeyStatus,
-  keyLoadStateProblem,
-  type LoadReport,
-} from "../../server/src/domain/keys.js";
+import type { BadLine, LoadReport } from "../../server/src/domain/keys.js";
 import { AppError, errors } from "../../server/src/errors.js";
 import { generatedKeyBatches } from "../../server/src/jobs/handlers.js";
 import { type KeyExportRow, keysCsv } from "../../server/src/keyfiles/csvExport.js";
 import { detectFormat, KeyFileError, type KeyFileFormat, readKeyFile } from "../../server/src/keyfiles/readKeyFile.js";
 import { deleteUnredeemedKeys } from "../../server/src/keys/keyDeleter.js";
 import { type KeyRecord, LoadCancelled, loadKeys } from "../../server/src/keys/keyLoader.js";
-
-/** The API's ceiling for one generate request (`POST …/keys/generate`), kept for the CLI too. */
-export const MAX_GENERATE = 10_000_000;
 /** Bad lines printed when a load is refused; the rest are counted. */
 export const REPORT_PRINT_LIMIT = 50;
 /** Keys per batch read from a file or generated; the server's jobs use the same size. */
@@ -54,7 +47,7 @@ export function registerKeyCommands(program: Command): void {
     .command("generate")
     .description("Generate N random keys (Crockford base32 with a check symbol) and load them")
     .addOption(bulkOption())
-    .requiredOption("-n, --count <n>", `how many keys (1 to ${MAX_GENERATE})`, countArg)
+    .requiredOption("-n, --count <n>", `how many keys (1 to ${KEY_LIMITS.generateMax})`, countArg)
     .action(async (opts: { bulk: string; count: number }) => {
       await withDatabase(async (h) => {
         const bulk = await loadableBulk(h, opts.bulk);
@@ -257,8 +250,8 @@ const FORMATS: KeyFileFormat[] = ["xml", "csv", "text"];
 
 function countArg(value: string): number {
   const n = /^\d+$/.test(value.replace(/_/g, "")) ? Number(value.replace(/_/g, "")) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_GENERATE) {
-    throw new InvalidArgumentError(`give a whole number from 1 to ${MAX_GENERATE}.`);
+  if (!Number.isSafeInteger(n) || n < 1 || n > KEY_LIMITS.generateMax) {
+    throw new InvalidArgumentError(`give a whole number from 1 to ${KEY_LIMITS.generateMax}.`);
   }
   return n;
 }

@@ -11,6 +11,10 @@ export const CUSTOMER_ROLES = ["CUSTOMER_PORTAL_ADMIN", "CUSTOMER_PORTAL_USER"] 
 export const ROLES = [...PRODUCER_ROLES, ...PARTNER_ROLES, ...CUSTOMER_ROLES] as const;
 export type Role = (typeof ROLES)[number];
 export type ProducerRole = (typeof PRODUCER_ROLES)[number];
+/** The producer roles that change business data (accounts, catalog, entitlements): admin and operations. */
+export const PRODUCER_WRITER_ROLES = ["PRODUCER_ADMIN", "PRODUCER_OPERATIONS"] as const satisfies readonly Role[];
+/** The roles that manage an account's portal users. */
+export const PORTAL_ADMIN_ROLES = ["PARTNER_PORTAL_ADMIN", "CUSTOMER_PORTAL_ADMIN"] as const satisfies readonly Role[];
 
 export const ROLE_LABELS: Record<Role, string> = {
   PRODUCER_ADMIN: "Producer admin",

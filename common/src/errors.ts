@@ -34,3 +34,9 @@ export interface Problem {
   errors?: { field: string; message: string }[];
   requestId?: string;
 }
+
+/** One field's problem in words, as the rules report it (a `Problem`'s `errors` entries). */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}

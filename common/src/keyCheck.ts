@@ -26,6 +26,11 @@ for (const [alias, real] of [
   VALUE.set(alias, VALUE.get(real) as number);
 }
 
+/** True for a symbol of a generated key (Crockford's alphabet, upper case, with its look-alikes O, I and L). */
+export function isKeySymbol(c: string): boolean {
+  return VALUE.has(c);
+}
+
 /** α·x in GF(32). */
 export const times2 = (x: number) => ((x << 1) ^ (x & 0x10 ? 0x25 : 0)) & 0x1f;
 

@@ -1,17 +1,17 @@
 import type { Entitlement } from "../../../common/src/api/entitlements.js";
+import type { FieldProblem } from "../../../common/src/errors.js";
+import {
+  type EntitlementKind,
+  normaliseShipToEmail,
+  type PartnerInput,
+  resolvePartners,
+  shipToEmailProblem,
+} from "../../../common/src/rules/entitlements.js";
 import type { RequestContext } from "../actor.js";
 import { actorLabel } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db, Trx } from "../db/schema.js";
-import {
-  type EntitlementKind,
-  type FieldProblem,
-  normaliseShipToEmail,
-  type PartnerInput,
-  resolvePartners,
-  shipToEmailProblem,
-} from "../domain/entitlements.js";
 import { specifiedIdProblem } from "../domain/ids.js";
 import { generateId } from "../domain/idTemplates.js";
 import { canonicalKey } from "../domain/keyFormat.js";

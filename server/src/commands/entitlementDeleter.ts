@@ -1,10 +1,10 @@
 import { sql } from "kysely";
 import type { StateType } from "../../../common/src/enums.js";
+import { EDITABLE_STATES } from "../../../common/src/rules/entitlementStates.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isForeignKeyViolation } from "../db/constraints.js";
 import type { Db, Trx } from "../db/schema.js";
-import { EDITABLE_STATES } from "../domain/entitlementStates.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { entitlementJson, loadVisibleEntitlement } from "./entitlementSupport.js";

@@ -1,11 +1,11 @@
 import type { Entitlement } from "../../../common/src/api/entitlements.js";
 import type { StateType } from "../../../common/src/enums.js";
+import { cascadedLineItemState, transitionProblem } from "../../../common/src/rules/entitlementStates.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { findEntitlement } from "../db/repos/entitlements.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db, Trx } from "../db/schema.js";
-import { cascadedLineItemState, transitionProblem } from "../domain/entitlementStates.js";
 import { AppError, errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";

@@ -1,9 +1,10 @@
 import type { Entitlement } from "../../../common/src/api/entitlements.js";
+import type { FieldProblem } from "../../../common/src/errors.js";
+import type { ResolvedPartner } from "../../../common/src/rules/entitlements.js";
 import { actorLabel, type RequestContext } from "../actor.js";
 import { isUniqueViolationOn } from "../db/constraints.js";
 import { findEntitlement, findEntitlementByAnyId, lineItemsOf, partnersOf } from "../db/repos/entitlements.js";
 import type { Db, EntitlementEventsTable, EntitlementRow, Trx } from "../db/schema.js";
-import type { FieldProblem, ResolvedPartner } from "../domain/entitlements.js";
 import { generateId, type IdContext, type IdTemplate } from "../domain/idTemplates.js";
 import { errors } from "../errors.js";
 import { can } from "../policies/index.js";

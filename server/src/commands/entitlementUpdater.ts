@@ -1,11 +1,11 @@
 import type { Entitlement } from "../../../common/src/api/entitlements.js";
 import type { StateType } from "../../../common/src/enums.js";
+import { isEditable } from "../../../common/src/rules/entitlementStates.js";
+import { normaliseShipToEmail, resolvePartners } from "../../../common/src/rules/entitlements.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db } from "../db/schema.js";
-import { isEditable } from "../domain/entitlementStates.js";
-import { normaliseShipToEmail, resolvePartners } from "../domain/entitlements.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";

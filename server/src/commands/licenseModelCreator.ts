@@ -1,9 +1,10 @@
 import type { LicenseModel, LicenseModelCreateBody } from "../../../common/src/api/licenseModels.js";
+import type { LicenseModelType, LicenseTechnology } from "../../../common/src/enums.js";
+import { type AttributeInput, licenseModelProblems, normalizeAttribute } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import type { Db } from "../db/schema.js";
-import { licenseModelProblems, normalizeAttribute } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { type LicensePolicies, presentLicenseModel, UNLIMITED_POLICIES } from "../presenters/licenseModels.js";

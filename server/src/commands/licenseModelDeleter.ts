@@ -1,9 +1,9 @@
+import { type CatalogState, deleteStateProblem, licenseModelLabel } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isForeignKeyViolation } from "../db/constraints.js";
 import { findLicenseModel, licenseModelReferences } from "../db/repos/licenseModels.js";
 import type { Db } from "../db/schema.js";
-import { type CatalogState, deleteStateProblem, licenseModelLabel } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { presentLicenseModel } from "../presenters/licenseModels.js";

@@ -1,10 +1,10 @@
 import type { LicenseModel } from "../../../common/src/api/licenseModels.js";
 import type { LicenseModelState } from "../../../common/src/enums.js";
+import { type CatalogState, licenseModelLabel, stateChangeProblem } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { findLicenseModel } from "../db/repos/licenseModels.js";
 import type { Db } from "../db/schema.js";
-import { type CatalogState, licenseModelLabel, stateChangeProblem } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { presentLicenseModel } from "../presenters/licenseModels.js";

@@ -1,9 +1,4 @@
 import type { LicenseModel } from "../../../common/src/api/licenseModels.js";
-import type { RequestContext } from "../actor.js";
-import { recordAudit } from "../audit.js";
-import { isUniqueViolation } from "../db/constraints.js";
-import { findLicenseModel } from "../db/repos/licenseModels.js";
-import type { Db } from "../db/schema.js";
 import {
   type CatalogState,
   editProblem,
@@ -12,7 +7,12 @@ import {
   licenseModelLabel,
   licenseModelProblems,
   normalizeAttribute,
-} from "../domain/catalog.js";
+} from "../../../common/src/rules/catalog.js";
+import type { RequestContext } from "../actor.js";
+import { recordAudit } from "../audit.js";
+import { isUniqueViolation } from "../db/constraints.js";
+import { findLicenseModel } from "../db/repos/licenseModels.js";
+import type { Db } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { parseAttributes, parsePolicies, presentLicenseModel } from "../presenters/licenseModels.js";

@@ -1,12 +1,12 @@
 import type { Entitlement, ProductConfig } from "../../../common/src/api/entitlements.js";
 import type { StateType } from "../../../common/src/enums.js";
+import type { FieldProblem } from "../../../common/src/errors.js";
+import { isEditable, LINE_ITEM_DELETABLE, lineItemMoveProblem } from "../../../common/src/rules/entitlementStates.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { lineItemsOf } from "../db/repos/entitlements.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db, EntitlementRow, Trx } from "../db/schema.js";
-import { isEditable, LINE_ITEM_DELETABLE, lineItemMoveProblem } from "../domain/entitlementStates.js";
-import type { FieldProblem } from "../domain/entitlements.js";
 import { specifiedIdProblem } from "../domain/ids.js";
 import { generateId } from "../domain/idTemplates.js";
 import { errors } from "../errors.js";

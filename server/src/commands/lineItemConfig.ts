@@ -1,9 +1,6 @@
 import type { LINE_ITEM_TYPES } from "../../../common/src/enums.js";
-import { licenseModelsByIds } from "../db/repos/licenseModels.js";
-import { findPartNumber } from "../db/repos/partNumbers.js";
-import { productDetailsMany, productsByIds } from "../db/repos/products.js";
-import type { LineItemsTable, Trx } from "../db/schema.js";
-import { entitlementAttributeProblems, entitlementAttributeValues, type FieldProblem } from "../domain/entitlements.js";
+import type { FieldProblem } from "../../../common/src/errors.js";
+import { entitlementAttributeProblems, entitlementAttributeValues } from "../../../common/src/rules/entitlements.js";
 import {
   type DurationUnit,
   type StartDateOption,
@@ -11,7 +8,11 @@ import {
   termsProblems,
   today,
   type VersionDateOption,
-} from "../domain/terms.js";
+} from "../../../common/src/rules/terms.js";
+import { licenseModelsByIds } from "../db/repos/licenseModels.js";
+import { findPartNumber } from "../db/repos/partNumbers.js";
+import { productDetailsMany, productsByIds } from "../db/repos/products.js";
+import type { LineItemsTable, Trx } from "../db/schema.js";
 import { parseAttributes } from "../presenters/licenseModels.js";
 import { newId } from "../util.js";
 

@@ -1,4 +1,6 @@
 import type { PartNumber, PartNumberCreateBody } from "../../../common/src/api/partNumbers.js";
+import type { FieldProblem } from "../../../common/src/errors.js";
+import { productLabel } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
@@ -6,7 +8,6 @@ import { findLicenseModel, licenseModelsByIds } from "../db/repos/licenseModels.
 import { findPartNumber } from "../db/repos/partNumbers.js";
 import { findProduct, productDetails } from "../db/repos/products.js";
 import type { Db, Trx } from "../db/schema.js";
-import { type FieldProblem, productLabel } from "../domain/catalog.js";
 import { specifiedIdProblem } from "../domain/ids.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";

@@ -1,9 +1,10 @@
 import type { PartnerTier, PartnerTierCreateBody } from "../../../common/src/api/partnerTiers.js";
+import type { FieldProblem } from "../../../common/src/errors.js";
+import { partnerTierNameProblem } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import type { Db } from "../db/schema.js";
-import { type FieldProblem, partnerTierNameProblem } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { presentPartnerTier } from "../presenters/partnerTiers.js";

@@ -1,11 +1,13 @@
 import type { Product, ProductCreateBody } from "../../../common/src/api/products.js";
+import type { ProductType } from "../../../common/src/enums.js";
+import type { FieldProblem } from "../../../common/src/errors.js";
+import { type FeatureInput, productLabel, productProblems } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import { licenseModelsByIds } from "../db/repos/licenseModels.js";
 import { type ProductDetails, productDetails, productsByIds } from "../db/repos/products.js";
 import type { Db, LicenseModelsTable, Trx } from "../db/schema.js";
-import { type FeatureInput, type FieldProblem, productLabel, productProblems } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { presentProduct } from "../presenters/products.js";

@@ -1,9 +1,9 @@
+import { type CatalogState, deleteStateProblem, productLabel } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isForeignKeyViolation } from "../db/constraints.js";
 import { findProduct, productDetails, productReferences } from "../db/repos/products.js";
 import type { Db } from "../db/schema.js";
-import { type CatalogState, deleteStateProblem, productLabel } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { presentProduct } from "../presenters/products.js";

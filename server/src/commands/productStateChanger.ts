@@ -1,11 +1,11 @@
 import type { Product } from "../../../common/src/api/products.js";
 import type { ProductState } from "../../../common/src/enums.js";
+import { type CatalogState, productDeployProblem, productLabel, stateChangeProblem } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { licenseModelsByIds } from "../db/repos/licenseModels.js";
 import { findProduct, productDetails } from "../db/repos/products.js";
 import type { Db } from "../db/schema.js";
-import { type CatalogState, productDeployProblem, productLabel, stateChangeProblem } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { presentProduct } from "../presenters/products.js";

@@ -1,10 +1,5 @@
 import type { Product } from "../../../common/src/api/products.js";
 import { ERROR_CODES } from "../../../common/src/errors.js";
-import type { RequestContext } from "../actor.js";
-import { recordAudit } from "../audit.js";
-import { isUniqueViolation } from "../db/constraints.js";
-import { findProduct, partNumbersOutsideModels, productDetails } from "../db/repos/products.js";
-import type { Db } from "../db/schema.js";
 import {
   type CatalogState,
   editProblem,
@@ -12,7 +7,12 @@ import {
   type ProductField,
   productLabel,
   productProblems,
-} from "../domain/catalog.js";
+} from "../../../common/src/rules/catalog.js";
+import type { RequestContext } from "../actor.js";
+import { recordAudit } from "../audit.js";
+import { isUniqueViolation } from "../db/constraints.js";
+import { findProduct, partNumbersOutsideModels, productDetails } from "../db/repos/products.js";
+import type { Db } from "../db/schema.js";
 import { AppError, errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { presentProduct } from "../presenters/products.js";

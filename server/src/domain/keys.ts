@@ -1,11 +1,5 @@
 import { specifiedIdProblem } from "./ids.js";
 
-/** Keys load into bulk entitlements in these states only (never INACTIVE or OBSOLETE ones). */
-export const KEY_LOADABLE_STATES = ["DRAFT", "TEST", "DEPLOYED"] as const;
-
-export const KEY_STATUSES = ["UNREDEEMED", "REDEEMED"] as const;
-export type KeyStatus = (typeof KEY_STATUSES)[number];
-
 // One regex for the common, valid case: a million keys are checked per load.
 const FORBIDDEN_RE = /[,"&%^()#@!~/<>\\}{=|.\u0000-\u001f\u007f]/;
 
@@ -21,16 +15,6 @@ export function keyProblem(key: string): string | null {
     return null;
   }
   return specifiedIdProblem(key);
-}
-
-/** Why keys cannot be loaded into (or deleted from) this entitlement, or null. */
-export function keyLoadStateProblem(entitlementId: string, kind: string, state: string): string | null {
-  if (kind !== "BULK")
-    return `Entitlement ${entitlementId} is not a bulk entitlement; only bulk entitlements hold web register keys.`;
-  if (!(KEY_LOADABLE_STATES as readonly string[]).includes(state)) {
-    return `Bulk entitlement ${entitlementId} is ${state}; keys load only into DRAFT, TEST or DEPLOYED bulk entitlements.`;
-  }
-  return null;
 }
 
 /** Shows enough of a key to recognise it in logs and audit, never the whole secret. */

@@ -1,5 +1,6 @@
 import os from "node:os";
 import { sql } from "kysely";
+import { KEY_LOADABLE_STATES, keyLoadStateProblem } from "../../../common/src/rules/keys.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { recordEvent } from "../commands/entitlementSupport.js";
@@ -8,7 +9,7 @@ import { canonicalKeySql } from "../db/repos/keys.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Trx } from "../db/schema.js";
 import { canonicalKey, isTypoShaped, type KeyFormat } from "../domain/keyFormat.js";
-import { type BadLine, keyLoadStateProblem, keyProblem, type LoadReport, REPORT_LINE_LIMIT } from "../domain/keys.js";
+import { type BadLine, keyProblem, type LoadReport, REPORT_LINE_LIMIT } from "../domain/keys.js";
 import { errors } from "../errors.js";
 import { newId, nowIso } from "../util.js";
 
@@ -122,7 +123,7 @@ export async function loadKeys(conn: BulkConnection, dialect: Dialect, args: Loa
       .updateTable("entitlements")
       .set((eb) => ({ key_count: eb("key_count", "+", report.loaded), updated_at: now }))
       .where("id", "=", args.bulkPk)
-      .where("state", "in", ["DRAFT", "TEST", "DEPLOYED"])
+      .where("state", "in", KEY_LOADABLE_STATES)
       .executeTakeFirst();
     if (Number(upd.numUpdatedRows) !== 1)
       throw errors.invalidState(`Bulk entitlement ${entitlementId} changed state during the load; nothing was loaded.`);

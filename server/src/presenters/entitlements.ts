@@ -6,9 +6,9 @@ import type {
   ProductConfig,
 } from "../../../common/src/api/entitlements.js";
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../common/src/enums.js";
+import { type DurationUnit, effectiveExpiry, type StartDateOption } from "../../../common/src/rules/terms.js";
 import type { LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
 import type { EntitlementEventsTable, EntitlementRow } from "../db/schema.js";
-import { type DurationUnit, effectiveExpiry, type StartDateOption } from "../domain/terms.js";
 import { bool } from "../util.js";
 
 // The shapes are the response schemas' (common/src/api/entitlements.ts), so the two cannot drift.

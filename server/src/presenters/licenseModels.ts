@@ -1,7 +1,7 @@
 import type { LicenseModel, LicenseModelPolicies } from "../../../common/src/api/licenseModels.js";
 import type { LicenseModelState, LicenseModelType, LicenseTechnology } from "../../../common/src/enums.js";
+import type { AttributeDefinition } from "../../../common/src/rules/catalog.js";
 import type { LicenseModelsTable } from "../db/schema.js";
-import type { AttributeDefinition } from "../domain/catalog.js";
 
 /** null: unlimited. */
 export type LicensePolicies = LicenseModelPolicies;

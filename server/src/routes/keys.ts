@@ -3,6 +3,7 @@ import crypto from "node:crypto";
 import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { Type } from "typebox";
 import {
   JobRefSchema as JobRef,
   KeyAddBody,
@@ -19,6 +20,7 @@ import {
   KeyLoadReportSchema as ReportSchema,
 } from "../../../common/src/api/keys.js";
 import { errorResponses, fileResponse, IdParams, Page } from "../../../common/src/api/shared.js";
+import { KEY_STATUSES, type KeyStatus, keyLoadStateProblem } from "../../../common/src/rules/keys.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { findEntitlement } from "../db/repos/entitlements.js";
@@ -26,7 +28,7 @@ import { keyBatches, keyCounts, listKeys } from "../db/repos/keys.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db, WebRegisterKeyRow } from "../db/schema.js";
 import { canonicalKey } from "../domain/keyFormat.js";
-import { type KeyStatus, keyLoadStateProblem, type LoadReport } from "../domain/keys.js";
+import type { LoadReport } from "../domain/keys.js";
 import { AppError, errors } from "../errors.js";
 import { ChunkWriter, completeStoredFile, createStoredFile, deleteStoredFile } from "../jobs/fileStore.js";
 import { generatedKeyBatches, type ImportParams } from "../jobs/handlers.js";

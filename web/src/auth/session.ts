@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Session as ApiSession } from "../../../common/src/api/session";
 import { isApiError, setCsrfToken } from "../api/client";
 import { keys, sessionApi } from "../api/endpoints";
-import { PARTNER_ROLES, PRODUCER_ROLES, type Role } from "../lib/enums";
+import { PARTNER_ROLES, PORTAL_ADMIN_ROLES, PRODUCER_ROLES, PRODUCER_WRITER_ROLES, type Role } from "../lib/enums";
 
 /**
  * The session the portal holds: GET/POST /session's answer, or the one a registration starts
@@ -48,9 +48,10 @@ export function useSetSession() {
   };
 }
 
-const PORTAL_ADMIN_ROLES: Role[] = ["PARTNER_PORTAL_ADMIN", "CUSTOMER_PORTAL_ADMIN"];
-
-/** What the current user may do, mirroring server/src/policies so the UI only offers allowed actions. */
+/**
+ * What the current user may do, from the same role groups as server/src/policies/predicates.ts
+ * (common/src/enums.ts), so the UI only offers allowed actions.
+ */
 export function usePermissions() {
   const s = useSession();
   const roles = new Set(s.user.memberships.map((m) => m.role));
@@ -59,9 +60,11 @@ export function usePermissions() {
     isProducerStaff: PRODUCER_ROLES.some((r) => roles.has(r)),
     isProducerAdmin: has("PRODUCER_ADMIN"),
     /** Admin and operations change business data (accounts, catalog). */
-    isProducerWriter: has("PRODUCER_ADMIN", "PRODUCER_OPERATIONS"),
+    isProducerWriter: has(...PRODUCER_WRITER_ROLES),
     isPartner: PARTNER_ROLES.some((r) => roles.has(r)),
     /** Accounts where the user is a portal admin (manages the account's users). */
-    portalAdminAccountIds: s.user.memberships.filter((m) => PORTAL_ADMIN_ROLES.includes(m.role)).map((m) => m.accountId),
+    portalAdminAccountIds: s.user.memberships
+      .filter((m) => (PORTAL_ADMIN_ROLES as readonly Role[]).includes(m.role))
+      .map((m) => m.accountId),
   };
 }

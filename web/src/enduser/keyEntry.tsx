@@ -1,27 +1,19 @@
 import { Alert, TextInput } from "@mantine/core";
 import { IconClockPause } from "@tabler/icons-react";
 import { type ChangeEvent, type ReactNode, useCallback, useEffect, useState } from "react";
-import { checkTypedKey, TYPO_MESSAGE } from "../../../common/src/keyCheck";
+import { checkTypedKey, DEFAULT_KEY_FORMAT, groupSymbols, isKeySymbol, TYPO_MESSAGE } from "../../../common/src/keyCheck";
 import { errorMessage, isApiError } from "../api/client";
 import { sentence } from "../lib/labels";
 
 /**
  * Typing a web register key. Generated keys are 25 symbols of Crockford's base32 in five groups of
- * five, the last symbol a check symbol (server/src/domain/keyFormat.ts). This file mirrors the
- * server's reading of a typed key so the portal can group it while it is typed and catch a typo
+ * five, the last symbol a check symbol (common/src/keyCheck.ts). This file reads a typed key with the
+ * server's alphabet and format so the portal can group it while it is typed and catch a typo
  * before sending it; imported keys (any other shape) are sent exactly as typed.
  */
 
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-const GROUPS = 5;
-const GROUP_LENGTH = 5;
+const { groups: GROUPS, groupLength: GROUP_LENGTH } = DEFAULT_KEY_FORMAT;
 const SYMBOLS = GROUPS * GROUP_LENGTH;
-
-const VALUE = new Map<string, number>([...CROCKFORD].map((c, i) => [c, i]));
-// Crockford's decoding: O reads as 0, I and L as 1.
-VALUE.set("O", 0);
-VALUE.set("I", 1);
-VALUE.set("L", 1);
 
 const SEPARATOR = /[\s-]/;
 const SEPARATORS = /[\s-]/g;
@@ -29,24 +21,13 @@ const isSeparator = (ch: string | undefined) => ch !== undefined && SEPARATOR.te
 
 const compactOf = (text: string) => text.replace(SEPARATORS, "").toUpperCase();
 
-/** The symbols of a key in the generated shape (25 Crockford symbols), or null for any other text. */
-function generatedValues(text: string): number[] | null {
+/** True when the text is a key in the generated shape (25 symbols of the key alphabet, separators aside). */
+function isGeneratedShape(text: string): boolean {
   const compact = compactOf(text.trim());
-  if (compact.length !== SYMBOLS) return null;
-  const values: number[] = [];
-  for (const c of compact) {
-    const v = VALUE.get(c);
-    if (v === undefined) return null;
-    values.push(v);
-  }
-  return values;
+  return compact.length === SYMBOLS && [...compact].every(isKeySymbol);
 }
 
-function grouped(compact: string): string {
-  const parts: string[] = [];
-  for (let i = 0; i < compact.length; i += GROUP_LENGTH) parts.push(compact.slice(i, i + GROUP_LENGTH));
-  return parts.join("-");
-}
+const grouped = (compact: string) => groupSymbols(compact, DEFAULT_KEY_FORMAT);
 
 export { TYPO_MESSAGE };
 export const UNKNOWN_KEY_MESSAGE =
@@ -70,7 +51,7 @@ export const emptyKey = (): KeyValue => ({ value: "", auto: false });
 
 /** A key that arrives whole (from the QR code's ?key=, or pasted): a generated one is shown grouped, anything else as given. */
 export function keyFromText(text: string): KeyValue {
-  return generatedValues(text) ? { value: grouped(compactOf(text.trim())), auto: false } : { value: text, auto: false };
+  return isGeneratedShape(text) ? { value: grouped(compactOf(text.trim())), auto: false } : { value: text, auto: false };
 }
 
 /** Letters and digits, at most 25, with single separators only where a group of five ends. */
@@ -102,13 +83,13 @@ export function nextKeyValue(prev: KeyValue, raw: string): KeyValue {
   const keptAuto = prev.auto && SEPARATOR.test(raw);
   if (raw.length > prev.value.length + 1) {
     // Pasted (or filled in whole): grouped only when it is a whole generated key, else kept as given.
-    if (generatedValues(raw)) return keyFromText(raw);
+    if (isGeneratedShape(raw)) return keyFromText(raw);
     return { value: raw, auto: extendsPrev && keptAuto };
   }
   const typedOneAtEnd = raw.length === prev.value.length + 1 && extendsPrev;
   if (!typedOneAtEnd) return { value: raw, auto: keptAuto };
   if (!inGeneratedShape(raw)) return { value: raw, auto: keptAuto };
-  if (generatedValues(raw)) return { value: grouped(compactOf(raw)), auto: false };
+  if (isGeneratedShape(raw)) return { value: grouped(compactOf(raw)), auto: false };
   let out = "";
   let count = 0;
   let inserted = false;
@@ -133,7 +114,7 @@ export function nextKeyValue(prev: KeyValue, raw: string): KeyValue {
  * anything else exactly as typed (trimmed), since imported keys are looked up as they are.
  */
 export function keyToSend(k: KeyValue): string {
-  if (generatedValues(k.value)) return grouped(compactOf(k.value.trim()));
+  if (isGeneratedShape(k.value)) return grouped(compactOf(k.value.trim()));
   if (k.auto) return k.value.replace(SEPARATORS, "");
   return k.value.trim();
 }

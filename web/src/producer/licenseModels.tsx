@@ -23,6 +23,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import type { LicenseModel, LicenseModelPolicies } from "../../../common/src/api/licenseModels";
+import { canMove, isDeletableState, LICENSE_MODEL_EDITABLE } from "../../../common/src/rules/catalog";
 import { keys, type LicenseModelInput, licenseModelsApi } from "../api/endpoints";
 import { usePermissions } from "../auth/session";
 import { DataTable, usePagedList } from "../components/DataTable";
@@ -49,13 +50,6 @@ import { enumOptions, humanize, MODEL_TYPE_LABELS, TECHNOLOGY_LABELS } from "../
 import { all, maxLength, required, wholeNumber } from "../lib/validate";
 
 const modelPath = (id: string) => `/license-models/${encodeURIComponent(id)}`;
-
-/** What may change on a license model in each state (server/src/domain/catalog.ts LICENSE_MODEL_EDITABLE). */
-const EDITABLE: Record<LicenseModelState, readonly string[]> = {
-  DRAFT: ["name", "description", "technology", "modelType", "attributes", "policies"],
-  DEPLOYED: ["description", "policies"],
-  OBSOLETE: [],
-};
 
 export function LicenseModelsListPage() {
   const perms = usePermissions();
@@ -339,7 +333,7 @@ function LicenseModelForm({
 }) {
   const creating = !model;
   const qc = useQueryClient();
-  const editable = new Set(EDITABLE[model?.state ?? "DRAFT"]);
+  const editable = new Set<string>(LICENSE_MODEL_EDITABLE[model?.state ?? "DRAFT"]);
   const locked = (f: string) => !editable.has(f);
   const policyRule = (v: unknown, values: ModelValues, path: string) => {
     const key = path.split(".")[1] as keyof ModelValues["policies"];
@@ -512,12 +506,12 @@ export function LicenseModelDetailPage() {
             <HistoryButton objectType="licenseModel" objectId={model.id} />
             {perms.isProducerWriter && (
               <>
-                {model.state !== "OBSOLETE" && (
+                {LICENSE_MODEL_EDITABLE[model.state].length > 0 && (
                   <Button variant="default" leftSection={<IconEdit size={16} />} onClick={page.edit}>
                     Edit
                   </Button>
                 )}
-                {model.state === "DRAFT" && (
+                {canMove(model.state, "DEPLOYED") && (
                   <ConfirmButton
                     title="Deploy license model"
                     message={`Deploy ${model.name}? Afterwards only its description and policies can change.`}
@@ -529,7 +523,7 @@ export function LicenseModelDetailPage() {
                     Deploy
                   </ConfirmButton>
                 )}
-                {(model.state === "DRAFT" || model.state === "DEPLOYED") && (
+                {canMove(model.state, "OBSOLETE") && (
                   <ConfirmButton
                     title="Make license model obsolete"
                     message={`Make ${model.name} obsolete? It can no longer be used for new entitlements. This cannot be undone.`}
@@ -541,7 +535,7 @@ export function LicenseModelDetailPage() {
                     Make obsolete
                   </ConfirmButton>
                 )}
-                {model.state === "DRAFT" && (
+                {isDeletableState(model.state) && (
                   <ConfirmButton
                     title="Delete license model"
                     message={`Delete ${model.name}? Only draft license models that no product uses can be deleted.`}

@@ -23,6 +23,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import type { Product } from "../../../common/src/api/products";
+import { canMove, isDeletableState, PRODUCT_EDITABLE } from "../../../common/src/rules/catalog";
 import { keys, type ProductInput, partNumbersApi, productsApi } from "../api/endpoints";
 import { usePermissions } from "../auth/session";
 import { productLabel, useLicenseModelPick, useProductPick } from "../components/catalogOptions";
@@ -38,13 +39,6 @@ import { enumOptions, humanize } from "../lib/labels";
 import { all, maxLength, required, wholeNumber } from "../lib/validate";
 
 export const productPath = (id: string) => `/products/${encodeURIComponent(id)}`;
-
-/** What may change on a product in each state (server/src/domain/catalog.ts PRODUCT_EDITABLE). */
-const EDITABLE: Record<ProductState, readonly string[]> = {
-  DRAFT: ["name", "version", "description", "type", "features", "licenseModelIds", "upgradeToIds", "upsellToIds"],
-  DEPLOYED: ["description", "licenseModelIds", "upgradeToIds", "upsellToIds"],
-  OBSOLETE: [],
-};
 
 export function ProductsListPage() {
   const perms = usePermissions();
@@ -276,7 +270,7 @@ function ProductForm({ product, onDone, onCancel }: { product?: Product; onDone:
   const qc = useQueryClient();
   const models = useLicenseModelPick();
   const products = useProductPick();
-  const editable = new Set(EDITABLE[product?.state ?? "DRAFT"]);
+  const editable = new Set<string>(PRODUCT_EDITABLE[product?.state ?? "DRAFT"]);
   const locked = (f: string) => !editable.has(f);
   const form = useForm<ProductValues>({
     initialValues: valuesOf(product),
@@ -463,12 +457,12 @@ export function ProductDetailPage() {
             <HistoryButton objectType="product" objectId={product.id} />
             {perms.isProducerWriter && (
               <>
-                {product.state !== "OBSOLETE" && (
+                {PRODUCT_EDITABLE[product.state].length > 0 && (
                   <Button variant="default" leftSection={<IconEdit size={16} />} onClick={page.edit}>
                     Edit
                   </Button>
                 )}
-                {product.state === "DRAFT" && (
+                {canMove(product.state, "DEPLOYED") && (
                   <ConfirmButton
                     title="Deploy product"
                     message={`Deploy ${productLabel(product)}? Deployed products can be entitled; their name, version and features can no longer change.`}
@@ -480,7 +474,7 @@ export function ProductDetailPage() {
                     Deploy
                   </ConfirmButton>
                 )}
-                {(product.state === "DRAFT" || product.state === "DEPLOYED") && (
+                {canMove(product.state, "OBSOLETE") && (
                   <ConfirmButton
                     title="Make product obsolete"
                     message={`Make ${productLabel(product)} obsolete? It can no longer be entitled. This cannot be undone.`}
@@ -492,7 +486,7 @@ export function ProductDetailPage() {
                     Make obsolete
                   </ConfirmButton>
                 )}
-                {product.state === "DRAFT" && (
+                {isDeletableState(product.state) && (
                   <ConfirmButton
                     title="Delete product"
                     message={`Delete ${productLabel(product)}? Only draft products that nothing refers to can be deleted.`}

@@ -1,11 +1,16 @@
 import type { TransferBody, TransferResult } from "../../../../common/src/api/lifecycle.js";
+import {
+  currentHolder,
+  entitlementOpProblem,
+  transferredId,
+  transferredPartners,
+} from "../../../../common/src/rules/lifecycle.js";
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
 import { lineItemsOf } from "../../db/repos/entitlements.js";
 import { loadSettings } from "../../db/repos/settings.js";
 import type { Db } from "../../db/schema.js";
 import { generateId } from "../../domain/idTemplates.js";
-import { currentHolder, entitlementOpProblem, transferredId, transferredPartners } from "../../domain/lifecycle.js";
 import { errors } from "../../errors.js";
 import { authorize } from "../../policies/index.js";
 import { nowIso } from "../../util.js";

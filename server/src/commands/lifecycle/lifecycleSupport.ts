@@ -3,13 +3,7 @@ import type { LifecycleResult } from "../../../../common/src/api/lifecycle.js";
 /** What renew, upgrade and upsell answer: the entitlement as it is now and the new line item. */
 export type { LifecycleResult };
 
-import type { RequestContext } from "../../actor.js";
-import { actorLabel } from "../../actor.js";
-import { type LineItemFull, lineItemsOf, partnersOf } from "../../db/repos/entitlements.js";
-import type { Settings } from "../../db/repos/settings.js";
-import type { Db, EntitlementRow, Trx } from "../../db/schema.js";
-import type { FieldProblem } from "../../domain/entitlements.js";
-import { generateId } from "../../domain/idTemplates.js";
+import type { FieldProblem } from "../../../../common/src/errors.js";
 import {
   entitlementOpProblem,
   type LifecycleOp,
@@ -18,7 +12,13 @@ import {
   type ProductLabel,
   type Refusal,
   relatedSourceProduct,
-} from "../../domain/lifecycle.js";
+} from "../../../../common/src/rules/lifecycle.js";
+import type { RequestContext } from "../../actor.js";
+import { actorLabel } from "../../actor.js";
+import { type LineItemFull, lineItemsOf, partnersOf } from "../../db/repos/entitlements.js";
+import type { Settings } from "../../db/repos/settings.js";
+import type { Db, EntitlementRow, Trx } from "../../db/schema.js";
+import { generateId } from "../../domain/idTemplates.js";
 import { errors } from "../../errors.js";
 import { authorize } from "../../policies/index.js";
 import { presentLineItem } from "../../presenters/entitlements.js";

@@ -1,7 +1,7 @@
 import type { Lineage, LineageEntry } from "../../../../common/src/api/lifecycle.js";
+import { lineageRelation } from "../../../../common/src/rules/lifecycle.js";
 import { isProducerStaff, type RequestContext } from "../../actor.js";
 import type { Db } from "../../db/schema.js";
-import { lineageRelation } from "../../domain/lifecycle.js";
 import { errors } from "../../errors.js";
 import { can } from "../../policies/index.js";
 import { loadVisibleEntitlement } from "../entitlementSupport.js";

@@ -1,10 +1,10 @@
 import type { RenewBody } from "../../../../common/src/api/lifecycle.js";
+import { derivedLineItemState, type RenewInput, renewalTerms } from "../../../../common/src/rules/lifecycle.js";
+import type { DurationUnit, StartDateOption, VersionDateOption } from "../../../../common/src/rules/terms.js";
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
 import { loadSettings } from "../../db/repos/settings.js";
 import type { Db } from "../../db/schema.js";
-import { derivedLineItemState, renewalTerms } from "../../domain/lifecycle.js";
-import type { DurationUnit, StartDateOption, VersionDateOption } from "../../domain/terms.js";
 import { errors } from "../../errors.js";
 import { bool, nowIso } from "../../util.js";
 import { recordEvent, retryOnIdCollision } from "../entitlementSupport.js";

@@ -1,10 +1,15 @@
 import type { TransferLineItemBody, TransferResult } from "../../../../common/src/api/lifecycle.js";
+import {
+  currentHolder,
+  lineItemTransferPlan,
+  transferredId,
+  transferredPartners,
+} from "../../../../common/src/rules/lifecycle.js";
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
 import { loadSettings } from "../../db/repos/settings.js";
 import type { Db } from "../../db/schema.js";
 import { generateId } from "../../domain/idTemplates.js";
-import { currentHolder, lineItemTransferPlan, transferredId, transferredPartners } from "../../domain/lifecycle.js";
 import { errors } from "../../errors.js";
 import { nowIso } from "../../util.js";
 import { entitlementJson, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";

@@ -1,9 +1,9 @@
 import type { UpgradeBody } from "../../../../common/src/api/lifecycle.js";
+import { derivedLineItemState, upgradePlan } from "../../../../common/src/rules/lifecycle.js";
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
 import { loadSettings } from "../../db/repos/settings.js";
 import type { Db } from "../../db/schema.js";
-import { derivedLineItemState, upgradePlan } from "../../domain/lifecycle.js";
 import { nowIso } from "../../util.js";
 import { recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
 import {

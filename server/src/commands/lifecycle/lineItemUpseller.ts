@@ -1,9 +1,9 @@
 import type { UpsellBody } from "../../../../common/src/api/lifecycle.js";
+import { derivedLineItemState } from "../../../../common/src/rules/lifecycle.js";
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
 import { loadSettings } from "../../db/repos/settings.js";
 import type { Db } from "../../db/schema.js";
-import { derivedLineItemState } from "../../domain/lifecycle.js";
 import { errors } from "../../errors.js";
 import { nowIso } from "../../util.js";
 import { recordEvent, retryOnIdCollision } from "../entitlementSupport.js";

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
+import type { KeyStatus } from "../../../../common/src/rules/keys.js";
 import { canonicalKey } from "../../domain/keyFormat.js";
-import type { KeyStatus } from "../../domain/keys.js";
 import { after, decodeCursor, type Page, type PageRequest, pageLimit, toPage } from "../paging.js";
 import type { Db, Trx, WebRegisterKeyRow } from "../schema.js";
 

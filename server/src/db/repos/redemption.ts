@@ -2,6 +2,7 @@ import { type CompiledQuery, type Insertable, PostgresAdapter, sql } from "kysel
 import * as pgJson from "kysely/helpers/postgres";
 import * as sqliteJson from "kysely/helpers/sqlite";
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../../common/src/enums.js";
+import { KEY_REDEEMABLE_STATES } from "../../../../common/src/rules/keys.js";
 import { DEFAULT_REDEEMED_ID_TEMPLATE } from "../../domain/redemption.js";
 import { isUniqueViolation } from "../constraints.js";
 import { groupCommitOf } from "../groupCommit.js";
@@ -310,7 +311,11 @@ function claimKey(db: Pick<Db, "updateTable">, w: Pick<RedemptionWrites, "key" |
             .selectFrom("entitlements as b")
             .select("b.id")
             .whereRef("b.id", "=", "web_register_keys.bulk_id")
-            .where("b.state", "in", [sql.lit("DEPLOYED"), sql.lit("TEST")]),
+            .where(
+              "b.state",
+              "in",
+              KEY_REDEEMABLE_STATES.map((s) => sql.lit(s)),
+            ),
         ),
       )
       .returning("id")

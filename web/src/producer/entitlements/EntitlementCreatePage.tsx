@@ -6,6 +6,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useNavigate } from "react-router-dom";
 import type { Entitlement } from "../../../../common/src/api/entitlements";
+import type { StartDateOption } from "../../../../common/src/rules/terms";
 import { type EntitlementCreateInput, entitlementsApi, keys } from "../../api/endpoints";
 import { FormAlert } from "../../components/FormErrors";
 import { PageHeader, Section } from "../../components/Page";
@@ -28,7 +29,6 @@ import {
   lineItemBody,
   NO_TYPE,
   START_DATE_LABELS,
-  type StartDateOption,
 } from "./model";
 import { ConfigSummary, ProductWizard } from "./ProductWizard";
 

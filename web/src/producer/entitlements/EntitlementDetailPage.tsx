@@ -36,6 +36,8 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import type { Entitlement, LineItem } from "../../../../common/src/api/entitlements";
+import { canAddLineItems, isEditableState, isLineItemDeletable } from "../../../../common/src/rules/entitlementStates";
+import { isKeyRedeemable } from "../../../../common/src/rules/keys";
 import { errorMessage } from "../../api/client";
 import { entitlementsApi, keys } from "../../api/endpoints";
 import { usePermissions } from "../../auth/session";
@@ -60,9 +62,8 @@ import {
   type HeaderValues,
   headerBody,
   headerFromEntitlement,
-  isEditableState,
   lineItemBody,
-  STATE_MOVES,
+  stateMoves,
 } from "./model";
 import { ConfigSummary, ProductWizard } from "./ProductWizard";
 import { KeySummaryLine, useKeyCounts, WebRegisterKeysPanel } from "./WebRegisterKeys";
@@ -381,7 +382,7 @@ export function EntitlementDetailPage() {
   };
   const writer = perms.isProducerWriter;
   const editable = isEditableState(e.state);
-  const moves = STATE_MOVES[e.state] ?? [];
+  const moves = stateMoves(e.state);
 
   const changeState = (to: string, label: string, words: string) =>
     ask({
@@ -402,9 +403,9 @@ export function EntitlementDetailPage() {
     });
 
   const lineItemMenu = (li: LineItem) => {
-    const liMoves = STATE_MOVES[li.state] ?? [];
+    const liMoves = stateMoves(li.state);
     const liEditable = isEditableState(li.state);
-    const removable = ["DRAFT", "TEST", "OBSOLETE"].includes(li.state);
+    const removable = isLineItemDeletable(li.state);
     return (
       <Group gap={4} wrap="nowrap" justify="flex-end">
         {liEditable && (
@@ -499,7 +500,7 @@ export function EntitlementDetailPage() {
         actions={
           writer && (
             <>
-              {e.kind === "BULK" && (e.state === "DEPLOYED" || e.state === "TEST") && (
+              {e.kind === "BULK" && isKeyRedeemable(e.state) && (
                 <Button variant="default" leftSection={<IconKey size={16} />} onClick={() => setActivating(true)}>
                   Activate by key
                 </Button>
@@ -670,7 +671,7 @@ export function EntitlementDetailPage() {
                 title={`Line items (${e.lineItems.length})`}
                 actions={
                   writer &&
-                  ["DRAFT", "TEST", "DEPLOYED"].includes(e.state) && (
+                  canAddLineItems(e.state) && (
                     <Button
                       size="xs"
                       variant="light"

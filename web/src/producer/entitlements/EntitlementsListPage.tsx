@@ -38,6 +38,7 @@ import {
   DATE_OPERATOR_OPTIONS,
   ENTITLEMENT_ROUTES,
   entitlementPath,
+  MOVE_WORDS,
   productNamesOf,
   STATE_OPTIONS,
   TEXT_OPERATOR_OPTIONS,
@@ -221,11 +222,8 @@ function AdvancedSearch({ initial, onApply }: { initial: Criteria; onApply: (c: 
   );
 }
 
-const MOVES = [
-  { to: "DEPLOYED", label: "Deploy" },
-  { to: "INACTIVE", label: "Inactive" },
-  { to: "OBSOLETE", label: "Obsolete" },
-];
+/** Every state an entitlement can be moved to; each one's own rules decide per entitlement (the batch reports refusals). */
+const MOVES = Object.entries(MOVE_WORDS).map(([to, w]) => ({ to, label: w.label }));
 
 function BatchResultModal({ result, onClose }: { result: EntitlementStatesResult | null; onClose: () => void }) {
   if (!result) return null;

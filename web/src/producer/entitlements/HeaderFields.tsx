@@ -18,6 +18,7 @@ import {
 import type { UseFormReturnType } from "@mantine/form";
 import { IconInfoCircle, IconPlus, IconTrash } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
+import { soldToTiers } from "../../../../common/src/rules/entitlements";
 import { ApiError, isApiError } from "../../api/client";
 import { keys, partnerTiersApi, usersApi } from "../../api/endpoints";
 import { AccountSelect } from "../../components/AccountSelect";
@@ -33,8 +34,7 @@ import {
   type Kind,
   type PartnerRow,
   partnerRow,
-  shipToEmailProblem,
-  soldToTiers,
+  shipToEmailFieldProblem,
 } from "./model";
 
 type HeaderForm = UseFormReturnType<HeaderValues>;
@@ -43,7 +43,7 @@ type HeaderForm = UseFormReturnType<HeaderValues>;
 export const headerValidation = {
   entitlementId: (_v: string, values: HeaderValues) => entitlementIdProblem(values),
   description: maxLength(LIMITS.descriptionMax),
-  shipToEmail: (v: string) => shipToEmailProblem(v),
+  shipToEmail: (v: string) => shipToEmailFieldProblem(v),
   shipToAddress: maxLength(LIMITS.descriptionMax),
   orderId: maxLength(255),
   orderLineNumber: maxLength(64),

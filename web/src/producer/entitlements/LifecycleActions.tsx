@@ -32,37 +32,43 @@ import { type ReactNode, useEffect, useState } from "react";
 import { useNavigate } from "react-router-dom";
 import type { Entitlement, LineItem } from "../../../../common/src/api/entitlements";
 import type { Product } from "../../../../common/src/api/products";
+import { isConfigurable } from "../../../../common/src/rules/catalog";
+import { entitlementOpProblem, type LifecycleOp, lineItemOpProblem } from "../../../../common/src/rules/lifecycle";
+import { addTerm, type DurationUnit, isDay, TERM_COUNT_MAX } from "../../../../common/src/rules/terms";
 import { errorMessage, isApiError } from "../../api/client";
 import { keys, productsApi } from "../../api/endpoints";
 import { type LifecycleResult, lifecycleApi, type TransferResult } from "../../api/lifecycle";
 import { AccountSelect } from "../../components/AccountSelect";
 import { productLabel, useLicenseModelPick } from "../../components/catalogOptions";
 import { applyApiError, type FieldMap } from "../../components/FormErrors";
+import { LIMITS } from "../../lib/enums";
 import { formatCount } from "../../lib/format";
 import { ModeRadio, TermFields } from "./fields";
 import { LineageDrawer } from "./Lineage";
-import { type DurationUnit, entitlementPath, UNIT_LABELS } from "./model";
+import { entitlementPath, UNIT_LABELS } from "./model";
 
 /**
  * Lifecycle operations on a simple entitlement's line items (PRODUCT.md §3): Renew…, Upgrade…,
  * Upsell…, Transfer copies… and Lineage in each line item's actions menu, Transfer… for the whole
- * entitlement, and the "renewal of …" hints of the line items table. The rules for offering an
- * action mirror server/src/domain/lifecycle.ts; the server's refusal is shown when it still says no.
+ * entitlement, and the "renewal of …" hints of the line items table. An action is offered where the
+ * server's own rules (common/src/rules/lifecycle.ts) allow it; the server's refusal is shown when
+ * it still says no (data the portal does not hold, such as fulfilled copies).
  */
 
 // ---------------------------------------------------------------------------------------------
-// When an operation is legal (server/src/domain/lifecycle.ts entitlementOpProblem / lineItemOpProblem)
+// When an operation is legal: the rules the server applies, asked with the entitlement's facts
+
+const allows = (op: LifecycleOp, e: Entitlement, li?: LineItem) =>
+  entitlementOpProblem(op, e) === null && (!li || lineItemOpProblem(op, li) === null);
 
 /** Renew, upgrade and upsell: a DEPLOYED (or TEST) simple entitlement and line item. */
-export const canGrow = (e: Entitlement, li: LineItem) =>
-  e.kind === "SIMPLE" && (e.state === "DEPLOYED" || e.state === "TEST") && (li.state === "DEPLOYED" || li.state === "TEST");
+export const canGrow = (e: Entitlement, li: LineItem) => allows("RENEW", e, li);
 
 /** Transfers: simple entitlements that are not OBSOLETE or awaiting approval. */
-export const canTransfer = (e: Entitlement) => e.kind === "SIMPLE" && e.state !== "OBSOLETE" && e.state !== "ON_HOLD";
+export const canTransfer = (e: Entitlement) => allows("TRANSFER", e);
 
 /** Transfer copies: a line item that is not OBSOLETE and has unfulfilled copies. */
-export const canTransferCopies = (e: Entitlement, li: LineItem) =>
-  canTransfer(e) && li.state !== "OBSOLETE" && li.availableCount > 0;
+export const canTransferCopies = (e: Entitlement, li: LineItem) => allows("TRANSFER_LINE_ITEM", e, li) && li.availableCount > 0;
 
 const copies = (n: number) => `${formatCount(n)} ${n === 1 ? "copy" : "copies"}`;
 
@@ -77,27 +83,6 @@ const PARENT_WORDS: Record<string, string> = {
 // Dates (YYYY-MM-DD days, as the server keeps them)
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
-function isDay(s: string): boolean {
-  const m = DAY.exec(s);
-  if (!m) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.toISOString().slice(0, 10) === s;
-}
-
-/** The server's addTerm (date-fns): months and years keep the day, clamped to the month's last day. */
-export function addTerm(day: string, count: number, unit: DurationUnit): string | null {
-  const m = DAY.exec(day);
-  if (!m || !isDay(day)) return null;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
-  let out: Date;
-  if (unit === "DAYS" || unit === "WEEKS") out = new Date(Date.UTC(y, mo, d + count * (unit === "WEEKS" ? 7 : 1)));
-  else {
-    const months = mo + count * (unit === "YEARS" ? 12 : 1);
-    const last = new Date(Date.UTC(y, months + 1, 0)).getUTCDate();
-    out = new Date(Date.UTC(y, months, Math.min(d, last)));
-  }
-  return out.toISOString().slice(0, 10);
-}
 
 const dayFormat = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "2-digit" });
 /** A YYYY-MM-DD day in the user's words, without any time-zone shift. */
@@ -280,7 +265,7 @@ function targetOptions(ids: string[], targets: Map<string, Product>, test: boole
   return ids.map((id) => {
     const p = targets.get(id);
     if (!p) return { value: id, label: id };
-    const usable = test || p.state === "DEPLOYED";
+    const usable = isConfigurable(p.state, test);
     return {
       value: id,
       label: `${productLabel(p)}${usable ? "" : ` (${p.state.toLowerCase()}: deploy it first)`}`,
@@ -425,7 +410,7 @@ function RenewModal({
       numberOfCopies: li.numberOfCopies,
     },
     validate: {
-      termCount: (v, values) => (values.mode === "TERM" ? wholeNumber(1, 10_000)(v) : null),
+      termCount: (v, values) => (values.mode === "TERM" ? wholeNumber(1, TERM_COUNT_MAX)(v) : null),
       expirationDate: (v, values) => {
         if (values.mode !== "DATE") return null;
         if (!v) return "New expiration date is required";
@@ -439,7 +424,7 @@ function RenewModal({
         if (!v) return parentExpiry ? null : "Start date is required: this line item's expiry is set at its first activation";
         return isDay(v) ? null : "Must be a date (YYYY-MM-DD)";
       },
-      numberOfCopies: wholeNumber(1, 1_000_000_000),
+      numberOfCopies: wholeNumber(1, LIMITS.copiesMax),
     },
     validateInputOnChange: true,
   });
@@ -466,7 +451,7 @@ function RenewModal({
   const end =
     start && v.mode === "TERM"
       ? Number.isInteger(Number(v.termCount)) && Number(v.termCount) >= 1
-        ? addTerm(start, Number(v.termCount), v.termUnit)
+        ? addTerm(start, { count: Number(v.termCount), unit: v.termUnit })
         : null
       : v.mode === "DATE" && isDay(v.expirationDate)
         ? v.expirationDate
@@ -649,7 +634,7 @@ function UpsellModal({ e, li, products, onClose, onDone }: ProductChangeProps) {
   const form = useForm<UpsellValues>({
     initialValues: { additionalCopies: "", productId: null, licenseModelId: null },
     validate: {
-      additionalCopies: (x) => (x === "" ? null : wholeNumber(1, 1_000_000_000)(x)),
+      additionalCopies: (x) => (x === "" ? null : wholeNumber(1, LIMITS.copiesMax)(x)),
     },
     validateInputOnChange: true,
   });

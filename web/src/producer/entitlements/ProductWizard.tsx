@@ -25,6 +25,8 @@ import { IconAlertCircle, IconTrash } from "@tabler/icons-react";
 import { useQueries, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { LicenseModel } from "../../../../common/src/api/licenseModels";
+import { isConfigurable } from "../../../../common/src/rules/catalog";
+import type { StartDateOption } from "../../../../common/src/rules/terms";
 import { errorMessage, isApiError } from "../../api/client";
 import { keys, licenseModelsApi, partNumbersApi, productsApi } from "../../api/endpoints";
 import { InfoGrid } from "../../components/Page";
@@ -40,7 +42,6 @@ import {
   type Kind,
   NO_TYPE,
   START_DATE_LABELS,
-  type StartDateOption,
   startDateOptions,
   stepOf,
   todayDay,
@@ -192,7 +193,7 @@ function useCandidateModels(productIds: string[], test: boolean) {
   const loaded: LicenseModel[] = unrestricted
     ? (listQ.data?.items ?? [])
     : details.map((d) => d.data).filter((m): m is LicenseModel => !!m);
-  const usable = loaded.filter((m) => m.state === "DEPLOYED" || (test && m.state === "DRAFT"));
+  const usable = loaded.filter((m) => isConfigurable(m.state, test));
   const isLoading = !productsLoaded || (unrestricted ? listQ.isLoading : details.some((d) => d.isLoading));
   return { models: usable, all: loaded, isLoading, unrestricted, error: products.find((p) => p.error)?.error ?? listQ.error };
 }

@@ -42,6 +42,8 @@ import { Link } from "react-router-dom";
 import type { Entitlement } from "../../../../common/src/api/entitlements";
 import type { Job } from "../../../../common/src/api/jobs";
 import type { KeyLoadReport, KeyStatus, WebRegisterKey } from "../../../../common/src/api/keys";
+import { KEY_LIMITS } from "../../../../common/src/limits";
+import { isKeyLoadable } from "../../../../common/src/rules/keys";
 import { errorMessage, isApiError } from "../../api/client";
 import { isJobRef, jobsApi, keys, webRegisterKeysApi } from "../../api/endpoints";
 import { usePermissions } from "../../auth/session";
@@ -65,16 +67,12 @@ import { humanize } from "../../lib/labels";
 import { all, maxLength, required } from "../../lib/validate";
 import { EntitlementRef } from "./ActivateByKey";
 
-/** Keys load only into bulk entitlements in these states (server/src/domain/keys.ts KEY_LOADABLE_STATES). */
-const KEY_LOADABLE_STATES = ["DRAFT", "TEST", "DEPLOYED"];
 const KEY_PAGE_SIZE = 50;
-/** The key-card PDF takes at most this many keys per request (print a large set in parts). */
-const PDF_MAX = 20_000;
-const SYNC_GENERATE_MAX = 10_000;
+const { pdfMax: PDF_MAX, syncGenerateMax: SYNC_GENERATE_MAX, generateMax: GENERATE_MAX } = KEY_LIMITS;
 
 /** Why keys cannot be loaded into this bulk entitlement now, in words, or null. */
 export function keyLoadBlocker(e: Entitlement): string | null {
-  if (KEY_LOADABLE_STATES.includes(e.state)) return null;
+  if (isKeyLoadable(e.state)) return null;
   if (e.state === "INACTIVE")
     return "This bulk entitlement is inactive: keys cannot be loaded or added until it is deployed again.";
   if (e.state === "OBSOLETE") return "This bulk entitlement is obsolete: it takes no new keys.";
@@ -254,8 +252,8 @@ export function LoadKeysModal({ bulk, opened, onClose }: { bulk: Entitlement; op
   const generate = async () => {
     setError(null);
     const n = typeof count === "number" ? count : Number(String(count).replace(/[^\d]/g, ""));
-    if (!Number.isInteger(n) || n < 1 || n > 10_000_000) {
-      setCountError("Enter a whole number from 1 to 10,000,000");
+    if (!Number.isInteger(n) || n < 1 || n > GENERATE_MAX) {
+      setCountError(`Enter a whole number from 1 to ${formatCount(GENERATE_MAX)}`);
       return;
     }
     setCountError(null);
@@ -341,7 +339,7 @@ export function LoadKeysModal({ bulk, opened, onClose }: { bulk: Entitlement; op
                 label="Number of keys"
                 description={`Random keys (Crockford base32, grouped, with a check character). Up to ${formatCount(SYNC_GENERATE_MAX)} are made at once; more run as a background job.`}
                 min={1}
-                max={10_000_000}
+                max={GENERATE_MAX}
                 allowDecimal={false}
                 allowNegative={false}
                 thousandSeparator=","
@@ -703,7 +701,7 @@ export function WebRegisterKeysPanel({ e }: { e: Entitlement }) {
               {blocker} Exporting, printing and deleting unredeemed keys still work.
             </Alert>
           )}
-          {!e.product && KEY_LOADABLE_STATES.includes(e.state) && (
+          {!e.product && isKeyLoadable(e.state) && (
             <Text size="sm" c="dimmed">
               Keys can be loaded now; they can be redeemed once the product is added and the bulk entitlement is deployed.
             </Text>

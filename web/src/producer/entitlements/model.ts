@@ -1,14 +1,17 @@
 import type { BulkProduct, Entitlement, LineItem, ProductConfig } from "../../../../common/src/api/entitlements";
+import { attributeValueProblem } from "../../../../common/src/rules/catalog";
+import { type MoveTarget, movesFrom } from "../../../../common/src/rules/entitlementStates";
+import { type EntitlementKind, shipToEmailProblem } from "../../../../common/src/rules/entitlements";
+import { type DurationUnit, isDay, type StartDateOption, TERM_COUNT_MAX } from "../../../../common/src/rules/terms";
 import type { BulkProductInput, ChannelPartnerInput, EntitlementHeaderInput, LineItemInput } from "../../api/endpoints";
 import { newRowKey } from "../../lib/diff";
 import {
   type AttributeValueType,
   DURATION_UNITS,
+  LIMITS,
   LINE_ITEM_TYPES,
   START_DATE_OPTIONS,
   STATE_TYPES,
-  TIER_DISTRIBUTOR,
-  TIER_END_CUSTOMER,
   VERSION_DATE_OPTIONS,
 } from "../../lib/enums";
 import { orNull } from "../../lib/format";
@@ -24,9 +27,7 @@ export const ENTITLEMENT_ROUTES = {
   createTestBulk: "/entitlements/new/test-bulk",
 } as const;
 
-export type Kind = "SIMPLE" | "BULK";
-export type StartDateOption = (typeof START_DATE_OPTIONS)[number];
-export type DurationUnit = (typeof DURATION_UNITS)[number];
+export type Kind = EntitlementKind;
 
 // ---------------------------------------------------------------------------------------------
 // FNO wording for the enumerations
@@ -76,26 +77,15 @@ export const EVENT_LABELS: Record<string, string> = {
   EVENT_TRANSFERRED: "Transferred",
 };
 
-/** Legal moves of an entitlement (server/src/domain/entitlementStates.ts), worded as actions. */
-export const STATE_MOVES: Record<string, { to: string; label: string; color: string; words: string }[]> = {
-  DRAFT: [
-    { to: "DEPLOYED", label: "Deploy", color: "green", words: "deployed" },
-    { to: "OBSOLETE", label: "Obsolete", color: "orange", words: "is now obsolete" },
-  ],
-  DEPLOYED: [
-    { to: "INACTIVE", label: "Inactive", color: "gray", words: "is now inactive" },
-    { to: "OBSOLETE", label: "Obsolete", color: "orange", words: "is now obsolete" },
-  ],
-  INACTIVE: [
-    { to: "DEPLOYED", label: "Deploy", color: "green", words: "deployed" },
-    { to: "OBSOLETE", label: "Obsolete", color: "orange", words: "is now obsolete" },
-  ],
-  ON_HOLD: [{ to: "DEPLOYED", label: "Deploy", color: "green", words: "deployed" }],
-  OBSOLETE: [],
-  TEST: [],
+/** Each state an entitlement or line item can be moved to, worded as an action. */
+export const MOVE_WORDS: Record<MoveTarget, { label: string; color: string; words: string }> = {
+  DEPLOYED: { label: "Deploy", color: "green", words: "deployed" },
+  INACTIVE: { label: "Inactive", color: "gray", words: "is now inactive" },
+  OBSOLETE: { label: "Obsolete", color: "orange", words: "is now obsolete" },
 };
 
-export const isEditableState = (state: string) => state === "DRAFT" || state === "TEST";
+/** The legal moves from `state` (common/src/rules/entitlementStates.ts), worded as actions. */
+export const stateMoves = (state: string) => movesFrom(state).map((to) => ({ to, ...MOVE_WORDS[to] }));
 
 // ---------------------------------------------------------------------------------------------
 // Product configuration (the "Add Product" / "Add line item" wizard)
@@ -303,13 +293,6 @@ export function lineItemBody(v: ConfigValues, mode: "create" | "edit"): LineItem
   return body;
 }
 
-const isDay = (s: string) => {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (!m) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.toISOString().slice(0, 10) === s;
-};
-
 /** Which wizard step holds each input (for showing a problem on the step where it can be fixed). */
 export function stepOf(path: string): number {
   if (path === "products" || path === "part" || path === "source") return 0;
@@ -318,7 +301,7 @@ export function stepOf(path: string): number {
   return 3;
 }
 
-/** Client-side checks of the wizard, worded like the server's (server/src/domain/terms.ts). */
+/** Client-side checks of the wizard, on the server's rules (common/src/rules/terms.ts) worded for the form. */
 export function configProblems(v: ConfigValues, kind: Kind): Record<string, string> {
   const out: Record<string, string> = {};
   if (v.source === "PART") {
@@ -337,8 +320,9 @@ export function configProblems(v: ConfigValues, kind: Kind): Record<string, stri
       if (a.required && !a.hasDefault) out[at] = `${a.name} is required by the license model`;
       return;
     }
-    if (a.valueType === "NUMBER" && !/^-?\d+(\.\d+)?$/.test(a.value)) out[at] = "Must be a number";
-    if (a.valueType === "DATE" && !isDay(a.value)) out[at] = "Must be a date (YYYY-MM-DD)";
+    // The server's value rule (common/src/rules/catalog.ts), worded for the form.
+    if (a.valueType === "NUMBER" && attributeValueProblem("NUMBER", a.value)) out[at] = "Must be a number";
+    if (a.valueType === "DATE" && attributeValueProblem("DATE", a.value)) out[at] = "Must be a date (YYYY-MM-DD)";
   });
   if (v.startDateOption === "DEFINE_NOW") {
     if (!v.startDate) out.startDate = "Start date is required when the start date is specified now";
@@ -346,8 +330,8 @@ export function configProblems(v: ConfigValues, kind: Kind): Record<string, stri
   }
   if (v.expiration === "TERM") {
     const n = Number(v.termCount);
-    if (v.termCount === "" || !Number.isInteger(n) || n < 1 || n > 10_000)
-      out.termCount = "Must be a whole number from 1 to 10000";
+    if (v.termCount === "" || !Number.isInteger(n) || n < 1 || n > TERM_COUNT_MAX)
+      out.termCount = `Must be a whole number from 1 to ${TERM_COUNT_MAX}`;
   }
   if (v.expiration === "DATE") {
     if (!v.expirationDate) out.expirationDate = "Expiration date is required";
@@ -360,12 +344,12 @@ export function configProblems(v: ConfigValues, kind: Kind): Record<string, stri
     else if (!isDay(v.versionDate)) out.versionDate = "Must be a date (YYYY-MM-DD)";
   }
   const copies = Number(v.numberOfCopies);
-  if (v.numberOfCopies === "" || !Number.isInteger(copies) || copies < 1 || copies > 1_000_000_000)
-    out.numberOfCopies = "Must be a whole number from 1 to 1,000,000,000";
+  if (v.numberOfCopies === "" || !Number.isInteger(copies) || copies < 1 || copies > LIMITS.copiesMax)
+    out.numberOfCopies = `Must be a whole number from 1 to ${LIMITS.copiesMax.toLocaleString("en-US")}`;
   if (kind === "SIMPLE" && v.activationMode === "SPECIFY") {
     const id = v.activationId;
     if (!id.trim()) out.activationId = "Activation ID is required when you specify it";
-    else if (id.length > 255) out.activationId = "Must be at most 255 characters";
+    else if (id.length > LIMITS.idMax) out.activationId = `Must be at most ${LIMITS.idMax} characters`;
     else if (id !== id.trim()) out.activationId = "Must not start or end with spaces";
     else {
       const p = idChars(id);
@@ -539,25 +523,18 @@ export function headerBody(v: HeaderValues): EntitlementHeaderInput {
   };
 }
 
-/** Tiers the Sold To account fills: End Customer (simple) or Distributor and End Customer (bulk). */
-export const soldToTiers = (kind: Kind) => (kind === "BULK" ? [TIER_DISTRIBUTOR, TIER_END_CUSTOMER] : [TIER_END_CUSTOMER]);
-
-/** FNO allows a comma-separated list of ship-to addresses; each one is checked (server/src/domain/entitlements.ts). */
-export function shipToEmailProblem(value: string): string | null {
+/** The server's ship-to rule (common/src/rules/entitlements.ts) for the form, where empty means no address. */
+export function shipToEmailFieldProblem(value: string): string | null {
   if (value.trim() === "") return null;
-  const parts = value.split(",").map((s) => s.trim());
-  if (parts.length > 50) return "At most 50 addresses";
-  const bad = parts.filter((p) => !/^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(p));
-  if (bad.length === 0) return null;
-  if (bad.length === 1 && bad[0] === "") return "There is an empty address (check the commas)";
-  return `${bad.map((b) => `'${b}'`).join(", ")} ${bad.length === 1 ? "is not an email address" : "are not email addresses"}`;
+  const p = shipToEmailProblem(value);
+  return p && p.charAt(0).toUpperCase() + p.slice(1);
 }
 
 export function entitlementIdProblem(v: HeaderValues): string | null {
   if (v.idMode !== "SPECIFY") return null;
   const id = v.entitlementId;
   if (!id.trim()) return "Entitlement ID is required when you specify it";
-  if (id.length > 255) return "Must be at most 255 characters";
+  if (id.length > LIMITS.idMax) return `Must be at most ${LIMITS.idMax} characters`;
   if (id !== id.trim()) return "Must not start or end with spaces";
   return idChars(id);
 }

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { STATE_TYPES, type StateType } from "../../../common/src/enums.js";
-import { canMove, cascadedLineItemState, isEditable, lineItemMoveProblem, transitionProblem } from "./entitlementStates.js";
+import { STATE_TYPES, type StateType } from "../enums.js";
+import {
+  canAddLineItems,
+  canMove,
+  cascadedLineItemState,
+  isEditable,
+  isEditableState,
+  isLineItemDeletable,
+  lineItemMoveProblem,
+  movesFrom,
+  transitionProblem,
+} from "./entitlementStates.js";
 
 const ALLOWED = new Set([
   "DRAFT>DEPLOYED",
@@ -62,5 +72,20 @@ describe("entitlement state transitions", () => {
     expect(
       lineItemMoveProblem("A-1", "DEPLOYED", "DEPLOYED", "OBSOLETE", { ...used, allowUsedToInactiveObsolete: true }),
     ).toBeNull();
+  });
+
+  it("lists the moves from each state as the transitions allow them, none from an unknown state", () => {
+    for (const from of STATE_TYPES) {
+      const expected = STATE_TYPES.filter((to) => ALLOWED.has(`${from}>${to}`));
+      expect([...movesFrom(from)].sort()).toEqual([...expected].sort());
+    }
+    expect(movesFrom("SOMETHING_ELSE")).toEqual([]);
+  });
+
+  it("answers the state questions of stored (string) states: edit, delete a line item, add line items", () => {
+    expect(STATE_TYPES.filter(isEditableState)).toEqual(["DRAFT", "TEST"]);
+    expect(STATE_TYPES.filter(isLineItemDeletable)).toEqual(["DRAFT", "OBSOLETE", "TEST"]);
+    expect(STATE_TYPES.filter(canAddLineItems)).toEqual(["DRAFT", "DEPLOYED", "TEST"]);
+    expect(isEditableState("draft")).toBe(false);
   });
 });

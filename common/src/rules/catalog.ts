@@ -1,15 +1,12 @@
-import type { AttributeTime, AttributeValueType } from "../../../common/src/enums.js";
+import type { AttributeTime, AttributeValueType } from "../enums.js";
+import type { FieldProblem } from "../errors.js";
+import { isDay } from "./terms.js";
 
 /**
  * Rules of the catalog (products, license models): which state moves are allowed, what may be
  * edited in which state, and what a well-formed feature list or attribute definition is. Pure
  * functions, no I/O; problems come back in words.
  */
-
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
 
 /** Products and license models share FNO's catalog life cycle. */
 export type CatalogState = "DRAFT" | "DEPLOYED" | "OBSOLETE";
@@ -100,9 +97,24 @@ export function editProblem(
   };
 }
 
+/**
+ * Catalog states the products and license model of an entitlement's configuration may be in:
+ * DEPLOYED ones, and DRAFT ones too on a test entitlement (to try them before deploying).
+ */
+export function configurableStates(test: boolean): readonly CatalogState[] {
+  return test ? ["DRAFT", "DEPLOYED"] : ["DEPLOYED"];
+}
+
+export function isConfigurable(state: string, test: boolean): boolean {
+  return (configurableStates(test) as readonly string[]).includes(state);
+}
+
+/** Only DRAFT catalog objects can be deleted. */
+export const isDeletableState = (state: CatalogState) => state === "DRAFT";
+
 /** Why an object in `state` cannot be deleted, or null (only DRAFT objects can be deleted). */
 export function deleteStateProblem(label: string, state: CatalogState): string | null {
-  if (state === "DRAFT") return null;
+  if (isDeletableState(state)) return null;
   return `${label} is ${state}; only DRAFT items can be deleted.${state === "DEPLOYED" ? " Make it OBSOLETE instead." : ""}`;
 }
 
@@ -263,20 +275,12 @@ export function attributeValueProblem(valueType: AttributeValueType, value: stri
     case "NUMBER":
       return /^-?\d+(\.\d+)?$/.test(value) && Number.isFinite(Number(value)) ? null : `'${value}' is not a number`;
     case "DATE":
-      return isIsoDay(value) ? null : `'${value}' is not a date in the form YYYY-MM-DD`;
+      return isDay(value) ? null : `'${value}' is not a date in the form YYYY-MM-DD`;
     case "BOOLEAN":
       return value === "true" || value === "false" ? null : `'${value}' is not true or false`;
     case "ENUM":
       return allowedValues.includes(value) ? null : `'${value}' is not one of the allowed values (${allowedValues.join(", ")})`;
   }
-}
-
-/** A real calendar day written YYYY-MM-DD. */
-export function isIsoDay(value: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (!m) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.toISOString().slice(0, 10) === value;
 }
 
 /** The stored form of an attribute definition: names trimmed, absent values made explicit. */

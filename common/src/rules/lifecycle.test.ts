@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TIER_DISTRIBUTOR as DIST, TIER_END_CUSTOMER as EC, STATE_TYPES } from "../../../common/src/enums.js";
+import { TIER_DISTRIBUTOR as DIST, TIER_END_CUSTOMER as EC, STATE_TYPES } from "../enums.js";
 import {
   currentHolder,
   daysBetween,

@@ -7,7 +7,8 @@ import {
   deleteStateProblem,
   editProblem,
   featureProblems,
-  isIsoDay,
+  isConfigurable,
+  isDeletableState,
   LICENSE_MODEL_EDITABLE,
   LICENSE_MODEL_FIELDS,
   nextStates,
@@ -62,6 +63,10 @@ describe("catalog state transitions", () => {
 
   it("deletes only DRAFT items", () => {
     expect(deleteStateProblem("P", "DRAFT")).toBeNull();
+    expect((["DRAFT", "DEPLOYED", "OBSOLETE"] as const).filter(isDeletableState)).toEqual(["DRAFT"]);
+    // An entitlement's configuration uses deployed catalog objects; a test entitlement may try drafts.
+    expect(["DRAFT", "DEPLOYED", "OBSOLETE"].filter((s) => isConfigurable(s, false))).toEqual(["DEPLOYED"]);
+    expect(["DRAFT", "DEPLOYED", "OBSOLETE"].filter((s) => isConfigurable(s, true))).toEqual(["DRAFT", "DEPLOYED"]);
     expect(deleteStateProblem("P", "DEPLOYED")).toContain("Make it OBSOLETE instead");
     expect(deleteStateProblem("P", "OBSOLETE")).toContain("only DRAFT items can be deleted");
   });
@@ -156,8 +161,6 @@ describe("attribute definitions", () => {
     expect(attributeValueProblem("BOOLEAN", "yes")).toContain("not true or false");
     expect(attributeValueProblem("ENUM", "b", ["a", "b"])).toBeNull();
     expect(attributeValueProblem("ENUM", "c", ["a", "b"])).toContain("not one of the allowed values (a, b)");
-    expect(isIsoDay("2024-02-29")).toBe(true);
-    expect(isIsoDay("2023-02-29")).toBe(false);
   });
 
   it("requires allowed values for ENUM only, and names each problem's field", () => {

@@ -1,12 +1,13 @@
-import { TIER_END_CUSTOMER } from "../../../common/src/enums.js";
-import type { FieldProblem } from "./entitlements.js";
+import { TIER_END_CUSTOMER } from "../enums.js";
+import type { FieldProblem } from "../errors.js";
 import { addTerm, type DurationUnit, effectiveExpiry, isDay, type TermsInput, termsProblems } from "./terms.js";
 
 /**
  * Rules of the lifecycle operations on simple entitlements and their line items (PRODUCT.md §3
  * "Lifecycle operations on line items", fno-notes §5): renew, upgrade, upsell, transfer an
- * entitlement or N copies of a line item, merge accounts. Pure; the commands in
- * `commands/lifecycle/` load the rows, apply these and write.
+ * entitlement or N copies of a line item, merge accounts. Pure and shared: the server commands in
+ * `server/src/commands/lifecycle/` load the rows, apply these and write; the portal offers an
+ * action only where these allow it.
  */
 
 export type LifecycleOp = "RENEW" | "UPGRADE" | "UPSELL" | "TRANSFER" | "TRANSFER_LINE_ITEM";

@@ -1,7 +1,6 @@
 import { UTCDate } from "@date-fns/utc";
-import { addDays, addMonths, addWeeks, addYears, format } from "date-fns";
-import type { DURATION_UNITS, START_DATE_OPTIONS, VERSION_DATE_OPTIONS } from "../../../common/src/enums.js";
-import { isIsoDay } from "./catalog.js";
+import { addDays, addMonths, addWeeks, addYears } from "date-fns";
+import type { DURATION_UNITS, START_DATE_OPTIONS, VERSION_DATE_OPTIONS } from "../enums.js";
 
 export type StartDateOption = (typeof START_DATE_OPTIONS)[number];
 export type VersionDateOption = (typeof VERSION_DATE_OPTIONS)[number];
@@ -17,18 +16,35 @@ export interface TermsInput {
   versionDate?: string | null;
 }
 
+/** The longest term, in its unit (10000 days … 10000 years). */
+export const TERM_COUNT_MAX = 10_000;
+
 /** A calendar day `YYYY-MM-DD` that really exists (no 2025-02-30). */
-export const isDay = isIsoDay;
+export function isDay(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.toISOString().slice(0, 10) === value;
+}
+
+/**
+ * The UTC day of an instant as `YYYY-MM-DD` (what date-fns' `format(…, "yyyy-MM-dd")` gives, years
+ * past 9999 in full), written out so the portal's bundle does without date-fns' formatter.
+ */
+function utcDay(d: Date): string {
+  const pad = (n: number, w: number) => String(n).padStart(w, "0");
+  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
+}
 
 export function today(now: Date = new Date()): string {
-  return format(new UTCDate(now), "yyyy-MM-dd");
+  return utcDay(now);
 }
 
 /** start + term, in calendar arithmetic (31 Jan + 1 month = 28/29 Feb). */
 export function addTerm(startDay: string, term: { count: number; unit: DurationUnit }): string {
   const d = new UTCDate(`${startDay}T00:00:00Z`);
   const add = { DAYS: addDays, WEEKS: addWeeks, MONTHS: addMonths, YEARS: addYears }[term.unit];
-  return format(add(d, term.count), "yyyy-MM-dd");
+  return utcDay(add(d, term.count));
 }
 
 /**
@@ -58,8 +74,8 @@ export function termsProblems(t: TermsInput, prefix = ""): { field: string; mess
     out.push({ field: f("expirationDate"), message: "a license that is not permanent needs a term or an expiration date" });
   }
   if (hasTerm && hasExp) out.push({ field: f("term"), message: "give either a term or an expiration date, not both" });
-  if (t.term && (!Number.isInteger(t.term.count) || t.term.count < 1 || t.term.count > 10_000)) {
-    out.push({ field: f("term.count"), message: "must be a whole number from 1 to 10000" });
+  if (t.term && (!Number.isInteger(t.term.count) || t.term.count < 1 || t.term.count > TERM_COUNT_MAX)) {
+    out.push({ field: f("term.count"), message: `must be a whole number from 1 to ${TERM_COUNT_MAX}` });
   }
   if (
     hasExp &&

@@ -7,6 +7,7 @@ describe("dates and terms", () => {
   it("accepts only real calendar days", () => {
     expect(isDay("2024-02-29")).toBe(true);
     expect(isDay("2025-02-29")).toBe(false);
+    expect(isDay("2023-02-29")).toBe(false);
     expect(isDay("2025-13-01")).toBe(false);
     expect(isDay("2025-1-01")).toBe(false);
   });

@@ -1,12 +1,8 @@
-import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../common/src/enums.js";
+import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../enums.js";
+import type { FieldProblem } from "../errors.js";
 import { type AttributeDefinition, attributeValueProblem } from "./catalog.js";
 
 export type EntitlementKind = "SIMPLE" | "BULK";
-
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
 
 export interface PartnerInput {
   tier: string;
@@ -23,6 +19,10 @@ export interface ResolvedPartner {
   /** Where it came from, so problems name the right field: `soldTo` or `channelPartners[i]`. */
   source: string;
 }
+
+/** Tiers the Sold To account fills, its own tier first: End Customer (simple), or Distributor and End Customer (bulk). */
+export const soldToTiers = (kind: EntitlementKind): string[] =>
+  kind === "BULK" ? [TIER_DISTRIBUTOR, TIER_END_CUSTOMER] : [TIER_END_CUSTOMER];
 
 /**
  * Channel partners of an entitlement from Sold To and the explicit list (PRODUCT.md §1):
@@ -55,8 +55,8 @@ export function resolvePartners(
     });
   });
   if (soldTo) {
-    const soldTier = kind === "BULK" ? TIER_DISTRIBUTOR : TIER_END_CUSTOMER;
-    const tiers = kind === "BULK" ? [TIER_DISTRIBUTOR, TIER_END_CUSTOMER] : [TIER_END_CUSTOMER];
+    const tiers = soldToTiers(kind);
+    const soldTier = tiers[0];
     for (const tier of tiers) {
       const existing = byTier.get(tier);
       if (existing && existing.accountId !== soldTo) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../common/src/enums.js";
+import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../enums.js";
 import type { AttributeDefinition } from "./catalog.js";
 import {
   entitlementAttributeProblems,
@@ -7,6 +7,7 @@ import {
   normaliseShipToEmail,
   resolvePartners,
   shipToEmailProblem,
+  soldToTiers,
 } from "./entitlements.js";
 
 const DIST = TIER_DISTRIBUTOR;
@@ -277,5 +278,16 @@ describe("entitlementAttributeValues", () => {
     const v = entitlementAttributeValues(DEFS, { HOSTNAME: "h", COLOUR: "red", SEATS: 1 });
     expect(v).not.toHaveProperty("HOSTNAME");
     expect(v).not.toHaveProperty("COLOUR");
+  });
+});
+
+describe("Sold To's tiers", () => {
+  it("fills End Customer on a simple entitlement, Distributor first then End Customer on a bulk one", () => {
+    expect(soldToTiers("SIMPLE")).toEqual([EC]);
+    expect(soldToTiers("BULK")).toEqual([DIST, EC]);
+    // resolvePartners fills exactly these tiers from Sold To.
+    for (const kind of ["SIMPLE", "BULK"] as const) {
+      expect(resolvePartners(kind, "ACME").partners.map((p) => p.tier)).toEqual(soldToTiers(kind));
+    }
   });
 });
