@@ -4,6 +4,17 @@ import { specifiedIdProblem } from "./ids.js";
 export const KEY_LOADABLE_STATES = ["DRAFT", "TEST", "DEPLOYED"] as const;
 
 export const KEY_STATUSES = ["UNREDEEMED", "REDEEMED"] as const;
+
+/** Above these sizes a key request runs as a background job instead of answering at once. */
+export const SYNC_GENERATE_MAX = 10_000;
+export const SYNC_DELETE_ALL_MAX = 50_000;
+
+/** One key to load, as read from a file, a request or the generator: the one shape every key load takes. */
+export interface KeyRecord {
+  /** 1-based line of the key in its source (for XML, the line of its opening `<webregkey>` tag; in a list, index + 1). */
+  line: number;
+  key: string;
+}
 export type KeyStatus = (typeof KEY_STATUSES)[number];
 
 // One regex for the common, valid case: a million keys are checked per load.
