@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { ACCOUNT_TYPES } from "../../../common/src/enums.js";
-import { accountIdsOf, isProducerStaff } from "../actor.js";
 import { accountCreator } from "../commands/accountCreator.js";
 import { accountDeleter } from "../commands/accountDeleter.js";
 import { accountRelator } from "../commands/accountRelator.js";
@@ -10,6 +9,7 @@ import { findAccount, listAccounts, relatedAccountIds, relatedAccountIdsMany } f
 import { parseDateFilter, parseTextFilter } from "../domain/filters.js";
 import { errors } from "../errors.js";
 import { ctxOf, requireActor } from "../plugins/auth.js";
+import { scopeAccounts } from "../policies/accounts.js";
 import { authorize, can } from "../policies/index.js";
 import { presentAccount } from "../presenters/accounts.js";
 import {
@@ -98,7 +98,7 @@ export async function accountRoutes(fastify: FastifyInstance) {
       const page = await listAccounts(
         app.deps.db,
         {
-          onlyIds: isProducerStaff(actor) ? null : accountIdsOf(actor),
+          onlyIds: scopeAccounts(actor),
           q: q.q,
           id: q.id !== undefined ? parseTextFilter("id", q.id) : undefined,
           name: q.name !== undefined ? parseTextFilter("name", q.name, "CONTAINS") : undefined,

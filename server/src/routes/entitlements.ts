@@ -8,7 +8,6 @@ import {
   type StateType,
   VERSION_DATE_OPTIONS,
 } from "../../../common/src/enums.js";
-import { accountIdsOf, isProducerStaff } from "../actor.js";
 import { entitlementBatchCreator } from "../commands/entitlementBatchCreator.js";
 import { entitlementCopier } from "../commands/entitlementCopier.js";
 import { entitlementCreator } from "../commands/entitlementCreator.js";
@@ -34,6 +33,7 @@ import {
 } from "../db/repos/entitlements.js";
 import { FilterError, parseDateFilter, parseTextFilter } from "../domain/filters.js";
 import { ctxOf, requireActor } from "../plugins/auth.js";
+import { scopeEntitlements } from "../policies/entitlements.js";
 import { authorize } from "../policies/index.js";
 import { presentEntitlement, presentEvent } from "../presenters/entitlements.js";
 import { Entitlement } from "./entitlementSchemas.js";
@@ -249,7 +249,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
   const scope = (req: Parameters<typeof requireActor>[0]) => {
     const actor = requireActor(req);
     authorize(actor, "entitlement.list");
-    return isProducerStaff(actor) ? null : accountIdsOf(actor);
+    return scopeEntitlements(actor);
   };
 
   app.get(

@@ -2,7 +2,6 @@ import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { ROLES, USER_STATUSES } from "../../../common/src/enums.js";
 import { LIMITS } from "../../../common/src/limits.js";
-import { isProducerStaff } from "../actor.js";
 import { userCreator } from "../commands/userCreator.js";
 import { userPasswordResetter } from "../commands/userPasswordResetter.js";
 import { userStatusChanger } from "../commands/userStatusChanger.js";
@@ -11,7 +10,7 @@ import { listUsers, membershipsMany } from "../db/repos/users.js";
 import { parseTextFilter } from "../domain/filters.js";
 import { ctxOf, requireActor } from "../plugins/auth.js";
 import { authorize } from "../policies/index.js";
-import { portalAdminOf } from "../policies/predicates.js";
+import { scopeUsers } from "../policies/users.js";
 import { presentUser } from "../presenters/users.js";
 import { Email, errorResponses, IdParams, Name, OptionalText, Page, PageQuery, StringEnum, TextFilterParam } from "./schemas.js";
 import { UserSchema } from "./session.js";
@@ -59,13 +58,10 @@ export async function userRoutes(fastify: FastifyInstance) {
       const actor = requireActor(req);
       authorize(actor, "user.list");
       const q = req.query;
-      const adminOf = [...new Set(actor.memberships.filter((m) => portalAdminOf(actor, m.accountId)).map((m) => m.accountId))];
-      const staff = isProducerStaff(actor);
       const page = await listUsers(
         app.deps.db,
         {
-          onlyAccountIds: staff ? null : adminOf,
-          onlyUserId: staff || adminOf.length > 0 ? undefined : (actor.userId ?? "-"),
+          ...scopeUsers(actor),
           q: q.q,
           email: q.email !== undefined ? parseTextFilter("email", q.email, "CONTAINS") : undefined,
           lastName: q.lastName !== undefined ? parseTextFilter("lastName", q.lastName, "CONTAINS") : undefined,
