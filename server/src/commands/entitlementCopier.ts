@@ -1,15 +1,16 @@
 import type { RequestContext } from "../actor.js";
+import type { EntitlementRecord } from "../db/repos/entitlements.js";
 import type { Db } from "../db/schema.js";
 import type { EntitlementJson } from "../presenters/entitlements.js";
 import { entitlementCreator } from "./entitlementCreator.js";
-import { entitlementJson, loadVisibleEntitlement } from "./entitlementSupport.js";
+import { entitlementJson, entitlementRecord, loadVisibleEntitlement } from "./entitlementSupport.js";
 import { configInputOf } from "./lineItemCommands.js";
 
 /**
  * Copy (FNO: Add > Copy): a new DRAFT (or TEST) entitlement with the same header, partners and
  * product configuration / line items, and newly generated IDs. Keys and fulfillments are not copied.
  */
-export async function entitlementCopier(db: Db, ctx: RequestContext, pk: string): Promise<EntitlementJson> {
+export async function entitlementCopier(db: Db, ctx: RequestContext, pk: string): Promise<EntitlementRecord> {
   await loadVisibleEntitlement(db, ctx, pk);
   const src = await entitlementJson(db, pk);
   return entitlementCreator(db, ctx, {

@@ -1,6 +1,7 @@
 import type { StateType } from "../../../common/src/enums.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
+import type { EntitlementRecord } from "../db/repos/entitlements.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db } from "../db/schema.js";
 import { isEditable } from "../domain/entitlementStates.js";
@@ -11,7 +12,14 @@ import type { EntitlementJson } from "../presenters/entitlements.js";
 import { nowIso } from "../util.js";
 import { type EntitlementHeaderInput, headerProblems } from "./entitlementCreator.js";
 import { deployEntitlement } from "./entitlementStateChanger.js";
-import { entitlementJson, loadVisibleEntitlement, partnerProblems, recordEvent, replacePartners } from "./entitlementSupport.js";
+import {
+  entitlementJson,
+  entitlementRecord,
+  loadVisibleEntitlement,
+  partnerProblems,
+  recordEvent,
+  replacePartners,
+} from "./entitlementSupport.js";
 
 const DESCRIPTIVE = new Set(["description"]);
 
@@ -28,7 +36,7 @@ export async function entitlementUpdater(
   ctx: RequestContext,
   pk: string,
   patch: EntitlementHeaderInput & { autoDeploy?: boolean },
-): Promise<EntitlementJson> {
+): Promise<EntitlementRecord> {
   const { autoDeploy, ...input } = patch;
   const problems = headerProblems(input);
   if (problems.length) throw errors.validationMany(problems);
@@ -116,5 +124,5 @@ export async function entitlementUpdater(
       await deployEntitlement(trx, ctx, pk, "autoDeploy");
     }
   });
-  return entitlementJson(db, pk);
+  return entitlementRecord(db, pk);
 }

@@ -1,6 +1,6 @@
 import type { Static } from "typebox";
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../common/src/enums.js";
-import type { LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
+import type { EntitlementRecord, LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
 import type { EntitlementEventsTable, EntitlementRow } from "../db/schema.js";
 import { type DurationUnit, effectiveExpiry, type StartDateOption } from "../domain/terms.js";
 import type { BulkProductSchema, ChannelPartnerSchema, EntitlementSchema, LineItemSchema } from "../routes/entitlementSchemas.js";
@@ -126,4 +126,9 @@ export interface EntitlementEventJson {
 
 export function presentEvent(e: EntitlementEventsTable): EntitlementEventJson {
   return { id: e.id, event: e.event, at: e.at, userId: e.user_id, user: e.user_label, description: e.description };
+}
+
+/** An entitlement read whole (`findEntitlementRecord`, or a command's result) as JSON. */
+export function presentEntitlementRecord(r: EntitlementRecord): EntitlementJson {
+  return presentEntitlement(r.row, r.partners, r.lineItems);
 }

@@ -14,7 +14,7 @@ import { entitlementCreator } from "../commands/entitlementCreator.js";
 import { entitlementDeleter } from "../commands/entitlementDeleter.js";
 import { entitlementIdRegenerator } from "../commands/entitlementIdRegenerator.js";
 import { entitlementStateChanger, entitlementStatesChanger } from "../commands/entitlementStateChanger.js";
-import { entitlementJson, loadVisibleEntitlement } from "../commands/entitlementSupport.js";
+import { entitlementRecord, loadVisibleEntitlement } from "../commands/entitlementSupport.js";
 import { entitlementUpdater } from "../commands/entitlementUpdater.js";
 import {
   bulkProductConfigurer,
@@ -35,7 +35,7 @@ import { FilterError, parseDateFilter, parseTextFilter } from "../domain/filters
 import { ctxOf, requireActor } from "../plugins/auth.js";
 import { scopeEntitlements } from "../policies/entitlements.js";
 import { authorize } from "../policies/index.js";
-import { presentEntitlement, presentEvent } from "../presenters/entitlements.js";
+import { presentEntitlement, presentEntitlementRecord, presentEvent } from "../presenters/entitlements.js";
 import { Entitlement } from "./entitlementSchemas.js";
 import {
   DateFilterParam,
@@ -299,7 +299,13 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
       },
     },
     async (req, reply) =>
-      reply.status(201).send(await entitlementCreator(app.deps.db, ctxOf(req), createInput(req.body as BodyOf<typeof req.body>))),
+      reply
+        .status(201)
+        .send(
+          presentEntitlementRecord(
+            await entitlementCreator(app.deps.db, ctxOf(req), createInput(req.body as BodyOf<typeof req.body>)),
+          ),
+        ),
   );
 
   app.post(
@@ -382,7 +388,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
     },
     async (req) => {
       const { row } = await loadVisibleEntitlement(app.deps.db, ctxOf(req), req.params.id, { anyId: true });
-      return entitlementJson(app.deps.db, row.id);
+      return presentEntitlementRecord(await entitlementRecord(app.deps.db, row.id));
     },
   );
 
@@ -397,7 +403,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 200: Entitlement, ...errorResponses },
       },
     },
-    async (req) => entitlementUpdater(app.deps.db, ctxOf(req), req.params.id, req.body as never),
+    async (req) => presentEntitlementRecord(await entitlementUpdater(app.deps.db, ctxOf(req), req.params.id, req.body as never)),
   );
 
   app.delete(
@@ -458,7 +464,8 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 200: Entitlement, ...errorResponses },
       },
     },
-    async (req) => entitlementStateChanger(app.deps.db, ctxOf(req), req.params.id, req.body.state),
+    async (req) =>
+      presentEntitlementRecord(await entitlementStateChanger(app.deps.db, ctxOf(req), req.params.id, req.body.state)),
   );
 
   app.post(
@@ -471,7 +478,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 200: Entitlement, ...errorResponses },
       },
     },
-    async (req) => entitlementIdRegenerator(app.deps.db, ctxOf(req), req.params.id),
+    async (req) => presentEntitlementRecord(await entitlementIdRegenerator(app.deps.db, ctxOf(req), req.params.id)),
   );
 
   app.post(
@@ -485,7 +492,8 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 201: Entitlement, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await entitlementCopier(app.deps.db, ctxOf(req), req.params.id)),
+    async (req, reply) =>
+      reply.status(201).send(presentEntitlementRecord(await entitlementCopier(app.deps.db, ctxOf(req), req.params.id))),
   );
 
   app.put(
@@ -501,7 +509,9 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
     },
     async (req) => {
       const { autoDeploy, ...body } = req.body;
-      return bulkProductConfigurer(app.deps.db, ctxOf(req), req.params.id, toConfig(body), "replace", { autoDeploy });
+      return presentEntitlementRecord(
+        await bulkProductConfigurer(app.deps.db, ctxOf(req), req.params.id, toConfig(body), "replace", { autoDeploy }),
+      );
     },
   );
 
@@ -518,7 +528,9 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
     },
     async (req) => {
       const { autoDeploy, ...body } = req.body;
-      return bulkProductConfigurer(app.deps.db, ctxOf(req), req.params.id, toConfig(body), "patch", { autoDeploy });
+      return presentEntitlementRecord(
+        await bulkProductConfigurer(app.deps.db, ctxOf(req), req.params.id, toConfig(body), "patch", { autoDeploy }),
+      );
     },
   );
 
@@ -537,11 +549,13 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) =>
-      lineItemAdder(
-        app.deps.db,
-        ctxOf(req),
-        req.params.id,
-        req.body.lineItems.map((li) => toConfig(li)),
+      presentEntitlementRecord(
+        await lineItemAdder(
+          app.deps.db,
+          ctxOf(req),
+          req.params.id,
+          req.body.lineItems.map((li) => toConfig(li)),
+        ),
       ),
   );
 
@@ -556,7 +570,10 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 200: Entitlement, ...errorResponses },
       },
     },
-    async (req) => lineItemUpdater(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, toConfig(req.body)),
+    async (req) =>
+      presentEntitlementRecord(
+        await lineItemUpdater(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, toConfig(req.body)),
+      ),
   );
 
   app.delete(
@@ -569,7 +586,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 200: Entitlement, ...errorResponses },
       },
     },
-    async (req) => lineItemRemover(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId),
+    async (req) => presentEntitlementRecord(await lineItemRemover(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId)),
   );
 
   app.post(
@@ -583,6 +600,9 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 200: Entitlement, ...errorResponses },
       },
     },
-    async (req) => lineItemStateChanger(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, req.body.state),
+    async (req) =>
+      presentEntitlementRecord(
+        await lineItemStateChanger(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, req.body.state),
+      ),
   );
 }

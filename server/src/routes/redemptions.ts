@@ -1,12 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { entitlementJson } from "../commands/entitlementSupport.js";
+import { entitlementRecord } from "../commands/entitlementSupport.js";
 import { keyRedeemer } from "../commands/keyRedeemer.js";
 import { redemptionAttempt } from "../commands/redemptionAttempt.js";
 import { selfRegistrar } from "../commands/selfRegistrar.js";
 import { sessionCreator } from "../commands/sessionCreator.js";
 import { findUser, membershipsOfUser } from "../db/repos/users.js";
 import { ctxOf, SESSION_COOKIE } from "../plugins/auth.js";
+import { presentEntitlementRecord } from "../presenters/entitlements.js";
 import { presentUser } from "../presenters/users.js";
 import { RedeemGuard, rateHeaders } from "../security/redeemGuard.js";
 import { Entitlement } from "./entitlementSchemas.js";
@@ -124,7 +125,7 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
         user: user ? presentUser(user, await membershipsOfUser(db, r.userId)) : null,
         portal: "enduser" as const,
         csrfToken: login.csrfToken,
-        entitlement: await entitlementJson(db, r.entitlementPk),
+        entitlement: presentEntitlementRecord(await entitlementRecord(db, r.entitlementPk)),
       });
     },
   );

@@ -279,3 +279,18 @@ export async function bulkProductOf(db: Db | Trx, bulkPk: string): Promise<{ nam
     .where("li.role", "=", "BULK_CONFIG")
     .executeTakeFirst();
 }
+
+/** An entitlement with its channel partners and line items: what a command returns and its JSON is made of. */
+export interface EntitlementRecord {
+  row: EntitlementRow;
+  partners: PartnerRow[];
+  lineItems: LineItemFull[];
+}
+
+export async function findEntitlementRecord(db: Db | Trx, pk: string): Promise<EntitlementRecord | undefined> {
+  const row = await findEntitlement(db, pk);
+  if (!row) return undefined;
+  const partners = (await partnersOf(db, [pk])).get(pk) ?? [];
+  const lineItems = (await lineItemsOf(db, [pk])).get(pk) ?? [];
+  return { row, partners, lineItems };
+}
