@@ -1,9 +1,8 @@
 import type { RequestContext } from "../actor.js";
 import type { EntitlementRecord } from "../db/repos/entitlements.js";
 import type { Db } from "../db/schema.js";
-import type { EntitlementJson } from "../presenters/entitlements.js";
 import { entitlementCreator } from "./entitlementCreator.js";
-import { entitlementJson, entitlementRecord, loadVisibleEntitlement } from "./entitlementSupport.js";
+import { entitlementJson, loadVisibleEntitlement } from "./entitlementSupport.js";
 import { configInputOf } from "./lineItemCommands.js";
 
 /**

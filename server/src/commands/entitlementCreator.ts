@@ -17,7 +17,6 @@ import { generateId } from "../domain/idTemplates.js";
 import { canonicalKey } from "../domain/keyFormat.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import type { EntitlementJson } from "../presenters/entitlements.js";
 import { newId, nowIso } from "../util.js";
 import { deployEntitlement } from "./entitlementStateChanger.js";
 import {

@@ -6,15 +6,8 @@ import type { Db } from "../db/schema.js";
 import { generateId } from "../domain/idTemplates.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import type { EntitlementJson } from "../presenters/entitlements.js";
 import { nowIso } from "../util.js";
-import {
-  entitlementJson,
-  entitlementRecord,
-  loadVisibleEntitlement,
-  recordEvent,
-  retryOnIdCollision,
-} from "./entitlementSupport.js";
+import { entitlementRecord, loadVisibleEntitlement, recordEvent, retryOnIdCollision } from "./entitlementSupport.js";
 
 /**
  * Regenerate IDs (FNO): while the entitlement is DRAFT or TEST, a new entitlement ID and new

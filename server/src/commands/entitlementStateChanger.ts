@@ -8,9 +8,8 @@ import type { Db, Trx } from "../db/schema.js";
 import { cascadedLineItemState, transitionProblem } from "../domain/entitlementStates.js";
 import { AppError, errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import type { EntitlementJson } from "../presenters/entitlements.js";
 import { nowIso } from "../util.js";
-import { entitlementJson, entitlementRecord, loadVisibleEntitlement, recordEvent } from "./entitlementSupport.js";
+import { entitlementRecord, loadVisibleEntitlement, recordEvent } from "./entitlementSupport.js";
 
 /** Why the entitlement cannot be deployed: every line item (or the bulk configuration) needs a license model and deployed catalog. */
 export async function deployProblems(trx: Trx, pk: string, kind: string): Promise<string[]> {

@@ -8,7 +8,6 @@ import { isEditable } from "../domain/entitlementStates.js";
 import { normaliseShipToEmail, resolvePartners } from "../domain/entitlements.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import type { EntitlementJson } from "../presenters/entitlements.js";
 import { nowIso } from "../util.js";
 import { type EntitlementHeaderInput, headerProblems } from "./entitlementCreator.js";
 import { deployEntitlement } from "./entitlementStateChanger.js";

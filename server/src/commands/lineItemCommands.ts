@@ -11,7 +11,7 @@ import { specifiedIdProblem } from "../domain/ids.js";
 import { generateId } from "../domain/idTemplates.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type EntitlementJson, type ProductConfigJson, presentLineItem } from "../presenters/entitlements.js";
+import { type ProductConfigJson, presentLineItem } from "../presenters/entitlements.js";
 import { nowIso } from "../util.js";
 import { activationIdTaken, type LineItemInput } from "./entitlementCreator.js";
 import { deployEntitlement } from "./entitlementStateChanger.js";

@@ -1,15 +1,20 @@
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
-import { lineItemsOf } from "../../db/repos/entitlements.js";
+import { type EntitlementRecord, lineItemsOf } from "../../db/repos/entitlements.js";
 import { loadSettings } from "../../db/repos/settings.js";
 import type { Db } from "../../db/schema.js";
 import { generateId } from "../../domain/idTemplates.js";
 import { currentHolder, entitlementOpProblem, transferredId, transferredPartners } from "../../domain/lifecycle.js";
 import { errors } from "../../errors.js";
 import { authorize } from "../../policies/index.js";
-import type { EntitlementJson } from "../../presenters/entitlements.js";
 import { nowIso } from "../../util.js";
-import { entitlementJson, loadVisibleEntitlement, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
+import {
+  entitlementJson,
+  entitlementRecord,
+  loadVisibleEntitlement,
+  recordEvent,
+  retryOnIdCollision,
+} from "../entitlementSupport.js";
 import {
   claimEntitlement,
   claimLineItem,
@@ -30,9 +35,9 @@ export interface TransferEntitlementInput {
 
 export interface TransferResult {
   /** The new entitlement, held by the target account. */
-  entitlement: EntitlementJson;
+  entitlement: EntitlementRecord;
   /** The source entitlement, now OBSOLETE (renamed when the IDs were kept). */
-  source: EntitlementJson;
+  source: EntitlementRecord;
 }
 
 /**
@@ -154,5 +159,5 @@ export async function entitlementTransferrer(
       return created.pk;
     }),
   );
-  return { entitlement: await entitlementJson(db, newPk), source: await entitlementJson(db, pk) };
+  return { entitlement: await entitlementRecord(db, newPk), source: await entitlementRecord(db, pk) };
 }

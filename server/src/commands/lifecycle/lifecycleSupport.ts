@@ -1,6 +1,6 @@
 import type { RequestContext } from "../../actor.js";
 import { actorLabel } from "../../actor.js";
-import { type LineItemFull, lineItemsOf, partnersOf } from "../../db/repos/entitlements.js";
+import { type EntitlementRecord, type LineItemFull, lineItemsOf, partnersOf } from "../../db/repos/entitlements.js";
 import type { Settings } from "../../db/repos/settings.js";
 import type { Db, EntitlementRow, Trx } from "../../db/schema.js";
 import type { FieldProblem } from "../../domain/entitlements.js";
@@ -16,9 +16,9 @@ import {
 } from "../../domain/lifecycle.js";
 import { errors } from "../../errors.js";
 import { authorize } from "../../policies/index.js";
-import { type EntitlementJson, type LineItemJson, presentLineItem } from "../../presenters/entitlements.js";
+import { presentLineItem } from "../../presenters/entitlements.js";
 import { bool, newId } from "../../util.js";
-import { entitlementJson, loadVisibleEntitlement } from "../entitlementSupport.js";
+import { entitlementRecord, loadVisibleEntitlement } from "../entitlementSupport.js";
 import { configInputOf } from "../lineItemCommands.js";
 import { insertLineItem, type ProductConfigInput, resolveConfig } from "../lineItemConfig.js";
 
@@ -267,17 +267,17 @@ export async function insertTransferredEntitlement(
   return { pk, lineItemIds };
 }
 
-/** What renew, upgrade and upsell answer: the entitlement as it is now and the new line item. */
+/** What renew, upgrade and upsell result in: the entitlement as it is now and its new line item's id. */
 export interface LifecycleResult {
-  entitlement: EntitlementJson;
-  lineItem: LineItemJson;
+  entitlement: EntitlementRecord;
+  lineItemId: string;
 }
 
 export async function resultOf(db: Db, pk: string, lineItemId: string): Promise<LifecycleResult> {
-  const entitlement = await entitlementJson(db, pk);
-  const lineItem = entitlement.lineItems.find((li) => li.id === lineItemId);
-  if (!lineItem) throw errors.notFound("Line item", lineItemId);
-  return { entitlement, lineItem };
+  const entitlement = await entitlementRecord(db, pk);
+  if (!entitlement.lineItems.some((li) => li.id === lineItemId && li.role === "LINE_ITEM"))
+    throw errors.notFound("Line item", lineItemId);
+  return { entitlement, lineItemId };
 }
 
 /** The target of an upgrade or upsell, with the line item's product it is related from. */

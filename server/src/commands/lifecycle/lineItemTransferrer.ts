@@ -6,7 +6,7 @@ import { generateId } from "../../domain/idTemplates.js";
 import { currentHolder, lineItemTransferPlan, transferredId, transferredPartners } from "../../domain/lifecycle.js";
 import { errors } from "../../errors.js";
 import { nowIso } from "../../util.js";
-import { entitlementJson, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
+import { entitlementJson, entitlementRecord, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
 import type { TransferResult } from "./entitlementTransferrer.js";
 import {
   claimEntitlement,
@@ -149,5 +149,5 @@ export async function lineItemTransferrer(
       return created.pk;
     }),
   );
-  return { entitlement: await entitlementJson(db, newPk), source: await entitlementJson(db, pk) };
+  return { entitlement: await entitlementRecord(db, newPk), source: await entitlementRecord(db, pk) };
 }

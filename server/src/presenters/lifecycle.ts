@@ -1,0 +1,20 @@
+import type { EntitlementRecord } from "../db/repos/entitlements.js";
+import { type EntitlementJson, type LineItemJson, presentEntitlementRecord } from "./entitlements.js";
+
+/** Renew, upgrade and upsell answer the entitlement as it is now and its new line item. */
+export function presentLifecycleResult(r: { entitlement: EntitlementRecord; lineItemId: string }): {
+  entitlement: EntitlementJson;
+  lineItem: LineItemJson;
+} {
+  const entitlement = presentEntitlementRecord(r.entitlement);
+  const lineItem = entitlement.lineItems.find((li) => li.id === r.lineItemId) as LineItemJson;
+  return { entitlement, lineItem };
+}
+
+/** A transfer answers the new entitlement and the source, now OBSOLETE. */
+export function presentTransferResult(r: { entitlement: EntitlementRecord; source: EntitlementRecord }): {
+  entitlement: EntitlementJson;
+  source: EntitlementJson;
+} {
+  return { entitlement: presentEntitlementRecord(r.entitlement), source: presentEntitlementRecord(r.source) };
+}
