@@ -3,11 +3,11 @@ import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import { findAccount } from "../db/repos/accounts.js";
-import type { Db } from "../db/schema.js";
+import type { AccountsTable, Db } from "../db/schema.js";
 import { accountProblems } from "../domain/accounts.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type AccountJson, presentAccount } from "../presenters/accounts.js";
+import { presentAccount } from "../presenters/accounts.js";
 import { int, nowIso } from "../util.js";
 
 export interface AddressInput {
@@ -31,7 +31,7 @@ export interface AccountCreateInput {
 }
 
 /** Creates a customer, partner or self-registered account. The one PUBLISHER account is made at first start. */
-export async function accountCreator(db: Db, ctx: RequestContext, input: AccountCreateInput): Promise<AccountJson> {
+export async function accountCreator(db: Db, ctx: RequestContext, input: AccountCreateInput): Promise<AccountsTable> {
   authorize(ctx.actor, "account.create");
   if ((input.type as string) === "PUBLISHER") {
     throw errors.validation("type", "there is exactly one PUBLISHER account, created at first start");
@@ -63,9 +63,13 @@ export async function accountCreator(db: Db, ctx: RequestContext, input: Account
         updated_at: now,
       };
       await trx.insertInto("accounts").values(row).execute();
-      const json = presentAccount(row);
-      await recordAudit(trx, ctx, { action: "account.created", objectType: "account", objectId: row.id, after: json as never });
-      return json;
+      await recordAudit(trx, ctx, {
+        action: "account.created",
+        objectType: "account",
+        objectId: row.id,
+        after: presentAccount(row) as never,
+      });
+      return row;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw errors.alreadyExists("id", `An account with ID '${input.id}' already exists.`);

@@ -2,13 +2,13 @@ import type { AccountType } from "../../../common/src/enums.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
-import { membershipsOfUser } from "../db/repos/users.js";
+import { membershipsOfUser, type UserRecord } from "../db/repos/users.js";
 import type { Db, Trx } from "../db/schema.js";
 import { passwordProblem } from "../domain/passwords.js";
 import { emailProblem, type MembershipInput, membershipProblems } from "../domain/users.js";
 import { errors } from "../errors.js";
 import { authorize, can } from "../policies/index.js";
-import { presentUser, type UserJson } from "../presenters/users.js";
+import { presentUser } from "../presenters/users.js";
 import { generatePassword, hashPassword } from "../security/passwords.js";
 import { newId, nowIso } from "../util.js";
 
@@ -56,7 +56,7 @@ export async function userCreator(
   db: Db,
   ctx: RequestContext,
   input: UserCreateInput,
-): Promise<{ user: UserJson; initialPassword: string | null }> {
+): Promise<{ user: UserRecord; initialPassword: string | null }> {
   authorize(ctx.actor, "user.create");
   const email = input.email.trim().toLowerCase();
   const ep = emailProblem(email);
@@ -90,9 +90,14 @@ export async function userCreator(
         .insertInto("user_roles")
         .values(input.memberships.map((m) => ({ user_id: row.id, account_id: m.accountId, role: m.role })))
         .execute();
-      const json = presentUser(row, await membershipsOfUser(trx, row.id));
-      await recordAudit(trx, ctx, { action: "user.created", objectType: "user", objectId: row.id, after: json as never });
-      return json;
+      const memberships = await membershipsOfUser(trx, row.id);
+      await recordAudit(trx, ctx, {
+        action: "user.created",
+        objectType: "user",
+        objectId: row.id,
+        after: presentUser(row, memberships) as never,
+      });
+      return { row, memberships };
     });
     return { user, initialPassword: generated };
   } catch (err) {

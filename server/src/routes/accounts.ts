@@ -140,8 +140,7 @@ export async function accountRoutes(fastify: FastifyInstance) {
       },
     },
     async (req, reply) => {
-      const json = await accountCreator(app.deps.db, ctxOf(req), req.body);
-      return reply.status(201).send(json);
+      return reply.status(201).send(presentAccount(await accountCreator(app.deps.db, ctxOf(req), req.body)));
     },
   );
 
@@ -177,7 +176,10 @@ export async function accountRoutes(fastify: FastifyInstance) {
         response: { 200: AccountSchema, ...errorResponses },
       },
     },
-    async (req) => accountUpdater(app.deps.db, ctxOf(req), req.params.id, req.body),
+    async (req) => {
+      const { row, relatedAccountIds } = await accountUpdater(app.deps.db, ctxOf(req), req.params.id, req.body);
+      return presentAccount(row, relatedAccountIds);
+    },
   );
 
   app.delete(

@@ -103,8 +103,9 @@ export async function userRoutes(fastify: FastifyInstance) {
       },
     },
     async (req, reply) => {
-      const { user, initialPassword } = await userCreator(app.deps.db, ctxOf(req), req.body);
-      return reply.status(201).send(initialPassword ? { ...user, initialPassword } : user);
+      const r = await userCreator(app.deps.db, ctxOf(req), req.body);
+      const user = presentUser(r.user.row, r.user.memberships);
+      return reply.status(201).send(r.initialPassword ? { ...user, initialPassword: r.initialPassword } : user);
     },
   );
 
@@ -140,7 +141,10 @@ export async function userRoutes(fastify: FastifyInstance) {
         response: { 200: UserSchema, ...errorResponses },
       },
     },
-    async (req) => userUpdater(app.deps.db, ctxOf(req), req.params.id, req.body),
+    async (req) => {
+      const { row, memberships } = await userUpdater(app.deps.db, ctxOf(req), req.params.id, req.body);
+      return presentUser(row, memberships);
+    },
   );
 
   for (const [verb, status] of [
@@ -157,7 +161,10 @@ export async function userRoutes(fastify: FastifyInstance) {
           response: { 200: UserSchema, ...errorResponses },
         },
       },
-      async (req) => userStatusChanger(app.deps.db, ctxOf(req), req.params.id, status),
+      async (req) => {
+        const { row, memberships } = await userStatusChanger(app.deps.db, ctxOf(req), req.params.id, status);
+        return presentUser(row, memberships);
+      },
     );
   }
 
