@@ -13,8 +13,8 @@ import { encodeCursor } from "../server/src/db/paging.js";
 import { keyCounts, listKeys } from "../server/src/db/repos/keys.js";
 import type { Db } from "../server/src/db/schema.js";
 import { DEFAULT_KEY_FORMAT, generateKeys } from "../server/src/domain/keyFormat.js";
-import { generatedKeyBatches } from "../server/src/jobs/handlers.js";
 import { readKeyFile } from "../server/src/keyfiles/readKeyFile.js";
+import { generatedKeyBatches } from "../server/src/keys/keyLoad.js";
 import { loadKeys } from "../server/src/keys/keyLoader.js";
 
 /**

@@ -5,26 +5,27 @@ import cliProgress from "cli-progress";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { KEY_LIMITS } from "../../common/src/limits.js";
 import { KEY_STATUSES, type KeyStatus, keyLoadStateProblem } from "../../common/src/rules/keys.js";
-import { type RequestContext, systemContext } from "../../server/src/actor.js";
-import { recordAudit } from "../../server/src/audit.js";
+import { systemContext } from "../../server/src/actor.js";
+import { keyExporter } from "../../server/src/commands/keyExporter.js";
 import { keyRedeemer } from "../../server/src/commands/keyRedeemer.js";
 import { loadConfig } from "../../server/src/config.js";
 import { type DbHandle, migrateToLatest, openDatabase } from "../../server/src/db/connect.js";
 import { findEntitlement, findEntitlementByEntitlementId } from "../../server/src/db/repos/entitlements.js";
-import { keyBatches, keyCounts } from "../../server/src/db/repos/keys.js";
-import { loadSettings } from "../../server/src/db/repos/settings.js";
+import { keyCounts } from "../../server/src/db/repos/keys.js";
 import type { EntitlementRow } from "../../server/src/db/schema.js";
 import type { BadLine, LoadReport } from "../../server/src/domain/keys.js";
 import { AppError, errors } from "../../server/src/errors.js";
-import { generatedKeyBatches } from "../../server/src/jobs/handlers.js";
 import { type KeyExportRow, keysCsv } from "../../server/src/keyfiles/csvExport.js";
-import { detectFormat, KeyFileError, type KeyFileFormat, readKeyFile } from "../../server/src/keyfiles/readKeyFile.js";
+import { detectFormat, KeyFileError, type KeyFileFormat } from "../../server/src/keyfiles/readKeyFile.js";
 import { deleteUnredeemedKeys } from "../../server/src/keys/keyDeleter.js";
-import { type KeyRecord, LoadCancelled, loadKeys } from "../../server/src/keys/keyLoader.js";
+import { exportedKeyCount } from "../../server/src/keys/keyExport.js";
+import { type KeySource, runKeyLoad } from "../../server/src/keys/keyLoad.js";
+import { LoadCancelled } from "../../server/src/keys/keyLoader.js";
+
+/** The API's ceiling for one generate request (`POST …/keys/generate`), kept for the CLI too. */
+export const MAX_GENERATE = 10_000_000;
 /** Bad lines printed when a load is refused; the rest are counted. */
 export const REPORT_PRINT_LIMIT = 50;
-/** Keys per batch read from a file or generated; the server's jobs use the same size. */
-const BATCH = 10_000;
 
 /**
  * `licensor keys <verb> --bulk <entitlement>` (`redeem` needs only the key): web register keys, offline,
@@ -52,14 +53,7 @@ export function registerKeyCommands(program: Command): void {
       await withDatabase(async (h) => {
         const bulk = await loadableBulk(h, opts.bulk);
         const progress = new Progress("generated", { total: opts.count, by: "keys" });
-        const report = await runLoad(
-          h,
-          bulk,
-          generatedKeyBatches(opts.count, (await loadSettings(h.db)).keyFormat),
-          "all",
-          "generated",
-          progress,
-        );
+        const report = await runLoad(h, bulk, { generate: opts.count }, "all", progress);
         if (report.status === "FAILURE") refuse(report, "the generated batch");
         console.log(loadedLine(report, bulk, progress));
       });
@@ -88,15 +82,7 @@ export function registerKeyCommands(program: Command): void {
         }
         let report: LoadReport;
         try {
-          report = await runLoad(
-            h,
-            bulk,
-            readKeyFile(counted(), format, BATCH),
-            opts.partial ? "partial" : "all",
-            "imported",
-            progress,
-            () => bytes,
-          );
+          report = await runLoad(h, bulk, { file: counted(), format }, opts.partial ? "partial" : "all", progress, () => bytes);
         } catch (err) {
           if (err instanceof KeyFileError) throw new Error(`${file}: line ${err.line}: ${err.message}; nothing was loaded.`);
           throw err;
@@ -120,31 +106,16 @@ export function registerKeyCommands(program: Command): void {
       await withDatabase(async (h) => {
         const bulk = await knownBulk(h, opts.bulk);
         const counts = await keyCounts(h.db, bulk.id);
-        const expected = !counts
-          ? null
-          : opts.status === "REDEEMED"
-            ? counts.redeemed
-            : opts.status
-              ? counts.unredeemed
-              : counts.total;
-        await auditExport(h, systemContext(), bulk.id);
+        const expected = counts ? exportedKeyCount(counts, opts.status) : null;
+        const exported = await keyExporter(h.db, systemContext(), bulk.id, { status: opts.status });
         // CSV on a terminal and a bar on the same terminal would garble each other.
         const progress = new Progress("exported", { total: expected, by: "keys" }, !opts.out && process.stdout.isTTY === true);
         let rows = 0;
         let closed = false;
         async function* batches(): AsyncGenerator<KeyExportRow[]> {
-          for await (const b of keyBatches(h.db, bulk.id, { status: opts.status })) {
+          for await (const b of exported.rows) {
             rows += b.length;
-            yield b.map((r) => ({
-              key: r.key,
-              status: r.status,
-              createdAt: r.created_at,
-              redeemedAt: r.redeemed_at,
-              redeemedBy: r.redeemed_by_label,
-              soldTo: r.sold_to,
-              owner: r.owner,
-              entitlementId: r.entitlement_id,
-            }));
+            yield b;
             progress.update(rows);
           }
         }
@@ -316,9 +287,8 @@ async function inspectFile(file: string, given: KeyFileFormat | undefined): Prom
 async function runLoad(
   h: DbHandle,
   bulk: EntitlementRow,
-  batches: AsyncIterable<KeyRecord[]>,
+  source: KeySource,
   mode: "all" | "partial",
-  verb: "generated" | "imported",
   progress: Progress,
   amount?: () => number,
 ): Promise<LoadReport> {
@@ -332,15 +302,9 @@ async function runLoad(
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const conn = h.bulk();
   try {
-    return await loadKeys(conn, h.dialect, {
-      ctx: systemContext(),
-      bulkPk: bulk.id,
-      batches: breathing(batches),
-      mode,
-      jobId: null,
-      verb,
+    // The load lets the event loop run between its batches, so a signal and the bar's redraw get through.
+    return await runKeyLoad(h, systemContext(), bulk.id, source, mode, {
       onProgress: (read) => progress.update(read, amount?.()),
       cancelled: () => interrupted,
     });
@@ -351,18 +315,6 @@ async function runLoad(
     progress.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    await conn.release();
-  }
-}
-
-/**
- * Lets the event loop run between batches: a SQLite load is synchronous inside a batch, so without
- * this a signal (and the bar's redraw timer) would wait for the whole load.
- */
-async function* breathing<T>(src: AsyncIterable<T>): AsyncGenerator<T> {
-  for await (const item of src) {
-    yield item;
-    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
@@ -395,14 +347,6 @@ function printable(key: string): string {
 
 function loadedLine(report: LoadReport, bulk: EntitlementRow, progress: Progress): string {
   return `loaded ${plural(report.loaded, "key")} into ${bulk.entitlement_id} in ${progress.seconds()}`;
-}
-
-async function auditExport(h: DbHandle, ctx: RequestContext, pk: string) {
-  await h.db
-    .transaction()
-    .execute((trx) =>
-      recordAudit(trx, ctx, { action: "keys.exported", objectType: "entitlement", objectId: pk, after: { format: "csv" } }),
-    );
 }
 
 /** Writes a stream to stdout without ending it; a closed pipe (`| head`) stops it and returns true. */

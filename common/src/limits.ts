@@ -21,6 +21,8 @@ export const LIMITS = {
 export const KEY_LIMITS = {
   /** Up to this many generated keys answer at once; more run as a background job. */
   syncGenerateMax: 10_000,
+  /** Up to this many unredeemed keys are deleted at once by "delete all"; more run as a background job. */
+  syncDeleteAllMax: 50_000,
   /** The most keys one generate request (or `licensor keys generate`) makes. */
   generateMax: 10_000_000,
   /** The key-card PDF takes at most this many keys per request (a large set is printed in parts). */

@@ -9,8 +9,8 @@ import { buildApp } from "../src/app.js";
 import { publisherEnsurer } from "../src/commands/bootstrap.js";
 import { type DbHandle, type Dialect, migrateToLatest, openDatabase } from "../src/db/connect.js";
 import type { Db } from "../src/db/schema.js";
-import type { LoadReport } from "../src/domain/keys.js";
-import { type KeyRecord, loadKeys } from "../src/keys/keyLoader.js";
+import type { KeyRecord, LoadReport } from "../src/domain/keys.js";
+import { loadKeys } from "../src/keys/keyLoader.js";
 import { DIALECTS, freshDatabase, makeEnv, PUBLISHER_ID, type TestEnv, testConfig } from "./helpers.js";
 
 /**

@@ -1,9 +1,7 @@
 import { type Static, Type } from "typebox";
+import { KEY_STATUSES } from "../rules/keys.js";
 import { PageQuery, StringEnum } from "./shared.js";
 
-/** A web register key is unredeemed until an end user redeems it into a simple entitlement. */
-export const KEY_STATUSES = ["UNREDEEMED", "REDEEMED"] as const;
-export type KeyStatus = (typeof KEY_STATUSES)[number];
 export const KeyStatusSchema = StringEnum(KEY_STATUSES);
 /** `all`: a load is all-or-nothing; `partial`: the valid keys load and the report names the refused ones. */
 export const LoadModeSchema = StringEnum(["all", "partial"] as const);

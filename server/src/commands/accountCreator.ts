@@ -1,9 +1,9 @@
-import type { Account, AccountCreateBody } from "../../../common/src/api/accounts.js";
+import type { AccountCreateBody } from "../../../common/src/api/accounts.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import { findAccount } from "../db/repos/accounts.js";
-import type { Db } from "../db/schema.js";
+import type { AccountsTable, Db } from "../db/schema.js";
 import { accountProblems } from "../domain/accounts.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
@@ -14,7 +14,7 @@ import { int, nowIso } from "../util.js";
 export type AccountCreateInput = AccountCreateBody;
 
 /** Creates a customer, partner or self-registered account. The one PUBLISHER account is made at first start. */
-export async function accountCreator(db: Db, ctx: RequestContext, input: AccountCreateInput): Promise<Account> {
+export async function accountCreator(db: Db, ctx: RequestContext, input: AccountCreateInput): Promise<AccountsTable> {
   authorize(ctx.actor, "account.create");
   if ((input.type as string) === "PUBLISHER") {
     throw errors.validation("type", "there is exactly one PUBLISHER account, created at first start");
@@ -46,9 +46,13 @@ export async function accountCreator(db: Db, ctx: RequestContext, input: Account
         updated_at: now,
       };
       await trx.insertInto("accounts").values(row).execute();
-      const json = presentAccount(row);
-      await recordAudit(trx, ctx, { action: "account.created", objectType: "account", objectId: row.id, after: json as never });
-      return json;
+      await recordAudit(trx, ctx, {
+        action: "account.created",
+        objectType: "account",
+        objectId: row.id,
+        after: presentAccount(row) as never,
+      });
+      return row;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw errors.alreadyExists("id", `An account with ID '${input.id}' already exists.`);

@@ -1,8 +1,8 @@
-import type { Account, AccountUpdateBody, AddressInput } from "../../../common/src/api/accounts.js";
+import type { AccountUpdateBody, AddressInput } from "../../../common/src/api/accounts.js";
 import type { AccountType, Role } from "../../../common/src/enums.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
-import { findAccount, relatedAccountIds } from "../db/repos/accounts.js";
+import { type AccountRecord, findAccount, relatedAccountIds } from "../db/repos/accounts.js";
 import type { Db, Trx } from "../db/schema.js";
 import { accountProblems, roleOnAccountProblem } from "../domain/accounts.js";
 import { errors } from "../errors.js";
@@ -15,7 +15,7 @@ import { int, nowIso } from "../util.js";
 export type AccountUpdateInput = AccountUpdateBody;
 
 /** Edits an account. Portal admins may edit their own account's name, description and address only. */
-export async function accountUpdater(db: Db, ctx: RequestContext, id: string, input: AccountUpdateInput): Promise<Account> {
+export async function accountUpdater(db: Db, ctx: RequestContext, id: string, input: AccountUpdateInput): Promise<AccountRecord> {
   const problems = accountProblems({ ...(input.name !== undefined ? { name: input.name } : {}) });
   if (input.parentId === id) problems.push({ field: "parentId", message: "an account cannot be its own parent" });
   if (problems.length) throw errors.validationMany(problems);
@@ -54,8 +54,7 @@ export async function accountUpdater(db: Db, ctx: RequestContext, id: string, in
     };
     await trx.updateTable("accounts").set(row).where("id", "=", id).execute();
     const related = await relatedAccountIds(trx, id);
-    const json = presentAccount(row, related);
-    const { updatedAt: _u, ...afterAudit } = json;
+    const { updatedAt: _u, ...afterAudit } = presentAccount(row, related);
     const { updatedAt: _b, ...beforeAudit } = presentAccount(before, related);
     await recordAudit(trx, ctx, {
       action: "account.updated",
@@ -64,7 +63,7 @@ export async function accountUpdater(db: Db, ctx: RequestContext, id: string, in
       before: beforeAudit,
       after: afterAudit,
     });
-    return json;
+    return { row, relatedAccountIds: related };
   });
 }
 

@@ -29,8 +29,8 @@ export async function entitlementBatchCreator(
   const out: BatchResult = { status: "SUCCESS", responseData: [], failedData: [] };
   for (const [i, item] of items.entries()) {
     try {
-      const e = await entitlementCreator(db, ctx, item);
-      out.responseData.push({ recordRefNo: i + 1, id: e.id, entitlementId: e.entitlementId, state: e.state });
+      const { row } = await entitlementCreator(db, ctx, item);
+      out.responseData.push({ recordRefNo: i + 1, id: row.id, entitlementId: row.entitlement_id, state: row.state });
     } catch (err) {
       if (!(err instanceof AppError)) {
         // Each item is atomic and earlier ones are committed: report this one, do not lose the rest.

@@ -1,5 +1,5 @@
-import type { Entitlement } from "../../../common/src/api/entitlements.js";
 import type { RequestContext } from "../actor.js";
+import type { EntitlementRecord } from "../db/repos/entitlements.js";
 import type { Db } from "../db/schema.js";
 import { entitlementCreator } from "./entitlementCreator.js";
 import { entitlementJson, loadVisibleEntitlement } from "./entitlementSupport.js";
@@ -9,7 +9,7 @@ import { configInputOf } from "./lineItemCommands.js";
  * Copy (FNO: Add > Copy): a new DRAFT (or TEST) entitlement with the same header, partners and
  * product configuration / line items, and newly generated IDs. Keys and fulfillments are not copied.
  */
-export async function entitlementCopier(db: Db, ctx: RequestContext, pk: string): Promise<Entitlement> {
+export async function entitlementCopier(db: Db, ctx: RequestContext, pk: string): Promise<EntitlementRecord> {
   await loadVisibleEntitlement(db, ctx, pk);
   const src = await entitlementJson(db, pk);
   return entitlementCreator(db, ctx, {

@@ -1,4 +1,3 @@
-import type { Entitlement } from "../../../common/src/api/entitlements.js";
 import type { FieldProblem } from "../../../common/src/errors.js";
 import {
   type EntitlementKind,
@@ -10,6 +9,7 @@ import {
 import type { RequestContext } from "../actor.js";
 import { actorLabel } from "../actor.js";
 import { recordAudit } from "../audit.js";
+import type { EntitlementRecord } from "../db/repos/entitlements.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db, Trx } from "../db/schema.js";
 import { specifiedIdProblem } from "../domain/ids.js";
@@ -19,7 +19,14 @@ import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { newId, nowIso } from "../util.js";
 import { deployEntitlement } from "./entitlementStateChanger.js";
-import { entitlementJson, partnerProblems, recordEvent, replacePartners, retryOnIdCollision } from "./entitlementSupport.js";
+import {
+  entitlementJson,
+  entitlementRecord,
+  partnerProblems,
+  recordEvent,
+  replacePartners,
+  retryOnIdCollision,
+} from "./entitlementSupport.js";
 import { insertLineItem, type ProductConfigInput, type ResolvedConfig, resolveConfig } from "./lineItemConfig.js";
 
 /** The entitlement header (the Create a Bulk / Simple Entitlement page, top part). */
@@ -78,7 +85,7 @@ export function headerProblems(input: EntitlementHeaderInput): FieldProblem[] {
  * Bulk) in DRAFT or TEST, with its channel partners and line items or product configuration, in
  * one transaction; optionally deploys it. Generated IDs that collide are regenerated.
  */
-export async function entitlementCreator(db: Db, ctx: RequestContext, input: EntitlementCreateInput): Promise<Entitlement> {
+export async function entitlementCreator(db: Db, ctx: RequestContext, input: EntitlementCreateInput): Promise<EntitlementRecord> {
   authorize(ctx.actor, "entitlement.create");
   const problems = headerProblems(input);
   if (input.kind === "BULK" && input.lineItems?.length)
@@ -103,7 +110,7 @@ export async function entitlementCreator(db: Db, ctx: RequestContext, input: Ent
       return pk;
     }),
   );
-  return entitlementJson(db, pk);
+  return entitlementRecord(db, pk);
 }
 
 /** The body of a create, inside the caller's transaction (the batch API reuses it per item). */

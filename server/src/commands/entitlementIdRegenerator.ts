@@ -1,13 +1,13 @@
-import type { Entitlement } from "../../../common/src/api/entitlements.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
+import type { EntitlementRecord } from "../db/repos/entitlements.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db } from "../db/schema.js";
 import { generateId } from "../domain/idTemplates.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";
-import { entitlementJson, loadVisibleEntitlement, recordEvent, retryOnIdCollision } from "./entitlementSupport.js";
+import { entitlementRecord, loadVisibleEntitlement, recordEvent, retryOnIdCollision } from "./entitlementSupport.js";
 
 /**
  * Regenerate IDs (FNO): while the entitlement is DRAFT or TEST, a new entitlement ID and new
@@ -18,7 +18,7 @@ import { entitlementJson, loadVisibleEntitlement, recordEvent, retryOnIdCollisio
  * activation ID: it is the key, and redeeming the key again must find it (PRODUCT.md §3). Only
  * DRAFT line items added to it later get new IDs.
  */
-export async function entitlementIdRegenerator(db: Db, ctx: RequestContext, pk: string): Promise<Entitlement> {
+export async function entitlementIdRegenerator(db: Db, ctx: RequestContext, pk: string): Promise<EntitlementRecord> {
   const settings = await loadSettings(db);
   await retryOnIdCollision(() =>
     db.transaction().execute(async (trx) => {
@@ -72,5 +72,5 @@ export async function entitlementIdRegenerator(db: Db, ctx: RequestContext, pk: 
       });
     }),
   );
-  return entitlementJson(db, pk);
+  return entitlementRecord(db, pk);
 }

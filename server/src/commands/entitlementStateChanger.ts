@@ -1,15 +1,15 @@
-import type { Entitlement } from "../../../common/src/api/entitlements.js";
 import type { StateType } from "../../../common/src/enums.js";
 import { cascadedLineItemState, transitionProblem } from "../../../common/src/rules/entitlementStates.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
+import type { EntitlementRecord } from "../db/repos/entitlements.js";
 import { findEntitlement } from "../db/repos/entitlements.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db, Trx } from "../db/schema.js";
 import { AppError, errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";
-import { entitlementJson, loadVisibleEntitlement, recordEvent } from "./entitlementSupport.js";
+import { entitlementRecord, loadVisibleEntitlement, recordEvent } from "./entitlementSupport.js";
 
 /** Why the entitlement cannot be deployed: every line item (or the bulk configuration) needs a license model and deployed catalog. */
 export async function deployProblems(trx: Trx, pk: string, kind: string): Promise<string[]> {
@@ -128,13 +128,18 @@ export async function deployEntitlement(trx: Trx, ctx: RequestContext, pk: strin
 }
 
 /** Change State on one entitlement (entitlement page). */
-export async function entitlementStateChanger(db: Db, ctx: RequestContext, pk: string, to: StateType): Promise<Entitlement> {
+export async function entitlementStateChanger(
+  db: Db,
+  ctx: RequestContext,
+  pk: string,
+  to: StateType,
+): Promise<EntitlementRecord> {
   await db.transaction().execute(async (trx) => {
     const { ref } = await loadVisibleEntitlement(trx, ctx, pk);
     authorize(ctx.actor, "entitlement.changeState", ref);
     await changeEntitlementState(trx, ctx, pk, to);
   });
-  return entitlementJson(db, pk);
+  return entitlementRecord(db, pk);
 }
 
 export interface BatchItemResult {
@@ -160,8 +165,8 @@ export async function entitlementStatesChanger(
   const results: BatchItemResult[] = [];
   for (const id of ids) {
     try {
-      const json = await entitlementStateChanger(db, ctx, id, to);
-      results.push({ id, entitlementId: json.entitlementId, ok: true, state: json.state, reason: null });
+      const { row } = await entitlementStateChanger(db, ctx, id, to);
+      results.push({ id, entitlementId: row.entitlement_id, ok: true, state: row.state, reason: null });
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       const e = err;

@@ -3,12 +3,17 @@ import type { FieldProblem } from "../../../common/src/errors.js";
 import type { ResolvedPartner } from "../../../common/src/rules/entitlements.js";
 import { actorLabel, type RequestContext } from "../actor.js";
 import { isUniqueViolationOn } from "../db/constraints.js";
-import { findEntitlement, findEntitlementByAnyId, lineItemsOf, partnersOf } from "../db/repos/entitlements.js";
+import {
+  type EntitlementRecord,
+  findEntitlement,
+  findEntitlementByAnyId,
+  findEntitlementRecord,
+} from "../db/repos/entitlements.js";
 import type { Db, EntitlementEventsTable, EntitlementRow, Trx } from "../db/schema.js";
 import { generateId, type IdContext, type IdTemplate } from "../domain/idTemplates.js";
 import { errors } from "../errors.js";
 import { can } from "../policies/index.js";
-import { presentEntitlement } from "../presenters/entitlements.js";
+import { presentEntitlementRecord } from "../presenters/entitlements.js";
 import { newId, nowIso } from "../util.js";
 
 /** Shared steps of the entitlement commands; each command still owns its transaction. */
@@ -75,12 +80,16 @@ export async function loadVisibleEntitlement(
   return { row, ref };
 }
 
+/** The entitlement whole (row, partners, line items): what entitlement commands return for the route to present. */
+export async function entitlementRecord(db: Db | Trx, pk: string): Promise<EntitlementRecord> {
+  const r = await findEntitlementRecord(db, pk);
+  if (!r) throw errors.notFound("Entitlement", pk);
+  return r;
+}
+
+/** The entitlement as its audit events record it before and after a change (the API's JSON of it). */
 export async function entitlementJson(db: Db | Trx, pk: string): Promise<Entitlement> {
-  const row = await findEntitlement(db, pk);
-  if (!row) throw errors.notFound("Entitlement", pk);
-  const partners = (await partnersOf(db, [pk])).get(pk) ?? [];
-  const items = (await lineItemsOf(db, [pk])).get(pk) ?? [];
-  return presentEntitlement(row, partners, items);
+  return presentEntitlementRecord(await entitlementRecord(db, pk));
 }
 
 /** Checks tiers, accounts and contacts of channel partners; returns problems with field paths. */

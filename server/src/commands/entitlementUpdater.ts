@@ -1,9 +1,9 @@
-import type { Entitlement } from "../../../common/src/api/entitlements.js";
 import type { StateType } from "../../../common/src/enums.js";
 import { isEditable } from "../../../common/src/rules/entitlementStates.js";
 import { normaliseShipToEmail, resolvePartners } from "../../../common/src/rules/entitlements.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
+import type { EntitlementRecord } from "../db/repos/entitlements.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db } from "../db/schema.js";
 import { errors } from "../errors.js";
@@ -11,7 +11,14 @@ import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";
 import { type EntitlementHeaderInput, headerProblems } from "./entitlementCreator.js";
 import { deployEntitlement } from "./entitlementStateChanger.js";
-import { entitlementJson, loadVisibleEntitlement, partnerProblems, recordEvent, replacePartners } from "./entitlementSupport.js";
+import {
+  entitlementJson,
+  entitlementRecord,
+  loadVisibleEntitlement,
+  partnerProblems,
+  recordEvent,
+  replacePartners,
+} from "./entitlementSupport.js";
 
 const DESCRIPTIVE = new Set(["description"]);
 
@@ -28,7 +35,7 @@ export async function entitlementUpdater(
   ctx: RequestContext,
   pk: string,
   patch: EntitlementHeaderInput & { autoDeploy?: boolean },
-): Promise<Entitlement> {
+): Promise<EntitlementRecord> {
   const { autoDeploy, ...input } = patch;
   const problems = headerProblems(input);
   if (problems.length) throw errors.validationMany(problems);
@@ -116,5 +123,5 @@ export async function entitlementUpdater(
       await deployEntitlement(trx, ctx, pk, "autoDeploy");
     }
   });
-  return entitlementJson(db, pk);
+  return entitlementRecord(db, pk);
 }

@@ -1,6 +1,5 @@
 import type { LicenseModel, LicenseModelCreateBody } from "../../../common/src/api/licenseModels.js";
-import type { LicenseModelType, LicenseTechnology } from "../../../common/src/enums.js";
-import { type AttributeInput, licenseModelProblems, normalizeAttribute } from "../../../common/src/rules/catalog.js";
+import { licenseModelProblems, normalizeAttribute } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";

@@ -1,9 +1,10 @@
-import type { Entitlement, ProductConfig } from "../../../common/src/api/entitlements.js";
+import type { ProductConfig } from "../../../common/src/api/entitlements.js";
 import type { StateType } from "../../../common/src/enums.js";
 import type { FieldProblem } from "../../../common/src/errors.js";
 import { isEditable, LINE_ITEM_DELETABLE, lineItemMoveProblem } from "../../../common/src/rules/entitlementStates.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
+import type { EntitlementRecord } from "../db/repos/entitlements.js";
 import { lineItemsOf } from "../db/repos/entitlements.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db, EntitlementRow, Trx } from "../db/schema.js";
@@ -12,10 +13,17 @@ import { generateId } from "../domain/idTemplates.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { presentLineItem } from "../presenters/entitlements.js";
+
 import { nowIso } from "../util.js";
 import { activationIdTaken, type LineItemInput } from "./entitlementCreator.js";
 import { deployEntitlement } from "./entitlementStateChanger.js";
-import { entitlementJson, loadVisibleEntitlement, recordEvent, retryOnIdCollision } from "./entitlementSupport.js";
+import {
+  entitlementJson,
+  entitlementRecord,
+  loadVisibleEntitlement,
+  recordEvent,
+  retryOnIdCollision,
+} from "./entitlementSupport.js";
 import { insertLineItem, type ProductConfigInput, replaceLineItemProducts, resolveConfig } from "./lineItemConfig.js";
 
 /** Fields a DEPLOYED item may still change when "allow editing of deployed entities" is on. */
@@ -70,7 +78,7 @@ export async function bulkProductConfigurer(
   input: ProductConfigInput,
   mode: "replace" | "patch",
   opts: { autoDeploy?: boolean } = {},
-): Promise<Entitlement> {
+): Promise<EntitlementRecord> {
   await db.transaction().execute(async (trx) => {
     const { row, ref } = await loadVisibleEntitlement(trx, ctx, pk);
     authorize(ctx.actor, "entitlement.update", ref);
@@ -82,7 +90,7 @@ export async function bulkProductConfigurer(
       await deployEntitlement(trx, ctx, pk, "autoDeploy");
     }
   });
-  return entitlementJson(db, pk);
+  return entitlementRecord(db, pk);
 }
 
 /** The product change itself, inside the caller's transaction. */
@@ -153,7 +161,12 @@ async function configureBulkProduct(
 }
 
 /** Adds line items to a simple entitlement. On a DEPLOYED entitlement they start DRAFT and are deployed by hand. */
-export async function lineItemAdder(db: Db, ctx: RequestContext, pk: string, inputs: LineItemInput[]): Promise<Entitlement> {
+export async function lineItemAdder(
+  db: Db,
+  ctx: RequestContext,
+  pk: string,
+  inputs: LineItemInput[],
+): Promise<EntitlementRecord> {
   const pre: FieldProblem[] = [];
   inputs.forEach((li, i) => {
     if (li.activationId != null) {
@@ -230,7 +243,7 @@ export async function lineItemAdder(db: Db, ctx: RequestContext, pk: string, inp
       });
     }),
   );
-  return entitlementJson(db, pk);
+  return entitlementRecord(db, pk);
 }
 
 async function loadLineItem(trx: Trx, ctx: RequestContext, pk: string, lineItemId: string) {
@@ -248,7 +261,7 @@ export async function lineItemUpdater(
   pk: string,
   lineItemId: string,
   patch: LineItemInput,
-): Promise<Entitlement> {
+): Promise<EntitlementRecord> {
   await db.transaction().execute(async (trx) => {
     const { ref, item } = await loadLineItem(trx, ctx, pk, lineItemId);
     authorize(ctx.actor, "entitlement.update", ref);
@@ -295,11 +308,11 @@ export async function lineItemUpdater(
       after: after ? (presentLineItem(after) as never) : null,
     });
   });
-  return entitlementJson(db, pk);
+  return entitlementRecord(db, pk);
 }
 
 /** Removes a line item that is DRAFT, TEST or OBSOLETE and has no fulfillments. */
-export async function lineItemRemover(db: Db, ctx: RequestContext, pk: string, lineItemId: string): Promise<Entitlement> {
+export async function lineItemRemover(db: Db, ctx: RequestContext, pk: string, lineItemId: string): Promise<EntitlementRecord> {
   await db.transaction().execute(async (trx) => {
     const { ref, item } = await loadLineItem(trx, ctx, pk, lineItemId);
     authorize(ctx.actor, "entitlement.update", ref);
@@ -333,7 +346,7 @@ export async function lineItemRemover(db: Db, ctx: RequestContext, pk: string, l
       before: presentLineItem(item) as never,
     });
   });
-  return entitlementJson(db, pk);
+  return entitlementRecord(db, pk);
 }
 
 /** Change State of one line item, within the entitlement's state (a DRAFT item on a DEPLOYED entitlement is deployed this way). */
@@ -343,7 +356,7 @@ export async function lineItemStateChanger(
   pk: string,
   lineItemId: string,
   to: StateType,
-): Promise<Entitlement> {
+): Promise<EntitlementRecord> {
   await db.transaction().execute(async (trx) => {
     const { row, ref, item } = await loadLineItem(trx, ctx, pk, lineItemId);
     authorize(ctx.actor, "entitlement.changeState", ref);
@@ -393,5 +406,5 @@ export async function lineItemStateChanger(
       after: { state: to },
     });
   });
-  return entitlementJson(db, pk);
+  return entitlementRecord(db, pk);
 }

@@ -1,5 +1,4 @@
 import type { Product, ProductCreateBody } from "../../../common/src/api/products.js";
-import type { ProductType } from "../../../common/src/enums.js";
 import type { FieldProblem } from "../../../common/src/errors.js";
 import { type FeatureInput, productLabel, productProblems } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";

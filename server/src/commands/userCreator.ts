@@ -1,9 +1,9 @@
-import type { User, UserCreateBody } from "../../../common/src/api/users.js";
+import type { UserCreateBody } from "../../../common/src/api/users.js";
 import type { AccountType } from "../../../common/src/enums.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
-import { membershipsOfUser } from "../db/repos/users.js";
+import { membershipsOfUser, type UserRecord } from "../db/repos/users.js";
 import type { Db, Trx } from "../db/schema.js";
 import { passwordProblem } from "../domain/passwords.js";
 import { emailProblem, type MembershipInput, membershipProblems } from "../domain/users.js";
@@ -46,7 +46,7 @@ export async function userCreator(
   db: Db,
   ctx: RequestContext,
   input: UserCreateInput,
-): Promise<{ user: User; initialPassword: string | null }> {
+): Promise<{ user: UserRecord; initialPassword: string | null }> {
   authorize(ctx.actor, "user.create");
   const email = input.email.trim().toLowerCase();
   const ep = emailProblem(email);
@@ -80,9 +80,14 @@ export async function userCreator(
         .insertInto("user_roles")
         .values(input.memberships.map((m) => ({ user_id: row.id, account_id: m.accountId, role: m.role })))
         .execute();
-      const json = presentUser(row, await membershipsOfUser(trx, row.id));
-      await recordAudit(trx, ctx, { action: "user.created", objectType: "user", objectId: row.id, after: json as never });
-      return json;
+      const memberships = await membershipsOfUser(trx, row.id);
+      await recordAudit(trx, ctx, {
+        action: "user.created",
+        objectType: "user",
+        objectId: row.id,
+        after: presentUser(row, memberships) as never,
+      });
+      return { row, memberships };
     });
     return { user, initialPassword: generated };
   } catch (err) {

@@ -1,11 +1,9 @@
-import type { User } from "../../../common/src/api/users.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
-import { membershipsOfUser } from "../db/repos/users.js";
+import { membershipsOfUser, type UserRecord } from "../db/repos/users.js";
 import type { Db } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { presentUser } from "../presenters/users.js";
 import { nowIso } from "../util.js";
 import { assertProducerAdminRemains, loadVisibleUser } from "./userUpdater.js";
 
@@ -13,12 +11,17 @@ import { assertProducerAdminRemains, loadVisibleUser } from "./userUpdater.js";
  * Activates or deactivates a user. A deactivated user cannot log in, its sessions end at once, and
  * its API tokens stop working (checked on every request).
  */
-export async function userStatusChanger(db: Db, ctx: RequestContext, id: string, status: "ACTIVE" | "INACTIVE"): Promise<User> {
+export async function userStatusChanger(
+  db: Db,
+  ctx: RequestContext,
+  id: string,
+  status: "ACTIVE" | "INACTIVE",
+): Promise<UserRecord> {
   return db.transaction().execute(async (trx) => {
     const { row: before, ref, memberships } = await loadVisibleUser(trx, ctx, id);
     if (ctx.actor.userId === id && status === "INACTIVE") throw errors.conflict("You cannot deactivate yourself.");
     authorize(ctx.actor, "user.deactivate", ref);
-    if (before.status === status) return presentUser(before, await membershipsOfUser(trx, id));
+    if (before.status === status) return { row: before, memberships: await membershipsOfUser(trx, id) };
     const now = nowIso();
     // Conditional on the old status: two concurrent changes cannot both claim the transition.
     const res = await trx
@@ -39,6 +42,6 @@ export async function userStatusChanger(db: Db, ctx: RequestContext, id: string,
       before: { status: before.status },
       after: { status },
     });
-    return presentUser({ ...before, status, updated_at: now }, await membershipsOfUser(trx, id));
+    return { row: { ...before, status, updated_at: now }, memberships: await membershipsOfUser(trx, id) };
   });
 }

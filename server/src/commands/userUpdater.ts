@@ -1,8 +1,8 @@
-import type { User, UserUpdateBody } from "../../../common/src/api/users.js";
+import type { UserUpdateBody } from "../../../common/src/api/users.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
-import { findUser, membershipsOfUser } from "../db/repos/users.js";
+import { findUser, membershipsOfUser, type UserRecord } from "../db/repos/users.js";
 import type { Db, Trx } from "../db/schema.js";
 import { emailProblem } from "../domain/users.js";
 import { errors } from "../errors.js";
@@ -37,7 +37,7 @@ export async function assertProducerAdminRemains(trx: Trx) {
 }
 
 /** Edits a user's profile and, optionally, replaces its memberships. */
-export async function userUpdater(db: Db, ctx: RequestContext, id: string, input: UserUpdateInput): Promise<User> {
+export async function userUpdater(db: Db, ctx: RequestContext, id: string, input: UserUpdateInput): Promise<UserRecord> {
   if (input.email !== undefined) {
     const p = emailProblem(input.email);
     if (p) throw errors.validation("email", p);
@@ -72,11 +72,11 @@ export async function userUpdater(db: Db, ctx: RequestContext, id: string, input
         updated_at: nowIso(),
       };
       await trx.updateTable("users").set(row).where("id", "=", id).execute();
-      const json = presentUser(row, await membershipsOfUser(trx, id));
-      const { updatedAt: _a, lastLoginAt: _l, ...after } = json;
+      const memberships = await membershipsOfUser(trx, id);
+      const { updatedAt: _a, lastLoginAt: _l, ...after } = presentUser(row, memberships);
       const { updatedAt: _b, lastLoginAt: _m, ...prior } = presentUser(before, beforeMs);
       await recordAudit(trx, ctx, { action: "user.updated", objectType: "user", objectId: id, before: prior, after });
-      return json;
+      return { row, memberships };
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw errors.alreadyExists("email", `A user with email '${input.email}' already exists.`);

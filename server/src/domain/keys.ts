@@ -1,5 +1,12 @@
 import { specifiedIdProblem } from "./ids.js";
 
+/** One key to load, as read from a file, a request or the generator: the one shape every key load takes. */
+export interface KeyRecord {
+  /** 1-based line of the key in its source (for XML, the line of its opening `<webregkey>` tag; in a list, index + 1). */
+  line: number;
+  key: string;
+}
+
 // One regex for the common, valid case: a million keys are checked per load.
 const FORBIDDEN_RE = /[,"&%^()#@!~/<>\\}{=|.\u0000-\u001f\u007f]/;
 

@@ -1,16 +1,15 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { KeyStatus } from "../../../common/src/rules/keys.js";
-import { keyBatches, keyCounts } from "../db/repos/keys.js";
-import { loadSettings } from "../db/repos/settings.js";
+import { keyCounts } from "../db/repos/keys.js";
 import type { Db, JobsTable } from "../db/schema.js";
-import { DEFAULT_KEY_FORMAT, generateKeys, type KeyFormat } from "../domain/keyFormat.js";
 import { keysCsv } from "../keyfiles/csvExport.js";
-import { KeyFileError, type KeyFileFormat, readKeyFile } from "../keyfiles/readKeyFile.js";
+import { KeyFileError, type KeyFileFormat } from "../keyfiles/readKeyFile.js";
 import { deleteUnredeemedKeys } from "../keys/keyDeleter.js";
-import { type KeyRecord, LoadCancelled, loadKeys } from "../keys/keyLoader.js";
+import { exportedKeyCount, keyExportBatches } from "../keys/keyExport.js";
+import { type KeySource, runKeyLoad } from "../keys/keyLoad.js";
+import { LoadCancelled } from "../keys/keyLoader.js";
 import {
   ChunkWriter,
   completeStoredFile,
@@ -56,34 +55,11 @@ export const exportsDir = (deps: Pick<JobDeps, "config">) => path.join(deps.conf
 /** Where uploads were kept before the file store; still read for jobs queued then. */
 export const uploadsDir = (deps: Pick<JobDeps, "config">) => path.join(deps.config.dataDir, "uploads");
 
-const BATCH = 10_000;
-
-/** Keys generated per batch: generation is synchronous, so small batches keep other requests going. */
-const GENERATE_BATCH = 2_000;
-
-async function* generated(count: number, format: KeyFormat = DEFAULT_KEY_FORMAT): AsyncGenerator<KeyRecord[]> {
-  for (let done = 0; done < count; done += GENERATE_BATCH) {
-    const n = Math.min(GENERATE_BATCH, count - done);
-    yield generateKeys(n, format).map((key, i) => ({ line: done + i + 1, key }));
-  }
-}
-
-async function runLoad(
-  jc: JobContext,
-  bulkPk: string,
-  batches: AsyncIterable<KeyRecord[]>,
-  mode: "all" | "partial",
-  verb: "imported" | "generated",
-) {
-  const conn = jc.deps.bulk();
+/** A load job: the one key-load use case, followed by the job's progress and cancellation, finished with it. */
+async function runLoad(jc: JobContext, bulkPk: string, source: KeySource, mode: "all" | "partial") {
   try {
-    const report = await loadKeys(conn, jc.deps.dialect, {
-      ctx: jc.ctx,
-      bulkPk,
-      batches,
-      mode,
+    const report = await runKeyLoad(jc.deps, jc.ctx, bulkPk, source, mode, {
       jobId: jc.job.id,
-      verb,
       onProgress: (n) => jc.progress(n),
       cancelled: jc.cancelled,
       // A partial load that refused lines is not a plain success: the Jobs list and the load dialog say so.
@@ -102,8 +78,6 @@ async function runLoad(
     // A file that cannot be read (not UTF-8, broken XML or CSV): say where, as the CLI does.
     if (err instanceof KeyFileError) throw new Error(`Line ${err.line}: ${err.message}; nothing was loaded.`);
     throw err;
-  } finally {
-    await conn.release();
   }
 }
 
@@ -118,44 +92,28 @@ export const HANDLERS: Record<JobType, (jc: JobContext) => Promise<void>> = {
     else if (!stored && fs.existsSync(legacy)) source = fs.createReadStream(legacy);
     else throw new Error("The uploaded file is not available any more; upload it again.");
     jc.progress(0, null);
-    await runLoad(jc, p.bulkPk, readKeyFile(source as Readable, p.format, BATCH), p.mode, "imported");
+    await runLoad(jc, p.bulkPk, { file: source, format: p.format }, p.mode);
   },
   async "keys.generate"(jc) {
     const p = JSON.parse(jc.job.params) as GenerateParams;
     jc.progress(0, p.count);
-    const { keyFormat } = await loadSettings(jc.deps.db);
-    await runLoad(jc, p.bulkPk, generated(p.count, keyFormat), "all", "generated");
+    await runLoad(jc, p.bulkPk, { generate: p.count }, "all");
   },
   async "keys.export"(jc) {
     const p = JSON.parse(jc.job.params) as ExportParams;
     const counts = await keyCounts(jc.deps.db, p.bulkPk);
-    const total = !counts
-      ? 0
-      : p.status === "REDEEMED"
-        ? counts.redeemed
-        : p.status === "UNREDEEMED"
-          ? counts.unredeemed
-          : counts.total;
+    const total = counts ? exportedKeyCount(counts, p.status) : 0;
     jc.progress(0, total);
     // What an earlier attempt of this job (cut short by a crash) wrote is of no use.
     await deleteJobFiles(jc.deps.db, jc.job.id, "export");
     const fileId = await createStoredFile(jc.deps.db, { kind: "export", jobId: jc.job.id, name: p.output });
     let done = 0;
     async function* rows() {
-      for await (const batch of keyBatches(jc.deps.db, p.bulkPk, { status: p.status ?? undefined })) {
+      for await (const batch of keyExportBatches(jc.deps.db, p.bulkPk, p.status)) {
         if (jc.cancelled()) throw new JobCancelled();
         done += batch.length;
         jc.progress(done);
-        yield batch.map((r) => ({
-          key: r.key,
-          status: r.status,
-          createdAt: r.created_at,
-          redeemedAt: r.redeemed_at,
-          redeemedBy: r.redeemed_by_label,
-          soldTo: r.sold_to,
-          owner: r.owner,
-          entitlementId: r.entitlement_id,
-        }));
+        yield batch;
       }
     }
     // Into the database in chunks, so the download works through any process.
@@ -181,8 +139,6 @@ export const HANDLERS: Record<JobType, (jc: JobContext) => Promise<void>> = {
     jc.progress(r.deleted, r.deleted);
   },
 };
-
-export { generated as generatedKeyBatches };
 
 /** Removes what a finished job kept (its upload; a failed export's partial file). */
 export async function cleanupJob(deps: Pick<JobDeps, "config" | "db">, job: JobsTable): Promise<void> {

@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { detectFormat, KeyFileError, type KeyFileFormat, type KeyRecord, MAX_LINE_CHARS, readKeyFile } from "./readKeyFile.js";
+import type { KeyRecord } from "../domain/keys.js";
+import { detectFormat, KeyFileError, type KeyFileFormat, MAX_LINE_CHARS, readKeyFile } from "./readKeyFile.js";
 
 /** The file as chunks of `size` bytes (1 puts every boundary, UTF-8 sequences and CRLF included, between chunks). */
 async function* chunked(content: string | Buffer, size = 64 * 1024): AsyncGenerator<Buffer> {

@@ -2,6 +2,7 @@ import { isUtf8 } from "node:buffer";
 import { StringDecoder } from "node:string_decoder";
 import { CsvError, Parser as CsvParser } from "csv-parse";
 import { SaxesParser, type SaxesTagPlain } from "saxes";
+import type { KeyRecord } from "../domain/keys.js";
 
 /**
  * Streaming readers of web register key files (PRODUCT.md §3): FNO's UTF-8 XML
@@ -18,12 +19,6 @@ import { SaxesParser, type SaxesTagPlain } from "saxes";
  */
 
 export type KeyFileFormat = "xml" | "csv" | "text";
-
-export interface KeyRecord {
-  /** 1-based line of the key in the file (for XML, the line of its opening `<webregkey>` tag). */
-  line: number;
-  key: string;
-}
 
 /** The file cannot be read as a key file; `line` is 1-based. */
 export class KeyFileError extends Error {

@@ -9,14 +9,9 @@ import { canonicalKeySql } from "../db/repos/keys.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Trx } from "../db/schema.js";
 import { canonicalKey, isTypoShaped, type KeyFormat } from "../domain/keyFormat.js";
-import { type BadLine, keyProblem, type LoadReport, REPORT_LINE_LIMIT } from "../domain/keys.js";
+import { type BadLine, type KeyRecord, keyProblem, type LoadReport, REPORT_LINE_LIMIT } from "../domain/keys.js";
 import { errors } from "../errors.js";
 import { newId, nowIso } from "../util.js";
-
-export interface KeyRecord {
-  line: number;
-  key: string;
-}
 
 /** A record that passed the checks, with its identity (canonicalKey). */
 interface CanonRecord extends KeyRecord {

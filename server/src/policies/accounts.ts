@@ -1,4 +1,4 @@
-import type { Actor } from "../actor.js";
+import { type Actor, accountIdsOf } from "../actor.js";
 import { memberOf, portalAdminOf, producerStaff, producerWriter } from "./predicates.js";
 
 type AccountRef = { id: string };
@@ -12,3 +12,9 @@ export const accountPolicy = {
   "account.delete": (a: Actor, _acc: AccountRef) => producerWriter(a),
   "account.relate": (a: Actor, _acc: AccountRef) => producerWriter(a),
 };
+
+/**
+ * Which accounts a list shows the actor, as the list query applies it: null for every account
+ * (producer staff), else the accounts it belongs to (as `account.read` allows).
+ */
+export const scopeAccounts = (a: Actor): string[] | null => (producerStaff(a) ? null : accountIdsOf(a));

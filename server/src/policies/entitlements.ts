@@ -1,4 +1,4 @@
-import type { Actor } from "../actor.js";
+import { type Actor, accountIdsOf } from "../actor.js";
 import { memberOf, producerStaff, producerWriter } from "./predicates.js";
 
 /** An entitlement as policies see it: the accounts in its channel-partner tiers. */
@@ -16,3 +16,9 @@ export const entitlementPolicy = {
   "entitlement.delete": (a: Actor, _e: EntitlementRef) => producerWriter(a),
   "entitlement.changeState": (a: Actor, _e: EntitlementRef) => producerWriter(a),
 };
+
+/**
+ * Which entitlements a list or count shows the actor, as the query applies it: null for every one
+ * (producer staff), else those with one of these accounts in a tier (as `entitlement.read` allows).
+ */
+export const scopeEntitlements = (a: Actor): string[] | null => (producerStaff(a) ? null : accountIdsOf(a));

@@ -22,3 +22,19 @@ export const userPolicy = {
   /** Scope helper, not an action: may the actor see users of this account in lists? */
   "user.listAccount": (a: Actor, acc: { id: string }) => producerStaff(a) || memberOf(a, acc.id),
 };
+
+/** Which users a list shows: `onlyAccountIds` null for all, else users of those accounts; `onlyUserId` just that one. */
+export interface UserScope {
+  onlyAccountIds: string[] | null;
+  onlyUserId?: string | undefined;
+}
+
+/**
+ * Which users a list shows the actor, as the list query applies it: producer staff every user, a
+ * portal admin the users of the accounts it administers, anyone else only itself.
+ */
+export function scopeUsers(a: Actor): UserScope {
+  if (producerStaff(a)) return { onlyAccountIds: null };
+  const adminOf = [...new Set(a.memberships.filter((m) => portalAdminOf(a, m.accountId)).map((m) => m.accountId))];
+  return adminOf.length > 0 ? { onlyAccountIds: adminOf } : { onlyAccountIds: [], onlyUserId: a.userId ?? "-" };
+}

@@ -7,7 +7,7 @@ import type {
 } from "../../../common/src/api/entitlements.js";
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../common/src/enums.js";
 import { type DurationUnit, effectiveExpiry, type StartDateOption } from "../../../common/src/rules/terms.js";
-import type { LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
+import type { EntitlementRecord, LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
 import type { EntitlementEventsTable, EntitlementRow } from "../db/schema.js";
 import { bool } from "../util.js";
 
@@ -117,4 +117,9 @@ export function presentEntitlement(row: EntitlementRow, partners: PartnerRow[], 
 
 export function presentEvent(e: EntitlementEventsTable): EntitlementEvent {
   return { id: e.id, event: e.event, at: e.at, userId: e.user_id, user: e.user_label, description: e.description };
+}
+
+/** An entitlement read whole (`findEntitlementRecord`, or a command's result) as JSON. */
+export function presentEntitlementRecord(r: EntitlementRecord): Entitlement {
+  return presentEntitlement(r.row, r.partners, r.lineItems);
 }

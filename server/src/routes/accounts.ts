@@ -10,7 +10,6 @@ import {
   RelatedAccountsSchema,
 } from "../../../common/src/api/accounts.js";
 import { errorResponses, IdParams, Page } from "../../../common/src/api/shared.js";
-import { accountIdsOf, isProducerStaff } from "../actor.js";
 import { accountCreator } from "../commands/accountCreator.js";
 import { accountDeleter } from "../commands/accountDeleter.js";
 import { accountRelator } from "../commands/accountRelator.js";
@@ -19,6 +18,7 @@ import { findAccount, listAccounts, relatedAccountIds, relatedAccountIdsMany } f
 import { parseDateFilter, parseTextFilter } from "../domain/filters.js";
 import { errors } from "../errors.js";
 import { ctxOf, requireActor } from "../plugins/auth.js";
+import { scopeAccounts } from "../policies/accounts.js";
 import { authorize, can } from "../policies/index.js";
 import { presentAccount } from "../presenters/accounts.js";
 import { typed } from "./typed.js";
@@ -45,7 +45,7 @@ export async function accountRoutes(fastify: FastifyInstance) {
       const page = await listAccounts(
         app.deps.db,
         {
-          onlyIds: isProducerStaff(actor) ? null : accountIdsOf(actor),
+          onlyIds: scopeAccounts(actor),
           q: q.q,
           id: q.id !== undefined ? parseTextFilter("id", q.id) : undefined,
           name: q.name !== undefined ? parseTextFilter("name", q.name, "CONTAINS") : undefined,
@@ -76,8 +76,7 @@ export async function accountRoutes(fastify: FastifyInstance) {
       },
     },
     async (req, reply) => {
-      const json = await accountCreator(app.deps.db, ctxOf(req), req.body);
-      return reply.status(201).send(json);
+      return reply.status(201).send(presentAccount(await accountCreator(app.deps.db, ctxOf(req), req.body)));
     },
   );
 
@@ -103,7 +102,10 @@ export async function accountRoutes(fastify: FastifyInstance) {
         response: { 200: AccountSchema, ...errorResponses },
       },
     },
-    async (req) => accountUpdater(app.deps.db, ctxOf(req), req.params.id, req.body),
+    async (req) => {
+      const { row, relatedAccountIds } = await accountUpdater(app.deps.db, ctxOf(req), req.params.id, req.body);
+      return presentAccount(row, relatedAccountIds);
+    },
   );
 
   app.delete(

@@ -20,14 +20,13 @@ import {
 } from "../../../common/src/api/entitlements.js";
 import { errorResponses, IdParams, Page } from "../../../common/src/api/shared.js";
 import { STATE_TYPES, type StateType } from "../../../common/src/enums.js";
-import { accountIdsOf, isProducerStaff } from "../actor.js";
 import { entitlementBatchCreator } from "../commands/entitlementBatchCreator.js";
 import { entitlementCopier } from "../commands/entitlementCopier.js";
 import { entitlementCreator } from "../commands/entitlementCreator.js";
 import { entitlementDeleter } from "../commands/entitlementDeleter.js";
 import { entitlementIdRegenerator } from "../commands/entitlementIdRegenerator.js";
 import { entitlementStateChanger, entitlementStatesChanger } from "../commands/entitlementStateChanger.js";
-import { entitlementJson, loadVisibleEntitlement } from "../commands/entitlementSupport.js";
+import { entitlementRecord, loadVisibleEntitlement } from "../commands/entitlementSupport.js";
 import { entitlementUpdater } from "../commands/entitlementUpdater.js";
 import {
   bulkProductConfigurer,
@@ -46,8 +45,9 @@ import {
 } from "../db/repos/entitlements.js";
 import { FilterError, parseDateFilter, parseTextFilter } from "../domain/filters.js";
 import { ctxOf, requireActor } from "../plugins/auth.js";
+import { scopeEntitlements } from "../policies/entitlements.js";
 import { authorize } from "../policies/index.js";
-import { presentEntitlement, presentEvent } from "../presenters/entitlements.js";
+import { presentEntitlement, presentEntitlementRecord, presentEvent } from "../presenters/entitlements.js";
 import { typed } from "./typed.js";
 
 const tags = ["entitlements"];
@@ -105,7 +105,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
   const scope = (req: Parameters<typeof requireActor>[0]) => {
     const actor = requireActor(req);
     authorize(actor, "entitlement.list");
-    return isProducerStaff(actor) ? null : accountIdsOf(actor);
+    return scopeEntitlements(actor);
   };
 
   app.get(
@@ -155,7 +155,13 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
       },
     },
     async (req, reply) =>
-      reply.status(201).send(await entitlementCreator(app.deps.db, ctxOf(req), createInput(req.body as BodyOf<typeof req.body>))),
+      reply
+        .status(201)
+        .send(
+          presentEntitlementRecord(
+            await entitlementCreator(app.deps.db, ctxOf(req), createInput(req.body as BodyOf<typeof req.body>)),
+          ),
+        ),
   );
 
   app.post(
@@ -210,7 +216,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
     },
     async (req) => {
       const { row } = await loadVisibleEntitlement(app.deps.db, ctxOf(req), req.params.id, { anyId: true });
-      return entitlementJson(app.deps.db, row.id);
+      return presentEntitlementRecord(await entitlementRecord(app.deps.db, row.id));
     },
   );
 
@@ -225,7 +231,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 200: EntitlementRef, ...errorResponses },
       },
     },
-    async (req) => entitlementUpdater(app.deps.db, ctxOf(req), req.params.id, req.body as never),
+    async (req) => presentEntitlementRecord(await entitlementUpdater(app.deps.db, ctxOf(req), req.params.id, req.body as never)),
   );
 
   app.delete(
@@ -275,7 +281,8 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 200: EntitlementRef, ...errorResponses },
       },
     },
-    async (req) => entitlementStateChanger(app.deps.db, ctxOf(req), req.params.id, req.body.state),
+    async (req) =>
+      presentEntitlementRecord(await entitlementStateChanger(app.deps.db, ctxOf(req), req.params.id, req.body.state)),
   );
 
   app.post(
@@ -288,7 +295,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 200: EntitlementRef, ...errorResponses },
       },
     },
-    async (req) => entitlementIdRegenerator(app.deps.db, ctxOf(req), req.params.id),
+    async (req) => presentEntitlementRecord(await entitlementIdRegenerator(app.deps.db, ctxOf(req), req.params.id)),
   );
 
   app.post(
@@ -302,7 +309,8 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 201: EntitlementRef, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await entitlementCopier(app.deps.db, ctxOf(req), req.params.id)),
+    async (req, reply) =>
+      reply.status(201).send(presentEntitlementRecord(await entitlementCopier(app.deps.db, ctxOf(req), req.params.id))),
   );
 
   app.put(
@@ -318,7 +326,9 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
     },
     async (req) => {
       const { autoDeploy, ...body } = req.body;
-      return bulkProductConfigurer(app.deps.db, ctxOf(req), req.params.id, toConfig(body), "replace", { autoDeploy });
+      return presentEntitlementRecord(
+        await bulkProductConfigurer(app.deps.db, ctxOf(req), req.params.id, toConfig(body), "replace", { autoDeploy }),
+      );
     },
   );
 
@@ -335,7 +345,9 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
     },
     async (req) => {
       const { autoDeploy, ...body } = req.body;
-      return bulkProductConfigurer(app.deps.db, ctxOf(req), req.params.id, toConfig(body), "patch", { autoDeploy });
+      return presentEntitlementRecord(
+        await bulkProductConfigurer(app.deps.db, ctxOf(req), req.params.id, toConfig(body), "patch", { autoDeploy }),
+      );
     },
   );
 
@@ -351,11 +363,13 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) =>
-      lineItemAdder(
-        app.deps.db,
-        ctxOf(req),
-        req.params.id,
-        req.body.lineItems.map((li) => toConfig(li)),
+      presentEntitlementRecord(
+        await lineItemAdder(
+          app.deps.db,
+          ctxOf(req),
+          req.params.id,
+          req.body.lineItems.map((li) => toConfig(li)),
+        ),
       ),
   );
 
@@ -370,7 +384,10 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 200: EntitlementRef, ...errorResponses },
       },
     },
-    async (req) => lineItemUpdater(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, toConfig(req.body)),
+    async (req) =>
+      presentEntitlementRecord(
+        await lineItemUpdater(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, toConfig(req.body)),
+      ),
   );
 
   app.delete(
@@ -383,7 +400,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 200: EntitlementRef, ...errorResponses },
       },
     },
-    async (req) => lineItemRemover(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId),
+    async (req) => presentEntitlementRecord(await lineItemRemover(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId)),
   );
 
   app.post(
@@ -397,6 +414,9 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 200: EntitlementRef, ...errorResponses },
       },
     },
-    async (req) => lineItemStateChanger(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, req.body.state),
+    async (req) =>
+      presentEntitlementRecord(
+        await lineItemStateChanger(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, req.body.state),
+      ),
   );
 }

@@ -21,6 +21,7 @@ import { lineItemTransferrer } from "../commands/lifecycle/lineItemTransferrer.j
 import { lineItemUpgrader } from "../commands/lifecycle/lineItemUpgrader.js";
 import { lineItemUpseller } from "../commands/lifecycle/lineItemUpseller.js";
 import { ctxOf } from "../plugins/auth.js";
+import { presentLifecycleResult, presentTransferResult } from "../presenters/lifecycle.js";
 import { typed } from "./typed.js";
 
 /**
@@ -46,7 +47,11 @@ export async function lifecycleRoutes(fastify: FastifyInstance) {
       },
     },
     async (req, reply) =>
-      reply.status(201).send(await lineItemRenewer(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, req.body)),
+      reply
+        .status(201)
+        .send(
+          presentLifecycleResult(await lineItemRenewer(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, req.body)),
+        ),
   );
 
   app.post(
@@ -62,7 +67,11 @@ export async function lifecycleRoutes(fastify: FastifyInstance) {
       },
     },
     async (req, reply) =>
-      reply.status(201).send(await lineItemUpgrader(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, req.body)),
+      reply
+        .status(201)
+        .send(
+          presentLifecycleResult(await lineItemUpgrader(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, req.body)),
+        ),
   );
 
   app.post(
@@ -78,7 +87,11 @@ export async function lifecycleRoutes(fastify: FastifyInstance) {
       },
     },
     async (req, reply) =>
-      reply.status(201).send(await lineItemUpseller(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, req.body)),
+      reply
+        .status(201)
+        .send(
+          presentLifecycleResult(await lineItemUpseller(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, req.body)),
+        ),
   );
 
   app.post(
@@ -93,7 +106,10 @@ export async function lifecycleRoutes(fastify: FastifyInstance) {
         response: { 201: TransferOut, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await entitlementTransferrer(app.deps.db, ctxOf(req), req.params.id, req.body)),
+    async (req, reply) =>
+      reply
+        .status(201)
+        .send(presentTransferResult(await entitlementTransferrer(app.deps.db, ctxOf(req), req.params.id, req.body))),
   );
 
   app.post(
@@ -109,7 +125,13 @@ export async function lifecycleRoutes(fastify: FastifyInstance) {
       },
     },
     async (req, reply) =>
-      reply.status(201).send(await lineItemTransferrer(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, req.body)),
+      reply
+        .status(201)
+        .send(
+          presentTransferResult(
+            await lineItemTransferrer(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, req.body),
+          ),
+        ),
   );
 
   app.post(

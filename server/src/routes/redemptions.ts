@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import {
   RedeemBody,
   RegistrationBody,
@@ -6,22 +6,17 @@ import {
   RedeemResultSchema as Result,
 } from "../../../common/src/api/redemptions.js";
 import { errorResponses } from "../../../common/src/api/shared.js";
-import type { RequestContext } from "../actor.js";
-import { recordAudit } from "../audit.js";
-import { entitlementJson } from "../commands/entitlementSupport.js";
+import { entitlementRecord } from "../commands/entitlementSupport.js";
 import { keyRedeemer } from "../commands/keyRedeemer.js";
+import { redemptionAttempt } from "../commands/redemptionAttempt.js";
 import { selfRegistrar } from "../commands/selfRegistrar.js";
 import { sessionCreator } from "../commands/sessionCreator.js";
 import { findUser, membershipsOfUser } from "../db/repos/users.js";
-import { maskKey } from "../domain/keys.js";
-import { AppError } from "../errors.js";
 import { ctxOf, SESSION_COOKIE } from "../plugins/auth.js";
+import { presentEntitlementRecord } from "../presenters/entitlements.js";
 import { presentUser } from "../presenters/users.js";
-import { type Admission, RedeemGuard, rateHeaders, type Subjects, Throttled } from "../security/redeemGuard.js";
+import { RedeemGuard, rateHeaders } from "../security/redeemGuard.js";
 import { typed } from "./typed.js";
-
-/** Wrong and unknown keys count towards the lockout; other refusals (a withdrawn offer, a bad Sold To) do not. */
-const isMiss = (err: unknown) => err instanceof AppError && (err.status === 404 || (err.status === 400 && err.field === "key"));
 
 export async function redemptionRoutes(fastify: FastifyInstance) {
   const app = typed(fastify);
@@ -31,60 +26,6 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
     accountPerMinute: config.redeemAccountPerMinute,
     missesBeforeLock: config.redeemMissesBeforeLock,
   });
-
-  /**
-   * Runs an attempt under the abuse controls. Refusals are audited (the key masked), but a
-   * throttled window only once and a lockout's refusals not at all (the miss that set it is), so
-   * a flood of refused attempts cannot fill the audit table.
-   */
-  async function guarded<T>(
-    req: FastifyRequest,
-    reply: FastifyReply,
-    subjects: Subjects,
-    ctx: RequestContext | null,
-    key: string,
-    run: () => Promise<T>,
-  ): Promise<T> {
-    let admitted: Admission | null = null;
-    try {
-      admitted = await guard.admit(subjects);
-      reply.headers(rateHeaders(admitted));
-      const r = await run();
-      await guard.success(subjects, admitted);
-      return r;
-    } catch (err) {
-      let lockedOut = false;
-      if (admitted) {
-        if (isMiss(err)) lockedOut = await guard.miss(subjects, admitted);
-        else await guard.release(subjects, admitted);
-      }
-      if (err instanceof Throttled && !err.audit) throw err;
-      const e = err instanceof AppError ? err : null;
-      await db.transaction().execute((trx) =>
-        recordAudit(
-          trx,
-          ctx ?? {
-            actor: { type: "system", userId: null, email: "anonymous", tokenId: null, memberships: [] },
-            requestId: req.id,
-            ip: req.ip,
-          },
-          {
-            action: "key.redeem_refused",
-            objectType: "key",
-            objectId: maskKey(key.trim()),
-            after: {
-              code: e?.code ?? "internal_error",
-              status: e?.status ?? 500,
-              ip: req.ip,
-              ...(err instanceof Throttled ? { throttledUntilWindowEnds: true } : {}),
-              ...(lockedOut ? { lockedOut: true } : {}),
-            },
-          },
-        ),
-      );
-      throw err;
-    }
-  }
 
   app.post(
     "/api/v1/redemptions",
@@ -102,7 +43,13 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
       const ctx = ctxOf(req);
       // Per-account limits follow the account the key goes to (a portal user's own, by default).
       const account = req.body.soldTo ?? ctx.actor.memberships[0]?.accountId ?? null;
-      const r = await guarded(req, reply, { ip: req.ip, account }, ctx, req.body.key, () => keyRedeemer(db, ctx, req.body));
+      const r = await redemptionAttempt(
+        db,
+        guard,
+        { subjects: { ip: req.ip, account }, ctx, ip: req.ip, requestId: req.id, key: req.body.key },
+        () => keyRedeemer(db, ctx, req.body),
+        (admitted) => reply.headers(rateHeaders(admitted)),
+      );
       return reply.status(r.created ? 201 : 200).send(r);
     },
   );
@@ -126,8 +73,12 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
       },
     },
     async (req, reply) => {
-      const r = await guarded(req, reply, { ip: req.ip, account: null }, null, req.body.key, () =>
-        selfRegistrar(db, { ip: req.ip, requestId: req.id }, req.body),
+      const r = await redemptionAttempt(
+        db,
+        guard,
+        { subjects: { ip: req.ip, account: null }, ctx: null, ip: req.ip, requestId: req.id, key: req.body.key },
+        () => selfRegistrar(db, { ip: req.ip, requestId: req.id }, req.body),
+        (admitted) => reply.headers(rateHeaders(admitted)),
       );
       const login = await sessionCreator(
         db,
@@ -152,7 +103,7 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
         user: user ? presentUser(user, await membershipsOfUser(db, r.userId)) : null,
         portal: "enduser" as const,
         csrfToken: login.csrfToken,
-        entitlement: await entitlementJson(db, r.entitlementPk),
+        entitlement: presentEntitlementRecord(await entitlementRecord(db, r.entitlementPk)),
       });
     },
   );

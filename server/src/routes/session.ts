@@ -3,9 +3,10 @@ import { Type } from "typebox";
 import { LoginBody, PasswordChangeBody, SessionSchema } from "../../../common/src/api/session.js";
 import { errorResponses } from "../../../common/src/api/shared.js";
 import { portalOf } from "../actor.js";
-import { recordAudit } from "../audit.js";
 import { passwordChanger } from "../commands/passwordChanger.js";
 import { sessionCreator } from "../commands/sessionCreator.js";
+import { sessionEnder } from "../commands/sessionEnder.js";
+import { sessionCsrfToken } from "../db/repos/sessions.js";
 import { findUser, membershipsOfUser } from "../db/repos/users.js";
 import { errors } from "../errors.js";
 import { ctxOf, requireActor, SESSION_COOKIE } from "../plugins/auth.js";
@@ -79,15 +80,7 @@ export async function sessionRoutes(fastify: FastifyInstance) {
       if (!actor.userId) throw errors.unauthenticated();
       const user = await findUser(app.deps.db, actor.userId);
       if (!user) throw errors.unauthenticated();
-      let csrfToken: string | null = null;
-      if (req.authMethod === "session" && req.sessionId) {
-        const s = await app.deps.db
-          .selectFrom("sessions")
-          .select("csrf_token")
-          .where("id", "=", req.sessionId)
-          .executeTakeFirst();
-        csrfToken = s?.csrf_token ?? null;
-      }
+      const csrfToken = req.authMethod === "session" && req.sessionId ? await sessionCsrfToken(app.deps.db, req.sessionId) : null;
       const held = await membershipsOfUser(app.deps.db, actor.userId);
       // A token acts with its own single role only; show that, not everything its user holds.
       const memberships =
@@ -115,11 +108,7 @@ export async function sessionRoutes(fastify: FastifyInstance) {
     async (req, reply) => {
       const ctx = ctxOf(req);
       if (req.authMethod === "session" && req.sessionId) {
-        const sessionId = req.sessionId;
-        await app.deps.db.transaction().execute(async (trx) => {
-          await trx.deleteFrom("sessions").where("id", "=", sessionId).execute();
-          await recordAudit(trx, ctx, { action: "session.ended", objectType: "user", objectId: ctx.actor.userId ?? "?" });
-        });
+        await sessionEnder(app.deps.db, ctx, req.sessionId);
       }
       reply.clearCookie(SESSION_COOKIE, { path: "/" });
       return reply.status(204).send(null);

@@ -9,7 +9,6 @@ import {
   UserSchema,
   UserUpdateBody,
 } from "../../../common/src/api/users.js";
-import { isProducerStaff } from "../actor.js";
 import { userCreator } from "../commands/userCreator.js";
 import { userPasswordResetter } from "../commands/userPasswordResetter.js";
 import { userStatusChanger } from "../commands/userStatusChanger.js";
@@ -18,7 +17,7 @@ import { listUsers, membershipsMany } from "../db/repos/users.js";
 import { parseTextFilter } from "../domain/filters.js";
 import { ctxOf, requireActor } from "../plugins/auth.js";
 import { authorize } from "../policies/index.js";
-import { portalAdminOf } from "../policies/predicates.js";
+import { scopeUsers } from "../policies/users.js";
 import { presentUser } from "../presenters/users.js";
 import { typed } from "./typed.js";
 
@@ -42,13 +41,10 @@ export async function userRoutes(fastify: FastifyInstance) {
       const actor = requireActor(req);
       authorize(actor, "user.list");
       const q = req.query;
-      const adminOf = [...new Set(actor.memberships.filter((m) => portalAdminOf(actor, m.accountId)).map((m) => m.accountId))];
-      const staff = isProducerStaff(actor);
       const page = await listUsers(
         app.deps.db,
         {
-          onlyAccountIds: staff ? null : adminOf,
-          onlyUserId: staff || adminOf.length > 0 ? undefined : (actor.userId ?? "-"),
+          ...scopeUsers(actor),
           q: q.q,
           email: q.email !== undefined ? parseTextFilter("email", q.email, "CONTAINS") : undefined,
           lastName: q.lastName !== undefined ? parseTextFilter("lastName", q.lastName, "CONTAINS") : undefined,
@@ -82,8 +78,9 @@ export async function userRoutes(fastify: FastifyInstance) {
       },
     },
     async (req, reply) => {
-      const { user, initialPassword } = await userCreator(app.deps.db, ctxOf(req), req.body);
-      return reply.status(201).send(initialPassword ? { ...user, initialPassword } : user);
+      const r = await userCreator(app.deps.db, ctxOf(req), req.body);
+      const user = presentUser(r.user.row, r.user.memberships);
+      return reply.status(201).send(r.initialPassword ? { ...user, initialPassword: r.initialPassword } : user);
     },
   );
 
@@ -108,7 +105,10 @@ export async function userRoutes(fastify: FastifyInstance) {
         response: { 200: UserSchema, ...errorResponses },
       },
     },
-    async (req) => userUpdater(app.deps.db, ctxOf(req), req.params.id, req.body),
+    async (req) => {
+      const { row, memberships } = await userUpdater(app.deps.db, ctxOf(req), req.params.id, req.body);
+      return presentUser(row, memberships);
+    },
   );
 
   for (const [verb, status] of [
@@ -125,7 +125,10 @@ export async function userRoutes(fastify: FastifyInstance) {
           response: { 200: UserSchema, ...errorResponses },
         },
       },
-      async (req) => userStatusChanger(app.deps.db, ctxOf(req), req.params.id, status),
+      async (req) => {
+        const { row, memberships } = await userStatusChanger(app.deps.db, ctxOf(req), req.params.id, status);
+        return presentUser(row, memberships);
+      },
     );
   }
 

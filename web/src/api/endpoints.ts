@@ -12,15 +12,7 @@ import type {
   PartnerInput,
 } from "../../../common/src/api/entitlements";
 import type { Job } from "../../../common/src/api/jobs";
-import type {
-  JobRef,
-  KeyCounts,
-  KeyDeleted,
-  KeyLoadReport,
-  KeyStatus,
-  LoadMode,
-  WebRegisterKey,
-} from "../../../common/src/api/keys";
+import type { JobRef, KeyCounts, KeyDeleted, KeyLoadReport, LoadMode, WebRegisterKey } from "../../../common/src/api/keys";
 import type { LicenseModel, LicenseModelCreateBody, LicenseModelUpdateBody } from "../../../common/src/api/licenseModels";
 import type { PartNumber, PartNumberCreateBody, PartNumberUpdateBody } from "../../../common/src/api/partNumbers";
 import type {
@@ -36,6 +28,7 @@ import type { Settings, SettingsUpdateBody } from "../../../common/src/api/setti
 import type { Page } from "../../../common/src/api/shared";
 import type { ApiToken, TokenCreateBody, TokenCreated } from "../../../common/src/api/tokens";
 import type { PasswordReset, User, UserCreateBody, UserCreated, UserUpdateBody } from "../../../common/src/api/users";
+import type { KeyStatus } from "../../../common/src/rules/keys";
 import { api, type QueryParams, request, seg, upload } from "./client";
 
 // Every request body and answer is typed by the API's own schemas (common/src/api): a field added

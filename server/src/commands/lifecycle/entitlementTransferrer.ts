@@ -1,4 +1,4 @@
-import type { TransferBody, TransferResult } from "../../../../common/src/api/lifecycle.js";
+import type { TransferBody } from "../../../../common/src/api/lifecycle.js";
 import {
   currentHolder,
   entitlementOpProblem,
@@ -7,14 +7,20 @@ import {
 } from "../../../../common/src/rules/lifecycle.js";
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
-import { lineItemsOf } from "../../db/repos/entitlements.js";
+import { type EntitlementRecord, lineItemsOf } from "../../db/repos/entitlements.js";
 import { loadSettings } from "../../db/repos/settings.js";
 import type { Db } from "../../db/schema.js";
 import { generateId } from "../../domain/idTemplates.js";
 import { errors } from "../../errors.js";
 import { authorize } from "../../policies/index.js";
 import { nowIso } from "../../util.js";
-import { entitlementJson, loadVisibleEntitlement, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
+import {
+  entitlementJson,
+  entitlementRecord,
+  loadVisibleEntitlement,
+  recordEvent,
+  retryOnIdCollision,
+} from "../entitlementSupport.js";
 import {
   claimEntitlement,
   claimLineItem,
@@ -25,6 +31,13 @@ import {
 
 /** The request body, as the route validated it (common/src/api/lifecycle.ts). */
 export type TransferEntitlementInput = TransferBody;
+
+export interface TransferResult {
+  /** The new entitlement, held by the target account. */
+  entitlement: EntitlementRecord;
+  /** The source entitlement, now OBSOLETE (renamed when the IDs were kept). */
+  source: EntitlementRecord;
+}
 
 /**
  * Transfer entitlement (fno-notes §5): a new simple entitlement for the target account with the
@@ -145,5 +158,5 @@ export async function entitlementTransferrer(
       return created.pk;
     }),
   );
-  return { entitlement: await entitlementJson(db, newPk), source: await entitlementJson(db, pk) };
+  return { entitlement: await entitlementRecord(db, newPk), source: await entitlementRecord(db, pk) };
 }

@@ -1,8 +1,3 @@
-import type { LifecycleResult } from "../../../../common/src/api/lifecycle.js";
-
-/** What renew, upgrade and upsell answer: the entitlement as it is now and the new line item. */
-export type { LifecycleResult };
-
 import type { FieldProblem } from "../../../../common/src/errors.js";
 import {
   entitlementOpProblem,
@@ -15,7 +10,7 @@ import {
 } from "../../../../common/src/rules/lifecycle.js";
 import type { RequestContext } from "../../actor.js";
 import { actorLabel } from "../../actor.js";
-import { type LineItemFull, lineItemsOf, partnersOf } from "../../db/repos/entitlements.js";
+import { type EntitlementRecord, type LineItemFull, lineItemsOf, partnersOf } from "../../db/repos/entitlements.js";
 import type { Settings } from "../../db/repos/settings.js";
 import type { Db, EntitlementRow, Trx } from "../../db/schema.js";
 import { generateId } from "../../domain/idTemplates.js";
@@ -23,7 +18,7 @@ import { errors } from "../../errors.js";
 import { authorize } from "../../policies/index.js";
 import { presentLineItem } from "../../presenters/entitlements.js";
 import { bool, newId } from "../../util.js";
-import { entitlementJson, loadVisibleEntitlement } from "../entitlementSupport.js";
+import { entitlementRecord, loadVisibleEntitlement } from "../entitlementSupport.js";
 import { configInputOf } from "../lineItemCommands.js";
 import { insertLineItem, type ProductConfigInput, resolveConfig } from "../lineItemConfig.js";
 
@@ -272,11 +267,17 @@ export async function insertTransferredEntitlement(
   return { pk, lineItemIds };
 }
 
+/** What renew, upgrade and upsell result in: the entitlement as it is now and its new line item's id. */
+export interface LifecycleResult {
+  entitlement: EntitlementRecord;
+  lineItemId: string;
+}
+
 export async function resultOf(db: Db, pk: string, lineItemId: string): Promise<LifecycleResult> {
-  const entitlement = await entitlementJson(db, pk);
-  const lineItem = entitlement.lineItems.find((li) => li.id === lineItemId);
-  if (!lineItem) throw errors.notFound("Line item", lineItemId);
-  return { entitlement, lineItem };
+  const entitlement = await entitlementRecord(db, pk);
+  if (!entitlement.lineItems.some((li) => li.id === lineItemId && li.role === "LINE_ITEM"))
+    throw errors.notFound("Line item", lineItemId);
+  return { entitlement, lineItemId };
 }
 
 /** The target of an upgrade or upsell, with the line item's product it is related from. */

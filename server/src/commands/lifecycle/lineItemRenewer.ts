@@ -1,5 +1,5 @@
 import type { RenewBody } from "../../../../common/src/api/lifecycle.js";
-import { derivedLineItemState, type RenewInput, renewalTerms } from "../../../../common/src/rules/lifecycle.js";
+import { derivedLineItemState, renewalTerms } from "../../../../common/src/rules/lifecycle.js";
 import type { DurationUnit, StartDateOption, VersionDateOption } from "../../../../common/src/rules/terms.js";
 import type { RequestContext } from "../../actor.js";
 import { recordAudit } from "../../audit.js";

@@ -1,4 +1,4 @@
-import type { TransferLineItemBody, TransferResult } from "../../../../common/src/api/lifecycle.js";
+import type { TransferLineItemBody } from "../../../../common/src/api/lifecycle.js";
 import {
   currentHolder,
   lineItemTransferPlan,
@@ -12,7 +12,8 @@ import type { Db } from "../../db/schema.js";
 import { generateId } from "../../domain/idTemplates.js";
 import { errors } from "../../errors.js";
 import { nowIso } from "../../util.js";
-import { entitlementJson, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
+import { entitlementJson, entitlementRecord, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
+import type { TransferResult } from "./entitlementTransferrer.js";
 import {
   claimEntitlement,
   claimLineItem,
@@ -148,5 +149,5 @@ export async function lineItemTransferrer(
       return created.pk;
     }),
   );
-  return { entitlement: await entitlementJson(db, newPk), source: await entitlementJson(db, pk) };
+  return { entitlement: await entitlementRecord(db, newPk), source: await entitlementRecord(db, pk) };
 }

@@ -30,6 +30,12 @@ export async function relatedAccountIdsMany(db: Db | Trx, ids: string[]): Promis
   return map;
 }
 
+/** An account with the accounts related to it: what its JSON is made of. */
+export interface AccountRecord {
+  row: AccountsTable;
+  relatedAccountIds: string[];
+}
+
 export async function findPublisher(db: Db | Trx): Promise<AccountsTable | undefined> {
   return db.selectFrom("accounts").selectAll().where("type", "=", "PUBLISHER").executeTakeFirst();
 }

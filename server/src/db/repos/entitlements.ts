@@ -256,3 +256,41 @@ export async function countEntitlements(db: Db, f: EntitlementFilter): Promise<n
   const row = await filtered(db, f).select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** The account of an entitlement's current-owner partner, or null (a bulk's keys are that partner's to see). */
+export async function currentOwnerAccountId(db: Db | Trx, entitlementPk: string): Promise<string | null> {
+  const row = await db
+    .selectFrom("entitlement_partners")
+    .select("account_id")
+    .where("entitlement_id", "=", entitlementPk)
+    .where("current_owner", "=", 1)
+    .executeTakeFirst();
+  return row?.account_id ?? null;
+}
+
+/** The product a bulk entitlement's configuration names (what its key cards are for), if any. */
+export async function bulkProductOf(db: Db | Trx, bulkPk: string): Promise<{ name: string; version: string } | undefined> {
+  return db
+    .selectFrom("line_items as li")
+    .innerJoin("line_item_products as lp", "lp.line_item_id", "li.id")
+    .innerJoin("products as p", "p.id", "lp.product_id")
+    .select(["p.name", "p.version"])
+    .where("li.entitlement_id", "=", bulkPk)
+    .where("li.role", "=", "BULK_CONFIG")
+    .executeTakeFirst();
+}
+
+/** An entitlement with its channel partners and line items: what a command returns and its JSON is made of. */
+export interface EntitlementRecord {
+  row: EntitlementRow;
+  partners: PartnerRow[];
+  lineItems: LineItemFull[];
+}
+
+export async function findEntitlementRecord(db: Db | Trx, pk: string): Promise<EntitlementRecord | undefined> {
+  const row = await findEntitlement(db, pk);
+  if (!row) return undefined;
+  const partners = (await partnersOf(db, [pk])).get(pk) ?? [];
+  const lineItems = (await lineItemsOf(db, [pk])).get(pk) ?? [];
+  return { row, partners, lineItems };
+}

@@ -91,3 +91,13 @@ export async function keyCounts(
   const redeemed = row.redeemed_count + Number(row.sharded ?? 0);
   return { total: row.key_count, redeemed, unredeemed: row.key_count - redeemed };
 }
+
+/** The visible key with this canonical form (keys are unique by it), wherever it is loaded. */
+export async function findKeyByCanon(db: Db | Trx, canon: string): Promise<WebRegisterKeyRow | undefined> {
+  return db
+    .selectFrom("web_register_keys")
+    .selectAll()
+    .where("key_canon", "=", canon)
+    .where(visibleKey("load_id"))
+    .executeTakeFirst();
+}

@@ -4,6 +4,12 @@ import type { TextFilter } from "../../domain/filters.js";
 import { after, decodeCursor, type Page, type PageRequest, pageLimit, textMatch, toPage } from "../paging.js";
 import type { Db, Trx, UsersTable } from "../schema.js";
 
+/** A user with its memberships (account, role): what a user's JSON is made of. */
+export interface UserRecord {
+  row: UsersTable;
+  memberships: Membership[];
+}
+
 export async function findUser(db: Db | Trx, id: string): Promise<UsersTable | undefined> {
   return db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
 }
