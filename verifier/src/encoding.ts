@@ -3,7 +3,9 @@ import { canonicalize } from "./canonical.js";
 
 /** Unpadded base64url (RFC 4648 §5) of bytes or of a string's UTF-8. */
 export function b64url(data: Uint8Array | string): string {
-  return Buffer.from(typeof data === "string" ? new TextEncoder().encode(data) : data).toString("base64url");
+  return (
+    typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  ).toString("base64url");
 }
 
 const B64URL = /^[A-Za-z0-9_-]*$/;

@@ -110,8 +110,10 @@ export function licenseText(c: LicenseClaims, kid: string): string {
   ].join("\n");
 }
 
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** A value on one line: control and line-separator characters escaped, so no value can forge a line. */
 export function printable(v: string): string {
+  if (!UNPRINTABLE.test(v)) return v;
   return v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
