@@ -145,4 +145,29 @@ describe("licensor license", () => {
       await server.stop();
     }
   }, 120_000);
+
+  it("the first start of a server creates the signing key, its secret file owner-only", async () => {
+    const fresh = tempDir("licensor-first-");
+    try {
+      const server = await startServer({ dataDir: fresh });
+      try {
+        const set = await (await fetch(`${server.url}/api/v1/license-keys`)).json();
+        expect(set.keys).toHaveLength(1);
+        expect(set.keys[0]).toMatchObject({ kty: "OKP", crv: "Ed25519", alg: "EdDSA", status: "active", retiredAt: null });
+        expect(fs.statSync(path.join(fresh, "signing-key-secret")).mode & 0o777).toBe(0o600);
+      } finally {
+        await server.stop();
+      }
+      // A restart keeps the same key.
+      const again = await startServer({ dataDir: fresh });
+      try {
+        const set = await (await fetch(`${again.url}/.well-known/licensor-keys.json`)).json();
+        expect(set.keys).toHaveLength(1);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      fs.rmSync(fresh, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
