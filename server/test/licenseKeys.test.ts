@@ -2,10 +2,11 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type LicenseClaims, verifyLicense } from "../../verifier/src/index.js";
 import { systemContext } from "../src/actor.js";
 import { licenseKeyRotator } from "../src/commands/licenseKeyRotator.js";
+import { ConfigError, loadConfig } from "../src/config.js";
 import { activeSigner, ensureSigningKey, listSigningKeys, signerOf, signLicense } from "../src/licensing/keyring.js";
 import { currentKek, SECRET_FILE } from "../src/licensing/secret.js";
 import { describeEachDb } from "./helpers.js";
@@ -188,6 +189,23 @@ describeEachDb("license signing keys", (env) => {
       await expect(activeSigner(env.db, moved)).rejects.toThrow(`signing key ${next.kid} cannot be decrypted`);
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("LICENSOR_SIGNING_KEY_SECRET", () => {
+  it("is read as given, and a short one is refused without showing it", () => {
+    const secret = "s".repeat(32);
+    expect(loadConfig({ LICENSOR_SIGNING_KEY_SECRET: secret }).signingKeySecret).toBe(secret);
+    expect(loadConfig({}).signingKeySecret).toBeUndefined();
+    try {
+      loadConfig({ LICENSOR_SIGNING_KEY_SECRET: "too-short-secret" });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).problems).toEqual([
+        "LICENSOR_SIGNING_KEY_SECRET must be at least 32 characters (got a value not shown here)",
+      ]);
     }
   });
 });
