@@ -118,7 +118,13 @@ async function rewrapFromFile(db: Db, config: SecretConfig, kek: Kek, ctx: Reque
   const moved: string[] = [];
   for (const row of stale) {
     if (!file || row.kek_id !== file.id) continue;
-    const sealed = seal(kek, row.kid, unseal(file, row.kid, row.private_enc));
+    let sealed: string;
+    try {
+      sealed = seal(kek, row.kid, unseal(file, row.kid, row.private_enc));
+    } catch {
+      // Left as it is: opening it later says what is wrong; the start goes on.
+      continue;
+    }
     await db.transaction().execute(async (trx) => {
       const r = await trx
         .updateTable("signing_keys")
