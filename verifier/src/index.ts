@@ -25,7 +25,9 @@ export {
   type LicenseClaims,
   type LicenseFeature,
   type LicenseHeader,
+  licenseFile,
   licenseText,
+  signClaims,
   signingInput,
 } from "./license.js";
 export {

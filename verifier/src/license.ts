@@ -62,15 +62,34 @@ export function signingInput(header: LicenseHeader, claims: LicenseClaims): stri
 }
 
 /**
- * The license file: the human-readable part, then the JWS compact serialization
- * (`signingInput "." base64url(signature)`) between BEGIN and END lines, wrapped at 64 columns.
- * `sign` is Ed25519 over the signing input's bytes, done by whoever holds the private key.
+ * Signs claims: the JWS compact serialization `signingInput "." base64url(signature)`, where `sign`
+ * is Ed25519 over the signing input's bytes, done by whoever holds the private key. This is the
+ * whole signed artifact; {@link licenseFile} turns it into the file people and verifiers get.
  */
-export function encodeLicense(claims: LicenseClaims, kid: string, sign: (input: Uint8Array) => Uint8Array): string {
+export function signClaims(claims: LicenseClaims, kid: string, sign: (input: Uint8Array) => Uint8Array): string {
   const problem = claimsProblem(claims);
   if (problem) throw new TypeError(`license claims: ${problem}`);
   const input = signingInput({ alg: "EdDSA", kid, typ: LICENSE_TYP }, claims);
-  const jws = `${input}.${b64url(sign(Buffer.from(input, "ascii")))}`;
+  return `${input}.${b64url(sign(Buffer.from(input, "ascii")))}`;
+}
+
+/**
+ * The license file of a signed JWS: the human-readable part (from the claims it carries), then the
+ * JWS between BEGIN and END lines, wrapped at 64 columns. A server may keep only the JWS and write
+ * the file when it is downloaded or mailed.
+ */
+export function licenseFile(jws: string): string {
+  const decoded = decodeLicense(`${LICENSE_BEGIN}\n${jws}\n${LICENSE_END}`);
+  if ("problem" in decoded) throw new TypeError(`not a signed license: ${decoded.problem}`);
+  return armorLicense(decoded.claims, decoded.header.kid, jws);
+}
+
+/** Signs claims straight into a license file: {@link signClaims}, then the file around it. */
+export function encodeLicense(claims: LicenseClaims, kid: string, sign: (input: Uint8Array) => Uint8Array): string {
+  return armorLicense(claims, kid, signClaims(claims, kid, sign));
+}
+
+function armorLicense(claims: LicenseClaims, kid: string, jws: string): string {
   return `${licenseText(claims, kid)}\n${LICENSE_BEGIN}\n${wrap(jws, 64)}\n${LICENSE_END}\n`;
 }
 

@@ -7,7 +7,9 @@ import {
   encodeLicense,
   keyIdOf,
   type LicenseClaims,
+  licenseFile,
   readActivationRequest,
+  signClaims,
   signingInput,
   verifyLicense,
   writeActivationRequest,
@@ -79,6 +81,10 @@ describe("docs/LICENSE-FORMAT.md test vectors", () => {
   it("the license file is what the encoder writes, and verifies as the doc says", () => {
     const file = encodeLicense(claims, get("kid"), (b) => crypto.sign(null, b, key));
     expect(file).toBe(`${get("license-file")}\n`);
+    // The same file from the bare JWS (signing input "." base64url(signature)), as a server keeping only the JWS writes it.
+    const jws = `${get("signing-input")}.${Buffer.from(get("signature-hex"), "hex").toString("base64url")}`;
+    expect(signClaims(claims, get("kid"), (b) => crypto.sign(null, b, key))).toBe(jws);
+    expect(licenseFile(jws)).toBe(file);
     const r = verifyLicense(get("license-file"), {
       publicKeys: { keys: [jwk] },
       now: "2026-06-01T00:00:00Z",

@@ -10,8 +10,10 @@ import {
   LICENSE_BEGIN,
   LICENSE_END,
   type LicenseClaims,
+  licenseFile,
   publicX,
   readActivationRequest,
+  signClaims,
   VERIFY_CODES,
   verifyLicense,
   writeActivationRequest,
@@ -255,6 +257,23 @@ describe("verifyLicense", () => {
     expect(() => verifyLicense(file, { publicKeys: jwks, host: { type: "MAC" as "STRING", id: "x" } })).toThrow(/host/);
     expect(() => verifyLicense(file, { publicKeys: jwks, host: "x", now: "yesterday" })).toThrow(/now/);
     expect(() => verifyLicense(file, { publicKeys: jwks, host: "x", clockSkewSeconds: -1 })).toThrow(/clockSkew/);
+  });
+
+  it("licenseFile writes the file of a bare JWS, and refuses what is not one", () => {
+    const { privateKey, publicKey } = crypto.generateKeyPairSync("ed25519");
+    const kid = keyIdOf(publicX(publicKey));
+    const jws = signClaims(claims(), kid, (b) => crypto.sign(null, b, privateKey));
+    expect(jws.split(".")).toHaveLength(3);
+    const file = licenseFile(jws);
+    expect(file).toBe(encodeLicense(claims(), kid, (b) => crypto.sign(null, b, privateKey)));
+    expect(
+      verifyLicense(file, {
+        publicKeys: [{ kty: "OKP", crv: "Ed25519", kid, x: publicX(publicKey) }],
+        host: "001a2b3c4d5e",
+        now: NOW,
+      }).code,
+    ).toBe("VALID");
+    expect(() => licenseFile("a.b.c")).toThrow(/not a signed license/);
   });
 
   it("the encoder refuses claims that are not the format's", () => {

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import type { Selectable } from "kysely";
-import { encodeLicense, keyIdOf, type LicenseClaims, publicX } from "../../../verifier/src/index.js";
+import { encodeLicense, keyIdOf, type LicenseClaims, publicX, signClaims } from "../../../verifier/src/index.js";
 import { type RequestContext, systemContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
@@ -193,4 +193,12 @@ export async function activeSigner(db: Db | Trx, config: SecretConfig): Promise<
 /** Signs claims into a license file (docs/LICENSE-FORMAT.md): pure, no I/O. */
 export function signLicense(claims: LicenseClaims, signer: Signer): string {
   return encodeLicense(claims, signer.kid, (input) => crypto.sign(null, input, signer.privateKey));
+}
+
+/**
+ * Signs claims into the bare JWS (the signed artifact a fulfillment can keep); the verifier's
+ * `licenseFile(jws)` writes the file from it when it is downloaded or mailed.
+ */
+export function signLicenseJws(claims: LicenseClaims, signer: Signer): string {
+  return signClaims(claims, signer.kid, (input) => crypto.sign(null, input, signer.privateKey));
 }
