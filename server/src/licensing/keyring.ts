@@ -146,7 +146,7 @@ async function rewrapFromFile(db: Db, config: SecretConfig, kek: Kek, ctx: Reque
   return moved;
 }
 
-/** Decrypted keys by kid and key-encryption key: opening a key costs a KDF-free AES-GCM, but signing often adds up. */
+/** Opened keys, by kid and key-encryption key: an AES-GCM decryption and a key import for every license signed would cost more than the signature. */
 const signers = new Map<string, Signer>();
 
 /** The signer of `row`, opened with `kek`; throws in words when `kek` is not the one it was sealed under. */
