@@ -5,7 +5,7 @@ const jsonReport = process.env.VITEST_JSON;
 
 export default defineConfig({
   test: {
-    include: ["server/**/*.test.ts", "cli/**/*.test.ts", "common/**/*.test.ts", "e2e/**/*.test.ts"],
+    include: ["server/**/*.test.ts", "cli/**/*.test.ts", "common/**/*.test.ts", "verifier/**/*.test.ts", "e2e/**/*.test.ts"],
     globalSetup: ["server/test/globalSetup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -9,6 +9,7 @@ import { findUserByEmail } from "../../server/src/db/repos/users.js";
 import { membershipsOf } from "../../server/src/security/actorLoader.js";
 import { startServer } from "../../server/src/server.js";
 import { registerKeyCommands } from "./keys.js";
+import { registerLicenseCommands } from "./license.js";
 
 /** The `licensor` command line. Offline verbs talk to the database named by the same environment as the server. */
 export function buildProgram(): Command {
@@ -126,6 +127,7 @@ export function buildProgram(): Command {
     });
 
   registerKeyCommands(program);
+  registerLicenseCommands(program);
 
   return program;
 }

@@ -31,7 +31,8 @@ describe("licensor CLI", () => {
   it("--help lists every verb", async () => {
     const r = await runCli(["--help"], { LICENSOR_DATA_DIR: dataDir() });
     expect(r.code).toBe(0);
-    for (const verb of ["serve", "migrate", "admin", "token"]) expect(r.stdout).toMatch(new RegExp(`^\\s+${verb}\\b`, "m"));
+    for (const verb of ["serve", "migrate", "admin", "token", "keys", "license"])
+      expect(r.stdout).toMatch(new RegExp(`^\\s+${verb}\\b`, "m"));
   });
 
   it("migrate applies the schema to a fresh directory, then says it is up to date", async () => {

@@ -36,6 +36,8 @@ export interface Config {
   jobLeaseRenewMs: number;
   /** How long a stopping server waits for in-flight requests and jobs before it gives up and exits 1 (ms). */
   shutdownGraceMs: number;
+  /** Secret the license signing keys are encrypted under; unset: a generated one in the data folder. */
+  signingKeySecret: string | undefined;
 }
 
 /**
@@ -267,6 +269,15 @@ export const ENV_VARS: readonly EnvVar[] = [
       "on SIGTERM/SIGINT, how long in-flight requests and running jobs get to finish before the server gives up and exits with 1",
     expected: "a number of seconds from 0.1 to 3600",
   },
+  {
+    name: "LICENSOR_SIGNING_KEY_SECRET",
+    schema: Type.String({ minLength: 32 }),
+    shownDefault: "generated in `LICENSOR_DATA_DIR/signing-key-secret`",
+    description:
+      "secret (at least 32 characters, e.g. `openssl rand -base64 32`) the license signing keys are encrypted under (AES-256-GCM); set the same value on every server process sharing a PostgreSQL database; when set, keys sealed under the data folder's generated secret are moved under it at the next start",
+    expected: "at least 32 characters",
+    secret: "whole",
+  },
 ];
 
 /** Bad configuration: every bad variable, each named with what it allows. */
@@ -359,6 +370,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLeaseMs: Math.round(leaseS * 1000),
     jobLeaseRenewMs: Math.round(renewS * 1000),
     shutdownGraceMs: Math.round(get("LICENSOR_SHUTDOWN_GRACE_SECONDS", 10) * 1000),
+    signingKeySecret: get<string | undefined>("LICENSOR_SIGNING_KEY_SECRET", undefined),
     publicUrl: get("LICENSOR_PUBLIC_URL", `http://localhost:${port}`).replace(/\/+$/, ""),
   };
 }

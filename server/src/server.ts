@@ -7,6 +7,7 @@ import { type DbHandle, migrateToLatest, openDatabase } from "./db/connect.js";
 import { passwordProblem } from "./domain/passwords.js";
 import { AppError } from "./errors.js";
 import { JobRunner } from "./jobs/runner.js";
+import { ensureSigningKey } from "./licensing/keyring.js";
 
 export interface Started {
   app: FastifyInstance;
@@ -30,6 +31,8 @@ export async function startServer(config: Config, print: (line: string) => void 
   const publisherId = await publisherEnsurer(handle.db, config.publisherId, config.publisherName);
   // The first admin exists before the port opens, so nobody can reach a server without one.
   const created = (await hasProducerAdmin(handle.db)) ? null : await createFirstAdmin(handle, config, publisherId);
+  // The license signing key exists from the first start (docs/LICENSE-FORMAT.md §5).
+  const signing = await ensureSigningKey(handle.db, config);
   const jobs = new JobRunner({ db: handle.db, dialect: handle.dialect, config, bulk: handle.bulk });
   const app = await buildApp({ db: handle.db, dialect: handle.dialect, config, bulk: handle.bulk, jobs });
   await jobs.start();
@@ -39,6 +42,14 @@ export async function startServer(config: Config, print: (line: string) => void 
   process.once("SIGINT", () => exitAfter(stop, "SIGINT", config.shutdownGraceMs, app));
   process.once("SIGTERM", () => exitAfter(stop, "SIGTERM", config.shutdownGraceMs, app));
   app.log.info({ address, database: handle.dialect, location: handle.location }, "licensor listening");
+  if (signing.created) app.log.info({ kid: signing.created.kid }, "license signing key created");
+  if (signing.rewrapped.length) app.log.info({ kids: signing.rewrapped }, "signing keys moved under LICENSOR_SIGNING_KEY_SECRET");
+  // Not fatal: everything but signing licenses works, and the operator reads what to set.
+  if (signing.problem) app.log.error(signing.problem);
+  else if (handle.dialect === "postgres" && !config.signingKeySecret)
+    app.log.warn(
+      "LICENSOR_SIGNING_KEY_SECRET is not set: the signing keys are sealed under this data folder's secret, which other server processes on other machines do not have",
+    );
   if (created) {
     print("");
     print("  Licensor is ready. First producer admin created:");

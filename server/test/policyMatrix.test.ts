@@ -161,6 +161,14 @@ const rows: Row[] = [
     }),
     allowed: (r) => admin(r),
   },
+  // License signing keys: the public keys are public; rotation is for producer admins.
+  { action: "licenseKey.list", method: "GET", setup: async () => ({ url: "/api/v1/license-keys" }), allowed: everyone },
+  {
+    action: "licenseKey.rotate",
+    method: "POST",
+    setup: async () => ({ url: "/api/v1/license-keys/actions/rotate", body: {} }),
+    allowed: (r) => admin(r),
+  },
   // Catalog
   { action: "product.read", method: "GET", setup: async () => ({ url: "/api/v1/products" }), allowed: (r) => staff(r) },
   {

@@ -350,6 +350,18 @@ export interface RedeemMissesTable {
   locked_until: string | null;
 }
 
+export interface SigningKeysTable {
+  id: string;
+  kid: string;
+  algorithm: string;
+  public_x: string;
+  private_enc: string;
+  kek_id: string;
+  status: string;
+  created_at: string;
+  retired_at: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   account_relations: AccountRelationsTable;
@@ -381,6 +393,7 @@ export interface Database {
   rate_counters: RateCountersTable;
   key_redemption_counts: KeyRedemptionCountsTable;
   redeem_misses: RedeemMissesTable;
+  signing_keys: SigningKeysTable;
 }
 
 export type Db = Kysely<Database>;

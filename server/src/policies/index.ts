@@ -5,6 +5,7 @@ import { auditPolicy } from "./audit.js";
 import { entitlementPolicy } from "./entitlements.js";
 import { jobPolicy } from "./jobs.js";
 import { keyPolicy } from "./keys.js";
+import { licenseKeyPolicy } from "./licenseKeys.js";
 import { licenseModelPolicy } from "./licenseModels.js";
 import { partNumberPolicy } from "./partNumbers.js";
 import { partnerTierPolicy } from "./partnerTiers.js";
@@ -27,6 +28,7 @@ const policies = {
   ...entitlementPolicy,
   ...keyPolicy,
   ...jobPolicy,
+  ...licenseKeyPolicy,
 };
 type Policies = typeof policies;
 export type Action = keyof Policies;

@@ -6,6 +6,7 @@ import { entitlementRoutes } from "./entitlements.js";
 import { healthRoutes } from "./health.js";
 import { jobRoutes } from "./jobs.js";
 import { keyRoutes } from "./keys.js";
+import { licenseKeyRoutes } from "./licenseKeys.js";
 import { licenseModelRoutes } from "./licenseModels.js";
 import { lifecycleRoutes } from "./lifecycle.js";
 import { partNumberRoutes } from "./partNumbers.js";
@@ -38,4 +39,5 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(keyRoutes);
   await app.register(redemptionRoutes);
   await app.register(jobRoutes);
+  await app.register(licenseKeyRoutes);
 }

@@ -1,0 +1,260 @@
+import { canonicalize } from "./canonical.js";
+import { b64url, fromB64url, utf8 } from "./encoding.js";
+
+/** Host ID types (FNO's): what a host ID in a license or activation request names. */
+export const HOST_TYPES = ["STRING", "ETHERNET", "VM_UUID", "CONTAINER_ID", "USER", "PUBLISHER_DEFINED"] as const;
+export type HostType = (typeof HOST_TYPES)[number];
+
+export interface HostId {
+  type: HostType;
+  id: string;
+}
+
+export interface LicenseFeature {
+  name: string;
+  version: string;
+  /** Copies of the feature; null = uncounted. */
+  count: number | null;
+}
+
+/** The signed claims of a license, format `licensor-license/1` (docs/LICENSE-FORMAT.md). */
+export interface LicenseClaims {
+  format: typeof LICENSE_FORMAT;
+  /** Who issued the license: the producer's name. */
+  issuer: string;
+  /** When it was signed, RFC 3339 UTC (`…Z`). */
+  issuedAt: string;
+  fulfillmentId: string;
+  activationId: string;
+  entitlementId: string;
+  product: { name: string; version: string };
+  features: LicenseFeature[];
+  /** The hosts the license is bound to: one or more node-locked hosts, or 1 or 3 license servers. */
+  hosts: HostId[];
+  /** Copies granted by this license (≥ 1). */
+  count: number;
+  /** First day of validity, YYYY-MM-DD: valid from 00:00 UTC of that day. */
+  start: string;
+  /** First day it no longer works, YYYY-MM-DD (it ends at 00:00 UTC of that day); null = permanent. */
+  expiry: string | null;
+  /** Version date, YYYY-MM-DD, or null when the license model sets none. */
+  versionDate: string | null;
+  licenseModel: { name: string; type: string };
+  /** Fulfillment-time license model attributes, by name. */
+  attributes: Record<string, string | number | boolean>;
+}
+
+export const LICENSE_FORMAT = "licensor-license/1";
+export const LICENSE_TYP = "licensor-license+jws";
+export const LICENSE_BEGIN = "-----BEGIN LICENSOR LICENSE-----";
+export const LICENSE_END = "-----END LICENSOR LICENSE-----";
+
+/** The JWS protected header of a license. */
+export interface LicenseHeader {
+  alg: "EdDSA";
+  kid: string;
+  typ: typeof LICENSE_TYP;
+}
+
+/** `base64url(JCS(header)) "." base64url(JCS(claims))`: the ASCII bytes Ed25519 signs (RFC 7515 §5.1). */
+export function signingInput(header: LicenseHeader, claims: LicenseClaims): string {
+  return `${b64url(canonicalize(header))}.${b64url(canonicalize(claims))}`;
+}
+
+/**
+ * Signs claims: the JWS compact serialization `signingInput "." base64url(signature)`, where `sign`
+ * is Ed25519 over the signing input's bytes, done by whoever holds the private key. This is the
+ * whole signed artifact; {@link licenseFile} turns it into the file people and verifiers get.
+ */
+export function signClaims(claims: LicenseClaims, kid: string, sign: (input: Uint8Array) => Uint8Array): string {
+  const problem = claimsProblem(claims);
+  if (problem) throw new TypeError(`license claims: ${problem}`);
+  const input = signingInput({ alg: "EdDSA", kid, typ: LICENSE_TYP }, claims);
+  return `${input}.${b64url(sign(Buffer.from(input, "ascii")))}`;
+}
+
+/**
+ * The license file of a signed JWS: the human-readable part (from the claims it carries), then the
+ * JWS between BEGIN and END lines, wrapped at 64 columns. A server may keep only the JWS and write
+ * the file when it is downloaded or mailed.
+ */
+export function licenseFile(jws: string): string {
+  const decoded = decodeLicense(`${LICENSE_BEGIN}\n${jws}\n${LICENSE_END}`);
+  if ("problem" in decoded) throw new TypeError(`not a signed license: ${decoded.problem}`);
+  return armorLicense(decoded.claims, decoded.header.kid, jws);
+}
+
+/** Signs claims straight into a license file: {@link signClaims}, then the file around it. */
+export function encodeLicense(claims: LicenseClaims, kid: string, sign: (input: Uint8Array) => Uint8Array): string {
+  return armorLicense(claims, kid, signClaims(claims, kid, sign));
+}
+
+function armorLicense(claims: LicenseClaims, kid: string, jws: string): string {
+  return `${licenseText(claims, kid)}\n${LICENSE_BEGIN}\n${wrap(jws, 64)}\n${LICENSE_END}\n`;
+}
+
+/** The human-readable part of a license file: not signed, for people only. */
+export function licenseText(c: LicenseClaims, kid: string): string {
+  const rows: [string, string][] = [
+    ["Product", `${c.product.name} ${c.product.version}`],
+    [
+      "Features",
+      c.features.length === 0
+        ? "none"
+        : c.features.map((f) => `${f.name} ${f.version} (${f.count === null ? "uncounted" : `count ${f.count}`})`).join(", "),
+    ],
+    ["Hosts", c.hosts.map((h) => `${h.type} ${h.id}`).join(", ")],
+    ["Count", String(c.count)],
+    ["Starts", `${c.start} 00:00 UTC`],
+    ["Expires", c.expiry === null ? "never (permanent)" : `${c.expiry} 00:00 UTC`],
+    ["Version date", c.versionDate ?? "none"],
+    ["License model", `${c.licenseModel.name} (${c.licenseModel.type})`],
+    ...Object.keys(c.attributes)
+      .sort()
+      .map((k): [string, string] => [`Attribute ${k}`, String(c.attributes[k])]),
+    ["Entitlement ID", c.entitlementId],
+    ["Activation ID", c.activationId],
+    ["Fulfillment ID", c.fulfillmentId],
+    ["Issuer", c.issuer],
+    ["Issued at", c.issuedAt],
+    ["Signing key", kid],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+  return [
+    `Licensor license: ${printable(c.product.name)} ${printable(c.product.version)}`,
+    "Only the block between the BEGIN and END lines is signed and read by verifiers; this text is for people.",
+    "",
+    ...rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${printable(v)}`),
+    "",
+  ].join("\n");
+}
+
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/** A value on one line: control and line-separator characters escaped, so no value can forge a line. */
+export function printable(v: string): string {
+  if (!UNPRINTABLE.test(v)) return v;
+  return v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+export function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < text.length; i += width) lines.push(text.slice(i, i + width));
+  return lines.join("\n");
+}
+
+/** The one block between `begin` and `end` lines, whitespace removed; or a reason it cannot be found. */
+export function armored(text: string, begin: string, end: string, what: string): { body: string } | { problem: string } {
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  const b = lines.flatMap((l, i) => (l === begin ? [i] : []));
+  const e = lines.flatMap((l, i) => (l === end ? [i] : []));
+  if (b.length === 0) return { problem: `no "${begin}" line: this is not a ${what}` };
+  if (b.length > 1 || e.length > 1) return { problem: `more than one ${what} block` };
+  if (e.length === 0 || (e[0] as number) < (b[0] as number)) return { problem: `no "${end}" line after the BEGIN line` };
+  return { body: lines.slice((b[0] as number) + 1, e[0]).join("") };
+}
+
+export interface DecodedLicense {
+  header: LicenseHeader;
+  claims: LicenseClaims;
+  /** The bytes the signature covers. */
+  input: Buffer;
+  signature: Buffer;
+}
+
+/** Reads a license file's block without verifying it: its header, claims and signature, or why it cannot be read. */
+export function decodeLicense(text: string): DecodedLicense | { problem: string } {
+  if (typeof text !== "string") return { problem: "the license must be text" };
+  const block = armored(text, LICENSE_BEGIN, LICENSE_END, "Licensor license");
+  if ("problem" in block) return block;
+  const parts = block.body.split(".");
+  if (parts.length !== 3) return { problem: "the signed block must be three base64url parts separated by dots (JWS compact)" };
+  const [h, p, s] = parts as [string, string, string];
+  const headerBytes = fromB64url(h);
+  const payloadBytes = fromB64url(p);
+  const signature = fromB64url(s);
+  if (!headerBytes) return { problem: "the header part is not base64url" };
+  if (!payloadBytes) return { problem: "the claims part is not base64url" };
+  if (!signature) return { problem: "the signature part is not base64url" };
+  const header = parseJson(headerBytes);
+  if (!isObject(header)) return { problem: "the header is not a JSON object" };
+  if (header.alg !== "EdDSA") return { problem: `header.alg must be "EdDSA" (got ${JSON.stringify(header.alg)})` };
+  if (header.typ !== LICENSE_TYP) return { problem: `header.typ must be "${LICENSE_TYP}" (got ${JSON.stringify(header.typ)})` };
+  if (typeof header.kid !== "string" || header.kid === "") return { problem: "header.kid must be a non-empty string" };
+  if (Object.keys(header).some((k) => k === "crit")) return { problem: "header.crit is not supported" };
+  const claims = parseJson(payloadBytes);
+  if (!isObject(claims)) return { problem: "the claims are not a JSON object" };
+  const problem = claimsProblem(claims);
+  if (problem) return { problem: `claims.${problem}` };
+  if (signature.length !== 64) return { problem: `the signature must be 64 bytes (got ${signature.length})` };
+  return {
+    header: header as unknown as LicenseHeader,
+    claims: claims as unknown as LicenseClaims,
+    input: Buffer.from(`${h}.${p}`, "ascii"),
+    signature,
+  };
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  const text = utf8(bytes);
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+/** A real calendar day YYYY-MM-DD (no 2026-02-30). */
+export function isDay(v: unknown): v is string {
+  const m = typeof v === "string" ? DAY.exec(v) : null;
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.toISOString().slice(0, 10) === v;
+}
+
+const text = (v: unknown) => typeof v === "string" && v.length > 0;
+const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1;
+
+/**
+ * The first way `c` is not `licensor-license/1` claims, as `member: what is wrong`, or null.
+ * Members this version does not know are allowed (a later version may add some) and ignored.
+ */
+export function claimsProblem(c: Record<string, unknown> | LicenseClaims): string | null {
+  const o = c as Record<string, unknown>;
+  if (o.format !== LICENSE_FORMAT) return `format must be "${LICENSE_FORMAT}" (got ${JSON.stringify(o.format)})`;
+  for (const k of ["issuer", "fulfillmentId", "activationId", "entitlementId"]) {
+    if (!text(o[k])) return `${k} must be a non-empty string`;
+  }
+  if (typeof o.issuedAt !== "string" || !INSTANT.test(o.issuedAt) || Number.isNaN(Date.parse(o.issuedAt)))
+    return "issuedAt must be an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SSZ)";
+  const p = o.product;
+  if (!isObject(p) || !text(p.name) || typeof p.version !== "string")
+    return "product must be an object with a name and a version";
+  if (!Array.isArray(o.features)) return "features must be an array";
+  for (const [i, f] of o.features.entries()) {
+    if (!isObject(f) || !text(f.name) || typeof f.version !== "string")
+      return `features[${i}] must be an object with a name and a version`;
+    if (f.count !== null && !count(f.count)) return `features[${i}].count must be a whole number ≥ 1, or null (uncounted)`;
+  }
+  if (!Array.isArray(o.hosts) || o.hosts.length === 0) return "hosts must be a non-empty array";
+  for (const [i, h] of o.hosts.entries()) {
+    if (!isObject(h) || !text(h.type) || !text(h.id)) return `hosts[${i}] must be an object with a type and an id`;
+  }
+  if (!count(o.count)) return "count must be a whole number ≥ 1";
+  if (!isDay(o.start)) return "start must be a date YYYY-MM-DD";
+  if (o.expiry !== null && !isDay(o.expiry)) return "expiry must be a date YYYY-MM-DD, or null (permanent)";
+  if (o.expiry !== null && (o.expiry as string) <= (o.start as string)) return "expiry must come after start";
+  if (o.versionDate !== null && !isDay(o.versionDate)) return "versionDate must be a date YYYY-MM-DD, or null";
+  const lm = o.licenseModel;
+  if (!isObject(lm) || !text(lm.name) || !text(lm.type)) return "licenseModel must be an object with a name and a type";
+  if (!isObject(o.attributes)) return "attributes must be an object";
+  for (const [k, v] of Object.entries(o.attributes)) {
+    if (!["string", "number", "boolean"].includes(typeof v) || (typeof v === "number" && !Number.isFinite(v)))
+      return `attributes.${k} must be a string, a number or a boolean`;
+  }
+  return null;
+}
