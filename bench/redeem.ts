@@ -721,7 +721,7 @@ export async function benchRedeem(
 
 export function reportRedeem(r: RedeemResult) {
   const line = (label: string, x: Redemptions) =>
-    `  ${label.padEnd(28)}${String(x.rps).padStart(7)} req/s   ${x.cpuUsPerRedemption ?? "?"} µs CPU each` +
+    `  ${label.padEnd(28)}${String(x.rps).padStart(7)} req/s   ${x.cpuUsPerRedemption ?? "?"} µs CPU each${x.dbCpuUsPerRedemption === null ? "" : ` (+ ${x.dbCpuUsPerRedemption} µs in PostgreSQL)`}` +
     ` (client ${x.clientCpuUsPerRedemption} µs), main thread waiting for a CPU ${x.mainThreadWaitingForCpu === null ? "?" : `${Math.round(x.mainThreadWaitingForCpu * 100)} %`} of the time;\n${" ".repeat(38)}` +
     ` p50 ${x.peak.p50Ms} ms, p99 ${x.peak.p99Ms} ms;` +
     ` at half its peak ${x.halfRate.rps} req/s, p50 ${x.halfRate.p50Ms} ms, p99 ${x.halfRate.p99Ms} ms`;
