@@ -35,6 +35,12 @@ export interface Redemptions {
    * machine shared with other work this moves much less than the rates do.
    */
   cpuUsPerRedemption: number | null;
+  /**
+   * CPU time of the PostgreSQL backends serving this server's database per redemption at peak, in
+   * µs (a local server's backends, from /proc); null on SQLite or where they cannot be read. With
+   * the server's own figure, what a redemption costs the machine.
+   */
+  dbCpuUsPerRedemption: number | null;
   /** The load generator's own CPU per redemption at peak, in µs (it parses each answer's headers and body). */
   clientCpuUsPerRedemption: number;
   /**
@@ -229,6 +235,31 @@ function cpuSeconds(pid: number | null): number | null {
   }
 }
 
+/**
+ * CPU seconds used so far by each PostgreSQL backend connected to `database` (pid to seconds), when
+ * the server runs on this machine; null otherwise. A backend that ends between two readings takes
+ * its time with it, so pools are warmed before anything is measured.
+ */
+async function backendCpuSeconds(admin: pg.Client | null, database: string): Promise<Map<number, number> | null> {
+  if (!admin) return null;
+  const { rows } = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1", [database]);
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    const cpu = cpuSeconds(pid);
+    if (cpu === null) return null;
+    out.set(pid, cpu);
+  }
+  return out;
+}
+
+/** CPU seconds the backends used between two readings (a backend that started since counts from 0). */
+function backendCpuDelta(before: Map<number, number> | null, after: Map<number, number> | null): number | null {
+  if (!before || !after) return null;
+  let sum = 0;
+  for (const [pid, cpu] of after) sum += cpu - (before.get(pid) ?? 0);
+  return sum;
+}
+
 type Query = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 
 /** Runs `read` against one of the benchmark's databases (`$n` parameters on both). */
@@ -375,6 +406,8 @@ export async function benchRedeem(
   };
   let server: RunningServer | null = null;
   let floor: Awaited<ReturnType<typeof startFloor>> | null = null;
+  /** Reads which backends serve which database, for their CPU time (PostgreSQL only). */
+  let admin: pg.Client | null = null;
   const pools: Pool[] = [];
   try {
     server = await startServer(serverOptions);
@@ -489,11 +522,31 @@ export async function benchRedeem(
     await closedLoop(500, opts.concurrency * 8, health(lic.open));
     const h = await closedLoop(opts.keys * 4, opts.concurrency, health(lic.closed));
 
+    if (database === "postgres") {
+      admin = new pg.Client({ connectionString: pgUrl });
+      await admin.connect();
+    }
     // Peak: alternating segments of the same keys, so a change in the machine's load falls on both.
     const peakKeys = keys.slice(warmup, warmup + opts.keys);
     const peak = {
-      lic: { secs: 0, cpu: 0 as number | null, clientCpu: 0, waitNs: 0 as number | null, lat: [] as number[], errors: 0 },
-      flo: { secs: 0, cpu: 0 as number | null, clientCpu: 0, waitNs: 0 as number | null, lat: [] as number[], errors: 0 },
+      lic: {
+        secs: 0,
+        cpu: 0 as number | null,
+        dbCpu: 0 as number | null,
+        clientCpu: 0,
+        waitNs: 0 as number | null,
+        lat: [] as number[],
+        errors: 0,
+      },
+      flo: {
+        secs: 0,
+        cpu: 0 as number | null,
+        dbCpu: 0 as number | null,
+        clientCpu: 0,
+        waitNs: 0 as number | null,
+        lat: [] as number[],
+        errors: 0,
+      },
     };
     const per = Math.ceil(peakKeys.length / segments);
     for (let seg = 0; seg < segments; seg++) {
@@ -503,15 +556,19 @@ export async function benchRedeem(
       for (const which of order) {
         const x = which === "lic" ? lic : flo;
         const cpu0 = cpuSeconds(x.pid);
+        const db0 = await backendCpuSeconds(admin, which === "lic" ? dbName : floorDbName);
         const client0 = process.cpuUsage();
         const wait0 = runQueueWaitNs(x.pid);
         const r = await closedLoop(part.length, opts.concurrency, (i) => x.redeemClosed(part[i] as string));
         const cpu1 = cpuSeconds(x.pid);
         const client = process.cpuUsage(client0);
+        const db1 = await backendCpuSeconds(admin, which === "lic" ? dbName : floorDbName);
         const wait1 = runQueueWaitNs(x.pid);
         const p = peak[which];
         p.cpu = p.cpu === null || cpu0 === null || cpu1 === null ? null : p.cpu + cpu1 - cpu0;
         p.clientCpu += (client.user + client.system) / 1e6;
+        const dbCpu = backendCpuDelta(db0, db1);
+        p.dbCpu = p.dbCpu === null || dbCpu === null ? null : p.dbCpu + dbCpu;
         p.waitNs = p.waitNs === null || wait0 === null || wait1 === null ? null : p.waitNs + wait1 - wait0;
         peak[which].secs += part.length / r.rps;
         peak[which].lat.push(...r.lat);
@@ -587,6 +644,7 @@ export async function benchRedeem(
     const summary = (
       rps: number,
       cpu: number | null,
+      dbCpu: number | null,
       clientCpu: number,
       waitNs: number | null,
       secs: number,
@@ -595,6 +653,7 @@ export async function benchRedeem(
     ): Redemptions => ({
       rps: Math.round(rps),
       cpuUsPerRedemption: cpu === null ? null : Math.round((cpu * 1e6) / peakKeys.length),
+      dbCpuUsPerRedemption: dbCpu === null ? null : Math.round((dbCpu * 1e6) / peakKeys.length),
       clientCpuUsPerRedemption: Math.round((clientCpu * 1e6) / peakKeys.length),
       mainThreadWaitingForCpu: waitNs === null ? null : round(waitNs / 1e9 / secs, 3),
       peak: { p50Ms: round(pct(lat, 50)), p99Ms: round(pct(lat, 99)) },
@@ -605,8 +664,26 @@ export async function benchRedeem(
         errors: half.errors,
       },
     });
-    const licensor = summary(licRps, peak.lic.cpu, peak.lic.clientCpu, peak.lic.waitNs, peak.lic.secs, peak.lic.lat, halfLic);
-    const floorResult = summary(floRps, peak.flo.cpu, peak.flo.clientCpu, peak.flo.waitNs, peak.flo.secs, peak.flo.lat, halfFlo);
+    const licensor = summary(
+      licRps,
+      peak.lic.cpu,
+      peak.lic.dbCpu,
+      peak.lic.clientCpu,
+      peak.lic.waitNs,
+      peak.lic.secs,
+      peak.lic.lat,
+      halfLic,
+    );
+    const floorResult = summary(
+      floRps,
+      peak.flo.cpu,
+      peak.flo.dbCpu,
+      peak.flo.clientCpu,
+      peak.flo.waitNs,
+      peak.flo.secs,
+      peak.flo.lat,
+      halfFlo,
+    );
     const ratioToFloor = round(licRps / floRps, 3);
     const halfRateP99Ms = database === "sqlite" ? 10 : 25;
     return {
@@ -627,6 +704,7 @@ export async function benchRedeem(
       guard,
     };
   } finally {
+    await admin?.end();
     await Promise.all(pools.map((p) => p.close()));
     // e.g. BENCH_SERVER_OUTPUT=/tmp/server.log with BENCH_SERVER_NODE_ARGS=--trace-gc keeps what the server printed.
     if (server && process.env.BENCH_SERVER_OUTPUT) fs.writeFileSync(process.env.BENCH_SERVER_OUTPUT, server.output());
@@ -643,7 +721,7 @@ export async function benchRedeem(
 
 export function reportRedeem(r: RedeemResult) {
   const line = (label: string, x: Redemptions) =>
-    `  ${label.padEnd(28)}${String(x.rps).padStart(7)} req/s   ${x.cpuUsPerRedemption ?? "?"} µs CPU each` +
+    `  ${label.padEnd(28)}${String(x.rps).padStart(7)} req/s   ${x.cpuUsPerRedemption ?? "?"} µs CPU each${x.dbCpuUsPerRedemption === null ? "" : ` (+ ${x.dbCpuUsPerRedemption} µs in PostgreSQL)`}` +
     ` (client ${x.clientCpuUsPerRedemption} µs), main thread waiting for a CPU ${x.mainThreadWaitingForCpu === null ? "?" : `${Math.round(x.mainThreadWaitingForCpu * 100)} %`} of the time;\n${" ".repeat(38)}` +
     ` p50 ${x.peak.p50Ms} ms, p99 ${x.peak.p99Ms} ms;` +
     ` at half its peak ${x.halfRate.rps} req/s, p50 ${x.halfRate.p50Ms} ms, p99 ${x.halfRate.p99Ms} ms`;

@@ -5,6 +5,7 @@ import { Worker } from "node:worker_threads";
 import SQLite from "better-sqlite3";
 import pg from "pg";
 import { v7 as uuidv7 } from "uuid";
+import { canonicalKey } from "../common/src/keyCheck.js";
 
 const require = createRequire(import.meta.url);
 
@@ -169,7 +170,10 @@ WHERE bucket IN ($1, $2) AND window_start = $3 RETURNING count`;
 
 const ACCOUNT_SQL = `SELECT a.id, a.type, a.name, t.display_name AS tier_display_name, t.rank AS tier_rank
 FROM accounts a LEFT JOIN partner_tiers t ON t.name = '${TIER_END_CUSTOMER}' WHERE a.id = $1`;
-const KEY_SQL = "SELECT id, bulk_id, status, sold_to, entitlement_id FROM web_register_keys WHERE key = $1";
+// By the key's canonical form, visible keys only (not in a staged load), as Licensor looks a key up.
+const VISIBLE = "(load_id IS NULL OR NOT EXISTS (SELECT 1 FROM key_loads kl WHERE kl.id = load_id))";
+const KEY_SQL = `SELECT id, key, bulk_id, status, sold_to, entitlement_id FROM web_register_keys WHERE key_canon = $1 AND ${VISIBLE}`;
+const BULK_ID_SQL = `(SELECT bulk_id FROM web_register_keys WHERE key_canon = $1 AND ${VISIBLE})`;
 const BULK_SQL = `SELECT ${ENTITLEMENT_COLUMNS.join(", ")}, key_count, redeemed_count FROM entitlements WHERE id = $1`;
 const CONFIG_SQL = `SELECT ${LINE_ITEM_COLUMNS.map((c) => `li.${c}`).join(", ")}, pn.part_id, lm.name AS license_model_name
 FROM line_items li LEFT JOIN part_numbers pn ON pn.id = li.part_number_id LEFT JOIN license_models lm ON lm.id = li.license_model_id
@@ -187,16 +191,16 @@ const TAKEN_SQL = "SELECT 1 AS taken FROM entitlements WHERE entitlement_id = $1
 const PG_SNAPSHOT_SQL = `SELECT
   (SELECT row_to_json(x) FROM (${ACCOUNT_SQL.replace("$1", "$2")}) x) AS account,
   (SELECT row_to_json(x) FROM (${KEY_SQL}) x) AS key,
-  (SELECT row_to_json(x) FROM (${BULK_SQL.replace("$1", "(SELECT bulk_id FROM web_register_keys WHERE key = $1)")}) x) AS bulk,
+  (SELECT row_to_json(x) FROM (${BULK_SQL.replace("$1", BULK_ID_SQL)}) x) AS bulk,
   (SELECT row_to_json(x) FROM (
     SELECT c.*, (SELECT coalesce(json_agg(y), '[]'::json) FROM (${PRODUCTS_SQL.replace("$1", "c.id")}) y) AS products
-    FROM (${CONFIG_SQL.replace("$1", "(SELECT bulk_id FROM web_register_keys WHERE key = $1)")}) c) x) AS config,
-  (SELECT row_to_json(x) FROM (${DISTRIBUTOR_SQL.replace("$1", "(SELECT bulk_id FROM web_register_keys WHERE key = $1)")}) x) AS distributor,
-  EXISTS (${TAKEN_SQL.replace("$1", "$3")}) AS default_id_taken`;
+    FROM (${CONFIG_SQL.replace("$1", BULK_ID_SQL)}) c) x) AS config,
+  (SELECT row_to_json(x) FROM (${DISTRIBUTOR_SQL.replace("$1", BULK_ID_SQL)}) x) AS distributor,
+  EXISTS (${TAKEN_SQL.replace("$1", `(SELECT key || 'ENT' FROM web_register_keys WHERE key_canon = $1 AND ${VISIBLE})`)}) AS default_id_taken`;
 
 const CLAIM_SQL = `UPDATE web_register_keys SET status = 'REDEEMED', redeemed_at = $1, redeemed_by = $2, redeemed_by_label = $3,
   sold_to = $4, owner = $5, entitlement_id = $6
-WHERE key = $7 AND status = 'UNREDEEMED'
+WHERE key_canon = $7 AND status = 'UNREDEEMED' AND ${VISIBLE}
   AND EXISTS (SELECT 1 FROM entitlements b WHERE b.id = web_register_keys.bulk_id AND b.state IN ('DEPLOYED', 'TEST'))
 RETURNING id`;
 const COUNT_SQL = `INSERT INTO key_redemption_counts (bulk_id, shard, redeemed) VALUES ($1, $2, 1)
@@ -384,6 +388,7 @@ interface Backend {
   token(hash: string): Promise<Row | undefined>;
   touchToken(id: string, now: string): Promise<void>;
   /** Counters, reads, plan and writes; null when the key could not be claimed. */
+  /** `key` is the canonical form (canonicalKey()), as Licensor looks keys up. */
   redeem(actor: Actor, key: string, soldTo: string, ip: string, requestId: string): Promise<string | null>;
   close(): Promise<void>;
 }
@@ -474,10 +479,10 @@ function sqliteBackend(file: string): Backend {
       bulk: bulkId ? ((prepare(BULK_SQL).get(bulkId) as Row | undefined) ?? null) : null,
       config: config ? { ...config, products: prepare(PRODUCTS_SQL).all(config.id) as Row[] } : null,
       distributor: bulkId ? ((prepare(DISTRIBUTOR_SQL).get(bulkId) as Row | undefined) ?? null) : null,
-      defaultIdTaken: prepare(TAKEN_SQL).get(`${key}ENT`) !== undefined,
+      defaultIdTaken: k !== undefined && prepare(TAKEN_SQL).get(`${k.key}ENT`) !== undefined,
     };
     if (!snap.key || snap.key.status !== "UNREDEEMED" || !snap.bulk || !snap.config || !snap.account) return null;
-    const w = plan(snap, actor, key, soldTo, requestId, ip);
+    const w = plan(snap, actor, snap.key.key as string, soldTo, requestId, ip);
     const c = w.claim;
     const claimed = prepare(CLAIM_SQL).all(
       c.redeemed_at,
@@ -569,7 +574,7 @@ SELECT id FROM claimed`;
     async redeem(actor, key, soldTo, ip, requestId) {
       const guard = guardValues(ip, soldTo);
       checkGuard((await query(GUARD_SQL, guard)).rows);
-      const row = (await query(PG_SNAPSHOT_SQL, [key, soldTo, `${key}ENT`])).rows[0] as Row;
+      const row = (await query(PG_SNAPSHOT_SQL, [key, soldTo])).rows[0] as Row;
       const snap: Snapshot = {
         account: row.account as Row | null,
         key: row.key as Row | null,
@@ -579,7 +584,7 @@ SELECT id FROM claimed`;
         defaultIdTaken: Boolean(row.default_id_taken),
       };
       if (!snap.key || snap.key.status !== "UNREDEEMED" || !snap.bulk || !snap.config || !snap.account) return null;
-      const w = plan(snap, actor, key, soldTo, requestId, ip);
+      const w = plan(snap, actor, snap.key.key as string, soldTo, requestId, ip);
       const c = w.claim;
       const values = [
         c.redeemed_at,
@@ -637,7 +642,13 @@ async function handle(req: http.IncomingMessage, body: string, res: http.ServerR
     await backend.touchToken(t.id as string, now);
   const input = JSON.parse(body) as { key: string; soldTo: string };
   const actor: Actor = { tokenId: t.id as string, userId: t.user_id as string, label: `${t.email} (token)` };
-  const out = await backend.redeem(actor, input.key, input.soldTo, req.socket.remoteAddress ?? "", `floor-${++requests}`);
+  const out = await backend.redeem(
+    actor,
+    canonicalKey(input.key),
+    input.soldTo,
+    req.socket.remoteAddress ?? "",
+    `floor-${++requests}`,
+  );
   if (out === null) {
     res.writeHead(409).end();
     return;

@@ -1,8 +1,9 @@
 import crypto from "node:crypto";
 import { sql } from "kysely";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { openDatabase } from "../src/db/connect.js";
-import { namedStatements, runPrepared } from "../src/db/prepared.js";
+import { isUniqueViolation } from "../src/db/constraints.js";
+import { namedStatements, runPrepared, runPreparedWrite } from "../src/db/prepared.js";
 import { DIALECTS, freshDatabase } from "./helpers.js";
 
 describe("prepared queries", () => {
@@ -87,6 +88,57 @@ describe("prepared queries", () => {
           expect(prepared.rows).toEqual([{ name: statement, statement: text }]);
         });
       } finally {
+        await h.close();
+      }
+    });
+  for (const dialect of DIALECTS)
+    it(`[${dialect}] answers alike on either path: PostgreSQL's pool outside a transaction, Kysely's executor elsewhere`, async () => {
+      const h = await freshDatabase(dialect);
+      const executor = h.db.getExecutor();
+      const viaKysely = vi.spyOn(executor, "executeQuery");
+      try {
+        const run = crypto.randomUUID();
+        const insert = (id: string) =>
+          runPrepared(h.db, `test.fast.insert.${run}`, { id }, (d, v) =>
+            d.insertInto("rate_counters").values({ bucket: v.id, window_start: 0, count: 1 }).returning("bucket"),
+          );
+        const rename = (id: string, to: number) =>
+          runPrepared(h.db, `test.fast.update.${run}`, { id, to }, (d, v) =>
+            d.updateTable("rate_counters").set({ count: v.to }).where("bucket", "=", v.id),
+          );
+        const first = await insert(`t1-${run}`);
+        expect(first.rows).toEqual([{ bucket: `t1-${run}` }]);
+        expect((await rename(`t1-${run}`, 5)).numAffectedRows).toBe(1n);
+        expect((await rename("no such bucket", 5)).numAffectedRows).toBe(0n);
+        // A constraint's failure keeps the driver's code, which callers decide on (a lost race).
+        const clash = await insert(`t1-${run}`).catch((err: unknown) => err);
+        expect(isUniqueViolation(clash)).toBe(true);
+        // A write through the guard's entry point: SQLite's group commit, or the pool.
+        const counted = await runPreparedWrite(h.db, `test.fast.count.${run}`, { b: `b-${run}` }, (d, v) =>
+          d
+            .insertInto("rate_counters")
+            .values({ bucket: v.b, window_start: 0, count: 1 })
+            .onConflict((oc) => oc.columns(["bucket", "window_start"]).doUpdateSet({ count: sql`rate_counters.count + 1` }))
+            .returning("count"),
+        );
+        expect(counted.rows.map((r) => Number(r.count))).toEqual([1]);
+        // Skipping Kysely's executor is the point on PostgreSQL (it cost as much CPU as the driver).
+        expect(viaKysely.mock.calls.length > 0).toBe(dialect === "sqlite");
+        // Inside a transaction the query runs on the transaction's connection, and is rolled back with it.
+        viaKysely.mockClear();
+        await h.db
+          .transaction()
+          .execute(async (trx) => {
+            await runPrepared(trx, `test.fast.insert.${run}`, { id: `t2-${run}` }, (d, v) =>
+              d.insertInto("rate_counters").values({ bucket: v.id, window_start: 0, count: 1 }).returning("bucket"),
+            );
+            throw new Error("roll back");
+          })
+          .catch(() => {});
+        const left = await h.db.selectFrom("rate_counters").select("bucket").where("bucket", "=", `t2-${run}`).execute();
+        expect(left).toEqual([]);
+      } finally {
+        viaKysely.mockRestore();
         await h.close();
       }
     });

@@ -6,7 +6,7 @@ import pg from "pg";
 import { Checkpointer } from "./checkpointer.js";
 import { GroupCommit, registerGroupCommit } from "./groupCommit.js";
 import { migrationProvider } from "./migrations/index.js";
-import { namedStatements } from "./prepared.js";
+import { namedStatements, registerPgPool } from "./prepared.js";
 import type { Database } from "./schema.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -55,6 +55,7 @@ export function openDatabase(opts: DbOptions): DbHandle {
       process.emitWarning(`PostgreSQL connection error on an idle client: ${err.message}`);
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: namingPool(pool) }) });
+    registerPgPool(db, pool);
     return {
       db,
       dialect: "postgres",

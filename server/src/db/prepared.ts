@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import { type Compilable, type CompiledQuery, PostgresAdapter, type QueryResult } from "kysely";
+import { executeWrite } from "./groupCommit.js";
 import type { Db, Trx } from "./schema.js";
 
 /**
@@ -11,6 +12,11 @@ import type { Db, Trx } from "./schema.js";
  * kept per name, dialect and shape; each run binds the real values where the markers were. The
  * values stay bound parameters, never SQL text. A shape is the set of value paths (with array
  * lengths), so one name may hold a few compiled forms (for instance one or two partner rows).
+ *
+ * On PostgreSQL, outside a transaction, a prepared query goes straight to the driver's pool as a
+ * named statement ({@link registerPgPool}): Kysely's executor (connection provider, driver,
+ * connection wrapper, a promise or two per layer) cost a redemption, four such queries, about as
+ * much CPU as the driver itself.
  */
 
 const MARK = "\u0000licensor-prepared:";
@@ -24,49 +30,116 @@ export const namedStatements = new Map<string, string>();
 const cache = new Map<string, Prepared>();
 const MAX_CACHED = 500;
 
-type Leaf = string | number | boolean | null | bigint;
+/** What the fast path needs of a node-postgres pool: `query` with a named statement. */
+export interface PgPool {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{
+    command: string;
+    rows: unknown[];
+    rowCount: number | null;
+  }>;
+}
+const pools = new WeakMap<Db, PgPool>();
+
+/** The pool under a PostgreSQL `db`, so prepared queries outside a transaction skip Kysely's executor. */
+export function registerPgPool(db: Db, pool: PgPool): void {
+  pools.set(db, pool);
+}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** The values with each leaf replaced by its marker; undefined stays undefined (Kysely leaves such columns out). */
-function markers(v: unknown, path: string, paths: string[]): unknown {
-  if (Array.isArray(v)) return v.map((x, i) => markers(x, `${path}[${i}]`, paths));
+/**
+ * The values with each leaf replaced by its marker, the leaf's number in walk order; undefined
+ * stays undefined (Kysely leaves such columns out) and takes no number. Walks as {@link flatten}.
+ */
+function markers(v: unknown, next: { n: number }): unknown {
+  if (Array.isArray(v)) return v.map((x) => markers(x, next));
   if (isPlainObject(v)) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = markers(x, `${path}.${k}`, paths);
+    for (const k in v) out[k] = markers(v[k], next);
     return out;
   }
-  if (v === undefined) {
-    paths.push(`${path}?`);
-    return undefined;
-  }
-  paths.push(path);
-  return `${MARK}${path}`;
+  if (v === undefined) return undefined;
+  return `${MARK}${next.n++}`;
 }
 
-/** The values' shape: paths and array lengths, no values. Cheaper than building the markers. */
-function shape(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(shape).join(",")}]`;
+/**
+ * The values' shape (paths and array lengths, no values), with the leaves pushed onto `leaves` in
+ * walk order: one walk gives both the cache key and the values to bind, by position.
+ */
+function flatten(v: unknown, leaves: unknown[]): string {
+  if (Array.isArray(v)) {
+    let out = "[";
+    for (const x of v) out += `${flatten(x, leaves)},`;
+    return `${out}]`;
+  }
   if (isPlainObject(v)) {
     let out = "{";
-    for (const k in v) out += `${k}:${shape(v[k])},`;
+    for (const k in v) out += `${k}:${flatten(v[k], leaves)},`;
     return `${out}}`;
   }
-  return v === undefined ? "?" : "";
-}
-
-function accessor(path: string): (string | number)[] {
-  return (path.match(/\.[^.[]+|\[\d+\]/g) ?? []).map((part) =>
-    part.startsWith("[") ? Number(part.slice(1, -1)) : part.slice(1),
-  );
+  if (v === undefined) return "?";
+  leaves.push(v);
+  return "";
 }
 
 interface Prepared {
   compiled: CompiledQuery<unknown>;
-  /** For each parameter, where its value sits in the values (null: a constant of the query). */
-  accessors: ((string | number)[] | null)[];
+  /** For each parameter, the number of the leaf it takes (-1: a constant of the query). */
+  slots: Int32Array;
+  /** The statement's name on PostgreSQL. */
+  name: string | null;
+}
+
+const isPg = (db: Db | Trx) => db.getExecutor().adapter instanceof PostgresAdapter;
+
+function prepare<V, R>(
+  db: Db | Trx,
+  name: string,
+  values: V,
+  build: (db: Db | Trx, v: V) => Compilable<R>,
+): { prepared: Prepared; leaves: unknown[] } {
+  const pg = isPg(db);
+  const leaves: unknown[] = [];
+  const key = `${name}|${pg ? "pg" : "sqlite"}|${flatten(values, leaves)}`;
+  let prepared = cache.get(key);
+  if (!prepared) {
+    const compiled = build(db, markers(values, { n: 0 }) as V).compile();
+    // A marker must reach the SQL as a parameter, unchanged: a value computed from one inside the
+    // builder (or inlined as a literal) would silently run with the wrong value.
+    const slots = new Int32Array(compiled.parameters.length);
+    compiled.parameters.forEach((p, i) => {
+      const isMarker = typeof p === "string" && p.startsWith(MARK) && /^\d+$/.test(p.slice(MARK.length));
+      if (isMarker && Number(p.slice(MARK.length)) < leaves.length) slots[i] = Number(p.slice(MARK.length));
+      else if (typeof p === "string" && p.includes(MARK))
+        throw new Error(`prepared query ${name}: a value was derived from a placeholder; pass it as its own value`);
+      else slots[i] = -1;
+    });
+    if (compiled.sql.includes(MARK)) throw new Error(`prepared query ${name}: a placeholder was inlined into the SQL`);
+    let statement: string | null = null;
+    if (pg) {
+      statement = namedStatements.get(compiled.sql) ?? null;
+      if (!statement) {
+        statement = `licensor_${crypto.createHash("sha1").update(compiled.sql).digest("hex").slice(0, 20)}`;
+        namedStatements.set(compiled.sql, statement);
+      }
+    }
+    prepared = { compiled, slots, name: statement };
+    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
+    cache.set(key, prepared);
+  }
+  return { prepared, leaves };
+}
+
+/** The bound values in parameter order. */
+function bind({ compiled, slots }: Prepared, leaves: unknown[]): unknown[] {
+  const parameters = new Array(slots.length);
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i] as number;
+    parameters[i] = slot < 0 ? compiled.parameters[i] : leaves[slot];
+  }
+  return parameters;
 }
 
 /** The compiled SQL and bound values for `build` over `values`, compiled once per name, dialect and shape. */
@@ -76,45 +149,45 @@ export function compilePrepared<V, R>(
   values: V,
   build: (db: Db | Trx, v: V) => Compilable<R>,
 ): CompiledQuery<R> {
-  const dialect = db.getExecutor().adapter instanceof PostgresAdapter ? "pg" : "sqlite";
-  const key = `${name}|${dialect}|${shape(values)}`;
-  let prepared = cache.get(key);
-  if (!prepared) {
-    const paths: string[] = [];
-    const compiled = build(db, markers(values, "", paths) as V).compile();
-    // A marker must reach the SQL as a parameter, unchanged: a value computed from one inside the
-    // builder (or inlined as a literal) would silently run with the wrong value.
-    const known = new Set(paths);
-    for (const p of compiled.parameters)
-      if (typeof p === "string" && p.includes(MARK) && !(p.startsWith(MARK) && known.has(p.slice(MARK.length))))
-        throw new Error(`prepared query ${name}: a value was derived from a placeholder; pass it as its own value`);
-    if (compiled.sql.includes(MARK)) throw new Error(`prepared query ${name}: a placeholder was inlined into the SQL`);
-    prepared = {
-      compiled,
-      accessors: compiled.parameters.map((p) =>
-        typeof p === "string" && p.startsWith(MARK) ? accessor(p.slice(MARK.length)) : null,
-      ),
-    };
-    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
-    cache.set(key, prepared);
-    if (dialect === "pg" && !namedStatements.has(compiled.sql))
-      namedStatements.set(compiled.sql, `licensor_${crypto.createHash("sha1").update(compiled.sql).digest("hex").slice(0, 20)}`);
-  }
-  const { compiled, accessors } = prepared;
-  const parameters = accessors.map((acc, i) => {
-    if (!acc) return compiled.parameters[i];
-    let v: unknown = values;
-    for (const k of acc) v = (v as Record<string | number, unknown>)[k];
-    return v as Leaf;
-  });
-  return { ...(compiled as CompiledQuery<R>), parameters };
+  const { prepared, leaves } = prepare(db, name, values, build);
+  return { ...(prepared.compiled as CompiledQuery<R>), parameters: bind(prepared, leaves) };
 }
 
+/** Runs a prepared query: on PostgreSQL outside a transaction, on the driver's pool directly. */
 export function runPrepared<V, R>(
   db: Db | Trx,
   name: string,
   values: V,
   build: (db: Db | Trx, v: V) => Compilable<R>,
 ): Promise<QueryResult<R>> {
-  return db.executeQuery<R>(compilePrepared(db, name, values, build));
+  const pool = db.isTransaction ? undefined : pools.get(db as Db);
+  const { prepared, leaves } = prepare(db, name, values, build);
+  const parameters = bind(prepared, leaves);
+  if (pool && prepared.name) return onPool<R>(pool, prepared.name, prepared.compiled.sql, parameters);
+  return db.executeQuery<R>({ ...(prepared.compiled as CompiledQuery<R>), parameters });
+}
+
+/**
+ * A prepared write: on SQLite outside a transaction it joins the group commit (executeWrite);
+ * on PostgreSQL as {@link runPrepared}.
+ */
+export function runPreparedWrite<V, R>(
+  db: Db,
+  name: string,
+  values: V,
+  build: (db: Db | Trx, v: V) => Compilable<R>,
+): Promise<{ rows: R[] }> {
+  const pool = pools.get(db);
+  if (pool) return runPrepared(db, name, values, build);
+  return executeWrite(db, compilePrepared(db, name, values, build));
+}
+
+const WRITE_COMMANDS = new Set(["INSERT", "UPDATE", "DELETE", "MERGE"]);
+
+async function onPool<R>(pool: PgPool, name: string, text: string, values: unknown[]): Promise<QueryResult<R>> {
+  const r = await pool.query({ name, text, values });
+  // As Kysely's PostgreSQL driver reports it: numAffectedRows for writes only.
+  return WRITE_COMMANDS.has(r.command) && r.rowCount != null
+    ? { rows: r.rows as R[], numAffectedRows: BigInt(r.rowCount) }
+    : { rows: r.rows as R[] };
 }

@@ -1,6 +1,5 @@
 import { sql } from "kysely";
-import { executeWrite } from "../db/groupCommit.js";
-import { compilePrepared } from "../db/prepared.js";
+import { runPreparedWrite } from "../db/prepared.js";
 import type { Db } from "../db/schema.js";
 import { AppError } from "../errors.js";
 import { nowIso } from "../util.js";
@@ -97,7 +96,7 @@ export class RedeemGuard {
       subjects,
       account: `account:${s.account}`,
     };
-    const admitted = compilePrepared(this.db, "guard.admit", values, (db, v) =>
+    const { rows } = await runPreparedWrite(this.db, "guard.admit", values, (db, v) =>
       db
         .insertInto("rate_counters")
         .values(v.rows)
@@ -113,7 +112,6 @@ export class RedeemGuard {
           eb.selectFrom("redeem_misses").select("subject").where("subject", "=", v.account).as("account_missed"),
         ]),
     );
-    const { rows } = await executeWrite(this.db, admitted);
     const missPlaces = new Map<string, number>();
     for (const row of rows) if (row.bucket.startsWith("miss:")) missPlaces.set(row.bucket.slice(5), Number(row.count));
     const admission = (tightest: RateInfo): Admission => ({
@@ -200,7 +198,7 @@ export class RedeemGuard {
   /** An attempt that was not a miss (refused before the lookup, or refused for another reason) gives back its places. */
   async release(s: Subjects, admitted: Admission): Promise<void> {
     const values = { buckets: this.subjectKeys(s).map((k) => `miss:${k}`), window: admitted.missWindow };
-    const q = compilePrepared(this.db, "guard.release", values, (db, v) =>
+    await runPreparedWrite(this.db, "guard.release", values, (db, v) =>
       db
         .updateTable("rate_counters")
         .set({ count: sql`CASE WHEN rate_counters.count > 0 THEN rate_counters.count - 1 ELSE 0 END` })
@@ -209,7 +207,6 @@ export class RedeemGuard {
         // executeWrite reads rows back on SQLite's group commit.
         .returning("count"),
     );
-    await executeWrite(this.db, q);
   }
 
   private subjectKeys(s: Subjects): string[] {
