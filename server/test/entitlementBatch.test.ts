@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { catalogFixture } from "./entitlementFixtures.js";
+import { catalog, lineOf } from "./factories.js";
 import { describeEachDb, type TestEnv } from "./helpers.js";
 
 /** POST /api/v1/entitlements/batch: FNO batch semantics — each item atomic on its own, one answer for all. */
@@ -8,12 +8,8 @@ type Json = any;
 
 async function batchWorld(env: TestEnv) {
   const admin = await env.as("PRODUCER_ADMIN");
-  const f = await catalogFixture(env, admin);
-  const line = (extra: Record<string, unknown> = {}) => ({
-    products: [{ productId: f.product.id }],
-    licenseModelId: f.lm.id,
-    ...extra,
-  });
+  const f = await catalog(env, admin);
+  const line = (extra: Record<string, unknown> = {}) => lineOf(f, extra);
   const valid = (n: number, extra: Record<string, unknown> = {}) => ({
     kind: "SIMPLE",
     entitlementId: `BATCH-${n}`,

@@ -3,7 +3,7 @@ import { expect, it } from "vitest";
 import { canonicalKey } from "../../common/src/keyCheck.js";
 import { toProblem } from "../src/plugins/errors.js";
 import { newId, nowIso } from "../src/util.js";
-import { catalogFixture } from "./entitlementFixtures.js";
+import { bulkEntitlement, simpleEntitlement } from "./factories.js";
 import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
 
 type Json = Record<string, any>;
@@ -11,21 +11,11 @@ type Json = Record<string, any>;
 /** The words a raw constraint refusal used to reach users with. */
 const RAW = /constraint|referenced by, or refers to|same identifier already exists|SQLITE|violates/i;
 
-async function bulk(env: TestEnv, admin: Caller, opts: { test?: boolean } = {}) {
-  const { lm, product, distributor } = await catalogFixture(env, admin);
-  const res = await admin.post("/api/v1/entitlements", {
-    kind: "BULK",
-    test: opts.test,
-    soldTo: distributor,
-    product: { products: [{ productId: product.id }], licenseModelId: lm.id },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  const e = res.json();
-  const gen = await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count: 3 });
-  expect(gen.statusCode, gen.body).toBeLessThan(300);
-  const keys = (await admin.get(`/api/v1/entitlements/${e.id}/keys`)).json().items.map((k: Json) => k.key) as string[];
-  return { e, keys, lm, product };
-}
+/** A bulk entitlement left DRAFT (or TEST) with three keys: what may still be deleted. */
+const bulk = async (env: TestEnv, admin: Caller, opts: { test?: boolean } = {}) => {
+  const b = await bulkEntitlement(env, admin, { test: opts.test, deploy: false, keys: 3 });
+  return { ...b, e: b.bulk };
+};
 
 const keyRows = (env: TestEnv, bulkPk: string) =>
   env.db.selectFrom("web_register_keys").select(["key", "status"]).where("bulk_id", "=", bulkPk).execute();
@@ -73,15 +63,7 @@ describeEachDb("deleting entitlements", (env) => {
 
   it("a TEST entitlement whose line item gave copies to another entitlement names that one, not a constraint", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { lm, product, distributor } = await catalogFixture(env, admin);
-    const src = (
-      await admin.post("/api/v1/entitlements", {
-        kind: "SIMPLE",
-        test: true,
-        soldTo: distributor,
-        lineItems: [{ products: [{ productId: product.id }], licenseModelId: lm.id, numberOfCopies: 5 }],
-      })
-    ).json();
+    const { entitlement: src } = await simpleEntitlement(env, admin, { test: true, line: { numberOfCopies: 5 } });
     const target = await env.makeAccount();
     const moved = await admin.post(`/api/v1/entitlements/${src.id}/line-items/${src.lineItems[0].id}/actions/transfer`, {
       accountId: target,

@@ -1,40 +1,31 @@
 import { expect, it } from "vitest";
 import { up as clearCopiedRetailerData } from "../src/db/migrations/0007_redeemed_entitlements_own_data.js";
-import { catalogFixture } from "./entitlementFixtures.js";
+import { bulkEntitlement, catalog, simpleEntitlement } from "./factories.js";
 import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
 
 type Json = Record<string, any>;
 
 /** A bulk entitlement sold to a distributor, with the retailer's order, ship-to and description, and keys. */
-async function bulkWithKeys(env: TestEnv, admin: Caller, opts: { test?: boolean; count?: number } = {}) {
-  const { lm, product, distributor } = await catalogFixture(env, admin);
-  const res = await admin.post("/api/v1/entitlements", {
-    kind: "BULK",
+const bulkWithKeys = (env: TestEnv, admin: Caller, opts: { test?: boolean; count?: number } = {}) =>
+  bulkEntitlement(env, admin, {
     test: opts.test,
-    soldTo: distributor,
-    description: "Retail batch for the Christmas shelf",
-    orderId: "RETAIL-PO-9",
-    orderLineNumber: "7",
-    shipToEmail: "warehouse@retailer.example",
-    shipToAddress: "Dock 4, Retail Park",
-    customAttributes: { campaign: "xmas" },
-    product: {
-      products: [{ productId: product.id, quantity: 1 }],
-      licenseModelId: lm.id,
+    keys: opts.count ?? 2,
+    body: {
+      description: "Retail batch for the Christmas shelf",
+      orderId: "RETAIL-PO-9",
+      orderLineNumber: "7",
+      shipToEmail: "warehouse@retailer.example",
+      shipToAddress: "Dock 4, Retail Park",
+      customAttributes: { campaign: "xmas" },
+    },
+    line: {
+      quantity: 1,
       numberOfCopies: 3,
       description: "Shelf box",
       orderId: "RETAIL-LINE-PO",
       orderLineNumber: "7.1",
     },
-    autoDeploy: !opts.test,
   });
-  expect(res.statusCode, res.body).toBe(201);
-  const bulk = res.json();
-  const gen = await admin.post(`/api/v1/entitlements/${bulk.id}/keys/generate`, { count: opts.count ?? 2 });
-  expect(gen.statusCode, gen.body).toBeLessThan(300);
-  const keys = (await admin.get(`/api/v1/entitlements/${bulk.id}/keys`)).json().items.map((k: Json) => k.key) as string[];
-  return { bulk, keys, lm, product, distributor };
-}
 
 async function redeem(admin: Caller, key: string, soldTo: string, owner?: string): Promise<Json> {
   const r = await admin.post("/api/v1/redemptions", { key, soldTo, ...(owner ? { owner } : {}) });
@@ -223,14 +214,7 @@ describeEachDb("entitlements by entitlement ID, autoDeploy on update", (env) => 
 
   it("autoDeploy on PATCH deploys a DRAFT entitlement; a refused deploy changes nothing", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { lm, product, distributor } = await catalogFixture(env, admin);
-    const draft = (
-      await admin.post("/api/v1/entitlements", {
-        kind: "SIMPLE",
-        soldTo: distributor,
-        lineItems: [{ products: [{ productId: product.id }], licenseModelId: lm.id }],
-      })
-    ).json();
+    const { entitlement: draft, product, distributor } = await simpleEntitlement(env, admin, { deploy: false });
     expect(draft.state).toBe("DRAFT");
     const r = await admin.patch(`/api/v1/entitlements/${draft.id}`, { description: "ready", autoDeploy: true });
     expect(r.statusCode, r.body).toBe(200);
@@ -252,7 +236,7 @@ describeEachDb("entitlements by entitlement ID, autoDeploy on update", (env) => 
 
   it("autoDeploy on the bulk's product (PUT and PATCH) deploys the bulk entitlement", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { lm, product, distributor } = await catalogFixture(env, admin);
+    const { lm, product, distributor } = await catalog(env, admin);
     const make = async () =>
       (await admin.post("/api/v1/entitlements", { kind: "BULK", soldTo: distributor })).json() as Promise<Json>;
     const a = await make();
@@ -280,7 +264,7 @@ describeEachDb("entitlements by entitlement ID, autoDeploy on update", (env) => 
 
   it("an unknown soldTo is reported once, on create and on update", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { distributor } = await catalogFixture(env, admin);
+    const { distributor } = await catalog(env, admin);
     for (const kind of ["SIMPLE", "BULK"] as const) {
       const r = await admin.post("/api/v1/entitlements", { kind, soldTo: "NO-SUCH" });
       expect(r.statusCode, r.body).toBe(400);

@@ -1,45 +1,20 @@
 import { expect, it } from "vitest";
 import { TIER_DISTRIBUTOR as DIST, TIER_END_CUSTOMER as EC } from "../../common/src/enums.js";
 import { FORBIDDEN_ID_CHARS } from "../../common/src/limits.js";
-import { catalogFixture } from "./entitlementFixtures.js";
-import { type Caller, describeEachDb, PUBLISHER_ID, type TestEnv } from "./helpers.js";
+import { expectProblem } from "./expectations.js";
+import { catalog, changeState, licenseModel, lineOf, ok, product, uid } from "./factories.js";
+import { describeEachDb, PUBLISHER_ID, type TestEnv } from "./helpers.js";
 
 /**
  * Every rule of PRODUCT.md §3 for entitlements, through the API, on both databases: what is
  * refused (status, stable code, the field, the words) and that a refusal writes nothing.
  */
 
-type Res = Awaited<ReturnType<Caller["get"]>>;
 type Json = any;
 
-let n = 0;
-const uid = () => `${Date.now().toString(36)}${(++n).toString(36)}`;
 const today = () => new Date().toISOString().slice(0, 10);
 const GEN_ENT = /^[0-9a-f]{4}(-[0-9a-f]{4}){4}$/;
 const GEN_ACT = /^[0-9a-f]{4}(-[0-9a-f]{4}){5}$/;
-
-/**
- * Asserts a problem+json refusal. With a field, the words must be in that field's message (from
- * `errors`), or — for single-field problems without a list — `field` must match and the words be
- * in `detail`. Without a field, the words must be in `detail`.
- */
-function expectProblem(res: Res, status: number, code: string, field?: string, ...words: string[]): Json {
-  expect(res.statusCode, res.body).toBe(status);
-  const body = res.json();
-  expect(body.code, res.body).toBe(code);
-  if (field === undefined) {
-    for (const w of words) expect(body.detail).toContain(w);
-    return body;
-  }
-  const entry = (body.errors ?? []).find((e: { field: string }) => e.field === field);
-  if (entry) {
-    for (const w of words) expect(entry.message, res.body).toContain(w);
-  } else {
-    expect(body.field, res.body).toBe(field);
-    for (const w of words) expect(body.detail).toContain(w);
-  }
-  return body;
-}
 
 /** Rows of every entitlement table plus the entitlement audit events: a refusal leaves them all as they were. */
 async function counts(env: TestEnv) {
@@ -65,72 +40,12 @@ async function auditActions(env: TestEnv, objectId?: string): Promise<string[]> 
   return (await q.orderBy("id").execute()).map((r) => r.action);
 }
 
-async function licenseModel(
-  admin: Caller,
-  opts: { state?: "DRAFT" | "DEPLOYED" | "OBSOLETE"; attributes?: unknown[]; name?: string } = {},
-): Promise<Json> {
-  const res = await admin.post("/api/v1/license-models", {
-    name: opts.name ?? `LM ${uid()}`,
-    technology: "CERTIFICATE",
-    modelType: "NODE_LOCKED_UNCOUNTED",
-    attributes: opts.attributes ?? [],
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  const lm = res.json();
-  const state = opts.state ?? "DEPLOYED";
-  if (state !== "DRAFT") {
-    const moved = await admin.post(`/api/v1/license-models/${lm.id}/actions/change-state`, { state });
-    expect(moved.statusCode, moved.body).toBe(200);
-  }
-  return { ...lm, state };
-}
-
-async function product(
-  admin: Caller,
-  opts: {
-    state?: "DRAFT" | "DEPLOYED" | "OBSOLETE";
-    licenseModelIds?: string[];
-    type?: "PRODUCT" | "SUITE" | "MAINTENANCE";
-    name?: string;
-  } = {},
-): Promise<Json> {
-  const res = await admin.post("/api/v1/products", {
-    name: opts.name ?? `Prod ${uid()}`,
-    version: "1.0",
-    type: opts.type ?? "PRODUCT",
-    features: [{ name: "f", version: "1.0", count: null }],
-    licenseModelIds: opts.licenseModelIds ?? [],
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  const p = res.json();
-  const state = opts.state ?? "DEPLOYED";
-  if (state !== "DRAFT") {
-    const moved = await admin.post(`/api/v1/products/${p.id}/actions/change-state`, { state });
-    expect(moved.statusCode, moved.body).toBe(200);
-  }
-  return { ...p, state };
-}
-
-async function setState(admin: Caller, url: string, state: string) {
-  const res = await admin.post(`${url}/actions/change-state`, { state });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json();
-}
-
 /** A producer admin, a deployed catalog (product allowing the model), a distributor and a customer. */
 async function world(env: TestEnv) {
   const admin = await env.as("PRODUCER_ADMIN");
-  const f = await catalogFixture(env, admin);
-  const line = (extra: Record<string, unknown> = {}) => ({
-    products: [{ productId: f.product.id }],
-    licenseModelId: f.lm.id,
-    ...extra,
-  });
-  const create = async (body: Record<string, unknown>) => {
-    const res = await admin.post("/api/v1/entitlements", body);
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json() as Json;
-  };
+  const f = await catalog(env, admin);
+  const line = (extra: Record<string, unknown> = {}) => lineOf(f, extra);
+  const create = async (body: Record<string, unknown>): Promise<Json> => ok(await admin.post("/api/v1/entitlements", body));
   const simple = (extra: Record<string, unknown> = {}) =>
     create({ kind: "SIMPLE", soldTo: f.customer, lineItems: [line()], ...extra });
   return { admin, ...f, line, create, simple };
@@ -806,7 +721,7 @@ describeEachDb("entitlement rules: create", (env) => {
 
   it("entitlement-time attributes: required, typed, known, not fulfillment-time; defaults filled", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const f = await catalogFixture(env, admin, {
+    const f = await catalog(env, admin, {
       attributes: [
         { name: "SEATS", valueType: "NUMBER", time: "ENTITLEMENT", required: true },
         { name: "SUPPORT_END", valueType: "DATE", time: "ENTITLEMENT", required: false },
@@ -1028,8 +943,8 @@ describeEachDb("entitlement rules: states", (env) => {
         { products: [{ productId: p2.id }], licenseModelId: lm2.id, activationId: "OBS-LM-1" },
       ],
     });
-    await setState(w.admin, `/api/v1/products/${p2.id}`, "OBSOLETE");
-    await setState(w.admin, `/api/v1/license-models/${lm2.id}`, "OBSOLETE");
+    await changeState(w.admin, `/api/v1/products/${p2.id}`, "OBSOLETE");
+    await changeState(w.admin, `/api/v1/license-models/${lm2.id}`, "OBSOLETE");
     const before = await counts(env);
     const res = await w.admin.post(`/api/v1/entitlements/${e.id}/actions/change-state`, { state: "DEPLOYED" });
     const body = expectProblem(res, 409, "invalid_state", "state");
@@ -1073,17 +988,17 @@ describeEachDb("entitlement rules: states", (env) => {
     const e = await w.create({ kind: "SIMPLE", soldTo: w.customer, lineItems: [w.line(), w.line()] });
     const url = `/api/v1/entitlements/${e.id}`;
     const states = (x: Json) => [x.state, ...x.lineItems.map((l: Json) => l.state)];
-    expect(states(await setState(w.admin, url, "DEPLOYED"))).toEqual(["DEPLOYED", "DEPLOYED", "DEPLOYED"]);
-    expect(states(await setState(w.admin, url, "INACTIVE"))).toEqual(["INACTIVE", "INACTIVE", "INACTIVE"]);
-    expect(states(await setState(w.admin, url, "DEPLOYED"))).toEqual(["DEPLOYED", "DEPLOYED", "DEPLOYED"]);
+    expect(states(await changeState(w.admin, url, "DEPLOYED"))).toEqual(["DEPLOYED", "DEPLOYED", "DEPLOYED"]);
+    expect(states(await changeState(w.admin, url, "INACTIVE"))).toEqual(["INACTIVE", "INACTIVE", "INACTIVE"]);
+    expect(states(await changeState(w.admin, url, "DEPLOYED"))).toEqual(["DEPLOYED", "DEPLOYED", "DEPLOYED"]);
     // One line item obsoleted on its own stays so through the entitlement's moves.
     const li = e.lineItems[1].id;
-    await setState(w.admin, `${url}/line-items/${li}`, "OBSOLETE");
-    expect(states(await setState(w.admin, url, "INACTIVE"))).toEqual(["INACTIVE", "INACTIVE", "OBSOLETE"]);
-    expect(states(await setState(w.admin, url, "OBSOLETE"))).toEqual(["OBSOLETE", "OBSOLETE", "OBSOLETE"]);
+    await changeState(w.admin, `${url}/line-items/${li}`, "OBSOLETE");
+    expect(states(await changeState(w.admin, url, "INACTIVE"))).toEqual(["INACTIVE", "INACTIVE", "OBSOLETE"]);
+    expect(states(await changeState(w.admin, url, "OBSOLETE"))).toEqual(["OBSOLETE", "OBSOLETE", "OBSOLETE"]);
 
     const d = await w.simple();
-    expect(states(await setState(w.admin, `/api/v1/entitlements/${d.id}`, "OBSOLETE"))).toEqual(["OBSOLETE", "OBSOLETE"]);
+    expect(states(await changeState(w.admin, `/api/v1/entitlements/${d.id}`, "OBSOLETE"))).toEqual(["OBSOLETE", "OBSOLETE"]);
   });
 
   it("refuses illegal moves with FNO-like words; TEST never moves; OBSOLETE is permanent", async () => {
@@ -1108,16 +1023,16 @@ describeEachDb("entitlement rules: states", (env) => {
     );
     expect(await move(d, "TEST")).toContain("cannot be moved from DRAFT to TEST");
     expect(await move(d, "DRAFT")).toBe(`Entitlement ${d.entitlementId} is already DRAFT.`);
-    await setState(w.admin, `/api/v1/entitlements/${d.id}`, "DEPLOYED");
+    await changeState(w.admin, `/api/v1/entitlements/${d.id}`, "DEPLOYED");
     expect(await move(d, "DRAFT")).toBe(
       `Entitlement ${d.entitlementId} cannot be moved from DEPLOYED to DRAFT; from DEPLOYED it can only go to INACTIVE or OBSOLETE.`,
     );
     expect(await move(d, "DEPLOYED")).toBe(`Entitlement ${d.entitlementId} is already DEPLOYED.`);
-    await setState(w.admin, `/api/v1/entitlements/${d.id}`, "INACTIVE");
+    await changeState(w.admin, `/api/v1/entitlements/${d.id}`, "INACTIVE");
     expect(await move(d, "DRAFT")).toBe(
       `Entitlement ${d.entitlementId} cannot be moved from INACTIVE to DRAFT; from INACTIVE it can only go to DEPLOYED or OBSOLETE.`,
     );
-    await setState(w.admin, `/api/v1/entitlements/${d.id}`, "OBSOLETE");
+    await changeState(w.admin, `/api/v1/entitlements/${d.id}`, "OBSOLETE");
     for (const to of ["DRAFT", "DEPLOYED", "INACTIVE"]) {
       expect(await move(d, to)).toBe(
         `Entitlement ${d.entitlementId} cannot be moved from OBSOLETE to ${to}: OBSOLETE is permanent.`,
@@ -1173,7 +1088,7 @@ describeEachDb("entitlement rules: states", (env) => {
     expect(added.lineItems.map((l: Json) => l.state)).toEqual(["DEPLOYED", "DRAFT", "DRAFT"]);
     const late = added.lineItems[1].id;
     const noLm = added.lineItems[2].id;
-    const deployed = await setState(w.admin, `${url}/line-items/${late}`, "DEPLOYED");
+    const deployed = await changeState(w.admin, `${url}/line-items/${late}`, "DEPLOYED");
     expect(deployed.lineItems.map((l: Json) => l.state)).toEqual(["DEPLOYED", "DEPLOYED", "DRAFT"]);
     const before = await counts(env);
     expectProblem(
@@ -1188,9 +1103,9 @@ describeEachDb("entitlement rules: states", (env) => {
     expect(history).toContain("Line items LATE-1, LATE-NO-LM added");
     expect(history).toContain("Line item LATE-1: DRAFT → DEPLOYED");
     // Line items individually: DEPLOYED ↔ INACTIVE, then OBSOLETE.
-    await setState(w.admin, `${url}/line-items/${late}`, "INACTIVE");
-    await setState(w.admin, `${url}/line-items/${late}`, "DEPLOYED");
-    const obs = await setState(w.admin, `${url}/line-items/${late}`, "OBSOLETE");
+    await changeState(w.admin, `${url}/line-items/${late}`, "INACTIVE");
+    await changeState(w.admin, `${url}/line-items/${late}`, "DEPLOYED");
+    const obs = await changeState(w.admin, `${url}/line-items/${late}`, "OBSOLETE");
     expect(obs.lineItems[1].state).toBe("OBSOLETE");
     expectProblem(
       await w.admin.post(`${url}/line-items/${late}/actions/change-state`, { state: "DEPLOYED" }),
@@ -1213,9 +1128,9 @@ describeEachDb("entitlement rules: states", (env) => {
       "state",
       "Line item EARLY-1 cannot be DEPLOYED while its entitlement is DRAFT; deploy the entitlement first.",
     );
-    await setState(w.admin, url, "DEPLOYED");
-    await setState(w.admin, `${url}/line-items/${li}`, "INACTIVE");
-    await setState(w.admin, url, "INACTIVE");
+    await changeState(w.admin, url, "DEPLOYED");
+    await changeState(w.admin, `${url}/line-items/${li}`, "INACTIVE");
+    await changeState(w.admin, url, "INACTIVE");
     expectProblem(
       await w.admin.post(`${url}/line-items/${li}/actions/change-state`, { state: "DEPLOYED" }),
       409,
@@ -1254,7 +1169,7 @@ describeEachDb("entitlement rules: states", (env) => {
     await w.admin.post(`${url}/line-items`, {
       lineItems: [{ products: [{ productId: w.product.id }], activationId: "SNEAKY-1" }],
     });
-    await setState(w.admin, url, "INACTIVE");
+    await changeState(w.admin, url, "INACTIVE");
     const res = await w.admin.post(`${url}/actions/change-state`, { state: "DEPLOYED" });
     const after = (await w.admin.get(url)).json();
     const sneaky = after.lineItems.find((l: Json) => l.activationId === "SNEAKY-1");
@@ -1273,7 +1188,7 @@ describeEachDb("entitlement rules: states", (env) => {
     const removed = await w.admin.delete(`${url}/line-items/${e.lineItems[0].id}`);
     expect(removed.statusCode, removed.body).toBe(200);
     expect(removed.json().lineItems.map((l: Json) => l.activationId)).toEqual(["RM-2", "RM-3"]);
-    await setState(w.admin, url, "DEPLOYED");
+    await changeState(w.admin, url, "DEPLOYED");
     const before = await counts(env);
     expectProblem(
       await w.admin.delete(`${url}/line-items/${e.lineItems[1].id}`),
@@ -1282,10 +1197,10 @@ describeEachDb("entitlement rules: states", (env) => {
       "state",
       "Line item RM-2 is DEPLOYED; only DRAFT, TEST or OBSOLETE line items can be removed.",
     );
-    await setState(w.admin, `${url}/line-items/${e.lineItems[2].id}`, "INACTIVE");
+    await changeState(w.admin, `${url}/line-items/${e.lineItems[2].id}`, "INACTIVE");
     expectProblem(await w.admin.delete(`${url}/line-items/${e.lineItems[2].id}`), 409, "invalid_state", "state", "is INACTIVE");
     expect((await counts(env)).lineItems).toBe(before.lineItems);
-    await setState(w.admin, `${url}/line-items/${e.lineItems[2].id}`, "OBSOLETE");
+    await changeState(w.admin, `${url}/line-items/${e.lineItems[2].id}`, "OBSOLETE");
     const gone = await w.admin.delete(`${url}/line-items/${e.lineItems[2].id}`);
     expect(gone.statusCode, gone.body).toBe(200);
     expect(gone.json().lineItems.map((l: Json) => l.activationId)).toEqual(["RM-2"]);
@@ -1326,10 +1241,10 @@ describeEachDb("entitlement rules: states", (env) => {
       "state",
       'is DEPLOYED; only DRAFT and TEST items can be edited (turn on "allow editing of deployed entities"',
     );
-    await setState(w.admin, url, "INACTIVE");
+    await changeState(w.admin, url, "INACTIVE");
     expectProblem(await w.admin.patch(url, { description: "no" }), 409, "invalid_state", "state", "is INACTIVE");
     expectProblem(await w.admin.delete(url), 409, "invalid_state", "state", "is INACTIVE");
-    await setState(w.admin, url, "OBSOLETE");
+    await changeState(w.admin, url, "OBSOLETE");
     expectProblem(await w.admin.patch(url, { description: "no" }), 409, "invalid_state", "state", "is OBSOLETE");
     expectProblem(await w.admin.delete(url), 409, "invalid_state", "state", "is OBSOLETE");
     const mid = await counts(env);
@@ -1425,7 +1340,7 @@ describeEachDb("entitlement rules: states", (env) => {
       products: [{ productId: w.product.id }],
     });
     // INACTIVE stays frozen even with the setting.
-    await setState(w.admin, url, "INACTIVE");
+    await changeState(w.admin, url, "INACTIVE");
     expectProblem(await w.admin.patch(url, { description: "z" }), 409, "invalid_state", "state", "is INACTIVE");
   });
 
@@ -1458,11 +1373,11 @@ describeEachDb("entitlement rules: states", (env) => {
     }
     expect(await counts(env)).toEqual(before);
     // The unused line item is free to go.
-    await setState(w.admin, `${url}/line-items/${e.lineItems[1].id}`, "INACTIVE");
+    await changeState(w.admin, `${url}/line-items/${e.lineItems[1].id}`, "INACTIVE");
     expect((await w.admin.patch("/api/v1/settings", { allowUsedItemsInactiveObsolete: true })).statusCode).toBe(200);
-    const inactive = await setState(w.admin, url, "INACTIVE");
+    const inactive = await changeState(w.admin, url, "INACTIVE");
     expect(inactive.lineItems.map((l: Json) => l.state)).toEqual(["INACTIVE", "INACTIVE"]);
-    const obsolete = await setState(w.admin, url, "OBSOLETE");
+    const obsolete = await changeState(w.admin, url, "OBSOLETE");
     expect(obsolete.lineItems.map((l: Json) => l.state)).toEqual(["OBSOLETE", "OBSOLETE"]);
     expectProblem(
       await w.admin.delete(`${url}/line-items/${e.lineItems[0].id}`),
@@ -1540,7 +1455,7 @@ describeEachDb("entitlement rules: regenerate IDs, copy, history and audit", (en
     const after = (await w.admin.get(url)).json();
     expect(after.entitlementId).toBe(snapshot.entitlementId);
     expect(after.lineItems.map((l: Json) => l.activationId)).toEqual(snapshot.lineItems.map((l: Json) => l.activationId));
-    await setState(w.admin, url, "OBSOLETE");
+    await changeState(w.admin, url, "OBSOLETE");
     expectProblem(await w.admin.post(`${url}/actions/regenerate-ids`), 409, "invalid_state", "state", "is OBSOLETE");
   });
 
@@ -1659,7 +1574,7 @@ describeEachDb("entitlement rules: regenerate IDs, copy, history and audit", (en
       autoDeploy: true,
       lineItems: [w.line({ activationId: "KEEP-1" }), w.line({ activationId: "DROP-1" })],
     });
-    await setState(w.admin, `/api/v1/entitlements/${e.id}/line-items/${e.lineItems[1].id}`, "OBSOLETE");
+    await changeState(w.admin, `/api/v1/entitlements/${e.id}/line-items/${e.lineItems[1].id}`, "OBSOLETE");
     const c = (await w.admin.post(`/api/v1/entitlements/${e.id}/actions/copy`)).json();
     expect(c.lineItems).toHaveLength(1);
   });
@@ -1676,8 +1591,8 @@ describeEachDb("entitlement rules: regenerate IDs, copy, history and audit", (en
     expect((await ops.patch(url, { description: "d", orderId: "PO-1", shipToEmail: "x@y.io" })).statusCode).toBe(200);
     // A PATCH that changes nothing records nothing.
     expect((await ops.patch(url, { description: "d" })).statusCode).toBe(200);
-    await setState(ops, url, "DEPLOYED");
-    await setState(ops, url, "INACTIVE");
+    await changeState(ops, url, "DEPLOYED");
+    await changeState(ops, url, "INACTIVE");
     const items = (await ops.get(`${url}/history`)).json().items;
     expect(items.map((h: Json) => [h.event, h.description])).toEqual([
       ["EVENT_CREATED", "simple entitlement created"],
@@ -1709,9 +1624,9 @@ describeEachDb("entitlement rules: regenerate IDs, copy, history and audit", (en
     expect((await admin.patch(`${url}/line-items/${li2}`, { numberOfCopies: 3 })).statusCode).toBe(200);
     expect((await admin.delete(`${url}/line-items/${li2}`)).statusCode).toBe(200);
     expect((await admin.post(`${url}/actions/regenerate-ids`)).statusCode).toBe(200);
-    await setState(admin, url, "DEPLOYED");
+    await changeState(admin, url, "DEPLOYED");
     const li3 = (await admin.post(`${url}/line-items`, { lineItems: [w.line()] })).json().lineItems[1].id;
-    await setState(admin, `${url}/line-items/${li3}`, "DEPLOYED");
+    await changeState(admin, `${url}/line-items/${li3}`, "DEPLOYED");
     expect(await auditActions(env, s.id)).toEqual([
       "entitlement.created",
       "entitlement.updated",

@@ -1,24 +1,11 @@
 import { expect, it } from "vitest";
 import { TIER_DISTRIBUTOR as DIST, TIER_END_CUSTOMER as EC } from "../../common/src/enums.js";
-import { catalogFixture } from "./entitlementFixtures.js";
+import { catalog, ok, product } from "./factories.js";
 import { type Caller, describeEachDb, PUBLISHER_ID, type TestEnv } from "./helpers.js";
 
 /** List, count and multi-select Change State of entitlements: every criterion, paging and who sees what. */
 
 type Json = any;
-
-async function setupProduct(admin: Caller, name: string, lmId: string): Promise<Json> {
-  const p = (
-    await admin.post("/api/v1/products", {
-      name,
-      version: "2.0",
-      features: [{ name: "f", version: "1.0", count: null }],
-      licenseModelIds: [lmId],
-    })
-  ).json();
-  expect((await admin.post(`/api/v1/products/${p.id}/actions/change-state`, { state: "DEPLOYED" })).statusCode).toBe(200);
-  return p;
-}
 
 /**
  * Three entitlements with distinct words in every searchable field, created by two users:
@@ -28,19 +15,16 @@ async function setupProduct(admin: Caller, name: string, lmId: string): Promise<
  */
 async function searchWorld(env: TestEnv) {
   const admin = await env.as("PRODUCER_ADMIN");
-  const { lm } = await catalogFixture(env, admin);
-  const quasar = await setupProduct(admin, "Quasar Designer", lm.id);
-  const nebula = await setupProduct(admin, "Nebula Viewer", lm.id);
+  const { lm } = await catalog(env, admin);
+  const quasar = await product(admin, { name: "Quasar Designer", version: "2.0", licenseModelIds: [lm.id] });
+  const nebula = await product(admin, { name: "Nebula Viewer", version: "2.0", licenseModelIds: [lm.id] });
   const acme = await env.makeAccount({ id: "ACME", type: "CUSTOMER", name: "Acme Robotics" });
   const globex = await env.makeAccount({ id: "GLOBEX", type: "CHANNEL_PARTNER", name: "Globex Distribution" });
   const initech = await env.makeAccount({ id: "INITECH", type: "CUSTOMER", name: "Initech" });
   const ops1 = await env.makeUser({ role: "PRODUCER_OPERATIONS", accountId: PUBLISHER_ID, email: "olga.ops@licensor.example" });
   const ops2 = await env.makeUser({ role: "PRODUCER_OPERATIONS", accountId: PUBLISHER_ID, email: "peter.ops@other.example" });
-  const create = async (who: { token: string }, body: Record<string, unknown>) => {
-    const res = await env.caller(who.token).post("/api/v1/entitlements", body);
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json() as Json;
-  };
+  const create = async (who: { token: string }, body: Record<string, unknown>): Promise<Json> =>
+    ok(await env.caller(who.token).post("/api/v1/entitlements", body));
   const alpha = await create(ops1, {
     kind: "SIMPLE",
     entitlementId: "SRCH-ALPHA-001",

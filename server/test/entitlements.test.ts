@@ -1,12 +1,12 @@
 import { expect, it } from "vitest";
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../common/src/enums.js";
-import { catalogFixture } from "./entitlementFixtures.js";
+import { catalog } from "./factories.js";
 import { describeEachDb } from "./helpers.js";
 
 describeEachDb("entitlements", (env) => {
   it("walks the seed: create bulk, add product, deploy, find it, see its history", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { lm, product, distributor } = await catalogFixture(env, admin);
+    const { lm, product, distributor } = await catalog(env, admin);
     const created = await admin.post("/api/v1/entitlements", {
       kind: "BULK",
       description: "Retail box Q4",
@@ -77,7 +77,7 @@ describeEachDb("entitlements", (env) => {
 
   it("creates a simple entitlement with line items, deploys with cascade, and refuses edits once deployed", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { lm, product, customer } = await catalogFixture(env, admin);
+    const { lm, product, customer } = await catalog(env, admin);
     const res = await admin.post("/api/v1/entitlements", {
       kind: "SIMPLE",
       soldTo: customer,
@@ -128,7 +128,7 @@ describeEachDb("entitlements", (env) => {
 
   it("refuses bad fields with the field named", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { lm, product, customer } = await catalogFixture(env, admin);
+    const { lm, product, customer } = await catalog(env, admin);
     const bad = await admin.post("/api/v1/entitlements", {
       kind: "SIMPLE",
       entitlementId: "bad/id",

@@ -1,25 +1,12 @@
 import { expect, it } from "vitest";
 import { JobRunner } from "../src/jobs/runner.js";
-import { catalogFixture } from "./entitlementFixtures.js";
-import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
-
-async function bulk(env: TestEnv, admin: Caller, deploy = true) {
-  const { lm, product, distributor } = await catalogFixture(env, admin);
-  const e = (
-    await admin.post("/api/v1/entitlements", {
-      kind: "BULK",
-      soldTo: distributor,
-      product: { products: [{ productId: product.id }], licenseModelId: lm.id },
-      autoDeploy: deploy,
-    })
-  ).json();
-  return { e, distributor };
-}
+import { bulkEntitlement, simpleEntitlement } from "./factories.js";
+import { describeEachDb } from "./helpers.js";
 
 describeEachDb("web register keys", (env) => {
   it("generates keys synchronously, counts and lists them with keyset paging", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { e } = await bulk(env, admin);
+    const { bulk: e } = await bulkEntitlement(env, admin);
     const r = await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count: 250 });
     expect(r.statusCode).toBe(200);
     expect(r.json()).toMatchObject({ status: "SUCCESS", loaded: 250, rejected: 0 });
@@ -43,7 +30,7 @@ describeEachDb("web register keys", (env) => {
 
   it("loads a batch all-or-nothing with a report naming each bad line, or partially on request", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { e } = await bulk(env, admin);
+    const { bulk: e } = await bulkEntitlement(env, admin);
     await admin.post(`/api/v1/entitlements/${e.id}/keys`, { key: "EXISTING-1" });
     const keys = ["GOOD-1", "bad/key", "GOOD-2", "GOOD-1", "EXISTING-1", "x".repeat(256)];
     const all = (await admin.post(`/api/v1/entitlements/${e.id}/keys/batch`, { keys })).json();
@@ -59,13 +46,8 @@ describeEachDb("web register keys", (env) => {
 
   it("refuses a key that is already an activation ID, and loads into INACTIVE bulk entitlements never", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { e } = await bulk(env, admin);
-    const { lm, product, customer } = await catalogFixture(env, admin);
-    await admin.post("/api/v1/entitlements", {
-      kind: "SIMPLE",
-      soldTo: customer,
-      lineItems: [{ products: [{ productId: product.id }], licenseModelId: lm.id, activationId: "ACT-TAKEN" }],
-    });
+    const { bulk: e } = await bulkEntitlement(env, admin);
+    await simpleEntitlement(env, admin, { deploy: false, line: { activationId: "ACT-TAKEN" } });
     const r = await admin.post(`/api/v1/entitlements/${e.id}/keys`, { key: "ACT-TAKEN" });
     expect(r.json()).toMatchObject({ status: 409, field: "key" });
     await admin.post(`/api/v1/entitlements/${e.id}/actions/change-state`, { state: "INACTIVE" });
@@ -76,7 +58,7 @@ describeEachDb("web register keys", (env) => {
 
   it("deletes unredeemed keys by list or all, refusing redeemed ones", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { e } = await bulk(env, admin);
+    const { bulk: e } = await bulkEntitlement(env, admin);
     await admin.post(`/api/v1/entitlements/${e.id}/keys/batch`, { keys: ["D-1", "D-2", "D-3", "D-4"] });
     await env.db.updateTable("web_register_keys").set({ status: "REDEEMED" }).where("key", "=", "D-4").execute();
     await env.db.updateTable("entitlements").set({ redeemed_count: 1 }).where("id", "=", e.id).execute();
@@ -93,7 +75,7 @@ describeEachDb("web register keys", (env) => {
 
   it("runs large loads as jobs with progress and a truthful final state", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { e } = await bulk(env, admin);
+    const { bulk: e } = await bulkEntitlement(env, admin);
     const runner = new JobRunner({ db: env.db, dialect: env.dialect, config: env.app.deps.config, bulk: env.app.deps.bulk });
     (env.app.deps as { jobs?: JobRunner }).jobs = runner;
     const r = await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count: 25_000 });
@@ -113,7 +95,7 @@ describeEachDb("web register keys", (env) => {
 
   it("shows keys to producer staff and the current-owner partner only", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { e, distributor } = await bulk(env, admin);
+    const { bulk: e, distributor } = await bulkEntitlement(env, admin);
     await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count: 3 });
     const owner = await env.as("PARTNER_PORTAL_USER", distributor);
     expect((await owner.get(`/api/v1/entitlements/${e.id}/keys`)).json().items).toHaveLength(3);
@@ -127,7 +109,7 @@ describeEachDb("web register keys", (env) => {
 
   it("answers a running job's progress while its load holds the database", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { e } = await bulk(env, admin);
+    const { bulk: e } = await bulkEntitlement(env, admin);
     const runner = new JobRunner({ db: env.db, dialect: env.dialect, config: env.app.deps.config, bulk: env.app.deps.bulk });
     (env.app.deps as { jobs?: JobRunner }).jobs = runner;
     await runner.start();
@@ -148,9 +130,9 @@ describeEachDb("web register keys", (env) => {
 
   it("goes on answering lists and redemptions during a large load, whose keys appear all at once at its end", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { e } = await bulk(env, admin);
-    const other = await bulk(env, admin);
-    await admin.post(`/api/v1/entitlements/${other.e.id}/keys/batch`, { keys: ["DURING-1", "DURING-2", "DURING-3"] });
+    const { bulk: e } = await bulkEntitlement(env, admin);
+    const other = await bulkEntitlement(env, admin);
+    await admin.post(`/api/v1/entitlements/${other.bulk.id}/keys/batch`, { keys: ["DURING-1", "DURING-2", "DURING-3"] });
     const customer = await env.makeAccount();
     const user = await env.as("CUSTOMER_PORTAL_USER", customer);
     const runner = new JobRunner({ db: env.db, dialect: env.dialect, config: env.app.deps.config, bulk: env.app.deps.bulk });

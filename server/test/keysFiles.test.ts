@@ -1,19 +1,7 @@
 import { expect, it } from "vitest";
 import { JobRunner } from "../src/jobs/runner.js";
-import { catalogFixture } from "./entitlementFixtures.js";
-import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
-
-async function deployedBulk(env: TestEnv, admin: Caller) {
-  const { lm, product, distributor } = await catalogFixture(env, admin);
-  return (
-    await admin.post("/api/v1/entitlements", {
-      kind: "BULK",
-      soldTo: distributor,
-      product: { products: [{ productId: product.id }], licenseModelId: lm.id },
-      autoDeploy: true,
-    })
-  ).json() as { id: string; entitlementId: string };
-}
+import { bulkEntitlement } from "./factories.js";
+import { type Caller, describeEachDb } from "./helpers.js";
 
 function multipart(fields: Record<string, string>, file: { name: string; content: string }) {
   const boundary = `----licensor${Math.random().toString(16).slice(2)}`;
@@ -39,7 +27,7 @@ describeEachDb("key files", (env) => {
 
   it("imports FNO's XML format through a multipart upload as a job, and refuses a broken file naming its lines", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const e = await deployedBulk(env, admin);
+    const { bulk: e } = await bulkEntitlement(env, admin);
     (env.app.deps as { jobs?: unknown }).jobs = new JobRunner({
       db: env.db,
       dialect: env.dialect,
@@ -97,7 +85,7 @@ describeEachDb("key files", (env) => {
 
   it("refuses a key file with a byte that is not UTF-8, naming its line, and loads nothing", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const e = await deployedBulk(env, admin);
+    const { bulk: e } = await bulkEntitlement(env, admin);
     (env.app.deps as { jobs?: unknown }).jobs = new JobRunner({
       db: env.db,
       dialect: env.dialect,
@@ -128,7 +116,7 @@ describeEachDb("key files", (env) => {
 
   it("exports a large set as a job whose file downloads only for those who may see the keys", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const e = await deployedBulk(env, admin);
+    const { bulk: e } = await bulkEntitlement(env, admin);
     await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count: 40 });
     (env.app.deps as { jobs?: unknown }).jobs = new JobRunner({
       db: env.db,
@@ -153,7 +141,7 @@ describeEachDb("key files", (env) => {
 
   it("exports CSV and a PDF sheet of key cards, and audits both", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const e = await deployedBulk(env, admin);
+    const { bulk: e } = await bulkEntitlement(env, admin);
     await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count: 23 });
     const csv = await admin.get(`/api/v1/entitlements/${e.id}/keys/export.csv`);
     expect(csv.statusCode).toBe(200);

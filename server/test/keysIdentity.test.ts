@@ -5,21 +5,8 @@ import { migrateToLatest } from "../src/db/connect.js";
 import { migrationProvider } from "../src/db/migrations/index.js";
 import { canonicalKeySql } from "../src/db/repos/keys.js";
 import { canonicalKey, generateKey } from "../src/domain/keyFormat.js";
-import { catalogFixture } from "./entitlementFixtures.js";
-import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
-
-async function bulk(env: TestEnv, admin: Caller) {
-  const { lm, product, distributor, customer } = await catalogFixture(env, admin);
-  const e = (
-    await admin.post("/api/v1/entitlements", {
-      kind: "BULK",
-      soldTo: distributor,
-      product: { products: [{ productId: product.id }], licenseModelId: lm.id },
-      autoDeploy: true,
-    })
-  ).json();
-  return { e, lm, product, customer };
-}
+import { bulkEntitlement } from "./factories.js";
+import { type Caller, describeEachDb } from "./helpers.js";
 
 /** The same key with its check symbol replaced by another one: what redemption calls a typo. */
 function wrongCheck(key: string): string {
@@ -45,16 +32,16 @@ describeEachDb("web register key identity", (env) => {
 
   it("treats a key in another case or without dashes as the same key at load, redemption, list and delete", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const a = await bulk(env, admin);
-    const b = await bulk(env, admin);
+    const a = await bulkEntitlement(env, admin);
+    const b = await bulkEntitlement(env, admin);
     const generated = generateKey();
     const sloppy = generated.toLowerCase().replace(/-/g, "");
     expect(
-      (await admin.post(`/api/v1/entitlements/${a.e.id}/keys/batch`, { keys: [generated, "ACME-RETAIL-HAND-0001"] })).json(),
+      (await admin.post(`/api/v1/entitlements/${a.bulk.id}/keys/batch`, { keys: [generated, "ACME-RETAIL-HAND-0001"] })).json(),
     ).toMatchObject({ status: "SUCCESS", loaded: 2 });
     // Bulk B may not hold the same keys in another spelling (nor O for 0).
     const refused = (
-      await admin.post(`/api/v1/entitlements/${b.e.id}/keys/batch`, {
+      await admin.post(`/api/v1/entitlements/${b.bulk.id}/keys/batch`, {
         keys: [sloppy, "acme retail hand 0001", "acme-retail-hand-OOO1", "OTHER-1"],
         mode: "partial",
       })
@@ -65,12 +52,12 @@ describeEachDb("web register key identity", (env) => {
       [2, "already exists"],
       [3, "already exists"],
     ]);
-    const byHand = await admin.post(`/api/v1/entitlements/${b.e.id}/keys`, { key: "Acme-Retail-Hand-0001" });
+    const byHand = await admin.post(`/api/v1/entitlements/${b.bulk.id}/keys`, { key: "Acme-Retail-Hand-0001" });
     expect(byHand.json()).toMatchObject({ status: 409, field: "key" });
-    expect((await counts(admin, b.e.id)).total).toBe(1);
+    expect((await counts(admin, b.bulk.id)).total).toBe(1);
 
     // A search finds the key whatever the spelling; the key is shown as loaded.
-    const found = (await admin.get(`/api/v1/entitlements/${a.e.id}/keys?prefix=acme%20retail`)).json();
+    const found = (await admin.get(`/api/v1/entitlements/${a.bulk.id}/keys?prefix=acme%20retail`)).json();
     expect(found.items.map((k: { key: string }) => k.key)).toEqual(["ACME-RETAIL-HAND-0001"]);
 
     // Redeemed in lower case: the loaded key, kept as loaded for the activation and entitlement IDs.
@@ -81,20 +68,20 @@ describeEachDb("web register key identity", (env) => {
     expect(r.json().entitlement.lineItems[0].activationId).toBe("ACME-RETAIL-HAND-0001");
     const again = await user.post("/api/v1/redemptions", { key: "ACMERETAILHAND0001" });
     expect(again.statusCode).toBe(200);
-    expect((await counts(admin, a.e.id)).redeemed).toBe(1);
+    expect((await counts(admin, a.bulk.id)).redeemed).toBe(1);
 
     // Delete by another spelling: the generated key goes, the redeemed one is refused.
-    const del = await admin.post(`/api/v1/entitlements/${a.e.id}/keys/delete`, { keys: [sloppy] });
+    const del = await admin.post(`/api/v1/entitlements/${a.bulk.id}/keys/delete`, { keys: [sloppy] });
     expect(del.json()).toEqual({ deleted: 1 });
-    const delRedeemed = await admin.post(`/api/v1/entitlements/${a.e.id}/keys/delete`, { keys: ["acme-retail-hand-0001"] });
+    const delRedeemed = await admin.post(`/api/v1/entitlements/${a.bulk.id}/keys/delete`, { keys: ["acme-retail-hand-0001"] });
     expect(delRedeemed.statusCode).toBe(400);
     expect(delRedeemed.json().errors[0].message).toContain("is redeemed");
-    expect(await counts(admin, a.e.id)).toEqual({ total: 1, redeemed: 1, unredeemed: 0 });
+    expect(await counts(admin, a.bulk.id)).toEqual({ total: 1, redeemed: 1, unredeemed: 0 });
   });
 
   it("refuses a key that is an activation ID in another spelling, and an activation ID that is a key", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { e, lm, product, customer } = await bulk(env, admin);
+    const { bulk: e, lm, product, customer } = await bulkEntitlement(env, admin);
     await admin.post("/api/v1/entitlements", {
       kind: "SIMPLE",
       soldTo: customer,
@@ -116,7 +103,7 @@ describeEachDb("web register key identity", (env) => {
 
   it("refuses at load, naming the line, a key in the generated shape whose check symbol is wrong", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { e } = await bulk(env, admin);
+    const { bulk: e } = await bulkEntitlement(env, admin);
     const good = generateKey();
     const typo = wrongCheck(generateKey());
     const r = (await admin.post(`/api/v1/entitlements/${e.id}/keys/batch`, { keys: [good, typo, "LEGACY-0001"] })).json();
@@ -141,9 +128,9 @@ describeEachDb("web register key identity", (env) => {
 
   it("migrates existing keys to one identity: keeps the redeemed or older key, deletes unredeemable duplicates", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const a = await bulk(env, admin);
-    const b = await bulk(env, admin);
-    await admin.post(`/api/v1/entitlements/${a.e.id}/keys/batch`, { keys: ["MIG-KEY-1", "MIG-KEY-2", "MIG-KEY-3"] });
+    const a = await bulkEntitlement(env, admin);
+    const b = await bulkEntitlement(env, admin);
+    await admin.post(`/api/v1/entitlements/${a.bulk.id}/keys/batch`, { keys: ["MIG-KEY-1", "MIG-KEY-2", "MIG-KEY-3"] });
     const user = await env.as("CUSTOMER_PORTAL_USER", a.customer);
     expect((await user.post("/api/v1/redemptions", { key: "MIG-KEY-3" })).statusCode).toBe(201);
     const migrator = new Migrator({ db: env.db, provider: migrationProvider });
@@ -151,20 +138,20 @@ describeEachDb("web register key identity", (env) => {
     // What the old code let in: the same keys in other spellings, in bulk B.
     const now = new Date().toISOString();
     for (const key of ["mig-key-1", "MIGKEY2", "mig key 3", "UNIQUE-1"])
-      await sql`INSERT INTO web_register_keys (bulk_id, key, status, created_at) VALUES (${b.e.id}, ${key}, 'UNREDEEMED', ${now})`.execute(
+      await sql`INSERT INTO web_register_keys (bulk_id, key, status, created_at) VALUES (${b.bulk.id}, ${key}, 'UNREDEEMED', ${now})`.execute(
         env.db,
       );
-    await sql`UPDATE entitlements SET key_count = key_count + 4 WHERE id = ${b.e.id}`.execute(env.db);
+    await sql`UPDATE entitlements SET key_count = key_count + 4 WHERE id = ${b.bulk.id}`.execute(env.db);
     await migrateToLatest(env.db);
     const keysOf = async (id: string) =>
       (await admin.get(`/api/v1/entitlements/${id}/keys`)).json().items.map((k: { key: string }) => k.key);
-    expect(await keysOf(a.e.id)).toEqual(["MIG-KEY-1", "MIG-KEY-2", "MIG-KEY-3"]);
-    expect(await keysOf(b.e.id)).toEqual(["UNIQUE-1"]);
-    expect((await counts(admin, b.e.id)).total).toBe(1);
+    expect(await keysOf(a.bulk.id)).toEqual(["MIG-KEY-1", "MIG-KEY-2", "MIG-KEY-3"]);
+    expect(await keysOf(b.bulk.id)).toEqual(["UNIQUE-1"]);
+    expect((await counts(admin, b.bulk.id)).total).toBe(1);
     const audit = await env.db
       .selectFrom("audit_events")
       .selectAll()
-      .where("object_id", "=", b.e.id)
+      .where("object_id", "=", b.bulk.id)
       .where("action", "=", "keys.deleted")
       .execute();
     expect(audit).toHaveLength(3);
@@ -173,12 +160,12 @@ describeEachDb("web register key identity", (env) => {
 
   it("refuses to migrate two redeemed keys that become one, changing nothing and listing them", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const a = await bulk(env, admin);
-    await admin.post(`/api/v1/entitlements/${a.e.id}/keys/batch`, { keys: ["TWICE-REDEEMED-1"] });
+    const a = await bulkEntitlement(env, admin);
+    await admin.post(`/api/v1/entitlements/${a.bulk.id}/keys/batch`, { keys: ["TWICE-REDEEMED-1"] });
     const migrator = new Migrator({ db: env.db, provider: migrationProvider });
     expect((await migrator.migrateTo("0005_redemption_hot_rows")).error).toBeUndefined();
     const now = new Date().toISOString();
-    await sql`INSERT INTO web_register_keys (bulk_id, key, status, created_at) VALUES (${a.e.id}, 'twice-redeemed-1', 'REDEEMED', ${now})`.execute(
+    await sql`INSERT INTO web_register_keys (bulk_id, key, status, created_at) VALUES (${a.bulk.id}, 'twice-redeemed-1', 'REDEEMED', ${now})`.execute(
       env.db,
     );
     await sql`UPDATE web_register_keys SET status = 'REDEEMED'`.execute(env.db);

@@ -1,5 +1,7 @@
 import { expect, it } from "vitest";
 import { TIER_DISTRIBUTOR as DIST, TIER_END_CUSTOMER as EC } from "../../common/src/enums.js";
+import { expectProblem } from "./expectations.js";
+import { product as createProduct, licenseModel, ok, uid } from "./factories.js";
 import { type Caller, describeEachDb, PUBLISHER_ID, type TestEnv } from "./helpers.js";
 
 /**
@@ -9,28 +11,10 @@ import { type Caller, describeEachDb, PUBLISHER_ID, type TestEnv } from "./helpe
  * arithmetic, states, lineage, history and audit; refusals assert the words and that nothing changed.
  */
 
-type Res = Awaited<ReturnType<Caller["get"]>>;
 type Json = any;
 
-let n = 0;
-const uid = () => `${Date.now().toString(36)}${(++n).toString(36)}`;
 const GEN_ENT = /^[0-9a-f]{4}(-[0-9a-f]{4}){4}$/;
 const GEN_ACT = /^[0-9a-f]{4}(-[0-9a-f]{4}){5}$/;
-
-function expectProblem(res: Res, status: number, code: string, field?: string, ...words: string[]): Json {
-  expect(res.statusCode, res.body).toBe(status);
-  const body = res.json();
-  expect(body.code, res.body).toBe(code);
-  if (field !== undefined) {
-    const entry = (body.errors ?? []).find((e: { field: string }) => e.field === field);
-    if (entry) for (const w of words) expect(entry.message, res.body).toContain(w);
-    else {
-      expect(body.field, res.body).toBe(field);
-      for (const w of words) expect(body.detail).toContain(w);
-    }
-  } else for (const w of words) expect(body.detail).toContain(w);
-  return body;
-}
 
 /** Rows of every table the lifecycle commands write: a refusal leaves them all as they were. */
 async function counts(env: TestEnv) {
@@ -85,11 +69,6 @@ async function history(admin: Caller, pk: string): Promise<{ event: string; desc
   return res.json().items;
 }
 
-async function ok(res: Res, status = 201): Promise<Json> {
-  expect(res.statusCode, res.body).toBe(status);
-  return res.json();
-}
-
 /**
  * A producer admin; a deployed license model; product CAD 1 that upgrades to CAD 2 and upsells
  * to CAD Add-on; an unrelated product; a customer, a distributor and a target customer.
@@ -97,27 +76,9 @@ async function ok(res: Res, status = 201): Promise<Json> {
 async function world(env: TestEnv) {
   const admin = await env.as("PRODUCER_ADMIN");
   const u = uid();
-  const lm = await ok(
-    await admin.post("/api/v1/license-models", {
-      name: `LM ${u}`,
-      technology: "CERTIFICATE",
-      modelType: "NODE_LOCKED_UNCOUNTED",
-    }),
-  );
-  await ok(await admin.post(`/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-  const product = async (name: string, extra: Record<string, unknown> = {}, deploy = true) => {
-    const p = await ok(
-      await admin.post("/api/v1/products", {
-        name: `${name} ${u}`,
-        version: "1.0",
-        features: [{ name: "f", version: "1.0", count: null }],
-        licenseModelIds: [lm.id],
-        ...extra,
-      }),
-    );
-    if (deploy) await ok(await admin.post(`/api/v1/products/${p.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    return p;
-  };
+  const lm = await licenseModel(admin, { name: `LM ${u}` });
+  const product = (name: string, extra: Record<string, unknown> = {}, deploy = true) =>
+    createProduct(admin, { name: `${name} ${u}`, licenseModelIds: [lm.id], ...extra, state: deploy ? "DEPLOYED" : "DRAFT" });
   const v2 = await product("CAD 2");
   const addon = await product("CAD Add-on");
   const other = await product("Viewer");

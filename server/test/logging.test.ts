@@ -2,7 +2,7 @@ import { Writable } from "node:stream";
 import { expect, it } from "vitest";
 import { buildApp } from "../src/app.js";
 import { generateKey } from "../src/domain/keyFormat.js";
-import { catalogFixture } from "./entitlementFixtures.js";
+import { bulkEntitlement } from "./factories.js";
 import { DIALECTS, freshDatabase, makeEnv, PUBLISHER_ID, testConfig } from "./helpers.js";
 
 it("writes structured logs with request ids and never a password, session cookie or token", async () => {
@@ -75,15 +75,7 @@ for (const dialect of DIALECTS) {
     try {
       const env = makeEnv(dialect, handle.db, app);
       const admin = await env.as("PRODUCER_ADMIN");
-      const { lm, product, distributor, customer } = await catalogFixture(env, admin);
-      const bulk = (
-        await admin.post("/api/v1/entitlements", {
-          kind: "BULK",
-          soldTo: distributor,
-          product: { products: [{ productId: product.id }], licenseModelId: lm.id },
-          autoDeploy: true,
-        })
-      ).json();
+      const { bulk, customer } = await bulkEntitlement(env, admin);
       const key = generateKey();
       const imported = "acme-retail-hand-0001";
       const spellings = [key, key.replace(/-/g, ""), key.toLowerCase(), imported, imported.toUpperCase()];

@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 import { ROLES, type Role } from "../../common/src/enums.js";
 import { JobRunner } from "../src/jobs/runner.js";
-import { catalogFixture } from "./entitlementFixtures.js";
+import { bulkEntitlement, licenseModel, ok, product, uid } from "./factories.js";
 import { describeEachDb, PUBLISHER_ID, type TestEnv } from "./helpers.js";
 
 /**
@@ -34,26 +34,15 @@ const admin = (r: Role) => r === "PRODUCER_ADMIN";
 const everyone = () => true;
 const portalUserRoleFor = (role: Role): Role => (role.startsWith("PARTNER_") ? "PARTNER_PORTAL_USER" : "CUSTOMER_PORTAL_USER");
 
-let n = 0;
-const uid = () => `${Date.now().toString(36)}${(++n).toString(36)}`;
-
 async function userIn(t: Target) {
   return t.env.makeUser({ role: portalUserRoleFor(t.role), accountId: t.accountId });
 }
 
 async function catalog(env: TestEnv) {
   const a = await env.as("PRODUCER_ADMIN");
-  const lm = (
-    await a.post("/api/v1/license-models", { name: `LM-${uid()}`, technology: "CERTIFICATE", modelType: "NODE_LOCKED_UNCOUNTED" })
-  ).json();
-  const p = (
-    await a.post("/api/v1/products", {
-      name: `P-${uid()}`,
-      version: "1.0",
-      features: [{ name: "f", version: "1.0", count: null }],
-    })
-  ).json();
-  const pn = (await a.post("/api/v1/part-numbers", { partId: `PN-${uid()}`, productId: p.id })).json();
+  const lm = await licenseModel(a, { state: "DRAFT" });
+  const p = await product(a, { state: "DRAFT" });
+  const pn = ok(await a.post("/api/v1/part-numbers", { partId: `PN-${uid()}`, productId: p.id }));
   return { lm, p, pn };
 }
 
@@ -443,16 +432,7 @@ describeEachDb("policy matrix", (env) => {
 describeEachDb("key export jobs: who starts one may follow and download it", (env) => {
   it("lets the current-owner partner read and download its export; refuses other partners and customers", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
-    const { lm, product, distributor } = await catalogFixture(env, admin);
-    const bulk = (
-      await admin.post("/api/v1/entitlements", {
-        kind: "BULK",
-        soldTo: distributor,
-        product: { products: [{ productId: product.id }], licenseModelId: lm.id },
-        autoDeploy: true,
-      })
-    ).json() as { id: string };
-    expect((await admin.post(`/api/v1/entitlements/${bulk.id}/keys/generate`, { count: 5 })).statusCode).toBe(200);
+    const { bulk, distributor } = await bulkEntitlement(env, admin, { keys: 5 });
     const runner = new JobRunner({ db: env.db, dialect: env.dialect, config: env.app.deps.config, bulk: env.app.deps.bulk });
     (env.app.deps as { jobs?: unknown }).jobs = runner;
 

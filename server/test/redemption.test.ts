@@ -1,39 +1,17 @@
 import { expect, it } from "vitest";
 import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../common/src/enums.js";
 import { RedeemGuard } from "../src/security/redeemGuard.js";
-import { catalogFixture } from "./entitlementFixtures.js";
+import { bulkEntitlement, simpleEntitlement } from "./factories.js";
 import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
 
-async function bulkWithKeys(env: TestEnv, admin: Caller, count = 3, opts: { test?: boolean; deploy?: boolean } = {}) {
-  const { lm, product, distributor } = await catalogFixture(env, admin);
-  const e = (
-    await admin.post("/api/v1/entitlements", {
-      kind: "BULK",
-      test: opts.test,
-      soldTo: distributor,
-      orderId: "PO-77",
-      product: {
-        products: [{ productId: product.id, quantity: 2 }],
-        licenseModelId: lm.id,
-        numberOfCopies: 3,
-        term: { count: 1, unit: "YEARS" },
-        startDateOption: "DEFINE_AT_FIRST_ACTIVATION",
-      },
-      autoDeploy: opts.deploy ?? true,
-    })
-  ).json();
-  await admin.post(`/api/v1/entitlements/${e.id}/keys/generate`, { count });
-  const keys: string[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { items: { key: string }[]; nextCursor: string | null } = (
-      await admin.get(`/api/v1/entitlements/${e.id}/keys?limit=200${cursor ? `&cursor=${cursor}` : ""}`)
-    ).json();
-    keys.push(...page.items.map((k) => k.key));
-    cursor = page.nextCursor;
-  } while (cursor);
-  return { bulk: e, distributor, product, keys };
-}
+/** A bulk entitlement with `count` keys whose configuration a redemption copies: quantity, copies, a term from first activation. */
+const bulkWithKeys = (env: TestEnv, admin: Caller, count = 3, opts: { test?: boolean; deploy?: boolean } = {}) =>
+  bulkEntitlement(env, admin, {
+    ...opts,
+    keys: count,
+    body: { orderId: "PO-77" },
+    line: { quantity: 2, numberOfCopies: 3, term: { count: 1, unit: "YEARS" }, startDateOption: "DEFINE_AT_FIRST_ACTIVATION" },
+  });
 
 describeEachDb("redemption", (env) => {
   it("turns a key into one deployed simple entitlement copying the bulk configuration, idempotently", async () => {
@@ -125,13 +103,7 @@ describeEachDb("redemption", (env) => {
     const acct = await env.makeAccount();
     // The clash the read cannot see: a line item elsewhere given the key as its activation ID
     // behind the application's back, as a concurrent write could.
-    const { product, lm } = await catalogFixture(env, admin);
-    const other = await admin.post("/api/v1/entitlements", {
-      kind: "SIMPLE",
-      soldTo: acct,
-      lineItems: [{ products: [{ productId: product.id }], licenseModelId: lm.id, activationId: "ACT-ELSEWHERE" }],
-    });
-    expect(other.statusCode).toBe(201);
+    await simpleEntitlement(env, admin, { deploy: false, body: { soldTo: acct }, line: { activationId: "ACT-ELSEWHERE" } });
     await env.db.updateTable("line_items").set({ activation_id: key }).where("activation_id", "=", "ACT-ELSEWHERE").execute();
 
     const tried = await admin.post("/api/v1/redemptions", { key, soldTo: acct });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app.js";
 import type { DbHandle } from "../src/db/connect.js";
 import { generateKey } from "../src/domain/keyFormat.js";
-import { catalogFixture } from "./entitlementFixtures.js";
+import { bulkEntitlement } from "./factories.js";
 import { DIALECTS, freshDatabase, makeEnv, testConfig } from "./helpers.js";
 
 for (const dialect of DIALECTS) {
@@ -25,19 +25,7 @@ for (const dialect of DIALECTS) {
       close = () => app.close();
       const env = makeEnv(dialect, handle.db, app);
       const admin = await env.as("PRODUCER_ADMIN");
-      const { lm, product, distributor } = await catalogFixture(env, admin);
-      const bulk = (
-        await admin.post("/api/v1/entitlements", {
-          kind: "BULK",
-          soldTo: distributor,
-          product: { products: [{ productId: product.id }], licenseModelId: lm.id },
-          autoDeploy: true,
-        })
-      ).json();
-      await admin.post(`/api/v1/entitlements/${bulk.id}/keys/generate`, { count: 5 });
-      const keys: string[] = (await admin.get(`/api/v1/entitlements/${bulk.id}/keys`))
-        .json()
-        .items.map((k: { key: string }) => k.key);
+      const { keys } = await bulkEntitlement(env, admin, { keys: 5 });
       return { env, keys };
     }
 

@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
 import type { Role } from "../../common/src/enums.js";
+import { bulkEntitlement } from "./factories.js";
 import { describeEachDb } from "./helpers.js";
 
 type Json = Record<string, any>;
@@ -146,18 +147,7 @@ describeEachDb("settings", (env) => {
     expect(weak.json()).toMatchObject({ status: 400, field: "keyFormat.groups" });
     const ok = await admin.patch("/api/v1/settings", { keyFormat: { groups: 4, groupLength: 7, separator: " " } });
     expect(ok.json().keyFormat).toMatchObject({ groups: 4, groupLength: 7, separator: " ", randomBits: 135 });
-    const { catalogFixture } = await import("./entitlementFixtures.js");
-    const { lm, product, distributor } = await catalogFixture(env, admin);
-    const bulk = (
-      await admin.post("/api/v1/entitlements", {
-        kind: "BULK",
-        soldTo: distributor,
-        product: { products: [{ productId: product.id }], licenseModelId: lm.id },
-        autoDeploy: true,
-      })
-    ).json();
-    await admin.post(`/api/v1/entitlements/${bulk.id}/keys/generate`, { count: 3 });
-    const key = (await admin.get(`/api/v1/entitlements/${bulk.id}/keys`)).json().items[0].key as string;
+    const key = (await bulkEntitlement(env, admin, { keys: 3 })).keys[0] as string;
     expect(key).toMatch(/^[0-9A-HJKMNP-TV-Z]{7}( [0-9A-HJKMNP-TV-Z]{7}){3}$/);
     const customer = await env.as("CUSTOMER_PORTAL_USER", await env.makeAccount());
     expect((await customer.post("/api/v1/redemptions", { key: key.replace(/ /g, "-").toLowerCase() })).statusCode).toBe(201);

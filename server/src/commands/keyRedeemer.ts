@@ -5,7 +5,7 @@ import { actorLabel, isProducerStaff, type RequestContext } from "../actor.js";
 import { auditRows } from "../audit.js";
 import type { LineItemFull } from "../db/repos/entitlements.js";
 import { REDEEMED_SHARDS } from "../db/repos/keys.js";
-import { type RedemptionSnapshot, redemptionSnapshot, writeRedemption } from "../db/repos/redemption.js";
+import { type RedemptionSnapshot, type RedemptionWrites, redemptionSnapshot, writeRedemption } from "../db/repos/redemption.js";
 import { recentSettings } from "../db/repos/settings.js";
 import type { Db, EntitlementRow, Trx } from "../db/schema.js";
 import { generateId, type IdTemplate } from "../domain/idTemplates.js";
@@ -74,6 +74,8 @@ export async function keyRedeemer(
   return { entitlement: r.entitlement ?? (await entitlementJson(db, r.pk)), created: r.created };
 }
 
+type Snapshot = Awaited<ReturnType<typeof redemptionSnapshot>>;
+
 export interface Redeemed {
   pk: string;
   created: boolean;
@@ -110,6 +112,37 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Prom
     throw errors.validation("soldTo", `account '${soldTo}' does not exist or cannot hold entitlements`);
   const open = openForRedemption(snap, soldTo);
   if ("pk" in open) return open;
+  const { pk, plan, writes } = planRedemption(ctx, snap.account, snap, open, { ...args, idTemplate });
+  const claimed = await writeRedemption(db, writes);
+  if (!claimed) {
+    const now2 = openForRedemption(await redemptionSnapshot(db, args.key, soldTo, idTemplate), soldTo);
+    if ("pk" in now2) return now2;
+    throw errors.conflict("This key could not be registered just now. Try again.", "key");
+  }
+  const row: EntitlementRow = { ...(plan.entitlement as EntitlementRow), key_count: 0, redeemed_count: 0 };
+  return { pk, created: true, entitlement: presentEntitlement(row, plan.partners, [plan.lineItem]) };
+}
+
+/** A key open for redemption, as openForRedemption() found it. */
+export interface OpenKey {
+  keyRow: RedemptionSnapshot["key"];
+  bulk: RedemptionSnapshot["bulk"];
+  config: LineItemFull;
+}
+
+/**
+ * Everything one redemption writes, planned from the snapshot in which the key was open: the
+ * claim, the redeemed entitlement with its partners, line item and products, the history and the
+ * audit events. Exported so the claim's guard is tested against the writes the real code plans.
+ */
+export function planRedemption(
+  ctx: RequestContext,
+  account: NonNullable<Snapshot["account"]>,
+  snap: Pick<Snapshot, "distributor" | "defaultIdTaken">,
+  open: OpenKey,
+  args: RedeemArgs & { idTemplate: string },
+): { pk: string; plan: ReturnType<typeof redeemedEntitlement>; writes: RedemptionWrites } {
+  const { soldTo, idTemplate } = args;
   const { bulk, config, keyRow } = open;
   // The key as loaded (and shown), not as typed: it becomes the activation ID and the default ID.
   const key = keyRow.key;
@@ -127,10 +160,10 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Prom
     idTemplate,
     endCustomer: {
       tier: TIER_END_CUSTOMER,
-      tier_display_name: snap.account.tier_display_name ?? TIER_END_CUSTOMER,
-      tier_rank: snap.account.tier_rank ?? 0,
+      tier_display_name: account.tier_display_name ?? TIER_END_CUSTOMER,
+      tier_rank: account.tier_rank ?? 0,
       account_id: soldTo,
-      account_name: snap.account.name,
+      account_name: account.name,
       contact_user_id: null,
       contact_email: null,
       current_owner: 1,
@@ -144,7 +177,7 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Prom
   const { products, part_id: _p, license_model_name: _l, ...lineItem } = plan.lineItem;
   const masked = maskKey(key);
   const label = actorLabel(ctx.actor);
-  const claimed = await writeRedemption(db, {
+  const writes: RedemptionWrites = {
     key: args.key,
     bulkPk: bulk.id,
     shard: keyRow.id % REDEEMED_SHARDS,
@@ -193,14 +226,8 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Prom
       },
       { action: "key.redeemed", objectType: "entitlement", objectId: bulk.id, after: { key: masked, soldTo, entitlement: pk } },
     ]),
-  });
-  if (!claimed) {
-    const now2 = openForRedemption(await redemptionSnapshot(db, args.key, soldTo, idTemplate), soldTo);
-    if ("pk" in now2) return now2;
-    throw errors.conflict("This key could not be registered just now. Try again.", "key");
-  }
-  const row: EntitlementRow = { ...(plan.entitlement as EntitlementRow), key_count: 0, redeemed_count: 0 };
-  return { pk, created: true, entitlement: presentEntitlement(row, plan.partners, [plan.lineItem]) };
+  };
+  return { pk, plan, writes };
 }
 
 /**
@@ -208,10 +235,7 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Prom
  * entitlement when this account redeemed it before; otherwise the refusal, with a reason where
  * one may be given (an unknown key and someone else's key get the same answer).
  */
-function openForRedemption(
-  snap: Awaited<ReturnType<typeof redemptionSnapshot>>,
-  soldTo: string,
-): Redeemed | { keyRow: RedemptionSnapshot["key"]; bulk: RedemptionSnapshot["bulk"]; config: LineItemFull } {
+export function openForRedemption(snap: Snapshot, soldTo: string): Redeemed | OpenKey {
   const k = snap.key;
   if (!k || !snap.bulk) throw notValid();
   if (k.status === "REDEEMED") {
