@@ -1,6 +1,6 @@
 import type { AccountType, Role, UserStatus } from "../../../../common/src/enums.js";
+import type { Membership } from "../../actor.js";
 import type { TextFilter } from "../../domain/filters.js";
-import type { MembershipJson } from "../../presenters/users.js";
 import { after, decodeCursor, type Page, type PageRequest, pageLimit, textMatch, toPage } from "../paging.js";
 import type { Db, Trx, UsersTable } from "../schema.js";
 
@@ -12,8 +12,13 @@ export async function findUserByEmail(db: Db | Trx, email: string): Promise<User
   return db.selectFrom("users").selectAll().where("email", "=", email.trim().toLowerCase()).executeTakeFirst();
 }
 
-export async function membershipsMany(db: Db | Trx, userIds: string[]): Promise<Map<string, MembershipJson[]>> {
-  const map = new Map<string, MembershipJson[]>(userIds.map((id) => [id, []]));
+/** A role a user holds on an account, with the account's name (as the user's memberships are shown). */
+export interface NamedMembership extends Membership {
+  accountName: string;
+}
+
+export async function membershipsMany(db: Db | Trx, userIds: string[]): Promise<Map<string, NamedMembership[]>> {
+  const map = new Map<string, NamedMembership[]>(userIds.map((id) => [id, []]));
   if (userIds.length === 0) return map;
   const rows = await db
     .selectFrom("user_roles")
@@ -31,7 +36,7 @@ export async function membershipsMany(db: Db | Trx, userIds: string[]): Promise<
   return map;
 }
 
-export async function membershipsOfUser(db: Db | Trx, userId: string): Promise<MembershipJson[]> {
+export async function membershipsOfUser(db: Db | Trx, userId: string): Promise<NamedMembership[]> {
   return (await membershipsMany(db, [userId])).get(userId) ?? [];
 }
 
