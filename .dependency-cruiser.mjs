@@ -102,13 +102,14 @@ function allowingKnown(rule) {
   const known = KNOWN.filter((k) => k.rule === rule.name);
   if (known.length === 0) return [rule];
   const exact = (p) => `^${p.replaceAll(".", "\\.")}$`;
+  const list = (p) => (p === undefined ? [] : [p].flat());
   const froms = [...new Set(known.map((k) => k.from))];
   return [
-    { ...rule, from: { ...rule.from, pathNot: [...(rule.from.pathNot ?? []), ...froms.map(exact)] } },
+    { ...rule, from: { ...rule.from, pathNot: [...list(rule.from.pathNot), ...froms.map(exact)] } },
     ...froms.map((from) => ({
       ...rule,
       from: { ...rule.from, path: exact(from) },
-      to: { ...rule.to, pathNot: [...(rule.to.pathNot ?? []), ...known.filter((k) => k.from === from).map((k) => exact(k.to))] },
+      to: { ...rule.to, pathNot: [...list(rule.to.pathNot), ...known.filter((k) => k.from === from).map((k) => exact(k.to))] },
     })),
   ];
 }
