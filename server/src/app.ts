@@ -11,6 +11,9 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import helmet from "helmet";
 import { LIMITS } from "../../common/src/limits.js";
+// The kinds of job the app's routes queue (the key jobs) register with the job registry, so that
+// any runner of this process, the server's or a test's, runs them.
+import "./jobs/handlers.js";
 import { authPlugin } from "./plugins/auth.js";
 import { errorsPlugin } from "./plugins/errors.js";
 import { idempotencyPlugin } from "./plugins/idempotency.js";

@@ -3,7 +3,7 @@ import type { RedeemBody } from "../../../common/src/api/redemptions.js";
 import { TIER_END_CUSTOMER } from "../../../common/src/enums.js";
 import { actorLabel, isProducerStaff, type RequestContext } from "../actor.js";
 import { auditRows } from "../audit.js";
-import type { LineItemFull } from "../db/repos/entitlements.js";
+import type { LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
 import { REDEEMED_SHARDS } from "../db/repos/keys.js";
 import { type RedemptionSnapshot, type RedemptionWrites, redemptionSnapshot, writeRedemption } from "../db/repos/redemption.js";
 import { recentSettings } from "../db/repos/settings.js";
@@ -141,7 +141,7 @@ export function planRedemption(
   snap: Pick<Snapshot, "distributor" | "defaultIdTaken">,
   open: OpenKey,
   args: RedeemArgs & { idTemplate: string },
-): { pk: string; plan: ReturnType<typeof redeemedEntitlement>; writes: RedemptionWrites } {
+): { pk: string; plan: ReturnType<typeof redeemedEntitlement<PartnerRow, LineItemFull>>; writes: RedemptionWrites } {
   const { soldTo, idTemplate } = args;
   const { bulk, config, keyRow } = open;
   // The key as loaded (and shown), not as typed: it becomes the activation ID and the default ID.

@@ -1,24 +1,85 @@
-import type { Insertable } from "kysely";
 import { TIER_DISTRIBUTOR } from "../../../common/src/enums.js";
 import { FORBIDDEN_ID_CHARS } from "../../../common/src/limits.js";
 import type { Actor } from "../actor.js";
 import { actorLabel } from "../actor.js";
-import type { LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
-import type { EntitlementRow, EntitlementsTable } from "../db/schema.js";
 
-export interface RedemptionInput {
+/*
+ * The shapes below are what a redemption reads and writes, named here rather than taken from the
+ * database's row types: the rule knows no table. The repos' rows have these fields (and more,
+ * which pass through untouched), so they are given and taken as they are.
+ */
+
+/** The bulk entitlement a key belongs to, as far as a redemption reads it. */
+export interface RedeemedFrom {
+  id: string;
+  state: string;
+  allow_portal_login: number;
+}
+
+/** A channel partner of an entitlement, as far as a redemption reads and sets it. */
+export interface RedemptionPartner {
+  tier: string;
+  tier_rank: number;
+  account_id: string;
+  contact_user_id: string | null;
+  contact_email: string | null;
+  current_owner: number;
+}
+
+/** A line item with its products: the bulk's configuration, and the redeemed entitlement's one line item. */
+export interface RedemptionLineItem {
+  id: string;
+  entitlement_id: string;
+  role: string;
+  position: number;
+  activation_id: string | null;
+  id_generated: number;
+  state: string;
+  fulfilled_count: number;
+  parent_line_item_id: string | null;
+  order_id: string | null;
+  order_line_number: string | null;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+  products: readonly object[];
+}
+
+/** The simple entitlement a redeemed key becomes, every field of it as it is first written. */
+export interface RedeemedEntitlement {
+  id: string;
+  entitlement_id: string;
+  id_generated: number;
+  kind: string;
+  state: string;
+  description: string | null;
+  ship_to_email: string | null;
+  ship_to_address: string | null;
+  order_id: string | null;
+  order_line_number: string | null;
+  allow_portal_login: number;
+  custom_attributes: string;
+  parent_bulk_id: string | null;
+  created_by: string | null;
+  created_by_label: string | null;
+  created_at: string;
+  updated_by: string | null;
+  updated_at: string;
+}
+
+export interface RedemptionInput<P extends RedemptionPartner, L extends RedemptionLineItem> {
   key: string;
   /** Primary keys chosen up front: the claim records the entitlement's before it is written. */
   pk: string;
   lineItemId: string;
   now: string;
   actor: Actor;
-  bulk: EntitlementRow;
+  bulk: RedeemedFrom;
   /** The bulk entitlement's configuration (its BULK_CONFIG line item, with products). */
-  config: LineItemFull;
-  bulkPartners: PartnerRow[];
+  config: L;
+  bulkPartners: P[];
   /** Sold To, as the End Customer and current owner. */
-  endCustomer: PartnerRow;
+  endCustomer: P;
   /** The redeemed entitlement's ID template from Settings (default `{key}ENT`). */
   idTemplate?: string;
 }
@@ -51,10 +112,12 @@ export function redeemedIdTemplateProblem(template: string): string | null {
  * attributes or descriptions: those are the retailer's business, and the entitlement is the end
  * customer's.
  */
-export function redeemedEntitlement(a: RedemptionInput): {
-  entitlement: Insertable<EntitlementsTable>;
-  partners: PartnerRow[];
-  lineItem: LineItemFull;
+export function redeemedEntitlement<P extends RedemptionPartner, L extends RedemptionLineItem>(
+  a: RedemptionInput<P, L>,
+): {
+  entitlement: RedeemedEntitlement;
+  partners: P[];
+  lineItem: L;
 } {
   const state = a.bulk.state === "TEST" ? "TEST" : "DEPLOYED";
   const label = actorLabel(a.actor);

@@ -19,9 +19,24 @@ import {
   findStoredFile,
   storedFileStream,
 } from "./fileStore.js";
-import { JobCancelled, type JobContext, type JobDeps, JobRefused } from "./runner.js";
+import { JobCancelled, type JobContext, type JobDeps, JobRefused, registerJobHandler } from "./registry.js";
 
-export type JobType = "keys.import" | "keys.generate" | "keys.delete" | "keys.export";
+/**
+ * The key jobs, by type with their params: loading (import, generate), deleting and exporting a
+ * bulk entitlement's keys. Each kind registers with the job registry when this module is loaded
+ * (at the end of it); the runner finds it there.
+ */
+interface KeyJobs {
+  "keys.import": ImportParams;
+  "keys.generate": GenerateParams;
+  "keys.delete": DeleteParams;
+  "keys.export": ExportParams;
+}
+type KeyJobType = keyof KeyJobs;
+
+declare module "./registry.js" {
+  interface JobKinds extends KeyJobs {}
+}
 
 export interface ImportParams {
   bulkPk: string;
@@ -81,7 +96,7 @@ async function runLoad(jc: JobContext, bulkPk: string, source: KeySource, mode: 
   }
 }
 
-export const HANDLERS: Record<JobType, (jc: JobContext) => Promise<void>> = {
+const HANDLERS: Record<KeyJobType, (jc: JobContext) => Promise<void>> = {
   async "keys.import"(jc) {
     const p = JSON.parse(jc.job.params) as ImportParams;
     // Stored in the database, so whichever process received the upload, this one reads it.
@@ -141,7 +156,7 @@ export const HANDLERS: Record<JobType, (jc: JobContext) => Promise<void>> = {
 };
 
 /** Removes what a finished job kept (its upload; a failed export's partial file). */
-export async function cleanupJob(deps: Pick<JobDeps, "config" | "db">, job: JobsTable): Promise<void> {
+async function cleanupJob(deps: Pick<JobDeps, "config" | "db">, job: JobsTable): Promise<void> {
   if (job.type === "keys.export") {
     // A finished export keeps its file for download; a failed or cancelled one leaves nothing.
     const row = await (deps.db as Db).selectFrom("jobs").select("state").where("id", "=", job.id).executeTakeFirst();
@@ -161,3 +176,6 @@ export async function cleanupJob(deps: Pick<JobDeps, "config" | "db">, job: Jobs
   await deleteStoredFile(deps.db, p.upload);
   await fs.promises.rm(path.join(uploadsDir(deps), path.basename(p.upload)), { force: true });
 }
+
+for (const [kind, run] of Object.entries(HANDLERS) as [KeyJobType, (jc: JobContext) => Promise<void>][])
+  registerJobHandler(kind, { run, cleanup: cleanupJob });

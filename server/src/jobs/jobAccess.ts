@@ -9,7 +9,7 @@ import { bulkForKeys } from "../keys/bulkAccess.js";
 import { authorize, can } from "../policies/index.js";
 import { findJobFile, type StoredFile } from "./fileStore.js";
 import { type ExportParams, exportsDir } from "./handlers.js";
-import type { JobDeps } from "./runner.js";
+import type { JobDeps } from "./registry.js";
 
 /**
  * `jobs.read` for one job. Producer staff pass without a query; anyone else only for a key export

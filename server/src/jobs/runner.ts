@@ -1,19 +1,10 @@
 import os from "node:os";
 import type { ExpressionBuilder } from "kysely";
 import type { Actor, RequestContext } from "../actor.js";
-import type { Config } from "../config.js";
-import type { BulkConnection, Dialect } from "../db/connect.js";
 import type { Database, Db, JobsTable, Trx } from "../db/schema.js";
 import { newId, nowIso, randomToken } from "../util.js";
 import { attachStoredFile, sweepStoredFiles } from "./fileStore.js";
-import { HANDLERS, cleanupJob as HANDLERS_CLEANUP, type JobType } from "./handlers.js";
-
-export interface JobDeps {
-  db: Db;
-  dialect: Dialect;
-  config: Config;
-  bulk: () => BulkConnection;
-}
+import { JobCancelled, type JobContext, type JobDeps, type JobKinds, JobRefused, type JobType, jobHandler } from "./registry.js";
 
 export interface LiveProgress {
   done: number;
@@ -21,34 +12,10 @@ export interface LiveProgress {
   startedAt: number;
 }
 
-/** What a handler gets: its row, who asked, progress and cancellation, and a way to finish in a transaction. */
-export interface JobContext {
-  job: JobsTable;
-  ctx: RequestContext;
-  deps: JobDeps;
-  progress(done: number, total?: number | null): void;
-  cancelled(): boolean;
-  /**
-   * Marks the job SUCCEEDED (or PARTIAL_FAILURE: done, with refused parts its result names) inside
-   * `trx`, so the job's effect and its status commit together.
-   */
-  succeed(trx: Trx | Db, result: unknown, state?: "SUCCEEDED" | "PARTIAL_FAILURE"): Promise<void>;
-}
-
-export class JobCancelled extends Error {}
 /** This process no longer holds the job's lease (another one took it over): nothing of this attempt may commit. */
 export class JobLeaseLost extends Error {
   constructor(id: string) {
     super(`Job ${id} was taken over by another process; this attempt was rolled back.`);
-  }
-}
-/** A job that ran and refused its input (a bad file): FAILED with a report, nothing applied. */
-export class JobRefused extends Error {
-  constructor(
-    message: string,
-    readonly result: unknown,
-  ) {
-    super(message);
   }
 }
 
@@ -64,7 +31,8 @@ const FILE_SWEEP_MS = 60_000;
  * for leases that expired (their process crashed or froze) and queues those jobs again. A job
  * interrupted that way was never committed (its effect and its SUCCEEDED state share one
  * transaction, which commits only while this process still holds the lease), so it runs again
- * whole, wherever it is claimed next.
+ * whole, wherever it is claimed next. The runner knows no kind of job: it runs whichever handler
+ * registered the job's type (registry.ts).
  */
 export class JobRunner {
   readonly worker = `${os.hostname()}:${process.pid}:${randomToken(4)}`;
@@ -120,12 +88,12 @@ export class JobRunner {
    * stored files (an upload) the job reads: they become the job's in the same transaction, kept
    * while it may run and removed when it ends.
    */
-  async enqueue(
+  async enqueue<K extends JobType>(
     db: Db | Trx,
     ctx: RequestContext,
-    type: JobType,
+    type: K,
     bulkId: string | null,
-    params: unknown,
+    params: JobKinds[K],
     total: number | null,
     opts: { files?: string[] } = {},
   ): Promise<string> {
@@ -267,9 +235,9 @@ export class JobRunner {
       },
     };
     try {
-      const handler = HANDLERS[job.type as JobType];
+      const handler = jobHandler(job.type);
       if (!handler) throw new Error(`unknown job type ${job.type}`);
-      await handler(jc);
+      await handler.run(jc);
       if (!finished) await jc.succeed(db, null);
     } catch (err) {
       if (this.lost.has(job.id) || err instanceof JobLeaseLost) {
@@ -283,8 +251,13 @@ export class JobRunner {
       this.cancels.delete(job.id);
       this.userCancels.delete(job.id);
       this.lost.delete(job.id);
-      await HANDLERS_CLEANUP(this.deps, job);
+      await this.cleanup(job);
     }
+  }
+
+  /** Lets the job's handler remove what the job kept, now that it has ended. */
+  private async cleanup(job: JobsTable): Promise<void> {
+    await jobHandler(job.type)?.cleanup?.(this.deps, job);
   }
 
   /** Whether a cancel of this job was asked for by someone (not by this process stopping). */
@@ -444,7 +417,7 @@ export class JobRunner {
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) !== 1) continue;
       taken++;
-      if (!retry) await HANDLERS_CLEANUP(this.deps, j);
+      if (!retry) await this.cleanup(j);
     }
     return taken;
   }
