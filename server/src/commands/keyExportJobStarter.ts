@@ -3,7 +3,10 @@ import type { KeyStatus } from "../../../common/src/rules/keys.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import type { Db } from "../db/schema.js";
-import type { ExportParams } from "../jobs/handlers.js";
+import type { JobKinds } from "../jobs/registry.js";
+
+type ExportParams = JobKinds["keys.export"];
+
 import type { JobRunner } from "../jobs/runner.js";
 import { bulkForKeys } from "../keys/bulkAccess.js";
 import { safeFileName } from "../keys/keyExport.js";

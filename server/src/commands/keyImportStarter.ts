@@ -1,6 +1,9 @@
 import type { RequestContext } from "../actor.js";
 import type { Db } from "../db/schema.js";
-import type { ImportParams } from "../jobs/handlers.js";
+import type { JobKinds } from "../jobs/registry.js";
+
+type ImportParams = JobKinds["keys.import"];
+
 import type { JobRunner } from "../jobs/runner.js";
 import { loadableBulkForKeys } from "../keys/bulkAccess.js";
 import type { QueuedJob } from "./keyGenerator.js";
