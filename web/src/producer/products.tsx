@@ -22,7 +22,7 @@ import { IconArchive, IconEdit, IconPlus, IconRocket, IconTrash } from "@tabler/
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
-import { canMove, isDeletableState, PRODUCT_EDITABLE } from "../../../common/src/rules/catalog";
+import { canMove, canReference, isDeletableState, PRODUCT_EDITABLE } from "../../../common/src/rules/catalog";
 import { keys, type ProductInput, partNumbersApi, productsApi } from "../api/endpoints";
 import type { Product } from "../api/types";
 import { usePermissions } from "../auth/session";
@@ -304,7 +304,7 @@ function ProductForm({ product, onDone, onCancel }: { product?: Product; onDone:
     },
   );
   const modelOptions = models.items
-    .filter((m) => m.state !== "OBSOLETE" || form.values.licenseModelIds.includes(m.id))
+    .filter((m) => canReference(m.state, form.values.licenseModelIds.includes(m.id)))
     .map((m) => ({ value: m.id, label: m.state === "DRAFT" ? `${m.name} (draft)` : m.name }));
   // Keep selected IDs visible even if the pick list does not hold them.
   for (const id of form.values.licenseModelIds)
