@@ -4,6 +4,7 @@ import {
   attributeValueProblem,
   type CatalogState,
   canMove,
+  canReference,
   deleteStateProblem,
   editProblem,
   featureProblems,
@@ -64,6 +65,10 @@ describe("catalog state transitions", () => {
   it("deletes only DRAFT items", () => {
     expect(deleteStateProblem("P", "DRAFT")).toBeNull();
     expect((["DRAFT", "DEPLOYED", "OBSOLETE"] as const).filter(isDeletableState)).toEqual(["DRAFT"]);
+    // Nothing new refers to an OBSOLETE object; a reference it already has is kept.
+    expect(canReference("OBSOLETE", false)).toBe(false);
+    expect(canReference("OBSOLETE", true)).toBe(true);
+    expect(canReference("DRAFT", false) && canReference("DEPLOYED", false)).toBe(true);
     // An entitlement's configuration uses deployed catalog objects; a test entitlement may try drafts.
     expect(["DRAFT", "DEPLOYED", "OBSOLETE"].filter((s) => isConfigurable(s, false))).toEqual(["DEPLOYED"]);
     expect(["DRAFT", "DEPLOYED", "OBSOLETE"].filter((s) => isConfigurable(s, true))).toEqual(["DRAFT", "DEPLOYED"]);

@@ -109,6 +109,14 @@ export function isConfigurable(state: string, test: boolean): boolean {
   return (configurableStates(test) as readonly string[]).includes(state);
 }
 
+/**
+ * Whether something may (go on) referring to a catalog object in `state`: nothing new can use an
+ * OBSOLETE product or license model, but a reference it already has is kept.
+ */
+export function canReference(state: string, alreadyReferenced: boolean): boolean {
+  return state !== "OBSOLETE" || alreadyReferenced;
+}
+
 /** Only DRAFT catalog objects can be deleted. */
 export const isDeletableState = (state: CatalogState) => state === "DRAFT";
 

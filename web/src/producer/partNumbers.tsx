@@ -6,6 +6,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import type { PartNumber } from "../../../common/src/api/partNumbers";
+import { canReference } from "../../../common/src/rules/catalog";
 import { keys, type PartNumberInput, partNumbersApi } from "../api/endpoints";
 import { usePermissions } from "../auth/session";
 import { productLabel, useLicenseModelPick, useProductPick } from "../components/catalogOptions";
@@ -157,10 +158,10 @@ function PartNumberForm({
   // Offer the product's allowed license models when it names some; otherwise every usable model.
   const allowed = product && product.licenseModelIds.length > 0 ? new Set(product.licenseModelIds) : null;
   const modelOptions = models.items
-    .filter((m) => (allowed ? allowed.has(m.id) : m.state !== "OBSOLETE") || m.id === form.values.licenseModelId)
+    .filter((m) => (allowed ? allowed.has(m.id) : canReference(m.state, false)) || m.id === form.values.licenseModelId)
     .map((m) => ({ value: m.id, label: m.state === "DRAFT" ? `${m.name} (draft)` : m.name }));
   const productOptions = products.items
-    .filter((p) => p.state !== "OBSOLETE" || p.id === form.values.productId)
+    .filter((p) => canReference(p.state, p.id === form.values.productId))
     .map((p) => ({ value: p.id, label: productLabel(p) }));
   if (form.values.productId && !productOptions.some((o) => o.value === form.values.productId))
     productOptions.push({

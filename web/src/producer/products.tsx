@@ -23,7 +23,8 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import type { Product } from "../../../common/src/api/products";
-import { canMove, isDeletableState, PRODUCT_EDITABLE } from "../../../common/src/rules/catalog";
+
+import { canMove, canReference, isDeletableState, PRODUCT_EDITABLE } from "../../../common/src/rules/catalog";
 import { keys, type ProductInput, partNumbersApi, productsApi } from "../api/endpoints";
 import { usePermissions } from "../auth/session";
 import { productLabel, useLicenseModelPick, useProductPick } from "../components/catalogOptions";
@@ -304,7 +305,7 @@ function ProductForm({ product, onDone, onCancel }: { product?: Product; onDone:
     },
   );
   const modelOptions = models.items
-    .filter((m) => m.state !== "OBSOLETE" || form.values.licenseModelIds.includes(m.id))
+    .filter((m) => canReference(m.state, form.values.licenseModelIds.includes(m.id)))
     .map((m) => ({ value: m.id, label: m.state === "DRAFT" ? `${m.name} (draft)` : m.name }));
   // Keep selected IDs visible even if the pick list does not hold them.
   for (const id of form.values.licenseModelIds)
