@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from "typebox";
 import { DURATION_UNITS, LINE_ITEM_TYPES, START_DATE_OPTIONS, STATE_TYPES, VERSION_DATE_OPTIONS } from "../enums.js";
+import { LIMITS } from "../limits.js";
 import { DateFilterParam, NullableString, OptionalText, PageQuery, StringEnum, TextFilterParam } from "./shared.js";
 
 /**
@@ -169,7 +170,7 @@ export const ProductConfigBody = {
   versionDateOption: OptionalNullable(StringEnum(VERSION_DATE_OPTIONS)),
   versionDate: Day("Version date with DEFINE_NOW"),
   numberOfCopies: Type.Optional(
-    Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: "On a bulk entitlement: copies per redeemed key." }),
+    Type.Integer({ minimum: 1, maximum: LIMITS.copiesMax, description: "On a bulk entitlement: copies per redeemed key." }),
   ),
   description: OptionalText(),
   orderId: OptionalText(255),

@@ -1,4 +1,5 @@
 import { type Static, Type } from "typebox";
+import { KEY_LIMITS } from "../limits.js";
 import { KEY_STATUSES } from "../rules/keys.js";
 import { PageQuery, StringEnum } from "./shared.js";
 
@@ -62,7 +63,7 @@ export const KeyBatchBody = Type.Object(
   { additionalProperties: false },
 );
 export const KeyGenerateBody = Type.Object(
-  { count: Type.Integer({ minimum: 1, maximum: 10_000_000 }) },
+  { count: Type.Integer({ minimum: 1, maximum: KEY_LIMITS.generateMax }) },
   { additionalProperties: false },
 );
 export const KeyDeleteBody = Type.Object(
@@ -78,7 +79,7 @@ export const KeyExportJobBody = Type.Object({ status: Type.Optional(KeyStatusSch
 export const KeySheetQuery = Type.Object(
   {
     status: Type.Optional(KeyStatusSchema),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20_000 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: KEY_LIMITS.pdfMax })),
     afterKeyNumber: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },

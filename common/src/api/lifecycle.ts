@@ -1,5 +1,6 @@
 import { type Static, Type } from "typebox";
 import { DURATION_UNITS } from "../enums.js";
+import { LIMITS } from "../limits.js";
 import { EntitlementRef, LineItemSchema } from "./entitlements.js";
 import { NullableString, StringEnum } from "./shared.js";
 
@@ -36,14 +37,14 @@ export const RenewBody = Type.Object(
     ),
     expirationDate: Day("End of the renewal instead of a term"),
     startDate: Day("Start of the renewal; default where the parent's effective expiry ends"),
-    numberOfCopies: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: "Default the parent's." })),
+    numberOfCopies: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.copiesMax, description: "Default the parent's." })),
   },
   { additionalProperties: false },
 );
 export const UpgradeBody = Type.Object(
   {
     productId: Id,
-    count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: "Copies to upgrade; default all." })),
+    count: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.copiesMax, description: "Copies to upgrade; default all." })),
     retireParent: Type.Optional(
       Type.Boolean({
         description:
@@ -57,7 +58,7 @@ export const UpgradeBody = Type.Object(
 export const UpsellBody = Type.Object(
   {
     additionalCopies: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: "Copies of the upsell; default the parent's." }),
+      Type.Integer({ minimum: 1, maximum: LIMITS.copiesMax, description: "Copies of the upsell; default the parent's." }),
     ),
     productId: Type.Optional(
       NullableString({ maxLength: 255, description: 'A product related as "upsell to"; default the same products.' }),
@@ -81,7 +82,7 @@ export const TransferBody = Type.Object(
 export const TransferLineItemBody = Type.Object(
   {
     accountId: Id,
-    count: Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: "Unfulfilled copies to move." }),
+    count: Type.Integer({ minimum: 1, maximum: LIMITS.copiesMax, description: "Unfulfilled copies to move." }),
     keepIds: Type.Optional(Type.Boolean({ description: "Keep the activation ID (only when all copies move); default false." })),
   },
   { additionalProperties: false },

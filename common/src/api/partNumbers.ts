@@ -8,7 +8,7 @@ const Ref = Type.String({ minLength: 1, maxLength: LIMITS.idMax });
 const NullableRef = Type.Unsafe<string | null>({ type: ["string", "null"], minLength: 1, maxLength: LIMITS.idMax });
 const Quantity = Type.Integer({
   minimum: 1,
-  maximum: 1_000_000_000,
+  maximum: LIMITS.copiesMax,
   description: "Copies of the product one unit sells (default 1).",
 });
 

@@ -1,5 +1,6 @@
 import type { LINE_ITEM_TYPES } from "../../../common/src/enums.js";
 import type { FieldProblem } from "../../../common/src/errors.js";
+import { LIMITS } from "../../../common/src/limits.js";
 import { entitlementAttributeProblems, entitlementAttributeValues } from "../../../common/src/rules/entitlements.js";
 import {
   type DurationUnit,
@@ -207,7 +208,7 @@ export async function resolveConfig(
   const terms = termsOf(input);
   problems.push(...termsProblems(terms, rules.field));
   const copies = input.numberOfCopies ?? 1;
-  if (!Number.isInteger(copies) || copies < 1 || copies > 1_000_000_000) {
+  if (!Number.isInteger(copies) || copies < 1 || copies > LIMITS.copiesMax) {
     problems.push({ field: f("numberOfCopies"), message: "must be a whole number from 1 to 1,000,000,000" });
   }
   if (problems.length) return { config: null, problems };
