@@ -2,16 +2,11 @@ import type { LicenseModelType, LicenseTechnology } from "../../../common/src/en
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
-import type { Db } from "../db/schema.js";
+import type { Db, LicenseModelsTable } from "../db/schema.js";
 import { type AttributeInput, licenseModelProblems, normalizeAttribute } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import {
-  type LicenseModelJson,
-  type LicensePolicies,
-  presentLicenseModel,
-  UNLIMITED_POLICIES,
-} from "../presenters/licenseModels.js";
+import { type LicensePolicies, presentLicenseModel, UNLIMITED_POLICIES } from "../presenters/licenseModels.js";
 import { newId, nowIso } from "../util.js";
 
 export interface LicenseModelCreateInput {
@@ -41,7 +36,7 @@ export async function licenseModelCreator(
   db: Db,
   ctx: RequestContext,
   input: LicenseModelCreateInput,
-): Promise<LicenseModelJson> {
+): Promise<LicenseModelsTable> {
   authorize(ctx.actor, "licenseModel.write");
   const problems = licenseModelProblems(input);
   if (problems.length) throw errors.validationMany(problems);
@@ -62,14 +57,13 @@ export async function licenseModelCreator(
         updated_at: now,
       };
       await trx.insertInto("license_models").values(row).execute();
-      const json = presentLicenseModel(row);
       await recordAudit(trx, ctx, {
         action: "licenseModel.created",
         objectType: "licenseModel",
         objectId: row.id,
-        after: json as never,
+        after: presentLicenseModel(row) as never,
       });
-      return json;
+      return row;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw licenseModelExists(name);

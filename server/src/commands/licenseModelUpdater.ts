@@ -2,7 +2,7 @@ import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import { findLicenseModel } from "../db/repos/licenseModels.js";
-import type { Db } from "../db/schema.js";
+import type { Db, LicenseModelsTable } from "../db/schema.js";
 import {
   type CatalogState,
   editProblem,
@@ -14,7 +14,7 @@ import {
 } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type LicenseModelJson, parseAttributes, parsePolicies, presentLicenseModel } from "../presenters/licenseModels.js";
+import { parseAttributes, parsePolicies, presentLicenseModel } from "../presenters/licenseModels.js";
 import { nowIso } from "../util.js";
 import { type LicenseModelCreateInput, licenseModelExists, mergePolicies } from "./licenseModelCreator.js";
 
@@ -29,7 +29,7 @@ export async function licenseModelUpdater(
   ctx: RequestContext,
   id: string,
   input: LicenseModelUpdateInput,
-): Promise<LicenseModelJson> {
+): Promise<LicenseModelsTable> {
   authorize(ctx.actor, "licenseModel.write");
   const problems = licenseModelProblems(input);
   if (problems.length) throw errors.validationMany(problems);
@@ -57,7 +57,7 @@ export async function licenseModelUpdater(
         changed.push("attributes");
       if (JSON.stringify(parsePolicies(policies)) !== JSON.stringify(parsePolicies(before.policies))) changed.push("policies");
       const current = presentLicenseModel(before);
-      if (changed.length === 0) return current;
+      if (changed.length === 0) return before;
 
       const state = before.state as CatalogState;
       const refused = editProblem(licenseModelLabel(before.name), state, changed, LICENSE_MODEL_EDITABLE[state]);
@@ -76,8 +76,7 @@ export async function licenseModelUpdater(
           "state",
         );
       }
-      const json = presentLicenseModel(row);
-      const { updatedAt: _a, ...afterAudit } = json;
+      const { updatedAt: _a, ...afterAudit } = presentLicenseModel(row);
       const { updatedAt: _b, ...beforeAudit } = current;
       await recordAudit(trx, ctx, {
         action: "licenseModel.updated",
@@ -86,7 +85,7 @@ export async function licenseModelUpdater(
         before: beforeAudit,
         after: afterAudit,
       });
-      return json;
+      return row;
     });
   } catch (err) {
     if (isUniqueViolation(err) && name) throw licenseModelExists(name);

@@ -2,14 +2,14 @@ import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import { findLicenseModel, licenseModelsByIds } from "../db/repos/licenseModels.js";
-import { findPartNumber } from "../db/repos/partNumbers.js";
+import { findPartNumber, type PartNumberRow } from "../db/repos/partNumbers.js";
 import { findProduct, productDetails } from "../db/repos/products.js";
 import type { Db, Trx } from "../db/schema.js";
 import { type FieldProblem, productLabel } from "../domain/catalog.js";
 import { specifiedIdProblem } from "../domain/ids.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type PartNumberJson, presentPartNumber } from "../presenters/partNumbers.js";
+import { presentPartNumber } from "../presenters/partNumbers.js";
 import { newId, nowIso } from "../util.js";
 
 export interface PartNumberCreateInput {
@@ -58,7 +58,7 @@ export async function checkPartNumberRefs(
 export const partNumberExists = (partId: string) => errors.alreadyExists("partId", `Part number '${partId}' already exists.`);
 
 /** Creates a part number (SKU): what an ERP order line names, mapped to a product and quantity. */
-export async function partNumberCreator(db: Db, ctx: RequestContext, input: PartNumberCreateInput): Promise<PartNumberJson> {
+export async function partNumberCreator(db: Db, ctx: RequestContext, input: PartNumberCreateInput): Promise<PartNumberRow> {
   authorize(ctx.actor, "partNumber.write");
   const idProblem = specifiedIdProblem(input.partId);
   if (idProblem) throw errors.validation("partId", idProblem);
@@ -80,14 +80,13 @@ export async function partNumberCreator(db: Db, ctx: RequestContext, input: Part
       await trx.insertInto("part_numbers").values(row).execute();
       const full = await findPartNumber(trx, row.id);
       if (!full) throw new Error("part number vanished inside its own transaction");
-      const json = presentPartNumber(full);
       await recordAudit(trx, ctx, {
         action: "partNumber.created",
         objectType: "partNumber",
         objectId: row.id,
-        after: json as never,
+        after: presentPartNumber(full) as never,
       });
-      return json;
+      return full;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw partNumberExists(input.partId);

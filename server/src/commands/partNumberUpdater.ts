@@ -1,12 +1,12 @@
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
-import { findPartNumber } from "../db/repos/partNumbers.js";
+import { findPartNumber, type PartNumberRow } from "../db/repos/partNumbers.js";
 import type { Db } from "../db/schema.js";
 import { specifiedIdProblem } from "../domain/ids.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type PartNumberJson, presentPartNumber } from "../presenters/partNumbers.js";
+import { presentPartNumber } from "../presenters/partNumbers.js";
 import { nowIso } from "../util.js";
 import { checkPartNumberRefs, type PartNumberCreateInput, partNumberExists } from "./partNumberCreator.js";
 
@@ -18,7 +18,7 @@ export async function partNumberUpdater(
   ctx: RequestContext,
   id: string,
   input: PartNumberUpdateInput,
-): Promise<PartNumberJson> {
+): Promise<PartNumberRow> {
   authorize(ctx.actor, "partNumber.write");
   if (input.partId !== undefined) {
     const p = specifiedIdProblem(input.partId);
@@ -37,7 +37,7 @@ export async function partNumberUpdater(
       };
       const current = presentPartNumber(before);
       const changed = (Object.keys(next) as (keyof typeof next)[]).some((k) => next[k] !== before[k]);
-      if (!changed) return current;
+      if (!changed) return before;
       if (next.product_id !== before.product_id || next.license_model_id !== before.license_model_id) {
         await checkPartNumberRefs(trx, next.product_id, next.license_model_id, {
           productId: before.product_id,
@@ -49,9 +49,8 @@ export async function partNumberUpdater(
         .set({ ...next, updated_at: nowIso() })
         .where("id", "=", id)
         .execute();
-      const row = await findPartNumber(trx, id);
-      const json = presentPartNumber(row ?? before);
-      const { updatedAt: _a, ...afterAudit } = json;
+      const row = (await findPartNumber(trx, id)) ?? before;
+      const { updatedAt: _a, ...afterAudit } = presentPartNumber(row);
       const { updatedAt: _b, ...beforeAudit } = current;
       await recordAudit(trx, ctx, {
         action: "partNumber.updated",
@@ -60,7 +59,7 @@ export async function partNumberUpdater(
         before: beforeAudit,
         after: afterAudit,
       });
-      return json;
+      return row;
     });
   } catch (err) {
     if (isUniqueViolation(err) && input.partId !== undefined) throw partNumberExists(input.partId);

@@ -2,10 +2,10 @@ import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import { findPartnerTier } from "../db/repos/partnerTiers.js";
-import type { Db } from "../db/schema.js";
+import type { Db, PartnerTiersTable } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type PartnerTierJson, presentPartnerTier } from "../presenters/partnerTiers.js";
+import { presentPartnerTier } from "../presenters/partnerTiers.js";
 import { nowIso } from "../util.js";
 import { displayNameProblems, tierUniqueClash } from "./partnerTierCreator.js";
 
@@ -21,7 +21,7 @@ export async function partnerTierUpdater(
   ctx: RequestContext,
   name: string,
   input: PartnerTierUpdateInput,
-): Promise<PartnerTierJson> {
+): Promise<PartnerTiersTable> {
   authorize(ctx.actor, "partnerTier.write");
   const problems = displayNameProblems(input.displayName);
   if (problems.length) throw errors.validationMany(problems);
@@ -37,12 +37,11 @@ export async function partnerTierUpdater(
       };
       const current = presentPartnerTier(before);
       if (next.display_name === before.display_name && next.description === before.description && next.rank === before.rank) {
-        return current;
+        return before;
       }
       const row = { ...before, ...next, updated_at: nowIso() };
       await trx.updateTable("partner_tiers").set(next).set({ updated_at: row.updated_at }).where("name", "=", name).execute();
-      const json = presentPartnerTier(row);
-      const { updatedAt: _a, ...afterAudit } = json;
+      const { updatedAt: _a, ...afterAudit } = presentPartnerTier(row);
       const { updatedAt: _b, ...beforeAudit } = current;
       await recordAudit(trx, ctx, {
         action: "partnerTier.updated",
@@ -51,7 +50,7 @@ export async function partnerTierUpdater(
         before: beforeAudit,
         after: afterAudit,
       });
-      return json;
+      return row;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw tierUniqueClash(err, name, displayName);

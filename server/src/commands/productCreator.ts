@@ -3,12 +3,12 @@ import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import { licenseModelsByIds } from "../db/repos/licenseModels.js";
-import { type ProductDetails, productDetails, productsByIds } from "../db/repos/products.js";
+import { type ProductDetails, type ProductRecord, productDetails, productsByIds } from "../db/repos/products.js";
 import type { Db, LicenseModelsTable, Trx } from "../db/schema.js";
 import { type FeatureInput, type FieldProblem, productLabel, productProblems } from "../domain/catalog.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { type ProductJson, presentProduct } from "../presenters/products.js";
+import { presentProduct } from "../presenters/products.js";
 import { newId, nowIso } from "../util.js";
 
 export interface ProductCreateInput {
@@ -101,7 +101,7 @@ export const productExists = (name: string, version: string) =>
   errors.alreadyExists("version", `Product '${name}' version '${version}' already exists.`);
 
 /** Creates a product in state DRAFT with its features, allowed license models and related products. */
-export async function productCreator(db: Db, ctx: RequestContext, input: ProductCreateInput): Promise<ProductJson> {
+export async function productCreator(db: Db, ctx: RequestContext, input: ProductCreateInput): Promise<ProductRecord> {
   authorize(ctx.actor, "product.write");
   const problems = productProblems(input);
   if (problems.length) throw errors.validationMany(problems);
@@ -128,9 +128,14 @@ export async function productCreator(db: Db, ctx: RequestContext, input: Product
         upgradeToIds: input.upgradeToIds ?? [],
         upsellToIds: input.upsellToIds ?? [],
       });
-      const json = presentProduct(row, await productDetails(trx, row.id));
-      await recordAudit(trx, ctx, { action: "product.created", objectType: "product", objectId: row.id, after: json as never });
-      return json;
+      const details = await productDetails(trx, row.id);
+      await recordAudit(trx, ctx, {
+        action: "product.created",
+        objectType: "product",
+        objectId: row.id,
+        after: presentProduct(row, details) as never,
+      });
+      return { row, details };
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw productExists(name, version);

@@ -153,7 +153,8 @@ export async function licenseModelRoutes(fastify: FastifyInstance) {
         response: { 201: LicenseModelSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await licenseModelCreator(app.deps.db, ctxOf(req), req.body)),
+    async (req, reply) =>
+      reply.status(201).send(presentLicenseModel(await licenseModelCreator(app.deps.db, ctxOf(req), req.body))),
   );
 
   app.get(
@@ -195,7 +196,7 @@ export async function licenseModelRoutes(fastify: FastifyInstance) {
         response: { 200: LicenseModelSchema, ...errorResponses },
       },
     },
-    async (req) => licenseModelUpdater(app.deps.db, ctxOf(req), req.params.id, req.body),
+    async (req) => presentLicenseModel(await licenseModelUpdater(app.deps.db, ctxOf(req), req.params.id, req.body)),
   );
 
   app.delete(
@@ -227,6 +228,6 @@ export async function licenseModelRoutes(fastify: FastifyInstance) {
         response: { 200: LicenseModelSchema, ...errorResponses },
       },
     },
-    async (req) => licenseModelStateChanger(app.deps.db, ctxOf(req), req.params.id, req.body.state),
+    async (req) => presentLicenseModel(await licenseModelStateChanger(app.deps.db, ctxOf(req), req.params.id, req.body.state)),
   );
 }

@@ -125,7 +125,10 @@ export async function productRoutes(fastify: FastifyInstance) {
         response: { 201: ProductSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await productCreator(app.deps.db, ctxOf(req), req.body)),
+    async (req, reply) => {
+      const { row, details } = await productCreator(app.deps.db, ctxOf(req), req.body);
+      return reply.status(201).send(presentProduct(row, details));
+    },
   );
 
   app.get(
@@ -155,7 +158,10 @@ export async function productRoutes(fastify: FastifyInstance) {
         response: { 200: ProductSchema, ...errorResponses },
       },
     },
-    async (req) => productUpdater(app.deps.db, ctxOf(req), req.params.id, req.body),
+    async (req) => {
+      const { row, details } = await productUpdater(app.deps.db, ctxOf(req), req.params.id, req.body);
+      return presentProduct(row, details);
+    },
   );
 
   app.delete(
@@ -188,6 +194,9 @@ export async function productRoutes(fastify: FastifyInstance) {
         response: { 200: ProductSchema, ...errorResponses },
       },
     },
-    async (req) => productStateChanger(app.deps.db, ctxOf(req), req.params.id, req.body.state),
+    async (req) => {
+      const { row, details } = await productStateChanger(app.deps.db, ctxOf(req), req.params.id, req.body.state);
+      return presentProduct(row, details);
+    },
   );
 }
