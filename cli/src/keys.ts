@@ -21,6 +21,7 @@ import { deleteUnredeemedKeys } from "../../server/src/keys/keyDeleter.js";
 import { exportedKeyCount } from "../../server/src/keys/keyExport.js";
 import { type KeySource, runKeyLoad } from "../../server/src/keys/keyLoad.js";
 import { LoadCancelled } from "../../server/src/keys/keyLoader.js";
+import { presentEntitlementRecord } from "../../server/src/presenters/entitlements.js";
 
 /** The API's ceiling for one generate request (`POST …/keys/generate`), kept for the CLI too. */
 export const MAX_GENERATE = 10_000_000;
@@ -190,7 +191,8 @@ export function registerKeyCommands(program: Command): void {
     .action(async (key: string, opts: { soldTo: string; owner?: string; json?: boolean }) => {
       await withDatabase(async (h) => {
         const r = await keyRedeemer(h.db, systemContext(), { key, soldTo: opts.soldTo, owner: opts.owner ?? null });
-        const e = r.entitlement;
+        // The CLI answers with the API's JSON of the entitlement, as `POST /redemptions` does.
+        const e = presentEntitlementRecord(r.entitlement);
         if (opts.json) {
           console.log(JSON.stringify({ created: r.created, entitlement: e }, null, 2));
           return;

@@ -112,15 +112,15 @@ export function buildProgram(): Command {
           }
           accountId = ids[0] as string;
         }
-        const t = await tokenCreator(h.db, systemContext(), {
+        const { row: t, token } = await tokenCreator(h.db, systemContext(), {
           name: opts.name,
           accountId,
           role: opts.role as Role,
           expiresAt: opts.expires ?? null,
           userId: user.id,
         });
-        console.log(`created token ${t.id} (${t.role} on ${t.accountId}${t.expiresAt ? `, expires ${t.expiresAt}` : ""})`);
-        console.log(`token: ${t.token}   (shown once; send as "Authorization: Bearer <token>")`);
+        console.log(`created token ${t.id} (${t.role} on ${t.account_id}${t.expires_at ? `, expires ${t.expires_at}` : ""})`);
+        console.log(`token: ${token}   (shown once; send as "Authorization: Bearer <token>")`);
       } finally {
         await h.close();
       }

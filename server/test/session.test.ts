@@ -77,6 +77,9 @@ describeEachDb("session", (env) => {
     expect(out.statusCode).toBe(204);
     const after = await env.app.inject({ method: "GET", url: "/api/v1/session", headers: { cookie } });
     expect(after.statusCode).toBe(401);
+    // The logout is audited with the session's end.
+    const ended = await env.db.selectFrom("audit_events").select("object_id").where("action", "=", "session.ended").execute();
+    expect(ended).toEqual([{ object_id: user.id }]);
   });
 
   it("marks the cookie Secure under LICENSOR_SECURE_COOKIES or HTTPS forwarded by a trusted proxy, and not otherwise", async () => {

@@ -1,9 +1,9 @@
-import type { Entitlement } from "../../../common/src/api/entitlements.js";
+
 import type { RedeemBody } from "../../../common/src/api/redemptions.js";
 import { TIER_END_CUSTOMER } from "../../../common/src/enums.js";
 import { actorLabel, isProducerStaff, type RequestContext } from "../actor.js";
 import { auditRows } from "../audit.js";
-import type { LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
+import type { EntitlementRecord, LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
 import { REDEEMED_SHARDS } from "../db/repos/keys.js";
 import { type RedemptionSnapshot, type RedemptionWrites, redemptionSnapshot, writeRedemption } from "../db/repos/redemption.js";
 import { recentSettings } from "../db/repos/settings.js";
@@ -14,9 +14,8 @@ import { maskKey } from "../domain/keys.js";
 import { DEFAULT_REDEEMED_ID_TEMPLATE, redeemedEntitlement } from "../domain/redemption.js";
 import { AppError, errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { presentEntitlement } from "../presenters/entitlements.js";
 import { newId, nowIso } from "../util.js";
-import { entitlementJson, eventRows } from "./entitlementSupport.js";
+import { entitlementRecord, eventRows } from "./entitlementSupport.js";
 
 /** The request body, as the route validated it (common/src/api/redemptions.ts). */
 export type RedeemInput = RedeemBody;
@@ -58,7 +57,7 @@ export async function keyRedeemer(
   db: Db,
   ctx: RequestContext,
   input: RedeemInput,
-): Promise<{ entitlement: Entitlement; created: boolean }> {
+): Promise<{ entitlement: EntitlementRecord; created: boolean }> {
   const settings = await recentSettings(db);
   // The check symbol is verified before the key is looked up anywhere.
   const key = normaliseKey(input.key, settings.keyFormat);
@@ -71,7 +70,7 @@ export async function keyRedeemer(
     template: settings.idTemplates.entitlement,
     redeemedIdTemplate: settings.redeemedEntitlementIdTemplate,
   });
-  return { entitlement: r.entitlement ?? (await entitlementJson(db, r.pk)), created: r.created };
+  return { entitlement: r.entitlement ?? (await entitlementRecord(db, r.pk)), created: r.created };
 }
 
 type Snapshot = Awaited<ReturnType<typeof redemptionSnapshot>>;
@@ -79,8 +78,8 @@ type Snapshot = Awaited<ReturnType<typeof redemptionSnapshot>>;
 export interface Redeemed {
   pk: string;
   created: boolean;
-  /** The new entitlement as the API shows it (null when the key had been redeemed before). */
-  entitlement: Entitlement | null;
+  /** The new entitlement as it was written (null when the key had been redeemed before: read it back). */
+  entitlement: EntitlementRecord | null;
 }
 
 interface RedeemArgs {
@@ -120,7 +119,7 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Prom
     throw errors.conflict("This key could not be registered just now. Try again.", "key");
   }
   const row: EntitlementRow = { ...(plan.entitlement as EntitlementRow), key_count: 0, redeemed_count: 0 };
-  return { pk, created: true, entitlement: presentEntitlement(row, plan.partners, [plan.lineItem]) };
+  return { pk, created: true, entitlement: { row, partners: plan.partners, lineItems: [plan.lineItem] } };
 }
 
 /** A key open for redemption, as openForRedemption() found it. */

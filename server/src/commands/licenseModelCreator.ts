@@ -1,9 +1,9 @@
-import type { LicenseModel, LicenseModelCreateBody } from "../../../common/src/api/licenseModels.js";
+import type { LicenseModelCreateBody } from "../../../common/src/api/licenseModels.js";
 import { licenseModelProblems, normalizeAttribute } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
-import type { Db } from "../db/schema.js";
+import type { Db, LicenseModelsTable } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { type LicensePolicies, presentLicenseModel, UNLIMITED_POLICIES } from "../presenters/licenseModels.js";
@@ -26,7 +26,11 @@ export const licenseModelExists = (name: string) =>
   errors.alreadyExists("name", `A license model named '${name}' already exists.`);
 
 /** Creates a license model in state DRAFT. */
-export async function licenseModelCreator(db: Db, ctx: RequestContext, input: LicenseModelCreateInput): Promise<LicenseModel> {
+export async function licenseModelCreator(
+  db: Db,
+  ctx: RequestContext,
+  input: LicenseModelCreateInput,
+): Promise<LicenseModelsTable> {
   authorize(ctx.actor, "licenseModel.write");
   const problems = licenseModelProblems(input);
   if (problems.length) throw errors.validationMany(problems);
@@ -47,14 +51,13 @@ export async function licenseModelCreator(db: Db, ctx: RequestContext, input: Li
         updated_at: now,
       };
       await trx.insertInto("license_models").values(row).execute();
-      const json = presentLicenseModel(row);
       await recordAudit(trx, ctx, {
         action: "licenseModel.created",
         objectType: "licenseModel",
         objectId: row.id,
-        after: json as never,
+        after: presentLicenseModel(row) as never,
       });
-      return json;
+      return row;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw licenseModelExists(name);

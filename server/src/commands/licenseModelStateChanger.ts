@@ -1,10 +1,10 @@
-import type { LicenseModel } from "../../../common/src/api/licenseModels.js";
+
 import type { LicenseModelState } from "../../../common/src/enums.js";
 import { type CatalogState, licenseModelLabel, stateChangeProblem } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { findLicenseModel } from "../db/repos/licenseModels.js";
-import type { Db } from "../db/schema.js";
+import type { Db, LicenseModelsTable } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { presentLicenseModel } from "../presenters/licenseModels.js";
@@ -16,7 +16,7 @@ export async function licenseModelStateChanger(
   ctx: RequestContext,
   id: string,
   to: LicenseModelState,
-): Promise<LicenseModel> {
+): Promise<LicenseModelsTable> {
   authorize(ctx.actor, "licenseModel.write");
   return db.transaction().execute(async (trx) => {
     const before = await findLicenseModel(trx, id);
@@ -34,8 +34,7 @@ export async function licenseModelStateChanger(
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1)
       throw errors.conflict(`${label} changed state meanwhile; reload it and try again.`, "state");
-    const json = presentLicenseModel(row);
-    const { updatedAt: _a, ...afterAudit } = json;
+    const { updatedAt: _a, ...afterAudit } = presentLicenseModel(row);
     const { updatedAt: _b, ...beforeAudit } = presentLicenseModel(before);
     await recordAudit(trx, ctx, {
       action: "licenseModel.state_changed",
@@ -44,6 +43,6 @@ export async function licenseModelStateChanger(
       before: beforeAudit,
       after: afterAudit,
     });
-    return json;
+    return row;
   });
 }

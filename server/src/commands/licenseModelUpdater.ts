@@ -1,4 +1,4 @@
-import type { LicenseModel } from "../../../common/src/api/licenseModels.js";
+
 import {
   type CatalogState,
   editProblem,
@@ -12,7 +12,7 @@ import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import { findLicenseModel } from "../db/repos/licenseModels.js";
-import type { Db } from "../db/schema.js";
+import type { Db, LicenseModelsTable } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { parseAttributes, parsePolicies, presentLicenseModel } from "../presenters/licenseModels.js";
@@ -30,7 +30,7 @@ export async function licenseModelUpdater(
   ctx: RequestContext,
   id: string,
   input: LicenseModelUpdateInput,
-): Promise<LicenseModel> {
+): Promise<LicenseModelsTable> {
   authorize(ctx.actor, "licenseModel.write");
   const problems = licenseModelProblems(input);
   if (problems.length) throw errors.validationMany(problems);
@@ -58,7 +58,7 @@ export async function licenseModelUpdater(
         changed.push("attributes");
       if (JSON.stringify(parsePolicies(policies)) !== JSON.stringify(parsePolicies(before.policies))) changed.push("policies");
       const current = presentLicenseModel(before);
-      if (changed.length === 0) return current;
+      if (changed.length === 0) return before;
 
       const state = before.state as CatalogState;
       const refused = editProblem(licenseModelLabel(before.name), state, changed, LICENSE_MODEL_EDITABLE[state]);
@@ -77,8 +77,7 @@ export async function licenseModelUpdater(
           "state",
         );
       }
-      const json = presentLicenseModel(row);
-      const { updatedAt: _a, ...afterAudit } = json;
+      const { updatedAt: _a, ...afterAudit } = presentLicenseModel(row);
       const { updatedAt: _b, ...beforeAudit } = current;
       await recordAudit(trx, ctx, {
         action: "licenseModel.updated",
@@ -87,7 +86,7 @@ export async function licenseModelUpdater(
         before: beforeAudit,
         after: afterAudit,
       });
-      return json;
+      return row;
     });
   } catch (err) {
     if (isUniqueViolation(err) && name) throw licenseModelExists(name);

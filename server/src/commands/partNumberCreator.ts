@@ -1,11 +1,11 @@
-import type { PartNumber, PartNumberCreateBody } from "../../../common/src/api/partNumbers.js";
+import type { PartNumberCreateBody } from "../../../common/src/api/partNumbers.js";
 import type { FieldProblem } from "../../../common/src/errors.js";
 import { productLabel } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import { findLicenseModel, licenseModelsByIds } from "../db/repos/licenseModels.js";
-import { findPartNumber } from "../db/repos/partNumbers.js";
+import { findPartNumber, type PartNumberRow } from "../db/repos/partNumbers.js";
 import { findProduct, productDetails } from "../db/repos/products.js";
 import type { Db, Trx } from "../db/schema.js";
 import { specifiedIdProblem } from "../domain/ids.js";
@@ -55,7 +55,7 @@ export async function checkPartNumberRefs(
 export const partNumberExists = (partId: string) => errors.alreadyExists("partId", `Part number '${partId}' already exists.`);
 
 /** Creates a part number (SKU): what an ERP order line names, mapped to a product and quantity. */
-export async function partNumberCreator(db: Db, ctx: RequestContext, input: PartNumberCreateInput): Promise<PartNumber> {
+export async function partNumberCreator(db: Db, ctx: RequestContext, input: PartNumberCreateInput): Promise<PartNumberRow> {
   authorize(ctx.actor, "partNumber.write");
   const idProblem = specifiedIdProblem(input.partId);
   if (idProblem) throw errors.validation("partId", idProblem);
@@ -77,14 +77,13 @@ export async function partNumberCreator(db: Db, ctx: RequestContext, input: Part
       await trx.insertInto("part_numbers").values(row).execute();
       const full = await findPartNumber(trx, row.id);
       if (!full) throw new Error("part number vanished inside its own transaction");
-      const json = presentPartNumber(full);
       await recordAudit(trx, ctx, {
         action: "partNumber.created",
         objectType: "partNumber",
         objectId: row.id,
-        after: json as never,
+        after: presentPartNumber(full) as never,
       });
-      return json;
+      return full;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw partNumberExists(input.partId);

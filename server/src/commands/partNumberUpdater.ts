@@ -1,8 +1,8 @@
-import type { PartNumber } from "../../../common/src/api/partNumbers.js";
+
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
-import { findPartNumber } from "../db/repos/partNumbers.js";
+import { findPartNumber, type PartNumberRow } from "../db/repos/partNumbers.js";
 import type { Db } from "../db/schema.js";
 import { specifiedIdProblem } from "../domain/ids.js";
 import { errors } from "../errors.js";
@@ -19,7 +19,7 @@ export async function partNumberUpdater(
   ctx: RequestContext,
   id: string,
   input: PartNumberUpdateInput,
-): Promise<PartNumber> {
+): Promise<PartNumberRow> {
   authorize(ctx.actor, "partNumber.write");
   if (input.partId !== undefined) {
     const p = specifiedIdProblem(input.partId);
@@ -38,7 +38,7 @@ export async function partNumberUpdater(
       };
       const current = presentPartNumber(before);
       const changed = (Object.keys(next) as (keyof typeof next)[]).some((k) => next[k] !== before[k]);
-      if (!changed) return current;
+      if (!changed) return before;
       if (next.product_id !== before.product_id || next.license_model_id !== before.license_model_id) {
         await checkPartNumberRefs(trx, next.product_id, next.license_model_id, {
           productId: before.product_id,
@@ -50,9 +50,8 @@ export async function partNumberUpdater(
         .set({ ...next, updated_at: nowIso() })
         .where("id", "=", id)
         .execute();
-      const row = await findPartNumber(trx, id);
-      const json = presentPartNumber(row ?? before);
-      const { updatedAt: _a, ...afterAudit } = json;
+      const row = (await findPartNumber(trx, id)) ?? before;
+      const { updatedAt: _a, ...afterAudit } = presentPartNumber(row);
       const { updatedAt: _b, ...beforeAudit } = current;
       await recordAudit(trx, ctx, {
         action: "partNumber.updated",
@@ -61,7 +60,7 @@ export async function partNumberUpdater(
         before: beforeAudit,
         after: afterAudit,
       });
-      return json;
+      return row;
     });
   } catch (err) {
     if (isUniqueViolation(err) && input.partId !== undefined) throw partNumberExists(input.partId);

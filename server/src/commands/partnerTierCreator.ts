@@ -1,10 +1,10 @@
-import type { PartnerTier, PartnerTierCreateBody } from "../../../common/src/api/partnerTiers.js";
+import type { PartnerTierCreateBody } from "../../../common/src/api/partnerTiers.js";
 import type { FieldProblem } from "../../../common/src/errors.js";
 import { partnerTierNameProblem } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
-import type { Db } from "../db/schema.js";
+import type { Db, PartnerTiersTable } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { presentPartnerTier } from "../presenters/partnerTiers.js";
@@ -28,7 +28,7 @@ export function displayNameProblems(displayName: string | undefined): FieldProbl
 }
 
 /** Adds a partner tier beyond the built-in Distributor and End Customer. */
-export async function partnerTierCreator(db: Db, ctx: RequestContext, input: PartnerTierCreateInput): Promise<PartnerTier> {
+export async function partnerTierCreator(db: Db, ctx: RequestContext, input: PartnerTierCreateInput): Promise<PartnerTiersTable> {
   authorize(ctx.actor, "partnerTier.write");
   const problems = displayNameProblems(input.displayName);
   const nameProblem = partnerTierNameProblem(input.name);
@@ -48,14 +48,13 @@ export async function partnerTierCreator(db: Db, ctx: RequestContext, input: Par
         updated_at: now,
       };
       await trx.insertInto("partner_tiers").values(row).execute();
-      const json = presentPartnerTier(row);
       await recordAudit(trx, ctx, {
         action: "partnerTier.created",
         objectType: "partnerTier",
         objectId: row.name,
-        after: json as never,
+        after: presentPartnerTier(row) as never,
       });
-      return json;
+      return row;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw tierUniqueClash(err, input.name, displayName);

@@ -1,9 +1,9 @@
-import type { PartnerTier, PartnerTierUpdateBody } from "../../../common/src/api/partnerTiers.js";
+import type { PartnerTierUpdateBody } from "../../../common/src/api/partnerTiers.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import { findPartnerTier } from "../db/repos/partnerTiers.js";
-import type { Db } from "../db/schema.js";
+import type { Db, PartnerTiersTable } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { presentPartnerTier } from "../presenters/partnerTiers.js";
@@ -19,7 +19,7 @@ export async function partnerTierUpdater(
   ctx: RequestContext,
   name: string,
   input: PartnerTierUpdateInput,
-): Promise<PartnerTier> {
+): Promise<PartnerTiersTable> {
   authorize(ctx.actor, "partnerTier.write");
   const problems = displayNameProblems(input.displayName);
   if (problems.length) throw errors.validationMany(problems);
@@ -35,12 +35,11 @@ export async function partnerTierUpdater(
       };
       const current = presentPartnerTier(before);
       if (next.display_name === before.display_name && next.description === before.description && next.rank === before.rank) {
-        return current;
+        return before;
       }
       const row = { ...before, ...next, updated_at: nowIso() };
       await trx.updateTable("partner_tiers").set(next).set({ updated_at: row.updated_at }).where("name", "=", name).execute();
-      const json = presentPartnerTier(row);
-      const { updatedAt: _a, ...afterAudit } = json;
+      const { updatedAt: _a, ...afterAudit } = presentPartnerTier(row);
       const { updatedAt: _b, ...beforeAudit } = current;
       await recordAudit(trx, ctx, {
         action: "partnerTier.updated",
@@ -49,7 +48,7 @@ export async function partnerTierUpdater(
         before: beforeAudit,
         after: afterAudit,
       });
-      return json;
+      return row;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw tierUniqueClash(err, name, displayName);

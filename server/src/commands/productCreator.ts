@@ -1,11 +1,11 @@
-import type { Product, ProductCreateBody } from "../../../common/src/api/products.js";
+import type { ProductCreateBody } from "../../../common/src/api/products.js";
 import type { FieldProblem } from "../../../common/src/errors.js";
 import { type FeatureInput, productLabel, productProblems } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import { licenseModelsByIds } from "../db/repos/licenseModels.js";
-import { type ProductDetails, productDetails, productsByIds } from "../db/repos/products.js";
+import { type ProductDetails, type ProductRecord, productDetails, productsByIds } from "../db/repos/products.js";
 import type { Db, LicenseModelsTable, Trx } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
@@ -94,7 +94,7 @@ export const productExists = (name: string, version: string) =>
   errors.alreadyExists("version", `Product '${name}' version '${version}' already exists.`);
 
 /** Creates a product in state DRAFT with its features, allowed license models and related products. */
-export async function productCreator(db: Db, ctx: RequestContext, input: ProductCreateInput): Promise<Product> {
+export async function productCreator(db: Db, ctx: RequestContext, input: ProductCreateInput): Promise<ProductRecord> {
   authorize(ctx.actor, "product.write");
   const problems = productProblems(input);
   if (problems.length) throw errors.validationMany(problems);
@@ -121,9 +121,14 @@ export async function productCreator(db: Db, ctx: RequestContext, input: Product
         upgradeToIds: input.upgradeToIds ?? [],
         upsellToIds: input.upsellToIds ?? [],
       });
-      const json = presentProduct(row, await productDetails(trx, row.id));
-      await recordAudit(trx, ctx, { action: "product.created", objectType: "product", objectId: row.id, after: json as never });
-      return json;
+      const details = await productDetails(trx, row.id);
+      await recordAudit(trx, ctx, {
+        action: "product.created",
+        objectType: "product",
+        objectId: row.id,
+        after: presentProduct(row, details) as never,
+      });
+      return { row, details };
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw productExists(name, version);

@@ -1,10 +1,10 @@
-import type { Product } from "../../../common/src/api/products.js";
+
 import type { ProductState } from "../../../common/src/enums.js";
 import { type CatalogState, productDeployProblem, productLabel, stateChangeProblem } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { licenseModelsByIds } from "../db/repos/licenseModels.js";
-import { findProduct, productDetails } from "../db/repos/products.js";
+import { findProduct, type ProductRecord, productDetails } from "../db/repos/products.js";
 import type { Db } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
@@ -15,7 +15,7 @@ import { nowIso } from "../util.js";
  * Moves a product DRAFT → DEPLOYED, DRAFT → OBSOLETE or DEPLOYED → OBSOLETE. Deploying needs
  * every allowed license model to be DEPLOYED.
  */
-export async function productStateChanger(db: Db, ctx: RequestContext, id: string, to: ProductState): Promise<Product> {
+export async function productStateChanger(db: Db, ctx: RequestContext, id: string, to: ProductState): Promise<ProductRecord> {
   authorize(ctx.actor, "product.write");
   return db.transaction().execute(async (trx) => {
     const before = await findProduct(trx, id);
@@ -42,8 +42,8 @@ export async function productStateChanger(db: Db, ctx: RequestContext, id: strin
     if (Number(updated.numUpdatedRows) !== 1)
       throw errors.conflict(`${label} changed state meanwhile; reload it and try again.`, "state");
     const current = presentProduct(before, details);
-    const json = presentProduct((await findProduct(trx, id)) ?? before, details);
-    const { updatedAt: _a, ...afterAudit } = json;
+    const row = (await findProduct(trx, id)) ?? before;
+    const { updatedAt: _a, ...afterAudit } = presentProduct(row, details);
     const { updatedAt: _b, ...beforeAudit } = current;
     await recordAudit(trx, ctx, {
       action: "product.state_changed",
@@ -52,6 +52,6 @@ export async function productStateChanger(db: Db, ctx: RequestContext, id: strin
       before: beforeAudit,
       after: afterAudit,
     });
-    return json;
+    return { row, details };
   });
 }

@@ -1,4 +1,4 @@
-import type { Product } from "../../../common/src/api/products.js";
+
 import { ERROR_CODES } from "../../../common/src/errors.js";
 import {
   type CatalogState,
@@ -11,7 +11,7 @@ import {
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
-import { findProduct, partNumbersOutsideModels, productDetails } from "../db/repos/products.js";
+import { findProduct, type ProductRecord, partNumbersOutsideModels, productDetails } from "../db/repos/products.js";
 import type { Db } from "../db/schema.js";
 import { AppError, errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
@@ -35,7 +35,7 @@ const sameSet = (a: string[], b: string[]) =>
  * products only. OBSOLETE: nothing. Fields sent unchanged are not counted as changes, so a form
  * may send the whole product back.
  */
-export async function productUpdater(db: Db, ctx: RequestContext, id: string, input: ProductUpdateInput): Promise<Product> {
+export async function productUpdater(db: Db, ctx: RequestContext, id: string, input: ProductUpdateInput): Promise<ProductRecord> {
   authorize(ctx.actor, "product.write");
   const problems = productProblems(input, id);
   if (problems.length) throw errors.validationMany(problems);
@@ -66,7 +66,7 @@ export async function productUpdater(db: Db, ctx: RequestContext, id: string, in
         const ids = input[list];
         if (ids && !sameSet(ids, details[list])) changed.push(list);
       }
-      if (changed.length === 0) return current;
+      if (changed.length === 0) return { row: before, details };
 
       const state = before.state as CatalogState;
       const refused = editProblem(productLabel(before.name, before.version), state, changed, PRODUCT_EDITABLE[state]);
@@ -109,8 +109,8 @@ export async function productUpdater(db: Db, ctx: RequestContext, id: string, in
       }
       await writeProductChildren(trx, id, { ...refs, features: changed.includes("features") ? features : undefined });
       const row = await findProduct(trx, id);
-      const json = presentProduct(row ?? before, await productDetails(trx, id));
-      const { updatedAt: _a, ...afterAudit } = json;
+      const result = { row: row ?? before, details: await productDetails(trx, id) };
+      const { updatedAt: _a, ...afterAudit } = presentProduct(result.row, result.details);
       const { updatedAt: _b, ...beforeAudit } = current;
       await recordAudit(trx, ctx, {
         action: "product.updated",
@@ -119,7 +119,7 @@ export async function productUpdater(db: Db, ctx: RequestContext, id: string, in
         before: beforeAudit,
         after: afterAudit,
       });
-      return json;
+      return result;
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw productExists(wanted.name, wanted.version);

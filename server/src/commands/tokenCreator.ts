@@ -1,13 +1,12 @@
 import crypto from "node:crypto";
-import type { ApiToken, TokenCreateBody } from "../../../common/src/api/tokens.js";
+import type { TokenCreateBody } from "../../../common/src/api/tokens.js";
 import { rolesAtOrBelow } from "../../../common/src/enums.js";
 import type { Membership, RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { findUser } from "../db/repos/users.js";
-import type { Db } from "../db/schema.js";
+import type { ApiTokensTable, Db } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
-import { presentToken } from "../presenters/tokens.js";
 import { membershipsOf } from "../security/actorLoader.js";
 import { newId, nowIso, sha256 } from "../util.js";
 
@@ -17,12 +16,19 @@ export type TokenCreateInput = TokenCreateBody & { userId?: string };
 /** `lic_` + 256 random bits: recognisable in logs and secret scanners, unguessable. */
 export const newTokenSecret = () => `lic_${crypto.randomBytes(32).toString("base64url")}`;
 
+/** A token just issued: its row, its user's email, and the secret (returned this once, never stored). */
+export interface CreatedToken {
+  row: ApiTokensTable;
+  userEmail: string;
+  token: string;
+}
+
 /**
  * Issues an API token acting with one role on one account. The role must be one the owner holds
  * there, or a weaker one of the same family; a token cannot mint a stronger token than itself.
  * The secret is returned once and only its SHA-256 is stored.
  */
-export async function tokenCreator(db: Db, ctx: RequestContext, input: TokenCreateInput): Promise<ApiToken & { token: string }> {
+export async function tokenCreator(db: Db, ctx: RequestContext, input: TokenCreateInput): Promise<CreatedToken> {
   authorize(ctx.actor, "token.create");
   const userId = input.userId ?? ctx.actor.userId;
   if (!userId) throw errors.validation("userId", "is required when no user is acting");
@@ -74,5 +80,5 @@ export async function tokenCreator(db: Db, ctx: RequestContext, input: TokenCrea
       after: { name: row.name, userId, accountId: row.account_id, role: row.role, prefix: row.prefix, expiresAt: row.expires_at },
     });
   });
-  return { ...presentToken(row, user.email), token: secret };
+  return { row, userEmail: user.email, token: secret };
 }

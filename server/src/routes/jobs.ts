@@ -57,7 +57,8 @@ export async function jobRoutes(fastify: FastifyInstance) {
       }
       // Read from the database (and it may hold a result with keys): the credential is checked again.
       await confirmCredential(app, req);
-      return presentJob(await readableJob(db, actor, req.params.id), app.deps.jobs);
+      // confirmCredential may have refreshed the actor (its roles as stored now): authorize that one.
+      return presentJob(await readableJob(db, ctxOf(req).actor, req.params.id), app.deps.jobs);
     },
   );
 

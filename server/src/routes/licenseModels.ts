@@ -66,7 +66,8 @@ export async function licenseModelRoutes(fastify: FastifyInstance) {
         response: { 201: LicenseModelSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await licenseModelCreator(app.deps.db, ctxOf(req), req.body)),
+    async (req, reply) =>
+      reply.status(201).send(presentLicenseModel(await licenseModelCreator(app.deps.db, ctxOf(req), req.body))),
   );
 
   app.get(
@@ -100,7 +101,7 @@ export async function licenseModelRoutes(fastify: FastifyInstance) {
         response: { 200: LicenseModelSchema, ...errorResponses },
       },
     },
-    async (req) => licenseModelUpdater(app.deps.db, ctxOf(req), req.params.id, req.body),
+    async (req) => presentLicenseModel(await licenseModelUpdater(app.deps.db, ctxOf(req), req.params.id, req.body)),
   );
 
   app.delete(
@@ -132,6 +133,6 @@ export async function licenseModelRoutes(fastify: FastifyInstance) {
         response: { 200: LicenseModelSchema, ...errorResponses },
       },
     },
-    async (req) => licenseModelStateChanger(app.deps.db, ctxOf(req), req.params.id, req.body.state),
+    async (req) => presentLicenseModel(await licenseModelStateChanger(app.deps.db, ctxOf(req), req.params.id, req.body.state)),
   );
 }

@@ -63,7 +63,7 @@ export async function partNumberRoutes(fastify: FastifyInstance) {
         response: { 201: PartNumberSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await partNumberCreator(app.deps.db, ctxOf(req), req.body)),
+    async (req, reply) => reply.status(201).send(presentPartNumber(await partNumberCreator(app.deps.db, ctxOf(req), req.body))),
   );
 
   app.get(
@@ -88,7 +88,7 @@ export async function partNumberRoutes(fastify: FastifyInstance) {
         response: { 200: PartNumberSchema, ...errorResponses },
       },
     },
-    async (req) => partNumberUpdater(app.deps.db, ctxOf(req), req.params.id, req.body),
+    async (req) => presentPartNumber(await partNumberUpdater(app.deps.db, ctxOf(req), req.params.id, req.body)),
   );
 
   app.delete(

@@ -54,7 +54,7 @@ export async function partnerTierRoutes(fastify: FastifyInstance) {
         response: { 201: PartnerTierSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await partnerTierCreator(app.deps.db, ctxOf(req), req.body)),
+    async (req, reply) => reply.status(201).send(presentPartnerTier(await partnerTierCreator(app.deps.db, ctxOf(req), req.body))),
   );
 
   app.get(
@@ -87,7 +87,7 @@ export async function partnerTierRoutes(fastify: FastifyInstance) {
         response: { 200: PartnerTierSchema, ...errorResponses },
       },
     },
-    async (req) => partnerTierUpdater(app.deps.db, ctxOf(req), req.params.name, req.body),
+    async (req) => presentPartnerTier(await partnerTierUpdater(app.deps.db, ctxOf(req), req.params.name, req.body)),
   );
 
   app.delete(

@@ -73,7 +73,10 @@ export async function productRoutes(fastify: FastifyInstance) {
         response: { 201: ProductSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await productCreator(app.deps.db, ctxOf(req), req.body)),
+    async (req, reply) => {
+      const { row, details } = await productCreator(app.deps.db, ctxOf(req), req.body);
+      return reply.status(201).send(presentProduct(row, details));
+    },
   );
 
   app.get(
@@ -100,7 +103,10 @@ export async function productRoutes(fastify: FastifyInstance) {
         response: { 200: ProductSchema, ...errorResponses },
       },
     },
-    async (req) => productUpdater(app.deps.db, ctxOf(req), req.params.id, req.body),
+    async (req) => {
+      const { row, details } = await productUpdater(app.deps.db, ctxOf(req), req.params.id, req.body);
+      return presentProduct(row, details);
+    },
   );
 
   app.delete(
@@ -133,6 +139,9 @@ export async function productRoutes(fastify: FastifyInstance) {
         response: { 200: ProductSchema, ...errorResponses },
       },
     },
-    async (req) => productStateChanger(app.deps.db, ctxOf(req), req.params.id, req.body.state),
+    async (req) => {
+      const { row, details } = await productStateChanger(app.deps.db, ctxOf(req), req.params.id, req.body.state);
+      return presentProduct(row, details);
+    },
   );
 }

@@ -49,7 +49,10 @@ export async function tokenRoutes(fastify: FastifyInstance) {
         response: { 201: TokenCreatedSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await tokenCreator(app.deps.db, ctxOf(req), req.body)),
+    async (req, reply) => {
+      const { row, userEmail, token } = await tokenCreator(app.deps.db, ctxOf(req), req.body);
+      return reply.status(201).send({ ...presentToken(row, userEmail), token });
+    },
   );
 
   app.delete(

@@ -1,8 +1,9 @@
 import type { Lineage, LineageEntry } from "../../../../common/src/api/lifecycle.js";
 import { lineageRelation } from "../../../../common/src/rules/lifecycle.js";
-import { isProducerStaff, type RequestContext } from "../../actor.js";
+import { type RequestContext } from "../../actor.js";
 import type { Db } from "../../db/schema.js";
 import { errors } from "../../errors.js";
+import { scopeEntitlements } from "../../policies/entitlements.js";
 import { can } from "../../policies/index.js";
 import { loadVisibleEntitlement } from "../entitlementSupport.js";
 
@@ -75,9 +76,9 @@ export async function lineItemLineage(db: Db, ctx: RequestContext, pk: string, l
     frontier = fresh.map((c) => c.id);
   }
 
-  // What the caller may see, per entitlement.
+  // What the caller may see, per entitlement: the entitlement policy's scope, null for every one.
   let visible: (entitlementPk: string) => boolean = () => true;
-  if (!isProducerStaff(ctx.actor)) {
+  if (scopeEntitlements(ctx.actor) !== null) {
     const pks = [...new Set([...byId.values()].map((r) => r.entitlement_id))];
     const partners = await db
       .selectFrom("entitlement_partners")

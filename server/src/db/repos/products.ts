@@ -17,6 +17,12 @@ export interface ProductDetails {
   upsellToIds: string[];
 }
 
+/** A product with its features, license models and upgrade/upsell targets: what its JSON is made of. */
+export interface ProductRecord {
+  row: ProductsTable;
+  details: ProductDetails;
+}
+
 export const emptyDetails = (): ProductDetails => ({ features: [], licenseModelIds: [], upgradeToIds: [], upsellToIds: [] });
 
 export async function findProduct(db: Db | Trx, id: string): Promise<ProductsTable | undefined> {
