@@ -1,4 +1,3 @@
-
 import type { RedeemBody } from "../../../common/src/api/redemptions.js";
 import { TIER_END_CUSTOMER } from "../../../common/src/enums.js";
 import { actorLabel, isProducerStaff, type RequestContext } from "../actor.js";

@@ -1,4 +1,3 @@
-
 import type { LicenseModelState } from "../../../common/src/enums.js";
 import { type CatalogState, licenseModelLabel, stateChangeProblem } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";

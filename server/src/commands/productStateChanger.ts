@@ -1,4 +1,3 @@
-
 import type { ProductState } from "../../../common/src/enums.js";
 import { type CatalogState, productDeployProblem, productLabel, stateChangeProblem } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";

@@ -1,4 +1,3 @@
-
 import { ERROR_CODES } from "../../../common/src/errors.js";
 import {
   type CatalogState,

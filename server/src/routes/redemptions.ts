@@ -50,7 +50,9 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
         () => keyRedeemer(db, ctx, req.body),
         (admitted) => reply.headers(rateHeaders(admitted)),
       );
-      return reply.status(r.created ? 201 : 200).send({ created: r.created, entitlement: presentEntitlementRecord(r.entitlement) });
+      return reply
+        .status(r.created ? 201 : 200)
+        .send({ created: r.created, entitlement: presentEntitlementRecord(r.entitlement) });
     },
   );
 

@@ -1,6 +1,6 @@
 import type { Lineage, LineageEntry } from "../../../../common/src/api/lifecycle.js";
 import { lineageRelation } from "../../../../common/src/rules/lifecycle.js";
-import { type RequestContext } from "../../actor.js";
+import type { RequestContext } from "../../actor.js";
 import type { Db } from "../../db/schema.js";
 import { errors } from "../../errors.js";
 import { scopeEntitlements } from "../../policies/entitlements.js";
