@@ -29,8 +29,8 @@ const FLOORS = [
   },
   {
     name: "services",
-    path: "^server/src/(security|policies)/|^server/src/audit\\.ts$|^server/src/jobs/(runner|registry|fileStore)\\.ts$",
-    why: "authorization, sessions and passwords, the audit writer, the job runner, its registry and the file store",
+    path: "^server/src/(security|policies|licensing)/|^server/src/audit\\.ts$|^server/src/jobs/(runner|registry|fileStore)\\.ts$",
+    why: "authorization, sessions and passwords, license signing keys, the audit writer, the job runner, its registry and the file store",
   },
   { name: "db", path: "^server/src/db/", why: "Kysely: row types, connections, migrations, and repos, reads that return rows" },
   { name: "rules", path: "^server/src/(domain|keyfiles)/", why: "pure rules and key-file formats: no database" },
