@@ -1,17 +1,15 @@
-import type { Entitlement } from "../../../common/src/api/entitlements.js";
+import type {
+  Entitlement,
+  EntitlementCreateBody,
+  EntitlementUpdateBody,
+  LineItemBody,
+} from "../../../common/src/api/entitlements.js";
 import type { RequestContext } from "../actor.js";
 import { actorLabel } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db, Trx } from "../db/schema.js";
-import {
-  type EntitlementKind,
-  type FieldProblem,
-  normaliseShipToEmail,
-  type PartnerInput,
-  resolvePartners,
-  shipToEmailProblem,
-} from "../domain/entitlements.js";
+import { type FieldProblem, normaliseShipToEmail, resolvePartners, shipToEmailProblem } from "../domain/entitlements.js";
 import { specifiedIdProblem } from "../domain/ids.js";
 import { generateId } from "../domain/idTemplates.js";
 import { canonicalKey } from "../domain/keyFormat.js";
@@ -22,37 +20,21 @@ import { deployEntitlement } from "./entitlementStateChanger.js";
 import { entitlementJson, partnerProblems, recordEvent, replacePartners, retryOnIdCollision } from "./entitlementSupport.js";
 import { insertLineItem, type ProductConfigInput, type ResolvedConfig, resolveConfig } from "./lineItemConfig.js";
 
-/** The entitlement header (the Create a Bulk / Simple Entitlement page, top part). */
-export interface EntitlementHeaderInput {
-  /** Specify an ID; absent means Auto Generate. */
-  entitlementId?: string | null;
-  description?: string | null;
-  shipToEmail?: string | null;
-  shipToAddress?: string | null;
-  orderId?: string | null;
-  orderLineNumber?: string | null;
-  soldTo?: string | null;
-  channelPartners?: PartnerInput[];
-  allowPortalLogin?: boolean;
-  customAttributes?: Record<string, string>;
-}
+/** The entitlement header (the Create a Bulk / Simple Entitlement page, top part): the PATCH body's fields. */
+export type EntitlementHeaderInput = Omit<EntitlementUpdateBody, "autoDeploy">;
 
-export interface LineItemInput extends ProductConfigInput {
-  /** Specify an activation ID; absent means Auto Generate. */
-  activationId?: string | null;
-}
+/** A line item as the body gives it, its type renamed as in every product configuration. */
+export type LineItemInput = ProductConfigInput & Pick<LineItemBody, "activationId">;
 
-export interface EntitlementCreateInput extends EntitlementHeaderInput {
-  kind: EntitlementKind;
-  /** Create Test Bulk / test simple: state TEST, DRAFT catalog allowed, never changes state. */
-  test?: boolean;
-  /** BULK: the one product configuration ("Add Product"); may come later. */
+/**
+ * The create body (common/src/api/entitlements.ts) with its configurations as commands take them.
+ * BULK: `product` may come later ("Add Product"); SIMPLE: `lineItems`. `test`: state TEST, DRAFT
+ * catalog allowed, never changes state. `autoDeploy`: deploy right after creating.
+ */
+export type EntitlementCreateInput = Omit<EntitlementCreateBody, "product" | "lineItems"> & {
   product?: ProductConfigInput | null;
-  /** SIMPLE: its line items. */
   lineItems?: LineItemInput[];
-  /** Deploy right after creating (FNO autoDeploy). */
-  autoDeploy?: boolean;
-}
+};
 
 /** Problems with the header fields that need no database. */
 export function headerProblems(input: EntitlementHeaderInput): FieldProblem[] {

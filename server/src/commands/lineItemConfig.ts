@@ -1,17 +1,11 @@
+import type { LineItemBody } from "../../../common/src/api/entitlements.js";
 import type { LINE_ITEM_TYPES } from "../../../common/src/enums.js";
 import { licenseModelsByIds } from "../db/repos/licenseModels.js";
 import { findPartNumber } from "../db/repos/partNumbers.js";
 import { productDetailsMany, productsByIds } from "../db/repos/products.js";
 import type { LineItemsTable, Trx } from "../db/schema.js";
 import { entitlementAttributeProblems, entitlementAttributeValues, type FieldProblem } from "../domain/entitlements.js";
-import {
-  type DurationUnit,
-  type StartDateOption,
-  type TermsInput,
-  termsProblems,
-  today,
-  type VersionDateOption,
-} from "../domain/terms.js";
+import { type TermsInput, termsProblems, today } from "../domain/terms.js";
 import { parseAttributes } from "../presenters/licenseModels.js";
 import { newId } from "../util.js";
 
@@ -22,25 +16,10 @@ export type LineItemType = (typeof LINE_ITEM_TYPES)[number];
  * product(s) with quantities or a part number, license model and up to two alternates, the
  * model's entitlement-time attributes, dates, copies and type.
  */
-export interface ProductConfigInput {
-  products?: { productId: string; quantity?: number }[];
-  partNumberId?: string | null;
-  licenseModelId?: string | null;
-  alternateLicenseModelIds?: string[];
-  licenseModelAttributes?: Record<string, string | number | boolean>;
-  startDateOption?: StartDateOption;
-  startDate?: string | null;
-  isPermanent?: boolean;
-  term?: { count: number; unit: DurationUnit } | null;
-  expirationDate?: string | null;
-  versionDateOption?: VersionDateOption | null;
-  versionDate?: string | null;
-  numberOfCopies?: number;
+export type ProductConfigInput = Omit<LineItemBody, "lineItemType" | "activationId"> & {
+  /** The line item's type, or the bulk entitlement's (`lineItemType` / `bulkEntitlementType` in the body). */
   type?: LineItemType | null;
-  description?: string | null;
-  orderId?: string | null;
-  orderLineNumber?: string | null;
-}
+};
 
 /** The validated configuration, ready to store. */
 export interface ResolvedConfig {

@@ -23,7 +23,7 @@ import { STATE_TYPES, type StateType } from "../../../common/src/enums.js";
 import { accountIdsOf, isProducerStaff } from "../actor.js";
 import { entitlementBatchCreator } from "../commands/entitlementBatchCreator.js";
 import { entitlementCopier } from "../commands/entitlementCopier.js";
-import { entitlementCreator } from "../commands/entitlementCreator.js";
+import { type EntitlementCreateInput, entitlementCreator } from "../commands/entitlementCreator.js";
 import { entitlementDeleter } from "../commands/entitlementDeleter.js";
 import { entitlementIdRegenerator } from "../commands/entitlementIdRegenerator.js";
 import { entitlementStateChanger, entitlementStatesChanger } from "../commands/entitlementStateChanger.js";
@@ -36,6 +36,7 @@ import {
   lineItemStateChanger,
   lineItemUpdater,
 } from "../commands/lineItemCommands.js";
+import type { LineItemType } from "../commands/lineItemConfig.js";
 import {
   countEntitlements,
   type EntitlementFilter,
@@ -51,23 +52,25 @@ import { presentEntitlement, presentEvent } from "../presenters/entitlements.js"
 import { typed } from "./typed.js";
 
 const tags = ["entitlements"];
-type BodyOf<T> = T extends { kind: unknown } ? T : never;
-
-function toConfig<T extends { type?: unknown; bulkEntitlementType?: unknown; lineItemType?: unknown }>(b: T) {
-  const { bulkEntitlementType, lineItemType, ...rest } = b as Record<string, unknown>;
+/**
+ * The command's form of a product configuration: the body's `lineItemType` or
+ * `bulkEntitlementType` is its `type`.
+ */
+function toConfig<T extends { lineItemType?: LineItemType | null; bulkEntitlementType?: LineItemType | null }>(b: T) {
+  const { bulkEntitlementType, lineItemType, ...rest } = b;
   return {
     ...rest,
     ...(bulkEntitlementType !== undefined ? { type: bulkEntitlementType } : {}),
     ...(lineItemType !== undefined ? { type: lineItemType } : {}),
-  } as never;
+  };
 }
 
-function createInput(b: Record<string, unknown>) {
+function createInput(b: EntitlementCreateBody): EntitlementCreateInput {
   return {
     ...b,
-    product: b.product ? toConfig(b.product as Record<string, unknown>) : b.product,
-    lineItems: (b.lineItems as Record<string, unknown>[] | undefined)?.map((li) => toConfig(li)),
-  } as never;
+    product: b.product ? toConfig(b.product) : b.product,
+    lineItems: b.lineItems?.map((li) => toConfig(li)),
+  };
 }
 
 function filterOf(q: Record<string, string | undefined>, onlyAccountIds: string[] | null): EntitlementFilter {
@@ -154,8 +157,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 201: EntitlementRef, ...errorResponses },
       },
     },
-    async (req, reply) =>
-      reply.status(201).send(await entitlementCreator(app.deps.db, ctxOf(req), createInput(req.body as BodyOf<typeof req.body>))),
+    async (req, reply) => reply.status(201).send(await entitlementCreator(app.deps.db, ctxOf(req), createInput(req.body))),
   );
 
   app.post(
@@ -176,7 +178,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
       entitlementBatchCreator(
         app.deps.db,
         ctxOf(req),
-        req.body.items.map((b) => createInput(b as Record<string, unknown>)),
+        req.body.items.map((b) => createInput(b)),
       ),
   );
 
@@ -225,7 +227,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 200: EntitlementRef, ...errorResponses },
       },
     },
-    async (req) => entitlementUpdater(app.deps.db, ctxOf(req), req.params.id, req.body as never),
+    async (req) => entitlementUpdater(app.deps.db, ctxOf(req), req.params.id, req.body),
   );
 
   app.delete(
