@@ -85,3 +85,6 @@ export const StringEnum = <const T extends readonly string[]>(values: T, opts: {
 export type Problem = Static<typeof ProblemSchema>;
 /** One page of a list: what `Page(item)` describes, for callers holding the item's type. */
 export type Page<T> = { items: T[]; nextCursor: string | null };
+
+/** The body of a 204 answer. */
+export const NoContent = Type.Null();

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import { Type } from "typebox";
 import {
   BulkProductUpdateBody,
   EntitlementBatchBody,
@@ -18,7 +17,7 @@ import {
   LineItemsAddBody,
   StateBody,
 } from "../../../common/src/api/entitlements.js";
-import { errorResponses, IdParams, Page } from "../../../common/src/api/shared.js";
+import { errorResponses, IdParams, NoContent, Page } from "../../../common/src/api/shared.js";
 import { STATE_TYPES, type StateType } from "../../../common/src/enums.js";
 import { accountIdsOf, isProducerStaff } from "../actor.js";
 import { entitlementBatchCreator } from "../commands/entitlementBatchCreator.js";
@@ -237,7 +236,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Delete a DRAFT or TEST entitlement",
         params: IdParams,
-        response: { 204: Type.Null(), ...errorResponses },
+        response: { 204: NoContent, ...errorResponses },
       },
     },
     async (req, reply) => {
