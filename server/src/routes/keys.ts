@@ -17,6 +17,7 @@ import {
   WebRegisterKeySchema as KeySchema,
   KeySheetQuery,
   KeyLoadReportSchema as ReportSchema,
+  type WebRegisterKey,
 } from "../../../common/src/api/keys.js";
 import { errorResponses, fileResponse, IdParams, Page } from "../../../common/src/api/shared.js";
 import type { RequestContext } from "../actor.js";
@@ -44,7 +45,7 @@ const tags = ["web register keys"];
 export const SYNC_GENERATE_MAX = 10_000;
 export const SYNC_DELETE_ALL_MAX = 50_000;
 
-const presentKey = (r: WebRegisterKeyRow) => ({
+const presentKey = (r: WebRegisterKeyRow): WebRegisterKey => ({
   key: r.key,
   status: r.status as KeyStatus,
   createdAt: r.created_at,
