@@ -1,6 +1,13 @@
 import { type Static, type TSchema, Type } from "typebox";
 import { LIMITS } from "../limits.js";
 
+/*
+ * The API contract: every request and response schema lives in common/src/api/<resource>.ts, with
+ * `export type X = Static<typeof XSchema>`. The server validates with these schemas (and builds
+ * /api/openapi.json from them), its presenters return their types, and the portal imports the
+ * same types. Nothing here may import from server/ or web/: only `typebox` and common/.
+ */
+
 /** Schemas every route shares: problems, paging, common field shapes. */
 export const ProblemSchema = Type.Object(
   {
