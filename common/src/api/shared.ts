@@ -1,6 +1,13 @@
 import { type Static, type TSchema, Type } from "typebox";
 import { LIMITS } from "../limits.js";
 
+/*
+ * The API contract: every request and response schema lives in common/src/api/<resource>.ts, with
+ * `export type X = Static<typeof XSchema>`. The server validates with these schemas (and builds
+ * /api/openapi.json from them), its presenters return their types, and the portal imports the
+ * same types. Nothing here may import from server/ or web/: only `typebox` and common/.
+ */
+
 /** Schemas every route shares: problems, paging, common field shapes. */
 export const ProblemSchema = Type.Object(
   {
@@ -85,3 +92,6 @@ export const StringEnum = <const T extends readonly string[]>(values: T, opts: {
 export type Problem = Static<typeof ProblemSchema>;
 /** One page of a list: what `Page(item)` describes, for callers holding the item's type. */
 export type Page<T> = { items: T[]; nextCursor: string | null };
+
+/** The body of a 204 answer. */
+export const NoContent = Type.Null();

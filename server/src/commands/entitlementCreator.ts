@@ -1,11 +1,6 @@
+import type { EntitlementCreateBody, EntitlementUpdateBody, LineItemBody } from "../../../common/src/api/entitlements.js";
 import type { FieldProblem } from "../../../common/src/errors.js";
-import {
-  type EntitlementKind,
-  normaliseShipToEmail,
-  type PartnerInput,
-  resolvePartners,
-  shipToEmailProblem,
-} from "../../../common/src/rules/entitlements.js";
+import { normaliseShipToEmail, resolvePartners, shipToEmailProblem } from "../../../common/src/rules/entitlements.js";
 import type { RequestContext } from "../actor.js";
 import { actorLabel } from "../actor.js";
 import { recordAudit } from "../audit.js";
@@ -29,37 +24,21 @@ import {
 } from "./entitlementSupport.js";
 import { insertLineItem, type ProductConfigInput, type ResolvedConfig, resolveConfig } from "./lineItemConfig.js";
 
-/** The entitlement header (the Create a Bulk / Simple Entitlement page, top part). */
-export interface EntitlementHeaderInput {
-  /** Specify an ID; absent means Auto Generate. */
-  entitlementId?: string | null;
-  description?: string | null;
-  shipToEmail?: string | null;
-  shipToAddress?: string | null;
-  orderId?: string | null;
-  orderLineNumber?: string | null;
-  soldTo?: string | null;
-  channelPartners?: PartnerInput[];
-  allowPortalLogin?: boolean;
-  customAttributes?: Record<string, string>;
-}
+/** The entitlement header (the Create a Bulk / Simple Entitlement page, top part): the PATCH body's fields. */
+export type EntitlementHeaderInput = Omit<EntitlementUpdateBody, "autoDeploy">;
 
-export interface LineItemInput extends ProductConfigInput {
-  /** Specify an activation ID; absent means Auto Generate. */
-  activationId?: string | null;
-}
+/** A line item as the body gives it, its type renamed as in every product configuration. */
+export type LineItemInput = ProductConfigInput & Pick<LineItemBody, "activationId">;
 
-export interface EntitlementCreateInput extends EntitlementHeaderInput {
-  kind: EntitlementKind;
-  /** Create Test Bulk / test simple: state TEST, DRAFT catalog allowed, never changes state. */
-  test?: boolean;
-  /** BULK: the one product configuration ("Add Product"); may come later. */
+/**
+ * The create body (common/src/api/entitlements.ts) with its configurations as commands take them.
+ * BULK: `product` may come later ("Add Product"); SIMPLE: `lineItems`. `test`: state TEST, DRAFT
+ * catalog allowed, never changes state. `autoDeploy`: deploy right after creating.
+ */
+export type EntitlementCreateInput = Omit<EntitlementCreateBody, "product" | "lineItems"> & {
   product?: ProductConfigInput | null;
-  /** SIMPLE: its line items. */
   lineItems?: LineItemInput[];
-  /** Deploy right after creating (FNO autoDeploy). */
-  autoDeploy?: boolean;
-}
+};
 
 /** Problems with the header fields that need no database. */
 export function headerProblems(input: EntitlementHeaderInput): FieldProblem[] {

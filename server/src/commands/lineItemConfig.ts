@@ -1,15 +1,9 @@
+import type { LineItemBody } from "../../../common/src/api/entitlements.js";
 import type { LINE_ITEM_TYPES } from "../../../common/src/enums.js";
 import type { FieldProblem } from "../../../common/src/errors.js";
 import { LIMITS } from "../../../common/src/limits.js";
 import { entitlementAttributeProblems, entitlementAttributeValues } from "../../../common/src/rules/entitlements.js";
-import {
-  type DurationUnit,
-  type StartDateOption,
-  type TermsInput,
-  termsProblems,
-  today,
-  type VersionDateOption,
-} from "../../../common/src/rules/terms.js";
+import { type TermsInput, termsProblems, today } from "../../../common/src/rules/terms.js";
 import { licenseModelsByIds } from "../db/repos/licenseModels.js";
 import { findPartNumber } from "../db/repos/partNumbers.js";
 import { productDetailsMany, productsByIds } from "../db/repos/products.js";
@@ -24,25 +18,10 @@ export type LineItemType = (typeof LINE_ITEM_TYPES)[number];
  * product(s) with quantities or a part number, license model and up to two alternates, the
  * model's entitlement-time attributes, dates, copies and type.
  */
-export interface ProductConfigInput {
-  products?: { productId: string; quantity?: number }[];
-  partNumberId?: string | null;
-  licenseModelId?: string | null;
-  alternateLicenseModelIds?: string[];
-  licenseModelAttributes?: Record<string, string | number | boolean>;
-  startDateOption?: StartDateOption;
-  startDate?: string | null;
-  isPermanent?: boolean;
-  term?: { count: number; unit: DurationUnit } | null;
-  expirationDate?: string | null;
-  versionDateOption?: VersionDateOption | null;
-  versionDate?: string | null;
-  numberOfCopies?: number;
+export type ProductConfigInput = Omit<LineItemBody, "lineItemType" | "activationId"> & {
+  /** The line item's type, or the bulk entitlement's (`lineItemType` / `bulkEntitlementType` in the body). */
   type?: LineItemType | null;
-  description?: string | null;
-  orderId?: string | null;
-  orderLineNumber?: string | null;
-}
+};
 
 /** The validated configuration, ready to store. */
 export interface ResolvedConfig {

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import { Type } from "typebox";
 import {
   AccountCreateBody,
   AccountListQuery,
@@ -9,7 +8,7 @@ import {
   RelatedAccountParams,
   RelatedAccountsSchema,
 } from "../../../common/src/api/accounts.js";
-import { errorResponses, IdParams, Page } from "../../../common/src/api/shared.js";
+import { errorResponses, IdParams, NoContent, Page } from "../../../common/src/api/shared.js";
 import { accountCreator } from "../commands/accountCreator.js";
 import { accountDeleter } from "../commands/accountDeleter.js";
 import { accountRelator } from "../commands/accountRelator.js";
@@ -111,7 +110,7 @@ export async function accountRoutes(fastify: FastifyInstance) {
   app.delete(
     "/api/v1/accounts/:id",
     {
-      schema: { tags, summary: "Delete an unused account", params: IdParams, response: { 204: Type.Null(), ...errorResponses } },
+      schema: { tags, summary: "Delete an unused account", params: IdParams, response: { 204: NoContent, ...errorResponses } },
     },
     async (req, reply) => {
       await accountDeleter(app.deps.db, ctxOf(req), req.params.id);

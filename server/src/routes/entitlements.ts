@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import { Type } from "typebox";
 import {
   BulkProductUpdateBody,
   EntitlementBatchBody,
@@ -18,11 +17,11 @@ import {
   LineItemsAddBody,
   StateBody,
 } from "../../../common/src/api/entitlements.js";
-import { errorResponses, IdParams, Page } from "../../../common/src/api/shared.js";
+import { errorResponses, IdParams, NoContent, Page } from "../../../common/src/api/shared.js";
 import { STATE_TYPES, type StateType } from "../../../common/src/enums.js";
 import { entitlementBatchCreator } from "../commands/entitlementBatchCreator.js";
 import { entitlementCopier } from "../commands/entitlementCopier.js";
-import { entitlementCreator } from "../commands/entitlementCreator.js";
+import { type EntitlementCreateInput, entitlementCreator } from "../commands/entitlementCreator.js";
 import { entitlementDeleter } from "../commands/entitlementDeleter.js";
 import { entitlementIdRegenerator } from "../commands/entitlementIdRegenerator.js";
 import { entitlementStateChanger, entitlementStatesChanger } from "../commands/entitlementStateChanger.js";
@@ -35,6 +34,7 @@ import {
   lineItemStateChanger,
   lineItemUpdater,
 } from "../commands/lineItemCommands.js";
+import type { LineItemType } from "../commands/lineItemConfig.js";
 import {
   countEntitlements,
   type EntitlementFilter,
@@ -51,23 +51,25 @@ import { presentEntitlement, presentEntitlementRecord, presentEvent } from "../p
 import { typed } from "./typed.js";
 
 const tags = ["entitlements"];
-type BodyOf<T> = T extends { kind: unknown } ? T : never;
-
-function toConfig<T extends { type?: unknown; bulkEntitlementType?: unknown; lineItemType?: unknown }>(b: T) {
-  const { bulkEntitlementType, lineItemType, ...rest } = b as Record<string, unknown>;
+/**
+ * The command's form of a product configuration: the body's `lineItemType` or
+ * `bulkEntitlementType` is its `type`.
+ */
+function toConfig<T extends { lineItemType?: LineItemType | null; bulkEntitlementType?: LineItemType | null }>(b: T) {
+  const { bulkEntitlementType, lineItemType, ...rest } = b;
   return {
     ...rest,
     ...(bulkEntitlementType !== undefined ? { type: bulkEntitlementType } : {}),
     ...(lineItemType !== undefined ? { type: lineItemType } : {}),
-  } as never;
+  };
 }
 
-function createInput(b: Record<string, unknown>) {
+function createInput(b: EntitlementCreateBody): EntitlementCreateInput {
   return {
     ...b,
-    product: b.product ? toConfig(b.product as Record<string, unknown>) : b.product,
-    lineItems: (b.lineItems as Record<string, unknown>[] | undefined)?.map((li) => toConfig(li)),
-  } as never;
+    product: b.product ? toConfig(b.product) : b.product,
+    lineItems: b.lineItems?.map((li) => toConfig(li)),
+  };
 }
 
 function filterOf(q: Record<string, string | undefined>, onlyAccountIds: string[] | null): EntitlementFilter {
@@ -155,13 +157,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
       },
     },
     async (req, reply) =>
-      reply
-        .status(201)
-        .send(
-          presentEntitlementRecord(
-            await entitlementCreator(app.deps.db, ctxOf(req), createInput(req.body as BodyOf<typeof req.body>)),
-          ),
-        ),
+      reply.status(201).send(presentEntitlementRecord(await entitlementCreator(app.deps.db, ctxOf(req), createInput(req.body)))),
   );
 
   app.post(
@@ -182,7 +178,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
       entitlementBatchCreator(
         app.deps.db,
         ctxOf(req),
-        req.body.items.map((b) => createInput(b as Record<string, unknown>)),
+        req.body.items.map((b) => createInput(b)),
       ),
   );
 
@@ -231,7 +227,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         response: { 200: EntitlementRef, ...errorResponses },
       },
     },
-    async (req) => presentEntitlementRecord(await entitlementUpdater(app.deps.db, ctxOf(req), req.params.id, req.body as never)),
+    async (req) => presentEntitlementRecord(await entitlementUpdater(app.deps.db, ctxOf(req), req.params.id, req.body)),
   );
 
   app.delete(
@@ -241,7 +237,7 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
         tags,
         summary: "Delete a DRAFT or TEST entitlement",
         params: IdParams,
-        response: { 204: Type.Null(), ...errorResponses },
+        response: { 204: NoContent, ...errorResponses },
       },
     },
     async (req, reply) => {

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import { Type } from "typebox";
 import {
   LicenseModelChangeStateBody,
   LicenseModelCreateBody,
@@ -7,7 +6,7 @@ import {
   LicenseModelSchema,
   LicenseModelUpdateBody,
 } from "../../../common/src/api/licenseModels.js";
-import { errorResponses, IdParams, Page } from "../../../common/src/api/shared.js";
+import { errorResponses, IdParams, NoContent, Page } from "../../../common/src/api/shared.js";
 import { licenseModelCreator } from "../commands/licenseModelCreator.js";
 import { licenseModelDeleter } from "../commands/licenseModelDeleter.js";
 import { licenseModelStateChanger } from "../commands/licenseModelStateChanger.js";
@@ -112,7 +111,7 @@ export async function licenseModelRoutes(fastify: FastifyInstance) {
         summary: "Delete a DRAFT license model",
         description: "Refused while products allow it or part numbers name it.",
         params: IdParams,
-        response: { 204: Type.Null(), ...errorResponses },
+        response: { 204: NoContent, ...errorResponses },
       },
     },
     async (req, reply) => {

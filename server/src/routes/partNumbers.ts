@@ -1,12 +1,11 @@
 import type { FastifyInstance } from "fastify";
-import { Type } from "typebox";
 import {
   PartNumberCreateBody,
   PartNumberListQuery,
   PartNumberSchema,
   PartNumberUpdateBody,
 } from "../../../common/src/api/partNumbers.js";
-import { errorResponses, IdParams, Page } from "../../../common/src/api/shared.js";
+import { errorResponses, IdParams, NoContent, Page } from "../../../common/src/api/shared.js";
 import { partNumberCreator } from "../commands/partNumberCreator.js";
 import { partNumberDeleter } from "../commands/partNumberDeleter.js";
 import { partNumberUpdater } from "../commands/partNumberUpdater.js";
@@ -93,7 +92,7 @@ export async function partNumberRoutes(fastify: FastifyInstance) {
 
   app.delete(
     "/api/v1/part-numbers/:id",
-    { schema: { tags, summary: "Delete a part number", params: IdParams, response: { 204: Type.Null(), ...errorResponses } } },
+    { schema: { tags, summary: "Delete a part number", params: IdParams, response: { 204: NoContent, ...errorResponses } } },
     async (req, reply) => {
       await partNumberDeleter(app.deps.db, ctxOf(req), req.params.id);
       return reply.status(204).send(null);

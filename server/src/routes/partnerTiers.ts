@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import { Type } from "typebox";
 import {
   PartnerTierCreateBody,
   PartnerTierListSchema,
@@ -7,7 +6,7 @@ import {
   PartnerTierSchema,
   PartnerTierUpdateBody,
 } from "../../../common/src/api/partnerTiers.js";
-import { errorResponses } from "../../../common/src/api/shared.js";
+import { errorResponses, NoContent } from "../../../common/src/api/shared.js";
 import { partnerTierCreator } from "../commands/partnerTierCreator.js";
 import { partnerTierDeleter } from "../commands/partnerTierDeleter.js";
 import { partnerTierUpdater } from "../commands/partnerTierUpdater.js";
@@ -98,7 +97,7 @@ export async function partnerTierRoutes(fastify: FastifyInstance) {
         summary: "Delete a partner tier",
         description: "Refused for the built-in Distributor and End Customer tiers.",
         params: PartnerTierParams,
-        response: { 204: Type.Null(), ...errorResponses },
+        response: { 204: NoContent, ...errorResponses },
       },
     },
     async (req, reply) => {

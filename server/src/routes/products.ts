@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import { Type } from "typebox";
 import {
   ProductChangeStateBody,
   ProductCreateBody,
@@ -7,7 +6,7 @@ import {
   ProductSchema,
   ProductUpdateBody,
 } from "../../../common/src/api/products.js";
-import { errorResponses, IdParams, Page } from "../../../common/src/api/shared.js";
+import { errorResponses, IdParams, NoContent, Page } from "../../../common/src/api/shared.js";
 import { productCreator } from "../commands/productCreator.js";
 import { productDeleter } from "../commands/productDeleter.js";
 import { productStateChanger } from "../commands/productStateChanger.js";
@@ -117,7 +116,7 @@ export async function productRoutes(fastify: FastifyInstance) {
         summary: "Delete a DRAFT product",
         description: "Refused while part numbers sell it or other products upgrade or upsell to it.",
         params: IdParams,
-        response: { 204: Type.Null(), ...errorResponses },
+        response: { 204: NoContent, ...errorResponses },
       },
     },
     async (req, reply) => {

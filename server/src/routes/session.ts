@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { Type } from "typebox";
 import { LoginBody, PasswordChangeBody, SessionSchema } from "../../../common/src/api/session.js";
-import { errorResponses } from "../../../common/src/api/shared.js";
+import { errorResponses, NoContent } from "../../../common/src/api/shared.js";
 import { portalOf } from "../actor.js";
 import { passwordChanger } from "../commands/passwordChanger.js";
 import { sessionCreator } from "../commands/sessionCreator.js";
@@ -104,7 +103,7 @@ export async function sessionRoutes(fastify: FastifyInstance) {
 
   app.delete(
     "/api/v1/session",
-    { schema: { tags, summary: "Log out", response: { 204: Type.Null(), ...errorResponses } } },
+    { schema: { tags, summary: "Log out", response: { 204: NoContent, ...errorResponses } } },
     async (req, reply) => {
       const ctx = ctxOf(req);
       if (req.authMethod === "session" && req.sessionId) {
@@ -124,7 +123,7 @@ export async function sessionRoutes(fastify: FastifyInstance) {
         description:
           "The new password must pass the password policy (not common, guessable or trivially patterned; the reason is in `detail`). Ends every other session of the user; `revokeTokens: true` also revokes all the user's API tokens.",
         body: PasswordChangeBody,
-        response: { 204: Type.Null(), ...errorResponses },
+        response: { 204: NoContent, ...errorResponses },
       },
     },
     async (req, reply) => {

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { Type } from "typebox";
-import { errorResponses, IdParams, Page } from "../../../common/src/api/shared.js";
+import { errorResponses, IdParams, NoContent, Page } from "../../../common/src/api/shared.js";
 import { ApiTokenSchema, TokenCreateBody, TokenCreatedSchema, TokenListQuery } from "../../../common/src/api/tokens.js";
 import { tokenCreator } from "../commands/tokenCreator.js";
 import { tokenRevoker } from "../commands/tokenRevoker.js";
@@ -57,7 +56,7 @@ export async function tokenRoutes(fastify: FastifyInstance) {
 
   app.delete(
     "/api/v1/tokens/:id",
-    { schema: { tags, summary: "Revoke an API token", params: IdParams, response: { 204: Type.Null(), ...errorResponses } } },
+    { schema: { tags, summary: "Revoke an API token", params: IdParams, response: { 204: NoContent, ...errorResponses } } },
     async (req, reply) => {
       await tokenRevoker(app.deps.db, ctxOf(req), req.params.id);
       return reply.status(204).send(null);
