@@ -1,3 +1,4 @@
+import { EDITABLE_STATES, isEditableState } from "../../../common/src/rules/entitlementStates.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import type { EntitlementRecord } from "../db/repos/entitlements.js";
@@ -24,7 +25,7 @@ export async function entitlementIdRegenerator(db: Db, ctx: RequestContext, pk: 
     db.transaction().execute(async (trx) => {
       const { row, ref } = await loadVisibleEntitlement(trx, ctx, pk);
       authorize(ctx.actor, "entitlement.update", ref);
-      if (row.state !== "DRAFT" && row.state !== "TEST") {
+      if (!isEditableState(row.state)) {
         throw errors.invalidState(
           `Entitlement ${row.entitlement_id} is ${row.state}; IDs can be regenerated only while it is DRAFT or TEST.`,
         );
@@ -42,7 +43,7 @@ export async function entitlementIdRegenerator(db: Db, ctx: RequestContext, pk: 
         .select(["id", "activation_id"])
         .where("entitlement_id", "=", pk)
         .where("role", "=", "LINE_ITEM")
-        .where("state", "in", row.parent_bulk_id ? ["DRAFT"] : ["DRAFT", "TEST"])
+        .where("state", "in", row.parent_bulk_id ? ["DRAFT"] : EDITABLE_STATES)
         .orderBy("position")
         .execute();
       const renamed: Record<string, string> = {};

@@ -1,5 +1,6 @@
 import type { RedeemBody } from "../../../common/src/api/redemptions.js";
 import { TIER_END_CUSTOMER } from "../../../common/src/enums.js";
+import { isKeyRedeemable } from "../../../common/src/rules/keys.js";
 import { actorLabel, isProducerStaff, type RequestContext } from "../actor.js";
 import { auditRows } from "../audit.js";
 import type { EntitlementRecord, LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
@@ -241,7 +242,7 @@ export function openForRedemption(snap: Snapshot, soldTo: string): Redeemed | Op
     throw notValid();
   }
   const state = snap.bulk.state;
-  if (state !== "DEPLOYED" && state !== "TEST")
+  if (!isKeyRedeemable(state))
     throw errors.invalidState(
       state === "DRAFT"
         ? "This key cannot be registered yet: its product is not released. Try again later or contact your supplier."

@@ -1,7 +1,12 @@
 import type { ProductConfig } from "../../../common/src/api/entitlements.js";
 import type { StateType } from "../../../common/src/enums.js";
 import type { FieldProblem } from "../../../common/src/errors.js";
-import { isEditable, LINE_ITEM_DELETABLE, lineItemMoveProblem } from "../../../common/src/rules/entitlementStates.js";
+import {
+  canAddLineItems,
+  isEditable,
+  LINE_ITEM_DELETABLE,
+  lineItemMoveProblem,
+} from "../../../common/src/rules/entitlementStates.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import type { EntitlementRecord } from "../db/repos/entitlements.js";
@@ -185,7 +190,7 @@ export async function lineItemAdder(
       authorize(ctx.actor, "entitlement.update", ref);
       if (row.kind !== "SIMPLE")
         throw errors.validation("lineItems", "a bulk entitlement has one product configuration, not line items");
-      if (!["DRAFT", "TEST", "DEPLOYED"].includes(row.state)) {
+      if (!canAddLineItems(row.state)) {
         throw errors.invalidState(
           `Entitlement ${row.entitlement_id} is ${row.state}; line items can be added while it is DRAFT, TEST or DEPLOYED.`,
         );

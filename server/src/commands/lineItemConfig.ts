@@ -2,6 +2,7 @@ import type { LineItemBody } from "../../../common/src/api/entitlements.js";
 import type { LINE_ITEM_TYPES } from "../../../common/src/enums.js";
 import type { FieldProblem } from "../../../common/src/errors.js";
 import { LIMITS } from "../../../common/src/limits.js";
+import { configurableStates } from "../../../common/src/rules/catalog.js";
 import { entitlementAttributeProblems, entitlementAttributeValues } from "../../../common/src/rules/entitlements.js";
 import { type TermsInput, termsProblems, today } from "../../../common/src/rules/terms.js";
 import { licenseModelsByIds } from "../db/repos/licenseModels.js";
@@ -83,7 +84,7 @@ export async function resolveConfig(
 ): Promise<{ config: ResolvedConfig | null; problems: FieldProblem[] }> {
   const f = (name: string) => `${rules.field}.${name}`;
   const problems: FieldProblem[] = [];
-  const allowedStates = rules.test ? ["DRAFT", "DEPLOYED"] : ["DEPLOYED"];
+  const allowedStates: readonly string[] = configurableStates(rules.test);
   const stateWord = rules.test ? "DRAFT or DEPLOYED" : "DEPLOYED (use a test entitlement to try DRAFT ones)";
 
   let products = (input.products ?? []).map((p) => ({ productId: p.productId, quantity: p.quantity ?? 1 }));

@@ -1,6 +1,6 @@
 import type { PartNumberCreateBody } from "../../../common/src/api/partNumbers.js";
 import type { FieldProblem } from "../../../common/src/errors.js";
-import { productLabel } from "../../../common/src/rules/catalog.js";
+import { canReference, productLabel } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
@@ -35,11 +35,11 @@ export async function checkPartNumberRefs(
     missing.push({ field: "licenseModelId", message: `license model '${licenseModelId}' does not exist` });
   if (missing.length || !product) throw errors.validationMany(missing);
   const label = productLabel(product.name, product.version);
-  if (product.state === "OBSOLETE" && previous?.productId !== productId) {
+  if (!canReference(product.state, previous?.productId === productId)) {
     throw errors.invalidState(`${label} is OBSOLETE; no new part number can sell it.`, "productId");
   }
   if (!model) return;
-  if (model.state === "OBSOLETE" && previous?.licenseModelId !== model.id) {
+  if (!canReference(model.state, previous?.licenseModelId === model.id)) {
     throw errors.invalidState(`License model '${model.name}' is OBSOLETE; nothing new can use it.`, "licenseModelId");
   }
   const allowed = (await productDetails(trx, productId)).licenseModelIds;

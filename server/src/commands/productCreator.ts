@@ -1,6 +1,6 @@
 import type { ProductCreateBody } from "../../../common/src/api/products.js";
 import type { FieldProblem } from "../../../common/src/errors.js";
-import { type FeatureInput, productLabel, productProblems } from "../../../common/src/rules/catalog.js";
+import { canReference, type FeatureInput, productLabel, productProblems } from "../../../common/src/rules/catalog.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
@@ -48,7 +48,7 @@ export async function checkProductReferences(
       const p = products.get(id);
       const field = `${list}[${i}]`;
       if (!p) missing.push({ field, message: `product '${id}' does not exist` });
-      else if (p.state === "OBSOLETE" && !previous?.[list].includes(id)) {
+      else if (!canReference(p.state, previous?.[list].includes(id) ?? false)) {
         obsolete.push({ field, message: `${productLabel(p.name, p.version)} is OBSOLETE; nothing new can relate to it.` });
       }
     });
