@@ -1,7 +1,8 @@
 import crypto from "node:crypto";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { deployedLicenseModel, HAVE_BROWSER, labelled, login, okJson, portalForSuite, requireBrowserFor } from "./harness.js";
+import { deployedLicenseModel } from "./factories.js";
+import { HAVE_BROWSER, labelled, login, okJson, portalForSuite, requireBrowserFor } from "./harness.js";
 
 /**
  * The producer's catalog and directory pages in Chromium, each as a user goes through it: create

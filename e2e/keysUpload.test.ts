@@ -3,17 +3,8 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  deployedLicenseModel,
-  HAVE_BROWSER,
-  labelled,
-  login,
-  okJson,
-  portalForSuite,
-  requireBrowserFor,
-  screenshotPath,
-  tempDir,
-} from "./harness.js";
+import { account, deployedBulk, deployedLicenseModel, deployedProduct } from "./factories.js";
+import { HAVE_BROWSER, labelled, login, portalForSuite, requireBrowserFor, screenshotPath, tempDir } from "./harness.js";
 
 /**
  * Web register keys in the real portal: on a deployed bulk entitlement, Load Web Register Keys →
@@ -49,33 +40,15 @@ describe.skipIf(!HAVE_BROWSER)("web register keys in Chromium", () => {
     // The catalog, a distributor and a deployed bulk entitlement, through the API.
     const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const lm = await deployedLicenseModel(admin, `E2E Keys model ${tag}`);
-    const product = await okJson(
-      await admin.post("/api/v1/products", {
-        name: `E2E Keys product ${tag}`,
-        version: "1.0",
-        features: [{ name: `feature_${tag}`, version: "1.0", count: 1 }],
-        licenseModelIds: [lm.id],
-      }),
-    );
-    await okJson(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    const distributor = await okJson(
-      await admin.post("/api/v1/accounts", {
-        id: `E2E-KEYS-${tag}`,
-        name: `E2E Key Distribution ${tag}`,
-        type: "CHANNEL_PARTNER",
-      }),
-    );
-    const bulk = await okJson(
-      await admin.post("/api/v1/entitlements", {
-        kind: "BULK",
-        soldTo: distributor.id,
-        description: `Key cards ${tag}`,
-        product: { products: [{ productId: product.id }], licenseModelId: lm.id, isPermanent: true, numberOfCopies: 1 },
-      }),
-    );
-    expect(
-      (await okJson(await admin.post(`/api/v1/entitlements/${bulk.id}/actions/change-state`, { state: "DEPLOYED" }), 200)).state,
-    ).toBe("DEPLOYED");
+    const product = await deployedProduct(admin, { name: `E2E Keys product ${tag}`, licenseModelIds: [lm.id] });
+    const distributor = await account(admin, `E2E-KEYS-${tag}`, `E2E Key Distribution ${tag}`, "CHANNEL_PARTNER");
+    const { bulk } = await deployedBulk(admin, {
+      soldTo: distributor.id,
+      productId: product.id,
+      licenseModelId: lm.id,
+      body: { description: `Key cards ${tag}` },
+      line: { isPermanent: true, numberOfCopies: 1 },
+    });
 
     // Twenty good keys, then a file whose lines 3 and 5 are bad (a forbidden '#', a key already loaded).
     const good = Array.from({ length: 20 }, (_, i) => `E2E-${tag}-${String(i + 1).padStart(2, "0")}`);
