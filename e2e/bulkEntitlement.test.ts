@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { account, deployedLicenseModel, deployedProduct } from "./factories.js";
-import { HAVE_BROWSER, labelled, login, portalForSuite, requireBrowserFor, screenshotPath } from "./harness.js";
+import { HAVE_BROWSER, labelled, logInPage, login, portalForSuite, requireBrowserFor, screenshotPath } from "./harness.js";
 
 /**
  * The seed page in the real portal: Entitlements > Create Bulk, Add Product through the wizard,
@@ -32,11 +32,7 @@ describe.skipIf(!HAVE_BROWSER)("bulk entitlement in Chromium", () => {
     await account(admin, distributor.id, distributor.name, "CHANNEL_PARTNER");
 
     await inBrowser("bulk-entitlement-listed", async (page, context) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
 
       // Entitlements > Create Bulk
       await page.getByRole("link", { name: "Create Bulk", exact: true }).click();

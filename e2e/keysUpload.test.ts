@@ -4,7 +4,16 @@ import path from "node:path";
 import type { Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { account, deployedBulk, deployedLicenseModel, deployedProduct } from "./factories.js";
-import { HAVE_BROWSER, labelled, login, portalForSuite, requireBrowserFor, screenshotPath, tempDir } from "./harness.js";
+import {
+  HAVE_BROWSER,
+  labelled,
+  logInPage,
+  login,
+  portalForSuite,
+  requireBrowserFor,
+  screenshotPath,
+  tempDir,
+} from "./harness.js";
 
 /**
  * Web register keys in the real portal: on a deployed bulk entitlement, Load Web Register Keys →
@@ -61,11 +70,7 @@ describe.skipIf(!HAVE_BROWSER)("web register keys in Chromium", () => {
     );
 
     await inBrowser("keys-upload-finished", async (page, context) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
 
       // The bulk entitlement's page → its Web register keys tab.
       await page.goto(`/entitlements/${bulk.id}`);

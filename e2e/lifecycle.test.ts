@@ -1,7 +1,16 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { account, deployedSimple, upgradeCatalog, yearOfFiveCopies } from "./factories.js";
-import { HAVE_BROWSER, labelled, login, okJson, portalForSuite, requireBrowserFor, screenshotPath } from "./harness.js";
+import {
+  HAVE_BROWSER,
+  labelled,
+  logInPage,
+  login,
+  okJson,
+  portalForSuite,
+  requireBrowserFor,
+  screenshotPath,
+} from "./harness.js";
 
 /**
  * Lifecycle operations in the producer portal (PRODUCT.md §3): on a deployed simple entitlement,
@@ -48,11 +57,7 @@ describe.skipIf(!HAVE_BROWSER)("lifecycle operations in Chromium", () => {
     const entitlement = async (id: string) => okJson(await admin.get(`/api/v1/entitlements/${id}`), 200);
 
     await inBrowser("lifecycle-transferred", async (page) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
 
       await page.goto(`/entitlements/${e.id}`);
       const table = page.getByTestId("line-items");
@@ -182,11 +187,7 @@ describe.skipIf(!HAVE_BROWSER)("lifecycle operations in Chromium", () => {
 
     // The old customer still holds the (now obsolete) source: merge its entitlements into a third account.
     await inBrowser("lifecycle-merged", async (page) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       await page.goto(`/accounts/${customer.id}`);
       await page.getByRole("button", { name: "Merge entitlements into…" }).click();
       const merge = page.getByRole("dialog", { name: `Merge entitlements of ${customer.name}` });

@@ -6,6 +6,7 @@ import {
   type ApiSession,
   HAVE_BROWSER,
   labelled,
+  logInPage,
   login,
   okJson,
   portalForSuite,
@@ -38,14 +39,6 @@ function withTypo(key: string): string {
   const i = key.indexOf("-") + 2;
   const c = key[i] as string;
   return key.slice(0, i) + (CROCKFORD[(CROCKFORD.indexOf(c) + 7) % CROCKFORD.length] as string) + key.slice(i + 1);
-}
-
-async function logIn(page: Page, email: string, password: string) {
-  await page.goto("/login");
-  await page.getByLabel(labelled("Email")).fill(email);
-  await page.getByLabel(labelled("Password")).fill(password);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.waitForURL((u) => !u.pathname.startsWith("/login"));
 }
 
 /** The element's box lies inside the viewport's width (nothing cut off at the right or left). */
@@ -158,7 +151,7 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
   }, async () => {
     await phone.inBrowser("slips-upgrade-dialog", async (page) => {
       await page.setViewportSize(LAPTOP);
-      await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       const li = toUpgrade.lineItems[0];
       await page.goto(`/entitlements/${toUpgrade.id}`);
       await page.getByRole("button", { name: `Actions for line item ${li.activationId}`, exact: true }).click();
@@ -212,7 +205,7 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
     });
     await phone.inBrowser("slips-phone-portal", async (page) => {
       await page.setViewportSize(PHONE);
-      await logIn(page, customerEmail, CUSTOMER_PASSWORD);
+      await logInPage(page, customerEmail, CUSTOMER_PASSWORD);
       await page.goto(`/portal/register-key?key=${encodeURIComponent(key)}`);
       await page.getByRole("heading", { name: "Register a key" }).waitFor();
       await expectWholeKey(page);
@@ -285,7 +278,7 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
     };
     await phone.inBrowser("slips-laptop-producer", async (page) => {
       await page.setViewportSize(LAPTOP);
-      await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       for (const url of [
         "/users",
         "/license-models",
@@ -302,7 +295,7 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
     });
     await phone.inBrowser("slips-laptop-portal", async (page) => {
       await page.setViewportSize(LAPTOP);
-      await logIn(page, customerEmail, CUSTOMER_PASSWORD);
+      await logInPage(page, customerEmail, CUSTOMER_PASSWORD);
       for (const url of ["/portal/entitlements", `/portal/entitlements/${simple.id}`, "/portal/users"]) {
         await page.goto(url);
         await badges(page, url);
@@ -347,7 +340,7 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
       await titleOf(page, `/redeem?key=${keys[1]}`);
     });
     await phone.inBrowser("slips-titles-producer", async (page) => {
-      await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       for (const url of [
         "/",
         "/entitlements",
@@ -368,7 +361,7 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
         await titleOf(page, url);
     });
     await phone.inBrowser("slips-titles-portal", async (page) => {
-      await logIn(page, customerEmail, CUSTOMER_PASSWORD);
+      await logInPage(page, customerEmail, CUSTOMER_PASSWORD);
       for (const url of [
         "/portal",
         "/portal/entitlements",
@@ -397,7 +390,7 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
   it("warns producer staff that key cards would point at localhost before they print them", { timeout: 90_000 }, async () => {
     await phone.inBrowser("slips-public-url-warning", async (page) => {
       await page.setViewportSize(LAPTOP);
-      await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       await page.goto("/keys");
       const onKeys = page.getByTestId("public-url-warning");
       await onKeys.waitFor();

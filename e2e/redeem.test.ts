@@ -8,6 +8,7 @@ import {
   inPortalPage,
   labelled,
   launchBrowser,
+  logInPage,
   login,
   okJson,
   type RunningServer,
@@ -254,11 +255,7 @@ describe.skipIf(!HAVE_BROWSER)("redeeming keys in Chromium", () => {
   it("a producer admin activates a key for a customer with Activate by key", { timeout: 90_000 }, async () => {
     const k3 = keys[2] as string;
     await inBrowser("redeem-e-activate-by-key", async (page) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
 
       // A producer scanning a key card sees a pointer, not the customer form.
       await page.goto(`/redeem?key=${encodeURIComponent(k3)}`);

@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { account, deployedBulk, deployedLicenseModel, deployedProduct } from "./factories.js";
-import { HAVE_BROWSER, labelled, login, okJson, portalForSuite, requireBrowserFor } from "./harness.js";
+import { HAVE_BROWSER, labelled, logInPage, login, okJson, portalForSuite, requireBrowserFor } from "./harness.js";
 
 /**
  * Settings and redeemed entitlements in the portal (issue 11, items 6, 8, 9, 10): a producer
@@ -29,11 +29,7 @@ describe.skipIf(!HAVE_BROWSER)("redeemed entitlements in Chromium", () => {
     const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
 
     await inBrowser("redeemed-settings", async (page) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       await page.goto("/settings/id-generators");
       const template = page.getByLabel(labelled("Template"));
       await expect.poll(() => template.inputValue()).toBe("{key}ENT");
@@ -81,11 +77,7 @@ describe.skipIf(!HAVE_BROWSER)("redeemed entitlements in Chromium", () => {
     expect(e.entitlementId).toBe(`RED-${key}`);
 
     await inBrowser("redeemed-by-entitlement-id", async (page) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       // The address users know: the entitlement ID, not the internal id.
       await page.goto(`/entitlements/${encodeURIComponent(e.entitlementId)}`);
       await page.getByTestId("redeemed-from").waitFor();
