@@ -1,15 +1,7 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  deployedLicenseModel,
-  HAVE_BROWSER,
-  labelled,
-  login,
-  okJson,
-  portalForSuite,
-  requireBrowserFor,
-  screenshotPath,
-} from "./harness.js";
+import { account, deployedLicenseModel, deployedProduct } from "./factories.js";
+import { HAVE_BROWSER, labelled, logInPage, login, portalForSuite, requireBrowserFor, screenshotPath } from "./harness.js";
 
 /**
  * The seed page in the real portal: Entitlements > Create Bulk, Add Product through the wizard,
@@ -36,23 +28,11 @@ describe.skipIf(!HAVE_BROWSER)("bulk entitlement in Chromium", () => {
     // The catalog and the distributor, through the API with the admin's session.
     const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const lm = await deployedLicenseModel(admin, modelName);
-    const product = await okJson(
-      await admin.post("/api/v1/products", {
-        name: productName,
-        version: "1.0",
-        features: [{ name: `feature_${tag}`, version: "1.0", count: 1 }],
-        licenseModelIds: [lm.id],
-      }),
-    );
-    await okJson(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    await okJson(await admin.post("/api/v1/accounts", distributor));
+    const product = await deployedProduct(admin, { name: productName, licenseModelIds: [lm.id] });
+    await account(admin, distributor.id, distributor.name, "CHANNEL_PARTNER");
 
     await inBrowser("bulk-entitlement-listed", async (page, context) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
 
       // Entitlements > Create Bulk
       await page.getByRole("link", { name: "Create Bulk", exact: true }).click();

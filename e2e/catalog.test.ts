@@ -1,7 +1,8 @@
 import crypto from "node:crypto";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { deployedLicenseModel, HAVE_BROWSER, labelled, login, okJson, portalForSuite, requireBrowserFor } from "./harness.js";
+import { deployedLicenseModel } from "./factories.js";
+import { HAVE_BROWSER, labelled, logInPage, login, okJson, portalForSuite, requireBrowserFor } from "./harness.js";
 
 /**
  * The producer's catalog and directory pages in Chromium, each as a user goes through it: create
@@ -19,11 +20,7 @@ describe.skipIf(!HAVE_BROWSER)("catalog pages in Chromium", () => {
   const tag = crypto.randomBytes(3).toString("hex");
 
   async function logIn(page: Page) {
-    await page.goto("/login");
-    await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-    await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-    await page.getByRole("button", { name: "Log in" }).click();
-    await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+    await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
   }
 
   /** Opens a section from the navigation and presses its create button. */

@@ -3,12 +3,12 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { account, deployedBulk, deployedLicenseModel, deployedProduct } from "./factories.js";
 import {
-  deployedLicenseModel,
   HAVE_BROWSER,
   labelled,
+  logInPage,
   login,
-  okJson,
   portalForSuite,
   requireBrowserFor,
   screenshotPath,
@@ -49,33 +49,15 @@ describe.skipIf(!HAVE_BROWSER)("web register keys in Chromium", () => {
     // The catalog, a distributor and a deployed bulk entitlement, through the API.
     const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const lm = await deployedLicenseModel(admin, `E2E Keys model ${tag}`);
-    const product = await okJson(
-      await admin.post("/api/v1/products", {
-        name: `E2E Keys product ${tag}`,
-        version: "1.0",
-        features: [{ name: `feature_${tag}`, version: "1.0", count: 1 }],
-        licenseModelIds: [lm.id],
-      }),
-    );
-    await okJson(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    const distributor = await okJson(
-      await admin.post("/api/v1/accounts", {
-        id: `E2E-KEYS-${tag}`,
-        name: `E2E Key Distribution ${tag}`,
-        type: "CHANNEL_PARTNER",
-      }),
-    );
-    const bulk = await okJson(
-      await admin.post("/api/v1/entitlements", {
-        kind: "BULK",
-        soldTo: distributor.id,
-        description: `Key cards ${tag}`,
-        product: { products: [{ productId: product.id }], licenseModelId: lm.id, isPermanent: true, numberOfCopies: 1 },
-      }),
-    );
-    expect(
-      (await okJson(await admin.post(`/api/v1/entitlements/${bulk.id}/actions/change-state`, { state: "DEPLOYED" }), 200)).state,
-    ).toBe("DEPLOYED");
+    const product = await deployedProduct(admin, { name: `E2E Keys product ${tag}`, licenseModelIds: [lm.id] });
+    const distributor = await account(admin, `E2E-KEYS-${tag}`, `E2E Key Distribution ${tag}`, "CHANNEL_PARTNER");
+    const { bulk } = await deployedBulk(admin, {
+      soldTo: distributor.id,
+      productId: product.id,
+      licenseModelId: lm.id,
+      body: { description: `Key cards ${tag}` },
+      line: { isPermanent: true, numberOfCopies: 1 },
+    });
 
     // Twenty good keys, then a file whose lines 3 and 5 are bad (a forbidden '#', a key already loaded).
     const good = Array.from({ length: 20 }, (_, i) => `E2E-${tag}-${String(i + 1).padStart(2, "0")}`);
@@ -88,11 +70,7 @@ describe.skipIf(!HAVE_BROWSER)("web register keys in Chromium", () => {
     );
 
     await inBrowser("keys-upload-finished", async (page, context) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
 
       // The bulk entitlement's page → its Web register keys tab.
       await page.goto(`/entitlements/${bulk.id}`);

@@ -1,9 +1,10 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { account, deployedSimple, upgradeCatalog, yearOfFiveCopies } from "./factories.js";
 import {
-  deployedLicenseModel,
   HAVE_BROWSER,
   labelled,
+  logInPage,
   login,
   okJson,
   portalForSuite,
@@ -37,65 +38,26 @@ describe.skipIf(!HAVE_BROWSER)("lifecycle operations in Chromium", () => {
     const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
 
     // The catalog: a deployed license model; product B, then product A that upgrades to B.
-    const lm = await deployedLicenseModel(admin, `E2E Lifecycle model ${tag}`);
-    const product = async (name: string, version: string, extra: Record<string, unknown> = {}) => {
-      const p = await okJson(
-        await admin.post("/api/v1/products", {
-          name,
-          version,
-          features: [{ name: `feature_${tag}`, version, count: 1 }],
-          licenseModelIds: [lm.id],
-          ...extra,
-        }),
-      );
-      await okJson(await admin.post(`/api/v1/products/${p.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-      return p;
-    };
-    const productB = await product(`E2E Studio Pro ${tag}`, "2.0");
-    const productA = await product(`E2E Studio ${tag}`, "1.0", { upgradeToIds: [productB.id] });
-    expect(productA.upgradeToIds).toEqual([productB.id]);
+    const { lm, productA, productB } = await upgradeCatalog(admin, "E2E Studio", tag);
 
     // The accounts: the customer, the account it is transferred to, and one to merge into.
-    const customer = await okJson(
-      await admin.post("/api/v1/accounts", { id: `E2E-CUST-${tag}`, name: `E2E Customer ${tag}`, type: "CUSTOMER" }),
-    );
-    const target = await okJson(
-      await admin.post("/api/v1/accounts", { id: `E2E-TARGET-${tag}`, name: `E2E New Owner ${tag}`, type: "CUSTOMER" }),
-    );
-    const mergeInto = await okJson(
-      await admin.post("/api/v1/accounts", { id: `E2E-MERGE-${tag}`, name: `E2E Holding ${tag}`, type: "CUSTOMER" }),
-    );
+    const customer = await account(admin, `E2E-CUST-${tag}`, `E2E Customer ${tag}`);
+    const target = await account(admin, `E2E-TARGET-${tag}`, `E2E New Owner ${tag}`);
+    const mergeInto = await account(admin, `E2E-MERGE-${tag}`, `E2E Holding ${tag}`);
 
     // A deployed simple entitlement: one line item of A, 5 copies, 1 year from a fixed start.
-    const e = await okJson(
-      await admin.post("/api/v1/entitlements", {
-        kind: "SIMPLE",
-        soldTo: customer.id,
-        description: `Lifecycle ${tag}`,
-        lineItems: [
-          {
-            products: [{ productId: productA.id, quantity: 1 }],
-            licenseModelId: lm.id,
-            startDateOption: "DEFINE_NOW",
-            startDate: "2025-03-01",
-            term: { count: 1, unit: "YEARS" },
-            numberOfCopies: 5,
-          },
-        ],
-        autoDeploy: true,
-      }),
-    );
+    const e = await deployedSimple(admin, {
+      soldTo: customer.id,
+      description: `Lifecycle ${tag}`,
+      lineItems: [yearOfFiveCopies(productA.id, lm.id, "2025-03-01")],
+    });
     expect(e).toMatchObject({ kind: "SIMPLE", state: "DEPLOYED", soldTo: customer.id });
     const original = e.lineItems[0];
     expect(original).toMatchObject({ state: "DEPLOYED", numberOfCopies: 5, effectiveExpirationDate: "2026-03-01" });
     const entitlement = async (id: string) => okJson(await admin.get(`/api/v1/entitlements/${id}`), 200);
 
     await inBrowser("lifecycle-transferred", async (page) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
 
       await page.goto(`/entitlements/${e.id}`);
       const table = page.getByTestId("line-items");
@@ -225,11 +187,7 @@ describe.skipIf(!HAVE_BROWSER)("lifecycle operations in Chromium", () => {
 
     // The old customer still holds the (now obsolete) source: merge its entitlements into a third account.
     await inBrowser("lifecycle-merged", async (page) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       await page.goto(`/accounts/${customer.id}`);
       await page.getByRole("button", { name: "Merge entitlements into…" }).click();
       const merge = page.getByRole("dialog", { name: `Merge entitlements of ${customer.name}` });

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { HAVE_BROWSER, labelled, login, okJson, portalForSuite, requireBrowserFor } from "./harness.js";
+import { HAVE_BROWSER, labelled, logInPage, login, okJson, portalForSuite, requireBrowserFor } from "./harness.js";
 
 /**
  * The password forms in Chromium: a common password is refused with the reason in words, and the
@@ -50,11 +50,7 @@ describe.skipIf(!HAVE_BROWSER)("password forms in Chromium", () => {
   it("refuses a common new password with the reason, then changes it and revokes the tokens", { timeout: 90_000 }, async () => {
     const user = await customerWithToken("change");
     await inBrowser("password-change", async (page) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(user.email);
-      await page.getByLabel(labelled("Password")).fill(user.password);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, user.email, user.password);
       await page.goto("/portal/password");
 
       await page.getByLabel(labelled("Current password")).fill(user.password);
@@ -81,11 +77,7 @@ describe.skipIf(!HAVE_BROWSER)("password forms in Chromium", () => {
   it("an admin resets a password and chooses to revoke the user's tokens", { timeout: 90_000 }, async () => {
     const user = await customerWithToken("reset");
     await inBrowser("password-reset", async (page) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       await page.goto(`/users/${encodeURIComponent(user.userId)}`);
       await page.getByRole("button", { name: "Reset password" }).click();
       const dialog = page.getByRole("dialog", { name: "Reset password" });

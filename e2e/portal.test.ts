@@ -8,6 +8,7 @@ import {
   inPortalPage,
   labelled,
   launchBrowser,
+  logInPage,
   login,
   type RunningServer,
   startServer,
@@ -60,21 +61,13 @@ describe.skipIf(!HAVE_BROWSER)("portal in Chromium", () => {
   const inBrowser = (name: string, fn: (page: Page, context: BrowserContext) => Promise<void>) =>
     inPortalPage(server, browser, name, fn, { width: 1280, height: 720 });
 
-  async function logIn(page: Page, email: string, password: string) {
-    await page.goto("/login");
-    await page.getByLabel(labelled("Email")).fill(email);
-    await page.getByLabel(labelled("Password")).fill(password);
-    await page.getByRole("button", { name: "Log in" }).click();
-    await page.waitForURL((u) => !u.pathname.startsWith("/login"));
-  }
-
   it("a producer admin creates a product with a feature", { timeout: 90_000 }, async () => {
     const tag = crypto.randomBytes(3).toString("hex");
     const productName = `E2E Widget ${tag}`;
     const featureName = `e2e_feature_${tag}`;
 
     await inBrowser("portal-product-created", async (page, context) => {
-      await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
 
       await page.getByRole("link", { name: "Products", exact: true }).first().click();
       await page.waitForURL(/\/products/);
@@ -145,7 +138,7 @@ describe.skipIf(!HAVE_BROWSER)("portal in Chromium", () => {
     expect(u.status, await u.clone().text()).toBe(201);
 
     await inBrowser("portal-customer-home", async (page, context) => {
-      await logIn(page, email, password);
+      await logInPage(page, email, password);
       await page.waitForURL(/\/portal(\/|$|\?)/);
       await page.getByText(own.name).first().waitFor({ state: "visible" });
       await page.waitForLoadState("networkidle");

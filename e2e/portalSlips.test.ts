@@ -1,11 +1,12 @@
 import crypto from "node:crypto";
 import type { Locator, Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { account, deployedBulk, deployedSimple, upgradeCatalog, userWithPassword, yearOfFiveCopies } from "./factories.js";
 import {
   type ApiSession,
-  deployedLicenseModel,
   HAVE_BROWSER,
   labelled,
+  logInPage,
   login,
   okJson,
   portalForSuite,
@@ -38,14 +39,6 @@ function withTypo(key: string): string {
   const i = key.indexOf("-") + 2;
   const c = key[i] as string;
   return key.slice(0, i) + (CROCKFORD[(CROCKFORD.indexOf(c) + 7) % CROCKFORD.length] as string) + key.slice(i + 1);
-}
-
-async function logIn(page: Page, email: string, password: string) {
-  await page.goto("/login");
-  await page.getByLabel(labelled("Email")).fill(email);
-  await page.getByLabel(labelled("Password")).fill(password);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.waitForURL((u) => !u.pathname.startsWith("/login"));
 }
 
 /** The element's box lies inside the viewport's width (nothing cut off at the right or left). */
@@ -103,102 +96,51 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
 
   beforeAll(async () => {
     admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
-    const lm = await deployedLicenseModel(admin, `E2E Slips model ${tag}`);
-    const product = async (name: string, version: string, extra: Record<string, unknown> = {}) => {
-      const p = await okJson(
-        await admin.post("/api/v1/products", {
-          name,
-          version,
-          features: [{ name: `feature_${tag}`, version, count: 1 }],
-          licenseModelIds: [lm.id],
-          ...extra,
-        }),
-      );
-      await okJson(await admin.post(`/api/v1/products/${p.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-      return p;
-    };
-    productB = await product(`E2E Slips Pro ${tag}`, "2.0");
-    productA = await product(`E2E Slips ${tag}`, "1.0", { upgradeToIds: [productB.id] });
-    const customer = await okJson(
-      await admin.post("/api/v1/accounts", { id: `E2E-SLIPS-${tag}`, name: `E2E Slips Customer ${tag}`, type: "CUSTOMER" }),
-    );
-    await okJson(
-      await admin.post("/api/v1/users", {
-        email: customerEmail,
-        firstName: "Sam",
-        lastName: "Slips",
-        password: CUSTOMER_PASSWORD,
-        memberships: [{ accountId: customer.id, role: "CUSTOMER_PORTAL_ADMIN" }],
-      }),
-    );
+    const catalog = await upgradeCatalog(admin, "E2E Slips", tag);
+    const lm = catalog.lm;
+    productA = catalog.productA;
+    productB = catalog.productB;
+    const customer = await account(admin, `E2E-SLIPS-${tag}`, `E2E Slips Customer ${tag}`);
+    await userWithPassword(admin, {
+      email: customerEmail,
+      firstName: "Sam",
+      lastName: "Slips",
+      password: CUSTOMER_PASSWORD,
+      accountId: customer.id,
+      role: "CUSTOMER_PORTAL_ADMIN",
+    });
     // Real account names run long: a user of two such accounts widens the Users list at 1366 px.
     for (const [i, role] of [
       [1, "CUSTOMER_PORTAL_ADMIN"],
       [2, "CUSTOMER_PORTAL_USER"],
     ] as const) {
-      const a = await okJson(
-        await admin.post("/api/v1/accounts", {
-          id: `E2E-SLIPS-L${i}-${tag}`,
-          name: `Northwind Traders International Software Distribution ${i} ${tag}`,
-          type: "CUSTOMER",
-        }),
+      const a = await account(
+        admin,
+        `E2E-SLIPS-L${i}-${tag}`,
+        `Northwind Traders International Software Distribution ${i} ${tag}`,
       );
-      await okJson(
-        await admin.post("/api/v1/users", {
-          email: `procurement.department.licensing-${i}-${tag.toLowerCase()}@northwind-traders.example.test`,
-          firstName: "Maximiliana",
-          lastName: "Featherstonehaugh-Wolfeschlegel",
-          password: CUSTOMER_PASSWORD,
-          memberships: [{ accountId: a.id, role }],
-        }),
-      );
+      await userWithPassword(admin, {
+        email: `procurement.department.licensing-${i}-${tag.toLowerCase()}@northwind-traders.example.test`,
+        firstName: "Maximiliana",
+        lastName: "Featherstonehaugh-Wolfeschlegel",
+        password: CUSTOMER_PASSWORD,
+        accountId: a.id,
+        role,
+      });
     }
-    const simpleOf = async () =>
-      okJson(
-        await admin.post("/api/v1/entitlements", {
-          kind: "SIMPLE",
-          soldTo: customer.id,
-          lineItems: [
-            {
-              products: [{ productId: productA.id, quantity: 1 }],
-              licenseModelId: lm.id,
-              startDateOption: "DEFINE_NOW",
-              startDate: "2026-03-01",
-              term: { count: 1, unit: "YEARS" },
-              numberOfCopies: 5,
-            },
-          ],
-          autoDeploy: true,
-        }),
-      );
+    const simpleOf = () =>
+      deployedSimple(admin, { soldTo: customer.id, lineItems: [yearOfFiveCopies(productA.id, lm.id, "2026-03-01")] });
     simple = await simpleOf();
     // The Upgrade test changes its own entitlement, not the one the layout tests read.
     toUpgrade = await simpleOf();
-    const partner = await okJson(
-      await admin.post("/api/v1/accounts", {
-        id: `E2E-SLIPS-D-${tag}`,
-        name: `E2E Slips Distribution ${tag}`,
-        type: "CHANNEL_PARTNER",
-      }),
-    );
-    bulk = await okJson(
-      await admin.post("/api/v1/entitlements", {
-        kind: "BULK",
-        soldTo: partner.id,
-        product: {
-          products: [{ productId: productA.id }],
-          licenseModelId: lm.id,
-          startDateOption: "DEFINE_AT_FIRST_ACTIVATION",
-          isPermanent: true,
-          numberOfCopies: 2,
-        },
-      }),
-    );
-    await okJson(await admin.post(`/api/v1/entitlements/${bulk.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    await okJson(await admin.post(`/api/v1/entitlements/${bulk.id}/keys/generate`, { count: 3 }), 200);
-    keys = (
-      await okJson<{ items: { key: string }[] }>(await admin.get(`/api/v1/entitlements/${bulk.id}/keys?limit=10`), 200)
-    ).items.map((k) => k.key);
+    const partner = await account(admin, `E2E-SLIPS-D-${tag}`, `E2E Slips Distribution ${tag}`, "CHANNEL_PARTNER");
+    ({ bulk, keys } = await deployedBulk(admin, {
+      soldTo: partner.id,
+      productId: productA.id,
+      licenseModelId: lm.id,
+      keys: 3,
+      line: { startDateOption: "DEFINE_AT_FIRST_ACTIVATION", isPermanent: true, numberOfCopies: 2 },
+    }));
     // The customer registers one key: an entitlement with a long, key-shaped ID in My Entitlements.
     const customerApi = await login(server().url, customerEmail, CUSTOMER_PASSWORD);
     redeemed = (await okJson(await customerApi.post("/api/v1/redemptions", { key: keys[0] }))).entitlement;
@@ -209,7 +151,7 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
   }, async () => {
     await phone.inBrowser("slips-upgrade-dialog", async (page) => {
       await page.setViewportSize(LAPTOP);
-      await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       const li = toUpgrade.lineItems[0];
       await page.goto(`/entitlements/${toUpgrade.id}`);
       await page.getByRole("button", { name: `Actions for line item ${li.activationId}`, exact: true }).click();
@@ -263,7 +205,7 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
     });
     await phone.inBrowser("slips-phone-portal", async (page) => {
       await page.setViewportSize(PHONE);
-      await logIn(page, customerEmail, CUSTOMER_PASSWORD);
+      await logInPage(page, customerEmail, CUSTOMER_PASSWORD);
       await page.goto(`/portal/register-key?key=${encodeURIComponent(key)}`);
       await page.getByRole("heading", { name: "Register a key" }).waitFor();
       await expectWholeKey(page);
@@ -336,7 +278,7 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
     };
     await phone.inBrowser("slips-laptop-producer", async (page) => {
       await page.setViewportSize(LAPTOP);
-      await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       for (const url of [
         "/users",
         "/license-models",
@@ -353,7 +295,7 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
     });
     await phone.inBrowser("slips-laptop-portal", async (page) => {
       await page.setViewportSize(LAPTOP);
-      await logIn(page, customerEmail, CUSTOMER_PASSWORD);
+      await logInPage(page, customerEmail, CUSTOMER_PASSWORD);
       for (const url of ["/portal/entitlements", `/portal/entitlements/${simple.id}`, "/portal/users"]) {
         await page.goto(url);
         await badges(page, url);
@@ -398,7 +340,7 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
       await titleOf(page, `/redeem?key=${keys[1]}`);
     });
     await phone.inBrowser("slips-titles-producer", async (page) => {
-      await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       for (const url of [
         "/",
         "/entitlements",
@@ -419,7 +361,7 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
         await titleOf(page, url);
     });
     await phone.inBrowser("slips-titles-portal", async (page) => {
-      await logIn(page, customerEmail, CUSTOMER_PASSWORD);
+      await logInPage(page, customerEmail, CUSTOMER_PASSWORD);
       for (const url of [
         "/portal",
         "/portal/entitlements",
@@ -448,7 +390,7 @@ describe.skipIf(!HAVE_BROWSER)("portal slips in Chromium", () => {
   it("warns producer staff that key cards would point at localhost before they print them", { timeout: 90_000 }, async () => {
     await phone.inBrowser("slips-public-url-warning", async (page) => {
       await page.setViewportSize(LAPTOP);
-      await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       await page.goto("/keys");
       const onKeys = page.getByTestId("public-url-warning");
       await onKeys.waitFor();

@@ -1,13 +1,14 @@
 import crypto from "node:crypto";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { account, deployedBulk, deployedLicenseModel, deployedProduct } from "./factories.js";
 import {
   type ApiSession,
-  deployedLicenseModel,
   HAVE_BROWSER,
   inPortalPage,
   labelled,
   launchBrowser,
+  logInPage,
   login,
   okJson,
   type RunningServer,
@@ -65,53 +66,17 @@ describe.skipIf(!HAVE_BROWSER)("redeeming keys in Chromium", () => {
     // The catalog, a distributor, a deployed bulk entitlement and three generated keys, through the API.
     admin = await login(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const lm = await deployedLicenseModel(admin, `E2E Redeem model ${tag}`);
-    const product = await okJson(
-      await admin.post("/api/v1/products", {
-        name: productName,
-        version: "2.0",
-        features: [{ name: `feature_${tag}`, version: "2.0", count: 1 }],
-        licenseModelIds: [lm.id],
-      }),
-    );
-    await okJson(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    const distributor = await okJson(
-      await admin.post("/api/v1/accounts", {
-        id: `E2E-RD-${tag}`,
-        name: `E2E Redeem Distribution ${tag}`,
-        type: "CHANNEL_PARTNER",
-      }),
-    );
-    customerAccount = await okJson(
-      await admin.post("/api/v1/accounts", { id: `E2E-RC-${tag}`, name: `E2E Walk-in Customer ${tag}`, type: "CUSTOMER" }),
-    );
-    bulk = await okJson(
-      await admin.post("/api/v1/entitlements", {
-        kind: "BULK",
-        soldTo: distributor.id,
-        description: `Key cards ${tag}`,
-        product: {
-          products: [{ productId: product.id }],
-          licenseModelId: lm.id,
-          startDateOption: "DEFINE_AT_FIRST_ACTIVATION",
-          isPermanent: true,
-          numberOfCopies: 2,
-        },
-      }),
-    );
-    expect(
-      (await okJson(await admin.post(`/api/v1/entitlements/${bulk.id}/actions/change-state`, { state: "DEPLOYED" }), 200)).state,
-    ).toBe("DEPLOYED");
-    const report = await okJson<{ status: string; loaded: number }>(
-      await admin.post(`/api/v1/entitlements/${bulk.id}/keys/generate`, { count: 3 }),
-      200,
-    );
-    expect(report).toMatchObject({ status: "SUCCESS", loaded: 3 });
-    const listed = await okJson<{ items: { key: string }[] }>(
-      await admin.get(`/api/v1/entitlements/${bulk.id}/keys?limit=10`),
-      200,
-    );
-    keys = listed.items.map((k) => k.key);
-    expect(keys).toHaveLength(3);
+    const product = await deployedProduct(admin, { name: productName, version: "2.0", licenseModelIds: [lm.id] });
+    const distributor = await account(admin, `E2E-RD-${tag}`, `E2E Redeem Distribution ${tag}`, "CHANNEL_PARTNER");
+    customerAccount = await account(admin, `E2E-RC-${tag}`, `E2E Walk-in Customer ${tag}`);
+    ({ bulk, keys } = await deployedBulk(admin, {
+      soldTo: distributor.id,
+      productId: product.id,
+      licenseModelId: lm.id,
+      keys: 3,
+      body: { description: `Key cards ${tag}` },
+      line: { startDateOption: "DEFINE_AT_FIRST_ACTIVATION", isPermanent: true, numberOfCopies: 2 },
+    }));
   }, 60_000);
 
   afterAll(async () => {
@@ -290,11 +255,7 @@ describe.skipIf(!HAVE_BROWSER)("redeeming keys in Chromium", () => {
   it("a producer admin activates a key for a customer with Activate by key", { timeout: 90_000 }, async () => {
     const k3 = keys[2] as string;
     await inBrowser("redeem-e-activate-by-key", async (page) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
 
       // A producer scanning a key card sees a pointer, not the customer form.
       await page.goto(`/redeem?key=${encodeURIComponent(k3)}`);

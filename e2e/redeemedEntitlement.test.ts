@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { deployedLicenseModel, HAVE_BROWSER, labelled, login, okJson, portalForSuite, requireBrowserFor } from "./harness.js";
+import { account, deployedBulk, deployedLicenseModel, deployedProduct } from "./factories.js";
+import { HAVE_BROWSER, labelled, logInPage, login, okJson, portalForSuite, requireBrowserFor } from "./harness.js";
 
 /**
  * Settings and redeemed entitlements in the portal (issue 11, items 6, 8, 9, 10): a producer
@@ -28,11 +29,7 @@ describe.skipIf(!HAVE_BROWSER)("redeemed entitlements in Chromium", () => {
     const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
 
     await inBrowser("redeemed-settings", async (page) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       await page.goto("/settings/id-generators");
       const template = page.getByLabel(labelled("Template"));
       await expect.poll(() => template.inputValue()).toBe("{key}ENT");
@@ -61,47 +58,26 @@ describe.skipIf(!HAVE_BROWSER)("redeemed entitlements in Chromium", () => {
 
     // A deployed bulk entitlement with the retailer's order, one key redeemed for a customer.
     const lm = await deployedLicenseModel(admin, `E2E Redeemed model ${tag}`);
-    const product = await okJson(
-      await admin.post("/api/v1/products", {
-        name: `E2E Boxed ${tag}`,
-        version: "1.0",
-        features: [{ name: `f_${tag}`, version: "1.0", count: 1 }],
-        licenseModelIds: [lm.id],
-      }),
-    );
-    await okJson(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    const dist = await okJson(
-      await admin.post("/api/v1/accounts", { id: `E2E-DIST-${tag}`, name: `E2E Retailer ${tag}`, type: "CHANNEL_PARTNER" }),
-    );
-    const customer = await okJson(
-      await admin.post("/api/v1/accounts", { id: `E2E-CUST-${tag}`, name: `E2E Customer ${tag}`, type: "CUSTOMER" }),
-    );
-    const target = await okJson(
-      await admin.post("/api/v1/accounts", { id: `E2E-NEW-${tag}`, name: `E2E New owner ${tag}`, type: "CUSTOMER" }),
-    );
-    const bulk = await okJson(
-      await admin.post("/api/v1/entitlements", {
-        kind: "BULK",
-        soldTo: dist.id,
-        orderId: `RETAIL-${tag}`,
-        description: `Retail shelf ${tag}`,
-        product: { products: [{ productId: product.id }], licenseModelId: lm.id, numberOfCopies: 3 },
-        autoDeploy: true,
-      }),
-    );
-    await okJson(await admin.post(`/api/v1/entitlements/${bulk.id}/keys/generate`, { count: 1 }), 200);
-    const key = (await okJson(await admin.get(`/api/v1/entitlements/${bulk.id}/keys`), 200)).items[0].key as string;
+    const product = await deployedProduct(admin, { name: `E2E Boxed ${tag}`, licenseModelIds: [lm.id] });
+    const dist = await account(admin, `E2E-DIST-${tag}`, `E2E Retailer ${tag}`, "CHANNEL_PARTNER");
+    const customer = await account(admin, `E2E-CUST-${tag}`, `E2E Customer ${tag}`);
+    const target = await account(admin, `E2E-NEW-${tag}`, `E2E New owner ${tag}`);
+    const { bulk, keys } = await deployedBulk(admin, {
+      soldTo: dist.id,
+      productId: product.id,
+      licenseModelId: lm.id,
+      keys: 1,
+      body: { orderId: `RETAIL-${tag}`, description: `Retail shelf ${tag}` },
+      line: { numberOfCopies: 3 },
+    });
+    const key = keys[0] as string;
     const red = await okJson(await admin.post("/api/v1/redemptions", { key, soldTo: customer.id }));
     const e: Json = red.entitlement;
     expect(key).toMatch(/^[0-9A-Z]{7}(-[0-9A-Z]{7}){3}$/);
     expect(e.entitlementId).toBe(`RED-${key}`);
 
     await inBrowser("redeemed-by-entitlement-id", async (page) => {
-      await page.goto("/login");
-      await page.getByLabel(labelled("Email")).fill(ADMIN_EMAIL);
-      await page.getByLabel(labelled("Password")).fill(ADMIN_PASSWORD);
-      await page.getByRole("button", { name: "Log in" }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+      await logInPage(page, ADMIN_EMAIL, ADMIN_PASSWORD);
       // The address users know: the entitlement ID, not the internal id.
       await page.goto(`/entitlements/${encodeURIComponent(e.entitlementId)}`);
       await page.getByTestId("redeemed-from").waitFor();

@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { account, deployedBulk, deployedLicenseModel, deployedProduct } from "./factories.js";
 import { login, type RunningServer, startServer } from "./harness.js";
 
 /**
@@ -57,39 +58,17 @@ describe.skipIf(!PG_URL && !REQUIRED)("redemption across two server processes on
     const s = await login((servers[0] as RunningServer).url, creds.adminEmail, creds.adminPassword);
     token = (await (await s.post("/api/v1/tokens", { name: "cluster", accountId: "PUBLISHER", role: "PRODUCER_ADMIN" })).json())
       .token;
-    const call = api(0);
-    const lm = (
-      await call("POST", "/api/v1/license-models", { name: "LM", technology: "CERTIFICATE", modelType: "NODE_LOCKED_UNCOUNTED" })
-    ).json;
-    await call("POST", `/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" });
-    const product = (await call("POST", "/api/v1/products", { name: "Cluster CAD", version: "1", licenseModelIds: [lm.id] }))
-      .json;
-    await call("POST", `/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" });
-    await call("POST", "/api/v1/accounts", { id: "DIST", name: "Distributor", type: "CHANNEL_PARTNER" });
+    // The catalog, the accounts and the keys, through the first server with the admin's session.
+    const lm = await deployedLicenseModel(s, "LM");
+    const product = await deployedProduct(s, { name: "Cluster CAD", version: "1", licenseModelIds: [lm.id] });
+    await account(s, "DIST", "Distributor", "CHANNEL_PARTNER");
     for (let i = 0; i < 50; i++) {
       accounts.push(`CUST-${i}`);
-      await call("POST", "/api/v1/accounts", { id: `CUST-${i}`, name: `Customer ${i}`, type: "CUSTOMER" });
+      await account(s, `CUST-${i}`, `Customer ${i}`);
     }
     const bulkWithKeys = async (count: number) => {
-      const bulkId = (
-        await call("POST", "/api/v1/entitlements", {
-          kind: "BULK",
-          soldTo: "DIST",
-          product: { products: [{ productId: product.id }], licenseModelId: lm.id },
-          autoDeploy: true,
-        })
-      ).json.id as string;
-      expect((await call("POST", `/api/v1/entitlements/${bulkId}/keys/generate`, { count })).json.loaded).toBe(count);
-      const keys: string[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: any = (await call("GET", `/api/v1/entitlements/${bulkId}/keys?limit=200${cursor ? `&cursor=${cursor}` : ""}`))
-          .json;
-        keys.push(...page.items.map((k: { key: string }) => k.key));
-        cursor = page.nextCursor;
-      } while (cursor);
-      expect(keys).toHaveLength(count);
-      return { bulkId, keys };
+      const { bulk, keys } = await deployedBulk(s, { soldTo: "DIST", productId: product.id, licenseModelId: lm.id, keys: count });
+      return { bulkId: bulk.id as string, keys };
     };
     single = await bulkWithKeys(1);
     many = await bulkWithKeys(2000);

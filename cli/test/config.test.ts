@@ -4,18 +4,8 @@ import http from "node:http";
 import path from "node:path";
 import SQLite from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  assertBuilt,
-  CLI,
-  childEnv,
-  deployedLicenseModel,
-  freePort,
-  login,
-  okJson,
-  ROOT,
-  runCli,
-  tempDir,
-} from "../../e2e/harness.js";
+import { account, deployedBulk, deployedLicenseModel, deployedProduct } from "../../e2e/factories.js";
+import { assertBuilt, CLI, childEnv, freePort, login, okJson, ROOT, runCli, tempDir } from "../../e2e/harness.js";
 
 /** The built `licensor` refusing bad configuration, and stopping gracefully on a signal. */
 describe("licensor configuration and shutdown", () => {
@@ -167,24 +157,9 @@ describe("licensor configuration and shutdown", () => {
     const url = `http://127.0.0.1:${s.port}`;
     const admin = await login(url, email, password);
     const lm = await deployedLicenseModel(admin, "Stop LM");
-    const product = await okJson(
-      await admin.post("/api/v1/products", {
-        name: "Stop Box",
-        version: "1.0",
-        features: [{ name: "f_stop", version: "1.0", count: 1 }],
-        licenseModelIds: [lm.id],
-      }),
-    );
-    await okJson(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    await okJson(await admin.post("/api/v1/accounts", { id: "STOP-DIST", name: "Distributor", type: "CHANNEL_PARTNER" }));
-    const bulk = await okJson(
-      await admin.post("/api/v1/entitlements", {
-        kind: "BULK",
-        soldTo: "STOP-DIST",
-        product: { products: [{ productId: product.id }], licenseModelId: lm.id },
-        autoDeploy: true,
-      }),
-    );
+    const product = await deployedProduct(admin, { name: "Stop Box", licenseModelIds: [lm.id] });
+    await account(admin, "STOP-DIST", "Distributor", "CHANNEL_PARTNER");
+    const { bulk } = await deployedBulk(admin, { soldTo: "STOP-DIST", productId: product.id, licenseModelId: lm.id });
     // Far more keys than can be written before the signal: the job is still running when it comes.
     const job = await okJson(await admin.post(`/api/v1/entitlements/${bulk.id}/keys/generate`, { count: 10_000_000 }), 202);
     for (let i = 0; ; i++) {

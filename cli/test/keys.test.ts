@@ -3,16 +3,8 @@ import fs from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type ApiSession,
-  deployedLicenseModel,
-  login,
-  okJson,
-  type RunningServer,
-  runCli,
-  startServer,
-  tempDir,
-} from "../../e2e/harness.js";
+import { account, deployedBulk, deployedLicenseModel, deployedProduct } from "../../e2e/factories.js";
+import { type ApiSession, login, okJson, type RunningServer, runCli, startServer, tempDir } from "../../e2e/harness.js";
 
 /**
  * `licensor keys …` as a user runs it: the built CLI as a child process on the SQLite file of a
@@ -32,14 +24,8 @@ describe("licensor keys", { timeout: 120_000 }, () => {
 
   /** A fresh DEPLOYED bulk entitlement. */
   async function newBulk(): Promise<{ id: string; entitlementId: string }> {
-    return okJson(
-      await admin.post("/api/v1/entitlements", {
-        kind: "BULK",
-        soldTo: catalog.distributor,
-        product: { products: [{ productId: catalog.productId }], licenseModelId: catalog.lmId },
-        autoDeploy: true,
-      }),
-    );
+    const { distributor: soldTo, productId, lmId: licenseModelId } = catalog;
+    return (await deployedBulk(admin, { soldTo, productId, licenseModelId })).bulk;
   }
 
   async function count(bulk: string): Promise<{ total: number; redeemed: number; unredeemed: number }> {
@@ -67,19 +53,9 @@ describe("licensor keys", { timeout: 120_000 }, () => {
     admin = await login(server.url, ADMIN, PASSWORD);
     const tag = crypto.randomBytes(3).toString("hex");
     const lm = await deployedLicenseModel(admin, `CLI keys ${tag}`);
-    const product = await okJson(
-      await admin.post("/api/v1/products", {
-        name: `CLI Box ${tag}`,
-        version: "1.0",
-        features: [{ name: `f_${tag}`, version: "1.0", count: 1 }],
-        licenseModelIds: [lm.id],
-      }),
-    );
-    await okJson(await admin.post(`/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" }), 200);
-    const distributor = `CLI-DIST-${tag}`;
-    const customer = `CLI-CUST-${tag}`;
-    await okJson(await admin.post("/api/v1/accounts", { id: distributor, name: `Distributor ${tag}`, type: "CHANNEL_PARTNER" }));
-    await okJson(await admin.post("/api/v1/accounts", { id: customer, name: `Customer ${tag}`, type: "CUSTOMER" }));
+    const product = await deployedProduct(admin, { name: `CLI Box ${tag}`, licenseModelIds: [lm.id] });
+    const distributor = (await account(admin, `CLI-DIST-${tag}`, `Distributor ${tag}`, "CHANNEL_PARTNER")).id as string;
+    const customer = (await account(admin, `CLI-CUST-${tag}`, `Customer ${tag}`)).id as string;
     catalog = { lmId: lm.id, productId: product.id, distributor, customer };
   }, 60_000);
 

@@ -10,8 +10,9 @@ import type { Db } from "../src/db/schema.js";
 import { DEFAULT_KEY_FORMAT, generateKeys } from "../src/domain/keyFormat.js";
 import { CHUNK_BYTES, createStoredFile, storeFile, sweepStoredFiles } from "../src/jobs/fileStore.js";
 import { JobRunner } from "../src/jobs/runner.js";
+import { insertBulk } from "./factories.js";
 import { DIALECTS, makeEnv, PUBLISHER_ID, type TestEnv, testConfig } from "./helpers.js";
-import { BULK, type Env, insertBulk, sharedDatabase } from "./processes.js";
+import { BULK, type Env, sharedDatabase } from "./processes.js";
 
 /**
  * Several server processes behind a load balancer share nothing but the database: a key file

@@ -1,20 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { systemContext } from "../src/actor.js";
 import { loadConfig } from "../src/config.js";
 import type { Db } from "../src/db/schema.js";
-import { JobRunner } from "../src/jobs/runner.js";
-import { DIALECTS, testConfig } from "./helpers.js";
-import {
-  BULK,
-  counts,
-  type Env,
-  insertBulk,
-  jobRow,
-  sharedDatabase,
-  startImporter,
-  uploadStored,
-  writeUpload,
-} from "./processes.js";
+import { DIALECTS } from "./helpers.js";
+import { BULK, counts, eachWithSharedDatabase, jobRow, loadedOnce, uploadStored, writeUpload } from "./processes.js";
 
 /**
  * A running job is leased to its process, which renews the lease; every live process, not only one
@@ -58,46 +47,18 @@ describe("job lease configuration", () => {
 
 for (const dialect of DIALECTS) {
   describe(`job leases across processes [${dialect}]`, () => {
-    let env: Env;
-    const children: ReturnType<typeof startImporter>[] = [];
-    const runners: JobRunner[] = [];
-    const runnerFor = (leaseMs: number, renewMs: number) => {
-      const r = new JobRunner({
-        db: env.db,
-        dialect: env.dialect,
-        config: testConfig({ dataDir: env.dataDir, jobLeaseMs: leaseMs, jobLeaseRenewMs: renewMs }),
-        bulk: env.handle.bulk,
-      });
-      runners.push(r);
-      return r;
-    };
-    beforeEach(async () => {
-      env = await sharedDatabase(dialect);
-      await insertBulk(env.db, BULK);
-    });
-    afterEach(async () => {
-      for (const c of children.splice(0)) {
-        if (c.child.exitCode === null && c.child.signalCode === null) {
-          c.child.kill("SIGKILL");
-          await c.exited;
-        }
-      }
-      for (const r of runners.splice(0)) await r.stop();
-      await env?.close();
-    });
+    const { env, importer: startImporter, runner } = eachWithSharedDatabase(dialect);
+    const runnerFor = (leaseMs: number, renewMs: number) => runner({ jobLeaseMs: leaseMs, jobLeaseRenewMs: renewMs });
 
     it("a server started right after a kill -9 leaves the job to its lease, then takes it over by itself and loads it once", async () => {
       const { upload, keys } = await writeUpload(env.db, KEYS);
       const a = startImporter({
-        ...env.where,
-        bulkPk: BULK,
         upload,
         mode: "all",
         linger: true,
         leaseSeconds: 6,
         renewSeconds: 1,
       });
-      children.push(a);
       const aWorker = (await a.waitFor((l) => l.startsWith("worker "))).slice(7);
       const jobId = (await a.waitFor((l) => l.startsWith("job "))).slice(4);
       await a.waitFor((l) => l.startsWith("progress ") && Number(l.slice(9)) >= KEYS / 3);
@@ -120,14 +81,7 @@ for (const dialect of DIALECTS) {
       expect(takenAt).toBeGreaterThanOrEqual(leaseEnd);
       expect(takenAt - Math.max(leaseEnd, restartedAt)).toBeLessThan(5_000);
       expect(job).toMatchObject({ state: "SUCCEEDED", attempts: 2, done: KEYS, worker: runner.worker, lease_expires_at: null });
-      expect(await counts(env.db, jobId)).toEqual({
-        ofJob: KEYS,
-        inBulk: KEYS,
-        distinct: KEYS,
-        keyCount: KEYS,
-        events: 1,
-        audits: 1,
-      });
+      expect(await counts(env.db, jobId)).toEqual(loadedOnce(KEYS));
       const sample = keys.filter((_, i) => i % 9973 === 0);
       const found = await env.db.selectFrom("web_register_keys").select("key").where("key", "in", sample).execute();
       expect(found.map((r) => r.key).sort()).toEqual([...sample].sort());
@@ -165,14 +119,12 @@ for (const dialect of DIALECTS) {
     it("a job whose process is killed mid-load is finished by another process that was running all along", async () => {
       const { upload } = await writeUpload(env.db, KEYS);
       const lease = { leaseSeconds: 3, renewSeconds: 0.5 };
-      const a = startImporter({ ...env.where, bulkPk: BULK, upload, mode: "all", linger: true, ...lease });
-      children.push(a);
+      const a = startImporter({ upload, mode: "all", linger: true, ...lease });
       const aWorker = (await a.waitFor((l) => l.startsWith("worker "))).slice(7);
       const jobId = (await a.waitFor((l) => l.startsWith("job "))).slice(4);
       await a.waitFor((l) => l === "claimed");
       // The second server process, up while the first one holds the job.
-      const b = startImporter({ ...env.where, bulkPk: BULK, watch: jobId, mode: "all", linger: true, ...lease });
-      children.push(b);
+      const b = startImporter({ watch: jobId, mode: "all", linger: true, ...lease });
       const bWorker = (await b.waitFor((l) => l.startsWith("worker "))).slice(7);
       await b.waitFor((l) => l.startsWith("job "));
 
@@ -195,14 +147,7 @@ for (const dialect of DIALECTS) {
       expect(b.lines).toContain("committed");
       const job = await jobRow(env.db, jobId);
       expect(job).toMatchObject({ state: "SUCCEEDED", attempts: 2, done: KEYS, worker: bWorker });
-      expect(await counts(env.db, jobId)).toEqual({
-        ofJob: KEYS,
-        inBulk: KEYS,
-        distinct: KEYS,
-        keyCount: KEYS,
-        events: 1,
-        audits: 1,
-      });
+      expect(await counts(env.db, jobId)).toEqual(loadedOnce(KEYS));
       expect(await uploadStored(env.db, upload)).toBe(false);
     }, 240_000);
 

@@ -1,17 +1,16 @@
 import crypto from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { systemContext } from "../src/actor.js";
 import { buildApp } from "../src/app.js";
 import { publisherEnsurer } from "../src/commands/bootstrap.js";
-import { type DbHandle, type Dialect, migrateToLatest, openDatabase } from "../src/db/connect.js";
+import type { DbHandle, Dialect } from "../src/db/connect.js";
 import type { Db } from "../src/db/schema.js";
 import type { KeyRecord, LoadReport } from "../src/domain/keys.js";
 import { loadKeys } from "../src/keys/keyLoader.js";
+import { insertBulk } from "./factories.js";
 import { DIALECTS, freshDatabase, makeEnv, PUBLISHER_ID, type TestEnv, testConfig } from "./helpers.js";
+import { sharedDatabase } from "./processes.js";
 
 /**
  * Concurrent key loads with overlapping keys, into the same and into different bulk entitlements.
@@ -41,44 +40,10 @@ async function openSetup(setup: Setup): Promise<{ handle: DbHandle; close(): Pro
     const handle = await freshDatabase(dialectOf(setup));
     return { handle, close: () => handle.close() };
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "licensor-conc-"));
-  const handle = openDatabase({ dataDir: dir, sqliteFile: "conc.sqlite" });
-  await migrateToLatest(handle.db);
-  await publisherEnsurer(handle.db, PUBLISHER_ID, "Test Producer");
-  return {
-    handle,
-    close: async () => {
-      await handle.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function insertBulk(db: Db, pk: string) {
-  const now = new Date().toISOString();
-  await db
-    .insertInto("entitlements")
-    .values({
-      id: pk,
-      entitlement_id: pk,
-      id_generated: 0,
-      kind: "BULK",
-      state: "DEPLOYED",
-      description: null,
-      ship_to_email: null,
-      ship_to_address: null,
-      order_id: null,
-      order_line_number: null,
-      allow_portal_login: 0,
-      custom_attributes: "{}",
-      parent_bulk_id: null,
-      created_by: null,
-      created_by_label: null,
-      created_at: now,
-      updated_by: null,
-      updated_at: now,
-    })
-    .execute();
+  // A SQLite file, as the server runs it: each load gets a connection of its own.
+  const shared = await sharedDatabase("sqlite");
+  await publisherEnsurer(shared.db, PUBLISHER_ID, "Test Producer");
+  return { handle: shared.handle, close: () => shared.close() };
 }
 
 const keySet = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(5, "0")}`);

@@ -1,18 +1,8 @@
 import { sql } from "kysely";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { JobRunner } from "../src/jobs/runner.js";
-import { DIALECTS, testConfig } from "./helpers.js";
-import {
-  BULK,
-  counts,
-  type Env,
-  insertBulk,
-  jobRow,
-  sharedDatabase,
-  startImporter,
-  uploadStored,
-  writeUpload,
-} from "./processes.js";
+import { DIALECTS } from "./helpers.js";
+import { counts, eachWithSharedDatabase, jobRow, loadedOnce, uploadStored, writeUpload } from "./processes.js";
 
 /**
  * A key import is one transaction holding the keys, the counters, the audit/history rows and the
@@ -27,24 +17,11 @@ const KEYS = 300_000;
 
 for (const dialect of DIALECTS) {
   describe(`key import killed with SIGKILL [${dialect}]`, () => {
-    let env: Env;
-    let importer: ReturnType<typeof startImporter> | undefined;
-    beforeEach(async () => {
-      env = await sharedDatabase(dialect);
-      await insertBulk(env.db, BULK);
-    });
-    afterEach(async () => {
-      if (importer && importer.child.exitCode === null && importer.child.signalCode === null) {
-        importer.child.kill("SIGKILL");
-        await importer.exited;
-      }
-      importer = undefined;
-      await env?.close();
-    });
+    const { env, deps, importer: startImporter } = eachWithSharedDatabase(dialect);
 
     it("mid-load leaves nothing; recovery queues the job again and it then loads every key once", async () => {
       const { upload, keys } = await writeUpload(env.db, KEYS);
-      importer = startImporter({ ...env.where, bulkPk: BULK, upload, mode: "all", linger: true });
+      const importer = startImporter({ upload, mode: "all", linger: true });
       const jobId = (await importer.waitFor((l) => l.startsWith("job "))).slice(4);
       // Well into the load: a third of the file read and inserted inside the open transaction.
       await importer.waitFor((l) => l.startsWith("progress ") && Number(l.slice(9)) >= KEYS / 3);
@@ -61,10 +38,9 @@ for (const dialect of DIALECTS) {
       const orphan = await jobRow(env.db, jobId);
       expect(orphan).toMatchObject({ state: "RUNNING", attempts: 1, finished_at: null });
 
-      const deps = { db: env.db, dialect: env.dialect, config: testConfig({ dataDir: env.dataDir }), bulk: env.handle.bulk };
       // A RUNNING job belongs to the process holding its lease (30 s here); while the lease lasts,
       // recovery leaves it alone (jobsLease.test.ts waits for a short lease to expire) ...
-      expect(await new JobRunner(deps).recover()).toBe(0);
+      expect(await new JobRunner(deps()).recover()).toBe(0);
       expect((await jobRow(env.db, jobId)).state).toBe("RUNNING");
       // ... until it expires. Age the lease rather than wait.
       await env.db
@@ -72,7 +48,7 @@ for (const dialect of DIALECTS) {
         .set({ lease_expires_at: new Date(Date.now() - 1000).toISOString() })
         .where("id", "=", jobId)
         .execute();
-      const runner = new JobRunner(deps);
+      const runner = new JobRunner(deps());
       expect(await runner.recover()).toBe(1);
       const requeued = await jobRow(env.db, jobId);
       expect(requeued).toMatchObject({ state: "QUEUED", worker: null, done: 0, finished_at: null, lease_expires_at: null });
@@ -99,14 +75,7 @@ for (const dialect of DIALECTS) {
         KEYS,
       );
       expect(await env.db.selectFrom("key_loads").selectAll().execute()).toEqual([]);
-      expect(await counts(env.db, jobId)).toEqual({
-        ofJob: KEYS,
-        inBulk: KEYS,
-        distinct: KEYS,
-        keyCount: KEYS,
-        events: 1,
-        audits: 1,
-      });
+      expect(await counts(env.db, jobId)).toEqual(loadedOnce(KEYS));
       const sample = keys.filter((_, i) => i % 9973 === 0);
       const found = await env.db.selectFrom("web_register_keys").select("key").where("key", "in", sample).execute();
       expect(found.map((r) => r.key).sort()).toEqual([...sample].sort());
@@ -117,7 +86,7 @@ for (const dialect of DIALECTS) {
 
     it("just after the commit leaves everything, and the job truthfully SUCCEEDED", async () => {
       const { upload } = await writeUpload(env.db, KEYS);
-      importer = startImporter({ ...env.where, bulkPk: BULK, upload, mode: "all", linger: true });
+      const importer = startImporter({ upload, mode: "all", linger: true });
       const jobId = (await importer.waitFor((l) => l.startsWith("job "))).slice(4);
       await importer.waitFor((l) => l === "committed" || l.startsWith("finished "));
       process.kill(importer.child.pid as number, "SIGKILL");
@@ -129,17 +98,9 @@ for (const dialect of DIALECTS) {
       expect(job).toMatchObject({ state: "SUCCEEDED", attempts: 1, done: KEYS, error: null });
       expect(job.finished_at).not.toBeNull();
       expect(JSON.parse(job.result as string)).toMatchObject({ status: "SUCCESS", loaded: KEYS });
-      expect(await counts(env.db, jobId)).toEqual({
-        ofJob: KEYS,
-        inBulk: KEYS,
-        distinct: KEYS,
-        keyCount: KEYS,
-        events: 1,
-        audits: 1,
-      });
+      expect(await counts(env.db, jobId)).toEqual(loadedOnce(KEYS));
       // A restart finds nothing to recover and changes nothing.
-      const deps = { db: env.db, dialect: env.dialect, config: testConfig({ dataDir: env.dataDir }), bulk: env.handle.bulk };
-      expect(await new JobRunner(deps).recover()).toBe(0);
+      expect(await new JobRunner(deps()).recover()).toBe(0);
       expect((await jobRow(env.db, jobId)).state).toBe("SUCCEEDED");
     }, 180_000);
   });

@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
 import { newId, nowIso } from "../src/util.js";
+import { logIn } from "./factories.js";
 import { describeEachDb, PUBLISHER_ID } from "./helpers.js";
 
 describeEachDb("platform", (env) => {
@@ -242,13 +243,8 @@ describeEachDb("platform", (env) => {
         memberships: [{ accountId: PUBLISHER_ID, role: "PRODUCER_VIEWER" }],
       })
     ).json();
-    const login = await env.app.inject({
-      method: "POST",
-      url: "/api/v1/session",
-      payload: { email: user.email, password: "a long and unusual passphrase 42" },
-    });
+    const { res: login, cookie } = await logIn(env.app, user.email, "a long and unusual passphrase 42");
     expect(login.statusCode, login.body).toBe(200);
-    const cookie = String(login.headers["set-cookie"]).split(";")[0] as string;
     const poll = () => env.app.inject({ method: "GET", url: `/api/v1/jobs/${jobId}`, headers: { cookie } });
     expect((await poll()).statusCode).toBe(200);
     await env.db.deleteFrom("sessions").execute();

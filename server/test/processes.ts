@@ -5,17 +5,23 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { sql } from "kysely";
+import { afterEach, beforeEach } from "vitest";
+import type { Config } from "../src/config.js";
 import { type DbHandle, type Dialect, migrateToLatest, openDatabase } from "../src/db/connect.js";
 import type { Db } from "../src/db/schema.js";
 import { DEFAULT_KEY_FORMAT, generateKeys } from "../src/domain/keyFormat.js";
 import { storeFile } from "../src/jobs/fileStore.js";
+import { JobRunner } from "../src/jobs/runner.js";
+import { insertBulk } from "./factories.js";
 import type { ChildSpec } from "./fixtures/importChild.js";
+import { testConfig } from "./helpers.js";
 import { pgUrlFor, templateName, withPgAdmin } from "./pg.js";
 
 /**
  * Helpers of the tests that run servers as real child processes on one database and kill them
- * (keysCrash.test.ts, jobsLease.test.ts): the shared database, a bulk entitlement, a stored upload,
- * the importing child (fixtures/importChild.ts), and what a load wrote, counted.
+ * (keysCrash.test.ts, jobsLease.test.ts) or load keys over several connections (keysConcurrency):
+ * the shared database, a stored upload, the importing child (fixtures/importChild.ts), and what a
+ * load wrote, counted.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../..");
@@ -81,34 +87,6 @@ export async function sharedDatabase(dialect: Dialect): Promise<Env> {
     },
   };
   return env;
-}
-
-/** A deployed bulk entitlement, inserted directly: a key load needs only its row. */
-export async function insertBulk(db: Db, pk: string) {
-  const now = new Date().toISOString();
-  await db
-    .insertInto("entitlements")
-    .values({
-      id: pk,
-      entitlement_id: pk,
-      id_generated: 0,
-      kind: "BULK",
-      state: "DEPLOYED",
-      description: null,
-      ship_to_email: null,
-      ship_to_address: null,
-      order_id: null,
-      order_line_number: null,
-      allow_portal_login: 0,
-      custom_attributes: "{}",
-      parent_bulk_id: null,
-      created_by: null,
-      created_by_label: null,
-      created_at: now,
-      updated_by: null,
-      updated_at: now,
-    })
-    .execute();
 }
 
 /** Stores `n` generated keys as an uploaded text file, where the keys.import job looks for it (the file store). */
@@ -179,3 +157,65 @@ export async function counts(db: Db, jobId: string) {
 }
 
 export const jobRow = (db: Db, id: string) => db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+
+/** What counts() finds after a load of `n` keys written once: every key, its counter, one history and one audit event. */
+export const loadedOnce = (n: number) => ({ ofJob: n, inBulk: n, distinct: n, keyCount: n, events: 1, audits: 1 });
+
+export type Importer = ReturnType<typeof startImporter>;
+
+/**
+ * The set-up of a describe whose tests share a database with other processes: before each test a
+ * fresh shared database holding the bulk entitlement BULK; after it, the importers it started that
+ * still run are killed, its job runners stopped and the database dropped. `env` is the current
+ * test's database (its fields are replaced before each test).
+ */
+export function eachWithSharedDatabase(dialect: Dialect) {
+  const env = {} as Env;
+  const importers: Importer[] = [];
+  const runners: JobRunner[] = [];
+  beforeEach(async () => {
+    const fresh = await sharedDatabase(dialect);
+    Object.assign(env, fresh, {
+      // fresh.reopen() replaces fresh's connections: this view follows it.
+      reopen: async () => {
+        await fresh.reopen();
+        env.handle = fresh.handle;
+        env.db = fresh.db;
+      },
+    });
+    await insertBulk(env.db, BULK);
+  });
+  afterEach(async () => {
+    for (const i of importers.splice(0)) {
+      if (i.child.exitCode === null && i.child.signalCode === null) {
+        i.child.kill("SIGKILL");
+        await i.exited;
+      }
+    }
+    for (const r of runners.splice(0)) await r.stop();
+    await env.close?.();
+  });
+  /** What a server in this process would run jobs with, on the shared database. */
+  const deps = (config: Partial<Config> = {}) => ({
+    db: env.db,
+    dialect: env.dialect,
+    config: testConfig({ dataDir: env.dataDir, ...config }),
+    bulk: env.handle.bulk,
+  });
+  return {
+    env,
+    deps,
+    /** An importing child on the shared database, into BULK unless told (killed after the test if it still runs). */
+    importer(spec: Omit<ChildSpec, keyof Env["where"] | "bulkPk"> & { bulkPk?: string }): Importer {
+      const i = startImporter({ ...env.where, bulkPk: BULK, ...spec });
+      importers.push(i);
+      return i;
+    },
+    /** A job runner in this process (stopped after the test). */
+    runner(config: Partial<Config> = {}): JobRunner {
+      const r = new JobRunner(deps(config));
+      runners.push(r);
+      return r;
+    },
+  };
+}

@@ -2,34 +2,13 @@ import { expect, it } from "vitest";
 import { buildApp } from "../src/app.js";
 import { LOGIN_MAX_FAILURES } from "../src/commands/sessionCreator.js";
 import { loadConfig } from "../src/config.js";
-import { describeEachDb, PUBLISHER_ID, testConfig } from "./helpers.js";
-
-const PASSWORD = "correct horse battery staple";
+import { cookieOf, logIn, userWithPassword as makeUserWithPassword, PASSWORD } from "./factories.js";
+import { describeEachDb, testConfig } from "./helpers.js";
 
 describeEachDb("session", (env) => {
-  async function userWithPassword(role: "PRODUCER_ADMIN" | "CUSTOMER_PORTAL_USER" = "CUSTOMER_PORTAL_USER") {
-    const admin = await env.as("PRODUCER_ADMIN");
-    const acc = role === "PRODUCER_ADMIN" ? PUBLISHER_ID : await env.makeAccount();
-    const res = await admin.post("/api/v1/users", {
-      email: `login-${Math.random().toString(36).slice(2)}@example.com`,
-      firstName: "Log",
-      lastName: "In",
-      password: PASSWORD,
-      memberships: [{ accountId: acc, role }],
-    });
-    expect(res.statusCode).toBe(201);
-    return { admin, user: res.json() as { id: string; email: string }, accountId: acc };
-  }
-
-  async function login(email: string, password: string) {
-    return env.app.inject({ method: "POST", url: "/api/v1/session", payload: { email, password } });
-  }
-
-  function cookieOf(res: { headers: Record<string, unknown> }): string {
-    const set = res.headers["set-cookie"];
-    const first = Array.isArray(set) ? set[0] : (set as string);
-    return first.split(";")[0] as string;
-  }
+  const userWithPassword = (role: "PRODUCER_ADMIN" | "CUSTOMER_PORTAL_USER" = "CUSTOMER_PORTAL_USER") =>
+    makeUserWithPassword(env, role);
+  const login = async (email: string, password: string) => (await logIn(env.app, email, password)).res;
 
   /** The session cookie's attributes, lower-cased names ("secure", "httponly", "samesite=strict"). */
   function cookieAttributes(res: { headers: Record<string, unknown> }): string[] {

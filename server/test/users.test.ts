@@ -1,6 +1,7 @@
 import { expect, it } from "vitest";
 import { systemContext } from "../src/actor.js";
 import { adminCreator } from "../src/commands/bootstrap.js";
+import { cookieOf, logIn } from "./factories.js";
 import { describeEachDb, PUBLISHER_ID } from "./helpers.js";
 
 describeEachDb("users", (env) => {
@@ -172,21 +173,19 @@ describeEachDb("users", (env) => {
     const acc = await env.makeAccount();
     const victim = await env.makeUser({ role: "CUSTOMER_PORTAL_USER", accountId: acc });
     const password = "correct horse battery staple";
-    const logIn = (pw: string) =>
-      env.app.inject({ method: "POST", url: "/api/v1/session", payload: { email: victim.email, password: pw } });
-    const cookieOf = (res: { headers: Record<string, unknown> }) => String(res.headers["set-cookie"]).split(";")[0] as string;
+    const logInAs = async (pw: string) => (await logIn(env.app, victim.email, pw)).res;
     const sessionWorks = async (cookie: string) =>
       (await env.app.inject({ method: "GET", url: "/api/v1/session", headers: { cookie } })).statusCode === 200;
 
     expect((await admin.post(`/api/v1/users/${victim.userId}/actions/reset-password`, { password })).statusCode).toBe(200);
-    const first = cookieOf(await logIn(password));
+    const first = cookieOf(await logInAs(password));
     expect(await sessionWorks(first)).toBe(true);
     const keep = await admin.post(`/api/v1/users/${victim.userId}/actions/reset-password`, { password: `${password}!` });
     expect(keep.json()).toMatchObject({ password: null, sessionsEnded: 1, tokensRevoked: 0 });
     expect(await sessionWorks(first)).toBe(false);
     expect((await env.caller(victim.token).get("/api/v1/accounts")).statusCode).toBe(200);
 
-    const second = cookieOf(await logIn(`${password}!`));
+    const second = cookieOf(await logInAs(`${password}!`));
     const revoke = await admin.post(`/api/v1/users/${victim.userId}/actions/reset-password`, { password, revokeTokens: true });
     expect(revoke.json()).toMatchObject({ sessionsEnded: 1, tokensRevoked: 1 });
     expect(await sessionWorks(second)).toBe(false);
