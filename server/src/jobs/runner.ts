@@ -257,7 +257,13 @@ export class JobRunner {
 
   /** Lets the job's handler remove what the job kept, now that it has ended. */
   private async cleanup(job: JobsTable): Promise<void> {
-    await jobHandler(job.type)?.cleanup?.(this.deps, job);
+    try {
+      await jobHandler(job.type)?.cleanup?.(this.deps, job);
+    } catch (err) {
+      // Never fatal: what an ended job kept is swept later anyway (sweepStoredFiles takes the
+      // files of ended jobs), while an error escaping here would be an unhandled rejection.
+      process.emitWarning(`job ${job.id}: cleanup failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   /** Whether a cancel of this job was asked for by someone (not by this process stopping). */
