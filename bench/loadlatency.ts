@@ -2,7 +2,8 @@ import crypto from "node:crypto";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { Pool } from "undici";
-import { login, type RunningServer, startServer } from "../e2e/harness.js";
+import { type RunningServer, startServer } from "../e2e/harness.js";
+import { benchCatalog } from "./setup.js";
 
 /**
  * Does a large key load leave the server answering? (issue 12.11: on SQLite a 1M-key load held
@@ -92,48 +93,12 @@ export async function benchLoadLatency(
   try {
     server = await startServer({ adminEmail: "bench@example.com", adminPassword: "correct horse battery staple", env });
     const base = server.url;
-    const s = await login(base, "bench@example.com", "correct horse battery staple");
-    const token = (
-      (await (await s.post("/api/v1/tokens", { name: "bench", accountId: "PUBLISHER", role: "PRODUCER_ADMIN" })).json()) as {
-        token: string;
-      }
-    ).token;
-    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-    const call = async (method: string, p: string, body?: unknown) =>
-      (await fetch(`${base}${p}`, { method, headers, body: body ? JSON.stringify(body) : undefined })).json() as Promise<any>;
-    const lm = await call("POST", "/api/v1/license-models", {
-      name: "LM",
-      technology: "CERTIFICATE",
-      modelType: "NODE_LOCKED_UNCOUNTED",
-    });
-    await call("POST", `/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" });
-    const product = await call("POST", "/api/v1/products", { name: "Bench CAD", version: "1", licenseModelIds: [lm.id] });
-    await call("POST", `/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" });
-    await call("POST", "/api/v1/accounts", { id: "DIST", name: "Distributor", type: "CHANNEL_PARTNER" });
-    await call("POST", "/api/v1/accounts", { id: "CUST", name: "Customer", type: "CUSTOMER" });
-    const newBulk = () =>
-      call("POST", "/api/v1/entitlements", {
-        kind: "BULK",
-        soldTo: "DIST",
-        product: { products: [{ productId: product.id }], licenseModelId: lm.id },
-        autoDeploy: true,
-      });
+    const { headers, call, newBulk, generateKeys } = await benchCatalog(base);
     const served = await newBulk();
     const target = await newBulk();
     // Keys to redeem in both phases (a third of the requests are redemptions).
     const redeemable = Math.ceil((opts.rate / 3) * (opts.idleSeconds + 120)) + 1000;
-    for (let done = 0; done < redeemable; done += 10_000)
-      await call("POST", `/api/v1/entitlements/${served.id}/keys/generate`, { count: Math.min(10_000, redeemable - done) });
-    const keys: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page: { items: { key: string }[]; nextCursor: string | null } = await call(
-        "GET",
-        `/api/v1/entitlements/${served.id}/keys?limit=200${cursor ? `&cursor=${cursor}` : ""}`,
-      );
-      keys.push(...page.items.map((k) => k.key));
-      cursor = page.nextCursor;
-    } while (cursor);
+    const keys = await generateKeys(served.id, redeemable);
 
     pool = new Pool(base, { connections: 64 });
     const p = pool;

@@ -7,7 +7,8 @@ import { fileURLToPath } from "node:url";
 import SQLite from "better-sqlite3";
 import pg from "pg";
 import { Pool } from "undici";
-import { login, ROOT, type RunningServer, startServer, tempDir } from "../e2e/harness.js";
+import { ROOT, type RunningServer, startServer, tempDir } from "../e2e/harness.js";
+import { benchCatalog } from "./setup.js";
 
 /**
  * Redemption over HTTP on loopback against the real built server, beside the floor measured in
@@ -412,45 +413,10 @@ export async function benchRedeem(
   try {
     server = await startServer(serverOptions);
     const base = server.url;
-    const s = await login(base, "bench@example.com", "correct horse battery staple");
-    const token = (
-      (await (await s.post("/api/v1/tokens", { name: "bench", accountId: "PUBLISHER", role: "PRODUCER_ADMIN" })).json()) as {
-        token: string;
-      }
-    ).token;
-    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-    const call = async (method: string, p: string, body?: unknown) =>
-      (await fetch(`${base}${p}`, { method, headers, body: body ? JSON.stringify(body) : undefined })).json() as Promise<any>;
-    const lm = await call("POST", "/api/v1/license-models", {
-      name: "LM",
-      technology: "CERTIFICATE",
-      modelType: "NODE_LOCKED_UNCOUNTED",
-    });
-    await call("POST", `/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" });
-    const product = await call("POST", "/api/v1/products", { name: "Bench CAD", version: "1", licenseModelIds: [lm.id] });
-    await call("POST", `/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" });
-    await call("POST", "/api/v1/accounts", { id: "DIST", name: "Distributor", type: "CHANNEL_PARTNER" });
-    await call("POST", "/api/v1/accounts", { id: "CUST", name: "Customer", type: "CUSTOMER" });
-    const bulk = await call("POST", "/api/v1/entitlements", {
-      kind: "BULK",
-      soldTo: "DIST",
-      product: { products: [{ productId: product.id }], licenseModelId: lm.id },
-      autoDeploy: true,
-    });
+    const { headers, newBulk, generateKeys } = await benchCatalog(base);
+    const bulk = await newBulk();
     // One key more than measured: the probe below.
-    const total = warmup + opts.keys + Math.ceil(opts.keys / 2) + 1;
-    for (let done = 0; done < total; done += 10_000)
-      await call("POST", `/api/v1/entitlements/${bulk.id}/keys/generate`, { count: Math.min(10_000, total - done) });
-    const keys: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page: { items: { key: string }[]; nextCursor: string | null } = await call(
-        "GET",
-        `/api/v1/entitlements/${bulk.id}/keys?limit=200${cursor ? `&cursor=${cursor}` : ""}`,
-      );
-      keys.push(...page.items.map((k) => k.key));
-      cursor = page.nextCursor;
-    } while (cursor);
+    const keys = await generateKeys(bulk.id, warmup + opts.keys + Math.ceil(opts.keys / 2) + 1);
     // One redemption before the copy tells which guard the server keeps (see FLOOR_GUARD in
     // redeemFloor.ts); both databases then hold it.
     const probe = keys.pop() as string;

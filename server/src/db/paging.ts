@@ -1,4 +1,4 @@
-import { type Expression, type ExpressionBuilder, type SqlBool, sql } from "kysely";
+import { type Expression, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool, sql } from "kysely";
 import { LIMITS } from "../../../common/src/limits.js";
 import type { DateFilter, TextFilter } from "../domain/filters.js";
 import { likePattern } from "../domain/filters.js";
@@ -63,6 +63,30 @@ export function toPage<R, T>(rows: R[], limit: number, key: (r: R) => (string | 
   const slice = more ? rows.slice(0, limit) : rows;
   const last = slice[slice.length - 1];
   return { items: slice.map(present), nextCursor: more && last ? encodeCursor(key(last)) : null };
+}
+
+/**
+ * One page of a list ordered newest first by its time-ordered id column (`idCol`, e.g. "e.id"):
+ * the keyset condition from the cursor, the order, one row more than the page to tell whether
+ * another follows, and the cursor of the next page.
+ */
+export async function newestFirst<R extends { id: string }>(
+  q: SelectQueryBuilder<any, any, R>,
+  idCol: string,
+  page: PageRequest,
+): Promise<Page<R>> {
+  const limit = pageLimit(page);
+  const cur = decodeCursor(page.cursor, 1);
+  const rows = await (cur ? q.where((eb) => after(eb, [idCol], cur, "desc")) : q)
+    .orderBy(idCol, "desc")
+    .limit(limit + 1)
+    .execute();
+  return toPage(
+    rows,
+    limit,
+    (r) => [r.id],
+    (r) => r,
+  );
 }
 
 /** Case-insensitive text filter, the same on both databases. */

@@ -1,10 +1,8 @@
+import type { FieldProblem } from "../../../common/src/errors";
 import type { Problem } from "../lib/enums";
 
 /** One field-level message from a problem+json body; `field` is the server's path, e.g. `features[2].name`. */
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type FieldError = FieldProblem;
 
 /** A failed API call, carrying the RFC 9457 problem so forms can put each message next to its field. */
 export class ApiError extends Error {

@@ -1,5 +1,5 @@
 import type { DateFilter, TextFilter } from "../../domain/filters.js";
-import { after, dateMatch, decodeCursor, type Page, type PageRequest, pageLimit, textMatch, toPage } from "../paging.js";
+import { dateMatch, newestFirst, type Page, type PageRequest, textMatch } from "../paging.js";
 import type { AuditEventsTable, Db } from "../schema.js";
 
 export interface AuditFilter {
@@ -15,8 +15,6 @@ export interface AuditFilter {
 
 /** Audit events newest first; the UUIDv7 id is time-ordered, so it is the whole keyset. */
 export async function listAuditEvents(db: Db, f: AuditFilter, page: PageRequest): Promise<Page<AuditEventsTable>> {
-  const limit = pageLimit(page);
-  const cur = decodeCursor(page.cursor, 1);
   let q = db.selectFrom("audit_events").selectAll();
   if (f.objectType) q = q.where("object_type", "=", f.objectType);
   if (f.objectId) q = q.where((eb) => textMatch(eb, "object_id", f.objectId as TextFilter));
@@ -29,15 +27,5 @@ export async function listAuditEvents(db: Db, f: AuditFilter, page: PageRequest)
     const t: TextFilter = { op: "CONTAINS", value: f.q };
     q = q.where((eb) => eb.or([textMatch(eb, "object_id", t), textMatch(eb, "action", t), textMatch(eb, "actor_label", t)]));
   }
-  if (cur) q = q.where((eb) => after(eb, ["id"], cur, "desc"));
-  const rows = await q
-    .orderBy("id", "desc")
-    .limit(limit + 1)
-    .execute();
-  return toPage(
-    rows,
-    limit,
-    (r) => [r.id],
-    (r) => r,
-  );
+  return newestFirst(q, "id", page);
 }

@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import type { StateType } from "../../../../common/src/enums.js";
 import type { DateFilter, TextFilter } from "../../domain/filters.js";
-import { after, dateMatch, decodeCursor, type Page, type PageRequest, pageLimit, textMatch, toPage } from "../paging.js";
+import { dateMatch, newestFirst, type Page, type PageRequest, textMatch } from "../paging.js";
 import type { Db, EntitlementEventsTable, EntitlementRow, LineItemsTable, Trx } from "../schema.js";
 
 export async function findEntitlement(db: Db | Trx, id: string): Promise<EntitlementRow | undefined> {
@@ -236,20 +236,8 @@ function filtered(db: Db, f: EntitlementFilter) {
 
 /** List Entitlements: newest first, keyset-paged on the time-ordered id. */
 export async function listEntitlements(db: Db, f: EntitlementFilter, page: PageRequest): Promise<Page<EntitlementRow>> {
-  const limit = pageLimit(page);
-  const cur = decodeCursor(page.cursor, 1);
-  let q = filtered(db, f).selectAll("e");
-  if (cur) q = q.where((eb) => after(eb, ["e.id"], cur, "desc"));
-  const rows = await q
-    .orderBy("e.id", "desc")
-    .limit(limit + 1)
-    .execute();
-  return toPage(
-    rows,
-    limit,
-    (r) => [r.id],
-    (r) => r,
-  );
+  const q = filtered(db, f).selectAll("e");
+  return newestFirst(q, "e.id", page);
 }
 
 export async function countEntitlements(db: Db, f: EntitlementFilter): Promise<number> {

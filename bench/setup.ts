@@ -1,0 +1,53 @@
+import { login } from "../e2e/harness.js";
+
+/**
+ * What the HTTP benchmarks set up on a running server before they measure: a producer-admin
+ * token, a deployed license model and product, a distributor (DIST) and a customer (CUST), and
+ * bulk entitlements sold to DIST whose keys they generate and read back through the API.
+ */
+export async function benchCatalog(base: string) {
+  const s = await login(base, "bench@example.com", "correct horse battery staple");
+  const token = (
+    (await (await s.post("/api/v1/tokens", { name: "bench", accountId: "PUBLISHER", role: "PRODUCER_ADMIN" })).json()) as {
+      token: string;
+    }
+  ).token;
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const call = async (method: string, p: string, body?: unknown) =>
+    (await fetch(`${base}${p}`, { method, headers, body: body ? JSON.stringify(body) : undefined })).json() as Promise<any>;
+  const lm = await call("POST", "/api/v1/license-models", {
+    name: "LM",
+    technology: "CERTIFICATE",
+    modelType: "NODE_LOCKED_UNCOUNTED",
+  });
+  await call("POST", `/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" });
+  const product = await call("POST", "/api/v1/products", { name: "Bench CAD", version: "1", licenseModelIds: [lm.id] });
+  await call("POST", `/api/v1/products/${product.id}/actions/change-state`, { state: "DEPLOYED" });
+  await call("POST", "/api/v1/accounts", { id: "DIST", name: "Distributor", type: "CHANNEL_PARTNER" });
+  await call("POST", "/api/v1/accounts", { id: "CUST", name: "Customer", type: "CUSTOMER" });
+  /** A DEPLOYED bulk entitlement sold to DIST. */
+  const newBulk = (): Promise<{ id: string }> =>
+    call("POST", "/api/v1/entitlements", {
+      kind: "BULK",
+      soldTo: "DIST",
+      product: { products: [{ productId: product.id }], licenseModelId: lm.id },
+      autoDeploy: true,
+    });
+  /** Generates `count` keys into the bulk entitlement (10,000 a request) and reads them all back, in load order. */
+  const generateKeys = async (bulkId: string, count: number): Promise<string[]> => {
+    for (let done = 0; done < count; done += 10_000)
+      await call("POST", `/api/v1/entitlements/${bulkId}/keys/generate`, { count: Math.min(10_000, count - done) });
+    const keys: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: { key: string }[]; nextCursor: string | null } = await call(
+        "GET",
+        `/api/v1/entitlements/${bulkId}/keys?limit=200${cursor ? `&cursor=${cursor}` : ""}`,
+      );
+      keys.push(...page.items.map((k) => k.key));
+      cursor = page.nextCursor;
+    } while (cursor);
+    return keys;
+  };
+  return { token, headers, call, newBulk, generateKeys };
+}
