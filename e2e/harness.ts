@@ -254,6 +254,8 @@ export function labelled(text: string): RegExp {
 /** Logs in through the portal's login page and waits to be taken past it. */
 export async function logInPage(page: Page, email: string, password: string): Promise<void> {
   await page.goto("/login");
+  // Typed before the session check settles, the form could be re-rendered empty.
+  await page.waitForLoadState("networkidle");
   await page.getByLabel(labelled("Email")).fill(email);
   await page.getByLabel(labelled("Password")).fill(password);
   await page.getByRole("button", { name: "Log in" }).click();

@@ -161,6 +161,9 @@ describe.skipIf(!HAVE_BROWSER)("redeeming keys in Chromium", () => {
       await page.goto(`/redeem?key=${encodeURIComponent(k1)}`);
       await page.getByRole("link", { name: "Already have an account? Log in" }).click();
       await page.waitForURL((u) => u.pathname === "/login");
+      // The portal's session check answers after the login page shows, and re-renders the form:
+      // typed before it settles, the fields came back empty (CI saw "Email is required").
+      await page.waitForLoadState("networkidle");
       await page.getByLabel(labelled("Email")).fill(first.email);
       await page.getByLabel(labelled("Password")).fill(first.password);
       await page.getByRole("button", { name: "Log in" }).click();
