@@ -101,3 +101,28 @@ export type JobState = (typeof JOB_STATES)[number];
 /** Built-in partner tiers, stored by FNO's constants. */
 export const TIER_DISTRIBUTOR = "bo.constants.partnertiernames.tier1";
 export const TIER_END_CUSTOMER = "bo.constants.partnertiernames.endcustomer";
+
+/** Host ID types a license can be bound to (docs/LICENSE-FORMAT.md §4). */
+export const HOST_ID_TYPES = ["STRING", "ETHERNET", "VM_UUID", "CONTAINER_ID", "USER", "PUBLISHER_DEFINED"] as const;
+export type HostIdType = (typeof HOST_ID_TYPES)[number];
+/** FNO's SupportLicenseType: what a fulfillment record is to its line item. */
+export const FULFILLMENT_TYPES = [
+  "MASTER",
+  "REHOST",
+  "RETURN",
+  "REPAIR",
+  "STOPGAP",
+  "EMERGENCY",
+  "PUBLISHER_ERROR",
+  "TRANSFER",
+  "UPGRADE",
+  "UPSELL",
+  "RENEW",
+] as const;
+export type FulfillmentType = (typeof FULFILLMENT_TYPES)[number];
+/** ACTIVE: a license in force; OBSOLETE: replaced (rehost, repair); RETURNED: its count went back to the line item. */
+export const FULFILLMENT_STATES = ["ACTIVE", "OBSOLETE", "RETURNED"] as const;
+export type FulfillmentState = (typeof FULFILLMENT_STATES)[number];
+/** How the activation reached the server: online (portal or API) or an offline request file carried over. */
+export const FULFILLMENT_SOURCES = ["ONLINE", "OFFLINE_REQUEST"] as const;
+export type FulfillmentSource = (typeof FULFILLMENT_SOURCES)[number];

@@ -87,7 +87,7 @@ describeEachDb("license models", (env) => {
     ]);
     const changes = JSON.parse(audit[1]!.changes);
     expect(changes.name).toEqual({ before: "Floating 10", after: "Floating 20" });
-    expect(changes.policies.after).toEqual({ allowedReturns: 2, allowedRehosts: 0, allowedRepairs: null });
+    expect(changes.policies.after).toEqual({ allowedReturns: 2, allowedRehosts: 0, allowedRepairs: null, window: null });
 
     expect((await admin.delete(`/api/v1/license-models/${m.id}`)).statusCode).toBe(204);
     expect((await admin.get(`/api/v1/license-models/${m.id}`)).statusCode).toBe(404);
@@ -168,11 +168,16 @@ describeEachDb("license models", (env) => {
         attr({ name: "B", valueType: "BOOLEAN", defaultValue: "false" }),
         attr({ name: "E", valueType: "ENUM", allowedValues: ["x"], defaultValue: null }),
       ],
-      policies: { allowedReturns: 0, allowedRehosts: null, allowedRepairs: 3 },
+      policies: { allowedReturns: 0, allowedRehosts: null, allowedRepairs: 3, window: { count: 1, unit: "YEARS" } },
     });
     expect(ok.attributes).toHaveLength(4);
     // Explicit nulls stay null (unlimited / no default), they are not coerced to 0 or "".
-    expect(ok.policies).toEqual({ allowedReturns: 0, allowedRehosts: null, allowedRepairs: 3 });
+    expect(ok.policies).toEqual({
+      allowedReturns: 0,
+      allowedRehosts: null,
+      allowedRepairs: 3,
+      window: { count: 1, unit: "YEARS" },
+    });
     expect(ok.attributes[3]).toMatchObject({ name: "E", defaultValue: null });
     const nulls = await admin.patch(`/api/v1/license-models/${ok.id}`, { description: null, policies: { allowedRepairs: null } });
     expect(nulls.json()).toMatchObject({

@@ -2,6 +2,7 @@ import { type Static, Type } from "typebox";
 import {
   ATTRIBUTE_TIMES,
   ATTRIBUTE_VALUE_TYPES,
+  DURATION_UNITS,
   LICENSE_MODEL_STATES,
   LICENSE_MODEL_TYPES,
   LICENSE_TECHNOLOGIES,
@@ -24,8 +25,24 @@ const Limit = Type.Unsafe<number | null>({
   maximum: 1_000_000,
   description: "null: unlimited.",
 });
+/**
+ * The period returns, rehosts and repairs are counted over, per line item ("2 rehosts per 1 YEARS");
+ * null: over the line item's whole life.
+ */
+export const PolicyWindow = Type.Unsafe<{ count: number; unit: (typeof DURATION_UNITS)[number] } | null>({
+  type: ["object", "null"],
+  properties: { count: { type: "integer", minimum: 1, maximum: 1000 }, unit: { type: "string", enum: [...DURATION_UNITS] } },
+  required: ["count", "unit"],
+  additionalProperties: false,
+  description: "The period the allowed returns, rehosts and repairs are counted over, per line item; null: its whole life.",
+});
 export const PoliciesIn = Type.Object(
-  { allowedReturns: Type.Optional(Limit), allowedRehosts: Type.Optional(Limit), allowedRepairs: Type.Optional(Limit) },
+  {
+    allowedReturns: Type.Optional(Limit),
+    allowedRehosts: Type.Optional(Limit),
+    allowedRepairs: Type.Optional(Limit),
+    window: Type.Optional(PolicyWindow),
+  },
   { additionalProperties: false },
 );
 export const AttributeIn = Type.Object(
@@ -56,6 +73,7 @@ export const LicenseModelPoliciesSchema = Type.Object({
   allowedReturns: Type.Union([Type.Integer(), Type.Null()]),
   allowedRehosts: Type.Union([Type.Integer(), Type.Null()]),
   allowedRepairs: Type.Union([Type.Integer(), Type.Null()]),
+  window: PolicyWindow,
 });
 
 export const LicenseModelSchema = Type.Object(

@@ -19,6 +19,7 @@ export function mergePolicies(base: LicensePolicies, given: Partial<LicensePolic
     allowedReturns: g.allowedReturns !== undefined ? g.allowedReturns : base.allowedReturns,
     allowedRehosts: g.allowedRehosts !== undefined ? g.allowedRehosts : base.allowedRehosts,
     allowedRepairs: g.allowedRepairs !== undefined ? g.allowedRepairs : base.allowedRepairs,
+    window: g.window !== undefined ? g.window : base.window,
   };
 }
 

@@ -6,7 +6,12 @@ import type { LicenseModelsTable } from "../db/schema.js";
 /** null: unlimited. */
 export type LicensePolicies = LicenseModelPolicies;
 
-export const UNLIMITED_POLICIES: LicensePolicies = { allowedReturns: null, allowedRehosts: null, allowedRepairs: null };
+export const UNLIMITED_POLICIES: LicensePolicies = {
+  allowedReturns: null,
+  allowedRehosts: null,
+  allowedRepairs: null,
+  window: null,
+};
 
 export function parseAttributes(text: string): AttributeDefinition[] {
   const list = JSON.parse(text) as Partial<AttributeDefinition>[];
@@ -26,6 +31,7 @@ export function parsePolicies(text: string): LicensePolicies {
     allowedReturns: p.allowedReturns ?? null,
     allowedRehosts: p.allowedRehosts ?? null,
     allowedRepairs: p.allowedRepairs ?? null,
+    window: p.window ?? null,
   };
 }
 

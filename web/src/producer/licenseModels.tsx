@@ -186,7 +186,7 @@ function bodyOf(v: ModelValues): LicenseModelInput {
       allowedReturns: p(v.policies.allowedReturns),
       allowedRehosts: p(v.policies.allowedRehosts),
       allowedRepairs: p(v.policies.allowedRepairs),
-    } satisfies LicenseModelPolicies,
+    } satisfies Omit<LicenseModelPolicies, "window">,
   };
 }
 
