@@ -24,7 +24,7 @@ export function canonicalize(value: unknown): string {
 }
 
 /** Whether a string is well-formed UTF-16 (no lone surrogates): the built-in where Node has it (20+). */
-const wellFormed: (s: string) => boolean =
+export const wellFormed: (s: string) => boolean =
   typeof (String.prototype as { isWellFormed?: () => boolean }).isWellFormed === "function"
     ? (s) => (s as string & { isWellFormed: () => boolean }).isWellFormed()
     : (s) => !LONE_SURROGATE.test(s);
@@ -99,4 +99,13 @@ export function canonicalBytes(value: unknown): Uint8Array {
 function isPlain(o: object): boolean {
   const proto = Object.getPrototypeOf(o);
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * The canonical text of a string (JCS §3.2.2.2): `JSON.stringify`, once it is known to be valid
+ * Unicode. For encoders of a known shape that write members in their sorted order themselves.
+ */
+export function canonicalString(s: string): string {
+  if (!wellFormed(s)) throw new TypeError("a string holds a lone surrogate (not valid Unicode)");
+  return JSON.stringify(s);
 }
