@@ -2,7 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type AccountsResult, benchPostgres, benchSqlite } from "./accounts.js";
+import { benchActivate, reportActivate } from "./activate.js";
 import { benchKeys, keysOptionsFromEnv, keysSummary } from "./keys.js";
+import { benchLicenseSign } from "./licenseSign.js";
 import { benchLoadLatency, type LoadLatencyResult, reportLoadLatency } from "./loadlatency.js";
 import { benchPageWeight, reportPageWeight } from "./pageWeight.js";
 import { benchRedeem, type RedeemResult, reportRedeem } from "./redeem.js";
@@ -11,7 +13,7 @@ import { benchRedeem, type RedeemResult, reportRedeem } from "./redeem.js";
  * `npm run bench`: every benchmark with its same-run baseline, so the ratios mean something on a
  * noisy machine. PostgreSQL runs when LICENSOR_TEST_PG_URL (or DATABASE_URL) names a server we may
  * create databases on. The last line of output is one JSON object holding every figure.
- * BENCH_ONLY=accounts, keys, redeem, page or loadlatency runs one of them.
+ * BENCH_ONLY=accounts, keys, redeem, page, loadlatency, sign or activate runs one of them.
  */
 
 const n = Number.parseInt(process.env.BENCH_N ?? "2000", 10);
@@ -102,12 +104,33 @@ async function loadlatency() {
   return { benchmark: "loadlatency", results };
 }
 
+/** Licenses signed per second beside a bare crypto.sign loop, in this process. */
+function sign() {
+  const r = benchLicenseSign();
+  console.log(`license.sign: ${r.licensesPerSec} license files/s, ${r.jwsPerSec} JWS/s, bare crypto.sign ${r.barePerSec}/s`);
+  console.log(`  ratio file/bare ${r.ratio}, JWS/bare ${r.jwsRatio} (target 0.8)`);
+  return r;
+}
+
+/** Activations over HTTP beside redemptions on the same server and a bare signing loop (built server). */
+async function activate() {
+  const results = [await benchActivate("sqlite", pgUrl)];
+  reportActivate(results[0] as Awaited<ReturnType<typeof benchActivate>>);
+  if (/^postgres(ql)?:\/\//.test(pgUrl)) {
+    results.push(await benchActivate("postgres", pgUrl));
+    reportActivate(results[1] as Awaited<ReturnType<typeof benchActivate>>);
+  }
+  return { benchmark: "activate", results };
+}
+
 const benchmarks: Record<string, unknown>[] = [];
 if (only === "" || only === "accounts") benchmarks.push(await accounts());
 if (only === "" || only === "keys") benchmarks.push(await keys());
 if (only === "" || only === "redeem") benchmarks.push(await redeem());
 if (only === "" || only === "page") benchmarks.push(await page());
 if (only === "" || only === "loadlatency") benchmarks.push(await loadlatency());
+if (only === "" || only === "sign") benchmarks.push({ ...sign() });
+if (only === "" || only === "activate") benchmarks.push(await activate());
 
 const summary = {
   date: new Date().toISOString(),

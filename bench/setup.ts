@@ -49,5 +49,5 @@ export async function benchCatalog(base: string) {
     } while (cursor);
     return keys;
   };
-  return { token, headers, call, newBulk, generateKeys };
+  return { token, headers, call, newBulk, generateKeys, licenseModelId: lm.id as string, productId: product.id as string };
 }
