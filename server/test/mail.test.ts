@@ -246,21 +246,19 @@ describeEachDb("email and outbox", (env: TestEnv) => {
     );
     expect(id).toBeTruthy();
     expect(
-      await env.db
-        .transaction()
-        .execute((trx) =>
-          queueLicenseEmail(trx, systemContext(), {
-            to: [],
-            fulfillmentId: "F",
-            activationId: "A",
-            entitlementId: "E",
-            product: "P",
-            hosts: "H",
-            expiry: null,
-            licenseFile: "L",
-            fileName: "f",
-          }),
-        ),
+      await env.db.transaction().execute((trx) =>
+        queueLicenseEmail(trx, systemContext(), {
+          to: [],
+          fulfillmentId: "F",
+          activationId: "A",
+          entitlementId: "E",
+          product: "P",
+          hosts: "H",
+          expiry: null,
+          licenseFile: "L",
+          fileName: "f",
+        }),
+      ),
     ).toBeNull();
     await settled(admin, id as string, "SENT");
     const mail = inbox.received[0] as ParsedMail;
