@@ -14,6 +14,9 @@ import { LIMITS } from "../../common/src/limits.js";
 // The kinds of job the app's routes queue (the key jobs) register with the job registry, so that
 // any runner of this process, the server's or a test's, runs them.
 import "./jobs/handlers.js";
+// The email job (mail.send), queued by the mail dispatcher.
+import "./jobs/mailHandlers.js";
+import { setMailEnvironment } from "./mail/environment.js";
 import { authPlugin } from "./plugins/auth.js";
 import { errorsPlugin } from "./plugins/errors.js";
 import { idempotencyPlugin } from "./plugins/idempotency.js";
@@ -129,6 +132,8 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate("deps", deps);
+  // What rendered emails say of this instance: its portal's address and the producer's name.
+  setMailEnvironment({ portalUrl: deps.config.publicUrl, producer: deps.config.publisherName });
   app.addHook("onSend", async (req, reply) => {
     reply.header("x-request-id", req.id);
     if (req.url.startsWith("/api/")) reply.header("cache-control", "no-store");

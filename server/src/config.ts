@@ -38,6 +38,16 @@ export interface Config {
   shutdownGraceMs: number;
   /** Secret the license signing keys are encrypted under; unset: a generated one in the data folder. */
   signingKeySecret: string | undefined;
+  /**
+   * Email (server/src/mail/): the waits before each retry of a message SMTP refused for now (4xx,
+   * connection trouble); its attempts are one more than this list is long. Not an environment
+   * variable: tests shorten it.
+   */
+  mailRetryDelaysMs: number[];
+  /** How often each process looks for outbox messages whose turn has come (ms). */
+  mailPollMs: number;
+  /** How long one SMTP conversation may take before it counts as a connection failure (ms). */
+  mailTimeoutMs: number;
 }
 
 /**
@@ -372,6 +382,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: Math.round(get("LICENSOR_SHUTDOWN_GRACE_SECONDS", 10) * 1000),
     signingKeySecret: get<string | undefined>("LICENSOR_SIGNING_KEY_SECRET", undefined),
     publicUrl: get("LICENSOR_PUBLIC_URL", `http://localhost:${port}`).replace(/\/+$/, ""),
+    // 5 attempts: at once, then after 1 min, 5 min, 30 min and 2 h.
+    mailRetryDelaysMs: [60_000, 300_000, 1_800_000, 7_200_000],
+    mailPollMs: 3000,
+    mailTimeoutMs: 30_000,
   };
 }
 

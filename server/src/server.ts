@@ -8,6 +8,7 @@ import { passwordProblem } from "./domain/passwords.js";
 import { AppError } from "./errors.js";
 import { JobRunner } from "./jobs/runner.js";
 import { ensureSigningKey } from "./licensing/keyring.js";
+import { MailDispatcher } from "./mail/dispatcher.js";
 
 export interface Started {
   app: FastifyInstance;
@@ -36,9 +37,12 @@ export async function startServer(config: Config, print: (line: string) => void 
   const jobs = new JobRunner({ db: handle.db, dialect: handle.dialect, config, bulk: handle.bulk });
   const app = await buildApp({ db: handle.db, dialect: handle.dialect, config, bulk: handle.bulk, jobs });
   await jobs.start();
+  // Outbox messages whose turn has come become mail.send jobs (server/src/mail/).
+  const mail = new MailDispatcher({ db: handle.db, config }, jobs);
+  mail.start();
   const address = await app.listen({ port: config.port, host: config.host });
   const url = `http://localhost:${(app.server.address() as { port: number }).port}`;
-  const stop = gracefulStop(app, jobs, handle);
+  const stop = gracefulStop(app, jobs, mail, handle);
   process.once("SIGINT", () => exitAfter(stop, "SIGINT", config.shutdownGraceMs, app));
   process.once("SIGTERM", () => exitAfter(stop, "SIGTERM", config.shutdownGraceMs, app));
   app.log.info({ address, database: handle.dialect, location: handle.location }, "licensor listening");
@@ -84,7 +88,7 @@ async function createFirstAdmin(handle: DbHandle, config: Config, publisherId: s
  * hands a job running here back to the queue; the database closes last, after both, because
  * finishing requests and handing jobs back still write to it.
  */
-function gracefulStop(app: FastifyInstance, jobs: JobRunner, handle: DbHandle): () => Promise<void> {
+function gracefulStop(app: FastifyInstance, jobs: JobRunner, mail: MailDispatcher, handle: DbHandle): () => Promise<void> {
   let stopping: Promise<void> | undefined;
   return () => {
     stopping ??= (async () => {
@@ -92,7 +96,7 @@ function gracefulStop(app: FastifyInstance, jobs: JobRunner, handle: DbHandle): 
       // until the client drops it (Fastify closes only the connections idle when the stop began).
       const idle = setInterval(() => app.server.closeIdleConnections(), 100);
       try {
-        await Promise.all([app.close(), jobs.stop()]);
+        await Promise.all([app.close(), mail.stop(), jobs.stop()]);
       } finally {
         clearInterval(idle);
       }

@@ -45,6 +45,9 @@ const HomePage = page(() => import("./producer/home"), "HomePage");
 const jobs = () => import("./producer/jobs");
 const JobDetailPage = page(jobs, "JobDetailPage");
 const JobsListPage = page(jobs, "JobsListPage");
+const outbox = () => import("./producer/outbox");
+const OutboxDetailPage = page(outbox, "OutboxDetailPage");
+const OutboxListPage = page(outbox, "OutboxListPage");
 const KeysPage = page(() => import("./producer/keys"), "KeysPage");
 const licenseModels = () => import("./producer/licenseModels");
 const LicenseModelCreatePage = page(licenseModels, "LicenseModelCreatePage");
@@ -203,6 +206,8 @@ export function App() {
                   <Route path="keys" element={<KeysPage />} />
                   <Route path="jobs" element={<JobsListPage />} />
                   <Route path="jobs/:id" element={<JobDetailPage />} />
+                  <Route path="outbox" element={<OutboxListPage />} />
+                  <Route path="outbox/:id" element={<OutboxDetailPage />} />
                   <Route path="audit" element={<AuditPage />} />
                   <Route path="settings" element={<Navigate to="/settings/partner-tiers" replace />} />
                   <Route path="settings/:tab" element={<SettingsPage />} />

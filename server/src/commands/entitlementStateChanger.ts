@@ -7,6 +7,7 @@ import { findEntitlement } from "../db/repos/entitlements.js";
 import { loadSettings } from "../db/repos/settings.js";
 import type { Db, Trx } from "../db/schema.js";
 import { AppError, errors } from "../errors.js";
+import { queueEntitlementCertificate, recipientsOf } from "../mail/outbox.js";
 import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";
 import { entitlementRecord, loadVisibleEntitlement, recordEvent } from "./entitlementSupport.js";
@@ -121,6 +122,10 @@ export async function changeEntitlementState(
     before: { state: from },
     after: { state: to },
   });
+  // Deployed for the first time (not reactivated): its certificate goes to the ship-to list, in
+  // this transaction, so it is in the outbox if and only if the deploy commits.
+  if (to === "DEPLOYED" && from !== "INACTIVE" && row.ship_to_email)
+    await queueEntitlementCertificate(trx, ctx, pk, recipientsOf(row.ship_to_email));
 }
 
 export async function deployEntitlement(trx: Trx, ctx: RequestContext, pk: string, reason?: string) {

@@ -3,6 +3,7 @@ import { TIER_END_CUSTOMER } from "../../../common/src/enums.js";
 import { isKeyRedeemable } from "../../../common/src/rules/keys.js";
 import { actorLabel, isProducerStaff, type RequestContext } from "../actor.js";
 import { auditRows } from "../audit.js";
+import { recentTemplate } from "../db/repos/email.js";
 import type { EntitlementRecord, LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
 import { REDEEMED_SHARDS } from "../db/repos/keys.js";
 import { type RedemptionSnapshot, type RedemptionWrites, redemptionSnapshot, writeRedemption } from "../db/repos/redemption.js";
@@ -13,6 +14,8 @@ import { canonicalKey, checkTypedKey, DEFAULT_KEY_FORMAT, type KeyFormat } from 
 import { maskKey } from "../domain/keys.js";
 import { DEFAULT_REDEEMED_ID_TEMPLATE, redeemedEntitlement } from "../domain/redemption.js";
 import { AppError, errors } from "../errors.js";
+import { certificateDataOf } from "../mail/certificate.js";
+import { certificateEmail, emailRow } from "../mail/outbox.js";
 import { authorize } from "../policies/index.js";
 import { newId, nowIso } from "../util.js";
 import { entitlementRecord, eventRows } from "./entitlementSupport.js";
@@ -69,6 +72,7 @@ export async function keyRedeemer(
     owner: input.owner ?? null,
     template: settings.idTemplates.entitlement,
     redeemedIdTemplate: settings.redeemedEntitlementIdTemplate,
+    notify: certificateRecipients(ctx, input.owner ?? null),
   });
   return { entitlement: r.entitlement ?? (await entitlementRecord(db, r.pk)), created: r.created };
 }
@@ -91,6 +95,19 @@ interface RedeemArgs {
   template: IdTemplate;
   /** The redeemed entitlement's ID template from Settings (default `{key}ENT`). */
   redeemedIdTemplate?: string;
+  /** Who gets the entitlement certificate (none: no email, nothing more written). */
+  notify?: string[];
+}
+
+const EMAIL_LIKE = /^[^@\s<>",;]+@[^@\s<>",;]+$/;
+
+/**
+ * The certificate of a redemption goes to the portal user who redeemed; a producer redeeming
+ * through the API sends it to the Owner when the Owner is an email address, else to nobody.
+ */
+export function certificateRecipients(ctx: RequestContext, owner: string | null): string[] {
+  if (isProducerStaff(ctx.actor)) return owner && EMAIL_LIKE.test(owner.trim()) ? [owner.trim()] : [];
+  return ctx.actor.email && EMAIL_LIKE.test(ctx.actor.email) ? [ctx.actor.email] : [];
 }
 
 /** The redemption inside the caller's transaction (self-registration creates the account in the same one). */
@@ -112,6 +129,12 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Prom
   const open = openForRedemption(snap, soldTo);
   if ("pk" in open) return open;
   const { pk, plan, writes } = planRedemption(ctx, snap.account, snap, open, { ...args, idTemplate });
+  if (args.notify?.length) {
+    // The certificate is rendered from the plan (no read) with the template as read within the last second.
+    const template = await recentTemplate(db, "entitlementCertificate");
+    const data = certificateDataOf(plan.entitlement.entitlement_id, plan.partners, [plan.lineItem]);
+    writes.email = emailRow(ctx, certificateEmail(template, data, args.notify, pk));
+  }
   const claimed = await writeRedemption(db, writes);
   if (!claimed) {
     const now2 = openForRedemption(await redemptionSnapshot(db, args.key, soldTo, idTemplate), soldTo);

@@ -86,6 +86,8 @@ export async function selfRegistrar(
         owner: `${input.firstName.trim()} ${input.lastName.trim()}`,
         template: settings.idTemplates.entitlement,
         redeemedIdTemplate: settings.redeemedEntitlementIdTemplate,
+        // The new user gets the certificate of what they registered.
+        notify: [email],
       });
       await trx
         .insertInto("users")

@@ -394,6 +394,29 @@ export interface Database {
   key_redemption_counts: KeyRedemptionCountsTable;
   redeem_misses: RedeemMissesTable;
   signing_keys: SigningKeysTable;
+  email_messages: EmailMessagesTable;
+}
+
+/** One email of the outbox (migration 0013): recipients and attachments are JSON text. */
+export interface EmailMessagesTable {
+  id: string;
+  kind: string;
+  recipients: string;
+  subject: string;
+  body_text: string;
+  attachments: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  sent_at: string | null;
+  job_id: string | null;
+  object_type: string | null;
+  object_id: string | null;
+  created_by: string | null;
+  created_by_label: string | null;
+  created_at: string;
+  updated_at: string;
 }
 
 export type Db = Kysely<Database>;

@@ -2,6 +2,7 @@ import type { Actor } from "../actor.js";
 import { errors } from "../errors.js";
 import { accountPolicy } from "./accounts.js";
 import { auditPolicy } from "./audit.js";
+import { emailPolicy } from "./email.js";
 import { entitlementPolicy } from "./entitlements.js";
 import { jobPolicy } from "./jobs.js";
 import { keyPolicy } from "./keys.js";
@@ -29,6 +30,7 @@ const policies = {
   ...keyPolicy,
   ...jobPolicy,
   ...licenseKeyPolicy,
+  ...emailPolicy,
 };
 type Policies = typeof policies;
 export type Action = keyof Policies;

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { EntitlementSchema } from "../../../common/src/api/entitlements.js";
 import { accountRoutes } from "./accounts.js";
 import { auditRoutes } from "./audit.js";
+import { emailRoutes } from "./email.js";
 import { entitlementRoutes } from "./entitlements.js";
 import { healthRoutes } from "./health.js";
 import { jobRoutes } from "./jobs.js";
@@ -40,4 +41,5 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(redemptionRoutes);
   await app.register(jobRoutes);
   await app.register(licenseKeyRoutes);
+  await app.register(emailRoutes);
 }

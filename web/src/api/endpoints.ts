@@ -1,6 +1,17 @@
 import type { Account, AccountCreateBody, AccountUpdateBody, RelatedAccounts } from "../../../common/src/api/accounts";
 import type { AuditEvent } from "../../../common/src/api/audit";
 import type {
+  EmailMessage,
+  EmailMessageDetail,
+  EmailPreview,
+  EmailSettings,
+  EmailSettingsUpdateBody,
+  EmailTemplateBody,
+  EmailTemplateName,
+  EmailTemplateOut,
+  EmailTemplateUpdateBody,
+} from "../../../common/src/api/email";
+import type {
   BulkProductBody,
   Entitlement,
   EntitlementCount,
@@ -51,6 +62,8 @@ export const keys = {
   /** `[...webRegisterKeys, bulkId, …]`: one bulk entitlement's keys and counts. */
   webRegisterKeys: ["web-register-keys"] as const,
   jobs: ["jobs"] as const,
+  emailMessages: ["email-messages"] as const,
+  emailSettings: ["email-settings"] as const,
 };
 
 export const sessionApi = {
@@ -214,4 +227,23 @@ export const redemptionsApi = {
   redeem: (body: RedeemBody) => api.post<RedeemResult>("/redemptions", body),
   /** Public: a new company account and its first user, the key redeemed into it, and a session (cookie). */
   register: (body: RegistrationBody) => request<RegistrationResult>("POST", "/registrations", { body, quiet401: true }),
+};
+
+export const emailApi = {
+  list: (q: QueryParams) => api.get<Page<EmailMessage>>("/email/messages", q),
+  get: (id: string) => api.get<EmailMessageDetail>(`/email/messages/${seg(id)}`),
+  resend: (id: string) => api.post<EmailMessage>(`/email/messages/${seg(id)}/actions/resend`),
+  /** The attachment's download address (the session cookie authenticates a plain link). */
+  attachmentUrl: (id: string, n: number) => `/api/v1/email/messages/${seg(id)}/attachments/${n}`,
+};
+
+export const emailSettingsApi = {
+  get: () => api.get<EmailSettings>("/settings/email"),
+  update: (body: EmailSettingsUpdateBody) => api.patch<EmailSettings>("/settings/email", body),
+  test: (to: string) => api.post<EmailMessage>("/settings/email/actions/test", { to }),
+  templates: () => api.get<{ items: EmailTemplateOut[] }>("/settings/email/templates"),
+  updateTemplate: (name: EmailTemplateName, body: EmailTemplateUpdateBody) =>
+    api.patch<EmailTemplateOut>(`/settings/email/templates/${seg(name)}`, body),
+  preview: (name: EmailTemplateName, body: EmailTemplateBody) =>
+    api.post<EmailPreview>(`/settings/email/templates/${seg(name)}/actions/preview`, body),
 };

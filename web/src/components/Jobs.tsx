@@ -19,6 +19,7 @@ export const JOB_TYPE_LABELS: Record<string, string> = {
   "keys.import": "Key import",
   "keys.generate": "Key generation",
   "keys.delete": "Key deletion",
+  "mail.send": "Send email",
 };
 export const jobTypeLabel = (type: string) => JOB_TYPE_LABELS[type] ?? type;
 

@@ -23,6 +23,7 @@ import {
   IconListDetails,
   IconLock,
   IconLogout,
+  IconMail,
   IconPackage,
   IconSettings,
   IconStack2,
@@ -135,6 +136,7 @@ export function ProducerShell() {
     { label: "Part Numbers", to: "/part-numbers", icon: <IconTag size={18} /> },
     { label: "Keys", to: "/keys", icon: <IconKey size={18} /> },
     { label: "Jobs", to: "/jobs", icon: <IconListDetails size={18} /> },
+    { label: "Outbox", to: "/outbox", icon: <IconMail size={18} /> },
     { label: "Audit", to: "/audit", icon: <IconHistory size={18} /> },
     { label: "Settings", to: "/settings", icon: <IconSettings size={18} /> },
   ];

@@ -21,7 +21,7 @@ import {
 } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { notifications } from "@mantine/notifications";
-import { IconChecklist, IconEdit, IconId, IconKey, IconLock, IconPlus, IconUsersGroup } from "@tabler/icons-react";
+import { IconChecklist, IconEdit, IconId, IconKey, IconLock, IconMail, IconPlus, IconUsersGroup } from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Navigate, useNavigate, useParams } from "react-router-dom";
@@ -40,8 +40,9 @@ import { type Role, rolesAtOrBelow } from "../lib/enums";
 import { formatDate, formatDateTime, orNull } from "../lib/format";
 import { roleLabel } from "../lib/labels";
 import { all, maxLength, required, wholeNumber } from "../lib/validate";
+import { EmailSettingsTab } from "./emailSettings";
 
-const TABS = ["id-generators", "entitlement-rules", "partner-tiers", "api-tokens", "password"] as const;
+const TABS = ["id-generators", "entitlement-rules", "partner-tiers", "email", "api-tokens", "password"] as const;
 
 export function SettingsPage() {
   const { tab = "partner-tiers" } = useParams();
@@ -61,6 +62,9 @@ export function SettingsPage() {
           <Tabs.Tab value="partner-tiers" leftSection={<IconUsersGroup size={16} />}>
             Partner tiers
           </Tabs.Tab>
+          <Tabs.Tab value="email" leftSection={<IconMail size={16} />}>
+            Email
+          </Tabs.Tab>
           <Tabs.Tab value="api-tokens" leftSection={<IconKey size={16} />}>
             API tokens
           </Tabs.Tab>
@@ -76,6 +80,9 @@ export function SettingsPage() {
         </Tabs.Panel>
         <Tabs.Panel value="partner-tiers">
           <PartnerTiersTab />
+        </Tabs.Panel>
+        <Tabs.Panel value="email">
+          <EmailSettingsTab />
         </Tabs.Panel>
         <Tabs.Panel value="api-tokens">
           <ApiTokensTab />

@@ -10,6 +10,7 @@ import { compilePrepared, runPrepared } from "../prepared.js";
 import type {
   AuditEventsTable,
   Db,
+  EmailMessagesTable,
   EntitlementEventsTable,
   EntitlementPartnersTable,
   EntitlementRow,
@@ -230,6 +231,8 @@ export interface RedemptionWrites {
   products: LineItemProductsTable[];
   events: EntitlementEventsTable[];
   audits: AuditEventsTable[];
+  /** The entitlement certificate for the outbox (server/src/mail/), when there is a recipient: one insert more. */
+  email?: EmailMessagesTable | undefined;
 }
 
 /**
@@ -290,6 +293,9 @@ function redemptionStatements(db: Db | Trx, w: RedemptionWrites): { claim: Compi
       compilePrepared(db, "redemption.count", { bulkPk: w.bulkPk, shard: w.shard }, countRedeemedKey),
       compilePrepared(db, "redemption.events", w.events, (db, v) => db.insertInto("entitlement_events").values(v)),
       compilePrepared(db, "redemption.audits", w.audits, (db, v) => db.insertInto("audit_events").values(v)),
+      ...(w.email
+        ? [compilePrepared(db, "redemption.email", w.email, (db, v) => db.insertInto("email_messages").values(v))]
+        : []),
     ],
   };
 }
@@ -338,8 +344,8 @@ function countRedeemedKey(db: Pick<Db, "insertInto">, w: Pick<RedemptionWrites, 
  * finds out why from a fresh read.
  */
 async function writeInOneStatement(db: Db | Trx, w: RedemptionWrites): Promise<boolean> {
-  const result = await runPrepared(db, "redemption.write", w, (db, v) =>
-    db
+  const result = await runPrepared(db, "redemption.write", w, (db, v) => {
+    const q = db
       .with("claimed", (qb) => claimKey(qb, v))
       .with("e", (qb) =>
         qb
@@ -359,9 +365,12 @@ async function writeInOneStatement(db: Db | Trx, w: RedemptionWrites): Promise<b
       )
       .with("c", (qb) => countRedeemedKey(qb, v).returning("shard"))
       .with("ev", (qb) => qb.insertInto("entitlement_events").values(v.events).returning("id"))
-      .with("au", (qb) => qb.insertInto("audit_events").values(v.audits).returning("id"))
-      .selectFrom("claimed")
-      .select("claimed.id"),
-  );
+      .with("au", (qb) => qb.insertInto("audit_events").values(v.audits).returning("id"));
+    // The certificate, only when there is a recipient (the statement is otherwise unchanged):
+    // written whatever the claim found, like the rest, so it fails with them when the claim does.
+    const email = v.email;
+    const withMail = email ? q.with("m", (qb) => qb.insertInto("email_messages").values(email).returning("id")) : q;
+    return withMail.selectFrom("claimed").select("claimed.id");
+  });
   return result.rows.length > 0;
 }
