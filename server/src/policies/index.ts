@@ -4,6 +4,7 @@ import { accountPolicy } from "./accounts.js";
 import { auditPolicy } from "./audit.js";
 import { emailPolicy } from "./email.js";
 import { entitlementPolicy } from "./entitlements.js";
+import { fulfillmentPolicy } from "./fulfillments.js";
 import { jobPolicy } from "./jobs.js";
 import { keyPolicy } from "./keys.js";
 import { licenseKeyPolicy } from "./licenseKeys.js";
@@ -31,6 +32,7 @@ const policies = {
   ...jobPolicy,
   ...licenseKeyPolicy,
   ...emailPolicy,
+  ...fulfillmentPolicy,
 };
 type Policies = typeof policies;
 export type Action = keyof Policies;

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { EntitlementSchema } from "../../../common/src/api/entitlements.js";
+import { FulfillmentSchema } from "../../../common/src/api/fulfillments.js";
 import { accountRoutes } from "./accounts.js";
 import { auditRoutes } from "./audit.js";
 import { emailRoutes } from "./email.js";
 import { entitlementRoutes } from "./entitlements.js";
+import { fulfillmentRoutes } from "./fulfillments.js";
 import { healthRoutes } from "./health.js";
 import { jobRoutes } from "./jobs.js";
 import { keyRoutes } from "./keys.js";
@@ -24,6 +26,7 @@ export async function registerRoutes(app: FastifyInstance) {
   // Shared, so routes refer to it by name (one component in the OpenAPI document, and a response
   // may hold two entitlements without two definitions of one $id).
   app.addSchema(EntitlementSchema);
+  app.addSchema(FulfillmentSchema);
   await app.register(healthRoutes);
   await app.register(sessionRoutes);
   await app.register(accountRoutes);
@@ -42,4 +45,5 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(jobRoutes);
   await app.register(licenseKeyRoutes);
   await app.register(emailRoutes);
+  await app.register(fulfillmentRoutes);
 }

@@ -11,6 +11,7 @@ import * as m0010 from "./0010_staged_key_loads.js";
 import * as m0011 from "./0011_job_leases_files.js";
 import * as m0012 from "./0012_signing_keys.js";
 import * as m0013 from "./0013_mail.js";
+import * as m0014 from "./0014_fulfillments.js";
 
 /** Static list so migrations work the same from source (tests) and from the built `dist/`. */
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   "0011_job_leases_files": m0011,
   "0012_signing_keys": m0012,
   "0013_mail": m0013,
+  "0014_fulfillments": m0014,
 };
 
 export const migrationProvider: MigrationProvider = {
