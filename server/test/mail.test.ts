@@ -242,6 +242,9 @@ describeEachDb("email and outbox", (env: TestEnv) => {
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain("{{fulfilmentId}}");
     expect((await admin.patch("/api/v1/settings/email/templates/license", { body: "{{nope}}" })).statusCode).toBe(400);
+    const unknown = await admin.patch("/api/v1/settings/email/templates/invoice", { body: "x" });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.body).toContain("invoice");
     const saved = ok(
       await admin.patch("/api/v1/settings/email/templates/license", { subject: "Lic {{fulfillmentId}} for {{product}}" }),
       200,
