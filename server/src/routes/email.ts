@@ -84,6 +84,8 @@ export async function emailRoutes(fastify: FastifyInstance) {
   app.post(
     "/api/v1/settings/email/actions/test",
     {
+      // It creates a message: a retried request with the same Idempotency-Key queues one.
+      config: { idempotent: true },
       schema: {
         tags: settingsTags,
         summary: "Send a test email through the outbox (producer admins)",
