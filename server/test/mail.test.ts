@@ -149,6 +149,24 @@ describeEachDb("email and outbox", (env: TestEnv) => {
     expect(audit.map((a) => a.object_id)).toEqual([kept.id]);
   });
 
+  it("queues a certificate on autoDeploy to the ship-to list, none without one, and none again when reactivated", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const { entitlement } = await simpleEntitlement(env, admin, { body: { shipToEmail: "buyer@customer.example" } });
+    await simpleEntitlement(env, admin);
+    const certs = () => admin.get(`/api/v1/email/messages?kind=ENTITLEMENT_CERTIFICATE`).then((r) => ok(r, 200).items as Json[]);
+    expect((await certs()).map((m) => [m.objectId, m.to])).toEqual([[entitlement.id, ["buyer@customer.example"]]]);
+    for (const state of ["INACTIVE", "DEPLOYED"])
+      ok(await admin.post(`/api/v1/entitlements/${entitlement.id}/actions/change-state`, { state }), 200);
+    expect(await certs()).toHaveLength(1);
+    // A refused deploy writes no email either: the message goes with the transaction.
+    const draft = await simpleEntitlement(env, admin, { deploy: false, body: { shipToEmail: "x@customer.example" } });
+    await env.db.updateTable("entitlements").set({ state: "OBSOLETE" }).where("id", "=", draft.entitlement.id).execute();
+    expect(
+      (await admin.post(`/api/v1/entitlements/${draft.entitlement.id}/actions/change-state`, { state: "DEPLOYED" })).statusCode,
+    ).toBeGreaterThanOrEqual(400);
+    expect(await certs()).toHaveLength(1);
+  });
+
   it("retries a message SMTP refused for now (4xx), then sends it", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
     await configure(admin);
@@ -224,6 +242,9 @@ describeEachDb("email and outbox", (env: TestEnv) => {
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain("{{fulfilmentId}}");
     expect((await admin.patch("/api/v1/settings/email/templates/license", { body: "{{nope}}" })).statusCode).toBe(400);
+    const unknown = await admin.patch("/api/v1/settings/email/templates/invoice", { body: "x" });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.body).toContain("invoice");
     const saved = ok(
       await admin.patch("/api/v1/settings/email/templates/license", { subject: "Lic {{fulfillmentId}} for {{product}}" }),
       200,

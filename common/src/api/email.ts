@@ -58,7 +58,9 @@ export const EmailTemplateSchema = Type.Object(
   { $id: "EmailTemplate" },
 );
 export const EmailTemplateListSchema = Type.Object({ items: Type.Array(EmailTemplateSchema) });
-export const EmailTemplateParams = Type.Object({ name: StringEnum(EMAIL_TEMPLATE_NAMES) });
+export const EmailTemplateParams = Type.Object({
+  name: Type.String({ maxLength: 64, description: `A template: ${EMAIL_TEMPLATE_NAMES.join(", ")}.` }),
+});
 export const EmailTemplateBody = Type.Object(
   {
     subject: Type.String({ minLength: 1, maxLength: 500 }),

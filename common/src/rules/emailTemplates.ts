@@ -6,6 +6,7 @@
 
 export const EMAIL_TEMPLATE_NAMES = ["entitlementCertificate", "license"] as const;
 export type EmailTemplateName = (typeof EMAIL_TEMPLATE_NAMES)[number];
+export const isEmailTemplateName = (s: string): s is EmailTemplateName => (EMAIL_TEMPLATE_NAMES as readonly string[]).includes(s);
 
 export interface EmailTemplate {
   subject: string;

@@ -16,7 +16,11 @@ import {
   EmailTestBody,
 } from "../../../common/src/api/email.js";
 import { errorResponses, fileResponse, IdParams, Page } from "../../../common/src/api/shared.js";
-import { DEFAULT_EMAIL_TEMPLATES } from "../../../common/src/rules/emailTemplates.js";
+import {
+  DEFAULT_EMAIL_TEMPLATES,
+  type EmailTemplateName,
+  isEmailTemplateName,
+} from "../../../common/src/rules/emailTemplates.js";
 import { emailResender } from "../commands/emailResender.js";
 import { emailSettingsUpdater } from "../commands/emailSettingsUpdater.js";
 import { emailTemplatePreviewer } from "../commands/emailTemplatePreviewer.js";
@@ -36,6 +40,12 @@ import {
   presentEmailTemplate,
 } from "../presenters/email.js";
 import { typed } from "./typed.js";
+
+/** A template's name from the path; an unknown one is a 404 naming it. */
+function templateName(name: string): EmailTemplateName {
+  if (!isEmailTemplateName(name)) throw errors.notFound("Email template", name);
+  return name;
+}
 
 export async function emailRoutes(fastify: FastifyInstance) {
   const app = typed(fastify);
@@ -74,6 +84,8 @@ export async function emailRoutes(fastify: FastifyInstance) {
   app.post(
     "/api/v1/settings/email/actions/test",
     {
+      // It creates a message: a retried request with the same Idempotency-Key queues one.
+      config: { idempotent: true },
       schema: {
         tags: settingsTags,
         summary: "Send a test email through the outbox (producer admins)",
@@ -120,8 +132,9 @@ export async function emailRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) => {
-      const r = await emailTemplateUpdater(db, ctxOf(req), req.params.name, req.body);
-      return presentEmailTemplate(req.params.name, r.template, r.isDefault);
+      const name = templateName(req.params.name);
+      const r = await emailTemplateUpdater(db, ctxOf(req), name, req.body);
+      return presentEmailTemplate(name, r.template, r.isDefault);
     },
   );
 
@@ -136,7 +149,7 @@ export async function emailRoutes(fastify: FastifyInstance) {
         response: { 200: EmailPreviewSchema, ...errorResponses },
       },
     },
-    async (req) => emailTemplatePreviewer(ctxOf(req), req.params.name, req.body),
+    async (req) => emailTemplatePreviewer(ctxOf(req), templateName(req.params.name), req.body),
   );
 
   app.get(

@@ -233,13 +233,15 @@ function TemplateEditor({ template, canEdit }: { template: EmailTemplateOut; can
   const qc = useQueryClient();
   const [subject, setSubject] = useState(template.subject);
   const [body, setBody] = useState(template.body);
-  const [draft] = useDebouncedValue({ subject, body }, 300);
+  // Strings, not an object: a new object each render would never settle and preview in a loop.
+  const [draftSubject] = useDebouncedValue(subject, 300);
+  const [draftBody] = useDebouncedValue(body, 300);
   const [preview, setPreview] = useState<{ subject: string; body: string } | null>(null);
   const [previewError, setPreviewError] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
-    if (!draft.subject || !draft.body) return;
-    emailSettingsApi.preview(template.name, draft).then(
+    if (!draftSubject || !draftBody) return;
+    emailSettingsApi.preview(template.name, { subject: draftSubject, body: draftBody }).then(
       (p) => {
         if (!live) return;
         setPreview(p);
@@ -250,7 +252,7 @@ function TemplateEditor({ template, canEdit }: { template: EmailTemplateOut; can
     return () => {
       live = false;
     };
-  }, [draft, template.name]);
+  }, [draftSubject, draftBody, template.name]);
   const save = useMutation({
     mutationFn: (reset: boolean) => emailSettingsApi.updateTemplate(template.name, reset ? { reset: true } : { subject, body }),
     onSuccess: () => {
