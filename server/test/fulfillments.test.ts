@@ -71,6 +71,29 @@ describeEachDb("activation", (env) => {
   });
 });
 
+describeEachDb("activation retried", (env) => {
+  it("honours Idempotency-Key: the same request again answers the same license, taking no more copies", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const a = await activatable(env, admin, { copies: 5 });
+    const body = { activationId: a.activationId, hosts: [{ id: "retry-box" }] };
+    const headers = { "idempotency-key": "activate-retry-1" };
+    const first = ok(await admin.post("/api/v1/activations", body, headers));
+    const again = ok(await admin.post("/api/v1/activations", body, headers));
+    expect(again.fulfillment.id).toBe(first.fulfillment.id);
+    expect(again.licenseFile).toBe(first.licenseFile);
+    const ent = ok(await admin.get(`/api/v1/entitlements/${a.entitlement.id}`), 200);
+    expect(ent.lineItems[0]).toMatchObject({ fulfilledCount: 1, availableCount: 4 });
+    // A used entitlement goes INACTIVE only when the setting allows it; then nothing is activated.
+    const inactive = await admin.post(`/api/v1/entitlements/${a.entitlement.id}/actions/change-state`, { state: "INACTIVE" });
+    expect(inactive.statusCode).toBe(409);
+    ok(await admin.patch("/api/v1/settings", { allowUsedItemsInactiveObsolete: true }), 200);
+    ok(await admin.post(`/api/v1/entitlements/${a.entitlement.id}/actions/change-state`, { state: "INACTIVE" }), 200);
+    const refused = await admin.post("/api/v1/activations", { activationId: a.activationId, hosts: [{ id: "other" }] });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().detail).toMatch(/INACTIVE/);
+  });
+});
+
 describeEachDb("activation refusals", (env) => {
   /** The refusal's status and words, and nothing changed: no fulfillment, the copies untouched. */
   async function refused(res: LightMyRequestResponse, status: number, words: RegExp, lineItemPk?: string, code?: string) {
