@@ -239,6 +239,8 @@ describeEachDb("activation refusals", (env) => {
     expect(first.fulfillment).toMatchObject({ startDate: "2026-02-01", expirationDate: "2027-02-01" });
     const ent = ok(await admin.get(`/api/v1/entitlements/${a.entitlement.id}`), 200);
     expect(ent.lineItems[0].startDate).toBe("2026-02-01");
+    const [created] = await auditOf(env, first.fulfillment.id);
+    expect(created?.changes.lineItemStartDateSet).toEqual({ before: null, after: "2026-02-01" });
     const other = await act({ hosts: [{ id: "box-2" }], startDate: "2026-03-01" });
     expect(other.statusCode).toBe(400);
     expect(other.json().detail).toMatch(/must be absent or 2026-02-01/);
