@@ -114,6 +114,35 @@ describeEachDb("rehost and repair", (env) => {
     expect((await lineItemOf(env, a.lineItem.id)).fulfilled_count).toBe(1);
   });
 
+  it("refuses a rehost onto a host holding another active license of the line item, changing nothing; lists filter the chain", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const a = await activatable(env, admin);
+    const one = (await activate(admin, { activationId: a.activationId, hosts: [{ id: "one" }] })).fulfillment;
+    await activate(admin, { activationId: a.activationId, hosts: [{ id: "two" }] });
+    const r = await admin.post(`/api/v1/fulfillments/${one.id}/actions/rehost`, { hosts: [{ id: " two " }] });
+    expect(r.statusCode).toBe(409);
+    expect(r.json()).toMatchObject({
+      code: "host_already_licensed",
+      detail: expect.stringMatching(/Host STRING two already holds/),
+    });
+    expect(ok(await admin.get(`/api/v1/fulfillments/${one.id}`), 200)).toMatchObject({
+      fulfillment: { state: "ACTIVE" },
+      usage: { rehosts: { used: 0 } },
+    });
+    const moved = ok(await admin.post(`/api/v1/fulfillments/${one.id}/actions/rehost`, { hosts: [{ id: "three" }] }), 200);
+    const ids = (q: string) =>
+      admin.get(`/api/v1/fulfillments?${q}`).then((x) => ok(x, 200).items.map((f: { id: string }) => f.id));
+    expect(await ids(`lineItemId=${a.lineItem.id}&state=ACTIVE`)).toHaveLength(2);
+    expect(await ids(`entitlementId=${a.entitlement.entitlementId}&type=REHOST`)).toEqual([moved.issued.fulfillment.id]);
+    expect(await ids(`state=OBSOLETE`)).toEqual([one.id]);
+    expect(await ids(`q=thr`)).toEqual([moved.issued.fulfillment.id]);
+    expect(await ids(`q=${one.id}`)).toEqual([one.id]);
+    const page = ok(await admin.get(`/api/v1/fulfillments?limit=2`), 200);
+    expect(page.items).toHaveLength(2);
+    const rest = ok(await admin.get(`/api/v1/fulfillments?limit=2&cursor=${page.nextCursor}`), 200);
+    expect(rest).toMatchObject({ items: [{ id: one.id }], nextCursor: null });
+  });
+
   it("refuses support while the line item is INACTIVE", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
     const a = await activatable(env, admin);

@@ -161,6 +161,7 @@ async function activate(
     throw errors.validation(dates.field, dates.message);
   }
   let start = dates.start;
+  let startWritten: string | null = null;
   if (dates.writeBack) {
     // The first activation sets the line item's start date; a concurrent first activation may have won.
     const r = await trx
@@ -177,7 +178,7 @@ async function activate(
       if ("field" in again) throw errors.validation(again.field, again.message);
       start = again.start;
       Object.assign(dates, again);
-    }
+    } else startWritten = dates.writeBack;
   }
 
   // The copies: one conditional UPDATE, so concurrent activations never take more than there are.
@@ -248,7 +249,7 @@ async function activate(
     action: "fulfillment.created",
     objectType: "fulfillment",
     objectId: row.fulfillment_id,
-    after: auditedFulfillment(row),
+    after: { ...auditedFulfillment(row), ...(startWritten ? { lineItemStartDateSet: startWritten } : {}) },
   });
   const li = await trx
     .selectFrom("line_items")
