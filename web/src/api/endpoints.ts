@@ -11,6 +11,17 @@ import type {
   LineItemBody,
   PartnerInput,
 } from "../../../common/src/api/entitlements";
+import type {
+  ActivateBody,
+  ActivationResult,
+  Fulfillment,
+  FulfillmentDetail,
+  OfflineActivateBody,
+  RehostBody,
+  RepairBody,
+  ReturnBody,
+  SupportResult,
+} from "../../../common/src/api/fulfillments";
 import type { Job } from "../../../common/src/api/jobs";
 import type { JobRef, KeyCounts, KeyDeleted, KeyLoadReport, LoadMode, WebRegisterKey } from "../../../common/src/api/keys";
 import type { LicenseModel, LicenseModelCreateBody, LicenseModelUpdateBody } from "../../../common/src/api/licenseModels";
@@ -51,6 +62,7 @@ export const keys = {
   /** `[...webRegisterKeys, bulkId, …]`: one bulk entitlement's keys and counts. */
   webRegisterKeys: ["web-register-keys"] as const,
   jobs: ["jobs"] as const,
+  fulfillments: ["fulfillments"] as const,
 };
 
 export const sessionApi = {
@@ -214,4 +226,23 @@ export const redemptionsApi = {
   redeem: (body: RedeemBody) => api.post<RedeemResult>("/redemptions", body),
   /** Public: a new company account and its first user, the key redeemed into it, and a session (cookie). */
   register: (body: RegistrationBody) => request<RegistrationResult>("POST", "/registrations", { body, quiet401: true }),
+};
+
+/** Licenses (server/src/routes/fulfillments.ts): activating a line item gives a fulfillment, one signed license. */
+export const activationsApi = {
+  activate: (body: ActivateBody) => api.post<ActivationResult>("/activations", body),
+  /** An offline activation request file (its text) carried over from an air-gapped machine. */
+  uploadRequest: (body: OfflineActivateBody) => api.post<ActivationResult>("/activations/actions/upload-request", body),
+};
+
+const ful = (id: string) => `/fulfillments/${seg(id)}`;
+export const fulfillmentsApi = {
+  list: (q: QueryParams) => api.get<Page<Fulfillment>>("/fulfillments", q),
+  get: (id: string) => api.get<FulfillmentDetail>(ful(id)),
+  /** The signed license file (`<FID>.lic`) and its text form, as download addresses (the session cookie goes along). */
+  licenseUrl: (id: string) => `/api/v1${ful(id)}/license`,
+  textUrl: (id: string) => `/api/v1${ful(id)}/license.txt`,
+  return: (id: string, body: ReturnBody) => api.post<SupportResult>(`${ful(id)}/actions/return`, body),
+  rehost: (id: string, body: RehostBody) => api.post<SupportResult>(`${ful(id)}/actions/rehost`, body),
+  repair: (id: string, body: RepairBody) => api.post<SupportResult>(`${ful(id)}/actions/repair`, body),
 };
