@@ -12,7 +12,7 @@ import { formatCount } from "../lib/format";
 import {
   AttributeInputs,
   type AttributeValues,
-  attributeProblem,
+  attributeRules,
   attributesBody,
   attributeValues,
   fulfillmentAttributes,
@@ -131,10 +131,7 @@ export function ActivateDialog({
       },
       startDate: (v) => (asksStartDate(li) && !v ? "Choose the start date" : null),
       versionDate: (v) => (asksVersionDate(li) && !v ? "Choose the version date" : null),
-      attributes: (v) => {
-        for (const a of attrs) if (attributeProblem(a, v[a.name])) return "Check the attributes";
-        return null;
-      },
+      attributes: attributeRules(attrs),
     },
   });
   // The model loads after the form is made: give its attributes their starting values once.
@@ -187,43 +184,51 @@ export function ActivateDialog({
               {formatCount(li.numberOfCopies)} {li.numberOfCopies === 1 ? "copy" : "copies"} available
             </Text>
             <HostRows form={form} path="hosts" rows={form.values.hosts} floating={floating} />
-            {uncounted ? (
-              <Text size="sm">
-                Count: one copy per host ({form.values.hosts.length}), as the license is node-locked and uncounted.
-              </Text>
-            ) : (
-              <NumberInput
-                label="Count"
-                description="Copies this license takes from the line item."
-                w={220}
-                min={1}
-                max={li.availableCount}
-                allowDecimal={false}
-                allowNegative={false}
-                required
-                {...form.getInputProps("count")}
-              />
-            )}
-            {(asksStartDate(li) || asksVersionDate(li)) && (
-              <SimpleGrid cols={{ base: 1, sm: 2 }}>
-                {asksStartDate(li) && (
-                  <TextInput
-                    label="Start date"
-                    type="date"
-                    required
-                    description={
-                      li.startDateOption === "DEFINE_AT_FIRST_ACTIVATION"
-                        ? "Set once: it becomes the line item's start date."
-                        : "This license's start date."
-                    }
-                    {...form.getInputProps("startDate")}
-                  />
-                )}
-                {asksVersionDate(li) && (
-                  <TextInput label="Version date" type="date" required {...form.getInputProps("versionDate")} />
-                )}
-              </SimpleGrid>
-            )}
+            <SimpleGrid cols={{ base: 1, sm: 3 }}>
+              {uncounted ? (
+                <Stack gap={2}>
+                  <Text size="sm" fw={500}>
+                    Count
+                  </Text>
+                  <Text size="sm" data-testid="uncounted-count">
+                    {form.values.hosts.length} (one copy per host: node-locked, uncounted)
+                  </Text>
+                </Stack>
+              ) : (
+                <NumberInput
+                  label="Count"
+                  description="Copies taken from the line item"
+                  min={1}
+                  max={li.availableCount}
+                  allowDecimal={false}
+                  allowNegative={false}
+                  required
+                  {...form.getInputProps("count")}
+                />
+              )}
+              {asksStartDate(li) && (
+                <TextInput
+                  label="Start date"
+                  type="date"
+                  required
+                  description={
+                    li.startDateOption === "DEFINE_AT_FIRST_ACTIVATION"
+                      ? "Becomes the line item's start date"
+                      : "This license's start"
+                  }
+                  {...form.getInputProps("startDate")}
+                />
+              )}
+              {asksVersionDate(li) && (
+                <TextInput
+                  label="Version date"
+                  type="date"
+                  required
+                  description="Versions released up to this day"
+                  {...form.getInputProps("versionDate")}
+                />
+              )}
+            </SimpleGrid>
             {isLoading ? null : <AttributeInputs form={form} attrs={attrs} />}
             <TextInput
               label="Ship-to email"

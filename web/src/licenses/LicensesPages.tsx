@@ -15,7 +15,15 @@ import { formatCount, formatDate, formatDateTime, formatValue } from "../lib/for
 import { enumOptions, humanize, MODEL_TYPE_LABELS, TECHNOLOGY_LABELS } from "../lib/labels";
 import { SupportDialog, type SupportKind } from "./SupportDialogs";
 import { UploadRequestDialog } from "./UploadRequest";
-import { FULFILLMENT_TYPE_LABELS, hostWords, licensePath, licensesPath, type PortalKind, usageWords } from "./words";
+import {
+  FULFILLMENT_TYPE_LABELS,
+  hostTypeLabel,
+  hostWords,
+  licensePath,
+  licensesPath,
+  type PortalKind,
+  usageWords,
+} from "./words";
 
 const typeLabel = (t: string) => FULFILLMENT_TYPE_LABELS[t] ?? humanize(t);
 
@@ -176,12 +184,20 @@ export function LicensesListPage({ portal }: { portal: PortalKind }) {
           {
             key: "hosts",
             header: "Hosts",
+            width: 260,
             render: (f) => (
-              <Stack gap={0}>
+              <Stack gap={2}>
                 {f.hosts.slice(0, 3).map((h) => (
-                  <Text key={`${h.type}:${h.id}`} size="sm" ff="monospace" style={{ wordBreak: "break-all" }}>
-                    {hostWords(h)}
-                  </Text>
+                  <Box key={`${h.type}:${h.id}`}>
+                    {h.type !== "STRING" && (
+                      <Text size="xs" c="dimmed" lh={1.2}>
+                        {hostTypeLabel(h.type)}
+                      </Text>
+                    )}
+                    <Text size="sm" ff="monospace" lh={1.3} style={{ overflowWrap: "anywhere" }}>
+                      {h.id}
+                    </Text>
+                  </Box>
                 ))}
                 {f.hosts.length > 3 && (
                   <Text size="xs" c="dimmed">

@@ -11,7 +11,7 @@ import { IssuedLicense } from "./ActivateDialog";
 import {
   AttributeInputs,
   type AttributeValues,
-  attributeProblem,
+  attributeRules,
   attributesBody,
   attributeValues,
   fulfillmentAttributes,
@@ -99,11 +99,7 @@ export function SupportDialog({
         return v === "" || !Number.isInteger(n) || n < 1 || n > f.count ? `A whole number from 1 to ${f.count}` : null;
       },
       hosts: { id: (v) => (kind === "rehost" ? hostIdProblem(v) : null) },
-      attributes: (v) => {
-        if (kind !== "repair") return null;
-        for (const a of attrs) if (attributeProblem(a, v[a.name])) return "Check the attributes";
-        return null;
-      },
+      attributes: attributeRules(kind === "repair" ? attrs : []),
       reason: reasonProblem,
     },
   });

@@ -143,6 +143,10 @@ export function attributeProblem(a: Attribute, v: string | boolean | undefined):
   return null;
 }
 
+/** Form rules checking each attribute under its own input (`attributes.<name>`). */
+export const attributeRules = (attrs: Attribute[]) =>
+  Object.fromEntries(attrs.map((a) => [a.name, (v: string | boolean) => attributeProblem(a, v)]));
+
 /** Inputs for the fulfillment-time attributes, at `attributes.<name>` of the form. */
 export function AttributeInputs<V extends Record<string, any>>({
   form,

@@ -32,12 +32,13 @@ export function left(usage: SupportUsage, kind: PolicyKind): number | null {
 }
 
 /** A host ID as shown: "ETHERNET 00:1A:…", a plain string without its type. */
-export const hostWords = (h: HostId) => (h.type === "STRING" ? h.id : `${humanize(h.type)} ${h.id}`);
+export const hostWords = (h: HostId) => (h.type === "STRING" ? h.id : `${hostTypeLabel(h.type)} ${h.id}`);
+export const hostTypeLabel = (t: string) => HOST_TYPE_LABELS[t] ?? humanize(t);
 export const hostsWords = (f: Pick<Fulfillment, "hosts">) => f.hosts.map(hostWords).join(", ");
 
 export const HOST_TYPE_LABELS: Record<string, string> = {
   STRING: "String",
-  ETHERNET: "Ethernet (MAC)",
+  ETHERNET: "Ethernet",
   VM_UUID: "VM UUID",
   CONTAINER_ID: "Container ID",
   USER: "User",
