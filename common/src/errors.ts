@@ -7,6 +7,12 @@ export const ERROR_CODES = {
   alreadyExists: "already_exists",
   inUse: "in_use",
   invalidState: "invalid_state",
+  /** An activation asked for more copies than the line item has left. */
+  notEnoughCopies: "not_enough_copies",
+  /** A host already holds an active license for the line item. */
+  hostLicensed: "host_already_licensed",
+  /** A return, rehost or repair past the license model's policy. */
+  policyLimit: "policy_limit_reached",
   unauthenticated: "unauthenticated",
   invalidCredentials: "invalid_credentials",
   loginLocked: "login_locked",

@@ -38,6 +38,12 @@ export const errors = {
   inUse: (message: string) => new AppError(409, ERROR_CODES.inUse, "In use", message),
   invalidState: (message: string, field = "state") =>
     new AppError(409, ERROR_CODES.invalidState, "Not allowed in this state", message, field),
+  notEnoughCopies: (message: string, field = "count") =>
+    new AppError(409, ERROR_CODES.notEnoughCopies, "Not enough copies", message, field),
+  hostLicensed: (message: string, field = "hosts") =>
+    new AppError(409, ERROR_CODES.hostLicensed, "Host already licensed", message, field),
+  policyLimit: (message: string, field = "overridePolicy") =>
+    new AppError(409, ERROR_CODES.policyLimit, "Policy limit reached", message, field),
   unauthenticated: (message = "Log in or send an API token to use this resource.") =>
     new AppError(401, ERROR_CODES.unauthenticated, "Authentication required", message),
   invalidCredentials: () =>

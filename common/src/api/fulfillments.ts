@@ -201,3 +201,29 @@ export type RepairBody = Static<typeof RepairBody>;
 export type SupportResult = Static<typeof SupportResultSchema>;
 export type SupportUsage = Static<typeof SupportUsageSchema>;
 export type FulfillmentDetail = Static<typeof FulfillmentDetailSchema>;
+
+/*
+ * The same responses with the fulfillment by reference (registered once as the `Fulfillment`
+ * component), for the routes: a response holding two fulfillments cannot carry its `$id` twice.
+ * Their types are the ones above.
+ */
+export const FulfillmentRef = Type.Unsafe<Fulfillment>(Type.Ref("Fulfillment"));
+export const ActivationResultResponse = Type.Unsafe<ActivationResult>(
+  Type.Object({ ...ActivationResultSchema.properties, fulfillment: FulfillmentRef }),
+);
+export const SupportResultResponse = Type.Unsafe<SupportResult>(
+  Type.Object({
+    ...SupportResultSchema.properties,
+    previous: FulfillmentRef,
+    issued: Type.Union([ActivationResultResponse, Type.Null()]),
+  }),
+);
+export const FulfillmentDetailResponse = Type.Unsafe<FulfillmentDetail>(
+  Type.Object({
+    ...FulfillmentDetailSchema.properties,
+    fulfillment: FulfillmentRef,
+    history: Type.Array(FulfillmentRef, {
+      description: "The chain this license belongs to: parents and children, oldest first.",
+    }),
+  }),
+);

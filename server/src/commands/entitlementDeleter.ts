@@ -10,8 +10,8 @@ import { authorize } from "../policies/index.js";
 import { entitlementJson, loadVisibleEntitlement } from "./entitlementSupport.js";
 
 /**
- * Deletes a DRAFT or TEST entitlement with its line items, partners and history (the audit log
- * keeps it). A bulk entitlement's unredeemed keys go with it, in the same transaction and audited;
+ * Deletes a DRAFT or TEST entitlement with its line items, partners, history and (TEST) the
+ * licenses generated from it (the audit log keeps them). A bulk entitlement's unredeemed keys go with it, in the same transaction and audited;
  * one with redeemed keys is refused: each redeemed key became an entitlement that is the
  * customer's (PRODUCT.md §3), and the key is its activation ID.
  *
@@ -42,7 +42,18 @@ export async function entitlementDeleter(db: Db, ctx: RequestContext, pk: string
         .where("status", "=", sql.lit("UNREDEEMED"))
         .executeTakeFirst();
       const keysDeleted = Number(keys.numDeletedRows);
+      // A TEST entitlement's licenses (fulfillments, their hosts and support actions) go with it.
+      const licenses = await trx.deleteFrom("fulfillments").where("entitlement_pk", "=", pk).executeTakeFirst();
+      const fulfillmentsDeleted = Number(licenses.numDeletedRows);
       await trx.deleteFrom("entitlements").where("id", "=", pk).execute();
+      if (fulfillmentsDeleted > 0) {
+        await recordAudit(trx, ctx, {
+          action: "fulfillments.deleted",
+          objectType: "entitlement",
+          objectId: pk,
+          after: { deleted: fulfillmentsDeleted, reason: "entitlement deleted" },
+        });
+      }
       if (keysDeleted > 0) {
         await recordAudit(trx, ctx, {
           action: "keys.deleted",

@@ -362,6 +362,66 @@ export interface SigningKeysTable {
   retired_at: string | null;
 }
 
+export interface FulfillmentsTable {
+  id: string;
+  fulfillment_id: string;
+  line_item_id: string;
+  entitlement_pk: string;
+  entitlement_id: string;
+  activation_id: string;
+  type: string;
+  state: string;
+  source: string;
+  product_name: string;
+  product_version: string;
+  license_model_id: string;
+  license_model_name: string;
+  license_model_type: string;
+  technology: string;
+  /** JSON: the product's features [{name, version, count}] as they were, before scaling by the license count. */
+  features: string;
+  /** JSON: [{type, id}], ids normalized. */
+  hosts: string;
+  count: number;
+  start_date: string;
+  expiration_date: string | null;
+  version_date: string | null;
+  /** JSON: {name: value}. */
+  attributes: string;
+  ship_to_email: string | null;
+  ship_to_address: string | null;
+  send_email: number;
+  parent_id: string | null;
+  kid: string;
+  license: string;
+  reason: string | null;
+  policy_overridden: number;
+  request_nonce: string | null;
+  fulfilled_at: string;
+  fulfilled_by: string | null;
+  fulfilled_by_user_id: string | null;
+  updated_at: string;
+}
+
+export interface FulfillmentHostsTable {
+  fulfillment_id: string;
+  position: number;
+  line_item_id: string;
+  host_type: string;
+  normalized: string;
+  active: number;
+}
+
+export interface FulfillmentActionsTable {
+  id: string;
+  line_item_id: string;
+  fulfillment_id: string;
+  action: string;
+  at: string;
+  overridden: number;
+  reason: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   account_relations: AccountRelationsTable;
@@ -394,6 +454,9 @@ export interface Database {
   key_redemption_counts: KeyRedemptionCountsTable;
   redeem_misses: RedeemMissesTable;
   signing_keys: SigningKeysTable;
+  fulfillments: FulfillmentsTable;
+  fulfillment_hosts: FulfillmentHostsTable;
+  fulfillment_actions: FulfillmentActionsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -401,3 +464,5 @@ export type Trx = Transaction<Database>;
 
 export type EntitlementRow = Selectable<EntitlementsTable>;
 export type WebRegisterKeyRow = Selectable<WebRegisterKeysTable>;
+
+export type FulfillmentRow = Selectable<FulfillmentsTable>;

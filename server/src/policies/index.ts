@@ -3,6 +3,7 @@ import { errors } from "../errors.js";
 import { accountPolicy } from "./accounts.js";
 import { auditPolicy } from "./audit.js";
 import { entitlementPolicy } from "./entitlements.js";
+import { fulfillmentPolicy } from "./fulfillments.js";
 import { jobPolicy } from "./jobs.js";
 import { keyPolicy } from "./keys.js";
 import { licenseKeyPolicy } from "./licenseKeys.js";
@@ -29,6 +30,7 @@ const policies = {
   ...keyPolicy,
   ...jobPolicy,
   ...licenseKeyPolicy,
+  ...fulfillmentPolicy,
 };
 type Policies = typeof policies;
 export type Action = keyof Policies;

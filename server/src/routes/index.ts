@@ -1,8 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import { EntitlementSchema } from "../../../common/src/api/entitlements.js";
+import { FulfillmentSchema } from "../../../common/src/api/fulfillments.js";
 import { accountRoutes } from "./accounts.js";
 import { auditRoutes } from "./audit.js";
 import { entitlementRoutes } from "./entitlements.js";
+import { fulfillmentRoutes } from "./fulfillments.js";
 import { healthRoutes } from "./health.js";
 import { jobRoutes } from "./jobs.js";
 import { keyRoutes } from "./keys.js";
@@ -23,6 +25,7 @@ export async function registerRoutes(app: FastifyInstance) {
   // Shared, so routes refer to it by name (one component in the OpenAPI document, and a response
   // may hold two entitlements without two definitions of one $id).
   app.addSchema(EntitlementSchema);
+  app.addSchema(FulfillmentSchema);
   await app.register(healthRoutes);
   await app.register(sessionRoutes);
   await app.register(accountRoutes);
@@ -40,4 +43,5 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(redemptionRoutes);
   await app.register(jobRoutes);
   await app.register(licenseKeyRoutes);
+  await app.register(fulfillmentRoutes);
 }

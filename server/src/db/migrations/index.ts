@@ -10,6 +10,7 @@ import * as m0009 from "./0009_idempotency_expiry.js";
 import * as m0010 from "./0010_staged_key_loads.js";
 import * as m0011 from "./0011_job_leases_files.js";
 import * as m0012 from "./0012_signing_keys.js";
+import * as m0014 from "./0014_fulfillments.js";
 
 /** Static list so migrations work the same from source (tests) and from the built `dist/`. */
 const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   "0010_staged_key_loads": m0010,
   "0011_job_leases_files": m0011,
   "0012_signing_keys": m0012,
+  "0014_fulfillments": m0014,
 };
 
 export const migrationProvider: MigrationProvider = {
