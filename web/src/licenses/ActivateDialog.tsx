@@ -2,7 +2,7 @@ import { Alert, Anchor, Button, Group, Modal, NumberInput, SimpleGrid, Stack, Te
 import { useForm } from "@mantine/form";
 import { IconCircleCheck, IconDownload } from "@tabler/icons-react";
 import { useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import type { Entitlement, LineItem } from "../../../common/src/api/entitlements";
 import type { ActivateBody, ActivationResult } from "../../../common/src/api/fulfillments";
@@ -111,10 +111,12 @@ export function ActivateDialog({
   const attrs = fulfillmentAttributes(model);
   const floating = model?.modelType === "FLOATING";
   const uncounted = model?.modelType === "NODE_LOCKED_UNCOUNTED";
+  // Customers cannot read license models: the count may then be left to the server's default.
+  const modelUnknown = !model && !isLoading;
   const form = useForm<Values>({
     initialValues: {
       hosts: [hostRow()],
-      count: 1,
+      count: li.licenseModelId ? "" : 1,
       startDate: "",
       versionDate: "",
       shipToEmail: entitlement.shipToEmail ?? "",
@@ -124,7 +126,7 @@ export function ActivateDialog({
     validate: {
       hosts: { id: hostIdProblem },
       count: (v) => {
-        if (uncounted) return null;
+        if (uncounted || (modelUnknown && v === "")) return null;
         const n = Number(v);
         if (v === "" || !Number.isInteger(n) || n < 1) return "A whole number of at least 1";
         return n > li.availableCount ? `Only ${formatCount(li.availableCount)} left` : null;
@@ -134,9 +136,13 @@ export function ActivateDialog({
       attributes: attributeRules(attrs),
     },
   });
-  // The model loads after the form is made: give its attributes their starting values once.
-  if (model && attrs.some((a) => !(a.name in form.values.attributes)))
-    form.setFieldValue("attributes", { ...attributeValues(attrs), ...form.values.attributes });
+  // The model loads after the form is made: then a counted license starts at 1 copy, and the attributes at their defaults.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, when the model arrives
+  useEffect(() => {
+    if (!model) return;
+    if (model.modelType !== "NODE_LOCKED_UNCOUNTED" && form.values.count === "") form.setFieldValue("count", 1);
+    form.setFieldValue("attributes", { ...attributeValues(fulfillmentAttributes(model)), ...form.values.attributes });
+  }, [model]);
 
   const [result, setResult] = useState<ActivationResult | null>(null);
   const { onSubmit, error, setError, pending } = useApiForm(
@@ -145,7 +151,7 @@ export function ActivateDialog({
       const body: ActivateBody = {
         activationId: li.activationId,
         hosts: hostsBody(v.hosts),
-        ...(uncounted ? {} : { count: Number(v.count) }),
+        ...(uncounted || v.count === "" ? {} : { count: Number(v.count) }),
         ...(asksStartDate(li) && v.startDate ? { startDate: v.startDate } : {}),
         ...(asksVersionDate(li) && v.versionDate ? { versionDate: v.versionDate } : {}),
         shipToEmail: v.shipToEmail.trim() || null,
@@ -197,12 +203,13 @@ export function ActivateDialog({
               ) : (
                 <NumberInput
                   label="Count"
-                  description="Copies taken from the line item"
+                  description={modelUnknown ? "Empty: one per host, or 1 if counted" : "Copies taken from the line item"}
+                  placeholder={modelUnknown ? "Automatic" : undefined}
                   min={1}
                   max={li.availableCount}
                   allowDecimal={false}
                   allowNegative={false}
-                  required
+                  required={!modelUnknown}
                   {...form.getInputProps("count")}
                 />
               )}

@@ -13,6 +13,7 @@ import { HistoryButton, InfoGrid, PageHeader, Section, StateBadge } from "../com
 import { FULFILLMENT_STATES, FULFILLMENT_TYPES } from "../lib/enums";
 import { formatCount, formatDate, formatDateTime, formatValue } from "../lib/format";
 import { enumOptions, humanize, MODEL_TYPE_LABELS, TECHNOLOGY_LABELS } from "../lib/labels";
+import { useIsLicenser } from "./fields";
 import { SupportDialog, type SupportKind } from "./SupportDialogs";
 import { UploadRequestDialog } from "./UploadRequest";
 import {
@@ -54,7 +55,7 @@ function HostIdFilter({ onChange }: { onChange: (v: string) => void }) {
 /** The licenses (fulfillments) list: the producer's whole list, or a customer's own (the server scopes it). */
 export function LicensesListPage({ portal }: { portal: PortalKind }) {
   const navigate = useNavigate();
-  const perms = usePermissions();
+  const licenser = useIsLicenser();
   const [search, setSearch] = useSearchParams();
   const [q, setQ] = useState("");
   const [state, setState] = useState<string | null>(null);
@@ -69,7 +70,7 @@ export function LicensesListPage({ portal }: { portal: PortalKind }) {
     hostId: hostId ? `EQUALS:${hostId}` : undefined,
     ...linked,
   });
-  const canUpload = portal === "enduser" || perms.isProducerWriter;
+  const canUpload = portal === "enduser" || licenser;
   return (
     <>
       <PageHeader
@@ -263,6 +264,7 @@ function DownloadButtons({ id }: { id: string }) {
 export function LicenseDetailPage({ portal }: { portal: PortalKind }) {
   const { id = "" } = useParams();
   const perms = usePermissions();
+  const licenser = useIsLicenser();
   const [dialog, setDialog] = useState<SupportKind | null>(null);
   const { data, error, isLoading } = useQuery({
     queryKey: [...keys.fulfillments, "detail", id],
@@ -279,7 +281,7 @@ export function LicenseDetailPage({ portal }: { portal: PortalKind }) {
     );
   const f = data.fulfillment;
   const active = f.state === "ACTIVE";
-  const staff = portal === "producer" && perms.isProducerWriter;
+  const staff = portal === "producer" && licenser;
   // End users return their own licenses; rehost and repair are the producer's support actions.
   const actions: { kind: SupportKind; label: string; icon: ReactNode }[] = [
     { kind: "return", label: "Return", icon: <IconArrowBackUp size={16} /> },
@@ -486,7 +488,13 @@ export function LicenseDetailPage({ portal }: { portal: PortalKind }) {
         </Section>
       </Stack>
       {dialog && (
-        <SupportDialog kind={dialog} detail={data} portal={portal} canOverride={staff} onClose={() => setDialog(null)} />
+        <SupportDialog
+          kind={dialog}
+          detail={data}
+          portal={portal}
+          canOverride={staff && perms.isProducerWriter}
+          onClose={() => setDialog(null)}
+        />
       )}
     </>
   );

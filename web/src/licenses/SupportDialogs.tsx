@@ -2,7 +2,7 @@ import { Alert, Button, Group, Modal, NumberInput, Stack, Text } from "@mantine/
 import { useForm } from "@mantine/form";
 import { IconAlertTriangle, IconCircleCheck } from "@tabler/icons-react";
 import { useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import type { FulfillmentDetail, SupportResult } from "../../../common/src/api/fulfillments";
 import { fulfillmentsApi, keys } from "../api/endpoints";
 import { FormAlert, useApiForm } from "../components/FormErrors";
@@ -103,8 +103,11 @@ export function SupportDialog({
       reason: reasonProblem,
     },
   });
-  if (kind === "repair" && model.data && attrs.some((a) => !(a.name in form.values.attributes)))
-    form.setFieldValue("attributes", { ...attributeValues(attrs, f.attributes), ...form.values.attributes });
+  // The model loads after the form is made: start the attributes at the license's values.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, when the model arrives
+  useEffect(() => {
+    if (model.data) form.setFieldValue("attributes", attributeValues(fulfillmentAttributes(model.data), f.attributes));
+  }, [model.data]);
 
   const { onSubmit, error, setError, pending } = useApiForm(
     form,

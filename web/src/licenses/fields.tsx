@@ -5,10 +5,11 @@ import { useQuery } from "@tanstack/react-query";
 import type { HostIdIn } from "../../../common/src/api/fulfillments";
 import type { LicenseModel } from "../../../common/src/api/licenseModels";
 import { keys, licenseModelsApi } from "../api/endpoints";
+import { useSession } from "../auth/session";
 import { newRowKey } from "../lib/diff";
 import { HOST_ID_TYPES, type HostIdType } from "../lib/enums";
 import { enumOptions } from "../lib/labels";
-import { HOST_TYPE_LABELS } from "./words";
+import { HOST_TYPE_LABELS, LICENSER_ROLES } from "./words";
 
 /*
  * Form pieces the activate, upload and support dialogs share: host ID rows, the license model's
@@ -209,3 +210,9 @@ export const overrideBody = (v: OverrideValues) => (v.overridePolicy ? { overrid
 
 export const reasonProblem = (reason: string, v: OverrideValues) =>
   v.overridePolicy && reason.trim() === "" ? "Say why the policy is overridden" : null;
+
+/** May generate licenses and run support actions for any customer (producer admin, operations, support). */
+export function useIsLicenser(): boolean {
+  const s = useSession();
+  return s.user.memberships.some((m) => LICENSER_ROLES.includes(m.role));
+}

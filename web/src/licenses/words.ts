@@ -64,3 +64,6 @@ export type PortalKind = "producer" | "enduser";
 export const licensesPath = (p: PortalKind, filter?: Record<string, string>) =>
   `${p === "producer" ? "/licenses" : "/portal/licenses"}${filter ? `?${new URLSearchParams(filter)}` : ""}`;
 export const licensePath = (p: PortalKind, id: string) => `${licensesPath(p)}/${encodeURIComponent(id)}`;
+
+/** Producer roles that generate licenses and run support actions (server/src/policies/fulfillments.ts); admin and operations also override policies. */
+export const LICENSER_ROLES: readonly string[] = ["PRODUCER_ADMIN", "PRODUCER_OPERATIONS", "PRODUCER_SUPPORT"];

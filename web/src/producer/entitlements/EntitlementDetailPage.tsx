@@ -48,6 +48,7 @@ import { changedFields } from "../../lib/diff";
 import { formatCount, formatDate, formatDateTime } from "../../lib/format";
 import { humanize } from "../../lib/labels";
 import { ActivateDialog, canActivate } from "../../licenses/ActivateDialog";
+import { useIsLicenser } from "../../licenses/fields";
 import { licensesPath } from "../../licenses/words";
 import { ActivateByKeyModal, EntitlementRef } from "./ActivateByKey";
 import { lineItemExpiry, lineItemStart } from "./EntitlementCreatePage";
@@ -357,6 +358,7 @@ export function EntitlementDetailPage() {
   const [wizard, setWizard] = useState<null | { lineItem: LineItem | null; product: boolean }>(null);
   const [activating, setActivating] = useState(false);
   const [activateItem, setActivateItem] = useState<LineItem | null>(null);
+  const licenser = useIsLicenser();
   const { ask, modal } = useConfirm();
   const detailKey = [...keys.entitlements, "detail", id];
   const { data: e, error, isLoading } = useQuery({ queryKey: detailKey, queryFn: () => entitlementsApi.get(id) });
@@ -705,7 +707,7 @@ export function EntitlementDetailPage() {
                           <Table.Th>Expiry</Table.Th>
                           <Table.Th>Type</Table.Th>
                           <Table.Th>State</Table.Th>
-                          {writer && <Table.Th w={170} />}
+                          {(writer || licenser) && <Table.Th w={170} />}
                         </Table.Tr>
                       </Table.Thead>
                       <Table.Tbody>
@@ -754,10 +756,10 @@ export function EntitlementDetailPage() {
                                   <StateBadge state={li.state} />
                                 </Box>
                               </Table.Td>
-                              {writer && (
+                              {(writer || licenser) && (
                                 <Table.Td>
                                   <Group gap={4} wrap="nowrap" justify="flex-end">
-                                    {canActivate(li) && (
+                                    {licenser && canActivate(li) && (
                                       <Button
                                         size="compact-xs"
                                         variant="light"
@@ -767,7 +769,7 @@ export function EntitlementDetailPage() {
                                         Activate
                                       </Button>
                                     )}
-                                    {lineItemMenu(li)}
+                                    {writer && lineItemMenu(li)}
                                   </Group>
                                 </Table.Td>
                               )}
