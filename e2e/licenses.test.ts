@@ -4,6 +4,7 @@ import path from "node:path";
 import pg from "pg";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeActivationRequest } from "../verifier/src/index.js";
 import { account, deployedBulk, deployedProduct } from "./factories.js";
 import {
   HAVE_BROWSER,
@@ -109,6 +110,7 @@ for (const db of DBS) {
       const hostA = `e2e-host-a-${tag.toLowerCase()}`;
       const hostB = `e2e-host-b-${tag.toLowerCase()}`;
       const hostC = `e2e-host-c-${tag.toLowerCase()}`;
+      const hostD = `e2e-host-d-${tag.toLowerCase()}`;
       const customer = {
         email: `grace-${tag.toLowerCase()}@example.test`,
         password: `pw-${crypto.randomBytes(9).toString("base64url")}`,
@@ -116,6 +118,7 @@ for (const db of DBS) {
       let fid = "";
       let fromDialog = "";
       let fromDetail = "";
+      let offline = "";
 
       await inBrowser(`licenses-customer-${db.name}`, async (page) => {
         // The key card's QR code: a new customer registers the key and lands on the entitlement it became.
@@ -171,6 +174,23 @@ for (const db of DBS) {
         expect(await page.getByTestId("license-host").first().textContent()).toBe(hostA);
         await page.screenshot({ path: screenshotPath(`licenses-d-my-license-${db.name}`), fullPage: true });
         fromDetail = await download(page, () => page.getByTestId("download-license").click(), dir);
+
+        // Offline: the air-gapped machine's request file, uploaded from My licenses, gives the last copy's license.
+        const req = path.join(dir, "activation.req");
+        fs.writeFileSync(req, writeActivationRequest({ activationId: key, hosts: [{ type: "STRING", id: hostD }] }));
+        await page.getByRole("navigation", { name: "Main menu" }).getByRole("link", { name: "My licenses" }).click();
+        await page.waitForURL((u) => u.pathname === "/portal/licenses");
+        await page.getByRole("button", { name: "Upload activation request" }).click();
+        const upload = page.getByRole("dialog");
+        await upload.locator('input[type="file"]').setInputFiles(req);
+        await page.screenshot({ path: screenshotPath(`licenses-d2-upload-request-${db.name}`), fullPage: true });
+        const uploaded = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/upload-request"));
+        await upload.getByRole("button", { name: "Upload and activate" }).click();
+        const up = await uploaded;
+        expect(up.status(), await up.text()).toBe(201);
+        await upload.getByTestId("issued-license").waitFor();
+        expect(await upload.getByTestId("available-after").textContent()).toContain("0 copies are left");
+        offline = await download(page, () => upload.getByTestId("download-issued").click(), dir);
       });
 
       // The same signed license both ways, and the verifier's answer for each host.
@@ -183,6 +203,8 @@ for (const db of DBS) {
       const elsewhere = await runCli(["license", "verify", fromDialog, "--host", hostB, "--server", server().url]);
       expect(elsewhere.code).toBe(2);
       expect(elsewhere.stderr).toContain("WRONG_HOST");
+      const carried = await runCli(["license", "verify", offline, "--host", hostD, "--server", server().url]);
+      expect(carried.code, carried.stderr).toBe(0);
 
       // Producer staff: Licenses finds it by host ID; a rehost within the policy (1 a year) issues a new license.
       let rehosted = "";
@@ -216,6 +238,10 @@ for (const db of DBS) {
         await dialog.getByRole("button", { name: "Close" }).click();
         await page.getByTestId("license-history").getByRole("link", { name: rehosted }).waitFor();
         await page.screenshot({ path: screenshotPath(`licenses-h-after-rehost-${db.name}`), fullPage: true });
+
+        // The license model shows the period its policies are counted over.
+        await page.goto(`/license-models/${lm.id}`);
+        await page.getByText("Per 1 year", { exact: true }).waitFor();
       });
       const old = await okJson(await admin.get(`/api/v1/fulfillments/${encodeURIComponent(fid)}`), 200);
       expect(old.fulfillment.state).toBe("OBSOLETE");

@@ -170,7 +170,7 @@ export function LicensesListPage({ portal }: { portal: PortalKind }) {
             key: "product",
             header: "Product",
             render: (f) => (
-              <>
+              <Box miw={140}>
                 <Text size="sm">
                   {f.product.name} {f.product.version}
                 </Text>
@@ -179,7 +179,7 @@ export function LicensesListPage({ portal }: { portal: PortalKind }) {
                     {f.soldTo.name}
                   </Text>
                 )}
-              </>
+              </Box>
             ),
           },
           {
@@ -187,7 +187,7 @@ export function LicensesListPage({ portal }: { portal: PortalKind }) {
             header: "Hosts",
             width: 260,
             render: (f) => (
-              <Stack gap={2}>
+              <Stack gap={2} miw={170}>
                 {f.hosts.slice(0, 3).map((h) => (
                   <Box key={`${h.type}:${h.id}`}>
                     {h.type !== "STRING" && (
@@ -223,8 +223,8 @@ export function LicensesListPage({ portal }: { portal: PortalKind }) {
             key: "fulfilledAt",
             header: "Fulfilled",
             render: (f) => (
-              <Text size="sm" style={{ whiteSpace: "nowrap" }}>
-                {formatDateTime(f.fulfilledAt)}
+              <Text size="sm" style={{ whiteSpace: "nowrap" }} title={formatDateTime(f.fulfilledAt)}>
+                {formatDate(f.fulfilledAt)}
               </Text>
             ),
           },
