@@ -215,6 +215,8 @@ for (const db of DBS) {
         await page.getByLabel("Host ID").fill(hostA);
         const link = page.getByRole("link", { name: fid, exact: true });
         await link.waitFor();
+        // Only the license on that host (not the one the offline request made for another).
+        await expect.poll(() => page.getByRole("link", { name: /^FID_/ }).count()).toBe(1);
         await page.screenshot({ path: screenshotPath(`licenses-e-producer-list-${db.name}`), fullPage: true });
         await link.click();
         await page.getByRole("heading", { name: fid }).waitFor();

@@ -142,35 +142,31 @@ export function LicensesListPage({ portal }: { portal: PortalKind }) {
         columns={[
           {
             key: "id",
-            header: "Fulfillment ID",
+            header: "Fulfillment / activation ID",
             render: (f) => (
-              <Anchor
-                component={Link}
-                to={licensePath(portal, f.id)}
-                size="sm"
-                fw={500}
-                ff="monospace"
-                style={{ whiteSpace: "nowrap" }}
-                onClick={(ev) => ev.stopPropagation()}
-              >
-                {f.id}
-              </Anchor>
-            ),
-          },
-          {
-            key: "activationId",
-            header: "Activation ID",
-            render: (f) => (
-              <Text size="sm" ff="monospace" style={{ whiteSpace: "nowrap" }}>
-                {f.activationId}
-              </Text>
+              <>
+                <Anchor
+                  component={Link}
+                  to={licensePath(portal, f.id)}
+                  size="sm"
+                  fw={500}
+                  ff="monospace"
+                  style={{ whiteSpace: "nowrap" }}
+                  onClick={(ev) => ev.stopPropagation()}
+                >
+                  {f.id}
+                </Anchor>
+                <Text size="xs" c="dimmed" ff="monospace" style={{ whiteSpace: "nowrap" }} title="Activation ID">
+                  {f.activationId}
+                </Text>
+              </>
             ),
           },
           {
             key: "product",
             header: "Product",
             render: (f) => (
-              <Box miw={140}>
+              <Box miw={130}>
                 <Text size="sm">
                   {f.product.name} {f.product.version}
                 </Text>
@@ -185,9 +181,8 @@ export function LicensesListPage({ portal }: { portal: PortalKind }) {
           {
             key: "hosts",
             header: "Hosts",
-            width: 260,
             render: (f) => (
-              <Stack gap={2} miw={170}>
+              <Stack gap={2} miw={150}>
                 {f.hosts.slice(0, 3).map((h) => (
                   <Box key={`${h.type}:${h.id}`}>
                     {h.type !== "STRING" && (
