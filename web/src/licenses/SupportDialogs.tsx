@@ -26,7 +26,7 @@ import {
   reasonProblem,
   useLicenseModel,
 } from "./fields";
-import { left, type PolicyKind, type PortalKind, usageWords, windowWords } from "./words";
+import { left, type PolicyKind, type PortalKind, usageWords } from "./words";
 
 export type SupportKind = "return" | "rehost" | "repair";
 
@@ -52,7 +52,7 @@ function PolicyLeft({ detail, kind }: { detail: FulfillmentDetail; kind: Support
   if (n === 0)
     return (
       <Alert color="yellow" variant="light" icon={<IconAlertTriangle size={18} />} data-testid="policy-left">
-        {words}: none left {windowWords(detail.usage.window)}.
+        {detail.usage[k].allowed === 0 ? `${words}.` : `${words}: none left.`}
       </Alert>
     );
   return (

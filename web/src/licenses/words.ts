@@ -22,6 +22,10 @@ const SINGULAR: Record<PolicyKind, string> = { returns: "return", rehosts: "reho
 export function usageWords(usage: SupportUsage, kind: PolicyKind): string {
   const u = usage[kind];
   if (u.allowed === null) return `${u.used} ${u.used === 1 ? SINGULAR[kind] : kind} used (unlimited)`;
+  if (u.allowed === 0)
+    return u.used === 0
+      ? `No ${kind} allowed`
+      : `${u.used} ${u.used === 1 ? SINGULAR[kind] : kind} used by override, none allowed`;
   return `${u.used} of ${u.allowed} ${u.allowed === 1 ? SINGULAR[kind] : kind} used ${windowWords(usage.window)}`;
 }
 
