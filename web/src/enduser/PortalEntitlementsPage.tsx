@@ -259,11 +259,11 @@ export function PortalEntitlementDetailPage() {
                     <Table.Th>Product</Table.Th>
                     {e.kind !== "BULK" && <Table.Th>Activation ID</Table.Th>}
                     <Table.Th style={{ textAlign: "right" }}>Copies</Table.Th>
-                    {e.kind !== "BULK" && <Table.Th style={{ textAlign: "right" }}>Licensed</Table.Th>}
                     {e.kind !== "BULK" && <Table.Th style={{ textAlign: "right" }}>Available</Table.Th>}
                     <Table.Th>Start</Table.Th>
                     <Table.Th>Expiry</Table.Th>
                     {e.kind !== "BULK" && <Table.Th>State</Table.Th>}
+                    {e.kind !== "BULK" && <Table.Th style={{ textAlign: "right" }}>Licensed</Table.Th>}
                     {e.kind !== "BULK" && <Table.Th />}
                   </Table.Tr>
                 </Table.Thead>
@@ -292,6 +292,20 @@ export function PortalEntitlementDetailPage() {
                       )}
                       <Table.Td style={{ textAlign: "right" }}>{formatCount(c.numberOfCopies)}</Table.Td>
                       {isLineItem(c) && (
+                        <Table.Td style={{ textAlign: "right" }} data-testid="available-count">
+                          {formatCount(c.availableCount)}
+                        </Table.Td>
+                      )}
+                      <Table.Td style={{ whiteSpace: "nowrap" }}>{startWords(c)}</Table.Td>
+                      <Table.Td>{expiryWords(c)}</Table.Td>
+                      {isLineItem(c) && (
+                        <Table.Td>
+                          <Box miw={90}>
+                            <StateBadge state={c.state} />
+                          </Box>
+                        </Table.Td>
+                      )}
+                      {isLineItem(c) && (
                         <Table.Td style={{ textAlign: "right" }}>
                           {c.fulfilledCount > 0 ? (
                             <Anchor
@@ -305,20 +319,6 @@ export function PortalEntitlementDetailPage() {
                           ) : (
                             "0"
                           )}
-                        </Table.Td>
-                      )}
-                      {isLineItem(c) && (
-                        <Table.Td style={{ textAlign: "right" }} data-testid="available-count">
-                          {formatCount(c.availableCount)}
-                        </Table.Td>
-                      )}
-                      <Table.Td style={{ whiteSpace: "nowrap" }}>{startWords(c)}</Table.Td>
-                      <Table.Td>{expiryWords(c)}</Table.Td>
-                      {isLineItem(c) && (
-                        <Table.Td>
-                          <Box miw={90}>
-                            <StateBadge state={c.state} />
-                          </Box>
                         </Table.Td>
                       )}
                       {isLineItem(c) && (
