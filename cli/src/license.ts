@@ -6,7 +6,15 @@ import { loadConfig } from "../../server/src/config.js";
 import { migrateToLatest, openDatabase } from "../../server/src/db/connect.js";
 import { listSigningKeys } from "../../server/src/licensing/keyring.js";
 import { presentLicenseKey } from "../../server/src/presenters/licenseKeys.js";
-import { type Jwks, VERIFY_CODES, verifyLicense } from "../../verifier/src/index.js";
+import {
+  HOST_TYPES,
+  type HostId,
+  type HostType,
+  type Jwks,
+  VERIFY_CODES,
+  verifyLicense,
+  writeActivationRequest,
+} from "../../verifier/src/index.js";
 
 /** Exit code of `license verify` when the license does not verify (1 stays for errors: unreadable file, bad option). */
 export const NOT_VALID_EXIT = 2;
@@ -20,7 +28,37 @@ export const NOT_VALID_EXIT = 2;
 export function registerLicenseCommands(program: Command): void {
   const license = program
     .command("license")
-    .description("Signed licenses: verify a license file; list and rotate the signing keys");
+    .description("Signed licenses: verify a license file; write an offline activation request; list and rotate the signing keys");
+
+  license
+    .command("request")
+    .description(
+      "Write an offline activation request file for an air-gapped machine: carry it to a machine that reaches the portal and upload it there (docs/LICENSE-FORMAT.md §8)",
+    )
+    .argument("<activation-id>", "the line item to activate")
+    .requiredOption(
+      "--host <id>",
+      "a host ID of this machine, TYPE:id or a bare id of --host-type (repeat for several hosts)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option("--host-type <type>", `the type of bare host IDs: ${HOST_TYPES.join(", ")}`, "STRING")
+    .option("--out <file>", "write the request to this file (default: print it)")
+    .action((activationId: string, opts: { host: string[]; hostType: string; out?: string }) => {
+      const text = activationRequestText(activationId, opts.host, opts.hostType);
+      if (!opts.out) {
+        process.stdout.write(text);
+        return;
+      }
+      try {
+        fs.writeFileSync(opts.out, text, { flag: "wx" });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new Error(
+          `--out ${opts.out}: ${code === "EEXIST" ? "the file exists; choose another name" : (err as Error).message}`,
+        );
+      }
+      console.error(`activation request written to ${opts.out}: upload it in the portal (Licenses > Upload request)`);
+    });
 
   license
     .command("verify")
@@ -115,6 +153,30 @@ export function registerLicenseCommands(program: Command): void {
         console.log("give verifiers the new key set: licensor license keys list --json");
       });
     });
+}
+
+/**
+ * The text of an offline activation request: hosts given as `TYPE:id` (a known type) or a bare id
+ * of `hostType`; a bad one is refused naming the option.
+ */
+export function activationRequestText(activationId: string, hosts: string[], hostType = "STRING"): string {
+  if (!(HOST_TYPES as readonly string[]).includes(hostType))
+    throw new Error(`--host-type must be one of ${HOST_TYPES.join(", ")} (got '${hostType}')`);
+  const parsed: HostId[] = hosts.map((h) => {
+    const colon = h.indexOf(":");
+    const prefix = colon > 0 ? h.slice(0, colon) : "";
+    if ((HOST_TYPES as readonly string[]).includes(prefix)) return { type: prefix as HostType, id: h.slice(colon + 1) };
+    return { type: hostType as HostType, id: h };
+  });
+  try {
+    return writeActivationRequest({ activationId, hosts: parsed });
+  } catch (err) {
+    const e = err as { field?: string; message: string };
+    const m = e.message.replace(/^[^:]*: /, "");
+    if (e.field?.startsWith("hosts")) throw new Error(`--host: ${e.field} ${m}`);
+    if (e.field === "activationId") throw new Error(`activation ID ${m}`);
+    throw err;
+  }
 }
 
 /** `name` or `name@version`. */

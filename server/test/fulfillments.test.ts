@@ -3,7 +3,7 @@ import { expect, it } from "vitest";
 import { type Jwks, verifyLicense, writeActivationRequest } from "../../verifier/src/index.js";
 import { bulkEntitlement, ok, simpleEntitlement } from "./factories.js";
 import { describeEachDb } from "./helpers.js";
-import { activatable, activate, auditOf } from "./licenses.js";
+import { activatable, activate, auditOf, signingKey } from "./licenses.js";
 
 describeEachDb("activation", (env) => {
   it("activates a line item: a signed license that verifies for its host and not for another, downloadable, listed, audited", async () => {
@@ -68,6 +68,46 @@ describeEachDb("activation", (env) => {
     const ent = ok(await admin.get(`/api/v1/entitlements/${a.entitlement.id}`), 200);
     expect(ent.lineItems[0]).toMatchObject({ fulfilledCount: 1, availableCount: 9 });
     expect((await auditOf(env, f.id)).map((e) => e.action)).toEqual(["fulfillment.created"]);
+  });
+});
+
+describeEachDb("activation of a redeemed key", (env) => {
+  it("activates the line item a key was redeemed into, by the key as typed (case, dashes ignored)", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    await signingKey(env);
+    const { keys, customer } = await bulkEntitlement(env, admin, {
+      keys: 1,
+      line: { startDateOption: "DEFINE_NOW", startDate: "2026-01-01", isPermanent: true },
+    });
+    const key = keys[0] as string;
+    const redeemed = ok(await admin.post("/api/v1/redemptions", { key, soldTo: customer }));
+    const user = await env.as("CUSTOMER_PORTAL_USER", customer);
+    const typed = key.replace(/-/g, "").toLowerCase();
+    const r = await activate(user, { activationId: typed, hosts: [{ id: "my-pc" }] });
+    expect(r.fulfillment).toMatchObject({ activationId: key, entitlementId: redeemed.entitlement.entitlementId });
+  });
+});
+
+describeEachDb("activation retried", (env) => {
+  it("honours Idempotency-Key: the same request again answers the same license, taking no more copies", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const a = await activatable(env, admin, { copies: 5 });
+    const body = { activationId: a.activationId, hosts: [{ id: "retry-box" }] };
+    const headers = { "idempotency-key": "activate-retry-1" };
+    const first = ok(await admin.post("/api/v1/activations", body, headers));
+    const again = ok(await admin.post("/api/v1/activations", body, headers));
+    expect(again.fulfillment.id).toBe(first.fulfillment.id);
+    expect(again.licenseFile).toBe(first.licenseFile);
+    const ent = ok(await admin.get(`/api/v1/entitlements/${a.entitlement.id}`), 200);
+    expect(ent.lineItems[0]).toMatchObject({ fulfilledCount: 1, availableCount: 4 });
+    // A used entitlement goes INACTIVE only when the setting allows it; then nothing is activated.
+    const inactive = await admin.post(`/api/v1/entitlements/${a.entitlement.id}/actions/change-state`, { state: "INACTIVE" });
+    expect(inactive.statusCode).toBe(409);
+    ok(await admin.patch("/api/v1/settings", { allowUsedItemsInactiveObsolete: true }), 200);
+    ok(await admin.post(`/api/v1/entitlements/${a.entitlement.id}/actions/change-state`, { state: "INACTIVE" }), 200);
+    const refused = await admin.post("/api/v1/activations", { activationId: a.activationId, hosts: [{ id: "other" }] });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().detail).toMatch(/INACTIVE/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { expect, it } from "vitest";
 import { ROLES, type Role } from "../../common/src/enums.js";
 import { JobRunner } from "../src/jobs/runner.js";
+import { ensureSigningKey } from "../src/licensing/keyring.js";
 import { bulkEntitlement, licenseModel, ok, product, uid } from "./factories.js";
 import { describeEachDb, PUBLISHER_ID, type TestEnv } from "./helpers.js";
 
@@ -385,6 +386,81 @@ const rows: Row[] = [
         method: "GET",
         setup: async (t) => ({ url: `${(await deployedSimple(t)).url}/lineage` }),
         allowed: (r, s) => staff(r) || s === "own",
+      },
+    ];
+  })(),
+  // Licenses: producer staff read all, admin/operations/support activate and act on any; portal
+  // users on the line items of entitlements their account owns (404 on others'); only admin and
+  // operations override a policy.
+  ...((): Row[] => {
+    const licenser = (r: Role) => ["PRODUCER_ADMIN", "PRODUCER_OPERATIONS", "PRODUCER_SUPPORT"].includes(r);
+    const portalOwn = (r: Role, s: Scope) => !staff(r) && s === "own";
+    /** A deployed simple entitlement sold to the account, with one activatable line item. */
+    const activatable = async (t: Target) => {
+      await ensureSigningKey(t.env.db, t.env.app.deps.config);
+      const a = await t.env.as("PRODUCER_ADMIN");
+      const { lm, p } = await catalog(t.env);
+      await a.post(`/api/v1/license-models/${lm.id}/actions/change-state`, { state: "DEPLOYED" });
+      await a.post(`/api/v1/products/${p.id}/actions/change-state`, { state: "DEPLOYED" });
+      const e = ok(
+        await a.post("/api/v1/entitlements", {
+          kind: "SIMPLE",
+          soldTo: t.accountId,
+          lineItems: [
+            {
+              products: [{ productId: p.id }],
+              licenseModelId: lm.id,
+              startDateOption: "DEFINE_NOW",
+              startDate: "2026-01-01",
+              numberOfCopies: 4,
+            },
+          ],
+          autoDeploy: true,
+        }),
+      );
+      return { a, activationId: e.lineItems[0].activationId as string };
+    };
+    const fulfilled = async (t: Target) => {
+      const { a, activationId } = await activatable(t);
+      return ok(await a.post("/api/v1/activations", { activationId, hosts: [{ id: uid() }] })).fulfillment.id as string;
+    };
+    return [
+      { action: "fulfillment.list", method: "GET", setup: async () => ({ url: "/api/v1/fulfillments" }), allowed: everyone },
+      {
+        action: "fulfillment.read",
+        method: "GET",
+        setup: async (t) => ({ url: `/api/v1/fulfillments/${await fulfilled(t)}` }),
+        allowed: (r, s) => staff(r) || s === "own",
+      },
+      {
+        action: "fulfillment.read (license file)",
+        method: "GET",
+        setup: async (t) => ({ url: `/api/v1/fulfillments/${await fulfilled(t)}/license` }),
+        allowed: (r, s) => staff(r) || s === "own",
+      },
+      {
+        action: "fulfillment.activate",
+        method: "POST",
+        setup: async (t) => ({
+          url: "/api/v1/activations",
+          body: { activationId: (await activatable(t)).activationId, hosts: [{ id: uid() }] },
+        }),
+        allowed: (r, s) => licenser(r) || portalOwn(r, s),
+      },
+      {
+        action: "fulfillment.support",
+        method: "POST",
+        setup: async (t) => ({ url: `/api/v1/fulfillments/${await fulfilled(t)}/actions/return`, body: {} }),
+        allowed: (r, s) => licenser(r) || portalOwn(r, s),
+      },
+      {
+        action: "fulfillment.overridePolicy",
+        method: "POST",
+        setup: async (t) => ({
+          url: `/api/v1/fulfillments/${await fulfilled(t)}/actions/rehost`,
+          body: { hosts: [{ id: uid() }], overridePolicy: true, reason: "matrix" },
+        }),
+        allowed: (r) => writer(r),
       },
     ];
   })(),

@@ -1,6 +1,8 @@
-import { type ExpressionBuilder, sql } from "kysely";
+import { type ExpressionBuilder, PostgresAdapter, sql } from "kysely";
 import { TIER_END_CUSTOMER } from "../../../../common/src/enums.js";
+import { canonicalKey } from "../../../../common/src/keyCheck.js";
 import type { TextFilter } from "../../domain/filters.js";
+import { canonicalKeySql } from "../migrations/0006_key_identity.js";
 import { newestFirst, type Page, type PageRequest, textMatch } from "../paging.js";
 import type { Database, Db, FulfillmentRow, LineItemsTable, Trx } from "../schema.js";
 
@@ -98,8 +100,22 @@ function targetQuery(db: Db | Trx) {
     ]);
 }
 
+/**
+ * The line item of an activation ID: as written, else by its key identity (a redeemed key is its
+ * line item's activation ID, and a key typed with other case, spaces, dashes or look-alikes is
+ * the same key), through the index on that form.
+ */
 export async function findActivationTarget(db: Db | Trx, activationId: string): Promise<ActivationTarget | undefined> {
-  return targetQuery(db).where("li.activation_id", "=", activationId).where("li.role", "=", "LINE_ITEM").executeTakeFirst();
+  const exact = await targetQuery(db)
+    .where("li.activation_id", "=", activationId)
+    .where("li.role", "=", "LINE_ITEM")
+    .executeTakeFirst();
+  if (exact) return exact;
+  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
+  return targetQuery(db)
+    .where(sql.raw(canonicalKeySql(pg, "li.activation_id")), "=", canonicalKey(activationId))
+    .where("li.role", "=", "LINE_ITEM")
+    .executeTakeFirst();
 }
 
 export async function findLineItemTarget(db: Db | Trx, lineItemPk: string): Promise<ActivationTarget | undefined> {
