@@ -109,7 +109,7 @@ export function ActivateDialog({
   const qc = useQueryClient();
   const { data: model, isLoading } = useLicenseModel(li.licenseModelId);
   const attrs = fulfillmentAttributes(model);
-  const floating = model?.modelType === "FLOATING";
+  const floating = model ? model.modelType === "FLOATING" : undefined;
   const uncounted = model?.modelType === "NODE_LOCKED_UNCOUNTED";
   // Customers cannot read license models: the count may then be left to the server's default.
   const modelUnknown = !model && !isLoading;

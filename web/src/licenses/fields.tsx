@@ -38,7 +38,8 @@ export function HostRows<V extends Record<string, any>>({
   form: UseFormReturnType<V>;
   path: string;
   rows: HostRow[];
-  floating: boolean;
+  /** Unknown (undefined) when the license model cannot be read (customers). */
+  floating: boolean | undefined;
 }) {
   return (
     <Stack gap={6}>
@@ -46,9 +47,11 @@ export function HostRows<V extends Record<string, any>>({
         {floating ? "License server IDs" : "Host IDs"}
       </Text>
       <Text size="xs" c="dimmed" mt={-4}>
-        {floating
+        {floating === true
           ? "A floating license is served: give the host ID of 1 license server, or of 3 for a redundant triad."
-          : "The machine(s) the license is locked to: the license works only where one of these IDs is found."}
+          : floating === false
+            ? "The machine(s) the license is locked to: the license works only where one of these IDs is found."
+            : "The machine(s) the license is locked to; for a floating (served) license, 1 license server, or 3 for a redundant triad."}
       </Text>
       {rows.map((r, i) => (
         <Group key={r.key} gap="xs" align="flex-start" wrap="nowrap" data-testid="host-row">
