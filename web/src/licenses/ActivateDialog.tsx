@@ -203,7 +203,7 @@ export function ActivateDialog({
               ) : (
                 <NumberInput
                   label="Count"
-                  description={modelUnknown ? "Empty: one per host, or 1 if counted" : "Copies taken from the line item"}
+                  description={modelUnknown ? "Leave empty for the default" : "Copies taken from the line item"}
                   placeholder={modelUnknown ? "Automatic" : undefined}
                   min={1}
                   max={li.availableCount}
