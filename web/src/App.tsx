@@ -49,6 +49,11 @@ const outbox = () => import("./producer/outbox");
 const OutboxDetailPage = page(outbox, "OutboxDetailPage");
 const OutboxListPage = page(outbox, "OutboxListPage");
 const KeysPage = page(() => import("./producer/keys"), "KeysPage");
+const licenses = () => import("./licenses/LicensesPages");
+const ProducerLicensesPage = page(licenses, "ProducerLicensesPage");
+const ProducerLicenseDetailPage = page(licenses, "ProducerLicenseDetailPage");
+const PortalLicensesPage = page(licenses, "PortalLicensesPage");
+const PortalLicenseDetailPage = page(licenses, "PortalLicenseDetailPage");
 const licenseModels = () => import("./producer/licenseModels");
 const LicenseModelCreatePage = page(licenseModels, "LicenseModelCreatePage");
 const LicenseModelDetailPage = page(licenseModels, "LicenseModelDetailPage");
@@ -174,6 +179,8 @@ export function App() {
                   <Route index element={<PortalAccountPage />} />
                   <Route path="entitlements" element={<PortalEntitlementsPage />} />
                   <Route path="entitlements/:id" element={<PortalEntitlementDetailPage />} />
+                  <Route path="licenses" element={<PortalLicensesPage />} />
+                  <Route path="licenses/:id" element={<PortalLicenseDetailPage />} />
                   <Route path="register-key" element={<PortalRegisterKeyPage />} />
                   <Route path="users" element={<PortalUsersPage />} />
                   <Route path="password" element={<PortalPasswordPage />} />
@@ -188,6 +195,8 @@ export function App() {
                   <Route path="entitlements/new/bulk" element={<CreateBulkEntitlementPage />} />
                   <Route path="entitlements/new/test-bulk" element={<CreateTestBulkEntitlementPage />} />
                   <Route path="entitlements/:id" element={<EntitlementDetailPage />} />
+                  <Route path="licenses" element={<ProducerLicensesPage />} />
+                  <Route path="licenses/:id" element={<ProducerLicenseDetailPage />} />
                   <Route path="accounts" element={<AccountsListPage />} />
                   <Route path="accounts/new" element={<AccountCreatePage />} />
                   <Route path="accounts/:id" element={<AccountDetailPage />} />

@@ -22,6 +22,17 @@ import type {
   LineItemBody,
   PartnerInput,
 } from "../../../common/src/api/entitlements";
+import type {
+  ActivateBody,
+  ActivationResult,
+  Fulfillment,
+  FulfillmentDetail,
+  OfflineActivateBody,
+  RehostBody,
+  RepairBody,
+  ReturnBody,
+  SupportResult,
+} from "../../../common/src/api/fulfillments";
 import type { Job } from "../../../common/src/api/jobs";
 import type { JobRef, KeyCounts, KeyDeleted, KeyLoadReport, LoadMode, WebRegisterKey } from "../../../common/src/api/keys";
 import type { LicenseModel, LicenseModelCreateBody, LicenseModelUpdateBody } from "../../../common/src/api/licenseModels";
@@ -64,6 +75,7 @@ export const keys = {
   jobs: ["jobs"] as const,
   emailMessages: ["email-messages"] as const,
   emailSettings: ["email-settings"] as const,
+  fulfillments: ["fulfillments"] as const,
 };
 
 export const sessionApi = {
@@ -246,4 +258,23 @@ export const emailSettingsApi = {
     api.patch<EmailTemplateOut>(`/settings/email/templates/${seg(name)}`, body),
   preview: (name: EmailTemplateName, body: EmailTemplateBody) =>
     api.post<EmailPreview>(`/settings/email/templates/${seg(name)}/actions/preview`, body),
+};
+
+/** Licenses (server/src/routes/fulfillments.ts): activating a line item gives a fulfillment, one signed license. */
+export const activationsApi = {
+  activate: (body: ActivateBody) => api.post<ActivationResult>("/activations", body),
+  /** An offline activation request file (its text) carried over from an air-gapped machine. */
+  uploadRequest: (body: OfflineActivateBody) => api.post<ActivationResult>("/activations/actions/upload-request", body),
+};
+
+const ful = (id: string) => `/fulfillments/${seg(id)}`;
+export const fulfillmentsApi = {
+  list: (q: QueryParams) => api.get<Page<Fulfillment>>("/fulfillments", q),
+  get: (id: string) => api.get<FulfillmentDetail>(ful(id)),
+  /** The signed license file (`<FID>.lic`) and its text form, as download addresses (the session cookie goes along). */
+  licenseUrl: (id: string) => `/api/v1${ful(id)}/license`,
+  textUrl: (id: string) => `/api/v1${ful(id)}/license.txt`,
+  return: (id: string, body: ReturnBody) => api.post<SupportResult>(`${ful(id)}/actions/return`, body),
+  rehost: (id: string, body: RehostBody) => api.post<SupportResult>(`${ful(id)}/actions/rehost`, body),
+  repair: (id: string, body: RepairBody) => api.post<SupportResult>(`${ful(id)}/actions/repair`, body),
 };

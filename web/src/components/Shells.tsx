@@ -129,6 +129,7 @@ export function ProducerShell() {
   const { pathname } = useLocation();
   const isActive = (to: string) => (to === "/" ? pathname === "/" : pathname === to || pathname.startsWith(`${to}/`));
   const main: MenuItem[] = [
+    { label: "Licenses", to: "/licenses", icon: <IconCertificate size={18} /> },
     { label: "Accounts", to: "/accounts", icon: <IconAddressBook size={18} /> },
     { label: "Users", to: "/users", icon: <IconUsers size={18} /> },
     { label: "Products", to: "/products", icon: <IconPackage size={18} /> },
@@ -209,6 +210,7 @@ export function PortalShell() {
   const [opened, { toggle, close }] = useDisclosure();
   const items: MenuItem[] = [
     { label: "My Entitlements", to: "/portal/entitlements", icon: <IconTicket size={18} /> },
+    { label: "My licenses", to: "/portal/licenses", icon: <IconCertificate size={18} /> },
     { label: "Register a key", to: "/portal/register-key", icon: <IconKey size={18} /> },
     { label: "My account", to: "/portal", icon: <IconBuildingStore size={18} /> },
     ...(perms.portalAdminAccountIds.length > 0 ? [{ label: "Users", to: "/portal/users", icon: <IconUsers size={18} /> }] : []),

@@ -9,6 +9,8 @@ import { DataTable, StackOnPhone, usePagedList } from "../components/DataTable";
 import { LoadError } from "../components/FormErrors";
 import { InfoGrid, PageHeader, Section, StateBadge } from "../components/Page";
 import { formatCount, formatDate } from "../lib/format";
+import { ActivateDialog, canActivate } from "../licenses/ActivateDialog";
+import { licensesPath } from "../licenses/words";
 import { configsOf, copiesOf, entitlementExpiryWords, expiryWords, productWords, startWords } from "./entitlementWords";
 
 import { PORTAL_ENTITLEMENTS, PORTAL_REGISTER_KEY, portalEntitlementPath, type RedeemNotice } from "./paths";
@@ -185,6 +187,7 @@ export function PortalEntitlementDetailPage() {
   const location = useLocation();
   const navigate = useNavigate();
   const notice = (location.state as { notice?: RedeemNotice } | null)?.notice;
+  const [activateItem, setActivateItem] = useState<LineItem | null>(null);
   const {
     data: e,
     error,
@@ -260,6 +263,8 @@ export function PortalEntitlementDetailPage() {
                     <Table.Th>Start</Table.Th>
                     <Table.Th>Expiry</Table.Th>
                     {e.kind !== "BULK" && <Table.Th>State</Table.Th>}
+                    {e.kind !== "BULK" && <Table.Th style={{ textAlign: "right" }}>Licensed</Table.Th>}
+                    {e.kind !== "BULK" && <Table.Th />}
                   </Table.Tr>
                 </Table.Thead>
                 <Table.Tbody>
@@ -286,7 +291,11 @@ export function PortalEntitlementDetailPage() {
                         </Table.Td>
                       )}
                       <Table.Td style={{ textAlign: "right" }}>{formatCount(c.numberOfCopies)}</Table.Td>
-                      {isLineItem(c) && <Table.Td style={{ textAlign: "right" }}>{formatCount(c.availableCount)}</Table.Td>}
+                      {isLineItem(c) && (
+                        <Table.Td style={{ textAlign: "right" }} data-testid="available-count">
+                          {formatCount(c.availableCount)}
+                        </Table.Td>
+                      )}
                       <Table.Td style={{ whiteSpace: "nowrap" }}>{startWords(c)}</Table.Td>
                       <Table.Td>{expiryWords(c)}</Table.Td>
                       {isLineItem(c) && (
@@ -294,6 +303,35 @@ export function PortalEntitlementDetailPage() {
                           <Box miw={90}>
                             <StateBadge state={c.state} />
                           </Box>
+                        </Table.Td>
+                      )}
+                      {isLineItem(c) && (
+                        <Table.Td style={{ textAlign: "right" }}>
+                          {c.fulfilledCount > 0 ? (
+                            <Anchor
+                              component={Link}
+                              to={licensesPath("enduser", { lineItemId: c.id })}
+                              size="sm"
+                              title={`Licenses of ${c.activationId}`}
+                            >
+                              {formatCount(c.fulfilledCount)}
+                            </Anchor>
+                          ) : (
+                            "0"
+                          )}
+                        </Table.Td>
+                      )}
+                      {isLineItem(c) && (
+                        <Table.Td style={{ textAlign: "right" }}>
+                          {canActivate(c) && (
+                            <Button
+                              size="compact-sm"
+                              onClick={() => setActivateItem(c)}
+                              aria-label={`Activate ${c.activationId}`}
+                            >
+                              Activate
+                            </Button>
+                          )}
                         </Table.Td>
                       )}
                     </Table.Tr>
@@ -304,6 +342,9 @@ export function PortalEntitlementDetailPage() {
           )}
         </Section>
       </Stack>
+      {activateItem && (
+        <ActivateDialog lineItem={activateItem} entitlement={e} portal="enduser" onClose={() => setActivateItem(null)} />
+      )}
     </>
   );
 }

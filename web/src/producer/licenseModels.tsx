@@ -37,6 +37,7 @@ import {
   ATTRIBUTE_VALUE_TYPES,
   type AttributeTime,
   type AttributeValueType,
+  DURATION_UNITS,
   LICENSE_MODEL_STATES,
   LICENSE_MODEL_TYPES,
   LICENSE_TECHNOLOGIES,
@@ -48,6 +49,7 @@ import {
 import { formatDateTime, orNull } from "../lib/format";
 import { enumOptions, humanize, MODEL_TYPE_LABELS, TECHNOLOGY_LABELS } from "../lib/labels";
 import { all, maxLength, required, wholeNumber } from "../lib/validate";
+import { periodWords } from "../licenses/words";
 
 const modelPath = (id: string) => `/license-models/${encodeURIComponent(id)}`;
 
@@ -124,14 +126,24 @@ interface PolicyValue {
   unlimited: boolean;
 }
 
+/** The period the policies are counted over: a number of units, or the line item's whole life. */
+type DurationUnit = (typeof DURATION_UNITS)[number];
+interface WindowValue {
+  wholeLife: boolean;
+  count: number | string;
+  unit: DurationUnit;
+}
+
 interface ModelValues {
   name: string;
   description: string;
   technology: LicenseTechnology;
   modelType: LicenseModelType;
   attributes: AttributeRow[];
-  policies: { allowedReturns: PolicyValue; allowedRehosts: PolicyValue; allowedRepairs: PolicyValue };
+  policies: { allowedReturns: PolicyValue; allowedRehosts: PolicyValue; allowedRepairs: PolicyValue; window: WindowValue };
 }
+
+const WINDOW_UNITS = DURATION_UNITS.map((u) => ({ value: u, label: humanize(u) }));
 
 const POLICY_FIELDS = [
   ["allowedReturns", "Allowed returns"],
@@ -163,6 +175,9 @@ function valuesOf(m?: LicenseModel): ModelValues {
       allowedReturns: policy(m ? m.policies.allowedReturns : 0),
       allowedRehosts: policy(m ? m.policies.allowedRehosts : 0),
       allowedRepairs: policy(m ? m.policies.allowedRepairs : 0),
+      window: m?.policies.window
+        ? { wholeLife: false, count: m.policies.window.count, unit: m.policies.window.unit }
+        : { wholeLife: true, count: 1, unit: "YEARS" },
     },
   };
 }
@@ -186,7 +201,8 @@ function bodyOf(v: ModelValues): LicenseModelInput {
       allowedReturns: p(v.policies.allowedReturns),
       allowedRehosts: p(v.policies.allowedRehosts),
       allowedRepairs: p(v.policies.allowedRepairs),
-    } satisfies Omit<LicenseModelPolicies, "window">,
+      window: v.policies.window.wholeLife ? null : { count: Number(v.policies.window.count), unit: v.policies.window.unit },
+    } satisfies LicenseModelPolicies,
   };
 }
 
@@ -336,7 +352,7 @@ function LicenseModelForm({
   const editable = new Set<string>(LICENSE_MODEL_EDITABLE[model?.state ?? "DRAFT"]);
   const locked = (f: string) => !editable.has(f);
   const policyRule = (v: unknown, values: ModelValues, path: string) => {
-    const key = path.split(".")[1] as keyof ModelValues["policies"];
+    const key = path.split(".")[1] as (typeof POLICY_FIELDS)[number][0];
     return values.policies[key]?.unlimited ? null : (required("A number")(v) ?? wholeNumber(0)(v));
   };
   const form = useForm<ModelValues>({
@@ -354,6 +370,12 @@ function LicenseModelForm({
         allowedReturns: { value: policyRule },
         allowedRehosts: { value: policyRule },
         allowedRepairs: { value: policyRule },
+        window: {
+          count: (v, values) =>
+            values.policies.window.wholeLife
+              ? null
+              : (required("A number")(v) ?? wholeNumber(1)(v) ?? (Number(v) > 1000 ? "At most 1000" : null)),
+        },
       },
     },
     validateInputOnChange: true,
@@ -371,6 +393,9 @@ function LicenseModelForm({
         "policies.allowedReturns": "policies.allowedReturns.value",
         "policies.allowedRehosts": "policies.allowedRehosts.value",
         "policies.allowedRepairs": "policies.allowedRepairs.value",
+        "policies.window": "policies.window.count",
+        "policies.window.count": "policies.window.count",
+        "policies.window.unit": "policies.window.unit",
       },
       onSuccess: (m) => {
         qc.invalidateQueries({ queryKey: keys.licenseModels });
@@ -423,7 +448,8 @@ function LicenseModelForm({
         </Section>
         <Section title="Policies">
           <Text size="sm" c="dimmed" mb="sm">
-            How many times a license of this model may be returned, moved to another host, or repaired.
+            How many times a license of this model may be returned, moved to another host, or repaired, counted per line item over
+            the period below.
           </Text>
           <SimpleGrid cols={{ base: 1, sm: 3 }}>
             {POLICY_FIELDS.map(([key, label]) => {
@@ -454,6 +480,37 @@ function LicenseModelForm({
               );
             })}
           </SimpleGrid>
+          <Group mt="md" align="flex-start" gap="sm" data-testid="policy-window">
+            <NumberInput
+              label="Counted per"
+              w={140}
+              min={1}
+              max={1000}
+              allowDecimal={false}
+              allowNegative={false}
+              disabled={locked("policies") || form.values.policies.window.wholeLife}
+              {...form.getInputProps("policies.window.count")}
+              value={form.values.policies.window.wholeLife ? "" : form.values.policies.window.count}
+            />
+            <Select
+              label="Unit"
+              w={140}
+              allowDeselect={false}
+              data={WINDOW_UNITS}
+              disabled={locked("policies") || form.values.policies.window.wholeLife}
+              {...form.getInputProps("policies.window.unit")}
+            />
+            <Checkbox
+              mt={30}
+              label="Whole life of the line item"
+              disabled={locked("policies")}
+              checked={form.values.policies.window.wholeLife}
+              onChange={(e) => {
+                form.setFieldValue("policies.window.wholeLife", e.currentTarget.checked);
+                form.clearFieldError("policies.window.count");
+              }}
+            />
+          </Group>
         </Section>
         <PageFormActions error={error} onCloseError={() => setError(null)} pending={pending} onCancel={onCancel} />
       </Stack>
@@ -616,6 +673,10 @@ export function LicenseModelDetailPage() {
               { label: "Allowed returns", value: policyText(model.policies.allowedReturns) },
               { label: "Allowed rehosts", value: policyText(model.policies.allowedRehosts) },
               { label: "Allowed repairs", value: policyText(model.policies.allowedRepairs) },
+              {
+                label: "Counted",
+                value: model.policies.window ? `Per ${periodWords(model.policies.window)}` : "Over the line item's whole life",
+              },
             ]}
           />
         </Section>

@@ -47,6 +47,9 @@ import { InfoGrid, PageHeader, Section, StateBadge } from "../../components/Page
 import { changedFields } from "../../lib/diff";
 import { formatCount, formatDate, formatDateTime } from "../../lib/format";
 import { humanize } from "../../lib/labels";
+import { ActivateDialog, canActivate } from "../../licenses/ActivateDialog";
+import { useIsLicenser } from "../../licenses/fields";
+import { licensesPath } from "../../licenses/words";
 import { ActivateByKeyModal, EntitlementRef } from "./ActivateByKey";
 import { lineItemExpiry, lineItemStart } from "./EntitlementCreatePage";
 import { applyHeaderErrors, HeaderFields, headerValidation } from "./HeaderFields";
@@ -354,6 +357,8 @@ export function EntitlementDetailPage() {
   const [editing, setEditing] = useState(false);
   const [wizard, setWizard] = useState<null | { lineItem: LineItem | null; product: boolean }>(null);
   const [activating, setActivating] = useState(false);
+  const [activateItem, setActivateItem] = useState<LineItem | null>(null);
+  const licenser = useIsLicenser();
   const { ask, modal } = useConfirm();
   const detailKey = [...keys.entitlements, "detail", id];
   const { data: e, error, isLoading } = useQuery({ queryKey: detailKey, queryFn: () => entitlementsApi.get(id) });
@@ -696,12 +701,13 @@ export function EntitlementDetailPage() {
                           <Table.Th>Products</Table.Th>
                           <Table.Th>License model</Table.Th>
                           <Table.Th style={{ textAlign: "right" }}>Copies</Table.Th>
+                          <Table.Th style={{ textAlign: "right" }}>Fulfilled</Table.Th>
                           <Table.Th style={{ textAlign: "right" }}>Available</Table.Th>
                           <Table.Th>Start</Table.Th>
                           <Table.Th>Expiry</Table.Th>
                           <Table.Th>Type</Table.Th>
                           <Table.Th>State</Table.Th>
-                          {writer && <Table.Th w={80} />}
+                          {(writer || licenser) && <Table.Th w={170} />}
                         </Table.Tr>
                       </Table.Thead>
                       <Table.Tbody>
@@ -723,6 +729,20 @@ export function EntitlementDetailPage() {
                                 )}
                               </Table.Td>
                               <Table.Td style={{ textAlign: "right" }}>{li.numberOfCopies}</Table.Td>
+                              <Table.Td style={{ textAlign: "right" }}>
+                                {li.fulfilledCount > 0 ? (
+                                  <Anchor
+                                    component={Link}
+                                    to={licensesPath("producer", { lineItemId: li.id })}
+                                    size="sm"
+                                    title={`Licenses of ${li.activationId}`}
+                                  >
+                                    {li.fulfilledCount}
+                                  </Anchor>
+                                ) : (
+                                  0
+                                )}
+                              </Table.Td>
                               <Table.Td style={{ textAlign: "right" }}>{li.availableCount}</Table.Td>
                               <Table.Td style={{ whiteSpace: "nowrap" }}>
                                 {li.startDate ? formatDate(li.startDate) : lineItemStart(v)}
@@ -736,7 +756,23 @@ export function EntitlementDetailPage() {
                                   <StateBadge state={li.state} />
                                 </Box>
                               </Table.Td>
-                              {writer && <Table.Td>{lineItemMenu(li)}</Table.Td>}
+                              {(writer || licenser) && (
+                                <Table.Td>
+                                  <Group gap={4} wrap="nowrap" justify="flex-end">
+                                    {licenser && canActivate(li) && (
+                                      <Button
+                                        size="compact-xs"
+                                        variant="light"
+                                        aria-label={`Activate ${li.activationId}`}
+                                        onClick={() => setActivateItem(li)}
+                                      >
+                                        Activate
+                                      </Button>
+                                    )}
+                                    {writer && lineItemMenu(li)}
+                                  </Group>
+                                </Table.Td>
+                              )}
                             </Table.Tr>
                           );
                         })}
@@ -760,6 +796,9 @@ export function EntitlementDetailPage() {
       {modal}
       {lifecycle.dialogs}
       {activating && <ActivateByKeyModal opened onClose={() => setActivating(false)} />}
+      {activateItem && (
+        <ActivateDialog lineItem={activateItem} entitlement={e} portal="producer" onClose={() => setActivateItem(null)} />
+      )}
       {wizard?.product && (
         <ProductWizard
           kind="BULK"

@@ -1,0 +1,260 @@
+import { Alert, Anchor, Button, Group, Modal, NumberInput, SimpleGrid, Stack, Text, Textarea, TextInput } from "@mantine/core";
+import { useForm } from "@mantine/form";
+import { IconCircleCheck, IconDownload } from "@tabler/icons-react";
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { Link } from "react-router-dom";
+import type { Entitlement, LineItem } from "../../../common/src/api/entitlements";
+import type { ActivateBody, ActivationResult } from "../../../common/src/api/fulfillments";
+import { activationsApi, keys } from "../api/endpoints";
+import { FormAlert, useApiForm } from "../components/FormErrors";
+import { formatCount } from "../lib/format";
+import {
+  AttributeInputs,
+  type AttributeValues,
+  attributeRules,
+  attributesBody,
+  attributeValues,
+  fulfillmentAttributes,
+  type HostRow,
+  HostRows,
+  hostIdProblem,
+  hostRow,
+  hostsBody,
+  useLicenseModel,
+} from "./fields";
+import { hostsWords, licensePath, type PortalKind, saveText } from "./words";
+
+interface Values {
+  hosts: HostRow[];
+  count: number | string;
+  startDate: string;
+  versionDate: string;
+  shipToEmail: string;
+  shipToAddress: string;
+  attributes: AttributeValues;
+}
+
+/** The line item's start date is chosen when it is activated (the first time, or every time). */
+export const asksStartDate = (li: LineItem) =>
+  li.startDateOption === "DEFINE_AT_EACH_ACTIVATION" || (li.startDateOption === "DEFINE_AT_FIRST_ACTIVATION" && !li.startDate);
+/** The version date is given later, that is now. */
+export const asksVersionDate = (li: LineItem) =>
+  (li.versionDateOption === "DEFINE_VERSION_DATE_LATER" || li.versionDateOption === "DEFINE_VERSION_STARTDATE_LATER") &&
+  !li.versionDate;
+
+/** Whether a line item can be activated now (the server decides the rest, in words). */
+export const canActivate = (li: LineItem) => (li.state === "DEPLOYED" || li.state === "TEST") && li.availableCount > 0;
+
+/** The license an activation (or an uploaded request) gave: its ID, a download, and what is left. */
+export function IssuedLicense({
+  result,
+  portal,
+  title = "License issued",
+}: {
+  result: ActivationResult;
+  portal: PortalKind;
+  title?: string;
+}) {
+  const f = result.fulfillment;
+  return (
+    <Alert color="green" variant="light" icon={<IconCircleCheck size={18} />} title={title} data-testid="issued-license">
+      <Stack gap="xs">
+        <Text size="sm">
+          <Anchor component={Link} to={licensePath(portal, f.id)} ff="monospace" fw={600} data-testid="issued-fid">
+            {f.id}
+          </Anchor>{" "}
+          for {hostsWords(f)}, {formatCount(f.count)} {f.count === 1 ? "copy" : "copies"}.{" "}
+          <span data-testid="available-after">
+            {formatCount(result.availableCount)} {result.availableCount === 1 ? "copy is" : "copies are"} left on line item{" "}
+            {f.activationId}.
+          </span>
+        </Text>
+        {result.emailMessageId && f.shipToEmail && (
+          <Text size="sm" c="dimmed">
+            It is also being emailed to {f.shipToEmail}.
+          </Text>
+        )}
+        <Group>
+          <Button
+            leftSection={<IconDownload size={16} />}
+            onClick={() => saveText(result.licenseFile, result.fileName)}
+            data-testid="download-issued"
+          >
+            Download license
+          </Button>
+        </Group>
+      </Stack>
+    </Alert>
+  );
+}
+
+/**
+ * Activate a line item: host IDs, count, the dates the line item leaves to activation, ship-to and
+ * the license model's fulfillment-time attributes. On success the license is offered for download.
+ */
+export function ActivateDialog({
+  lineItem: li,
+  entitlement,
+  portal,
+  onClose,
+  onActivated,
+}: {
+  lineItem: LineItem;
+  entitlement: Pick<Entitlement, "entitlementId" | "shipToEmail" | "shipToAddress">;
+  portal: PortalKind;
+  onClose: () => void;
+  onActivated?: (r: ActivationResult) => void;
+}) {
+  const qc = useQueryClient();
+  const { data: model, isLoading } = useLicenseModel(li.licenseModelId);
+  const attrs = fulfillmentAttributes(model);
+  const floating = model ? model.modelType === "FLOATING" : undefined;
+  const uncounted = model?.modelType === "NODE_LOCKED_UNCOUNTED";
+  // Customers cannot read license models: the count may then be left to the server's default.
+  const modelUnknown = !model && !isLoading;
+  const form = useForm<Values>({
+    initialValues: {
+      hosts: [hostRow()],
+      count: li.licenseModelId ? "" : 1,
+      startDate: "",
+      versionDate: "",
+      shipToEmail: entitlement.shipToEmail ?? "",
+      shipToAddress: entitlement.shipToAddress ?? "",
+      attributes: attributeValues(attrs),
+    },
+    validate: {
+      hosts: { id: hostIdProblem },
+      count: (v) => {
+        if (uncounted || (modelUnknown && v === "")) return null;
+        const n = Number(v);
+        if (v === "" || !Number.isInteger(n) || n < 1) return "A whole number of at least 1";
+        return n > li.availableCount ? `Only ${formatCount(li.availableCount)} left` : null;
+      },
+      startDate: (v) => (asksStartDate(li) && !v ? "Choose the start date" : null),
+      versionDate: (v) => (asksVersionDate(li) && !v ? "Choose the version date" : null),
+      attributes: attributeRules(attrs),
+    },
+  });
+  // The model loads after the form is made: then a counted license starts at 1 copy, and the attributes at their defaults.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, when the model arrives
+  useEffect(() => {
+    if (!model) return;
+    if (model.modelType !== "NODE_LOCKED_UNCOUNTED" && form.values.count === "") form.setFieldValue("count", 1);
+    form.setFieldValue("attributes", { ...attributeValues(fulfillmentAttributes(model)), ...form.values.attributes });
+  }, [model]);
+
+  const [result, setResult] = useState<ActivationResult | null>(null);
+  const { onSubmit, error, setError, pending } = useApiForm(
+    form,
+    (v) => {
+      const body: ActivateBody = {
+        activationId: li.activationId,
+        hosts: hostsBody(v.hosts),
+        ...(uncounted || v.count === "" ? {} : { count: Number(v.count) }),
+        ...(asksStartDate(li) && v.startDate ? { startDate: v.startDate } : {}),
+        ...(asksVersionDate(li) && v.versionDate ? { versionDate: v.versionDate } : {}),
+        shipToEmail: v.shipToEmail.trim() || null,
+        shipToAddress: v.shipToAddress.trim() || null,
+        ...(attrs.length > 0 ? { attributes: attributesBody(attrs, v.attributes) } : {}),
+      };
+      return activationsApi.activate(body);
+    },
+    {
+      onSuccess: (r) => {
+        qc.invalidateQueries({ queryKey: keys.entitlements });
+        qc.invalidateQueries({ queryKey: keys.fulfillments });
+        onActivated?.(r);
+        setResult(r);
+      },
+    },
+  );
+
+  return (
+    <Modal opened onClose={onClose} title={`Activate ${li.activationId}`} size="lg" closeOnClickOutside={false}>
+      {result ? (
+        <Stack>
+          <IssuedLicense result={result} portal={portal} />
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
+              Close
+            </Button>
+          </Group>
+        </Stack>
+      ) : (
+        <form onSubmit={onSubmit} noValidate>
+          <Stack>
+            <Text size="sm" c="dimmed">
+              {li.products.map((p) => `${p.name} ${p.version}`).join(", ")}
+              {li.licenseModelName ? ` · ${li.licenseModelName}` : ""} · {formatCount(li.availableCount)} of{" "}
+              {formatCount(li.numberOfCopies)} {li.numberOfCopies === 1 ? "copy" : "copies"} available
+            </Text>
+            <HostRows form={form} path="hosts" rows={form.values.hosts} floating={floating} />
+            <SimpleGrid cols={{ base: 1, sm: 3 }}>
+              {uncounted ? (
+                <Stack gap={2}>
+                  <Text size="sm" fw={500}>
+                    Count
+                  </Text>
+                  <Text size="sm" data-testid="uncounted-count">
+                    {form.values.hosts.length} (one copy per host: node-locked, uncounted)
+                  </Text>
+                </Stack>
+              ) : (
+                <NumberInput
+                  label="Count"
+                  description={modelUnknown ? "Leave empty for the default" : "Copies taken from the line item"}
+                  placeholder={modelUnknown ? "Automatic" : undefined}
+                  min={1}
+                  max={li.availableCount}
+                  allowDecimal={false}
+                  allowNegative={false}
+                  required={!modelUnknown}
+                  {...form.getInputProps("count")}
+                />
+              )}
+              {asksStartDate(li) && (
+                <TextInput
+                  label="Start date"
+                  type="date"
+                  required
+                  description={
+                    li.startDateOption === "DEFINE_AT_FIRST_ACTIVATION"
+                      ? "Becomes the line item's start date"
+                      : "This license's start"
+                  }
+                  {...form.getInputProps("startDate")}
+                />
+              )}
+              {asksVersionDate(li) && (
+                <TextInput
+                  label="Version date"
+                  type="date"
+                  required
+                  description="Versions released up to this day"
+                  {...form.getInputProps("versionDate")}
+                />
+              )}
+            </SimpleGrid>
+            {isLoading ? null : <AttributeInputs form={form} attrs={attrs} />}
+            <TextInput
+              label="Ship-to email"
+              description="The license is emailed to these addresses (comma-separated); leave empty to only download it."
+              {...form.getInputProps("shipToEmail")}
+            />
+            <Textarea label="Ship-to address" autosize minRows={1} maxRows={4} {...form.getInputProps("shipToAddress")} />
+            <FormAlert error={error} onClose={() => setError(null)} />
+            <Group justify="flex-end">
+              <Button variant="default" onClick={onClose}>
+                Cancel
+              </Button>
+              <Button type="submit" loading={pending}>
+                Activate
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      )}
+    </Modal>
+  );
+}
