@@ -174,6 +174,17 @@ for (const db of DBS) {
         expect(await page.getByTestId("license-host").first().textContent()).toBe(hostA);
         await page.screenshot({ path: screenshotPath(`licenses-d-my-license-${db.name}`), fullPage: true });
         fromDetail = await download(page, () => page.getByTestId("download-license").click(), dir);
+        // Email license: to the customer's own address; queued in the outbox (no SMTP here).
+        await page.getByRole("button", { name: "Email license" }).click();
+        const mail = page.getByRole("dialog", { name: "Email license" });
+        await mail.getByLabel(labelled("To")).fill("not an address");
+        await mail.getByRole("button", { name: "Send" }).click();
+        await mail.getByText("'not an address' is not an email address").waitFor();
+        await mail.getByLabel(labelled("To")).fill("it@customer.example");
+        await mail.getByRole("button", { name: "Send" }).click();
+        await mail.getByText(`The license ${fid} goes to it@customer.example`).waitFor();
+        await page.screenshot({ path: screenshotPath(`licenses-d3-email-${db.name}`), fullPage: true });
+        await mail.getByRole("button", { name: "Close" }).click();
 
         // Offline: the air-gapped machine's request file, uploaded from My licenses, gives the last copy's license.
         const req = path.join(dir, "activation.req");

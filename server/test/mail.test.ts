@@ -1,5 +1,4 @@
-import { type ParsedMail, simpleParser } from "mailparser";
-import { SMTPServer } from "smtp-server";
+import type { ParsedMail } from "mailparser";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { systemContext } from "../src/actor.js";
 import { JobRunner } from "../src/jobs/runner.js";
@@ -8,51 +7,7 @@ import { queueLicenseEmail } from "../src/mail/outbox.js";
 import { openSmtpPassword } from "../src/mail/smtp.js";
 import { bulkEntitlement, type Json, ok, simpleEntitlement } from "./factories.js";
 import { describeEachDb, type TestEnv } from "./helpers.js";
-
-/** A real SMTP server on a free port; `refuse` answers the DATA of a message with an SMTP error. */
-interface Inbox {
-  port: number;
-  received: ParsedMail[];
-  refuse: { code: number; text: string; times: number } | null;
-  close(): Promise<void>;
-}
-
-async function smtpInbox(): Promise<Inbox> {
-  const inbox = { received: [] as ParsedMail[], refuse: null as Inbox["refuse"] } as Inbox;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    logger: false,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", async () => {
-        const r = inbox.refuse;
-        if (r && r.times > 0) {
-          r.times--;
-          const err = Object.assign(new Error(r.text), { responseCode: r.code });
-          return callback(err);
-        }
-        inbox.received.push(await simpleParser(Buffer.concat(chunks)));
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((res) => server.listen(0, "127.0.0.1", () => res()));
-  inbox.port = (server.server.address() as { port: number }).port;
-  inbox.close = () => new Promise<void>((res) => server.close(() => res()));
-  return inbox;
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined | null | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { type Inbox, smtpInbox, until } from "./smtpInbox.js";
 
 describeEachDb("email and outbox", (env: TestEnv) => {
   let inbox: Inbox;

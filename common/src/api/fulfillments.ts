@@ -144,6 +144,25 @@ export const FulfillmentListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+export const EmailLicenseBody = Type.Object(
+  {
+    to: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 2000,
+        description: "Comma-separated addresses; default: the fulfillment's ship-to email.",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export const EmailLicenseResultSchema = Type.Object({
+  messageId: Type.String({
+    description: "The queued message in the outbox (GET /api/v1/email/messages/:id for producer staff).",
+  }),
+  recipients: Type.Array(Type.String()),
+});
+
 export const ReturnBody = Type.Object(
   {
     count: Type.Optional(
@@ -201,6 +220,8 @@ export type RepairBody = Static<typeof RepairBody>;
 export type SupportResult = Static<typeof SupportResultSchema>;
 export type SupportUsage = Static<typeof SupportUsageSchema>;
 export type FulfillmentDetail = Static<typeof FulfillmentDetailSchema>;
+export type EmailLicenseBody = Static<typeof EmailLicenseBody>;
+export type EmailLicenseResult = Static<typeof EmailLicenseResultSchema>;
 
 /*
  * The same responses with the fulfillment by reference (registered once as the `Fulfillment`

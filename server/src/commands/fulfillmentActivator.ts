@@ -39,6 +39,8 @@ export interface ActivationOutcome {
   availableCount: number;
   /** False when an offline request already uploaded by this caller gave back its fulfillment. */
   created: boolean;
+  /** The license email queued with it, if any. */
+  emailMessageId: string | null;
 }
 
 /** Copies left on a line item after a change: none while it or its entitlement is closed. */
@@ -208,9 +210,9 @@ async function activate(
   const product = await productOfLineItem(trx, target.id);
   if (!product) throw errors.invalidState(`Line item ${target.activation_id} names no product.`, "activationId");
   const shipToEmail = input.shipToEmail ?? target.entitlement_ship_to_email;
-  let row: Awaited<ReturnType<typeof issueLicense>>;
+  let issued: Awaited<ReturnType<typeof issueLicense>>;
   try {
-    row = await issueLicense(trx, ctx, config, {
+    issued = await issueLicense(trx, ctx, config, {
       lineItemPk: target.id,
       entitlementPk: target.entitlement_pk,
       entitlementId: target.entitlement_public_id,
@@ -237,7 +239,8 @@ async function activate(
       nonce: offline?.nonce ?? null,
       shipToEmail,
       shipToAddress: input.shipToAddress ?? target.entitlement_ship_to_address,
-      sendEmail: input.sendEmail ?? Boolean(input.shipToEmail),
+      // FNO sends the license to the ship-to list; `sendEmail: false` keeps it to the download.
+      sendEmail: input.sendEmail ?? Boolean(shipToEmail),
     });
   } catch (err) {
     const v = violationOf(err);
@@ -245,6 +248,7 @@ async function activate(
       throw new HostTaken(target.id, hosts, target.activation_id as string);
     throw err;
   }
+  const row = issued.row;
   await recordAudit(trx, ctx, {
     action: "fulfillment.created",
     objectType: "fulfillment",
@@ -257,7 +261,12 @@ async function activate(
     .where("id", "=", target.id)
     .executeTakeFirstOrThrow();
   const record = (await findFulfillmentByPk(trx, row.id)) as FulfillmentRecord;
-  return { record, availableCount: availableOf(li, target.entitlement_state), created: true };
+  return {
+    record,
+    availableCount: availableOf(li, target.entitlement_state),
+    created: true,
+    emailMessageId: issued.emailMessageId,
+  };
 }
 
 /** An offline request already uploaded: the same caller gets its fulfillment back; anyone else is refused. */
@@ -273,7 +282,7 @@ async function sameRequest(db: Db, ctx: RequestContext, existing: FulfillmentRec
     .select(["li.state", "li.number_of_copies", "li.fulfilled_count", "e.state as entitlement_state"])
     .where("li.id", "=", existing.line_item_id)
     .executeTakeFirstOrThrow();
-  return { record: existing, availableCount: availableOf(li, li.entitlement_state), created: false };
+  return { record: existing, availableCount: availableOf(li, li.entitlement_state), created: false, emailMessageId: null };
 }
 
 /**

@@ -7,6 +7,7 @@ import type { FulfillmentRow, Trx } from "../db/schema.js";
 import { generateId } from "../domain/idTemplates.js";
 import { activeSigner, signLicense } from "../licensing/keyring.js";
 import type { SecretConfig } from "../licensing/secret.js";
+import { queueLicenseEmail, recipientsOf } from "../mail/outbox.js";
 import { newId, nowIso } from "../util.js";
 
 /** Fulfillment IDs: `FID_` and four groups of four base-32 characters (80 random bits). */
@@ -54,12 +55,20 @@ export function scaledFeatures(features: Feature[], modelType: string, count: nu
   return features.map((f) => ({ name: f.name, version: f.version, count: counted ? (f.count ?? 1) * count : null }));
 }
 
+/** A license just issued, and the email carrying it when one was queued. */
+export interface IssuedLicense {
+  row: FulfillmentRow;
+  emailMessageId: string | null;
+}
+
 /**
  * Signs one license with the active key and stores it with its hosts, inside the caller's
  * transaction: a host already holding an active license for the line item fails the insert on the
- * one-active-host index (the caller words it), and the whole activation rolls back.
+ * one-active-host index (the caller words it), and the whole activation rolls back. With
+ * `sendEmail` and a ship-to list, the license email is queued in the same transaction, so it is in
+ * the outbox if and only if the license exists.
  */
-export async function issueLicense(trx: Trx, ctx: RequestContext, config: SecretConfig, i: IssueInput): Promise<FulfillmentRow> {
+export async function issueLicense(trx: Trx, ctx: RequestContext, config: SecretConfig, i: IssueInput): Promise<IssuedLicense> {
   const signer = await activeSigner(trx, config);
   const now = nowIso();
   const fid = generateId(FID_TEMPLATE);
@@ -131,7 +140,24 @@ export async function issueLicense(trx: Trx, ctx: RequestContext, config: Secret
       })),
     )
     .execute();
-  return row;
+  const emailMessageId = i.sendEmail ? await emailLicense(trx, ctx, row, recipientsOf(i.shipToEmail)) : null;
+  return { row, emailMessageId };
+}
+
+/** Queues a fulfillment's license to `to` (the `license` template, the file attached); null when `to` is empty. */
+export function emailLicense(trx: Trx, ctx: RequestContext, row: FulfillmentRow, to: string[]): Promise<string | null> {
+  const hosts = (JSON.parse(row.hosts) as HostId[]).map((h) => `${h.type} ${h.id}`).join(", ");
+  return queueLicenseEmail(trx, ctx, {
+    to,
+    fulfillmentId: row.fulfillment_id,
+    activationId: row.activation_id,
+    entitlementId: row.entitlement_id,
+    product: `${row.product_name} ${row.product_version}`,
+    hosts,
+    expiry: row.expiration_date,
+    licenseFile: row.license,
+    fileName: `${row.fulfillment_id.replace(/[^A-Za-z0-9_-]/g, "_")}.lic`,
+  });
 }
 
 /** Who is calling, for recognising the same offline request uploaded twice by the same caller. */

@@ -36,6 +36,8 @@ export interface SupportOutcome {
   previous: FulfillmentRecord;
   /** The license issued in its place (rehost, repair, the rest of a partial return), or null. */
   issued: FulfillmentRecord | null;
+  /** The email carrying the issued license, if one was queued. */
+  emailMessageId: string | null;
   availableCount: number;
 }
 
@@ -198,9 +200,10 @@ async function support(
   }
 
   let issued: FulfillmentRow | null = null;
+  let emailMessageId: string | null = null;
   if (action !== "RETURN" || rest > 0) {
     try {
-      issued = await issueLicense(trx, ctx, config, {
+      ({ row: issued, emailMessageId } = await issueLicense(trx, ctx, config, {
         lineItemPk: current.line_item_id,
         entitlementPk: current.entitlement_pk,
         entitlementId: current.entitlement_id,
@@ -228,7 +231,7 @@ async function support(
         shipToEmail: current.ship_to_email,
         shipToAddress: current.ship_to_address,
         sendEmail: "sendEmail" in body && body.sendEmail !== undefined ? body.sendEmail : current.send_email === 1,
-      });
+      }));
     } catch (err) {
       const v = violationOf(err);
       if (v?.kind === "unique" && (v.table === "fulfillment_hosts" || v.constraint === "fulfillment_hosts_one_active"))
@@ -279,5 +282,6 @@ async function support(
     previous,
     issued: issued ? ((await findFulfillmentByPk(trx, issued.id)) as FulfillmentRecord) : null,
     availableCount: availableOf(after, li.entitlement_state),
+    emailMessageId,
   };
 }

@@ -20,6 +20,8 @@ export const fulfillmentPolicy = {
   "fulfillment.activate": (a: Actor, r: FulfillmentRef) => producerLicenser(a) || (!producerStaff(a) && owns(a, r)),
   "fulfillment.support": (a: Actor, r: FulfillmentRef) => producerLicenser(a) || (!producerStaff(a) && owns(a, r)),
   "fulfillment.overridePolicy": (a: Actor) => producerWriter(a),
+  /** Email a license: producer staff who generate licenses, and its owners. */
+  "fulfillment.email": (a: Actor, r: FulfillmentRef) => producerLicenser(a) || (!producerStaff(a) && owns(a, r)),
 };
 
 /** Which fulfillments a list shows: null for every one (producer staff), else those of entitlements these accounts own. */

@@ -42,12 +42,12 @@ export function licenseTextOf(file: string): string {
   return i < 0 ? file : file.slice(0, i);
 }
 
-export function presentActivation(r: FulfillmentRecord, availableCount: number): ActivationResult {
+export function presentActivation(r: FulfillmentRecord, availableCount: number, emailMessageId: string | null): ActivationResult {
   return {
     fulfillment: presentFulfillment(r),
     licenseFile: r.license,
     fileName: licenseFileName(r.fulfillment_id),
     availableCount,
-    emailMessageId: null,
+    emailMessageId,
   };
 }

@@ -2,6 +2,8 @@ import type { FastifyInstance } from "fastify";
 import {
   ActivateBody,
   ActivationResultResponse,
+  EmailLicenseBody,
+  EmailLicenseResultSchema,
   FulfillmentDetailResponse,
   FulfillmentListQuery,
   FulfillmentRef,
@@ -15,6 +17,7 @@ import { errorResponses, fileResponse, IdParams, Page } from "../../../common/sr
 import { HOST_ID_TYPES } from "../../../common/src/enums.js";
 import { normalizeHostId } from "../../../verifier/src/index.js";
 import { fulfillmentActivator, offlineActivator } from "../commands/fulfillmentActivator.js";
+import { fulfillmentEmailer } from "../commands/fulfillmentEmailer.js";
 import { fulfillmentDetail, loadVisibleFulfillment } from "../commands/fulfillmentReader.js";
 import { fulfillmentSupporter } from "../commands/fulfillmentSupport.js";
 import { listFulfillments } from "../db/repos/fulfillments.js";
@@ -47,7 +50,7 @@ export async function fulfillmentRoutes(fastify: FastifyInstance) {
     },
     async (req, reply) => {
       const r = await fulfillmentActivator(db, ctxOf(req), config, req.body);
-      return reply.status(201).send(presentActivation(r.record, r.availableCount));
+      return reply.status(201).send(presentActivation(r.record, r.availableCount, r.emailMessageId));
     },
   );
 
@@ -64,7 +67,7 @@ export async function fulfillmentRoutes(fastify: FastifyInstance) {
     },
     async (req, reply) => {
       const r = await offlineActivator(db, ctxOf(req), config, req.body);
-      return reply.status(r.created ? 201 : 200).send(presentActivation(r.record, r.availableCount));
+      return reply.status(r.created ? 201 : 200).send(presentActivation(r.record, r.availableCount, r.emailMessageId));
     },
   );
 
@@ -164,6 +167,21 @@ export async function fulfillmentRoutes(fastify: FastifyInstance) {
     },
   );
 
+  app.post(
+    "/api/v1/fulfillments/:id/actions/email",
+    {
+      config: { idempotent: true },
+      schema: {
+        tags,
+        summary: "Email the license (to the addresses given, or its ship-to list): queued in the outbox",
+        params: IdParams,
+        body: EmailLicenseBody,
+        response: { 202: EmailLicenseResultSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => reply.status(202).send(await fulfillmentEmailer(db, ctxOf(req), req.params.id, req.body)),
+  );
+
   for (const [verb, body, action, summary] of [
     [
       "return",
@@ -183,7 +201,7 @@ export async function fulfillmentRoutes(fastify: FastifyInstance) {
         const r = await fulfillmentSupporter(db, ctxOf(req), config, req.params.id, action, req.body as never);
         return {
           previous: presentFulfillment(r.previous),
-          issued: r.issued ? presentActivation(r.issued, r.availableCount) : null,
+          issued: r.issued ? presentActivation(r.issued, r.availableCount, r.emailMessageId) : null,
           availableCount: r.availableCount,
         };
       },

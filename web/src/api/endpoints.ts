@@ -25,6 +25,8 @@ import type {
 import type {
   ActivateBody,
   ActivationResult,
+  EmailLicenseBody,
+  EmailLicenseResult,
   Fulfillment,
   FulfillmentDetail,
   OfflineActivateBody,
@@ -277,4 +279,5 @@ export const fulfillmentsApi = {
   return: (id: string, body: ReturnBody) => api.post<SupportResult>(`${ful(id)}/actions/return`, body),
   rehost: (id: string, body: RehostBody) => api.post<SupportResult>(`${ful(id)}/actions/rehost`, body),
   repair: (id: string, body: RepairBody) => api.post<SupportResult>(`${ful(id)}/actions/repair`, body),
+  email: (id: string, body: EmailLicenseBody) => api.post<EmailLicenseResult>(`${ful(id)}/actions/email`, body),
 };

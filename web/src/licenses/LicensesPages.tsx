@@ -13,6 +13,7 @@ import { HistoryButton, InfoGrid, PageHeader, Section, StateBadge } from "../com
 import { FULFILLMENT_STATES, FULFILLMENT_TYPES } from "../lib/enums";
 import { formatCount, formatDate, formatDateTime, formatValue } from "../lib/format";
 import { enumOptions, humanize, MODEL_TYPE_LABELS, TECHNOLOGY_LABELS } from "../lib/labels";
+import { EmailLicenseButton } from "./EmailLicense";
 import { useIsLicenser } from "./fields";
 import { SupportDialog, type SupportKind } from "./SupportDialogs";
 import { UploadRequestDialog } from "./UploadRequest";
@@ -277,15 +278,12 @@ export function LicenseDetailPage({ portal }: { portal: PortalKind }) {
   const f = data.fulfillment;
   const active = f.state === "ACTIVE";
   const staff = portal === "producer" && licenser;
-  // End users return their own licenses; rehost and repair are the producer's support actions.
+  // End users return their own licenses and move them to a new machine (within the policy, no
+  // override); repair changes license model attributes, which only the producer's staff see.
   const actions: { kind: SupportKind; label: string; icon: ReactNode }[] = [
     { kind: "return", label: "Return", icon: <IconArrowBackUp size={16} /> },
-    ...(staff
-      ? [
-          { kind: "rehost" as const, label: "Rehost", icon: <IconReplace size={16} /> },
-          { kind: "repair" as const, label: "Repair", icon: <IconTool size={16} /> },
-        ]
-      : []),
+    { kind: "rehost", label: "Rehost", icon: <IconReplace size={16} /> },
+    ...(staff ? [{ kind: "repair" as const, label: "Repair", icon: <IconTool size={16} /> }] : []),
   ];
   const canAct = portal === "enduser" || staff;
   return (
@@ -301,6 +299,7 @@ export function LicenseDetailPage({ portal }: { portal: PortalKind }) {
         actions={
           <>
             <DownloadButtons id={f.id} />
+            {(portal === "enduser" || licenser) && <EmailLicenseButton fulfillment={f} />}
             {portal === "producer" && <HistoryButton objectType="fulfillment" objectId={f.id} />}
           </>
         }
@@ -312,7 +311,7 @@ export function LicenseDetailPage({ portal }: { portal: PortalKind }) {
               {!active && (
                 <Text size="sm" c="dimmed">
                   This license is {f.state.toLowerCase()}: only an active license can be returned
-                  {staff ? ", rehosted or repaired" : ""}.
+                  {staff ? ", rehosted or repaired" : " or rehosted"}.
                 </Text>
               )}
               <Group gap="xs">
@@ -331,7 +330,7 @@ export function LicenseDetailPage({ portal }: { portal: PortalKind }) {
                 ))}
               </Group>
               <Stack gap={2} data-testid="policy-usage">
-                {(["returns", ...(staff ? (["rehosts", "repairs"] as const) : [])] as const).map((k) => (
+                {(["returns", "rehosts", ...(staff ? (["repairs"] as const) : [])] as const).map((k) => (
                   <Text key={k} size="sm">
                     {usageWords(data.usage, k)}
                   </Text>
