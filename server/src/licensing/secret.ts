@@ -22,6 +22,17 @@ export interface Kek {
  * characters at least, or 32 random bytes in the file), which is what HKDF needs.
  */
 export function kekFrom(secret: string, source: string): Kek {
+  // Every activation opens the signer through here: derive once per secret, not twice per license.
+  const cacheKey = `${source}\u0000${secret}`;
+  const hit = keks.get(cacheKey);
+  if (hit) return hit;
+  const kek = deriveKek(secret, source);
+  keks.set(cacheKey, kek);
+  return kek;
+}
+const keks = new Map<string, Kek>();
+
+function deriveKek(secret: string, source: string): Kek {
   const ikm = Buffer.from(secret, "utf8");
   const derive = (info: string) => Buffer.from(crypto.hkdfSync("sha256", ikm, "licensor", info, 32));
   return {
