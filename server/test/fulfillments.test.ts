@@ -330,3 +330,29 @@ describeEachDb("licenses of a TEST entitlement", (env) => {
     expect((await auditOf(env, a.entitlement.id)).map((e) => e.action)).toContain("fulfillments.deleted");
   });
 });
+
+describeEachDb("license models for activation", (env) => {
+  it("lets a customer read the license model of their own line item (its fulfillment-time attributes), and no other", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const a = await activatable(env, admin, {
+      attributes: [{ name: "HOSTNAME", valueType: "STRING", time: "FULFILLMENT", required: true }],
+    });
+    const other = await activatable(env, admin);
+    const customer = await env.as("CUSTOMER_PORTAL_USER", a.customer);
+    const own = ok(await customer.get(`/api/v1/license-models/${a.lm.id}`), 200);
+    expect(own.attributes).toEqual([expect.objectContaining({ name: "HOSTNAME", time: "FULFILLMENT", required: true })]);
+    expect((await customer.get(`/api/v1/license-models/${other.lm.id}`)).statusCode).toBe(403);
+    expect((await customer.get("/api/v1/license-models/no-such-model")).statusCode).toBe(403);
+    expect((await customer.get("/api/v1/license-models")).statusCode).toBe(403);
+    // What the dialog then asks for is what the activation requires.
+    const refused = await customer.post("/api/v1/activations", { activationId: a.activationId, hosts: [{ id: "h" }] });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().detail).toContain("HOSTNAME");
+    const r = await activate(customer, {
+      activationId: a.activationId,
+      hosts: [{ id: "h" }],
+      attributes: { HOSTNAME: "build-01" },
+    });
+    expect(r.fulfillment.attributes).toEqual({ HOSTNAME: "build-01" });
+  });
+});

@@ -9,11 +9,11 @@ import {
 import { errorResponses, IdParams, NoContent, Page } from "../../../common/src/api/shared.js";
 import { licenseModelCreator } from "../commands/licenseModelCreator.js";
 import { licenseModelDeleter } from "../commands/licenseModelDeleter.js";
+import { loadVisibleLicenseModel } from "../commands/licenseModelReader.js";
 import { licenseModelStateChanger } from "../commands/licenseModelStateChanger.js";
 import { licenseModelUpdater } from "../commands/licenseModelUpdater.js";
-import { findLicenseModel, listLicenseModels } from "../db/repos/licenseModels.js";
+import { listLicenseModels } from "../db/repos/licenseModels.js";
 import { parseTextFilter } from "../domain/filters.js";
-import { errors } from "../errors.js";
 import { ctxOf, requireActor } from "../plugins/auth.js";
 import { authorize } from "../policies/index.js";
 import { presentLicenseModel } from "../presenters/licenseModels.js";
@@ -36,7 +36,7 @@ export async function licenseModelRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) => {
-      authorize(requireActor(req), "licenseModel.read");
+      authorize(requireActor(req), "licenseModel.list");
       const q = req.query;
       const page = await listLicenseModels(
         app.deps.db,
@@ -80,10 +80,7 @@ export async function licenseModelRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) => {
-      authorize(requireActor(req), "licenseModel.read");
-      const row = await findLicenseModel(app.deps.db, req.params.id);
-      if (!row) throw errors.notFound("License model", req.params.id);
-      return presentLicenseModel(row);
+      return presentLicenseModel(await loadVisibleLicenseModel(app.deps.db, requireActor(req), req.params.id));
     },
   );
 

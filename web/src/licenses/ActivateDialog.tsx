@@ -111,7 +111,7 @@ export function ActivateDialog({
   const attrs = fulfillmentAttributes(model);
   const floating = model ? model.modelType === "FLOATING" : undefined;
   const uncounted = model?.modelType === "NODE_LOCKED_UNCOUNTED";
-  // Customers cannot read license models: the count may then be left to the server's default.
+  // Should the model not be readable, the count may be left to the server's default.
   const modelUnknown = !model && !isLoading;
   const form = useForm<Values>({
     initialValues: {

@@ -38,7 +38,7 @@ export function HostRows<V extends Record<string, any>>({
   form: UseFormReturnType<V>;
   path: string;
   rows: HostRow[];
-  /** Unknown (undefined) when the license model cannot be read (customers). */
+  /** Unknown (undefined) when the license model cannot be read (not loaded yet, or refused). */
   floating: boolean | undefined;
 }) {
   return (
@@ -98,7 +98,7 @@ export function HostRows<V extends Record<string, any>>({
   );
 }
 
-/** A license model, for the dialogs: only producer staff may read models, so for others it is simply absent. */
+/** A license model, for the dialogs: producer staff read any; customers and partners those of their own line items. */
 export function useLicenseModel(id: string | null | undefined) {
   return useQuery({
     queryKey: [...keys.licenseModels, "detail", id],

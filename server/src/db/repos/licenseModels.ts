@@ -1,10 +1,40 @@
-import type { LicenseModelState, LicenseModelType, LicenseTechnology } from "../../../../common/src/enums.js";
+import {
+  type LicenseModelState,
+  type LicenseModelType,
+  type LicenseTechnology,
+  TIER_END_CUSTOMER,
+} from "../../../../common/src/enums.js";
 import type { TextFilter } from "../../domain/filters.js";
 import { after, decodeCursor, type Page, type PageRequest, pageLimit, textMatch, toPage } from "../paging.js";
 import type { Db, LicenseModelsTable, Trx } from "../schema.js";
 
 export async function findLicenseModel(db: Db | Trx, id: string): Promise<LicenseModelsTable | undefined> {
   return db.selectFrom("license_models").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+/**
+ * Whether a line item of an entitlement one of `accountIds` owns (end customer or current owner)
+ * uses the license model, as its model or an alternate: what lets a customer's activate dialog
+ * read the model's fulfillment-time attributes.
+ */
+export async function licenseModelUsedByAccounts(db: Db | Trx, id: string, accountIds: string[]): Promise<boolean> {
+  if (accountIds.length === 0) return false;
+  const row = await db
+    .selectFrom("line_items as li")
+    .innerJoin("entitlement_partners as ep", "ep.entitlement_id", "li.entitlement_id")
+    .select("li.id")
+    .where((eb) =>
+      eb.or([
+        eb("li.license_model_id", "=", id),
+        eb("li.alt_license_model1_id", "=", id),
+        eb("li.alt_license_model2_id", "=", id),
+      ]),
+    )
+    .where("ep.account_id", "in", accountIds)
+    .where((eb) => eb.or([eb("ep.current_owner", "=", 1), eb("ep.tier", "=", TIER_END_CUSTOMER)]))
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 export async function licenseModelsByIds(db: Db | Trx, ids: string[]): Promise<Map<string, LicenseModelsTable>> {
