@@ -144,39 +144,46 @@ function armorLicense(claims: LicenseClaims, kid: string, jws: string): string {
 
 /** The human-readable part of a license file: not signed, for people only. */
 export function licenseText(c: LicenseClaims, kid: string): string {
-  const rows: [string, string][] = [
-    ["Product", `${c.product.name} ${c.product.version}`],
-    [
-      "Features",
-      c.features.length === 0
-        ? "none"
-        : c.features.map((f) => `${f.name} ${f.version} (${f.count === null ? "uncounted" : `count ${f.count}`})`).join(", "),
-    ],
-    ["Hosts", c.hosts.map((h) => `${h.type} ${h.id}`).join(", ")],
-    ["Count", String(c.count)],
-    ["Starts", `${c.start} 00:00 UTC`],
-    ["Expires", c.expiry === null ? "never (permanent)" : `${c.expiry} 00:00 UTC`],
-    ["Version date", c.versionDate ?? "none"],
-    ["License model", `${c.licenseModel.name} (${c.licenseModel.type})`],
-    ...Object.keys(c.attributes)
-      .sort()
-      .map((k): [string, string] => [`Attribute ${k}`, String(c.attributes[k])]),
-    ["Entitlement ID", c.entitlementId],
-    ["Activation ID", c.activationId],
-    ["Fulfillment ID", c.fulfillmentId],
-    ["Issuer", c.issuer],
-    ["Issued at", c.issuedAt],
-    ["Signing key", kid],
-  ];
-  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
-  return [
-    `Licensor license: ${printable(c.product.name)} ${printable(c.product.version)}`,
-    "Only the block between the BEGIN and END lines is signed and read by verifiers; this text is for people.",
-    "",
-    ...rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${printable(v)}`),
-    "",
-  ].join("\n");
+  // Written line by line rather than through arrays of rows: a server writes one per activation.
+  const attributeNames = Object.keys(c.attributes).sort();
+  let width = LONGEST_LABEL;
+  for (const k of attributeNames) width = Math.max(width, 10 + k.length);
+  width += 2;
+  const line = (label: string, value: string) => `${`${label}:`.padEnd(width)}${printable(value)}\n`;
+  let features = "none";
+  if (c.features.length) {
+    features = "";
+    for (let i = 0; i < c.features.length; i++) {
+      const f = c.features[i] as LicenseFeature;
+      features += `${i ? ", " : ""}${f.name} ${f.version} (${f.count === null ? "uncounted" : `count ${f.count}`})`;
+    }
+  }
+  let hosts = "";
+  for (let i = 0; i < c.hosts.length; i++) hosts += `${i ? ", " : ""}${(c.hosts[i] as HostId).type} ${(c.hosts[i] as HostId).id}`;
+  let text =
+    `Licensor license: ${printable(c.product.name)} ${printable(c.product.version)}\n` +
+    "Only the block between the BEGIN and END lines is signed and read by verifiers; this text is for people.\n\n" +
+    line("Product", `${c.product.name} ${c.product.version}`) +
+    line("Features", features) +
+    line("Hosts", hosts) +
+    line("Count", String(c.count)) +
+    line("Starts", `${c.start} 00:00 UTC`) +
+    line("Expires", c.expiry === null ? "never (permanent)" : `${c.expiry} 00:00 UTC`) +
+    line("Version date", c.versionDate ?? "none") +
+    line("License model", `${c.licenseModel.name} (${c.licenseModel.type})`);
+  for (const k of attributeNames) text += line(`Attribute ${k}`, String(c.attributes[k]));
+  return (
+    text +
+    line("Entitlement ID", c.entitlementId) +
+    line("Activation ID", c.activationId) +
+    line("Fulfillment ID", c.fulfillmentId) +
+    line("Issuer", c.issuer) +
+    line("Issued at", c.issuedAt) +
+    line("Signing key", kid)
+  );
 }
+/** The longest fixed label ("Entitlement ID", "Fulfillment ID"). */
+const LONGEST_LABEL = 14;
 
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** A value on one line: control and line-separator characters escaped, so no value can forge a line. */
