@@ -144,6 +144,8 @@ for (const db of DBS) {
         const dialog = page.getByRole("dialog");
         await dialog.getByLabel("Host 1 ID").fill(hostA);
         await dialog.getByLabel(labelled("Start date")).fill(today());
+        // The license is emailed to the customer unless they change the address.
+        expect(await dialog.getByLabel(labelled("Ship-to email")).inputValue()).toBe(customer.email);
         await page.screenshot({ path: screenshotPath(`licenses-a-activate-dialog-${db.name}`), fullPage: true });
         const activated = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/api/v1/activations"));
         await dialog.getByRole("button", { name: "Activate", exact: true }).click();
@@ -155,6 +157,7 @@ for (const db of DBS) {
         expect(await dialog.getByTestId("issued-fid").textContent()).toBe(fid);
         // Uncounted and node-locked: one copy per host, so 1 of the 2 is left.
         expect(await dialog.getByTestId("available-after").textContent()).toContain("1 copy is left");
+        await dialog.getByText(`It is also being emailed to ${customer.email}.`).waitFor();
         await page.screenshot({ path: screenshotPath(`licenses-b-issued-${db.name}`), fullPage: true });
         fromDialog = await download(page, () => dialog.getByTestId("download-issued").click(), dir);
         await dialog.getByRole("button", { name: "Close" }).click();
@@ -255,6 +258,16 @@ for (const db of DBS) {
         // The license model shows the period its policies are counted over.
         await page.goto(`/license-models/${lm.id}`);
         await page.getByText("Per 1 year", { exact: true }).waitFor();
+
+        // The Outbox holds the license emailed to the customer at activation (no SMTP server here), with the file attached.
+        await page.goto("/outbox");
+        // (The newest is the one sent again to it@customer.example from My licenses.)
+        const sent = page.getByRole("row").filter({ hasText: fid }).filter({ hasText: customer.email }).first();
+        await sent.waitFor();
+        await sent.click();
+        await page.getByText(customer.email).first().waitFor();
+        await page.getByText(`${fid}.lic`).first().waitFor();
+        await page.screenshot({ path: screenshotPath(`licenses-i-outbox-${db.name}`), fullPage: true });
       });
       const old = await okJson(await admin.get(`/api/v1/fulfillments/${encodeURIComponent(fid)}`), 200);
       expect(old.fulfillment.state).toBe("OBSOLETE");

@@ -7,6 +7,7 @@ import { Link } from "react-router-dom";
 import type { Entitlement, LineItem } from "../../../common/src/api/entitlements";
 import type { ActivateBody, ActivationResult } from "../../../common/src/api/fulfillments";
 import { activationsApi, keys } from "../api/endpoints";
+import { useSession } from "../auth/session";
 import { FormAlert, useApiForm } from "../components/FormErrors";
 import { formatCount } from "../lib/format";
 import {
@@ -107,6 +108,7 @@ export function ActivateDialog({
   onActivated?: (r: ActivationResult) => void;
 }) {
   const qc = useQueryClient();
+  const session = useSession();
   const { data: model, isLoading } = useLicenseModel(li.licenseModelId);
   const attrs = fulfillmentAttributes(model);
   const floating = model ? model.modelType === "FLOATING" : undefined;
@@ -119,7 +121,8 @@ export function ActivateDialog({
       count: li.licenseModelId ? "" : 1,
       startDate: "",
       versionDate: "",
-      shipToEmail: entitlement.shipToEmail ?? "",
+      // A customer's license goes to the entitlement's ship-to list, else to the customer themself.
+      shipToEmail: entitlement.shipToEmail ?? (portal === "enduser" ? session.user.email : ""),
       shipToAddress: entitlement.shipToAddress ?? "",
       attributes: attributeValues(attrs),
     },
