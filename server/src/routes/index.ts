@@ -12,6 +12,7 @@ import { keyRoutes } from "./keys.js";
 import { licenseKeyRoutes } from "./licenseKeys.js";
 import { licenseModelRoutes } from "./licenseModels.js";
 import { lifecycleRoutes } from "./lifecycle.js";
+import { splitRoutes } from "./splits.js";
 import { partNumberRoutes } from "./partNumbers.js";
 import { partnerTierRoutes } from "./partnerTiers.js";
 import { productRoutes } from "./products.js";
@@ -40,6 +41,7 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(settingsRoutes);
   await app.register(entitlementRoutes);
   await app.register(lifecycleRoutes);
+  await app.register(splitRoutes);
   await app.register(keyRoutes);
   await app.register(redemptionRoutes);
   await app.register(jobRoutes);
