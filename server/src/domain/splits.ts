@@ -65,7 +65,11 @@ export function configDifference(a: ConfigFacts, b: ConfigFacts, opts: { ignoreC
       `${a.is_permanent}:${a.term_count ?? ""}:${a.term_unit ?? ""}:${a.expiration_date ?? ""}`,
       `${b.is_permanent}:${b.term_count ?? ""}:${b.term_unit ?? ""}:${b.expiration_date ?? ""}`,
     ],
-    ["version date", `${a.version_date_option ?? ""}:${a.version_date ?? ""}`, `${b.version_date_option ?? ""}:${b.version_date ?? ""}`],
+    [
+      "version date",
+      `${a.version_date_option ?? ""}:${a.version_date ?? ""}`,
+      `${b.version_date_option ?? ""}:${b.version_date ?? ""}`,
+    ],
   ];
   if (!opts.ignoreCopies) checks.push(["number of copies per key", a.number_of_copies, b.number_of_copies]);
   const diff = checks.find(([, x, y]) => x !== y);

@@ -12,13 +12,13 @@ import { keyRoutes } from "./keys.js";
 import { licenseKeyRoutes } from "./licenseKeys.js";
 import { licenseModelRoutes } from "./licenseModels.js";
 import { lifecycleRoutes } from "./lifecycle.js";
-import { splitRoutes } from "./splits.js";
 import { partNumberRoutes } from "./partNumbers.js";
 import { partnerTierRoutes } from "./partnerTiers.js";
 import { productRoutes } from "./products.js";
 import { redemptionRoutes } from "./redemptions.js";
 import { sessionRoutes } from "./session.js";
 import { settingsRoutes } from "./settings.js";
+import { splitRoutes } from "./splits.js";
 import { tokenRoutes } from "./tokens.js";
 import { userRoutes } from "./users.js";
 

@@ -1,7 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { LineItemParams } from "../../../common/src/api/entitlements.js";
 import { errorResponses, IdParams } from "../../../common/src/api/shared.js";
-import { MatchingBulkList, MatchingBulkQuery, SplitBulkBody, SplitLineItemBody, SplitOut } from "../../../common/src/api/splits.js";
+import {
+  MatchingBulkList,
+  MatchingBulkQuery,
+  SplitBulkBody,
+  SplitLineItemBody,
+  SplitOut,
+} from "../../../common/src/api/splits.js";
 import { bulkEntitlementSplitter } from "../commands/lifecycle/bulkEntitlementSplitter.js";
 import { lineItemSplitter } from "../commands/lifecycle/lineItemSplitter.js";
 import { matchingBulkEntitlements } from "../commands/lifecycle/matchingBulkEntitlements.js";
@@ -46,7 +52,8 @@ export async function splitRoutes(fastify: FastifyInstance) {
         response: { 200: MatchingBulkList, ...errorResponses },
       },
     },
-    async (req) => presentMatchingBulk(await matchingBulkEntitlements(app.deps.db, ctxOf(req), req.params.id, req.query.accountId)),
+    async (req) =>
+      presentMatchingBulk(await matchingBulkEntitlements(app.deps.db, ctxOf(req), req.params.id, req.query.accountId)),
   );
 
   app.post(
@@ -65,6 +72,8 @@ export async function splitRoutes(fastify: FastifyInstance) {
     async (req, reply) =>
       reply
         .status(201)
-        .send(presentSplitResult(await lineItemSplitter(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, req.body))),
+        .send(
+          presentSplitResult(await lineItemSplitter(app.deps.db, ctxOf(req), req.params.id, req.params.lineItemId, req.body)),
+        ),
   );
 }

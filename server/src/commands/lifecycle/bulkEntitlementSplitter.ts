@@ -37,7 +37,12 @@ const isPostgres = (db: Db | Trx) => db.getExecutor().adapter instanceof Postgre
  * Keys move by conditional UPDATE (still in the source, still unredeemed); the rows moved must be
  * exactly N or nothing happens. Redeemed keys never move, so only the key counts change.
  */
-export async function bulkEntitlementSplitter(db: Db, ctx: RequestContext, pk: string, input: SplitBulkInput): Promise<SplitOutcome> {
+export async function bulkEntitlementSplitter(
+  db: Db,
+  ctx: RequestContext,
+  pk: string,
+  input: SplitBulkInput,
+): Promise<SplitOutcome> {
   const hasCount = input.count !== undefined;
   const hasKeys = input.keys !== undefined;
   if (hasCount === hasKeys) throw errors.validation("count", "give either count (how many keys) or keys (which keys), not both");
@@ -139,13 +144,11 @@ async function moveOldestKeys(trx: Trx, from: string, to: string, count: number)
   let moved = 0;
   while (moved < count) {
     const want = Math.min(count - moved, 10_000);
+    // The keys are picked once, in a CTE: as a subquery, PostgreSQL may evaluate the LIMIT again
+    // per row updated and pick more than asked.
     const r = await trx
-      .updateTable("web_register_keys")
-      .set({ bulk_id: to })
-      .where("bulk_id", "=", from)
-      .where("status", "=", "UNREDEEMED")
-      .where("id", "in", (eb) => {
-        const q = eb
+      .with("picked", (qb) => {
+        const q = qb
           .selectFrom("web_register_keys as k")
           .select("k.id")
           .where("k.bulk_id", "=", from)
@@ -156,6 +159,11 @@ async function moveOldestKeys(trx: Trx, from: string, to: string, count: number)
         // PostgreSQL: keys a concurrent redemption or split holds are passed over, not waited for.
         return pg ? q.forUpdate().skipLocked() : q;
       })
+      .updateTable("web_register_keys")
+      .set({ bulk_id: to })
+      .where("bulk_id", "=", from)
+      .where("status", "=", "UNREDEEMED")
+      .where("id", "in", (eb) => eb.selectFrom("picked").select("picked.id"))
       .executeTakeFirst();
     const n = Number(r.numUpdatedRows);
     moved += n;
@@ -199,7 +207,8 @@ async function moveListedKeys(trx: Trx, from: string, to: string, keys: string[]
       const label = keys.find((x) => canonicalKey(x) === k) ?? k;
       if (!row || (row.bulk_id !== from && row.bulk_id !== to))
         throw errors.validation(`keys[${i}]`, `key '${label}' is not a key of this bulk entitlement`);
-      if (row.status !== "UNREDEEMED") throw errors.validation(`keys[${i}]`, `key '${label}' is redeemed; redeemed keys never move`);
+      if (row.status !== "UNREDEEMED")
+        throw errors.validation(`keys[${i}]`, `key '${label}' is redeemed; redeemed keys never move`);
     }
     throw errors.conflict("A key was redeemed or moved while splitting; nothing was split. Reload and retry.", "keys");
   }
@@ -253,7 +262,16 @@ async function insertSplitBulk(
       })),
     )
     .execute();
-  const { id: _id, entitlement_id: _e, products, part_id: _pn, license_model_name: _lm, created_at: _c, updated_at: _u, ...columns } = config;
+  const {
+    id: _id,
+    entitlement_id: _e,
+    products,
+    part_id: _pn,
+    license_model_name: _lm,
+    created_at: _c,
+    updated_at: _u,
+    ...columns
+  } = config;
   const itemId = newId();
   await trx
     .insertInto("line_items")

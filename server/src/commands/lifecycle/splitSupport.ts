@@ -1,7 +1,6 @@
 import type { PartnerEntry } from "../../../../common/src/rules/lifecycle.js";
 import type { RequestContext } from "../../actor.js";
-import type { Trx } from "../../db/schema.js";
-import type { EntitlementRow } from "../../db/schema.js";
+import type { EntitlementRow, Trx } from "../../db/schema.js";
 import { tierTakenProblem } from "../../domain/splits.js";
 import { errors } from "../../errors.js";
 import { authorize } from "../../policies/index.js";
@@ -89,7 +88,8 @@ export async function splitTarget(
       .where("user_id", "=", input.contactUserId)
       .where("account_id", "=", account.id)
       .executeTakeFirst();
-    if (!member) throw errors.validation("contactUserId", `user '${input.contactUserId}' is not a user of account '${account.id}'`);
+    if (!member)
+      throw errors.validation("contactUserId", `user '${input.contactUserId}' is not a user of account '${account.id}'`);
     contactUserId = input.contactUserId;
   }
   return { account, tier: tier.name, tierDisplayName: tier.display_name, contactUserId };
@@ -121,7 +121,10 @@ export async function namedTarget(
   if (!row) throw errors.validation(field, `entitlement '${id}' does not exist`);
   if (row.id === sourcePk) throw errors.validation(field, "the target must be another entitlement than the source");
   if (row.kind !== kind)
-    throw errors.validation(field, `entitlement ${row.entitlement_id} is not a ${kind === "BULK" ? "bulk" : "simple"} entitlement`);
+    throw errors.validation(
+      field,
+      `entitlement ${row.entitlement_id} is not a ${kind === "BULK" ? "bulk" : "simple"} entitlement`,
+    );
   if (row.state !== "DEPLOYED") throw errors.validation(field, `entitlement ${row.entitlement_id} is ${row.state}, not DEPLOYED`);
   const owner = await trx
     .selectFrom("entitlement_partners")
