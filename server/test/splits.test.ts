@@ -300,6 +300,26 @@ describeEachDb("split line item", (env) => {
     expect(await snapshot(env)).toEqual(before);
   });
 
+  it("who may split a line item: producer writers; not viewers, not the customer owner's users, not other partners", async () => {
+    const { admin, pk, itemId, reseller, customer } = await simpleChannel(10);
+    const url = `/api/v1/entitlements/${pk}/line-items/${itemId}/actions/split`;
+    const body = { targetAccountId: reseller, tier: RESELLER_TIER, count: 1 };
+    const otherPartner = await env.makeAccount({ type: "CHANNEL_PARTNER" });
+    const cases: [Caller, number][] = [
+      [await env.as("PRODUCER_VIEWER"), 403],
+      // The current owner is a customer: its users read the entitlement but splitting is for partners.
+      [await env.as("CUSTOMER_PORTAL_ADMIN", customer), 403],
+      [await env.as("PARTNER_PORTAL_ADMIN", otherPartner), 404],
+      [await env.as("PARTNER_PORTAL_USER", reseller), 404],
+      [await env.as("PRODUCER_OPERATIONS"), 201],
+      [admin, 201],
+    ];
+    for (const [caller, status] of cases) {
+      const res = await caller.post(url, body);
+      expect(res.statusCode, res.body).toBe(status);
+    }
+  });
+
   it("conserves copies under 10 concurrent splits of 15 from 100", async () => {
     const { admin, pk, itemId, reseller } = await simpleChannel(100);
     const url = `/api/v1/entitlements/${pk}/line-items/${itemId}/actions/split`;
