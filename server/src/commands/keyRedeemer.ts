@@ -120,7 +120,7 @@ export function redeemWithin(trx: Trx, ctx: RequestContext, args: RedeemArgs): P
  * lost to a concurrent redemption, a fresh read decides the answer (same account: its
  * entitlement; anyone else: the same refusal as an unknown key).
  */
-async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Promise<Redeemed> {
+async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs, attempt = 1): Promise<Redeemed> {
   const { soldTo } = args;
   const idTemplate = args.redeemedIdTemplate ?? DEFAULT_REDEEMED_ID_TEMPLATE;
   const snap = await redemptionSnapshot(db, args.key, soldTo, idTemplate);
@@ -139,6 +139,8 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs): Prom
   if (!claimed) {
     const now2 = openForRedemption(await redemptionSnapshot(db, args.key, soldTo, idTemplate), soldTo);
     if ("pk" in now2) return now2;
+    // Split to another bulk entitlement since the first read (still unredeemed): once more from there.
+    if (attempt < 3 && now2.keyRow.bulk_id !== writes.bulkPk) return redeem(db, ctx, args, attempt + 1);
     throw errors.conflict("This key could not be registered just now. Try again.", "key");
   }
   const row: EntitlementRow = { ...(plan.entitlement as EntitlementRow), key_count: 0, redeemed_count: 0 };

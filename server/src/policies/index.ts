@@ -13,6 +13,7 @@ import { partNumberPolicy } from "./partNumbers.js";
 import { partnerTierPolicy } from "./partnerTiers.js";
 import { productPolicy } from "./products.js";
 import { settingsPolicy } from "./settings.js";
+import { splitPolicy } from "./splits.js";
 import { tokenPolicy } from "./tokens.js";
 import { userPolicy } from "./users.js";
 
@@ -33,6 +34,7 @@ const policies = {
   ...licenseKeyPolicy,
   ...emailPolicy,
   ...fulfillmentPolicy,
+  ...splitPolicy,
 };
 type Policies = typeof policies;
 export type Action = keyof Policies;

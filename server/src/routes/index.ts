@@ -18,6 +18,7 @@ import { productRoutes } from "./products.js";
 import { redemptionRoutes } from "./redemptions.js";
 import { sessionRoutes } from "./session.js";
 import { settingsRoutes } from "./settings.js";
+import { splitRoutes } from "./splits.js";
 import { tokenRoutes } from "./tokens.js";
 import { userRoutes } from "./users.js";
 
@@ -40,6 +41,7 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(settingsRoutes);
   await app.register(entitlementRoutes);
   await app.register(lifecycleRoutes);
+  await app.register(splitRoutes);
   await app.register(keyRoutes);
   await app.register(redemptionRoutes);
   await app.register(jobRoutes);

@@ -282,7 +282,7 @@ async function writeStatements(db: Db | Trx, w: RedemptionWrites): Promise<boole
 /** The claim, then the writes that follow a successful one, compiled for SQLite. */
 function redemptionStatements(db: Db | Trx, w: RedemptionWrites): { claim: CompiledQuery; writes: CompiledQuery[] } {
   return {
-    claim: compilePrepared(db, "redemption.claim", { key: w.key, claim: w.claim }, claimKey),
+    claim: compilePrepared(db, "redemption.claim", { key: w.key, bulkPk: w.bulkPk, claim: w.claim }, claimKey),
     writes: [
       compilePrepared(db, "redemption.entitlement", w.entitlement, (db, v) => db.insertInto("entitlements").values(v)),
       compilePrepared(db, "redemption.partners", w.partners, (db, v) => db.insertInto("entitlement_partners").values(v)),
@@ -301,13 +301,16 @@ function redemptionStatements(db: Db | Trx, w: RedemptionWrites): { claim: Compi
 }
 
 /** The conditional UPDATE that makes a key one entitlement, whatever runs concurrently. */
-function claimKey(db: Pick<Db, "updateTable">, w: Pick<RedemptionWrites, "key" | "claim">) {
+function claimKey(db: Pick<Db, "updateTable">, w: Pick<RedemptionWrites, "key" | "bulkPk" | "claim">) {
   return (
     db
       .updateTable("web_register_keys")
       .set({ status: sql.lit("REDEEMED"), ...w.claim })
       .where("key_canon", "=", w.key)
       .where("status", "=", sql.lit("UNREDEEMED"))
+      // Still in the bulk entitlement it was read from (a split may have moved it since): its
+      // redemption is counted there.
+      .where("bulk_id", "=", w.bulkPk)
       // A key of a load still staged is not there yet.
       .where(visibleKey("web_register_keys.load_id"))
       // Correlated, so it looks at this key's bulk entitlement only (never the set of deployed ones).

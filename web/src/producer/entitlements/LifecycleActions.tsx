@@ -20,6 +20,7 @@ import { notifications } from "@mantine/notifications";
 import {
   IconAlertCircle,
   IconArrowsExchange,
+  IconArrowsSplit,
   IconArrowUp,
   IconBinaryTree,
   IconInfoCircle,
@@ -38,6 +39,7 @@ import { addTerm, type DurationUnit, isDay, TERM_COUNT_MAX } from "../../../../c
 import { errorMessage, isApiError } from "../../api/client";
 import { keys, productsApi } from "../../api/endpoints";
 import { type LifecycleResult, lifecycleApi, type TransferResult } from "../../api/lifecycle";
+import type { SplitResult } from "../../api/splits";
 import { AccountSelect } from "../../components/AccountSelect";
 import { productLabel, useLicenseModelPick } from "../../components/catalogOptions";
 import { applyApiError, type FieldMap } from "../../components/FormErrors";
@@ -46,6 +48,7 @@ import { formatCount } from "../../lib/format";
 import { ModeRadio, TermFields } from "./fields";
 import { LineageDrawer } from "./Lineage";
 import { entitlementPath, UNIT_LABELS } from "./model";
+import { canSplit, SplitDialog } from "./SplitDialog";
 
 /**
  * Lifecycle operations on a simple entitlement's line items (PRODUCT.md §3): Renew…, Upgrade…,
@@ -852,6 +855,7 @@ function TransferModal({ e, onClose, onDone }: { e: Entitlement; onClose: () => 
 type Dialog =
   | { kind: "renew" | "upgrade" | "upsell" | "transferCopies"; lineItemId: string }
   | { kind: "transfer" }
+  | { kind: "split"; lineItemId?: string }
   | { kind: "lineage"; lineItemId: string; activationId: string };
 
 /**
@@ -912,6 +916,14 @@ export function useLifecycleActions(
   );
 
   const offers = (li: LineItem) => simple && (canWrite || !!li.parentLineItemId);
+  const splitDone = (r: SplitResult) => {
+    onUpdated(r.source);
+    qc.setQueryData([...keys.entitlements, "detail", r.entitlement.id], r.entitlement);
+    qc.invalidateQueries({ queryKey: keys.entitlements });
+    qc.invalidateQueries({ queryKey: [...keys.webRegisterKeys, r.source.id] });
+    refreshLineage();
+    refreshHistory(r.source.id);
+  };
 
   const menuItems = (li: LineItem, { divider }: { divider: boolean }): ReactNode => {
     if (!e || !simple) return null;
@@ -950,6 +962,11 @@ export function useLifecycleActions(
             Upsell…
           </Menu.Item>
         )}
+        {canWrite && canSplit(e, li) && (
+          <Menu.Item leftSection={<IconArrowsSplit size={14} />} onClick={() => setDialog({ kind: "split", lineItemId: li.id })}>
+            Split…
+          </Menu.Item>
+        )}
         {transferable && (
           <Menu.Item
             leftSection={<IconArrowsExchange size={14} />}
@@ -973,6 +990,10 @@ export function useLifecycleActions(
     e && canWrite && canTransfer(e) ? (
       <Button variant="default" leftSection={<IconTransfer size={16} />} onClick={() => setDialog({ kind: "transfer" })}>
         Transfer…
+      </Button>
+    ) : e && canWrite && canSplit(e) ? (
+      <Button variant="default" leftSection={<IconArrowsSplit size={16} />} onClick={() => setDialog({ kind: "split" })}>
+        Split…
       </Button>
     ) : null;
 
@@ -1014,7 +1035,7 @@ export function useLifecycleActions(
     );
   };
 
-  const current = dialog && "lineItemId" in dialog ? lineItemOf(dialog.lineItemId) : undefined;
+  const current = dialog && "lineItemId" in dialog && dialog.lineItemId ? lineItemOf(dialog.lineItemId) : undefined;
   let dialogs: ReactNode = null;
   if (e && dialog) {
     if (dialog.kind === "lineage")
@@ -1025,6 +1046,8 @@ export function useLifecycleActions(
           onClose={close}
         />
       );
+    else if (dialog.kind === "split")
+      dialogs = <SplitDialog e={e} {...(current ? { li: current } : {})} onClose={close} onDone={splitDone} />;
     else if (dialog.kind === "transfer")
       dialogs = (
         <TransferModal
