@@ -67,7 +67,7 @@ it.skipIf(!HAVE_BROWSER)(
       const res = await posted;
       expect(res.status(), await res.text()).toBe(201);
       await dialog.getByTestId("issued-license").waitFor();
-      expect(await dialog.getByTestId("issued-license").textContent()).toContain("(1 as extra activations)");
+      expect(await dialog.getByTestId("issued-license").textContent()).toContain("1 copy (1 as an extra activation).");
       await dialog.getByRole("button", { name: "Close" }).click();
 
       // None left: said, Activate disabled until a producer admin overrides with a reason.

@@ -103,7 +103,8 @@ export function IssuedLicense({
             {f.id}
           </Anchor>{" "}
           for {hostsWords(f)}, {formatCount(f.count)} {f.count === 1 ? "copy" : "copies"}
-          {f.overdraftCount > 0 ? ` (${formatCount(f.overdraftCount)} as extra activations)` : ""}.{" "}
+          {f.overdraftCount === 1 ? " (1 as an extra activation)" : ""}
+          {f.overdraftCount > 1 ? ` (${formatCount(f.overdraftCount)} as extra activations)` : ""}.{" "}
           <span data-testid="available-after">
             {formatCount(result.availableCount)} {result.availableCount === 1 ? "copy is" : "copies are"} left on line item{" "}
             {f.activationId}.
