@@ -60,6 +60,7 @@ describeEachDb("activation", (env) => {
       returns: { used: 0, allowed: null },
       rehosts: { used: 0, allowed: null },
       repairs: { used: 0, allowed: null },
+      extraActivations: { used: 0, allowed: 0, inUse: 0 },
       window: null,
     });
     const list = ok(await admin.get(`/api/v1/fulfillments?hostId=00-1A-2B-3C-4D-5E`), 200);

@@ -87,7 +87,13 @@ describeEachDb("license models", (env) => {
     ]);
     const changes = JSON.parse(audit[1]!.changes);
     expect(changes.name).toEqual({ before: "Floating 10", after: "Floating 20" });
-    expect(changes.policies.after).toEqual({ allowedReturns: 2, allowedRehosts: 0, allowedRepairs: null, window: null });
+    expect(changes.policies.after).toEqual({
+      allowedReturns: 2,
+      allowedRehosts: 0,
+      allowedRepairs: null,
+      allowedExtraActivations: 0,
+      window: null,
+    });
 
     expect((await admin.delete(`/api/v1/license-models/${m.id}`)).statusCode).toBe(204);
     expect((await admin.get(`/api/v1/license-models/${m.id}`)).statusCode).toBe(404);
@@ -176,6 +182,7 @@ describeEachDb("license models", (env) => {
       allowedReturns: 0,
       allowedRehosts: null,
       allowedRepairs: 3,
+      allowedExtraActivations: 0,
       window: { count: 1, unit: "YEARS" },
     });
     expect(ok.attributes[3]).toMatchObject({ name: "E", defaultValue: null });

@@ -64,6 +64,7 @@ export const ActivateBody = Type.Object(
     shipToAddress: ShipToAddress,
     attributes: Type.Optional(Attributes),
     sendEmail: Type.Optional(Type.Boolean({ description: "Email the license to shipToEmail (default true when given)." })),
+    ...Override,
   },
   { additionalProperties: false },
 );
@@ -100,6 +101,11 @@ export const FulfillmentSchema = Type.Object(
     licenseModel: Type.Object({ id: Type.String(), name: Type.String(), type: Type.String(), technology: Type.String() }),
     hosts: Type.Array(HostIdSchema),
     count: Type.Integer(),
+    overdraftCount: Type.Integer({
+      minimum: 0,
+      description:
+        "Of count, the copies taken as extra activations (FNO's overdraft) past the line item's copies, under the license model's allowedExtraActivations; 0 normally.",
+    }),
     startDate: Type.String(),
     expirationDate: Type.Union([Type.String(), Type.Null()], {
       description: "The first day it no longer works; null: permanent.",
@@ -195,6 +201,11 @@ export const SupportUsageSchema = Type.Object({
   returns: Type.Object({ used: Type.Integer(), allowed: Type.Union([Type.Integer(), Type.Null()]) }),
   rehosts: Type.Object({ used: Type.Integer(), allowed: Type.Union([Type.Integer(), Type.Null()]) }),
   repairs: Type.Object({ used: Type.Integer(), allowed: Type.Union([Type.Integer(), Type.Null()]) }),
+  extraActivations: Type.Object({
+    used: Type.Integer({ description: "Extra copies taken over the window (a return does not give them back to the policy)." }),
+    allowed: Type.Union([Type.Integer(), Type.Null()]),
+    inUse: Type.Integer({ description: "The line item's copies licensed as extra activations now." }),
+  }),
   window: PolicyWindow,
 });
 export const FulfillmentDetailSchema = Type.Object({

@@ -26,7 +26,7 @@ const Limit = Type.Unsafe<number | null>({
   description: "null: unlimited.",
 });
 /**
- * The period returns, rehosts and repairs are counted over, per line item ("2 rehosts per 1 YEARS");
+ * The period returns, rehosts, repairs and extra activations are counted over, per line item ("2 rehosts per 1 YEARS");
  * null: over the line item's whole life.
  */
 export const PolicyWindow = Type.Unsafe<{ count: number; unit: (typeof DURATION_UNITS)[number] } | null>({
@@ -34,13 +34,23 @@ export const PolicyWindow = Type.Unsafe<{ count: number; unit: (typeof DURATION_
   properties: { count: { type: "integer", minimum: 1, maximum: 1000 }, unit: { type: "string", enum: [...DURATION_UNITS] } },
   required: ["count", "unit"],
   additionalProperties: false,
-  description: "The period the allowed returns, rehosts and repairs are counted over, per line item; null: its whole life.",
+  description:
+    "The period the allowed returns, rehosts, repairs and extra activations are counted over, per line item; null: its whole life.",
 });
 export const PoliciesIn = Type.Object(
   {
     allowedReturns: Type.Optional(Limit),
     allowedRehosts: Type.Optional(Limit),
     allowedRepairs: Type.Optional(Limit),
+    allowedExtraActivations: Type.Optional(
+      Type.Unsafe<number | null>({
+        type: ["integer", "null"],
+        minimum: 0,
+        maximum: 1_000_000,
+        description:
+          "Copies an activation may take past the line item's copies (FNO's overdraft), per line item over the window. Default 0: none; null: unlimited.",
+      }),
+    ),
     window: Type.Optional(PolicyWindow),
   },
   { additionalProperties: false },
@@ -73,6 +83,9 @@ export const LicenseModelPoliciesSchema = Type.Object({
   allowedReturns: Type.Union([Type.Integer(), Type.Null()]),
   allowedRehosts: Type.Union([Type.Integer(), Type.Null()]),
   allowedRepairs: Type.Union([Type.Integer(), Type.Null()]),
+  allowedExtraActivations: Type.Union([Type.Integer(), Type.Null()], {
+    description: "Extra activations (copies past the line item's copies) per line item over the window; 0: none.",
+  }),
   window: PolicyWindow,
 });
 

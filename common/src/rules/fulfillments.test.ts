@@ -3,6 +3,8 @@ import type { AttributeDefinition } from "./catalog.js";
 import {
   type ActivationItem,
   activationStateProblem,
+  extraActivationProblem,
+  extraActivationsLeft,
   hostCountProblem,
   policyProblem,
   resolveAttributes,
@@ -116,5 +118,27 @@ describe("support rules", () => {
     expect(policyProblem("RETURN", 0, 0, null, null)).toMatch(/0 of 0 returns allowed over the line item's life/);
     expect(windowStart(new Date("2026-03-01T10:00:00.000Z"), { count: 1, unit: "MONTHS" })).toBe("2026-02-01T10:00:00.000Z");
     expect(windowStart(new Date(), null)).toBeNull();
+  });
+});
+
+describe("extraActivationProblem", () => {
+  const yearly = { count: 1, unit: "YEARS" as const };
+  it("allows what the policy leaves, unlimited with null", () => {
+    expect(extraActivationProblem(2, 10, 5, 0, 3, yearly)).toBeNull();
+    expect(extraActivationProblem(0, 10, 100, 50, null, null)).toBeNull();
+    expect(extraActivationsLeft(4, 5)).toBe(1);
+    expect(extraActivationsLeft(7, 5)).toBe(0);
+    expect(extraActivationsLeft(7, null)).toBeNull();
+  });
+  it("refuses past it in words", () => {
+    expect(extraActivationProblem(2, 10, 3, 5, 5, yearly)).toBe(
+      "Only 2 of 10 copies are available and the license model allows no more extra activations (5 of 5 used per 1 YEARS).",
+    );
+    expect(extraActivationProblem(1, 10, 4, 4, 5, null)).toBe(
+      "Only 1 of 10 copies is available; this license needs 4, and the license model allows only 1 more extra activation (4 of 5 used over the line item's life).",
+    );
+    expect(extraActivationProblem(0, 10, 1, 0, 0, null)).toBe(
+      "Only 0 of 10 copies are available; this license needs 1. The license model allows no extra activations.",
+    );
   });
 });

@@ -282,3 +282,35 @@ export function policyProblem(
   const next = oldestAt ? addTerm(oldestAt.slice(0, 10), window) : null;
   return `${used} of ${allowed} ${noun} allowed per ${window.count} ${window.unit} already used${next ? `; next one possible on ${next}` : ""}.`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Extra activations (FNO's overdraft)
+
+/** How many more extra activations the policy leaves (null: unlimited). */
+export function extraActivationsLeft(used: number, allowed: number | null): number | null {
+  return allowed === null ? null : Math.max(0, allowed - used);
+}
+
+/**
+ * Why an activation asking `asked` copies, of which only `available` of `total` are left, may not
+ * take the missing ones as extra activations: `used` extra copies already taken in the window,
+ * `allowed` by the license model (null: unlimited). Null when the policy leaves enough.
+ */
+export function extraActivationProblem(
+  available: number,
+  total: number,
+  asked: number,
+  used: number,
+  allowed: number | null,
+  window: PolicyWindowValue | null,
+): string | null {
+  const missing = asked - available;
+  const left = extraActivationsLeft(used, allowed);
+  if (left === null || missing <= left) return null;
+  const only = `Only ${available} of ${total} copies ${available === 1 ? "is" : "are"} available`;
+  if (allowed === 0) return `${copiesProblem(available, total, asked)} The license model allows no extra activations.`;
+  const period = window ? `per ${window.count} ${window.unit}` : "over the line item's life";
+  const tally = `${used} of ${allowed} used ${period}`;
+  if (left === 0) return `${only} and the license model allows no more extra activations (${tally}).`;
+  return `${only}; this license needs ${asked}, and the license model allows only ${left} more extra activation${left === 1 ? "" : "s"} (${tally}).`;
+}

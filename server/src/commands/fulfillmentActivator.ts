@@ -3,10 +3,12 @@ import {
   type ActivationItem,
   activationStateProblem,
   copiesProblem,
+  extraActivationProblem,
   hostCountProblem,
   resolveAttributes,
   resolveCount,
   resolveDates,
+  windowStart,
 } from "../../../common/src/rules/fulfillments.js";
 import { today } from "../../../common/src/rules/terms.js";
 import { ActivationRequestError, readActivationRequest } from "../../../verifier/src/index.js";
@@ -23,13 +25,15 @@ import {
   isBulkEntitlementId,
   ownerAccountIds,
   productOfLineItem,
+  supportActionsSince,
 } from "../db/repos/fulfillments.js";
 import type { Db, Trx } from "../db/schema.js";
 import { normalizeHosts } from "../domain/hosts.js";
 import { errors } from "../errors.js";
 import type { SecretConfig } from "../licensing/secret.js";
 import { authorize, can } from "../policies/index.js";
-import { parseAttributes } from "../presenters/licenseModels.js";
+import { parseAttributes, parsePolicies } from "../presenters/licenseModels.js";
+import { newId } from "../util.js";
 import { auditedFulfillment, callerKey, issueLicense } from "./fulfillmentIssue.js";
 
 export type ActivateInput = ActivateBody;
@@ -142,6 +146,13 @@ async function activate(
   const ref = { ownerAccountIds: await ownerAccountIds(trx, target.entitlement_pk) };
   if (!can(ctx.actor, "fulfillment.read", ref)) throw errors.notFound("Activation ID", input.activationId);
   authorize(ctx.actor, "fulfillment.activate", ref);
+  const override = input.overridePolicy === true;
+  const reason = input.reason?.trim() || null;
+  if (override) {
+    if (!can(ctx.actor, "fulfillment.overridePolicy"))
+      throw errors.forbidden("Only producer admins and operations may override a license model's policy.");
+    if (!reason) throw errors.validation("reason", "is required to override the policy: say why (it is audited)");
+  }
   const item = activationItem(target);
   const stateProblem = activationStateProblem(item);
   if (stateProblem) throw errors.invalidState(stateProblem, "activationId");
@@ -191,21 +202,8 @@ async function activate(
     .where((eb) => eb(eb("fulfilled_count", "+", count), "<=", eb.ref("number_of_copies")))
     .where("state", "in", ["DEPLOYED", "TEST"])
     .executeTakeFirst();
-  if (Number(took.numUpdatedRows) === 0) {
-    const now = await trx
-      .selectFrom("line_items")
-      .select(["state", "number_of_copies", "fulfilled_count"])
-      .where("id", "=", target.id)
-      .executeTakeFirstOrThrow();
-    if (!["DEPLOYED", "TEST"].includes(now.state))
-      throw errors.invalidState(
-        `Line item ${target.activation_id} is ${now.state}: no license can be generated from it.`,
-        "activationId",
-      );
-    throw errors.notEnoughCopies(
-      copiesProblem(Math.max(0, now.number_of_copies - now.fulfilled_count), now.number_of_copies, count),
-    );
-  }
+  // Only when the copies ran out: the rest may be taken as extra activations (never on the plain path).
+  const extra = Number(took.numUpdatedRows) === 0 ? await takeExtra(trx, ctx, target, count, override) : null;
 
   const product = await productOfLineItem(trx, target.id);
   if (!product) throw errors.invalidState(`Line item ${target.activation_id} names no product.`, "activationId");
@@ -227,6 +225,7 @@ async function activate(
       },
       hosts,
       count,
+      overdraft: extra?.copies ?? 0,
       start,
       expiry: dates.expiry,
       versionDate: dates.versionDate,
@@ -234,8 +233,8 @@ async function activate(
       type: "MASTER",
       source: offline ? "OFFLINE_REQUEST" : "ONLINE",
       parentId: null,
-      reason: null,
-      overridden: false,
+      reason,
+      overridden: extra?.overridden ?? false,
       nonce: offline?.nonce ?? null,
       shipToEmail,
       shipToAddress: input.shipToAddress ?? target.entitlement_ship_to_address,
@@ -249,6 +248,22 @@ async function activate(
     throw err;
   }
   const row = issued.row;
+  if (extra && extra.copies > 0) {
+    // Counted against the policy's window by the next activation that runs short.
+    await trx
+      .insertInto("fulfillment_actions")
+      .values({
+        id: newId(),
+        line_item_id: target.id,
+        fulfillment_id: row.id,
+        action: "EXTRA_ACTIVATION",
+        at: row.fulfilled_at,
+        overridden: extra.overridden ? 1 : 0,
+        reason,
+        copies: extra.copies,
+      })
+      .execute();
+  }
   await recordAudit(trx, ctx, {
     action: "fulfillment.created",
     objectType: "fulfillment",
@@ -267,6 +282,71 @@ async function activate(
     created: true,
     emailMessageId: issued.emailMessageId,
   };
+}
+
+/**
+ * The copies ran out (the plain conditional UPDATE took no row): take what is left, and the missing
+ * copies as extra activations when the license model's policy leaves them over its window (or a
+ * producer admin/operations overrides it). The line item row is taken first, as support actions
+ * do, so concurrent activations count the window's extra activations one after the other; then
+ * one conditional UPDATE moves the counters. With no extra activations allowed and no override,
+ * it refuses as before, without taking the row.
+ */
+async function takeExtra(
+  trx: Trx,
+  ctx: RequestContext,
+  target: ActivationTarget,
+  count: number,
+  override: boolean,
+): Promise<{ copies: number; overridden: boolean }> {
+  const policies = parsePolicies(target.lm_policies ?? "{}");
+  const allowed = policies.allowedExtraActivations;
+  if (allowed !== 0 || override) {
+    await trx
+      .updateTable("line_items")
+      .set((eb) => ({ fulfilled_count: eb.ref("fulfilled_count") }))
+      .where("id", "=", target.id)
+      .execute();
+  }
+  const now = await trx
+    .selectFrom("line_items")
+    .select(["state", "number_of_copies", "fulfilled_count", "overdraft_count"])
+    .where("id", "=", target.id)
+    .executeTakeFirstOrThrow();
+  if (!["DEPLOYED", "TEST"].includes(now.state))
+    throw errors.invalidState(
+      `Line item ${target.activation_id} is ${now.state}: no license can be generated from it.`,
+      "activationId",
+    );
+  const available = Math.max(0, now.number_of_copies - now.fulfilled_count);
+  if (allowed === 0 && !override) throw errors.notEnoughCopies(copiesProblem(available, now.number_of_copies, count));
+  const missing = Math.max(0, count - available);
+  let overridden = false;
+  if (missing > 0) {
+    const used = (await supportActionsSince(trx, target.id, windowStart(new Date(), policies.window))).EXTRA_ACTIVATION;
+    const problem = extraActivationProblem(available, now.number_of_copies, count, used?.copies ?? 0, allowed, policies.window);
+    if (problem && !override)
+      throw errors.notEnoughCopies(
+        can(ctx.actor, "fulfillment.overridePolicy")
+          ? `${problem} A producer admin or operations user may override the policy with a reason.`
+          : problem,
+      );
+    overridden = problem !== null;
+  }
+  const took = await trx
+    .updateTable("line_items")
+    .set((eb) => ({
+      fulfilled_count: eb("fulfilled_count", "+", count - missing),
+      overdraft_count: eb("overdraft_count", "+", missing),
+    }))
+    .where("id", "=", target.id)
+    .where("fulfilled_count", "=", now.fulfilled_count)
+    .where("overdraft_count", "=", now.overdraft_count)
+    .where("state", "in", ["DEPLOYED", "TEST"])
+    .executeTakeFirst();
+  if (Number(took.numUpdatedRows) === 0)
+    throw errors.conflict(`Line item ${target.activation_id} changed during this activation; try again.`);
+  return { copies: missing, overridden };
 }
 
 /** An offline request already uploaded: the same caller gets its fulfillment back; anyone else is refused. */

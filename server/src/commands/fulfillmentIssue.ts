@@ -31,6 +31,8 @@ export interface IssueInput {
   licenseModel: { id: string; name: string; type: string; technology: string };
   hosts: HostId[];
   count: number;
+  /** Of `count`, the copies taken as extra activations (past the line item's copies). */
+  overdraft: number;
   start: string;
   expiry: string | null;
   versionDate: string | null;
@@ -120,6 +122,7 @@ export async function issueLicense(trx: Trx, ctx: RequestContext, config: Secret
     license: signLicense(claims, signer),
     reason: i.reason,
     policy_overridden: i.overridden ? 1 : 0,
+    overdraft_count: i.overdraft,
     request_nonce: i.nonce,
     fulfilled_at: now,
     fulfilled_by: actorLabel(ctx.actor),
@@ -176,6 +179,7 @@ export function auditedFulfillment(r: FulfillmentRow) {
     entitlementId: r.entitlement_id,
     hosts: JSON.parse(r.hosts),
     count: r.count,
+    overdraftCount: r.overdraft_count,
     startDate: r.start_date,
     expirationDate: r.expiration_date,
     versionDate: r.version_date,

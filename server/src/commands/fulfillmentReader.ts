@@ -25,7 +25,12 @@ export async function loadVisibleFulfillment(db: Db | Trx, ctx: RequestContext, 
 }
 
 /** How much of each support policy the line item has used over the policy window ending now. */
-export async function supportUsageOf(db: Db | Trx, lineItemPk: string, policiesJson: string | null): Promise<SupportUsage> {
+export async function supportUsageOf(
+  db: Db | Trx,
+  lineItemPk: string,
+  policiesJson: string | null,
+  overdraftInUse: number,
+): Promise<SupportUsage> {
   const p = parsePolicies(policiesJson ?? "{}");
   const used = await supportActionsSince(db, lineItemPk, windowStart(new Date(), p.window));
   const of = (a: string) => used[a]?.used ?? 0;
@@ -33,6 +38,11 @@ export async function supportUsageOf(db: Db | Trx, lineItemPk: string, policiesJ
     returns: { used: of("RETURN"), allowed: p.allowedReturns },
     rehosts: { used: of("REHOST"), allowed: p.allowedRehosts },
     repairs: { used: of("REPAIR"), allowed: p.allowedRepairs },
+    extraActivations: {
+      used: used.EXTRA_ACTIVATION?.copies ?? 0,
+      allowed: p.allowedExtraActivations,
+      inUse: overdraftInUse,
+    },
     window: p.window,
   };
 }
@@ -54,7 +64,7 @@ export async function fulfillmentDetail(db: Db, ctx: RequestContext, fid: string
     record,
     availableCount: availableOf(li, li.entitlement_state),
     lineItemState: li.state,
-    usage: await supportUsageOf(db, li.id, li.lm_policies),
+    usage: await supportUsageOf(db, li.id, li.lm_policies, li.overdraft_count),
     history: await historyOf(db, record),
   };
 }

@@ -191,10 +191,15 @@ async function support(
     .executeTakeFirst();
   if (Number(done.numUpdatedRows) === 0) throw errors.invalidState(`Fulfillment ${fid} is no longer ACTIVE.`);
   await trx.updateTable("fulfillment_hosts").set({ active: 0 }).where("fulfillment_id", "=", current.id).execute();
+  // A return gives back the line item's extra activations first (its overdraft counter), then copies.
+  const overdraftBack = Math.min(returned, li.overdraft_count);
   if (returned > 0) {
     await trx
       .updateTable("line_items")
-      .set((eb) => ({ fulfilled_count: eb("fulfilled_count", "-", returned) }))
+      .set((eb) => ({
+        fulfilled_count: eb("fulfilled_count", "-", returned - overdraftBack),
+        overdraft_count: eb("overdraft_count", "-", overdraftBack),
+      }))
       .where("id", "=", li.id)
       .execute();
   }
@@ -218,6 +223,8 @@ async function support(
         },
         hosts,
         count: action === "RETURN" ? rest : current.count,
+        // The returned copies leave the license's extra activations first.
+        overdraft: action === "RETURN" ? Math.max(0, current.overdraft_count - returned) : current.overdraft_count,
         start: current.start_date,
         expiry: current.expiration_date,
         versionDate: current.version_date,
@@ -260,6 +267,7 @@ async function support(
     after: {
       ...auditedFulfillment(previous),
       returnedCount: returned,
+      ...(overdraftBack > 0 ? { extraActivationsReturned: overdraftBack } : {}),
       issued: issued ? auditedFulfillment(issued) : null,
       reason,
       policyOverridden: overridden,

@@ -12,13 +12,14 @@ import { newId, nowIso } from "../util.js";
 /** The request body, as the route validated it (common/src/api). */
 export type LicenseModelCreateInput = LicenseModelCreateBody;
 
-/** Policies with every limit explicit (absent: unlimited, null). */
+/** Policies with every limit explicit (absent: the base's; a new model's base: unlimited, no extra activations). */
 export function mergePolicies(base: LicensePolicies, given: Partial<LicensePolicies> | undefined): LicensePolicies {
   const g = given ?? {};
   return {
     allowedReturns: g.allowedReturns !== undefined ? g.allowedReturns : base.allowedReturns,
     allowedRehosts: g.allowedRehosts !== undefined ? g.allowedRehosts : base.allowedRehosts,
     allowedRepairs: g.allowedRepairs !== undefined ? g.allowedRepairs : base.allowedRepairs,
+    allowedExtraActivations: g.allowedExtraActivations !== undefined ? g.allowedExtraActivations : base.allowedExtraActivations,
     window: g.window !== undefined ? g.window : base.window,
   };
 }

@@ -248,6 +248,7 @@ export async function insertLineItem(
       state: args.state,
       ...args.config.row,
       fulfilled_count: 0,
+      overdraft_count: 0,
       parent_line_item_id: args.parentLineItemId ?? null,
       created_at: args.now,
       updated_at: args.now,

@@ -223,6 +223,8 @@ export interface LineItemsTable {
   version_date: string | null;
   number_of_copies: number;
   fulfilled_count: number;
+  /** Copies licensed past number_of_copies as extra activations, in use (migration 0015). */
+  overdraft_count: number;
   line_item_type: string | null;
   parent_line_item_id: string | null;
   order_id: string | null;
@@ -396,6 +398,8 @@ export interface FulfillmentsTable {
   license: string;
   reason: string | null;
   policy_overridden: number;
+  /** Copies of this license taken as extra activations. */
+  overdraft_count: number;
   request_nonce: string | null;
   fulfilled_at: string;
   fulfilled_by: string | null;
@@ -420,6 +424,8 @@ export interface FulfillmentActionsTable {
   at: string;
   overridden: number;
   reason: string | null;
+  /** Copies the action stands for: 1 for a support action, the extra copies of an EXTRA_ACTIVATION. */
+  copies: Generated<number>;
 }
 
 export interface Database {

@@ -17,6 +17,7 @@ export function presentFulfillment(r: FulfillmentRecord): Fulfillment {
     licenseModel: { id: r.license_model_id, name: r.license_model_name, type: r.license_model_type, technology: r.technology },
     hosts: JSON.parse(r.hosts) as HostId[],
     count: r.count,
+    overdraftCount: r.overdraft_count,
     startDate: r.start_date,
     expirationDate: r.expiration_date,
     versionDate: r.version_date,

@@ -6,10 +6,12 @@ import type { LicenseModelsTable } from "../db/schema.js";
 /** null: unlimited. */
 export type LicensePolicies = LicenseModelPolicies;
 
+/** A new license model's policies: returns, rehosts and repairs unlimited; no extra activations. */
 export const UNLIMITED_POLICIES: LicensePolicies = {
   allowedReturns: null,
   allowedRehosts: null,
   allowedRepairs: null,
+  allowedExtraActivations: 0,
   window: null,
 };
 
@@ -31,6 +33,8 @@ export function parsePolicies(text: string): LicensePolicies {
     allowedReturns: p.allowedReturns ?? null,
     allowedRehosts: p.allowedRehosts ?? null,
     allowedRepairs: p.allowedRepairs ?? null,
+    // Absent (a model saved before extra activations existed): none, as for a new model.
+    allowedExtraActivations: p.allowedExtraActivations === undefined ? 0 : p.allowedExtraActivations,
     window: p.window ?? null,
   };
 }

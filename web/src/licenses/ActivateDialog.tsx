@@ -1,13 +1,14 @@
 import { Alert, Anchor, Button, Group, Modal, NumberInput, SimpleGrid, Stack, Text, Textarea, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { IconCircleCheck, IconDownload } from "@tabler/icons-react";
-import { useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import type { Entitlement, LineItem } from "../../../common/src/api/entitlements";
 import type { ActivateBody, ActivationResult } from "../../../common/src/api/fulfillments";
-import { activationsApi, keys } from "../api/endpoints";
-import { useSession } from "../auth/session";
+import type { LicenseModel } from "../../../common/src/api/licenseModels";
+import { activationsApi, fulfillmentsApi, keys } from "../api/endpoints";
+import { usePermissions, useSession } from "../auth/session";
 import { FormAlert, useApiForm } from "../components/FormErrors";
 import { formatCount } from "../lib/format";
 import {
@@ -22,11 +23,15 @@ import {
   hostIdProblem,
   hostRow,
   hostsBody,
+  OverrideFields,
+  type OverrideValues,
+  overrideBody,
+  reasonProblem,
   useLicenseModel,
 } from "./fields";
-import { hostsWords, licensePath, type PortalKind, saveText } from "./words";
+import { hostsWords, licensePath, type PortalKind, saveText, windowWords } from "./words";
 
-interface Values {
+interface Values extends OverrideValues {
   hosts: HostRow[];
   count: number | string;
   startDate: string;
@@ -44,8 +49,40 @@ export const asksVersionDate = (li: LineItem) =>
   (li.versionDateOption === "DEFINE_VERSION_DATE_LATER" || li.versionDateOption === "DEFINE_VERSION_STARTDATE_LATER") &&
   !li.versionDate;
 
-/** Whether a line item can be activated now (the server decides the rest, in words). */
-export const canActivate = (li: LineItem) => (li.state === "DEPLOYED" || li.state === "TEST") && li.availableCount > 0;
+/**
+ * Whether a line item can be activated now (the server decides the rest, in words). With no copies
+ * left the dialog still opens when the item has a license model: its policy may allow extra
+ * activations, and producer staff may override it; the dialog says which.
+ */
+export const canActivate = (li: LineItem) =>
+  (li.state === "DEPLOYED" || li.state === "TEST") && (li.availableCount > 0 || li.licenseModelId !== null);
+
+/**
+ * Extra activations the line item's policy still leaves (null: unlimited; 0 when the model allows
+ * none), read from the usage of one of its licenses (none yet: nothing used); undefined while unknown.
+ */
+function useExtraLeft(li: LineItem, model: LicenseModel | undefined): number | null | undefined {
+  const allowed = model?.policies.allowedExtraActivations;
+  const { data } = useQuery({
+    queryKey: [...keys.fulfillments, "extra-usage", li.id],
+    queryFn: async () => {
+      const page = await fulfillmentsApi.list({ lineItemId: li.id, limit: 1 });
+      const first = page.items[0];
+      return first ? (await fulfillmentsApi.get(first.id)).usage.extraActivations.used : 0;
+    },
+    enabled: allowed !== undefined && allowed !== null && allowed > 0,
+    retry: false,
+  });
+  if (allowed === undefined) return undefined;
+  if (allowed === null || allowed === 0) return allowed;
+  return data === undefined ? undefined : Math.max(0, allowed - data);
+}
+
+/** "3 extra activations left (per 1 year)", "Extra activations: unlimited". */
+function extraWords(left: number | null, model: LicenseModel): string {
+  if (left === null) return "Extra activations past the line item's copies: unlimited.";
+  return `${left} extra activation${left === 1 ? "" : "s"} left ${windowWords(model.policies.window)}.`;
+}
 
 /** The license an activation (or an uploaded request) gave: its ID, a download, and what is left. */
 export function IssuedLicense({
@@ -65,7 +102,9 @@ export function IssuedLicense({
           <Anchor component={Link} to={licensePath(portal, f.id)} ff="monospace" fw={600} data-testid="issued-fid">
             {f.id}
           </Anchor>{" "}
-          for {hostsWords(f)}, {formatCount(f.count)} {f.count === 1 ? "copy" : "copies"}.{" "}
+          for {hostsWords(f)}, {formatCount(f.count)} {f.count === 1 ? "copy" : "copies"}
+          {f.overdraftCount === 1 ? " (1 as an extra activation)" : ""}
+          {f.overdraftCount > 1 ? ` (${formatCount(f.overdraftCount)} as extra activations)` : ""}.{" "}
           <span data-testid="available-after">
             {formatCount(result.availableCount)} {result.availableCount === 1 ? "copy is" : "copies are"} left on line item{" "}
             {f.activationId}.
@@ -115,6 +154,11 @@ export function ActivateDialog({
   const uncounted = model?.modelType === "NODE_LOCKED_UNCOUNTED";
   // Should the model not be readable, the count may be left to the server's default.
   const modelUnknown = !model && !isLoading;
+  const perms = usePermissions();
+  const canOverride = portal === "producer" && perms.isProducerWriter;
+  const extraLeft = useExtraLeft(li, model);
+  /** The most copies one activation may ask for now, without an override (null: no limit). */
+  const most = extraLeft === null ? null : li.availableCount + (extraLeft ?? 0);
   const form = useForm<Values>({
     initialValues: {
       hosts: [hostRow()],
@@ -125,15 +169,22 @@ export function ActivateDialog({
       shipToEmail: entitlement.shipToEmail ?? (portal === "enduser" ? session.user.email : ""),
       shipToAddress: entitlement.shipToAddress ?? "",
       attributes: attributeValues(attrs),
+      overridePolicy: false,
+      reason: "",
     },
     validate: {
       hosts: { id: hostIdProblem },
-      count: (v) => {
+      count: (v, values) => {
         if (uncounted || (modelUnknown && v === "")) return null;
         const n = Number(v);
         if (v === "" || !Number.isInteger(n) || n < 1) return "A whole number of at least 1";
-        return n > li.availableCount ? `Only ${formatCount(li.availableCount)} left` : null;
+        if (most === null || n <= most) return null;
+        if (canOverride && values.overridePolicy) return null;
+        return most > li.availableCount
+          ? `Only ${formatCount(li.availableCount)} left and ${formatCount(most - li.availableCount)} extra`
+          : `Only ${formatCount(li.availableCount)} left`;
       },
+      reason: reasonProblem,
       startDate: (v) => (asksStartDate(li) && !v ? "Choose the start date" : null),
       versionDate: (v) => (asksVersionDate(li) && !v ? "Choose the version date" : null),
       attributes: attributeRules(attrs),
@@ -146,6 +197,11 @@ export function ActivateDialog({
     if (model.modelType !== "NODE_LOCKED_UNCOUNTED" && form.values.count === "") form.setFieldValue("count", 1);
     form.setFieldValue("attributes", { ...attributeValues(fulfillmentAttributes(model)), ...form.values.attributes });
   }, [model]);
+
+  // Copies asked past what is left: the extra-activation words and, for producer writers, the override.
+  const asked = uncounted ? form.values.hosts.length : Number(form.values.count) || 1;
+  const outOfCopies = asked > li.availableCount;
+  const exhausted = !!model && li.availableCount === 0 && extraLeft === 0;
 
   const [result, setResult] = useState<ActivationResult | null>(null);
   const { onSubmit, error, setError, pending } = useApiForm(
@@ -160,6 +216,7 @@ export function ActivateDialog({
         shipToEmail: v.shipToEmail.trim() || null,
         shipToAddress: v.shipToAddress.trim() || null,
         ...(attrs.length > 0 ? { attributes: attributesBody(attrs, v.attributes) } : {}),
+        ...(canOverride ? overrideBody(v) : {}),
       };
       return activationsApi.activate(body);
     },
@@ -192,6 +249,20 @@ export function ActivateDialog({
               {li.licenseModelName ? ` · ${li.licenseModelName}` : ""} · {formatCount(li.availableCount)} of{" "}
               {formatCount(li.numberOfCopies)} {li.numberOfCopies === 1 ? "copy" : "copies"} available
             </Text>
+            {model && outOfCopies && (extraLeft === null || (extraLeft !== undefined && extraLeft > 0)) && (
+              <Text size="sm" data-testid="extra-left">
+                {li.availableCount === 0 ? "No copies are left. " : ""}
+                {extraWords(extraLeft, model)}
+              </Text>
+            )}
+            {model && li.availableCount === 0 && extraLeft === 0 && (
+              <Alert color="yellow" variant="light" data-testid="extra-left">
+                No copies are left
+                {model.policies.allowedExtraActivations === 0
+                  ? " and the license model allows no extra activations."
+                  : ` and no extra activations are left ${windowWords(model.policies.window)}.`}
+              </Alert>
+            )}
             <HostRows form={form} path="hosts" rows={form.values.hosts} floating={floating} />
             <SimpleGrid cols={{ base: 1, sm: 3 }}>
               {uncounted ? (
@@ -209,7 +280,7 @@ export function ActivateDialog({
                   description={modelUnknown ? "Leave empty for the default" : "Copies taken from the line item"}
                   placeholder={modelUnknown ? "Automatic" : undefined}
                   min={1}
-                  max={li.availableCount}
+                  max={canOverride || most === null ? undefined : Math.max(1, most)}
                   allowDecimal={false}
                   allowNegative={false}
                   required={!modelUnknown}
@@ -246,12 +317,13 @@ export function ActivateDialog({
               {...form.getInputProps("shipToEmail")}
             />
             <Textarea label="Ship-to address" autosize minRows={1} maxRows={4} {...form.getInputProps("shipToAddress")} />
+            {canOverride && model && outOfCopies && <OverrideFields form={form} needed={exhausted} />}
             <FormAlert error={error} onClose={() => setError(null)} />
             <Group justify="flex-end">
               <Button variant="default" onClick={onClose}>
                 Cancel
               </Button>
-              <Button type="submit" loading={pending}>
+              <Button type="submit" loading={pending} disabled={exhausted && !(canOverride && form.values.overridePolicy)}>
                 Activate
               </Button>
             </Group>

@@ -18,6 +18,7 @@ import { useIsLicenser } from "./fields";
 import { SupportDialog, type SupportKind } from "./SupportDialogs";
 import { UploadRequestDialog } from "./UploadRequest";
 import {
+  extraUsageWords,
   FULFILLMENT_TYPE_LABELS,
   hostTypeLabel,
   hostWords,
@@ -335,6 +336,11 @@ export function LicenseDetailPage({ portal }: { portal: PortalKind }) {
                     {usageWords(data.usage, k)}
                   </Text>
                 ))}
+                {(data.usage.extraActivations.allowed !== 0 || data.usage.extraActivations.used > 0) && (
+                  <Text size="sm" data-testid="extra-usage">
+                    {extraUsageWords(data.usage)}
+                  </Text>
+                )}
               </Stack>
             </Stack>
           </Section>
@@ -423,6 +429,9 @@ export function LicenseDetailPage({ portal }: { portal: PortalKind }) {
                   </Text>
                 ),
               },
+              ...(f.overdraftCount > 0
+                ? [{ label: "Extra activations", value: `${f.overdraftCount} of its ${f.count} copies` }]
+                : []),
               ...(f.reason || f.policyOverridden
                 ? [{ label: f.policyOverridden ? "Policy overridden: reason" : "Reason", value: f.reason }]
                 : []),

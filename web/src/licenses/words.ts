@@ -29,6 +29,14 @@ export function usageWords(usage: SupportUsage, kind: PolicyKind): string {
   return `${u.used} of ${u.allowed} ${u.allowed === 1 ? SINGULAR[kind] : kind} used ${windowWords(usage.window)}`;
 }
 
+/** "2 of 5 extra activations used per 1 year (1 in use)". */
+export function extraUsageWords(usage: SupportUsage): string {
+  const u = usage.extraActivations;
+  const inUse = u.inUse > 0 ? ` (${u.inUse} in use)` : "";
+  if (u.allowed === null) return `${u.used} extra activation${u.used === 1 ? "" : "s"} used (unlimited)${inUse}`;
+  return `${u.used} of ${u.allowed} extra activation${u.allowed === 1 ? "" : "s"} used ${windowWords(usage.window)}${inUse}`;
+}
+
 /** How many are left, or null when unlimited. */
 export function left(usage: SupportUsage, kind: PolicyKind): number | null {
   const u = usage[kind];

@@ -140,7 +140,13 @@ interface ModelValues {
   technology: LicenseTechnology;
   modelType: LicenseModelType;
   attributes: AttributeRow[];
-  policies: { allowedReturns: PolicyValue; allowedRehosts: PolicyValue; allowedRepairs: PolicyValue; window: WindowValue };
+  policies: {
+    allowedReturns: PolicyValue;
+    allowedRehosts: PolicyValue;
+    allowedRepairs: PolicyValue;
+    allowedExtraActivations: PolicyValue;
+    window: WindowValue;
+  };
 }
 
 const WINDOW_UNITS = DURATION_UNITS.map((u) => ({ value: u, label: humanize(u) }));
@@ -149,6 +155,7 @@ const POLICY_FIELDS = [
   ["allowedReturns", "Allowed returns"],
   ["allowedRehosts", "Allowed rehosts"],
   ["allowedRepairs", "Allowed repairs"],
+  ["allowedExtraActivations", "Extra activations"],
 ] as const;
 
 const attributeRow = (a?: LicenseModel["attributes"][number]): AttributeRow => ({
@@ -175,6 +182,7 @@ function valuesOf(m?: LicenseModel): ModelValues {
       allowedReturns: policy(m ? m.policies.allowedReturns : 0),
       allowedRehosts: policy(m ? m.policies.allowedRehosts : 0),
       allowedRepairs: policy(m ? m.policies.allowedRepairs : 0),
+      allowedExtraActivations: policy(m ? m.policies.allowedExtraActivations : 0),
       window: m?.policies.window
         ? { wholeLife: false, count: m.policies.window.count, unit: m.policies.window.unit }
         : { wholeLife: true, count: 1, unit: "YEARS" },
@@ -201,6 +209,7 @@ function bodyOf(v: ModelValues): LicenseModelInput {
       allowedReturns: p(v.policies.allowedReturns),
       allowedRehosts: p(v.policies.allowedRehosts),
       allowedRepairs: p(v.policies.allowedRepairs),
+      allowedExtraActivations: p(v.policies.allowedExtraActivations),
       window: v.policies.window.wholeLife ? null : { count: Number(v.policies.window.count), unit: v.policies.window.unit },
     } satisfies LicenseModelPolicies,
   };
@@ -370,6 +379,7 @@ function LicenseModelForm({
         allowedReturns: { value: policyRule },
         allowedRehosts: { value: policyRule },
         allowedRepairs: { value: policyRule },
+        allowedExtraActivations: { value: policyRule },
         window: {
           count: (v, values) =>
             values.policies.window.wholeLife
@@ -393,6 +403,7 @@ function LicenseModelForm({
         "policies.allowedReturns": "policies.allowedReturns.value",
         "policies.allowedRehosts": "policies.allowedRehosts.value",
         "policies.allowedRepairs": "policies.allowedRepairs.value",
+        "policies.allowedExtraActivations": "policies.allowedExtraActivations.value",
         "policies.window": "policies.window.count",
         "policies.window.count": "policies.window.count",
         "policies.window.unit": "policies.window.unit",
@@ -448,10 +459,11 @@ function LicenseModelForm({
         </Section>
         <Section title="Policies">
           <Text size="sm" c="dimmed" mb="sm">
-            How many times a license of this model may be returned, moved to another host, or repaired, counted per line item over
-            the period below.
+            How many times a license of this model may be returned, moved to another host, or repaired, and how many copies an
+            activation may take past the line item's copies when they run out (extra activations), counted per line item over the
+            period below.
           </Text>
-          <SimpleGrid cols={{ base: 1, sm: 3 }}>
+          <SimpleGrid cols={{ base: 1, sm: 2, md: 4 }}>
             {POLICY_FIELDS.map(([key, label]) => {
               const p = form.values.policies[key];
               return (
@@ -673,6 +685,10 @@ export function LicenseModelDetailPage() {
               { label: "Allowed returns", value: policyText(model.policies.allowedReturns) },
               { label: "Allowed rehosts", value: policyText(model.policies.allowedRehosts) },
               { label: "Allowed repairs", value: policyText(model.policies.allowedRepairs) },
+              {
+                label: "Extra activations",
+                value: model.policies.allowedExtraActivations === 0 ? "None" : policyText(model.policies.allowedExtraActivations),
+              },
               {
                 label: "Counted",
                 value: model.policies.window ? `Per ${periodWords(model.policies.window)}` : "Over the line item's whole life",

@@ -251,6 +251,7 @@ export async function insertTransferredEntitlement(
         id_generated: m.idGenerated ? 1 : 0,
         number_of_copies: m.copies,
         fulfilled_count: 0,
+        overdraft_count: 0,
         parent_line_item_id: m.item.id,
         created_at: a.now,
         updated_at: a.now,

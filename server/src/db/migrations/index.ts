@@ -12,6 +12,7 @@ import * as m0011 from "./0011_job_leases_files.js";
 import * as m0012 from "./0012_signing_keys.js";
 import * as m0013 from "./0013_mail.js";
 import * as m0014 from "./0014_fulfillments.js";
+import * as m0015 from "./0015_extra_activations.js";
 
 /** Static list so migrations work the same from source (tests) and from the built `dist/`. */
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   "0012_signing_keys": m0012,
   "0013_mail": m0013,
   "0014_fulfillments": m0014,
+  "0015_extra_activations": m0015,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -271,20 +271,28 @@ export async function historyOf(db: Db | Trx, row: FulfillmentRow): Promise<Fulf
   return recordQuery(db).where("f.id", "in", ids).orderBy("f.id").execute();
 }
 
-/** Support actions of a line item since `since` (ISO; null: ever), by action, with the oldest of each. */
+/**
+ * Support actions of a line item since `since` (ISO; null: ever), by action: how many, the copies
+ * they stand for (an EXTRA_ACTIVATION's extra copies; 1 for the others), and the oldest of each.
+ */
 export async function supportActionsSince(
   db: Db | Trx,
   lineItemPk: string,
   since: string | null,
-): Promise<Record<string, { used: number; oldestAt: string | null }>> {
+): Promise<Record<string, { used: number; copies: number; oldestAt: string | null }>> {
   let q = db
     .selectFrom("fulfillment_actions")
-    .select(["action", sql<number | string>`count(*)`.as("n"), sql<string | null>`min(at)`.as("oldest")])
+    .select([
+      "action",
+      sql<number | string>`count(*)`.as("n"),
+      sql<number | string>`sum(copies)`.as("copies"),
+      sql<string | null>`min(at)`.as("oldest"),
+    ])
     .where("line_item_id", "=", lineItemPk)
     .groupBy("action");
   if (since) q = q.where("at", ">", since);
   const rows = await q.execute();
-  const out: Record<string, { used: number; oldestAt: string | null }> = {};
-  for (const r of rows) out[r.action] = { used: Number(r.n), oldestAt: r.oldest };
+  const out: Record<string, { used: number; copies: number; oldestAt: string | null }> = {};
+  for (const r of rows) out[r.action] = { used: Number(r.n), copies: Number(r.copies), oldestAt: r.oldest };
   return out;
 }

@@ -79,6 +79,7 @@ const LINE_ITEM_COLUMNS = [
   "version_date",
   "number_of_copies",
   "fulfilled_count",
+  "overdraft_count",
   "line_item_type",
   "parent_line_item_id",
   "order_id",
