@@ -339,3 +339,34 @@ describeEachDb("split line item", (env) => {
     expect(items.find((i) => i.entitlement_id === pk)?.number_of_copies).toBe(10);
   });
 });
+
+describeEachDb("split notices", (env) => {
+  it("emails the target tier's contact a split notice, in the split's transaction; none without a contact", async () => {
+    const { admin, bulk, reseller } = await channel(env, 10);
+    const contact = await env.makeUser({ role: "PARTNER_PORTAL_ADMIN", accountId: reseller, email: "buyer@reseller.example" });
+    const res = ok(
+      await admin.post(`/api/v1/entitlements/${bulk.id}/actions/split`, {
+        targetAccountId: reseller,
+        tier: RESELLER_TIER,
+        count: 3,
+        contactUserId: contact.userId,
+      }),
+    );
+    const mails = ok(await admin.get("/api/v1/email/messages?kind=SPLIT_NOTICE"), 200).items as Json[];
+    expect(mails).toHaveLength(1);
+    expect(mails[0]).toMatchObject({ kind: "SPLIT_NOTICE", to: ["buyer@reseller.example"] });
+    expect(mails[0].subject).toContain(res.entitlement.entitlementId);
+    const detail = ok(await admin.get(`/api/v1/email/messages/${mails[0].id}`), 200);
+    expect(detail.bodyText).toContain("3 unredeemed keys were split to your account");
+
+    // A refused split (not enough keys) queues nothing; a split without a contact neither.
+    const refusedSplit = await admin.post(`/api/v1/entitlements/${bulk.id}/actions/split`, {
+      targetAccountId: reseller,
+      tier: "bo.constants.partnertiernames.tier3",
+      count: 1000,
+      contactUserId: contact.userId,
+    });
+    expect(refusedSplit.statusCode).toBeGreaterThanOrEqual(400);
+    expect(ok(await admin.get("/api/v1/email/messages"), 200).items).toHaveLength(1);
+  });
+});

@@ -23,6 +23,13 @@ const Target = {
       description: "A matching DEPLOYED entitlement of the target account (its id); without it a new one is created.",
     }),
   ),
+  contactUserId: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: "A user of the target account: its contact in the new tier, emailed a split notice (Outbox).",
+    }),
+  ),
 };
 
 export const SplitBulkBody = Type.Object(
@@ -37,9 +44,6 @@ export const SplitBulkBody = Type.Object(
         maxItems: 10_000,
         description: "The unredeemed keys that move (instead of count).",
       }),
-    ),
-    contactUserId: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 255, description: "A user of the target account, its contact in the new tier." }),
     ),
   },
   { additionalProperties: false },

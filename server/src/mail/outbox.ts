@@ -166,3 +166,35 @@ export async function queueEntitlementCertificate(
   const data = certificateDataOf(row.entitlement_id, partners, items);
   return queueEmail(trx, ctx, certificateEmail(template, data, recipients, row.id));
 }
+
+/**
+ * Tells the contact of a split's target tier what reached their account (FNO emails split
+ * contacts): which entitlement, how many keys or copies, from whom. Plain words, no attachment; in
+ * the split's transaction, so it exists if and only if the split does.
+ */
+export async function queueSplitNotice(
+  trx: Trx,
+  ctx: RequestContext,
+  m: { to: string; accountName: string; tier: string; entitlementId: string; entitlementPk: string; what: string; from: string },
+): Promise<string> {
+  const env = mailEnvironment();
+  return queueEmail(trx, ctx, {
+    kind: "SPLIT_NOTICE",
+    to: [m.to],
+    subject: `${m.what} split to ${m.accountName}: entitlement ${m.entitlementId}`,
+    body: [
+      "Hello,",
+      "",
+      `${m.what} were split to your account ${m.accountName} (tier ${m.tier}) from ${m.from}.`,
+      `They are in entitlement ${m.entitlementId}.`,
+      "",
+      `Log in to see them: ${env.portalUrl}`,
+      "",
+      env.producer,
+      "",
+    ].join("\n"),
+    attachments: [],
+    objectType: "entitlement",
+    objectId: m.entitlementPk,
+  });
+}

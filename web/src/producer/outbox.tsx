@@ -24,6 +24,7 @@ const STATUS_LABELS: Record<EmailStatus, { label: string; color: string }> = {
 const KIND_LABELS: Record<EmailKind, string> = {
   ENTITLEMENT_CERTIFICATE: "Entitlement certificate",
   LICENSE: "License",
+  SPLIT_NOTICE: "Split notice",
   TEST: "Test email",
 };
 const STATUS_OPTIONS = Object.entries(STATUS_LABELS).map(([value, s]) => ({ value, label: s.label }));

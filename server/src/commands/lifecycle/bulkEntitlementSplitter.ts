@@ -13,7 +13,15 @@ import { configDifference, keysWord } from "../../domain/splits.js";
 import { errors } from "../../errors.js";
 import { newId, nowIso } from "../../util.js";
 import { entitlementRecord, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
-import { loadForSplit, namedTarget, type SplitSource, type SplitTarget, splitPartners, splitTarget } from "./splitSupport.js";
+import {
+  loadForSplit,
+  namedTarget,
+  notifySplitContact,
+  type SplitSource,
+  type SplitTarget,
+  splitPartners,
+  splitTarget,
+} from "./splitSupport.js";
 
 /** The request body, as the route validated it (common/src/api/splits.ts). */
 export type SplitBulkInput = SplitBulkBody;
@@ -120,6 +128,14 @@ export async function bulkEntitlementSplitter(
         before: created ? null : { keyCount: targetRow.key_count },
         after: { keyCount: targetRow.key_count + moved, ...detail },
       });
+      await notifySplitContact(
+        trx,
+        ctx,
+        target,
+        { pk: targetRow.id, entitlementId: targetRow.entitlement_id },
+        keysWord(moved),
+        source.owner.accountId,
+      );
       return { targetPk: targetRow.id, moved, created };
     }),
   );

@@ -12,7 +12,7 @@ import { nowIso } from "../../util.js";
 import { entitlementRecord, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
 import type { SplitOutcome } from "./bulkEntitlementSplitter.js";
 import { insertTransferredEntitlement } from "./lifecycleSupport.js";
-import { loadForSplit, namedTarget, splitPartners, splitTarget } from "./splitSupport.js";
+import { loadForSplit, namedTarget, notifySplitContact, splitPartners, splitTarget } from "./splitSupport.js";
 
 /** The request body, as the route validated it (common/src/api/splits.ts). */
 export type SplitLineItemInput = SplitLineItemBody;
@@ -142,6 +142,14 @@ export async function lineItemSplitter(
         objectId: created ? targetPk : targetItemId,
         after: detail,
       });
+      await notifySplitContact(
+        trx,
+        ctx,
+        target,
+        { pk: targetPk, entitlementId: targetEid },
+        copiesWord(n),
+        source.owner.accountId,
+      );
       return { targetPk, targetItemId, created };
     }),
   );

@@ -3,6 +3,7 @@ import type { RequestContext } from "../../actor.js";
 import type { EntitlementRow, Trx } from "../../db/schema.js";
 import { tierTakenProblem } from "../../domain/splits.js";
 import { errors } from "../../errors.js";
+import { queueSplitNotice } from "../../mail/outbox.js";
 import { authorize } from "../../policies/index.js";
 import { loadVisibleEntitlement } from "../entitlementSupport.js";
 import { partnerEntries, targetAccount } from "./lifecycleSupport.js";
@@ -93,6 +94,29 @@ export async function splitTarget(
     contactUserId = input.contactUserId;
   }
   return { account, tier: tier.name, tierDisplayName: tier.display_name, contactUserId };
+}
+
+/** Emails the target tier's contact, when the split names one, about what reached their account. */
+export async function notifySplitContact(
+  trx: Trx,
+  ctx: RequestContext,
+  t: SplitTarget,
+  target: { pk: string; entitlementId: string },
+  what: string,
+  fromAccountId: string,
+): Promise<void> {
+  if (!t.contactUserId) return;
+  const user = await trx.selectFrom("users").select("email").where("id", "=", t.contactUserId).executeTakeFirst();
+  if (!user) return;
+  await queueSplitNotice(trx, ctx, {
+    to: user.email,
+    accountName: t.account.name,
+    tier: t.tierDisplayName,
+    entitlementId: target.entitlementId,
+    entitlementPk: target.pk,
+    what,
+    from: `account ${fromAccountId}`,
+  });
 }
 
 /** The partners of a new entitlement made by a split: the source's tiers (none current owner) and the target's. */
