@@ -4,10 +4,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import pg from "pg";
 import { Pool } from "undici";
 import { ROOT, type RunningServer, startServer, tempDir } from "../e2e/harness.js";
-import { benchCatalog } from "./setup.js";
+import { adminQuery, benchCatalog, pct, withDatabase } from "./setup.js";
 
 /**
  * Activations over HTTP on loopback against the real built server (issue 14): a line item with
@@ -44,10 +43,6 @@ export interface ActivateResult {
   ratioToBareSign: number;
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number) : 0;
-};
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function closedLoop(items: number, concurrency: number, one: (i: number) => Promise<number>) {
@@ -112,21 +107,6 @@ async function startFloor(database: string, poolSize: number): Promise<{ url: st
       if (/Error/.test(out)) console.error(`floor server output:\n${out}`);
     },
   };
-}
-
-const withDatabase = (url: string, name: string) => {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-};
-async function adminQuery(pgUrl: string, q: string) {
-  const c = new pg.Client({ connectionString: pgUrl });
-  await c.connect();
-  try {
-    await c.query(q);
-  } finally {
-    await c.end();
-  }
 }
 
 export async function benchActivate(

@@ -8,7 +8,7 @@ import SQLite from "better-sqlite3";
 import pg from "pg";
 import { Pool } from "undici";
 import { ROOT, type RunningServer, startServer, tempDir } from "../e2e/harness.js";
-import { benchCatalog } from "./setup.js";
+import { adminQuery, benchCatalog, pct, withDatabase } from "./setup.js";
 
 /**
  * Redemption over HTTP on loopback against the real built server, beside the floor measured in
@@ -92,10 +92,6 @@ const ROW_COUNTS: Record<string, string> = {
   rate_counted: "SELECT coalesce(sum(count), 0) AS n FROM rate_counters",
 };
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number) : 0;
-};
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 /** Statuses of failed requests in this process, named in the error that stops a run. */
 const failed: number[] = [];
@@ -343,22 +339,6 @@ async function rowsOfKey(q: Query, key: string): Promise<Record<string, unknown>
       ),
     ),
   };
-}
-
-const withDatabase = (url: string, name: string) => {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-};
-
-async function adminQuery(pgUrl: string, q: string) {
-  const c = new pg.Client({ connectionString: pgUrl });
-  await c.connect();
-  try {
-    await c.query(q);
-  } finally {
-    await c.end();
-  }
 }
 
 export interface RedeemOptions {

@@ -1,3 +1,4 @@
+import pg from "pg";
 import { login } from "../e2e/harness.js";
 
 /**
@@ -50,4 +51,28 @@ export async function benchCatalog(base: string) {
     return keys;
   };
   return { token, headers, call, newBulk, generateKeys, licenseModelId: lm.id as string, productId: product.id as string };
+}
+
+/** The p-th percentile of `xs` (nearest rank), 0 for none. */
+export const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number) : 0;
+};
+
+/** `url` with its database replaced by `name`. */
+export const withDatabase = (url: string, name: string) => {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+};
+
+/** One statement on the server `pgUrl` names (CREATE/DROP DATABASE of a benchmark's own databases). */
+export async function adminQuery(pgUrl: string, q: string) {
+  const c = new pg.Client({ connectionString: pgUrl });
+  await c.connect();
+  try {
+    await c.query(q);
+  } finally {
+    await c.end();
+  }
 }

@@ -1,38 +1,20 @@
 import type { ParsedMail } from "mailparser";
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { type Jwks, verifyLicense } from "../../verifier/src/index.js";
-import { JobRunner } from "../src/jobs/runner.js";
-import { MailDispatcher } from "../src/mail/dispatcher.js";
 import { type Json, ok } from "./factories.js";
 import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
 import { activatable, activate, auditOf } from "./licenses.js";
-import { type Inbox, smtpInbox, until } from "./smtpInbox.js";
+import { mailDelivery, until } from "./smtpInbox.js";
 
 /** Licenses by email (issue 14.7): on activation to the ship-to list, and again on request. */
 describeEachDb("license email", (env: TestEnv) => {
-  let inbox: Inbox;
-  let runner: JobRunner;
-  let dispatcher: MailDispatcher;
-
-  beforeEach(async () => {
-    inbox = await smtpInbox();
-    const config = { ...env.app.deps.config, mailRetryDelaysMs: [100, 100], mailPollMs: 50, mailTimeoutMs: 5000 };
-    runner = new JobRunner({ db: env.db, dialect: env.dialect, config, bulk: env.app.deps.bulk });
-    await runner.start();
-    dispatcher = new MailDispatcher({ db: env.db, config }, runner);
-    dispatcher.start();
-  });
-  afterEach(async () => {
-    await dispatcher.stop();
-    await runner.stop();
-    await inbox.close();
-  });
+  const inbox = mailDelivery(env);
 
   const configureSmtp = async (admin: Caller) =>
     ok(
       await admin.patch("/api/v1/settings/email", {
         host: "127.0.0.1",
-        port: inbox.port,
+        port: inbox().port,
         security: "NONE",
         fromAddress: "licensing@producer.example",
       }),
@@ -60,8 +42,8 @@ describeEachDb("license email", (env: TestEnv) => {
     expect(r.emailMessageId).toEqual(expect.any(String));
     const m = await sent(admin, r.emailMessageId);
     expect(m).toMatchObject({ kind: "LICENSE", to: ["it@customer.example", "cto@customer.example"] });
-    expect(inbox.received).toHaveLength(1);
-    const mail = inbox.received[0] as ParsedMail;
+    expect(inbox().received).toHaveLength(1);
+    const mail = inbox().received[0] as ParsedMail;
     expect(mail.subject).toContain(r.fulfillment.id);
     const file = licenseOf(mail);
     expect(file.filename).toBe(`${r.fulfillment.id}.lic`);
@@ -122,7 +104,7 @@ describeEachDb("license email", (env: TestEnv) => {
     const res = ok(await again, 202);
     expect(res.recipients).toEqual(["me@customer.example"]);
     await sent(admin, res.messageId);
-    expect(licenseOf(inbox.received[0] as ParsedMail).content.toString("utf8")).toBe(r.licenseFile);
+    expect(licenseOf(inbox().received[0] as ParsedMail).content.toString("utf8")).toBe(r.licenseFile);
     expect((await auditOf(env, fid)).map((e) => e.action)).toContain("fulfillment.emailed");
 
     const stranger = await env.as("CUSTOMER_PORTAL_USER");

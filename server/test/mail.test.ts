@@ -1,38 +1,20 @@
 import type { ParsedMail } from "mailparser";
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { systemContext } from "../src/actor.js";
-import { JobRunner } from "../src/jobs/runner.js";
-import { MailDispatcher } from "../src/mail/dispatcher.js";
 import { queueLicenseEmail } from "../src/mail/outbox.js";
 import { openSmtpPassword } from "../src/mail/smtp.js";
 import { bulkEntitlement, type Json, ok, simpleEntitlement } from "./factories.js";
 import { describeEachDb, type TestEnv } from "./helpers.js";
-import { type Inbox, smtpInbox, until } from "./smtpInbox.js";
+import { mailDelivery, until } from "./smtpInbox.js";
 
 describeEachDb("email and outbox", (env: TestEnv) => {
-  let inbox: Inbox;
-  let runner: JobRunner;
-  let dispatcher: MailDispatcher;
-
-  beforeEach(async () => {
-    inbox = await smtpInbox();
-    const config = { ...env.app.deps.config, mailRetryDelaysMs: [100, 100], mailPollMs: 50, mailTimeoutMs: 5000 };
-    runner = new JobRunner({ db: env.db, dialect: env.dialect, config, bulk: env.app.deps.bulk });
-    await runner.start();
-    dispatcher = new MailDispatcher({ db: env.db, config }, runner);
-    dispatcher.start();
-  });
-  afterEach(async () => {
-    await dispatcher.stop();
-    await runner.stop();
-    await inbox.close();
-  });
+  const inbox = mailDelivery(env);
 
   const configure = async (admin: Awaited<ReturnType<TestEnv["as"]>>, extra: Record<string, unknown> = {}) =>
     ok(
       await admin.patch("/api/v1/settings/email", {
         host: "127.0.0.1",
-        port: inbox.port,
+        port: inbox().port,
         security: "NONE",
         fromAddress: "licensing@producer.example",
         fromName: "Producer Licensing",
@@ -58,8 +40,8 @@ describeEachDb("email and outbox", (env: TestEnv) => {
     const sent = await settled(admin, m.id, "SENT");
     expect(sent).toMatchObject({ attempts: 1, lastError: null });
     expect(sent.sentAt).toBeTruthy();
-    expect(inbox.received).toHaveLength(1);
-    const mail = inbox.received[0] as ParsedMail;
+    expect(inbox().received).toHaveLength(1);
+    const mail = inbox().received[0] as ParsedMail;
     expect(mail.subject).toBe(m.subject);
     expect(mail.from?.value[0]).toMatchObject({ address: "licensing@producer.example", name: "Producer Licensing" });
     expect((mail.to as { value: { address: string }[] }).value.map((v) => v.address)).toEqual(["ops@producer.example"]);
@@ -87,12 +69,12 @@ describeEachDb("email and outbox", (env: TestEnv) => {
     const file = await admin.get(`/api/v1/email/messages/${kept.id}/attachments/0`);
     expect(file.statusCode).toBe(200);
     expect(file.body).toContain(entitlement.lineItems[0].activationId);
-    expect(inbox.received).toHaveLength(0);
+    expect(inbox().received).toHaveLength(0);
 
     await configure(admin);
     ok(await admin.post(`/api/v1/email/messages/${kept.id}/actions/resend`), 200);
     await settled(admin, kept.id, "SENT");
-    const mail = inbox.received[0] as ParsedMail;
+    const mail = inbox().received[0] as ParsedMail;
     expect(mail.subject).toContain(entitlement.entitlementId);
     expect(mail.attachments).toHaveLength(1);
     const att = mail.attachments[0];
@@ -125,28 +107,28 @@ describeEachDb("email and outbox", (env: TestEnv) => {
   it("retries a message SMTP refused for now (4xx), then sends it", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
     await configure(admin);
-    inbox.refuse = { code: 451, text: "Try again later", times: 1 };
+    inbox().refuse = { code: 451, text: "Try again later", times: 1 };
     const m = ok(await admin.post("/api/v1/settings/email/actions/test", { to: "ops@producer.example" }), 200);
     const sent = await settled(admin, m.id, "SENT");
     expect(sent.attempts).toBe(2);
-    expect(inbox.received).toHaveLength(1);
+    expect(inbox().received).toHaveLength(1);
   });
 
   it("fails a message SMTP refuses for good (5xx) at once, with the server's answer", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
     await configure(admin);
-    inbox.refuse = { code: 554, text: "Message rejected as spam", times: 10 };
+    inbox().refuse = { code: 554, text: "Message rejected as spam", times: 10 };
     const m = ok(await admin.post("/api/v1/settings/email/actions/test", { to: "ops@producer.example" }), 200);
     const failed = await settled(admin, m.id, "FAILED");
     expect(failed.attempts).toBe(1);
     expect(failed.lastError).toMatch(/554.*rejected as spam/);
-    expect(inbox.received).toHaveLength(0);
+    expect(inbox().received).toHaveLength(0);
   });
 
   it("gives up after the last attempt when the server keeps answering 4xx", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
     await configure(admin);
-    inbox.refuse = { code: 421, text: "Busy", times: 10 };
+    inbox().refuse = { code: 421, text: "Busy", times: 10 };
     const m = ok(await admin.post("/api/v1/settings/email/actions/test", { to: "ops@producer.example" }), 200);
     const failed = await settled(admin, m.id, "FAILED");
     expect(failed.attempts).toBe(3);
@@ -237,7 +219,7 @@ describeEachDb("email and outbox", (env: TestEnv) => {
       ),
     ).toBeNull();
     await settled(admin, id as string, "SENT");
-    const mail = inbox.received[0] as ParsedMail;
+    const mail = inbox().received[0] as ParsedMail;
     expect(mail.subject).toBe("Lic FID_1 for Acme CAD 1.0");
     expect(mail.attachments[0]?.filename).toBe("FID_1.lic");
     expect(mail.attachments[0]?.content.toString("utf8")).toBe("LICENSE-TEXT-123");

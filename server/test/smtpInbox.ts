@@ -1,5 +1,9 @@
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
+import { afterEach, beforeEach } from "vitest";
+import { JobRunner } from "../src/jobs/runner.js";
+import { MailDispatcher } from "../src/mail/dispatcher.js";
+import type { TestEnv } from "./helpers.js";
 
 /** A real SMTP server on a free port; `refuse` answers the DATA of a message with an SMTP error. */
 export interface Inbox {
@@ -44,4 +48,28 @@ export async function until<T>(what: string, f: () => Promise<T | undefined | nu
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * For each test of the suite: a real SMTP server, and the job runner and mail dispatcher of the
+ * test's database with short retry delays and polling. Returns the current test's inbox.
+ */
+export function mailDelivery(env: TestEnv): () => Inbox {
+  let inbox: Inbox;
+  let runner: JobRunner;
+  let dispatcher: MailDispatcher;
+  beforeEach(async () => {
+    inbox = await smtpInbox();
+    const config = { ...env.app.deps.config, mailRetryDelaysMs: [100, 100], mailPollMs: 50, mailTimeoutMs: 5000 };
+    runner = new JobRunner({ db: env.db, dialect: env.dialect, config, bulk: env.app.deps.bulk });
+    await runner.start();
+    dispatcher = new MailDispatcher({ db: env.db, config }, runner);
+    dispatcher.start();
+  });
+  afterEach(async () => {
+    await dispatcher.stop();
+    await runner.stop();
+    await inbox.close();
+  });
+  return () => inbox;
 }
