@@ -1,10 +1,11 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { PostgresAdapter } from "kysely";
 import type { SplitBulkBody } from "../../../../common/src/api/splits.js";
 import type { RequestContext } from "../../actor.js";
 import { actorLabel } from "../../actor.js";
 import { recordAudit } from "../../audit.js";
 import { type EntitlementRecord, type LineItemFull, lineItemsOf } from "../../db/repos/entitlements.js";
-import { visibleKey } from "../../db/repos/keys.js";
+import { keyCounts, visibleKey } from "../../db/repos/keys.js";
 import { loadSettings } from "../../db/repos/settings.js";
 import type { Db, EntitlementRow, Trx } from "../../db/schema.js";
 import { generateId } from "../../domain/idTemplates.js";
@@ -157,6 +158,9 @@ export async function configOf(db: Db | Trx, pk: string): Promise<LineItemFull> 
 /** Moves the `count` oldest unredeemed keys; exactly `count` or a 409 with how many there are. */
 async function moveOldestKeys(trx: Trx, from: string, to: string, count: number): Promise<number> {
   const pg = isPostgres(trx);
+  const deadline = Date.now() + PICK_PATIENCE_MS;
+  let retries = 0;
+  let held = false;
   let moved = 0;
   while (moved < count) {
     const want = Math.min(count - moved, 10_000);
@@ -183,8 +187,21 @@ async function moveOldestKeys(trx: Trx, from: string, to: string, count: number)
       .executeTakeFirst();
     const n = Number(r.numUpdatedRows);
     moved += n;
-    if (n < want) break;
+    if (n < want) {
+      // Short on PostgreSQL may only mean the rest is held by a transaction in flight (a split that
+      // is about to fail holds every key it tried): while the source's counters (which count the
+      // keys others hold, and ours until we commit) say it has enough, pick again rather than
+      // refuse with a number that is not true.
+      held = pg && (await unredeemedCounted(trx, from)) >= count;
+      if (!held || Date.now() > deadline) break;
+      await sleep(Math.min(5 * 2 ** retries++, 100));
+    }
   }
+  if (moved !== count && held)
+    throw errors.conflict(
+      "Keys of this bulk entitlement were being split or redeemed at the same time; nothing was split. Retry.",
+      "count",
+    );
   if (moved !== count) {
     throw errors.notEnoughCopies(
       `Only ${keysWord(moved)} could be split (${count} asked); redeemed keys never move. Nothing was split.`,
@@ -192,6 +209,14 @@ async function moveOldestKeys(trx: Trx, from: string, to: string, count: number)
     );
   }
   return moved;
+}
+
+/** How long a counted split keeps picking keys that concurrent transactions hold (PostgreSQL). */
+const PICK_PATIENCE_MS = 5_000;
+
+/** The unredeemed keys of a bulk entitlement by its counters (a transaction in flight counts as not yet done). */
+async function unredeemedCounted(trx: Trx, bulkPk: string): Promise<number> {
+  return (await keyCounts(trx, bulkPk))?.unredeemed ?? 0;
 }
 
 /** Moves the listed keys; each must be in this bulk entitlement and unredeemed, else nothing moves. */
