@@ -47,8 +47,10 @@ function injectSend(env: TestEnv): Send {
   };
 }
 
-function fetchSend(urls: string[]): Send {
+/** Calls over HTTP, spread over the servers by `i`; the servers may still be starting when this is made. */
+function fetchSend(servers: Promise<string[]>): Send {
   return async (token, method, url, body, i) => {
+    const urls = await servers;
     const r = await fetch(`${urls[i % urls.length]}${url}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
@@ -635,7 +637,9 @@ describe.skipIf(!DIALECTS.includes("postgres"))("split conservation across two s
         LICENSOR_REDEEM_ACCOUNT_PER_MINUTE: "1000000000",
         LICENSOR_REDEEM_MISSES_BEFORE_LOCK: "1000000000",
       };
-      const urls = await Promise.all([startChild(childEnv), startChild(childEnv)]);
+      // The servers start while the scenario sets up in this process; its first call waits for them.
+      const urls = Promise.all([startChild(childEnv), startChild(childEnv)]);
+      urls.catch(() => undefined);
       await fn(env, fetchSend(urls));
     } finally {
       for (const c of children.splice(0)) c.kill("SIGTERM");
