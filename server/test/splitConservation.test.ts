@@ -246,9 +246,9 @@ function bulkOps(c: BulkCast): Op[] {
   });
   ops.push({ kind: "redeem", key: k[999] as string, ...tokenOf(customer(1)) });
 
-  // Deletes: ten keys nothing else touches (must go), five where the counted splits take theirs
-  // (either), and a redeemed key (must be refused).
-  ops.push({ kind: "delete", token: c.admin, bulk: c.d, keys: range(860, 870), expect: "ok" });
+  // Deletes: ten keys only a counted split might take (see L1), five where the counted splits take
+  // theirs, both either way; and one listing a redeemed key (must be refused).
+  ops.push({ kind: "delete", token: c.admin, bulk: c.d, keys: range(860, 870), expect: "either" });
   ops.push({ kind: "delete", token: c.admin, bulk: c.d, keys: range(300, 305), expect: "either" });
   ops.push({ kind: "delete", token: c.admin, bulk: c.d, keys: [k[861] as string, k[999] as string], expect: "fail" });
   return shuffle(ops);
@@ -323,6 +323,10 @@ async function bulkScenario(env: TestEnv, send: Send) {
   for (const r of after) expect(beforeById.get(r.id)?.key).toBe(r.key);
   expect(new Set([...after.map((r) => r.key), ...deleted])).toEqual(new Set(before.map((r) => r.key)));
   for (const k of deleted) expect(before.find((r) => r.key === k)?.status).toBe("UNREDEEMED");
+  // A refused delete deleted none of its keys (those another delete took aside).
+  const present = new Set(after.map((r) => r.key));
+  for (const d of deletes.filter((x) => x.res.status !== 200))
+    for (const k of d.op.keys.filter((x) => !deleted.has(x))) expect(present.has(k), `${k} of a refused delete`).toBe(true);
 
   // The bulk entitlements: D, B1 and the ones created by the splits that answered success.
   const created = okSplits.filter((s) => s.res.body.created).map((s) => s.res.body.entitlement.id as string);
