@@ -21,16 +21,19 @@ import { errorMessage, isApiError } from "../api/client";
 import { sessionApi } from "../api/endpoints";
 import { usePageTitle } from "../lib/pageTitle";
 import { all, required, email as validEmail } from "../lib/validate";
-import { type Session, useSessionQuery, useSetSession } from "./session";
+import { portalHome, type Session, useSessionQuery, useSetSession } from "./session";
 
 /** Where a user lands: the page they asked for when it belongs to their portal, else the portal's home. */
 function landingFor(s: Session, next: string | null): string {
-  const home = s.portal === "producer" ? "/" : "/portal";
+  const home = portalHome(s.portal);
   if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/login")) return home;
   // The redeem page (a key card's QR code) serves both portals: customers register the key there.
   if (next === "/redeem" || next.startsWith("/redeem?")) return next;
   const inPortal = next === "/portal" || next.startsWith("/portal/");
-  return (s.portal === "enduser") === inPortal ? next : home;
+  const inPartner = next === "/partner" || next.startsWith("/partner/");
+  // Partners may open the customer pages too (their own simple entitlements and licenses).
+  if (s.portal === "partner") return inPartner || inPortal ? next : home;
+  return (s.portal === "enduser") === inPortal && !inPartner ? next : home;
 }
 
 function loginErrorWords(e: unknown): { title: string; text: string } {
