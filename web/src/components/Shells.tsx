@@ -38,7 +38,7 @@ import { Link, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { sessionApi } from "../api/endpoints";
 import { usePermissions, useSession, useSetSession } from "../auth/session";
 
-function Brand({ subtitle, name = "Licensor" }: { subtitle: string; name?: string }) {
+function Brand({ subtitle, name = "Licensor" }: { subtitle?: string; name?: string }) {
   return (
     <Group gap={10} wrap="nowrap">
       <ThemeIcon size={30} radius="md" variant="filled">
@@ -48,12 +48,23 @@ function Brand({ subtitle, name = "Licensor" }: { subtitle: string; name?: strin
         <Text fw={700} size="md" lh={1.1} data-testid="brand-name">
           {name}
         </Text>
-        <Text size="xs" c="dimmed" lh={1.1}>
-          {subtitle}
-        </Text>
+        {subtitle && (
+          <Text size="xs" c="dimmed" lh={1.1}>
+            {subtitle}
+          </Text>
+        )}
       </Box>
     </Group>
   );
+}
+
+/**
+ * The partner and customer portals carry the producer's name (Settings > General): "Acme partner
+ * portal", with "Licensor" beneath as the software's name once the producer has named itself.
+ */
+function PortalBrand({ producerName, kind }: { producerName: string | undefined; kind: "partner" | "customer" }) {
+  const name = producerName ?? "Licensor";
+  return <Brand name={`${name} ${kind} portal`} subtitle={name === "Licensor" ? undefined : "Licensor"} />;
 }
 
 function useLogout() {
@@ -233,10 +244,7 @@ export function PortalShell() {
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle menu" />
             <Link to="/portal" style={{ color: "inherit", textDecoration: "none" }}>
-              <Brand
-                name={s.producerName ?? "Licensor"}
-                subtitle={`${s.producerName ? `${s.producerName} ` : ""}${perms.isPartner ? "partner portal" : "customer portal"}`}
-              />
+              <PortalBrand producerName={s.producerName} kind={perms.isPartner ? "partner" : "customer"} />
             </Link>
             {s.user.memberships[0] && (
               <Badge variant="light" color="gray" visibleFrom="md" radius="sm">
@@ -296,10 +304,7 @@ export function PartnerShell() {
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle menu" />
             <Link to="/partner" style={{ color: "inherit", textDecoration: "none" }}>
-              <Brand
-                name={s.producerName ?? "Licensor"}
-                subtitle={`${s.producerName ? `${s.producerName} ` : ""}partner portal`}
-              />
+              <PortalBrand producerName={s.producerName} kind="partner" />
             </Link>
             {partnerAccount && (
               <Badge variant="light" color="gray" visibleFrom="md" radius="sm">
