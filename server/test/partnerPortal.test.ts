@@ -42,6 +42,8 @@ describeEachDb("partner portal", (env) => {
   it("sends partners to the partner portal, customers to the customer one, and names the producer", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
     ok(await admin.patch("/api/v1/settings", { producerName: "Acme Software" }), 200);
+    // Before anyone logs in, too (the login page).
+    expect(ok(await env.caller(null).get("/api/v1/branding"), 200)).toEqual({ producerName: "Acme Software" });
     const partner = await userWithPassword(env, "PARTNER_PORTAL_USER", { admin });
     const login = await logIn(env.app, partner.user.email, PASSWORD);
     expect(login.res.json()).toMatchObject({ portal: "partner", producerName: "Acme Software" });

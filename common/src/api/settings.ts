@@ -68,7 +68,11 @@ export const SettingsUpdateBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** What anyone may know before logging in: the producer's name, for the login page. */
+export const BrandingSchema = Type.Object({ producerName: Type.String() });
+
 export type IdTemplate = Static<typeof IdTemplateSchema>;
+export type Branding = Static<typeof BrandingSchema>;
 export type IdTemplateOut = Static<typeof IdTemplateOutSchema>;
 export type KeyFormat = Static<typeof KeyFormatSchema>;
 export type Settings = Static<typeof SettingsSchema>;

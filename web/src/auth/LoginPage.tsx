@@ -14,7 +14,7 @@ import {
 } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { IconAlertCircle, IconCertificate } from "@tabler/icons-react";
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router-dom";
 import { errorMessage, isApiError } from "../api/client";
@@ -52,6 +52,8 @@ function loginErrorWords(e: unknown): { title: string; text: string } {
 export function LoginPage() {
   usePageTitle("Log in");
   const session = useSessionQuery();
+  // Public: the producer's name (Settings > General) over the form.
+  const branding = useQuery({ queryKey: ["branding"], queryFn: () => sessionApi.branding(), staleTime: 300_000, retry: false });
   const setSession = useSetSession();
   const navigate = useNavigate();
   const [params] = useSearchParams();
@@ -87,7 +89,7 @@ export function LoginPage() {
             <IconCertificate size={26} />
           </ThemeIcon>
           <Title order={2} fw={650}>
-            Licensor
+            {branding.data?.producerName ?? "Licensor"}
           </Title>
           <Text c="dimmed" size="sm">
             Log in to manage entitlements and licenses
