@@ -55,9 +55,14 @@ export function belongsTo(actor: Actor, accountId: string): boolean {
   return actor.memberships.some((m) => m.accountId === accountId);
 }
 
-/** Portal the actor lands in: producer staff use the producer portal, everyone else the end-user one. */
-export function portalOf(actor: Actor): "producer" | "enduser" {
-  return isProducerStaff(actor) ? "producer" : "enduser";
+/**
+ * Portal the actor lands in: producer staff use the producer portal; a member of a channel
+ * partner account the partner portal (even if it also belongs to a customer account: that portal
+ * links to the customer pages); everyone else the end-user one.
+ */
+export function portalOf(actor: Actor): "producer" | "partner" | "enduser" {
+  if (isProducerStaff(actor)) return "producer";
+  return actor.memberships.some((m) => m.accountType === "CHANNEL_PARTNER") ? "partner" : "enduser";
 }
 
 export function actorLabel(actor: Actor): string {

@@ -5,7 +5,7 @@ import { type ComponentType, lazy, Suspense, useEffect } from "react";
 import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation } from "react-router-dom";
 import { errorMessage, isApiError, setCsrfToken, setUnauthenticatedHandler } from "./api/client";
 import { keys } from "./api/endpoints";
-import { useSessionQuery } from "./auth/session";
+import { portalHome, useSessionQuery } from "./auth/session";
 
 /*
  * Each part of the portal is its own download, fetched when a route first needs it: the public
@@ -22,6 +22,11 @@ const LoginPage = page(auth, "LoginPage");
 const RedeemPage = page(() => import("./enduser/RedeemPage"), "RedeemPage");
 const PortalShell = page(shells, "PortalShell");
 const ProducerShell = page(shells, "ProducerShell");
+const PartnerShell = page(shells, "PartnerShell");
+const partner = () => import("./partner/pages");
+const PartnerHomePage = page(partner, "PartnerHomePage");
+const PartnerBulkPage = page(partner, "PartnerBulkPage");
+const PartnerAccountsPage = page(partner, "PartnerAccountsPage");
 const NotFoundPage = lazy(() => notFound().then((m) => ({ default: m.NotFoundPage })));
 const PortalAccountPage = page(() => import("./enduser/PortalAccountPage"), "PortalAccountPage");
 const portalEntitlements = () => import("./enduser/PortalEntitlementsPage");
@@ -128,8 +133,11 @@ function PageLoading() {
   );
 }
 
-/** Lets only users of `portal` through: others go to their own portal, anonymous visitors to the login page. */
-function RequirePortal({ portal }: { portal: "producer" | "enduser" }) {
+/**
+ * Lets only users of the given portal(s) through: others go to their own portal, anonymous visitors
+ * to the login page. Partners also reach the customer pages (their own simple entitlements, licenses).
+ */
+function RequirePortal({ portal }: { portal: "producer" | "partner" | "enduser" | ("partner" | "enduser")[] }) {
   const { data, isLoading, error, refetch } = useSessionQuery();
   const location = useLocation();
   if (isLoading) return <PageLoading />;
@@ -146,7 +154,8 @@ function RequirePortal({ portal }: { portal: "producer" | "enduser" }) {
     const next = location.pathname + location.search;
     return <Navigate to={next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`} replace />;
   }
-  if (data.portal !== portal) return <Navigate to={data.portal === "producer" ? "/" : "/portal"} replace />;
+  if (!(Array.isArray(portal) ? portal : [portal]).includes(data.portal as never))
+    return <Navigate to={portalHome(data.portal)} replace />;
   return <Outlet />;
 }
 
@@ -174,7 +183,7 @@ export function App() {
               <Route path="/login" element={<LoginPage />} />
               {/* Public: where a key card's QR code leads. */}
               <Route path="/redeem" element={<RedeemPage />} />
-              <Route element={<RequirePortal portal="enduser" />}>
+              <Route element={<RequirePortal portal={["enduser", "partner"]} />}>
                 <Route path="/portal" element={<PortalShell />}>
                   <Route index element={<PortalAccountPage />} />
                   <Route path="entitlements" element={<PortalEntitlementsPage />} />
@@ -185,6 +194,17 @@ export function App() {
                   <Route path="users" element={<PortalUsersPage />} />
                   <Route path="password" element={<PortalPasswordPage />} />
                   <Route path="*" element={<NotFoundPage home="/portal" />} />
+                </Route>
+              </Route>
+              <Route element={<RequirePortal portal="partner" />}>
+                <Route path="/partner" element={<PartnerShell />}>
+                  <Route index element={<PartnerHomePage />} />
+                  <Route path="entitlements/:id" element={<PartnerBulkPage />} />
+                  <Route path="accounts" element={<PartnerAccountsPage />} />
+                  <Route path="users" element={<PortalUsersPage />} />
+                  <Route path="password" element={<PortalPasswordPage />} />
+                  {/* The reports helper's PartnerReportsPage (web/src/reports/) is wired here by the integrator. */}
+                  <Route path="*" element={<NotFoundPage home="/partner" />} />
                 </Route>
               </Route>
               <Route element={<RequirePortal portal="producer" />}>

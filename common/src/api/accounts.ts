@@ -70,6 +70,14 @@ export const AccountCreateBody = Type.Object(
     address: Type.Optional(AddressIn),
     visible: Type.Optional(Type.Boolean({ description: "Visible to partners in other tiers (default true)." })),
     parentId: Type.Optional(NullableString({ minLength: 1, maxLength: 255 })),
+    relateTo: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 255,
+        description:
+          "A CHANNEL_PARTNER account the new account is related to, in the same transaction. A partner portal admin creates CUSTOMER and CHANNEL_PARTNER accounts only this way, related to its own account (its default when it administers exactly one).",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -90,7 +98,23 @@ export const RelateAccountBody = Type.Object({ accountId: Type.String({ minLengt
 export const RelatedAccountParams = Type.Object({ id: Type.String(), relatedId: Type.String() });
 export const RelatedAccountsSchema = Type.Object({ relatedAccountIds: Type.Array(Type.String()) });
 
+/** An account related to another (account_relations), as the partner portal lists them: whom it may split to. */
+export const RelatedAccountSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  type: AccountTypeSchema,
+  country: Type.Union([Type.String(), Type.Null()]),
+  relatedAt: Type.String({ description: "When the two accounts were related." }),
+  tiers: Type.Array(Type.String(), {
+    description: "Display names of the tiers this account holds on entitlements the other account is also on (e.g. Reseller).",
+  }),
+  sharedEntitlements: Type.Integer({ description: "Entitlements both accounts are on (in any tier)." }),
+});
+export const RelatedAccountListSchema = Type.Object({ items: Type.Array(RelatedAccountSchema) });
+
 export type Account = Static<typeof AccountSchema>;
+export type RelatedAccount = Static<typeof RelatedAccountSchema>;
+export type RelatedAccountList = Static<typeof RelatedAccountListSchema>;
 export type Address = Static<typeof AddressSchema>;
 export type AddressInput = Static<typeof AddressIn>;
 export type AccountListQuery = Static<typeof AccountListQuery>;

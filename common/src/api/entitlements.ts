@@ -96,6 +96,12 @@ export const EntitlementSchema = Type.Object(
     }),
     lineItems: Type.Array(LineItemSchema, { description: "SIMPLE only." }),
     parentBulkId: NullableString({ description: "The bulk entitlement a redeemed key came from." }),
+    keyCounts: Type.Optional(
+      Type.Object(
+        { total: Count, redeemed: Count, unredeemed: Count },
+        { description: "BULK, in lists and reads: its keys, from the counters (the keys themselves stay secret)." },
+      ),
+    ),
     createdBy: NullableString(),
     createdAt: Type.String(),
     updatedAt: Type.String(),

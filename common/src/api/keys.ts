@@ -85,7 +85,37 @@ export const KeySheetQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** A redeemed key of a bulk entitlement, as its partners see it (GET /entitlements/:id/redemptions). */
+export const BulkRedemptionSchema = Type.Object(
+  {
+    key: Type.String({ description: "The key; only its last 4 characters (after •) unless the caller may read the keys." }),
+    keyMasked: Type.Boolean(),
+    redeemedAt: Type.String(),
+    redeemedBy: Type.Union([Type.String(), Type.Null()], { description: "Who redeemed it (user or token label)." }),
+    accountId: Type.Union([Type.String(), Type.Null()], { description: "The customer account it was redeemed for." }),
+    accountName: Type.Union([Type.String(), Type.Null()]),
+    entitlement: Type.Union([Type.String(), Type.Null()], { description: "The redeemed simple entitlement's id." }),
+    entitlementId: Type.Union([Type.String(), Type.Null()], { description: "Its entitlement ID, as users know it." }),
+  },
+  { $id: "BulkRedemption" },
+);
+export const BulkRedemptionQuery = Type.Object(
+  {
+    ...PageQuery,
+    q: Type.Optional(
+      Type.String({
+        maxLength: 255,
+        description:
+          "Simple search: customer account name or ID; for who may read the keys also the redeemed entitlement ID and the key's start.",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export type WebRegisterKey = Static<typeof WebRegisterKeySchema>;
+export type BulkRedemption = Static<typeof BulkRedemptionSchema>;
+export type BulkRedemptionQuery = Static<typeof BulkRedemptionQuery>;
 export type KeyLoadReport = Static<typeof KeyLoadReportSchema>;
 export type KeyBadLine = KeyLoadReport["badLines"][number];
 export type LoadMode = Static<typeof LoadModeSchema>;

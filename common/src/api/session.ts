@@ -5,7 +5,9 @@ import { UserSchema } from "./users.js";
 
 const Password = Type.String({ minLength: 1, maxLength: LIMITS.passwordMax });
 
-export const PortalSchema = Type.Union([Type.Literal("producer"), Type.Literal("enduser")]);
+export const PortalSchema = Type.Union([Type.Literal("producer"), Type.Literal("partner"), Type.Literal("enduser")], {
+  description: "producer: producer staff; partner: members of a CHANNEL_PARTNER account; enduser: customers.",
+});
 
 export const SessionSchema = Type.Object({
   user: UserSchema,
@@ -14,6 +16,7 @@ export const SessionSchema = Type.Object({
     description: "Send as X-CSRF-Token on unsafe requests made with the session cookie.",
   }),
   authMethod: Type.Union([Type.Literal("session"), Type.Literal("token")]),
+  producerName: Type.String({ description: "The producer's name (Settings), which the partner and customer portals show." }),
   publicUrl: Type.Object(
     {
       url: Type.String({ description: "LICENSOR_PUBLIC_URL, or its default http://localhost:<port>" }),

@@ -1,4 +1,5 @@
 import { type Static, Type } from "typebox";
+import { Name } from "./shared.js";
 
 /** One configurable ID generator: prefix + groups of random characters from the alphabet. */
 export const IdTemplateSchema = Type.Object(
@@ -45,6 +46,7 @@ export const SettingsSchema = Type.Object(
       description: "Let entitlements and line items with fulfillments go INACTIVE or OBSOLETE.",
     }),
     redeemedEntitlementIdTemplate: RedeemedTemplate,
+    producerName: Type.String({ description: "The producer's name, shown in the partner and customer portals' header." }),
   },
   { $id: "Settings" },
 );
@@ -61,11 +63,16 @@ export const SettingsUpdateBody = Type.Object(
     allowUsedItemsInactiveObsolete: Type.Optional(Type.Boolean()),
     keyFormat: Type.Optional(KeyFormatSchema),
     redeemedEntitlementIdTemplate: Type.Optional(RedeemedTemplate),
+    producerName: Type.Optional(Name),
   },
   { additionalProperties: false },
 );
 
+/** What anyone may know before logging in: the producer's name, for the login page. */
+export const BrandingSchema = Type.Object({ producerName: Type.String() });
+
 export type IdTemplate = Static<typeof IdTemplateSchema>;
+export type Branding = Static<typeof BrandingSchema>;
 export type IdTemplateOut = Static<typeof IdTemplateOutSchema>;
 export type KeyFormat = Static<typeof KeyFormatSchema>;
 export type Settings = Static<typeof SettingsSchema>;

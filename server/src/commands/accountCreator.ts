@@ -6,16 +6,32 @@ import { findAccount } from "../db/repos/accounts.js";
 import type { AccountsTable, Db } from "../db/schema.js";
 import { accountProblems } from "../domain/accounts.js";
 import { errors } from "../errors.js";
-import { authorize } from "../policies/index.js";
+import { authorize, can } from "../policies/index.js";
 import { presentAccount } from "../presenters/accounts.js";
 import { int, nowIso } from "../util.js";
 
 /** The request body, as the route validated it (common/src/api/accounts.ts). */
 export type AccountCreateInput = AccountCreateBody;
 
-/** Creates a customer, partner or self-registered account. The one PUBLISHER account is made at first start. */
+/**
+ * The partner account a new account is related to: the one named, or — for a caller that is not a
+ * producer writer — the one channel partner account it administers (a partner admin's default).
+ */
+function relateToOf(ctx: RequestContext, input: AccountCreateInput): string | null {
+  if (input.relateTo !== undefined) return input.relateTo;
+  if (can(ctx.actor, "account.create", { type: input.type, parentId: input.parentId ?? null, relateTo: null })) return null;
+  const own = [...new Set(ctx.actor.memberships.filter((m) => m.role === "PARTNER_PORTAL_ADMIN").map((m) => m.accountId))];
+  return own.length === 1 ? (own[0] as string) : null;
+}
+
+/**
+ * Creates a customer, partner or self-registered account. The one PUBLISHER account is made at
+ * first start. With `relateTo` the new account is related to that channel partner in the same
+ * transaction: how a partner portal admin adds its resellers and customers.
+ */
 export async function accountCreator(db: Db, ctx: RequestContext, input: AccountCreateInput): Promise<AccountsTable> {
-  authorize(ctx.actor, "account.create");
+  const relateTo = relateToOf(ctx, input);
+  authorize(ctx.actor, "account.create", { type: input.type, parentId: input.parentId ?? null, relateTo });
   if ((input.type as string) === "PUBLISHER") {
     throw errors.validation("type", "there is exactly one PUBLISHER account, created at first start");
   }
@@ -45,13 +61,41 @@ export async function accountCreator(db: Db, ctx: RequestContext, input: Account
         created_at: now,
         updated_at: now,
       };
+      let partner: AccountsTable | undefined;
+      if (relateTo !== null) {
+        partner = await findAccount(trx, relateTo);
+        if (!partner) throw errors.validation("relateTo", `account '${relateTo}' does not exist`);
+        if (partner.type !== "CHANNEL_PARTNER") {
+          throw errors.validation(
+            "relateTo",
+            `account '${relateTo}' is not a CHANNEL_PARTNER; only partners have related accounts`,
+          );
+        }
+      }
       await trx.insertInto("accounts").values(row).execute();
+      if (partner) {
+        await trx
+          .insertInto("account_relations")
+          .values([
+            { account_id: partner.id, related_account_id: row.id, created_at: now },
+            { account_id: row.id, related_account_id: partner.id, created_at: now },
+          ])
+          .execute();
+      }
       await recordAudit(trx, ctx, {
         action: "account.created",
         objectType: "account",
         objectId: row.id,
-        after: presentAccount(row) as never,
+        after: presentAccount(row, partner ? [partner.id] : []) as never,
       });
+      if (partner) {
+        await recordAudit(trx, ctx, {
+          action: "account.related",
+          objectType: "account",
+          objectId: partner.id,
+          after: { relatedAccountId: row.id },
+        });
+      }
       return row;
     });
   } catch (err) {

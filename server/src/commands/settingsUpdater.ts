@@ -15,7 +15,7 @@ export type SettingsPatch = SettingsUpdateBody;
 
 /**
  * Changes instance settings (ID generators, the redeemed entitlement's ID template, the key
- * format, the two FNO state settings); producer admins only.
+ * format, the two FNO state settings, the producer's name); producer admins only.
  */
 export async function settingsUpdater(db: Db, ctx: RequestContext, patch: SettingsPatch): Promise<Settings> {
   authorize(ctx.actor, "settings.write");
@@ -24,6 +24,9 @@ export async function settingsUpdater(db: Db, ctx: RequestContext, patch: Settin
     ...(patch.idTemplates?.activation ? templateProblems(patch.idTemplates.activation, "idTemplates.activation") : []),
     ...(patch.keyFormat ? keyFormatProblems(patch.keyFormat) : []),
     ...redeemedTemplateProblems(patch.redeemedEntitlementIdTemplate),
+    ...(patch.producerName !== undefined && patch.producerName.trim() === ""
+      ? [{ field: "producerName", message: "must not be blank" }]
+      : []),
   ];
   if (problems.length) throw errors.validationMany(problems);
   const saved = await db.transaction().execute(async (trx) => {
@@ -34,6 +37,7 @@ export async function settingsUpdater(db: Db, ctx: RequestContext, patch: Settin
       allowUsedItemsInactiveObsolete: patch.allowUsedItemsInactiveObsolete ?? before.allowUsedItemsInactiveObsolete,
       keyFormat: patch.keyFormat ?? before.keyFormat,
       redeemedEntitlementIdTemplate: patch.redeemedEntitlementIdTemplate ?? before.redeemedEntitlementIdTemplate,
+      producerName: patch.producerName?.trim() ?? before.producerName,
     };
     const now = nowIso();
     if (patch.idTemplates) await saveSetting(trx, "idTemplates", after.idTemplates, now);
@@ -41,6 +45,7 @@ export async function settingsUpdater(db: Db, ctx: RequestContext, patch: Settin
     if (patch.keyFormat) await saveSetting(trx, "keyFormat", after.keyFormat, now);
     if (patch.redeemedEntitlementIdTemplate !== undefined)
       await saveSetting(trx, "redeemedEntitlementIdTemplate", after.redeemedEntitlementIdTemplate, now);
+    if (patch.producerName !== undefined) await saveSetting(trx, "producerName", after.producerName, now);
     if (patch.allowUsedItemsInactiveObsolete !== undefined) {
       await saveSetting(trx, "allowUsedItemsInactiveObsolete", after.allowUsedItemsInactiveObsolete, now);
     }

@@ -9,6 +9,13 @@ export const keyPolicy = {
   "keys.read": (a: Actor, b: BulkRef) =>
     producerStaff(a) || (b.currentOwnerAccountId !== null && memberOf(a, b.currentOwnerAccountId)),
   "keys.write": (a: Actor, _b: BulkRef) => producerWriter(a),
+  /**
+   * A bulk entitlement's redemptions (when, which customer): producer staff, or members of an
+   * account in one of its channel-partner tiers (not the end-customer tier). Only `keys.read`
+   * callers see the keys themselves.
+   */
+  "keys.readRedemptions": (a: Actor, b: { partnerAccountIds: string[] }) =>
+    producerStaff(a) || b.partnerAccountIds.some((id) => memberOf(a, id)),
   /** Redeeming: producer writers for any customer; portal users for their own account only. */
   "keys.redeem": (a: Actor, target: { soldTo: string }) => producerWriter(a) || memberOf(a, target.soldTo),
 };

@@ -1,5 +1,5 @@
 import type { Actor } from "../actor.js";
-import { memberOf, portalAdminOf, producerAdmin, producerStaff } from "./predicates.js";
+import { memberOf, partnerAdminOf, portalAdminOf, producerAdmin, producerStaff } from "./predicates.js";
 
 type UserRef = { id: string; accountIds: string[] };
 
@@ -11,8 +11,13 @@ export const userPolicy = {
   "user.list": (_a: Actor) => true,
   "user.read": (a: Actor, u: UserRef) => producerStaff(a) || a.userId === u.id || u.accountIds.some((id) => portalAdminOf(a, id)),
   "user.create": (a: Actor) => producerAdmin(a) || a.memberships.some((m) => portalAdminOf(a, m.accountId)),
-  /** Checked per membership the new or edited user would have. */
-  "user.assignToAccount": (a: Actor, acc: { id: string }) => producerAdmin(a) || portalAdminOf(a, acc.id),
+  /**
+   * Checked per membership the new or edited user would have. A partner portal admin may also
+   * place users on the accounts related to its own (its resellers and customers); the command
+   * loads those relations into `relatedToAccountIds`.
+   */
+  "user.assignToAccount": (a: Actor, acc: { id: string; relatedToAccountIds: string[] }) =>
+    producerAdmin(a) || portalAdminOf(a, acc.id) || acc.relatedToAccountIds.some((id) => partnerAdminOf(a, id)),
   "user.update": (a: Actor, u: UserRef) =>
     producerAdmin(a) || (u.accountIds.length > 0 && u.accountIds.every((id) => portalAdminOf(a, id))),
   "user.deactivate": (a: Actor, u: UserRef) =>

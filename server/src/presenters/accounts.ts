@@ -1,5 +1,6 @@
-import type { Account } from "../../../common/src/api/accounts.js";
+import type { Account, RelatedAccount } from "../../../common/src/api/accounts.js";
 import type { AccountType } from "../../../common/src/enums.js";
+import type { RelatedAccountRow } from "../db/repos/relatedAccounts.js";
 import type { AccountsTable } from "../db/schema.js";
 import { bool } from "../util.js";
 
@@ -23,5 +24,17 @@ export function presentAccount(row: AccountsTable, relatedAccountIds: string[] =
     relatedAccountIds,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+export function presentRelatedAccount(r: RelatedAccountRow): RelatedAccount {
+  return {
+    id: r.id,
+    name: r.name,
+    type: r.type as AccountType,
+    country: r.country,
+    relatedAt: r.relatedAt,
+    tiers: r.tiers,
+    sharedEntitlements: r.sharedEntitlements,
   };
 }

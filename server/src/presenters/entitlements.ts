@@ -123,3 +123,11 @@ export function presentEvent(e: EntitlementEventsTable): EntitlementEvent {
 export function presentEntitlementRecord(r: EntitlementRecord): Entitlement {
   return presentEntitlement(r.row, r.partners, r.lineItems);
 }
+
+/** A bulk entitlement's JSON with its key counters (lists and reads); other entitlements unchanged. */
+export function withKeyCounts(
+  e: Entitlement,
+  c: { total: number; redeemed: number; unredeemed: number } | undefined,
+): Entitlement {
+  return c ? { ...e, keyCounts: { total: c.total, redeemed: c.redeemed, unredeemed: c.unredeemed } } : e;
+}

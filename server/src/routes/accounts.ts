@@ -5,6 +5,7 @@ import {
   AccountSchema,
   AccountUpdateBody,
   RelateAccountBody,
+  RelatedAccountListSchema,
   RelatedAccountParams,
   RelatedAccountsSchema,
 } from "../../../common/src/api/accounts.js";
@@ -13,13 +14,14 @@ import { accountCreator } from "../commands/accountCreator.js";
 import { accountDeleter } from "../commands/accountDeleter.js";
 import { accountRelator } from "../commands/accountRelator.js";
 import { accountUpdater } from "../commands/accountUpdater.js";
+import { relatedAccountsReader } from "../commands/relatedAccountsReader.js";
 import { findAccount, listAccounts, relatedAccountIds, relatedAccountIdsMany } from "../db/repos/accounts.js";
 import { parseDateFilter, parseTextFilter } from "../domain/filters.js";
 import { errors } from "../errors.js";
 import { ctxOf, requireActor } from "../plugins/auth.js";
 import { scopeAccounts } from "../policies/accounts.js";
 import { authorize, can } from "../policies/index.js";
-import { presentAccount } from "../presenters/accounts.js";
+import { presentAccount, presentRelatedAccount } from "../presenters/accounts.js";
 import { typed } from "./typed.js";
 
 const tags = ["accounts"];
@@ -75,7 +77,8 @@ export async function accountRoutes(fastify: FastifyInstance) {
       },
     },
     async (req, reply) => {
-      return reply.status(201).send(presentAccount(await accountCreator(app.deps.db, ctxOf(req), req.body)));
+      const row = await accountCreator(app.deps.db, ctxOf(req), req.body);
+      return reply.status(201).send(presentAccount(row, await relatedAccountIds(app.deps.db, row.id)));
     },
   );
 
@@ -131,6 +134,22 @@ export async function accountRoutes(fastify: FastifyInstance) {
     },
     async (req) => ({
       relatedAccountIds: await accountRelator(app.deps.db, ctxOf(req), req.params.id, req.body.accountId, "relate"),
+    }),
+  );
+
+  app.get(
+    "/api/v1/accounts/:id/related-accounts",
+    {
+      schema: {
+        tags,
+        summary: "The accounts related to this one (whom its partners may split to), with the tiers they hold",
+        description: "For producer staff and the account's own users; 404 for others.",
+        params: IdParams,
+        response: { 200: RelatedAccountListSchema, ...errorResponses },
+      },
+    },
+    async (req) => ({
+      items: (await relatedAccountsReader(app.deps.db, ctxOf(req), req.params.id)).map(presentRelatedAccount),
     }),
   );
 

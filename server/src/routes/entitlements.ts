@@ -35,6 +35,7 @@ import {
   lineItemUpdater,
 } from "../commands/lineItemCommands.js";
 import type { LineItemType } from "../commands/lineItemConfig.js";
+import { keyCountsMany } from "../db/repos/bulkRedemptions.js";
 import {
   countEntitlements,
   type EntitlementFilter,
@@ -47,7 +48,7 @@ import { FilterError, parseDateFilter, parseTextFilter } from "../domain/filters
 import { ctxOf, requireActor } from "../plugins/auth.js";
 import { scopeEntitlements } from "../policies/entitlements.js";
 import { authorize } from "../policies/index.js";
-import { presentEntitlement, presentEntitlementRecord, presentEvent } from "../presenters/entitlements.js";
+import { presentEntitlement, presentEntitlementRecord, presentEvent, withKeyCounts } from "../presenters/entitlements.js";
 import { typed } from "./typed.js";
 
 const tags = ["entitlements"];
@@ -125,8 +126,14 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
       const ids = page.items.map((e) => e.id);
       const partners = await partnersOf(app.deps.db, ids);
       const items = await lineItemsOf(app.deps.db, ids);
+      const counts = await keyCountsMany(
+        app.deps.db,
+        page.items.filter((e) => e.kind === "BULK").map((e) => e.id),
+      );
       return {
-        items: page.items.map((e) => presentEntitlement(e, partners.get(e.id) ?? [], items.get(e.id) ?? [])),
+        items: page.items.map((e) =>
+          withKeyCounts(presentEntitlement(e, partners.get(e.id) ?? [], items.get(e.id) ?? []), counts.get(e.id)),
+        ),
         nextCursor: page.nextCursor,
       };
     },
@@ -212,7 +219,8 @@ export async function entitlementRoutes(fastify: FastifyInstance) {
     },
     async (req) => {
       const { row } = await loadVisibleEntitlement(app.deps.db, ctxOf(req), req.params.id, { anyId: true });
-      return presentEntitlementRecord(await entitlementRecord(app.deps.db, row.id));
+      const c = row.kind === "BULK" ? (await keyCountsMany(app.deps.db, [row.id])).get(row.id) : undefined;
+      return withKeyCounts(presentEntitlementRecord(await entitlementRecord(app.deps.db, row.id)), c);
     },
   );
 

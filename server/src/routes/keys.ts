@@ -3,6 +3,8 @@ import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import {
+  BulkRedemptionQuery,
+  BulkRedemptionSchema,
   JobRefSchema as JobRef,
   KeyAddBody,
   KeyBatchBody,
@@ -19,6 +21,7 @@ import {
 } from "../../../common/src/api/keys.js";
 import { errorResponses, fileResponse, IdParams, Page } from "../../../common/src/api/shared.js";
 import { KEY_LIMITS } from "../../../common/src/limits.js";
+import { bulkRedemptionReader } from "../commands/bulkRedemptionReader.js";
 import { keyAdder } from "../commands/keyAdder.js";
 import { keyBatchLoader } from "../commands/keyBatchLoader.js";
 import { keyExporter } from "../commands/keyExporter.js";
@@ -37,7 +40,7 @@ import { detectFormat, type KeyFileFormat } from "../keyfiles/readKeyFile.js";
 import { bulkForKeys } from "../keys/bulkAccess.js";
 import { redeemUrl, safeFileName } from "../keys/keyExport.js";
 import { ctxOf } from "../plugins/auth.js";
-import { presentKey } from "../presenters/keys.js";
+import { presentBulkRedemption, presentKey } from "../presenters/keys.js";
 import { typed } from "./typed.js";
 
 const tags = ["web register keys"];
@@ -64,6 +67,25 @@ export async function keyRoutes(fastify: FastifyInstance) {
       await bulkForKeys(db, ctxOf(req), req.params.id, "keys.read");
       const page = await listKeys(db, req.params.id, { status: req.query.status, prefix: req.query.prefix }, req.query);
       return { items: page.items.map(presentKey), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    "/api/v1/entitlements/:id/redemptions",
+    {
+      schema: {
+        tags,
+        summary: "A bulk entitlement's redeemed keys: when, which customer account, the entitlement each became (newest first)",
+        description:
+          "For producer staff and members of the accounts in its channel-partner tiers (404 for anyone else, end customers too). The key itself only for who may read the keys (the current owner, producer staff); others see its last 4 characters.",
+        params: IdParams,
+        querystring: BulkRedemptionQuery,
+        response: { 200: Page(BulkRedemptionSchema), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { page, showKeys } = await bulkRedemptionReader(db, ctxOf(req), req.params.id, req.query);
+      return { items: page.items.map((r) => presentBulkRedemption(r, showKeys)), nextCursor: page.nextCursor };
     },
   );
 

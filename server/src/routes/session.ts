@@ -6,6 +6,7 @@ import { passwordChanger } from "../commands/passwordChanger.js";
 import { sessionCreator } from "../commands/sessionCreator.js";
 import { sessionEnder } from "../commands/sessionEnder.js";
 import { sessionCsrfToken } from "../db/repos/sessions.js";
+import { recentSettings } from "../db/repos/settings.js";
 import { findUser, membershipsOfUser } from "../db/repos/users.js";
 import { errors } from "../errors.js";
 import { ctxOf, requireActor, SESSION_COOKIE } from "../plugins/auth.js";
@@ -66,6 +67,7 @@ export async function sessionRoutes(fastify: FastifyInstance) {
         portal: portalOf({ type: "user", userId: r.userId, email: user.email, tokenId: null, memberships: r.memberships }),
         csrfToken: r.csrfToken,
         authMethod: "session" as const,
+        producerName: (await recentSettings(app.deps.db)).producerName,
         publicUrl,
       };
     },
@@ -96,6 +98,7 @@ export async function sessionRoutes(fastify: FastifyInstance) {
         portal: portalOf(actor),
         csrfToken,
         authMethod: req.authMethod ?? "session",
+        producerName: (await recentSettings(app.deps.db)).producerName,
         publicUrl,
       };
     },

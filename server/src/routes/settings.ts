@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
-import { SettingsSchema, SettingsUpdateBody } from "../../../common/src/api/settings.js";
+import { BrandingSchema, SettingsSchema, SettingsUpdateBody } from "../../../common/src/api/settings.js";
 import { errorResponses } from "../../../common/src/api/shared.js";
 import { settingsUpdater } from "../commands/settingsUpdater.js";
-import { loadSettings } from "../db/repos/settings.js";
+import { loadSettings, recentSettings } from "../db/repos/settings.js";
 import { ctxOf, requireActor } from "../plugins/auth.js";
 import { authorize } from "../policies/index.js";
 import { presentSettings } from "../presenters/settings.js";
@@ -23,6 +23,18 @@ export async function settingsRoutes(fastify: FastifyInstance) {
       authorize(requireActor(req), "settings.read");
       return presentSettings(await loadSettings(app.deps.db));
     },
+  );
+  app.get(
+    "/api/v1/branding",
+    {
+      schema: {
+        tags: ["settings"],
+        summary: "The producer's name, public: the login page shows it",
+        security: [],
+        response: { 200: BrandingSchema, ...errorResponses },
+      },
+    },
+    async () => ({ producerName: (await recentSettings(app.deps.db)).producerName }),
   );
   app.patch(
     "/api/v1/settings",

@@ -48,7 +48,7 @@ import type {
 import type { Product, ProductCreateBody, ProductUpdateBody } from "../../../common/src/api/products";
 import type { RedeemBody, RedeemResult, RegistrationBody, RegistrationResult } from "../../../common/src/api/redemptions";
 import type { Session } from "../../../common/src/api/session";
-import type { Settings, SettingsUpdateBody } from "../../../common/src/api/settings";
+import type { Branding, Settings, SettingsUpdateBody } from "../../../common/src/api/settings";
 import type { Page } from "../../../common/src/api/shared";
 import type { ApiToken, TokenCreateBody, TokenCreated } from "../../../common/src/api/tokens";
 import type { PasswordReset, User, UserCreateBody, UserCreated, UserUpdateBody } from "../../../common/src/api/users";
@@ -84,6 +84,8 @@ export const sessionApi = {
   get: () => request<Session>("GET", "/session", { quiet401: true }),
   login: (email: string, password: string) => request<Session>("POST", "/session", { body: { email, password }, quiet401: true }),
   logout: () => request<void>("DELETE", "/session", { quiet401: true }),
+  /** Public: the producer's name, for the login page. */
+  branding: () => request<Branding>("GET", "/branding", { quiet401: true }),
   changePassword: (currentPassword: string, newPassword: string, revokeTokens = false) =>
     api.post<void>("/session/password", { currentPassword, newPassword, revokeTokens }),
 };

@@ -14,23 +14,26 @@ import {
 } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { IconAlertCircle, IconCertificate } from "@tabler/icons-react";
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router-dom";
 import { errorMessage, isApiError } from "../api/client";
 import { sessionApi } from "../api/endpoints";
 import { usePageTitle } from "../lib/pageTitle";
 import { all, required, email as validEmail } from "../lib/validate";
-import { type Session, useSessionQuery, useSetSession } from "./session";
+import { portalHome, type Session, useSessionQuery, useSetSession } from "./session";
 
 /** Where a user lands: the page they asked for when it belongs to their portal, else the portal's home. */
 function landingFor(s: Session, next: string | null): string {
-  const home = s.portal === "producer" ? "/" : "/portal";
+  const home = portalHome(s.portal);
   if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/login")) return home;
   // The redeem page (a key card's QR code) serves both portals: customers register the key there.
   if (next === "/redeem" || next.startsWith("/redeem?")) return next;
   const inPortal = next === "/portal" || next.startsWith("/portal/");
-  return (s.portal === "enduser") === inPortal ? next : home;
+  const inPartner = next === "/partner" || next.startsWith("/partner/");
+  // Partners may open the customer pages too (their own simple entitlements and licenses).
+  if (s.portal === "partner") return inPartner || inPortal ? next : home;
+  return (s.portal === "enduser") === inPortal && !inPartner ? next : home;
 }
 
 function loginErrorWords(e: unknown): { title: string; text: string } {
@@ -49,6 +52,8 @@ function loginErrorWords(e: unknown): { title: string; text: string } {
 export function LoginPage() {
   usePageTitle("Log in");
   const session = useSessionQuery();
+  // Public: the producer's name (Settings > General) over the form.
+  const branding = useQuery({ queryKey: ["branding"], queryFn: () => sessionApi.branding(), staleTime: 300_000, retry: false });
   const setSession = useSetSession();
   const navigate = useNavigate();
   const [params] = useSearchParams();
@@ -84,7 +89,7 @@ export function LoginPage() {
             <IconCertificate size={26} />
           </ThemeIcon>
           <Title order={2} fw={650}>
-            Licensor
+            {branding.data?.producerName ?? "Licensor"}
           </Title>
           <Text c="dimmed" size="sm">
             Log in to manage entitlements and licenses

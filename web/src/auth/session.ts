@@ -6,9 +6,10 @@ import { PARTNER_ROLES, PORTAL_ADMIN_ROLES, PRODUCER_ROLES, PRODUCER_WRITER_ROLE
 
 /**
  * The session the portal holds: GET/POST /session's answer, or the one a registration starts
- * (which names no public URL; only producer staff print key cards, so only they need it).
+ * (which names no public URL — only producer staff print key cards, so only they need it — nor
+ * the producer's name, which the header then leaves out).
  */
-export type Session = Omit<ApiSession, "publicUrl"> & Partial<Pick<ApiSession, "publicUrl">>;
+export type Session = Omit<ApiSession, "publicUrl" | "producerName"> & Partial<Pick<ApiSession, "publicUrl" | "producerName">>;
 
 async function loadSession(): Promise<Session | null> {
   try {
@@ -62,9 +63,16 @@ export function usePermissions() {
     /** Admin and operations change business data (accounts, catalog). */
     isProducerWriter: has(...PRODUCER_WRITER_ROLES),
     isPartner: PARTNER_ROLES.some((r) => roles.has(r)),
+    /** Accounts where the user is a partner portal admin (creates related accounts and their users). */
+    partnerAdminAccountIds: s.user.memberships.filter((m) => m.role === "PARTNER_PORTAL_ADMIN").map((m) => m.accountId),
     /** Accounts where the user is a portal admin (manages the account's users). */
     portalAdminAccountIds: s.user.memberships
       .filter((m) => (PORTAL_ADMIN_ROLES as readonly Role[]).includes(m.role))
       .map((m) => m.accountId),
   };
+}
+
+/** The home page of each portal. */
+export function portalHome(portal: Session["portal"]): string {
+  return portal === "producer" ? "/" : portal === "partner" ? "/partner" : "/portal";
 }

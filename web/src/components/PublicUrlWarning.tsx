@@ -1,6 +1,6 @@
 import { Alert, Code, type MantineSpacing } from "@mantine/core";
 import { IconAlertTriangle } from "@tabler/icons-react";
-import { useSession } from "../auth/session";
+import { usePermissions, useSession } from "../auth/session";
 
 /**
  * Shown to producer staff where key cards are printed: when the server's public address
@@ -9,7 +9,9 @@ import { useSession } from "../auth/session";
  */
 export function PublicUrlWarning({ mb }: { mb?: MantineSpacing }) {
   const { publicUrl } = useSession();
-  if (!publicUrl?.local) return null;
+  const { isProducerStaff } = usePermissions();
+  // Partners print cards too (partner portal), but only the producer's operators can set the address.
+  if (!publicUrl?.local || !isProducerStaff) return null;
   return (
     <Alert
       color="orange"

@@ -17,9 +17,11 @@ import {
   IconAddressBook,
   IconBuildingStore,
   IconCertificate,
+  IconChartBar,
   IconHistory,
   IconHome,
   IconKey,
+  IconLayoutDashboard,
   IconListDetails,
   IconLock,
   IconLogout,
@@ -36,22 +38,33 @@ import { Link, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { sessionApi } from "../api/endpoints";
 import { usePermissions, useSession, useSetSession } from "../auth/session";
 
-function Brand({ subtitle }: { subtitle: string }) {
+function Brand({ subtitle, name = "Licensor" }: { subtitle?: string; name?: string }) {
   return (
     <Group gap={10} wrap="nowrap">
       <ThemeIcon size={30} radius="md" variant="filled">
         <IconCertificate size={18} />
       </ThemeIcon>
       <Box>
-        <Text fw={700} size="md" lh={1.1}>
-          Licensor
+        <Text fw={700} size="md" lh={1.1} data-testid="brand-name">
+          {name}
         </Text>
-        <Text size="xs" c="dimmed" lh={1.1}>
-          {subtitle}
-        </Text>
+        {subtitle && (
+          <Text size="xs" c="dimmed" lh={1.1}>
+            {subtitle}
+          </Text>
+        )}
       </Box>
     </Group>
   );
+}
+
+/**
+ * The partner and customer portals carry the producer's name (Settings > General): "Acme partner
+ * portal", with "Licensor" beneath as the software's name once the producer has named itself.
+ */
+function PortalBrand({ producerName, kind }: { producerName: string | undefined; kind: "partner" | "customer" }) {
+  const name = producerName ?? "Licensor";
+  return <Brand name={`${name} ${kind} portal`} subtitle={name === "Licensor" ? undefined : "Licensor"} />;
 }
 
 function useLogout() {
@@ -215,6 +228,8 @@ export function PortalShell() {
     { label: "My account", to: "/portal", icon: <IconBuildingStore size={18} /> },
     ...(perms.portalAdminAccountIds.length > 0 ? [{ label: "Users", to: "/portal/users", icon: <IconUsers size={18} /> }] : []),
     { label: "Password", to: "/portal/password", icon: <IconLock size={18} /> },
+    // Partners visit these customer pages from their own portal: the way back.
+    ...(s.portal === "partner" ? [{ label: "Partner portal", to: "/partner", icon: <IconLayoutDashboard size={18} /> }] : []),
   ];
   const isActive = (to: string) => (to === "/portal" ? pathname === "/portal" : pathname.startsWith(to));
   return (
@@ -229,7 +244,7 @@ export function PortalShell() {
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle menu" />
             <Link to="/portal" style={{ color: "inherit", textDecoration: "none" }}>
-              <Brand subtitle={perms.isPartner ? "Partner portal" : "Customer portal"} />
+              <PortalBrand producerName={s.producerName} kind={perms.isPartner ? "partner" : "customer"} />
             </Link>
             {s.user.memberships[0] && (
               <Badge variant="light" color="gray" visibleFrom="md" radius="sm">
@@ -247,6 +262,66 @@ export function PortalShell() {
       </AppShell.Navbar>
       <AppShell.Main>
         <Box maw={1100} mx="auto">
+          <Suspense fallback={<Loader aria-label="Loading" />}>
+            <Outlet />
+          </Suspense>
+        </Box>
+      </AppShell.Main>
+    </AppShell>
+  );
+}
+
+/**
+ * The channel partners' own portal (/partner): their bulk entitlements, keys, redemptions, related
+ * accounts and users; the customer pages (simple entitlements, licenses) are linked, not copied.
+ */
+export function PartnerShell() {
+  const s = useSession();
+  const perms = usePermissions();
+  const { pathname } = useLocation();
+  const [opened, { toggle, close }] = useDisclosure();
+  const partnerAccount = s.user.memberships.find((m) => m.accountType === "CHANNEL_PARTNER");
+  const items: MenuItem[] = [
+    { label: "Bulk entitlements", to: "/partner", icon: <IconKey size={18} /> },
+    { label: "Related accounts", to: "/partner/accounts", icon: <IconAddressBook size={18} /> },
+    { label: "Reports", to: "/partner/reports", icon: <IconChartBar size={18} /> },
+    ...(perms.portalAdminAccountIds.length > 0 ? [{ label: "Users", to: "/partner/users", icon: <IconUsers size={18} /> }] : []),
+    { label: "My entitlements", to: "/portal/entitlements", icon: <IconTicket size={18} /> },
+    { label: "My licenses", to: "/portal/licenses", icon: <IconCertificate size={18} /> },
+    { label: "Password", to: "/partner/password", icon: <IconLock size={18} /> },
+  ];
+  const isActive = (to: string) =>
+    to === "/partner" ? pathname === "/partner" || pathname.startsWith("/partner/entitlements") : pathname.startsWith(to);
+  return (
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 230, breakpoint: "sm", collapsed: { mobile: !opened } }}
+      padding="lg"
+      bg="gray.0"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle menu" />
+            <Link to="/partner" style={{ color: "inherit", textDecoration: "none" }}>
+              <PortalBrand producerName={s.producerName} kind="partner" />
+            </Link>
+            {partnerAccount && (
+              <Badge variant="light" color="gray" visibleFrom="md" radius="sm">
+                {partnerAccount.accountName}
+              </Badge>
+            )}
+          </Group>
+          <UserBox />
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label="Main menu">
+        {items.map((item) => (
+          <MenuLink key={item.to} item={item} active={isActive(item.to)} onNavigate={close} />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Box maw={1200} mx="auto">
           <Suspense fallback={<Loader aria-label="Loading" />}>
             <Outlet />
           </Suspense>

@@ -18,7 +18,7 @@ import { all, email, maxLength, password, required } from "../lib/validate";
 
 const PORTAL_ROLES: readonly Role[] = [...PARTNER_ROLES, ...CUSTOMER_ROLES];
 
-function AddUserForm({
+export function AddUserForm({
   account,
   onCreated,
   onCancel,

@@ -21,7 +21,17 @@ import {
 } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { notifications } from "@mantine/notifications";
-import { IconChecklist, IconEdit, IconId, IconKey, IconLock, IconMail, IconPlus, IconUsersGroup } from "@tabler/icons-react";
+import {
+  IconBuildingStore,
+  IconChecklist,
+  IconEdit,
+  IconId,
+  IconKey,
+  IconLock,
+  IconMail,
+  IconPlus,
+  IconUsersGroup,
+} from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Navigate, useNavigate, useParams } from "react-router-dom";
@@ -42,7 +52,7 @@ import { roleLabel } from "../lib/labels";
 import { all, maxLength, required, wholeNumber } from "../lib/validate";
 import { EmailSettingsTab } from "./emailSettings";
 
-const TABS = ["id-generators", "entitlement-rules", "partner-tiers", "email", "api-tokens", "password"] as const;
+const TABS = ["general", "id-generators", "entitlement-rules", "partner-tiers", "email", "api-tokens", "password"] as const;
 
 export function SettingsPage() {
   const { tab = "partner-tiers" } = useParams();
@@ -53,6 +63,9 @@ export function SettingsPage() {
       <PageHeader title="Settings" />
       <Tabs value={tab} onChange={(t) => t && navigate(`/settings/${t}`)} keepMounted={false}>
         <Tabs.List mb="md">
+          <Tabs.Tab value="general" leftSection={<IconBuildingStore size={16} />}>
+            General
+          </Tabs.Tab>
           <Tabs.Tab value="id-generators" leftSection={<IconId size={16} />}>
             ID generators
           </Tabs.Tab>
@@ -72,6 +85,9 @@ export function SettingsPage() {
             Password
           </Tabs.Tab>
         </Tabs.List>
+        <Tabs.Panel value="general">
+          <GeneralTab />
+        </Tabs.Panel>
         <Tabs.Panel value="id-generators">
           <IdGeneratorsTab />
         </Tabs.Panel>
@@ -531,6 +547,70 @@ function EntitlementRulesTab() {
             />
           ))}
         </Stack>
+      </Paper>
+    </Stack>
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// General: the producer's name, which the partner and customer portals show in their header.
+
+function GeneralTab() {
+  const perms = usePermissions();
+  const qc = useQueryClient();
+  const { data, error, isLoading } = useInstanceSettings();
+  const form = useForm({
+    initialValues: { producerName: "" },
+    validate: { producerName: all(required("Producer name"), maxLength(255)) },
+    validateInputOnBlur: true,
+  });
+  const [loadedFor, setLoadedFor] = useState<string | null>(null);
+  if (data && loadedFor !== data.producerName) {
+    setLoadedFor(data.producerName);
+    form.setValues({ producerName: data.producerName });
+  }
+  const {
+    onSubmit,
+    error: saveError,
+    setError,
+    pending,
+  } = useApiForm(form, (v) => settingsApi.update({ producerName: v.producerName.trim() }), {
+    onSuccess: (s: InstanceSettings) => {
+      qc.setQueryData(keys.settings, s);
+      qc.invalidateQueries({ queryKey: keys.session });
+      notifications.show({ color: "green", message: "Producer name saved." });
+    },
+  });
+  if (error) return <LoadError error={error} what="settings" />;
+  if (isLoading || !data)
+    return (
+      <Text c="dimmed" size="sm">
+        Loading…
+      </Text>
+    );
+  return (
+    <Stack>
+      {!perms.isProducerAdmin && <ReadOnlyNote />}
+      <Paper withBorder radius="md" p="lg">
+        <form onSubmit={onSubmit} noValidate>
+          <Stack maw={480}>
+            <TextInput
+              label="Producer name"
+              description="Shown to partners and customers in their portal's header, e.g. “Acme partner portal”."
+              required
+              disabled={!perms.isProducerAdmin}
+              {...form.getInputProps("producerName")}
+            />
+            <FormAlert error={saveError} onClose={() => setError(null)} />
+            {perms.isProducerAdmin && (
+              <Group>
+                <Button type="submit" loading={pending}>
+                  Save
+                </Button>
+              </Group>
+            )}
+          </Stack>
+        </form>
       </Paper>
     </Stack>
   );

@@ -14,6 +14,8 @@ export interface Settings {
   keyFormat: KeyFormat;
   /** ID of the simple entitlement a redeemed key becomes; `{key}` is the key (FNO default `{key}ENT`). */
   redeemedEntitlementIdTemplate: string;
+  /** The producer's name, shown by the partner and customer portals ("<name> partner portal"). */
+  producerName: string;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -22,6 +24,7 @@ export const DEFAULT_SETTINGS: Settings = {
   allowUsedItemsInactiveObsolete: false,
   keyFormat: DEFAULT_KEY_FORMAT,
   redeemedEntitlementIdTemplate: DEFAULT_REDEEMED_ID_TEMPLATE,
+  producerName: "Licensor",
 };
 
 const KEYS = [
@@ -30,6 +33,7 @@ const KEYS = [
   "allowUsedItemsInactiveObsolete",
   "keyFormat",
   "redeemedEntitlementIdTemplate",
+  "producerName",
 ] as const;
 
 export async function loadSettings(db: Db | Trx): Promise<Settings> {
@@ -46,6 +50,7 @@ export async function loadSettings(db: Db | Trx): Promise<Settings> {
     else if (r.key === "allowUsedItemsInactiveObsolete") out.allowUsedItemsInactiveObsolete = v === true;
     else if (r.key === "keyFormat") out.keyFormat = { ...out.keyFormat, ...v };
     else if (r.key === "redeemedEntitlementIdTemplate" && typeof v === "string") out.redeemedEntitlementIdTemplate = v;
+    else if (r.key === "producerName" && typeof v === "string") out.producerName = v;
   }
   return out;
 }

@@ -14,12 +14,13 @@ import {
   TextInput,
 } from "@mantine/core";
 import { IconAlertCircle, IconCircleCheck } from "@tabler/icons-react";
-import { useQueries, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Link } from "react-router-dom";
 import type { Entitlement, LineItem } from "../../../../common/src/api/entitlements";
 import { errorMessage, isApiError } from "../../api/client";
-import { accountsApi, keys, partnerTiersApi, webRegisterKeysApi } from "../../api/endpoints";
+import { keys, partnerTiersApi, webRegisterKeysApi } from "../../api/endpoints";
+import { partnerApi } from "../../api/partner";
 import { type SplitResult, splitsApi } from "../../api/splits";
 import { formatCount } from "../../lib/format";
 import { entitlementPath } from "./model";
@@ -45,12 +46,15 @@ export function SplitDialog({
   li,
   onClose,
   onDone,
+  pathOf = entitlementPath,
 }: {
   e: Entitlement;
   /** The line item to split; without it, the bulk entitlement's keys. */
   li?: LineItem;
   onClose: () => void;
   onDone: (r: SplitResult) => void;
+  /** Where an entitlement's page is in this portal (the producer's by default; the partner portal passes its own). */
+  pathOf?: (id: string) => string;
 }) {
   const owner = e.channelPartners.find((p) => p.currentOwner);
   const [accountId, setAccountId] = useState<string | null>(null);
@@ -65,15 +69,13 @@ export function SplitDialog({
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [result, setResult] = useState<SplitResult | null>(null);
 
+  // One read of the owner's related accounts with their names: partners may not read those accounts themselves.
   const ownerAccount = useQuery({
-    queryKey: [...keys.accounts, "detail", owner?.accountId],
-    queryFn: () => accountsApi.get(owner?.accountId as string),
+    queryKey: [...keys.accounts, "related", owner?.accountId],
+    queryFn: () => partnerApi.relatedAccounts(owner?.accountId as string),
     enabled: !!owner,
   });
-  const relatedIds = ownerAccount.data?.relatedAccountIds ?? [];
-  const related = useQueries({
-    queries: relatedIds.map((id) => ({ queryKey: [...keys.accounts, "detail", id], queryFn: () => accountsApi.get(id) })),
-  });
+  const related = ownerAccount.data?.items ?? [];
   const tiers = useQuery({ queryKey: keys.partnerTiers, queryFn: () => partnerTiersApi.list() });
   const taken = new Set(e.channelPartners.map((p) => p.tier));
   const matching = useQuery({
@@ -141,7 +143,7 @@ export function SplitDialog({
           <Alert color="green" variant="light" icon={<IconCircleCheck size={18} />} title="Split done">
             {formatCount(result.moved)} {li ? "copies" : "unredeemed keys"} moved to account {accountId} in{" "}
             {result.created ? "the new" : "the matching"} entitlement{" "}
-            <Anchor component={Link} to={entitlementPath(result.entitlement.id)} ff="monospace" onClick={onClose}>
+            <Anchor component={Link} to={pathOf(result.entitlement.id)} ff="monospace" onClick={onClose}>
               {result.entitlement.entitlementId}
             </Anchor>
             .
@@ -149,7 +151,7 @@ export function SplitDialog({
           <List size="sm">
             <List.Item>
               Source{" "}
-              <Anchor component={Link} to={entitlementPath(result.source.id)} ff="monospace" onClick={onClose}>
+              <Anchor component={Link} to={pathOf(result.source.id)} ff="monospace" onClick={onClose}>
                 {result.source.entitlementId}
               </Anchor>{" "}
               now{" "}
@@ -180,7 +182,7 @@ export function SplitDialog({
             description="Accounts related to the current owner"
             required
             searchable
-            data={relatedIds.map((id, i) => ({ value: id, label: related[i]?.data ? `${related[i]?.data?.name} (${id})` : id }))}
+            data={related.map((a) => ({ value: a.id, label: `${a.name} (${a.id})` }))}
             value={accountId}
             onChange={(v) => {
               setAccountId(v);
@@ -189,7 +191,7 @@ export function SplitDialog({
             nothingFoundMessage="No related account"
             error={
               fieldErrors.targetAccountId ??
-              (ownerAccount.isSuccess && relatedIds.length === 0
+              (ownerAccount.isSuccess && related.length === 0
                 ? "The current owner has no related accounts; relate one first."
                 : undefined)
             }

@@ -96,7 +96,7 @@ function useKeysChanged(id: string) {
   };
 }
 
-function KeyStatusBadge({ status }: { status: KeyStatus }) {
+export function KeyStatusBadge({ status }: { status: KeyStatus }) {
   return (
     <Badge color={status === "REDEEMED" ? "green" : "blue"} variant="light" radius="sm">
       {status === "REDEEMED" ? "Redeemed" : "Unredeemed"}
@@ -430,7 +430,7 @@ export function AddKeyModal({ bulk, opened, onClose }: { bulk: Entitlement; open
 // ---------------------------------------------------------------------------------------------
 // Print key cards
 
-function PrintCardsModal({
+export function PrintCardsModal({
   bulk,
   unredeemed,
   opened,
