@@ -70,6 +70,10 @@ describe.skipIf(!HAVE_BROWSER)("reports in Chromium", () => {
       await page.goto(`/reports?bulk=${bulk.id}`);
       const chart = page.getByTestId("keys-chart").locator("svg.recharts-surface");
       await chart.waitFor();
+      await page
+        .getByRole("textbox", { name: "Bulk entitlement" })
+        .and(page.locator(`[value="${bulk.entitlementId}"]`))
+        .waitFor();
       expect(await chart.count()).toBe(1);
       const customers = page.getByRole("table", { name: "Redemptions by end customer" });
       await customers.getByRole("row", { name: `Alpine Design ${tag} 4` }).waitFor();

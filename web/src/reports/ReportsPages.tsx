@@ -274,7 +274,16 @@ function usePartnerReport(accountId: string | null, params: ReportParams) {
 }
 
 /** A searchable pick of bulk entitlements (by entitlement ID). */
-function BulkSelect({ value, onChange }: { value: string | null; onChange: (id: string | null) => void }) {
+function BulkSelect({
+  value,
+  label,
+  onChange,
+}: {
+  value: string | null;
+  /** The chosen one's entitlement ID, when known (it may not be among the search results). */
+  label?: string | undefined;
+  onChange: (id: string | null) => void;
+}) {
   const [search, setSearch] = useState("");
   const [q] = useDebouncedValue(search, 250);
   const { data } = useQuery({
@@ -283,7 +292,7 @@ function BulkSelect({ value, onChange }: { value: string | null; onChange: (id: 
     staleTime: 30_000,
   });
   const options = (data?.items ?? []).map((e) => ({ value: e.id, label: e.entitlementId }));
-  if (value && !options.some((o) => o.value === value)) options.unshift({ value, label: value });
+  if (value && !options.some((o) => o.value === value)) options.unshift({ value, label: label ?? value });
   return (
     <Select
       label="Bulk entitlement"
@@ -342,7 +351,11 @@ export function ProducerReportsPage() {
             ]}
           />
           {mode === "bulk" ? (
-            <BulkSelect value={bulk} onChange={(id) => setSp(id ? { bulk: id } : {})} />
+            <BulkSelect
+              value={bulk}
+              label={bulkQ.data?.entitlement.entitlementId}
+              onChange={(id) => setSp(id ? { bulk: id } : {})}
+            />
           ) : (
             <AccountSelect label="Partner account" w={320} value={account} onChange={(a) => setSp(a ? { account: a.id } : {})} />
           )}
@@ -556,7 +569,7 @@ function ChainNodeView({ node, kids, focus }: { node: ChainNode; kids: Map<strin
             >
               {fmt(customers)} end customer{customers === 1 ? "" : "s"}
             </Button>
-            <Collapse expanded={open}>
+            <Collapse expanded={open} transitionDuration={100}>
               <Table
                 withRowBorders={false}
                 verticalSpacing={2}
