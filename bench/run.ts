@@ -8,12 +8,13 @@ import { benchLicenseSign } from "./licenseSign.js";
 import { benchLoadLatency, type LoadLatencyResult, reportLoadLatency } from "./loadlatency.js";
 import { benchPageWeight, reportPageWeight } from "./pageWeight.js";
 import { benchRedeem, type RedeemResult, reportRedeem } from "./redeem.js";
+import { benchReport, type ReportBenchResult, reportReport } from "./report.js";
 
 /**
  * `npm run bench`: every benchmark with its same-run baseline, so the ratios mean something on a
  * noisy machine. PostgreSQL runs when LICENSOR_TEST_PG_URL (or DATABASE_URL) names a server we may
  * create databases on. The last line of output is one JSON object holding every figure.
- * BENCH_ONLY=accounts, keys, redeem, page, loadlatency, sign or activate runs one of them.
+ * BENCH_ONLY=accounts, keys, redeem, page, loadlatency, sign, activate or report runs one of them.
  */
 
 const n = Number.parseInt(process.env.BENCH_N ?? "2000", 10);
@@ -123,6 +124,17 @@ async function activate() {
   return { benchmark: "activate", results };
 }
 
+/** A bulk entitlement's report (1,000,000 keys, 100,000 redemptions) over HTTP beside the bare SQL aggregate (built server). */
+async function reports() {
+  const results: ReportBenchResult[] = [await benchReport("sqlite", pgUrl)];
+  reportReport(results[0] as ReportBenchResult);
+  if (/^postgres(ql)?:\/\//.test(pgUrl)) {
+    results.push(await benchReport("postgres", pgUrl));
+    reportReport(results[1] as ReportBenchResult);
+  }
+  return { benchmark: "report", results };
+}
+
 const benchmarks: Record<string, unknown>[] = [];
 if (only === "" || only === "accounts") benchmarks.push(await accounts());
 if (only === "" || only === "keys") benchmarks.push(await keys());
@@ -131,6 +143,7 @@ if (only === "" || only === "page") benchmarks.push(await page());
 if (only === "" || only === "loadlatency") benchmarks.push(await loadlatency());
 if (only === "" || only === "sign") benchmarks.push({ ...sign() });
 if (only === "" || only === "activate") benchmarks.push(await activate());
+if (only === "" || only === "report") benchmarks.push(await reports());
 
 const summary = {
   date: new Date().toISOString(),

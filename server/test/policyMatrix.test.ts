@@ -2,8 +2,17 @@ import { expect, it } from "vitest";
 import { ROLES, type Role } from "../../common/src/enums.js";
 import { JobRunner } from "../src/jobs/runner.js";
 import { ensureSigningKey } from "../src/licensing/keyring.js";
-import { bulkEntitlement, licenseModel, ok, product, catalog as saleCatalog, uid } from "./factories.js";
-import { describeEachDb, PUBLISHER_ID, type TestEnv } from "./helpers.js";
+import {
+  bulkEntitlement,
+  type Catalog as FactoryCatalog,
+  catalog as factoryCatalog,
+  catalog as saleCatalog,
+  licenseModel,
+  ok,
+  product,
+  uid,
+} from "./factories.js";
+import { type Caller, describeEachDb, PUBLISHER_ID, type TestEnv } from "./helpers.js";
 
 /**
  * Role × action × own/foreign account, for every endpoint. "own" targets a record of the caller's
@@ -551,6 +560,51 @@ const rows: Row[] = [
         method: "GET",
         setup: async (t) => ({ url: `/api/v1/entitlements/${await bulkOf(t)}/redemptions` }),
         allowed: partnerOwn,
+  // Reports (issue 15): producer staff see all; a partner the reports of bulk entitlements its
+  // account owns and of its own account; customers none (404). The chain and home figures: producer staff.
+  ...((): Row[] => {
+    const partnerOwn = (r: Role, s: Scope) => r.startsWith("PARTNER_") && s === "own";
+    /** A bulk entitlement the target partner account owns (customers' and producers' targets: some distributor's). */
+    const catalogs = new WeakMap<object, Promise<{ a: Caller; c: FactoryCatalog }>>();
+    const ownedBulk = async (t: Target) => {
+      // One catalog per database (a fresh one per test): the matrix runs many rows against the clock.
+      let made = catalogs.get(t.env.db);
+      if (!made) {
+        made = (async () => {
+          const a = await t.env.as("PRODUCER_ADMIN");
+          return { a, c: await factoryCatalog(t.env, a) };
+        })();
+        catalogs.set(t.env.db, made);
+      }
+      const { a, c } = await made;
+      const soldTo = t.role.startsWith("PARTNER_") ? { body: { soldTo: t.accountId } } : {};
+      return (await bulkEntitlement(t.env, a, { catalog: c, ...soldTo })).bulk.id as string;
+    };
+    return [
+      {
+        action: "report.bulk",
+        method: "GET",
+        setup: async (t) => ({ url: `/api/v1/reports/bulk-entitlements/${await ownedBulk(t)}` }),
+        allowed: (r, s) => staff(r) || partnerOwn(r, s),
+      },
+      {
+        action: "report.bulk (csv)",
+        method: "GET",
+        setup: async (t) => ({ url: `/api/v1/reports/bulk-entitlements/${await ownedBulk(t)}/customers.csv` }),
+        allowed: (r, s) => staff(r) || partnerOwn(r, s),
+      },
+      {
+        action: "report.partner",
+        method: "GET",
+        setup: async (t) => ({ url: `/api/v1/reports/partners/${t.accountId}` }),
+        allowed: (r, s) => staff(r) || partnerOwn(r, s),
+      },
+      { action: "report.overview", method: "GET", setup: async () => ({ url: "/api/v1/reports/overview" }), allowed: staff },
+      {
+        action: "entitlement.chain",
+        method: "GET",
+        setup: async (t) => ({ url: `/api/v1/entitlements/${await ownedBulk(t)}/chain` }),
+        allowed: staff,
       },
     ];
   })(),

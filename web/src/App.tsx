@@ -72,6 +72,9 @@ const ProductCreatePage = page(products, "ProductCreatePage");
 const ProductDetailPage = page(products, "ProductDetailPage");
 const ProductsListPage = page(products, "ProductsListPage");
 const SettingsPage = page(() => import("./producer/settings"), "SettingsPage");
+const reports = () => import("./reports/ReportsPages");
+const ProducerReportsPage = page(reports, "ProducerReportsPage");
+const ChainPage = page(reports, "ChainPage");
 const users = () => import("./producer/users");
 const UserCreatePage = page(users, "UserCreatePage");
 const UserDetailPage = page(users, "UserDetailPage");
@@ -215,6 +218,7 @@ export function App() {
                   <Route path="entitlements/new/bulk" element={<CreateBulkEntitlementPage />} />
                   <Route path="entitlements/new/test-bulk" element={<CreateTestBulkEntitlementPage />} />
                   <Route path="entitlements/:id" element={<EntitlementDetailPage />} />
+                  <Route path="entitlements/:id/chain" element={<ChainPage />} />
                   <Route path="licenses" element={<ProducerLicensesPage />} />
                   <Route path="licenses/:id" element={<ProducerLicenseDetailPage />} />
                   <Route path="accounts" element={<AccountsListPage />} />
@@ -233,6 +237,7 @@ export function App() {
                   <Route path="part-numbers/new" element={<PartNumberCreatePage />} />
                   <Route path="part-numbers/:id" element={<PartNumberDetailPage />} />
                   <Route path="keys" element={<KeysPage />} />
+                  <Route path="reports" element={<ProducerReportsPage />} />
                   <Route path="jobs" element={<JobsListPage />} />
                   <Route path="jobs/:id" element={<JobDetailPage />} />
                   <Route path="outbox" element={<OutboxListPage />} />

@@ -198,6 +198,8 @@ export interface EntitlementsTable {
   updated_at: string;
   key_count: Generated<number>;
   redeemed_count: Generated<number>;
+  /** The entitlement a split created this one from (migration 0016). */
+  split_from_id: string | null;
 }
 
 export interface LineItemsTable {
@@ -464,6 +466,17 @@ export interface Database {
   fulfillment_hosts: FulfillmentHostsTable;
   fulfillment_actions: FulfillmentActionsTable;
   email_messages: EmailMessagesTable;
+  key_movements: KeyMovementsTable;
+}
+
+/** The key ledger of a bulk entitlement (migration 0016): its movements sum to its key_count. */
+export interface KeyMovementsTable {
+  id: string;
+  bulk_id: string;
+  at: string;
+  kind: "LOADED" | "DELETED" | "SPLIT_OUT" | "SPLIT_IN";
+  count: number;
+  other_bulk_id: string | null;
 }
 
 /** One email of the outbox (migration 0013): recipients and attachments are JSON text. */

@@ -6,6 +6,7 @@ import type { Db, Trx } from "../db/schema.js";
 import { canonicalKey } from "../domain/keyFormat.js";
 import { errors } from "../errors.js";
 import { nowIso } from "../util.js";
+import { recordKeyMovements } from "./keyLedger.js";
 
 const CHUNK = 500;
 
@@ -75,6 +76,7 @@ export async function deleteUnredeemedKeys(
         .set((eb) => ({ key_count: eb("key_count", "-", deleted), updated_at: nowIso() }))
         .where("id", "=", bulkPk)
         .execute();
+      await recordKeyMovements(trx, [{ bulkId: bulkPk, kind: "DELETED", count: deleted }]);
       await recordEvent(
         trx,
         ctx,

@@ -12,6 +12,7 @@ import { canonicalKey, isTypoShaped, type KeyFormat } from "../domain/keyFormat.
 import { type BadLine, type KeyRecord, keyProblem, type LoadReport, REPORT_LINE_LIMIT } from "../domain/keys.js";
 import { errors } from "../errors.js";
 import { newId, nowIso } from "../util.js";
+import { recordKeyMovements } from "./keyLedger.js";
 
 /** A record that passed the checks, with its identity (canonicalKey). */
 interface CanonRecord extends KeyRecord {
@@ -122,6 +123,7 @@ export async function loadKeys(conn: BulkConnection, dialect: Dialect, args: Loa
       .executeTakeFirst();
     if (Number(upd.numUpdatedRows) !== 1)
       throw errors.invalidState(`Bulk entitlement ${entitlementId} changed state during the load; nothing was loaded.`);
+    await recordKeyMovements(trx, [{ bulkId: args.bulkPk, kind: "LOADED", count: report.loaded }], now);
     await recordEvent(
       trx,
       args.ctx,

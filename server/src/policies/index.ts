@@ -12,6 +12,7 @@ import { licenseModelPolicy } from "./licenseModels.js";
 import { partNumberPolicy } from "./partNumbers.js";
 import { partnerTierPolicy } from "./partnerTiers.js";
 import { productPolicy } from "./products.js";
+import { reportPolicy } from "./reports.js";
 import { settingsPolicy } from "./settings.js";
 import { splitPolicy } from "./splits.js";
 import { tokenPolicy } from "./tokens.js";
@@ -35,6 +36,7 @@ const policies = {
   ...emailPolicy,
   ...fulfillmentPolicy,
   ...splitPolicy,
+  ...reportPolicy,
 };
 type Policies = typeof policies;
 export type Action = keyof Policies;

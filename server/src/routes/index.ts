@@ -16,6 +16,7 @@ import { partNumberRoutes } from "./partNumbers.js";
 import { partnerTierRoutes } from "./partnerTiers.js";
 import { productRoutes } from "./products.js";
 import { redemptionRoutes } from "./redemptions.js";
+import { reportRoutes } from "./reports.js";
 import { sessionRoutes } from "./session.js";
 import { settingsRoutes } from "./settings.js";
 import { splitRoutes } from "./splits.js";
@@ -48,4 +49,5 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(licenseKeyRoutes);
   await app.register(emailRoutes);
   await app.register(fulfillmentRoutes);
+  await app.register(reportRoutes);
 }

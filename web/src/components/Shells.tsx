@@ -149,6 +149,7 @@ export function ProducerShell() {
     { label: "License Models", to: "/license-models", icon: <IconStack2 size={18} /> },
     { label: "Part Numbers", to: "/part-numbers", icon: <IconTag size={18} /> },
     { label: "Keys", to: "/keys", icon: <IconKey size={18} /> },
+    { label: "Reports", to: "/reports", icon: <IconChartBar size={18} /> },
     { label: "Jobs", to: "/jobs", icon: <IconListDetails size={18} /> },
     { label: "Outbox", to: "/outbox", icon: <IconMail size={18} /> },
     { label: "Audit", to: "/audit", icon: <IconHistory size={18} /> },

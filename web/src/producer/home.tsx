@@ -1,4 +1,4 @@
-import { Anchor, Card, Group, SimpleGrid, Text, ThemeIcon, Title } from "@mantine/core";
+import { Anchor, Badge, Card, Group, Loader, Paper, SimpleGrid, Stack, Text, ThemeIcon, Title } from "@mantine/core";
 import {
   IconAddressBook,
   IconCertificate,
@@ -10,10 +10,15 @@ import {
   IconTag,
   IconUsers,
 } from "@tabler/icons-react";
-import type { ReactNode } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { lazy, type ReactNode, Suspense } from "react";
 import { Link, useNavigate } from "react-router-dom";
+import { type Overview, reportsApi } from "../api/reports";
 import { useSession } from "../auth/session";
 import { usePageTitle } from "../lib/pageTitle";
+
+// The chart library downloads only when the figures are there to draw (web/src/reports/).
+const RedemptionsPerDayChart = lazy(() => import("../reports/ReportCharts").then((m) => ({ default: m.RedemptionsPerDayChart })));
 
 const TILES: { to: string; title: string; text: string; icon: ReactNode }[] = [
   {
@@ -62,6 +67,7 @@ export function HomePage() {
         Record what your customers bought, sell through channel partners with bulk entitlements, and manage your catalog, accounts
         and users.
       </Text>
+      <Figures />
       <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }}>
         {TILES.map((t) => (
           <Card key={t.to} withBorder radius="md" padding="lg" onClick={() => navigate(t.to)} style={{ cursor: "pointer" }}>
@@ -83,5 +89,94 @@ export function HomePage() {
         ))}
       </SimpleGrid>
     </>
+  );
+}
+
+const fmt = (n: number) => n.toLocaleString("en-US");
+
+function Figure({ label, value, hint, to }: { label: string; value: ReactNode; hint?: ReactNode; to?: string }) {
+  return (
+    <Paper withBorder p="md" radius="md">
+      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+        {to ? (
+          <Anchor component={Link} to={to} size="xs" fw={600} c="dimmed">
+            {label}
+          </Anchor>
+        ) : (
+          label
+        )}
+      </Text>
+      <Text size="xl" fw={700}>
+        {value}
+      </Text>
+      {hint && (
+        <Text size="xs" c="dimmed">
+          {hint}
+        </Text>
+      )}
+    </Paper>
+  );
+}
+
+const trend = (before: number) => `${fmt(before)} the week before`;
+
+/** The figures that matter (GET /reports/overview): entitlements by state, keys this week, jobs, outbox. */
+function Figures() {
+  const { data } = useQuery({ queryKey: ["reports", "overview"], queryFn: () => reportsApi.overview(), staleTime: 30_000 });
+  if (!data) return <Loader aria-label="Loading figures" mb="lg" />;
+  return <FiguresView o={data} />;
+}
+
+function FiguresView({ o }: { o: Overview }) {
+  const byState = new Map<string, number>();
+  for (const e of o.entitlements) byState.set(e.state, (byState.get(e.state) ?? 0) + e.count);
+  const total = [...byState.values()].reduce((a, b) => a + b, 0);
+  return (
+    <Stack gap="md" mb="xl" data-testid="home-figures">
+      <SimpleGrid cols={{ base: 2, md: 4 }}>
+        <Figure
+          label="Entitlements"
+          to="/entitlements"
+          value={fmt(total)}
+          hint={
+            <Group gap={4} component="span">
+              {[...byState.entries()].map(([state, n]) => (
+                <Badge key={state} size="xs" variant="light" component="span">
+                  {state.toLowerCase()} {fmt(n)}
+                </Badge>
+              ))}
+            </Group>
+          }
+        />
+        <Figure
+          label="Keys redeemed this week"
+          to="/reports"
+          value={fmt(o.keys.redeemed.thisWeek)}
+          hint={`${trend(o.keys.redeemed.previousWeek)} · ${fmt(o.keys.redeemed.total)} in all`}
+        />
+        <Figure
+          label="Keys loaded this week"
+          to="/keys"
+          value={fmt(o.keys.loaded.thisWeek)}
+          hint={`${trend(o.keys.loaded.previousWeek)} · ${fmt(o.keys.loaded.total)} in all`}
+        />
+        <Figure
+          label="Jobs"
+          to="/jobs"
+          value={`${fmt(o.jobs.running)} running`}
+          hint={`${fmt(o.jobs.queued)} queued · ${fmt(o.jobs.failed24h)} failed in 24 h`}
+        />
+        <Figure label="Licenses this week" to="/licenses" value={fmt(o.licensesThisWeek)} hint={`since ${o.weekStart}`} />
+        <Figure label="Emails not sent" to="/outbox" value={fmt(o.emailsNotSent)} />
+      </SimpleGrid>
+      <Card withBorder radius="md" padding="md">
+        <Text fw={600} mb="xs">
+          Keys redeemed per day, last 30 days
+        </Text>
+        <Suspense fallback={<Loader aria-label="Loading chart" />}>
+          <RedemptionsPerDayChart days={o.redemptionsPerDay} />
+        </Suspense>
+      </Card>
+    </Stack>
   );
 }

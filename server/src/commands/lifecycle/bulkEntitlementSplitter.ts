@@ -12,6 +12,7 @@ import { generateId } from "../../domain/idTemplates.js";
 import { canonicalKey } from "../../domain/keyFormat.js";
 import { configDifference, keysWord } from "../../domain/splits.js";
 import { errors } from "../../errors.js";
+import { recordKeySplit } from "../../keys/keyLedger.js";
 import { newId, nowIso } from "../../util.js";
 import { entitlementRecord, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
 import {
@@ -94,6 +95,7 @@ export async function bulkEntitlementSplitter(
         .set((eb) => ({ key_count: eb("key_count", "+", moved), updated_at: now, updated_by: ctx.actor.userId }))
         .where("id", "=", targetRow.id)
         .execute();
+      await recordKeySplit(trx, pk, targetRow.id, moved, now);
       const to = `account '${target.account.id}' (tier ${target.tierDisplayName})`;
       await recordEvent(
         trx,
@@ -289,6 +291,7 @@ async function insertSplitBulk(
     updated_at: now,
     key_count: 0,
     redeemed_count: 0,
+    split_from_id: s.id,
   };
   await trx.insertInto("entitlements").values(row).execute();
   await trx

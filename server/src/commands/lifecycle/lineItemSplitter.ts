@@ -107,6 +107,8 @@ export async function lineItemSplitter(
         });
         targetPk = ins.pk;
         targetItemId = ins.lineItemIds[0] as string;
+        // Its lineage up the channel (the chain view and reports follow split_from_id).
+        await trx.updateTable("entitlements").set({ split_from_id: pk }).where("id", "=", targetPk).execute();
       }
       const to = `account '${target.account.id}' (tier ${target.tierDisplayName})`;
       await recordEvent(

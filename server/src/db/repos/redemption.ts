@@ -55,6 +55,7 @@ const ENTITLEMENT_COLUMNS = [
   "updated_at",
   "key_count",
   "redeemed_count",
+  "split_from_id",
 ] as const;
 const LINE_ITEM_COLUMNS = [
   "id",

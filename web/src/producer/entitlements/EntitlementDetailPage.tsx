@@ -18,10 +18,12 @@ import {
 import { useForm } from "@mantine/form";
 import { notifications } from "@mantine/notifications";
 import {
+  IconChartBar,
   IconChevronDown,
   IconCopy,
   IconDots,
   IconEdit,
+  IconHierarchy2,
   IconHistory,
   IconInfoCircle,
   IconKey,
@@ -615,6 +617,7 @@ export function EntitlementDetailPage() {
           A test entitlement never changes state; it may use draft products and license models.
         </Alert>
       )}
+      {e.kind === "BULK" && <ChannelLinks id={e.id} />}
       <Tabs value={tab === "keys" && e.kind !== "BULK" ? "details" : tab} onChange={setTab} keepMounted={false}>
         <Tabs.List mb="md">
           <Tabs.Tab value="details" leftSection={<IconListDetails size={16} />}>
@@ -858,5 +861,31 @@ export function EntitlementDetailPage() {
         />
       )}
     </>
+  );
+}
+
+/** A bulk entitlement's way to its report and to the chain it is part of (web/src/reports/). */
+function ChannelLinks({ id }: { id: string }) {
+  return (
+    <Group gap="xs" mb="sm">
+      <Button
+        component={Link}
+        to={`/entitlements/${id}/chain`}
+        size="xs"
+        variant="light"
+        leftSection={<IconHierarchy2 size={14} />}
+      >
+        Chain view
+      </Button>
+      <Button
+        component={Link}
+        to={`/reports?bulk=${encodeURIComponent(id)}`}
+        size="xs"
+        variant="light"
+        leftSection={<IconChartBar size={14} />}
+      >
+        Report
+      </Button>
+    </Group>
   );
 }
