@@ -13,6 +13,7 @@ import * as m0012 from "./0012_signing_keys.js";
 import * as m0013 from "./0013_mail.js";
 import * as m0014 from "./0014_fulfillments.js";
 import * as m0015 from "./0015_extra_activations.js";
+import * as m0017 from "./0017_audit_interface.js";
 
 /** Static list so migrations work the same from source (tests) and from the built `dist/`. */
 const migrations: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   "0013_mail": m0013,
   "0014_fulfillments": m0014,
   "0015_extra_activations": m0015,
+  "0017_audit_interface": m0017,
 };
 
 export const migrationProvider: MigrationProvider = {
