@@ -181,6 +181,15 @@ describeEachDb("SOAP EntitlementOrderService", (env) => {
       .execute();
     expect(audit).toHaveLength(1);
     expect(audit[0]?.interface).toBe("SOAP");
+    // The audit API says so and filters by it; a change through REST says REST.
+    const viaSoap = ok(await admin.get(`/api/v1/audit-events?interface=SOAP&objectId=${pk}`), 200);
+    const soapEvents = viaSoap.items.map((e: { action: string; interface: string }) => [e.action, e.interface]);
+    expect(soapEvents).toContainEqual(["entitlement.created", "SOAP"]);
+    expect(soapEvents.every(([, via]: string[]) => via === "SOAP")).toBe(true);
+    expect(ok(await admin.get(`/api/v1/audit-events?interface=REST&objectId=${pk}`), 200).items).toEqual([]);
+    ok(await admin.patch(`/api/v1/entitlements/${generatedPk}`, { orderId: "PO-REST" }), 200);
+    const viaRest = ok(await admin.get(`/api/v1/audit-events?interface=REST&objectId=${generatedPk}`), 200);
+    expect(viaRest.items.map((e: { interface: string }) => e.interface)).toEqual(["REST"]);
 
     const none = await soap("createBulkEntitlementRequest", {
       bulkEntitlement: [bulkItem(c, id), bulkItem(c, `X-${uid()}`, { product: { primaryKeys: { name: "nope", version: "1" } } })],
