@@ -359,6 +359,38 @@ describeEachDb("SOAP EntitlementOrderService", (env) => {
     expect((await admin.get(`/api/v1/entitlements/${otherPk}`)).statusCode).toBe(404);
   });
 
+  it("updates bulk entitlements per item: header fields, product fields with autoDeploy, refusals", async () => {
+    const { admin, c, soap, schema } = await setup(env);
+    const id = `U-${uid()}`;
+    const made = await soap("createBulkEntitlementRequest", { bulkEntitlement: [bulkItem(c, id)] });
+    const pk = texts(made.body, "uniqueId")[0] as string;
+    const ident = { primaryKeys: { entitlementId: id } };
+    const res = await soap("updateBulkEntitlementRequest", {
+      bulkEntitlement: [
+        // Elements in updateBulkEntitlementDataType's order (description comes after numberOfCopies here).
+        { entitlementIdentifier: ident, orderId: "PO-U1", description: "Updated over SOAP" },
+        { entitlementIdentifier: ident, isPermanent: true, numberOfCopies: 5, autoDeploy: true },
+        { entitlementIdentifier: { primaryKeys: { entitlementId: "NO-SUCH" } }, description: "x" },
+        { entitlementIdentifier: ident, numberOfCopies: 6, description: "both" },
+        { entitlementIdentifier: ident, FNPTimeZoneValue: "UTC" },
+      ],
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    await expectValid(res.body, schema);
+    expect(statusOf(res.body)).toBe("PARTIAL_FAILURE");
+    const reasons = texts(res.body, "reason").join(" | ");
+    expect(reasons).toContain("Entitlement 'NO-SUCH' was not found.");
+    expect(reasons).toContain("Changing header fields and product fields in one item is not supported yet");
+    expect(reasons).toContain("FNPTimeZoneValue is not supported yet by Licensor");
+    const e = await entitlementByPk(admin, pk);
+    expect(e).toMatchObject({
+      description: "Updated over SOAP",
+      orderId: "PO-U1",
+      state: "DEPLOYED",
+      product: { numberOfCopies: 5 },
+    });
+  });
+
   it("answers an operation it does not support yet with FAILURE and a clear reason", async () => {
     const { soap, schema } = await setup(env);
     const res = await soap("createSimpleEntitlementRequest", { simpleEntitlement: { entitlementId: { id: "S-1" } } });

@@ -5,9 +5,12 @@ import { entitlementBatchCreator } from "../commands/entitlementBatchCreator.js"
 import type { EntitlementCreateInput } from "../commands/entitlementCreator.js";
 import { entitlementDeleter } from "../commands/entitlementDeleter.js";
 import { entitlementStateChanger } from "../commands/entitlementStateChanger.js";
+import { entitlementUpdater } from "../commands/entitlementUpdater.js";
 import { keyBatchLoader } from "../commands/keyBatchLoader.js";
 import { keyGenerator } from "../commands/keyGenerator.js";
 import { keyRemover } from "../commands/keyRemover.js";
+import { bulkProductConfigurer } from "../commands/lineItemCommands.js";
+import type { ProductConfigInput } from "../commands/lineItemConfig.js";
 import {
   countEntitlements,
   type EntitlementFilter,
@@ -91,15 +94,22 @@ async function licenseModelId(deps: AppDeps, ident: Decoded, field: string): Pro
   return m.id;
 }
 
-/** FNO's createBulkEntitlementDataType as the create command's input; refused fields say so. */
-async function bulkCreateInput(deps: AppDeps, b: Decoded): Promise<EntitlementCreateInput> {
+/** Fields of FNO's bulk data types that Licensor does not take yet: the item is refused, naming the field. */
+function refuseUnsupported(b: Decoded) {
   if (b.policyAttributes) notSupported("policyAttributes (policies come from the license model)");
   if (b.FNPTimeZoneValue) notSupported("FNPTimeZoneValue");
   if (b.versionDateAttributes?.duration) notSupported("versionDateAttributes/duration");
+}
+
+/**
+ * The product configuration a create or update item gives (products, part number, license models,
+ * attributes, dates, copies, type) as the commands take it; undefined when it gives none.
+ */
+async function productConfigOf(deps: AppDeps, b: Decoded, entitledProducts: Decoded[]): Promise<ProductConfigInput | undefined> {
   const products: { productId: string; quantity?: number }[] = [];
   if (b.product) products.push({ productId: await productId(deps, b.product, "product") });
-  for (const [i, ep] of (b.entitledProducts?.entitledProduct ?? []).entries()) {
-    if (!ep.product) throw new SoapFailure(`entitledProducts/entitledProduct[${i + 1}]: the product is required.`);
+  for (const [i, ep] of entitledProducts.entries()) {
+    if (!ep.product) throw new SoapFailure(`entitledProduct[${i + 1}]: the product is required.`);
     products.push({ productId: await productId(deps, ep.product, `entitledProduct[${i + 1}]/product`), quantity: ep.quantity });
   }
   let partNumberId: string | undefined;
@@ -109,7 +119,7 @@ async function bulkCreateInput(deps: AppDeps, b: Decoded): Promise<EntitlementCr
       const pn = await findPartNumberByPartId(deps.db, b.partNumber.primaryKeys.partId);
       if (!pn) throw new SoapFailure(`partNumber: part number '${b.partNumber.primaryKeys.partId}' does not exist.`);
       partNumberId = pn.id;
-    }
+    } else throw new SoapFailure("partNumber: give uniqueId or primaryKeys (partId).");
   }
   const alternates: string[] = [];
   if (b.alternateLicenseModel1) alternates.push(await licenseModelId(deps, b.alternateLicenseModel1, "alternateLicenseModel1"));
@@ -120,6 +130,26 @@ async function bulkCreateInput(deps: AppDeps, b: Decoded): Promise<EntitlementCr
       a.stringValue ?? a.dateValue ?? a.booleanValue ?? a.integerValue ?? (a.arrayValue ? a.arrayValue.join(",") : undefined);
     if (v !== undefined) attributes[a.attributeName] = v;
   }
+  const config: ProductConfigInput = {
+    ...(products.length ? { products } : {}),
+    ...(partNumberId !== undefined ? { partNumberId } : {}),
+    ...(b.licenseModel ? { licenseModelId: await licenseModelId(deps, b.licenseModel, "licenseModel") } : {}),
+    ...(alternates.length ? { alternateLicenseModelIds: alternates } : {}),
+    ...(Object.keys(attributes).length ? { licenseModelAttributes: attributes } : {}),
+    ...(b.startDateOption !== undefined ? { startDateOption: b.startDateOption } : {}),
+    ...(b.isPermanent !== undefined ? { isPermanent: b.isPermanent } : {}),
+    ...(b.term ? { term: { count: b.term.numDuration, unit: b.term.durationUnit } } : {}),
+    ...(b.expirationDate !== undefined ? { expirationDate: b.expirationDate } : {}),
+    ...(b.versionDate !== undefined ? { versionDate: b.versionDate } : {}),
+    ...(b.versionDateAttributes ? { versionDateOption: b.versionDateAttributes.versionOption } : {}),
+    ...(b.numberOfCopies !== undefined ? { numberOfCopies: b.numberOfCopies } : {}),
+    ...(b.bulkEntitlementType !== undefined ? { type: b.bulkEntitlementType } : {}),
+  };
+  return Object.keys(config).length ? config : undefined;
+}
+
+/** The header fields of a create or update item, as the commands take them. */
+function headerOf(b: Decoded) {
   const partners = [];
   for (const [i, p] of (b.channelPartners?.channelPartner ?? []).entries()) {
     if (p.contact) notSupported(`channelPartners/channelPartner[${i + 1}]/contact`);
@@ -127,20 +157,7 @@ async function bulkCreateInput(deps: AppDeps, b: Decoded): Promise<EntitlementCr
     if (!accountId) throw new SoapFailure(`channelPartner[${i + 1}]/accountUnit: give uniqueId or primaryKeys/id.`);
     partners.push({ tier: p.tierName, accountId, ...(p.currentOwner !== undefined ? { currentOwner: p.currentOwner } : {}) });
   }
-  const configured =
-    products.length > 0 ||
-    partNumberId !== undefined ||
-    b.licenseModel ||
-    alternates.length > 0 ||
-    Object.keys(attributes).length > 0 ||
-    [b.startDateOption, b.isPermanent, b.term, b.expirationDate, b.versionDate, b.versionDateAttributes, b.numberOfCopies].some(
-      (v) => v !== undefined,
-    ) ||
-    b.bulkEntitlementType;
-  const id = b.entitlementId;
   return {
-    kind: "BULK",
-    ...(id.autoGenerate === true || !id.id ? {} : { entitlementId: id.id }),
     ...(b.soldTo !== undefined ? { soldTo: b.soldTo } : {}),
     ...(b.shipToEmail !== undefined ? { shipToEmail: b.shipToEmail } : {}),
     ...(b.shipToAddress !== undefined ? { shipToAddress: b.shipToAddress } : {}),
@@ -148,27 +165,66 @@ async function bulkCreateInput(deps: AppDeps, b: Decoded): Promise<EntitlementCr
     ...(b.orderLineNumber !== undefined ? { orderLineNumber: b.orderLineNumber } : {}),
     ...(b.description !== undefined ? { description: b.description } : {}),
     ...(b.allowPortalLogin !== undefined ? { allowPortalLogin: b.allowPortalLogin } : {}),
-    ...(b.autoDeploy !== undefined ? { autoDeploy: b.autoDeploy } : {}),
     ...(partners.length ? { channelPartners: partners } : {}),
-    product: configured
-      ? {
-          ...(products.length ? { products } : {}),
-          ...(partNumberId !== undefined ? { partNumberId } : {}),
-          ...(b.licenseModel ? { licenseModelId: await licenseModelId(deps, b.licenseModel, "licenseModel") } : {}),
-          ...(alternates.length ? { alternateLicenseModelIds: alternates } : {}),
-          ...(Object.keys(attributes).length ? { licenseModelAttributes: attributes } : {}),
-          ...(b.startDateOption !== undefined ? { startDateOption: b.startDateOption } : {}),
-          ...(b.isPermanent !== undefined ? { isPermanent: b.isPermanent } : {}),
-          ...(b.term ? { term: { count: b.term.numDuration, unit: b.term.durationUnit } } : {}),
-          ...(b.expirationDate !== undefined ? { expirationDate: b.expirationDate } : {}),
-          ...(b.versionDate !== undefined ? { versionDate: b.versionDate } : {}),
-          ...(b.versionDateAttributes ? { versionDateOption: b.versionDateAttributes.versionOption } : {}),
-          ...(b.numberOfCopies !== undefined ? { numberOfCopies: b.numberOfCopies } : {}),
-          ...(b.bulkEntitlementType !== undefined ? { type: b.bulkEntitlementType } : {}),
-        }
-      : null,
   };
 }
+
+/** FNO's createBulkEntitlementDataType as the create command's input; refused fields say so. */
+async function bulkCreateInput(deps: AppDeps, b: Decoded): Promise<EntitlementCreateInput> {
+  refuseUnsupported(b);
+  const id = b.entitlementId;
+  return {
+    kind: "BULK",
+    ...(id.autoGenerate === true || !id.id ? {} : { entitlementId: id.id }),
+    ...headerOf(b),
+    ...(b.autoDeploy !== undefined ? { autoDeploy: b.autoDeploy } : {}),
+    product: (await productConfigOf(deps, b, b.entitledProducts?.entitledProduct ?? [])) ?? null,
+  };
+}
+
+/**
+ * updateBulkEntitlement, per item: header fields through the entitlement update, product fields
+ * through Add Product's patch, each atomic with its autoDeploy. An item changing both is refused
+ * for now (the two commands are two transactions, and an item must succeed or fail whole).
+ */
+const updateBulkEntitlement: Handler = async (deps, ctx, req) => {
+  const items = capItems(req.bulkEntitlement as Decoded[], "bulk entitlements");
+  const failed: Decoded[] = [];
+  for (const b of items) {
+    try {
+      refuseUnsupported(b);
+      const pk = await entitlementPk(deps, b.entitlementIdentifier);
+      const updated = b.updatedEntitledProducts;
+      if (updated && updated.opType !== "REPLACE")
+        notSupported(`updatedEntitledProducts with opType ${updated.opType} (REPLACE is)`);
+      const config = await productConfigOf(deps, b, updated?.entitledProducts ?? []);
+      const header = {
+        ...headerOf(b),
+        ...(b.entitlementId?.id && b.entitlementId.autoGenerate !== true ? { entitlementId: b.entitlementId.id } : {}),
+      };
+      if (b.entitlementId?.autoGenerate === true)
+        notSupported("entitlementId/autoGenerate on update (Regenerate IDs in the portal is)");
+      const autoDeploy = b.autoDeploy !== undefined ? { autoDeploy: b.autoDeploy } : {};
+      if (config && Object.keys(header).length)
+        throw new SoapFailure(
+          "Changing header fields and product fields in one item is not supported yet by Licensor: send them as two items.",
+        );
+      if (config) await bulkProductConfigurer(deps.db, ctx, pk, config, "patch", autoDeploy);
+      else if (Object.keys(header).length || b.autoDeploy)
+        await entitlementUpdater(deps.db, ctx, pk, { ...header, ...autoDeploy });
+      else throw new SoapFailure("The item changes nothing.");
+    } catch (err) {
+      failed.push({ bulkEntitlement: b, reason: reasonOf(err) });
+    }
+  }
+  return {
+    statusInfo: {
+      status: statusOf(items.length - failed.length, failed.length),
+      ...(failed.length ? { reason: `${failed.length} of ${items.length} updates failed.` } : {}),
+    },
+    ...(failed.length ? { failedData: { failedBulkEntitlement: failed } } : {}),
+  };
+};
 
 const createBulkEntitlement: Handler = async (deps, ctx, req) => {
   const items = capItems(req.bulkEntitlement as Decoded[], "bulk entitlements");
@@ -487,6 +543,7 @@ const deleteEntitlement: Handler = async (deps, ctx, req) => {
 /** The supported operations; a failure of a whole request (cap, criteria) answers FAILURE with its reason. */
 export const HANDLERS: Record<string, Handler> = {
   createBulkEntitlement,
+  updateBulkEntitlement,
   getBulkEntitlementPropertiesQuery,
   getBulkEntitlementCount,
   createWebRegKey,

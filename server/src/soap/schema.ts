@@ -87,6 +87,14 @@ const DEFS: Record<string, string> = {
   createBulkEntitlementResponseType:
     "statusInfo:StatusInfoType failedData:failedBulkEntitlementDataListType? responseData:createdBulkEntitlementDataListType?",
 
+  updateEntitledProductDataListType: "entitledProducts:entitledProductDataType* opType:CollectionOperationType",
+  updateBulkEntitlementDataType:
+    "entitlementIdentifier:entitlementIdentifierType entitlementId:idType? soldTo:string? product:productIdentifierType? partNumber:partNumberIdentifierType? licenseModel:licenseModelIdentifierType? alternateLicenseModel1:licenseModelIdentifierType? alternateLicenseModel2:licenseModelIdentifierType? licenseModelAttributes:attributeDescriptorDataType? FNPTimeZoneValue:string? policyAttributes:policyAttributesListType? shipToEmail:string? shipToAddress:string? orderId:string? orderLineNumber:string? startDateOption:StartDateOptionType? isPermanent:boolean? term:DurationType? expirationDate:date? versionDate:date? versionDateAttributes:versionDateAttributesType? numberOfCopies:integer? description:string? autoDeploy:boolean? updatedEntitledProducts:updateEntitledProductDataListType? channelPartners:channelPartnerDataListType? allowPortalLogin:boolean?",
+  updateBulkEntitlementRequestType: "bulkEntitlement:updateBulkEntitlementDataType+",
+  failedUpdateBulkEntitlementDataType: "bulkEntitlement:updateBulkEntitlementDataType? reason:string?",
+  failedUpdateBulkEntitlementDataListType: "failedBulkEntitlement:failedUpdateBulkEntitlementDataType*",
+  updateBulkEntitlementResponseType: "statusInfo:StatusInfoType failedData:failedUpdateBulkEntitlementDataListType?",
+
   SimpleQueryType: "value:string searchType:simpleSearchType",
   DateQueryType: "value:date searchType:datedSearchType",
   StateQueryType: "value:StateType searchType:simpleSearchType",
@@ -255,6 +263,7 @@ export const OPERATIONS: readonly (readonly [string, string, string])[] = [
 /** The request and response types of the supported operations, by operation name. */
 export const OPERATION_TYPES: Record<string, { request: string; response: string }> = {
   createBulkEntitlement: { request: "createBulkEntitlementRequestType", response: "createBulkEntitlementResponseType" },
+  updateBulkEntitlement: { request: "updateBulkEntitlementRequestType", response: "updateBulkEntitlementResponseType" },
   getBulkEntitlementPropertiesQuery: {
     request: "getBulkEntitlementPropertiesRequestType",
     response: "getBulkEntitlementPropertiesResponseType",
