@@ -23,6 +23,8 @@ export interface RequestContext {
   actor: Actor;
   requestId: string | null;
   ip: string | null;
+  /** The interface the request came through, recorded with each audit event (null when unstated). */
+  interface?: "REST" | "SOAP" | undefined;
 }
 
 export const systemContext = (requestId: string | null = null): RequestContext => ({

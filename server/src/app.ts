@@ -24,6 +24,7 @@ import type { AppDeps } from "./plugins/types.js";
 import { requestValidatorFactory } from "./plugins/validator.js";
 import { registerRoutes } from "./routes/index.js";
 import { databaseRateLimitStore } from "./security/rateLimitStore.js";
+import { soapRoutes } from "./soap/endpoint.js";
 
 export interface BuildOptions {
   /** Pino options or false; tests pass false. */
@@ -202,6 +203,8 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   await registerRoutes(app);
+  // FNO-compatible SOAP facade (EntitlementOrderService), its own content types and Faults.
+  await app.register(soapRoutes);
 
   const webDir = deps.config.webDir;
   if (fs.existsSync(path.join(webDir, "index.html"))) {

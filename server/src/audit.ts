@@ -62,5 +62,6 @@ export function auditRows(ctx: RequestContext, entries: AuditEntry[]): AuditEven
     changes: JSON.stringify(diffFields(e.before, e.after)),
     request_id: ctx.requestId,
     ip: ctx.ip,
+    interface: ctx.interface ?? null,
   }));
 }

@@ -1,5 +1,5 @@
 import { type Static, Type } from "typebox";
-import { DateFilterParam, PageQuery, TextFilterParam } from "./shared.js";
+import { DateFilterParam, PageQuery, StringEnum, TextFilterParam } from "./shared.js";
 
 export const AuditEventSchema = Type.Object(
   {
@@ -17,6 +17,9 @@ export const AuditEventSchema = Type.Object(
     changes: Type.Record(Type.String(), Type.Object({ before: Type.Unknown(), after: Type.Unknown() })),
     requestId: Type.Union([Type.String(), Type.Null()]),
     ip: Type.Union([Type.String(), Type.Null()]),
+    interface: Type.Union([StringEnum(["REST", "SOAP"] as const), Type.Null()], {
+      description: "The interface the change came through; null for events before it was recorded, and the CLI's.",
+    }),
   },
   { $id: "AuditEvent" },
 );
@@ -32,6 +35,7 @@ export const AuditEventListQuery = Type.Object(
     actor: TextFilterParam("Actor label (email)"),
     requestId: Type.Optional(Type.String()),
     at: DateFilterParam("When"),
+    interface: Type.Optional(StringEnum(["REST", "SOAP"] as const, { description: "Only changes made through this interface." })),
   },
   { additionalProperties: false },
 );

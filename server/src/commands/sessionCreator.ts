@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import type { Membership } from "../actor.js";
 import { recordAudit } from "../audit.js";
-import type { Db } from "../db/schema.js";
+import type { Db, UsersTable } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { membershipsOf } from "../security/actorLoader.js";
 import { verifyPassword } from "../security/passwords.js";
@@ -41,6 +41,49 @@ export interface LoginResult {
  * across server processes.
  */
 export async function sessionCreator(db: Db, input: LoginInput, ttlHours: number): Promise<LoginResult> {
+  const { user, memberships } = await passwordChecker(db, input);
+  const now = new Date();
+  const cookieValue = randomToken(32);
+  const csrfToken = randomToken(24);
+  const expiresAt = new Date(now.getTime() + ttlHours * 3_600_000).toISOString();
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto("sessions")
+      .values({
+        id: sha256(cookieValue),
+        user_id: user.id,
+        csrf_token: csrfToken,
+        ip: input.ip,
+        user_agent: input.userAgent?.slice(0, 512) ?? null,
+        created_at: now.toISOString(),
+        last_seen_at: now.toISOString(),
+        expires_at: expiresAt,
+      })
+      .execute();
+    await trx.updateTable("users").set({ last_login_at: nowIso() }).where("id", "=", user.id).execute();
+    await recordAudit(
+      trx,
+      {
+        actor: { type: "user", userId: user.id, email: user.email, tokenId: null, memberships },
+        requestId: input.requestId,
+        ip: input.ip,
+      },
+      { action: "session.created", objectType: "user", objectId: user.id },
+    );
+  });
+  return { cookieValue, csrfToken, expiresAt, userId: user.id, memberships };
+}
+
+/**
+ * The password check of a login, with its lockout (see {@link sessionCreator}): counts the attempt,
+ * refuses a locked email, verifies the password and audits a failure. Every email+password
+ * credential goes through it: the portal's login and the SOAP facade's HTTP Basic and header
+ * credentials, so they share one lockout.
+ */
+export async function passwordChecker(
+  db: Db,
+  input: Omit<LoginInput, "userAgent">,
+): Promise<{ user: UsersTable; memberships: Membership[] }> {
   const email = input.email.trim().toLowerCase();
   const now = new Date();
   const counted = await countAttempt(db, email, now);
@@ -79,37 +122,9 @@ export async function sessionCreator(db: Db, input: LoginInput, ttlHours: number
     });
     throw errors.invalidCredentials();
   }
-  const memberships = await membershipsOf(db, user.id);
-  const cookieValue = randomToken(32);
-  const csrfToken = randomToken(24);
-  const expiresAt = new Date(now.getTime() + ttlHours * 3_600_000).toISOString();
-  await db.transaction().execute(async (trx) => {
-    await trx.deleteFrom("login_failures").where("email", "=", email).execute();
-    await trx
-      .insertInto("sessions")
-      .values({
-        id: sha256(cookieValue),
-        user_id: user.id,
-        csrf_token: csrfToken,
-        ip: input.ip,
-        user_agent: input.userAgent?.slice(0, 512) ?? null,
-        created_at: now.toISOString(),
-        last_seen_at: now.toISOString(),
-        expires_at: expiresAt,
-      })
-      .execute();
-    await trx.updateTable("users").set({ last_login_at: nowIso() }).where("id", "=", user.id).execute();
-    await recordAudit(
-      trx,
-      {
-        actor: { type: "user", userId: user.id, email: user.email, tokenId: null, memberships },
-        requestId: input.requestId,
-        ip: input.ip,
-      },
-      { action: "session.created", objectType: "user", objectId: user.id },
-    );
-  });
-  return { cookieValue, csrfToken, expiresAt, userId: user.id, memberships };
+  // A success clears the count (every attempt was counted above, successes too).
+  await db.deleteFrom("login_failures").where("email", "=", email).execute();
+  return { user, memberships: await membershipsOf(db, user.id) };
 }
 
 const lockSeconds = (lockouts: number) => Math.min(LOCK_BASE_SECONDS * 2 ** lockouts, LOCK_MAX_SECONDS);

@@ -160,6 +160,8 @@ export interface AuditEventsTable {
   changes: string;
   request_id: string | null;
   ip: string | null;
+  /** REST, SOAP, or null (before migration 0017; CLI and job contexts). */
+  interface?: string | null;
 }
 
 export interface IdempotencyKeysTable {

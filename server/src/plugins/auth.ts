@@ -134,5 +134,5 @@ export function requireActor(req: FastifyRequest): Actor {
 
 /** The context commands receive: who, which request, from where. */
 export function ctxOf(req: FastifyRequest): RequestContext {
-  return { actor: requireActor(req), requestId: req.id, ip: req.ip };
+  return { actor: requireActor(req), requestId: req.id, ip: req.ip, interface: "REST" };
 }

@@ -13,5 +13,6 @@ export function presentAuditEvent(r: AuditEventsTable): AuditEvent {
     changes: JSON.parse(r.changes),
     requestId: r.request_id,
     ip: r.ip,
+    interface: r.interface === "REST" || r.interface === "SOAP" ? r.interface : null,
   };
 }

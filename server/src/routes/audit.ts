@@ -34,6 +34,7 @@ export async function auditRoutes(fastify: FastifyInstance) {
           actor: q.actor !== undefined ? parseTextFilter("actor", q.actor, "CONTAINS") : undefined,
           requestId: q.requestId,
           at: q.at !== undefined ? parseDateFilter("at", q.at) : undefined,
+          interface: q.interface,
         },
         q,
       );

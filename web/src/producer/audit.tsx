@@ -115,6 +115,7 @@ export function AuditPage() {
   const [action, setAction] = useState("");
   const [actor, setActor] = useState("");
   const [dateOp, setDateOp] = useState<string | null>("AFTER");
+  const [via, setVia] = useState<string | null>(null);
   const [date, setDate] = useState("");
   // Debounce one string (an object would be a new value on every render).
   const [textKey] = useDebouncedValue(JSON.stringify([objectId.trim(), action.trim(), actor.trim()]), 300);
@@ -127,6 +128,7 @@ export function AuditPage() {
     action: dAction ? `CONTAINS:${dAction}` : undefined,
     actor: dActor ? `CONTAINS:${dActor}` : undefined,
     at: validDate && dateOp ? `${dateOp}:${date}` : undefined,
+    interface: via ?? undefined,
   });
   return (
     <>
@@ -161,6 +163,18 @@ export function AuditPage() {
               w={170}
             />
             <TextInput label="Who" placeholder="Email" value={actor} onChange={(e) => setActor(e.currentTarget.value)} w={170} />
+            <Select
+              label="Via"
+              placeholder="Any"
+              clearable
+              data={[
+                { value: "REST", label: "API / portal" },
+                { value: "SOAP", label: "SOAP (FNO)" },
+              ]}
+              value={via}
+              onChange={setVia}
+              w={140}
+            />
             <Group gap={4} align="flex-end" wrap="nowrap">
               <Select
                 label="Date"
@@ -202,6 +216,11 @@ export function AuditPage() {
                 {e.tokenId && (
                   <Badge size="xs" variant="light" color="grape" radius="sm">
                     API token
+                  </Badge>
+                )}
+                {e.interface === "SOAP" && (
+                  <Badge size="xs" variant="light" color="orange" radius="sm">
+                    via SOAP
                   </Badge>
                 )}
               </Group>

@@ -11,6 +11,7 @@ export interface AuditFilter {
   at?: DateFilter | undefined;
   requestId?: string | undefined;
   q?: string | undefined;
+  interface?: "REST" | "SOAP" | undefined;
 }
 
 /** Audit events newest first; the UUIDv7 id is time-ordered, so it is the whole keyset. */
@@ -22,6 +23,7 @@ export async function listAuditEvents(db: Db, f: AuditFilter, page: PageRequest)
   if (f.actorId) q = q.where("actor_id", "=", f.actorId);
   if (f.actor) q = q.where((eb) => textMatch(eb, "actor_label", f.actor as TextFilter));
   if (f.requestId) q = q.where("request_id", "=", f.requestId);
+  if (f.interface) q = q.where("interface", "=", f.interface);
   if (f.at) q = q.where((eb) => dateMatch(eb, "at", f.at as DateFilter));
   if (f.q) {
     const t: TextFilter = { op: "CONTAINS", value: f.q };

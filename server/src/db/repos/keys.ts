@@ -101,3 +101,19 @@ export async function findKeyByCanon(db: Db | Trx, canon: string): Promise<WebRe
     .where(visibleKey("load_id"))
     .executeTakeFirst();
 }
+
+/**
+ * One page of a bulk entitlement's keys in load order, by position (FNO's 1-based `pageNumber` and
+ * `batchSize` in getWebRegKeysQuery), for the SOAP facade; the REST list pages by keyset instead.
+ */
+export async function keysAtPage(db: Db, bulkPk: string, pageNumber: number, batchSize: number): Promise<WebRegisterKeyRow[]> {
+  return db
+    .selectFrom("web_register_keys")
+    .selectAll()
+    .where("bulk_id", "=", bulkPk)
+    .where(visibleKey("load_id"))
+    .orderBy("id")
+    .limit(batchSize)
+    .offset((pageNumber - 1) * batchSize)
+    .execute();
+}

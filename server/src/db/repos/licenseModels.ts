@@ -101,3 +101,8 @@ export async function listLicenseModels(db: Db, f: LicenseModelListFilter, page:
     (r) => r,
   );
 }
+
+/** A license model by its name (the SOAP facade's `licenseModelPKType`). */
+export async function findLicenseModelByName(db: Db | Trx, name: string): Promise<LicenseModelsTable | undefined> {
+  return db.selectFrom("license_models").selectAll().where("name", "=", name).executeTakeFirst();
+}

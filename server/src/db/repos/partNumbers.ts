@@ -57,3 +57,8 @@ export async function listPartNumbers(db: Db, f: PartNumberListFilter, page: Pag
     (r) => r,
   );
 }
+
+/** A part number by the part ID users see (the SOAP facade's `partNumberPKType`). */
+export async function findPartNumberByPartId(db: Db | Trx, partId: string): Promise<PartNumberRow | undefined> {
+  return selectPartNumbers(db).where("part_numbers.part_id", "=", partId).executeTakeFirst();
+}

@@ -150,3 +150,8 @@ export async function listProducts(db: Db, f: ProductListFilter, page: PageReque
     (r) => r,
   );
 }
+
+/** A product by the name and version FNO integrations identify it by (the SOAP facade's `productPKType`). */
+export async function findProductByNameVersion(db: Db | Trx, name: string, version: string): Promise<ProductsTable | undefined> {
+  return db.selectFrom("products").selectAll().where("name", "=", name).where("version", "=", version).executeTakeFirst();
+}
