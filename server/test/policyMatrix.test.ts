@@ -6,7 +6,6 @@ import {
   bulkEntitlement,
   type Catalog as FactoryCatalog,
   catalog as factoryCatalog,
-  catalog as saleCatalog,
   licenseModel,
   ok,
   product,
@@ -527,12 +526,12 @@ const rows: Row[] = [
   ...((): Row[] => {
     const partnerOwn = (r: Role, s: Scope) => staff(r) || (r.startsWith("PARTNER_") && s === "own");
     /** One catalog per test's database: these rows make many bulks, and the catalog is the slow part. */
-    const catalogs = new WeakMap<object, Promise<Awaited<ReturnType<typeof saleCatalog>>>>();
+    const catalogs = new WeakMap<object, Promise<Awaited<ReturnType<typeof factoryCatalog>>>>();
     /** A deployed bulk entitlement with 2 keys, sold to the caller's account when it is a partner's. */
     const bulkOf = async (t: Target) => {
       const a = await t.env.as("PRODUCER_ADMIN");
-      if (!catalogs.has(t.env.db)) catalogs.set(t.env.db, saleCatalog(t.env, a));
-      const c = await (catalogs.get(t.env.db) as ReturnType<typeof saleCatalog>);
+      if (!catalogs.has(t.env.db)) catalogs.set(t.env.db, factoryCatalog(t.env, a));
+      const c = await (catalogs.get(t.env.db) as ReturnType<typeof factoryCatalog>);
       const soldTo = t.role.startsWith("PARTNER_") ? t.accountId : c.distributor;
       return (await bulkEntitlement(t.env, a, { catalog: c, keys: 2, body: { soldTo } })).bulk.id as string;
     };
@@ -560,6 +559,9 @@ const rows: Row[] = [
         method: "GET",
         setup: async (t) => ({ url: `/api/v1/entitlements/${await bulkOf(t)}/redemptions` }),
         allowed: partnerOwn,
+      },
+    ];
+  })(),
   // Reports (issue 15): producer staff see all; a partner the reports of bulk entitlements its
   // account owns and of its own account; customers none (404). The chain and home figures: producer staff.
   ...((): Row[] => {
