@@ -75,6 +75,7 @@ const SettingsPage = page(() => import("./producer/settings"), "SettingsPage");
 const reports = () => import("./reports/ReportsPages");
 const ProducerReportsPage = page(reports, "ProducerReportsPage");
 const ChainPage = page(reports, "ChainPage");
+const PartnerReportsPage = page(reports, "PartnerReportsPage");
 const users = () => import("./producer/users");
 const UserCreatePage = page(users, "UserCreatePage");
 const UserDetailPage = page(users, "UserDetailPage");
@@ -206,7 +207,7 @@ export function App() {
                   <Route path="accounts" element={<PartnerAccountsPage />} />
                   <Route path="users" element={<PortalUsersPage />} />
                   <Route path="password" element={<PortalPasswordPage />} />
-                  {/* The reports helper's PartnerReportsPage (web/src/reports/) is wired here by the integrator. */}
+                  <Route path="reports" element={<PartnerReportsPage />} />
                   <Route path="*" element={<NotFoundPage home="/partner" />} />
                 </Route>
               </Route>
