@@ -108,6 +108,7 @@ describe.skipIf(!HAVE_BROWSER)("partner portal in Chromium", () => {
       const made = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/api/v1/users"));
       await first.getByRole("button", { name: "Add user" }).click();
       expect((await made).status()).toBe(201);
+      await first.waitFor({ state: "detached" });
       const related = page.getByRole("row").filter({ hasText: resellerName });
       await related.waitFor();
       expect((await related.textContent()) ?? "").toContain("Partner");
