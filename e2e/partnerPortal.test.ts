@@ -108,7 +108,11 @@ describe.skipIf(!HAVE_BROWSER)("partner portal in Chromium", () => {
       const made = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/api/v1/users"));
       await first.getByRole("button", { name: "Add user" }).click();
       expect((await made).status()).toBe(201);
-      await page.getByRole("row").filter({ hasText: resellerName }).waitFor();
+      await first.waitFor({ state: "detached" });
+      const related = page.getByRole("row").filter({ hasText: resellerName });
+      await related.waitFor();
+      expect((await related.textContent()) ?? "").toContain("Partner");
+      await shot(page, "partner-accounts");
 
       await page.getByRole("link", { name: "Bulk entitlements" }).click();
       await page.getByRole("link", { name: bulk.entitlementId }).click();

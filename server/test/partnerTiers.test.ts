@@ -1,6 +1,5 @@
 import { expect, it } from "vitest";
-import { expectReadOnlyAndHidden } from "./expectations.js";
-import { describeEachDb } from "./helpers.js";
+import { type Caller, describeEachDb } from "./helpers.js";
 
 type Json = Record<string, any>;
 const TIER1 = "bo.constants.partnertiernames.tier1";
@@ -116,18 +115,31 @@ describeEachDb("partner tiers", (env) => {
     expect((await admin.get("/api/v1/partner-tiers")).json().items).toHaveLength(2);
   });
 
-  it("lets producer admins write and every producer role read; others get 403", async () => {
+  it("lets producer admins write, every producer role and partners read (to pick a split's tier); customers get 403", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
     await admin.post("/api/v1/partner-tiers", { name: "authz", displayName: "Authz", rank: 10 });
-    // partnerTier.write is producer-admin only (policies/admin.ts); operations staff only read.
-    await expectReadOnlyAndHidden(env, ["PRODUCER_OPERATIONS", "PRODUCER_SUPPORT", "PRODUCER_VIEWER"], {
-      reads: [(c) => c.get("/api/v1/partner-tiers"), (c) => c.get("/api/v1/partner-tiers/authz")],
-      writes: [
-        (c) => c.post("/api/v1/partner-tiers", { name: "no", displayName: "No", rank: 1 }),
-        (c) => c.patch("/api/v1/partner-tiers/authz", { rank: 2 }),
-        (c) => c.delete("/api/v1/partner-tiers/authz"),
-      ],
-    });
+    const reads = [(c: Caller) => c.get("/api/v1/partner-tiers"), (c: Caller) => c.get("/api/v1/partner-tiers/authz")];
+    const writes = [
+      (c: Caller) => c.post("/api/v1/partner-tiers", { name: "no", displayName: "No", rank: 1 }),
+      (c: Caller) => c.patch("/api/v1/partner-tiers/authz", { rank: 2 }),
+      (c: Caller) => c.delete("/api/v1/partner-tiers/authz"),
+    ];
+    // partnerTier.write is producer-admin only; operations staff and partners only read.
+    for (const role of [
+      "PRODUCER_OPERATIONS",
+      "PRODUCER_SUPPORT",
+      "PRODUCER_VIEWER",
+      "PARTNER_PORTAL_ADMIN",
+      "PARTNER_PORTAL_USER",
+    ] as const) {
+      const c = await env.as(role);
+      for (const read of reads) expect((await read(c)).statusCode, role).toBe(200);
+      for (const write of writes) expect((await write(c)).statusCode, role).toBe(403);
+    }
+    for (const role of ["CUSTOMER_PORTAL_ADMIN", "CUSTOMER_PORTAL_USER"] as const) {
+      const c = await env.as(role);
+      for (const call of [...reads, ...writes]) expect((await call(c)).statusCode, role).toBe(403);
+    }
     expect((await admin.patch("/api/v1/partner-tiers/authz", { rank: 2 })).json().rank).toBe(2);
     expect((await admin.delete("/api/v1/partner-tiers/authz")).statusCode).toBe(204);
   });

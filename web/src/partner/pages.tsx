@@ -491,7 +491,13 @@ export function PartnerAccountsPage() {
   const partner = accounts.find((a) => a.accountId === accountId) ?? null;
   const isAdmin = !!partner && perms.partnerAdminAccountIds.includes(partner.accountId);
   const [creating, setCreating] = useState(false);
+  // Kept while the dialog closes (its title must not change mid-animation); `userOpen` opens it.
   const [addUserTo, setAddUserTo] = useState<{ account: Membership; first: boolean } | null>(null);
+  const [userOpen, setUserOpen] = useState(false);
+  const openAddUser = (account: Membership, first: boolean) => {
+    setAddUserTo({ account, first });
+    setUserOpen(true);
+  };
   const [secret, setSecret] = useState<{ email: string; password: string } | null>(null);
   const related = useQuery({
     queryKey: [...keys.accounts, "related", accountId],
@@ -585,7 +591,7 @@ export function PartnerAccountsPage() {
                         size="compact-sm"
                         variant="subtle"
                         leftSection={<IconUserPlus size={14} />}
-                        onClick={() => setAddUserTo({ account: asMembership(a), first: false })}
+                        onClick={() => openAddUser(asMembership(a), false)}
                       >
                         Add user
                       </Button>
@@ -614,14 +620,14 @@ export function PartnerAccountsPage() {
             onCreated={(a) => {
               setCreating(false);
               // Next: its first user, an administrator of the new account.
-              setAddUserTo({ account: asMembership(a), first: true });
+              openAddUser(asMembership(a), true);
             }}
           />
         )}
       </Modal>
       <Modal
-        opened={!!addUserTo}
-        onClose={() => setAddUserTo(null)}
+        opened={userOpen && !!addUserTo}
+        onClose={() => setUserOpen(false)}
         title={
           addUserTo?.first
             ? `First user of ${addUserTo.account.accountName}`
@@ -631,10 +637,11 @@ export function PartnerAccountsPage() {
       >
         {addUserTo && (
           <AddUserForm
+            key={addUserTo.account.accountId}
             account={addUserTo.account}
-            onCancel={() => setAddUserTo(null)}
+            onCancel={() => setUserOpen(false)}
             onCreated={(u: User & { initialPassword?: string }) => {
-              setAddUserTo(null);
+              setUserOpen(false);
               if (u.initialPassword) setSecret({ email: u.email, password: u.initialPassword });
             }}
           />
