@@ -21,7 +21,8 @@ import {
  * logs in (the partner portal), sees its bulk entitlement with counts, creates a reseller account
  * and its first user, splits 100 keys to it and logs out; the reseller logs in, sees the 100 keys,
  * downloads them as CSV and as printable key cards (PDF); a customer registers one key in the
- * customer portal; the reseller's Redemptions tab shows who redeemed it. Skipped without a browser
+ * customer portal; the reseller's Redemptions tab shows who redeemed it, and both partners'
+ * reports count it (the distributor's below the reseller it split to). Skipped without a browser
  * unless LICENSOR_REQUIRE_BROWSER=1.
  */
 
@@ -196,6 +197,34 @@ describe.skipIf(!HAVE_BROWSER)("partner portal in Chromium", () => {
       expect(text).toContain(customer.id);
       expect(text).toContain(`${aKey}ENT`);
       await shot(page, "partner-redemptions");
+
+      // 5. Its report counts the redemption by that customer.
+      await page.getByRole("link", { name: "Reports" }).click();
+      const byCustomer = page.getByRole("table", { name: "Redemptions by end customer" });
+      const bakery = byCustomer.getByRole("row").filter({ hasText: `E2E Bakery ${tag}` });
+      await bakery.waitFor();
+      expect(await bakery.getByRole("cell").nth(1).textContent()).toBe("1");
+    });
+
+    // 6. The distributor's report sees it too, below the reseller it split to.
+    await inBrowser("partner-distributor-report", async (page) => {
+      await logInPage(page, distEmail, password);
+      await page.waitForURL((u) => u.pathname === "/partner");
+      await page.getByRole("link", { name: "Reports" }).click();
+      const bakery = page
+        .getByRole("table", { name: "Redemptions by end customer" })
+        .getByRole("row")
+        .filter({ hasText: `E2E Bakery ${tag}` });
+      await bakery.waitFor();
+      expect(await bakery.getByRole("cell").nth(1).textContent()).toBe("1");
+      const reseller = page.getByRole("table", { name: "Top resellers" }).getByRole("row").filter({ hasText: resellerName });
+      await reseller.waitFor();
+      // Received, redeemed, unredeemed.
+      expect(await reseller.getByRole("cell").nth(1).textContent()).toBe("100");
+      expect(await reseller.getByRole("cell").nth(2).textContent()).toBe("1");
+      expect(await reseller.getByRole("cell").nth(3).textContent()).toBe("99");
+      await page.getByTestId("keys-chart").locator("svg.recharts-surface").first().waitFor();
+      await shot(page, "partner-distributor-report");
     });
   });
 });
