@@ -57,7 +57,9 @@ function bareSqlite(file: string): Bare {
         s = db.prepare(text.replace(/\$\d+/g, "?"));
         cache.set(text, s);
       }
-      return s.reader ? (s.all(...values) as Record<string, unknown>[]) : (s.run(...values), []);
+      if (s.reader) return s.all(...values) as Record<string, unknown>[];
+      s.run(...values);
+      return [];
     },
     async close() {
       db.close();

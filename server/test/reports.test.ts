@@ -301,6 +301,24 @@ describeEachDb("reports", (env) => {
     expect(after.series.at(-1)).toMatchObject({ loaded: 9, deleted: 0, keys: 9, redeemed: 6, unredeemed: 3 });
   });
 
+  it("is described in the OpenAPI document, each table's CSV as text/csv", async () => {
+    const doc = (await env.app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    for (const p of [
+      "/api/v1/reports/bulk-entitlements/{id}",
+      "/api/v1/reports/partners/{accountId}",
+      "/api/v1/reports/overview",
+      "/api/v1/entitlements/{id}/chain",
+    ])
+      expect(doc.paths[p]?.get, p).toBeTruthy();
+    for (const p of [
+      "/api/v1/reports/bulk-entitlements/{id}/series.csv",
+      "/api/v1/reports/bulk-entitlements/{id}/customers.csv",
+      "/api/v1/reports/partners/{accountId}/bulks.csv",
+      "/api/v1/entitlements/{id}/chain.csv",
+    ])
+      expect(Object.keys(doc.paths[p]?.get?.responses?.["200"]?.content ?? {}), p).toEqual(["text/csv"]);
+  });
+
   it("the producer's home figures", async () => {
     const c = await chain(env);
     const o: Json = ok(await c.admin.get("/api/v1/reports/overview"), 200);

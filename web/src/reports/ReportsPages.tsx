@@ -4,7 +4,6 @@ import {
   Box,
   Button,
   Card,
-  Collapse,
   Group,
   Loader,
   Paper,
@@ -569,7 +568,8 @@ function ChainNodeView({ node, kids, focus }: { node: ChainNode; kids: Map<strin
             >
               {fmt(customers)} end customer{customers === 1 ? "" : "s"}
             </Button>
-            <Collapse expanded={open} transitionDuration={100}>
+            {/* Rendered only when opened: a chain may hold hundreds of customers. */}
+            {open && (
               <Table
                 withRowBorders={false}
                 verticalSpacing={2}
@@ -594,7 +594,7 @@ function ChainNodeView({ node, kids, focus }: { node: ChainNode; kids: Map<strin
                   )}
                 </Table.Tbody>
               </Table>
-            </Collapse>
+            )}
           </>
         )}
       </Paper>
