@@ -1,6 +1,7 @@
 import * as soap from "soap";
 import { expect, it } from "vitest";
 import { validateXML } from "xmllint-wasm";
+import { JobRunner } from "../src/jobs/runner.js";
 import { type Catalog, catalog, keysOf, ok, PASSWORD, uid, userWithPassword } from "./factories.js";
 import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
 
@@ -277,6 +278,31 @@ describeEachDb("SOAP EntitlementOrderService", (env) => {
     expect(audit.filter((a) => a.interface === "SOAP").map((a) => a.action)).toEqual(
       expect.arrayContaining(["entitlement.created", "keys.imported", "keys.generated", "keys.deleted"]),
     );
+  });
+
+  it("loads listed keys asynchronously by default with the existing keys.import job when jobs run", async () => {
+    const { admin, c, soap, schema } = await setup(env);
+    const id = `A-${uid()}`;
+    const pk = await createBulk(soap, c, id);
+    const runner = new JobRunner({ db: env.db, dialect: env.dialect, config: env.app.deps.config, bulk: env.app.deps.bulk });
+    (env.app.deps as { jobs?: unknown }).jobs = runner;
+    const keys = [`ASYNC-${uid()}-1`, `ASYNC-${uid()}-2`, `ASYNC-${uid()}-3`];
+    const res = await soap("addWebRegKeyRequest", {
+      webRegKeyData: [{ bulkEntitlement: { uniqueId: pk }, webRegKeys: { webRegKey: keys } }],
+    });
+    await expectValid(res.body, schema);
+    // SUCCESS means scheduled: nothing is loaded until the job runs.
+    expect(statusOf(res.body)).toBe("SUCCESS");
+    expect(await keysOf(admin, pk)).toEqual([]);
+    const job = await env.db.selectFrom("jobs").select(["id", "type"]).where("bulk_id", "=", pk).executeTakeFirstOrThrow();
+    expect(job.type).toBe("keys.import");
+    await runner.start();
+    try {
+      for (let i = 0; i < 200 && (await keysOf(admin, pk)).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await runner.stop();
+    }
+    expect(await keysOf(admin, pk)).toEqual(keys);
   });
 
   it("counts and queries bulk entitlements with criteria and the responseConfig projection, in pages", async () => {

@@ -1,3 +1,5 @@
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { Entitlement } from "../../../common/src/api/entitlements.js";
 import { KEY_LIMITS, LIMITS } from "../../../common/src/limits.js";
 import type { RequestContext } from "../actor.js";
@@ -8,6 +10,7 @@ import { entitlementStateChanger } from "../commands/entitlementStateChanger.js"
 import { entitlementUpdater } from "../commands/entitlementUpdater.js";
 import { keyBatchLoader } from "../commands/keyBatchLoader.js";
 import { keyGenerator } from "../commands/keyGenerator.js";
+import { keyImportStarter, type UploadedKeyFile } from "../commands/keyImportStarter.js";
 import { keyRemover } from "../commands/keyRemover.js";
 import { bulkProductConfigurer } from "../commands/lineItemCommands.js";
 import type { ProductConfigInput } from "../commands/lineItemConfig.js";
@@ -25,6 +28,7 @@ import { findPartNumberByPartId } from "../db/repos/partNumbers.js";
 import { findProductByNameVersion } from "../db/repos/products.js";
 import { canonicalKey } from "../domain/keyFormat.js";
 import { AppError } from "../errors.js";
+import { ChunkWriter, completeStoredFile, createStoredFile, deleteStoredFile } from "../jobs/fileStore.js";
 import { bulkForKeys } from "../keys/bulkAccess.js";
 import type { AppDeps } from "../plugins/types.js";
 import { scopeEntitlements } from "../policies/entitlements.js";
@@ -398,6 +402,21 @@ const getBulkEntitlementPropertiesQuery: Handler = async (deps, ctx, req) => {
   return { statusInfo: { status: "SUCCESS" }, bulkEntitlement: out };
 };
 
+/** A list of keys stored in the file store as a text key file (one key per line), for a keys.import job. */
+async function storedKeyList(deps: AppDeps, keys: string[]): Promise<UploadedKeyFile> {
+  const name = "soap-addWebRegKeyRequest.txt";
+  const upload = await createStoredFile(deps.db, { kind: "upload", jobId: null, name });
+  try {
+    const out = new ChunkWriter(deps.db, upload);
+    await pipeline(Readable.from([Buffer.from(`${keys.join("\n")}\n`, "utf8")]), out);
+    await completeStoredFile(deps.db, upload, out.bytes);
+  } catch (err) {
+    await deleteStoredFile(deps.db, upload);
+    throw err;
+  }
+  return { upload, fileName: name, format: "text", mode: "all" };
+}
+
 const createWebRegKey: Handler = async (deps, ctx, req) => {
   const items = capItems(req.webRegKeyData as Decoded[], "webRegKeyData items");
   const ok: Decoded[] = [];
@@ -423,6 +442,20 @@ const createWebRegKey: Handler = async (deps, ctx, req) => {
       if (keys.length === 0) throw new SoapFailure("webRegKeys holds no webRegKey and no autoGenerate.");
       if (keys.length > KEY_LIMITS.syncGenerateMax)
         throw new SoapFailure(`At most ${KEY_LIMITS.syncGenerateMax} keys per webRegKeyData item.`);
+      const jobs = deps.jobs;
+      if (req.processSync !== true && jobs) {
+        // FNO's default is asynchronous: the keys become a stored key list that the existing
+        // keys.import job loads (all or nothing); SUCCESS then means scheduled, as in FNO.
+        await keyImportStarter(
+          deps.db,
+          () => jobs,
+          ctx,
+          pk,
+          () => storedKeyList(deps, keys),
+        );
+        ok.push(item);
+        continue;
+      }
       const report = await keyBatchLoader(deps, ctx, pk, { keys, mode: "all" });
       if (report.status !== "SUCCESS") {
         const lines = report.badLines.slice(0, 20).map((l) => `'${l.key}' ${l.reason}`);
