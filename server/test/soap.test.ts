@@ -469,6 +469,29 @@ describeEachDb("SOAP EntitlementOrderService", (env) => {
     expect(locked.body).toContain("Too many failed logins");
   });
 
+  it("limits failed password attempts per client address, as the login route does", async () => {
+    const { user } = await setup(env);
+    const count = { bulkEntitlementSearchCriteria: { entitlementId: { value: "none", searchType: "EQUALS" } } };
+    const send = (auth: string, remoteAddress: string) =>
+      env.app.inject({
+        method: "POST",
+        url: PATH4,
+        remoteAddress,
+        headers: { "content-type": "text/xml; charset=utf-8", authorization: auth },
+        payload: envelope("getBulkEntitlementCountRequest", count),
+      });
+    // Successes do not use up the minute.
+    for (let i = 0; i < 3; i++) expect((await send(basic(user.email, PASSWORD), "10.0.0.1")).statusCode).toBe(200);
+    // 30 failures with different (unknown) emails: no email lockout, the address's limit.
+    for (let i = 0; i < 30; i++) expect((await send(basic(`nobody-${i}@example.com`, "guess"), "10.0.0.1")).statusCode).toBe(401);
+    const refused = await send(basic(user.email, PASSWORD), "10.0.0.1");
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers["retry-after"]).toBeDefined();
+    expect(refused.body).toContain("Too many failed password attempts from this address");
+    // Another address is not concerned.
+    expect((await send(basic(user.email, PASSWORD), "10.0.0.2")).statusCode).toBe(200);
+  });
+
   it("answers malformed XML, unknown operations, schema violations, XML bombs and external entities with Faults", async () => {
     const { soap, user } = await setup(env);
     const auth = basic(user.email, PASSWORD);
