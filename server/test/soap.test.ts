@@ -544,6 +544,73 @@ describeEachDb("SOAP EntitlementOrderService", (env) => {
     expect(big.body).toContain("<faultcode>soapenv:Client</faultcode>");
   });
 
+  it("reads and writes accounts as each version names them (organizationUnit before v3, name in v3, id in v4)", async () => {
+    const { admin, c, user } = await setup(env);
+    const soap = soapClient(env, basic(user.email, PASSWORD));
+    const V2 = "urn:v2.webservices.operations.flexnet.com";
+    const id = `V2-${uid()}`;
+    const made = await soap(
+      "createBulkEntitlementRequest",
+      {
+        bulkEntitlement: [
+          {
+            entitlementId: { id },
+            channelPartners: {
+              channelPartner: [
+                {
+                  tierName: "bo.constants.partnertiernames.tier1",
+                  organizationUnit: { primaryKeys: { name: c.distributor } },
+                  currentOwner: true,
+                },
+              ],
+            },
+          },
+        ],
+      },
+      { ns: V2, path: "/flexnet/services/v2/EntitlementOrderService" },
+    );
+    expect(statusOf(made.body), made.body).toBe("SUCCESS");
+    await expectValid(made.body, await schemaOf(env, "/flexnet/services/v2/EntitlementOrderService"));
+    const pk = texts(made.body, "uniqueId")[0] as string;
+    const e = await entitlementByPk(admin, pk);
+    expect(e.soldTo).toBe(c.distributor);
+    expect(e.channelPartners).toEqual([expect.objectContaining({ accountId: c.distributor, currentOwner: true })]);
+    // v4's accountUnit is refused in v2's namespace: the schema of the version asked applies.
+    const wrong = await soap(
+      "createBulkEntitlementRequest",
+      {
+        bulkEntitlement: [
+          {
+            entitlementId: { id: `${id}-2` },
+            channelPartners: { channelPartner: [{ tierName: "t", accountUnit: { primaryKeys: { id: c.distributor } } }] },
+          },
+        ],
+      },
+      { ns: V2, path: "/flexnet/services/v2/EntitlementOrderService" },
+    );
+    expect(wrong.statusCode).toBe(500);
+    expect(wrong.body).toContain("the required element &lt;organizationUnit&gt; is missing");
+    for (const [v, key] of [
+      ["v2", "name"],
+      ["v3", "name"],
+      ["v4", "id"],
+    ] as const) {
+      const ns = `urn:${v}.webservices.operations.flexnet.com`;
+      const path = `/flexnet/services/${v}/EntitlementOrderService`;
+      const res = await soap(
+        "getBulkEntitlementPropertiesRequest",
+        {
+          bulkEntitlementSearchCriteria: { entitlementId: { value: id, searchType: "EQUALS" } },
+          bulkEntitlementResponseConfig: { soldTo: true },
+          batchSize: 10,
+        },
+        { ns, path },
+      );
+      await expectValid(res.body, await schemaOf(env, path));
+      expect(texts(res.body, key)).toEqual([c.distributor]);
+    }
+  });
+
   it("answers in the namespace of the version asked, at the base path too", async () => {
     const { c, user } = await setup(env);
     const soap = soapClient(env, basic(user.email, PASSWORD));

@@ -46,7 +46,8 @@ export const SOAP_DELETE_KEY_CAP = 1000;
 export const SOAP_BATCH_SIZE_MAX = 1000;
 
 type Status = "SUCCESS" | "PARTIAL_FAILURE" | "FAILURE";
-type Handler = (deps: AppDeps, ctx: RequestContext, req: Decoded) => Promise<Decoded>;
+/** An operation: the decoded request in, the response out; `version` is the one asked (base, v1…v4). */
+type Handler = (deps: AppDeps, ctx: RequestContext, req: Decoded, version: string) => Promise<Decoded>;
 
 /** A business refusal: the operation answers statusInfo FAILURE with this reason. */
 export class SoapFailure extends Error {}
@@ -157,7 +158,9 @@ function headerOf(b: Decoded) {
   const partners = [];
   for (const [i, p] of (b.channelPartners?.channelPartner ?? []).entries()) {
     if (p.contact) notSupported(`channelPartners/channelPartner[${i + 1}]/contact`);
-    const accountId = p.accountUnit.primaryKeys?.id ?? p.accountUnit.uniqueId;
+    // accountUnit (v3+) or organizationUnit (before); keyed by id (v4) or name (v1–v3), both read as Licensor's account ID.
+    const unit = p.accountUnit ?? p.organizationUnit;
+    const accountId = unit.primaryKeys?.id ?? unit.primaryKeys?.name ?? unit.uniqueId;
     if (!accountId) throw new SoapFailure(`channelPartner[${i + 1}]/accountUnit: give uniqueId or primaryKeys/id.`);
     partners.push({ tier: p.tierName, accountId, ...(p.currentOwner !== undefined ? { currentOwner: p.currentOwner } : {}) });
   }
@@ -201,7 +204,8 @@ const updateBulkEntitlement: Handler = async (deps, ctx, req) => {
       const updated = b.updatedEntitledProducts;
       if (updated && updated.opType !== "REPLACE")
         notSupported(`updatedEntitledProducts with opType ${updated.opType} (REPLACE is)`);
-      const config = await productConfigOf(deps, b, updated?.entitledProducts ?? []);
+      // The base version also takes a plain entitledProducts list: a replacement, as opType REPLACE.
+      const config = await productConfigOf(deps, b, updated?.entitledProducts ?? b.entitledProducts?.entitledProduct ?? []);
       const header = {
         ...headerOf(b),
         ...(b.entitlementId?.id && b.entitlementId.autoGenerate !== true ? { entitlementId: b.entitlementId.id } : {}),
@@ -325,7 +329,7 @@ function pageArgs(batchSize: number, pageNumber: number | undefined) {
 }
 
 /** An entitlement as FNO's bulkEntitlementPropertiesType, every field it can fill. */
-function bulkProperties(e: Entitlement): Record<string, Decoded> {
+function bulkProperties(e: Entitlement, version: string): Record<string, Decoded> {
   const p = e.product;
   const product = p?.products[0];
   return {
@@ -333,7 +337,7 @@ function bulkProperties(e: Entitlement): Record<string, Decoded> {
     allowPortalLogin: e.allowPortalLogin,
     description: e.description,
     state: e.state,
-    soldTo: e.soldTo ? { primaryKeys: { id: e.soldTo } } : null,
+    soldTo: e.soldTo ? { uniqueId: e.soldTo, primaryKeys: version === "v4" ? { id: e.soldTo } : { name: e.soldTo } } : null,
     soldToDisplayName: e.channelPartners.find((c) => c.accountId === e.soldTo)?.accountName ?? null,
     shipToEmail: e.shipToEmail,
     shipToAddress: e.shipToAddress,
@@ -359,7 +363,7 @@ function bulkProperties(e: Entitlement): Record<string, Decoded> {
   };
 }
 
-const getBulkEntitlementPropertiesQuery: Handler = async (deps, ctx, req) => {
+const getBulkEntitlementPropertiesQuery: Handler = async (deps, ctx, req, version) => {
   const { batchSize, page } = pageArgs(req.batchSize, req.pageNumber);
   const filter = bulkFilter(ctx, req.bulkEntitlementSearchCriteria);
   // The list pages by keyset (newest first); FNO's page N is reached by walking the keysets.
@@ -390,7 +394,7 @@ const getBulkEntitlementPropertiesQuery: Handler = async (deps, ctx, req) => {
   for (const r of rows) {
     const record = await findEntitlementRecord(deps.db, r.id);
     if (!record) continue;
-    const all = bulkProperties(presentEntitlementRecord(record));
+    const all = bulkProperties(presentEntitlementRecord(record), version);
     const item: Record<string, Decoded> = {};
     for (const k of wanted) if (all[k] !== null && all[k] !== undefined) item[k] = all[k];
     if (attributes && all.customAttributes) {
@@ -588,12 +592,18 @@ export const HANDLERS: Record<string, Handler> = {
 };
 
 /** Runs `operation`: its handler's answer, or FAILURE with the reason of a refusal of the whole request. */
-export async function runOperation(deps: AppDeps, ctx: RequestContext, operation: string, req: Decoded): Promise<Decoded> {
+export async function runOperation(
+  deps: AppDeps,
+  ctx: RequestContext,
+  operation: string,
+  req: Decoded,
+  version: string,
+): Promise<Decoded> {
   const handler = HANDLERS[operation];
   if (!handler)
     return failure(`The operation ${operation} is not supported yet by Licensor (docs/FNO-COMPATIBILITY.md lists what is).`);
   try {
-    return await handler(deps, ctx, req);
+    return await handler(deps, ctx, req, version);
   } catch (err) {
     return failure(reasonOf(err));
   }
