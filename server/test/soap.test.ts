@@ -1,6 +1,7 @@
 import * as soap from "soap";
 import { expect, it } from "vitest";
 import { validateXML } from "xmllint-wasm";
+import { JobRunner } from "../src/jobs/runner.js";
 import { type Catalog, catalog, keysOf, ok, PASSWORD, uid, userWithPassword } from "./factories.js";
 import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
 
@@ -279,6 +280,31 @@ describeEachDb("SOAP EntitlementOrderService", (env) => {
     );
   });
 
+  it("loads listed keys asynchronously by default with the existing keys.import job when jobs run", async () => {
+    const { admin, c, soap, schema } = await setup(env);
+    const id = `A-${uid()}`;
+    const pk = await createBulk(soap, c, id);
+    const runner = new JobRunner({ db: env.db, dialect: env.dialect, config: env.app.deps.config, bulk: env.app.deps.bulk });
+    (env.app.deps as { jobs?: unknown }).jobs = runner;
+    const keys = [`ASYNC-${uid()}-1`, `ASYNC-${uid()}-2`, `ASYNC-${uid()}-3`];
+    const res = await soap("addWebRegKeyRequest", {
+      webRegKeyData: [{ bulkEntitlement: { uniqueId: pk }, webRegKeys: { webRegKey: keys } }],
+    });
+    await expectValid(res.body, schema);
+    // SUCCESS means scheduled: nothing is loaded until the job runs.
+    expect(statusOf(res.body)).toBe("SUCCESS");
+    expect(await keysOf(admin, pk)).toEqual([]);
+    const job = await env.db.selectFrom("jobs").select(["id", "type"]).where("bulk_id", "=", pk).executeTakeFirstOrThrow();
+    expect(job.type).toBe("keys.import");
+    await runner.start();
+    try {
+      for (let i = 0; i < 200 && (await keysOf(admin, pk)).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await runner.stop();
+    }
+    expect(await keysOf(admin, pk)).toEqual(keys);
+  });
+
   it("counts and queries bulk entitlements with criteria and the responseConfig projection, in pages", async () => {
     const { c, soap, schema } = await setup(env);
     const stem = `Q-${uid()}`;
@@ -443,6 +469,29 @@ describeEachDb("SOAP EntitlementOrderService", (env) => {
     expect(locked.body).toContain("Too many failed logins");
   });
 
+  it("limits failed password attempts per client address, as the login route does", async () => {
+    const { user } = await setup(env);
+    const count = { bulkEntitlementSearchCriteria: { entitlementId: { value: "none", searchType: "EQUALS" } } };
+    const send = (auth: string, remoteAddress: string) =>
+      env.app.inject({
+        method: "POST",
+        url: PATH4,
+        remoteAddress,
+        headers: { "content-type": "text/xml; charset=utf-8", authorization: auth },
+        payload: envelope("getBulkEntitlementCountRequest", count),
+      });
+    // Successes do not use up the minute.
+    for (let i = 0; i < 3; i++) expect((await send(basic(user.email, PASSWORD), "10.0.0.1")).statusCode).toBe(200);
+    // 30 failures with different (unknown) emails: no email lockout, the address's limit.
+    for (let i = 0; i < 30; i++) expect((await send(basic(`nobody-${i}@example.com`, "guess"), "10.0.0.1")).statusCode).toBe(401);
+    const refused = await send(basic(user.email, PASSWORD), "10.0.0.1");
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers["retry-after"]).toBeDefined();
+    expect(refused.body).toContain("Too many failed password attempts from this address");
+    // Another address is not concerned.
+    expect((await send(basic(user.email, PASSWORD), "10.0.0.2")).statusCode).toBe(200);
+  });
+
   it("answers malformed XML, unknown operations, schema violations, XML bombs and external entities with Faults", async () => {
     const { soap, user } = await setup(env);
     const auth = basic(user.email, PASSWORD);
@@ -493,6 +542,73 @@ describeEachDb("SOAP EntitlementOrderService", (env) => {
     });
     expect(big.statusCode).toBe(413);
     expect(big.body).toContain("<faultcode>soapenv:Client</faultcode>");
+  });
+
+  it("reads and writes accounts as each version names them (organizationUnit before v3, name in v3, id in v4)", async () => {
+    const { admin, c, user } = await setup(env);
+    const soap = soapClient(env, basic(user.email, PASSWORD));
+    const V2 = "urn:v2.webservices.operations.flexnet.com";
+    const id = `V2-${uid()}`;
+    const made = await soap(
+      "createBulkEntitlementRequest",
+      {
+        bulkEntitlement: [
+          {
+            entitlementId: { id },
+            channelPartners: {
+              channelPartner: [
+                {
+                  tierName: "bo.constants.partnertiernames.tier1",
+                  organizationUnit: { primaryKeys: { name: c.distributor } },
+                  currentOwner: true,
+                },
+              ],
+            },
+          },
+        ],
+      },
+      { ns: V2, path: "/flexnet/services/v2/EntitlementOrderService" },
+    );
+    expect(statusOf(made.body), made.body).toBe("SUCCESS");
+    await expectValid(made.body, await schemaOf(env, "/flexnet/services/v2/EntitlementOrderService"));
+    const pk = texts(made.body, "uniqueId")[0] as string;
+    const e = await entitlementByPk(admin, pk);
+    expect(e.soldTo).toBe(c.distributor);
+    expect(e.channelPartners).toEqual([expect.objectContaining({ accountId: c.distributor, currentOwner: true })]);
+    // v4's accountUnit is refused in v2's namespace: the schema of the version asked applies.
+    const wrong = await soap(
+      "createBulkEntitlementRequest",
+      {
+        bulkEntitlement: [
+          {
+            entitlementId: { id: `${id}-2` },
+            channelPartners: { channelPartner: [{ tierName: "t", accountUnit: { primaryKeys: { id: c.distributor } } }] },
+          },
+        ],
+      },
+      { ns: V2, path: "/flexnet/services/v2/EntitlementOrderService" },
+    );
+    expect(wrong.statusCode).toBe(500);
+    expect(wrong.body).toContain("the required element &lt;organizationUnit&gt; is missing");
+    for (const [v, key] of [
+      ["v2", "name"],
+      ["v3", "name"],
+      ["v4", "id"],
+    ] as const) {
+      const ns = `urn:${v}.webservices.operations.flexnet.com`;
+      const path = `/flexnet/services/${v}/EntitlementOrderService`;
+      const res = await soap(
+        "getBulkEntitlementPropertiesRequest",
+        {
+          bulkEntitlementSearchCriteria: { entitlementId: { value: id, searchType: "EQUALS" } },
+          bulkEntitlementResponseConfig: { soldTo: true },
+          batchSize: 10,
+        },
+        { ns, path },
+      );
+      await expectValid(res.body, await schemaOf(env, path));
+      expect(texts(res.body, key)).toEqual([c.distributor]);
+    }
   });
 
   it("answers in the namespace of the version asked, at the base path too", async () => {

@@ -4,6 +4,7 @@ import { passwordChecker } from "../commands/sessionCreator.js";
 import type { Db } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { actorFromToken } from "../security/actorLoader.js";
+import { countPasswordAttempt, forgivePasswordAttempt } from "../security/passwordThrottle.js";
 import type { XmlElement } from "./xml.js";
 
 /** The namespace of FNO's SOAP-header credentials. */
@@ -20,12 +21,15 @@ const userOf = (name: string) => {
  * `Authorization: Basic base64(email:password)` (the email may be written `email##domain`), or the
  * `UserId`/`UserPassword` SOAP header (the password base64-encoded, as FNO has it). Email and
  * password go through the login's own check (`passwordChecker`): the same lockout and audit of
- * failures. Throws the API's 401/429 errors, which the endpoint answers as SOAP Faults.
+ * failures, and the same per-address limit (on failures). Throws the API's 401/429 errors, which the endpoint answers as SOAP Faults.
  */
 export async function soapActor(db: Db, req: FastifyRequest, header: XmlElement | undefined): Promise<Actor> {
   const auth = req.headers.authorization;
   const check = async (email: string, password: string): Promise<Actor> => {
+    // The login route's per-address limit, here on failures only (security/passwordThrottle.ts).
+    const { windowStart } = await countPasswordAttempt(db, req.ip);
     const { user, memberships } = await passwordChecker(db, { email: userOf(email), password, ip: req.ip, requestId: req.id });
+    await forgivePasswordAttempt(db, req.ip, windowStart);
     return { type: "user", userId: user.id, email: user.email, tokenId: null, memberships };
   };
   if (auth) {

@@ -1,4 +1,4 @@
-import { BUILTINS, ENUMS, type Field, TYPES } from "./schema.js";
+import { BUILTINS, ENUMS, type Field, type Types } from "./schema.js";
 import { escapeXml, type XmlElement } from "./xml.js";
 
 /** A request that breaks the schema: answered as a SOAP Fault naming where. */
@@ -47,12 +47,12 @@ function simple(type: string, raw: string, at: string): Decoded {
  * FNO's own documentation writes them). A field of cardinality > 1 becomes an array, an absent
  * optional one is left out.
  */
-export function decode(el: XmlElement, type: string, ns: string, at = el.name): Decoded {
+export function decode(el: XmlElement, type: string, ns: string, types: Types, at = el.name): Decoded {
   if (BUILTINS.has(type) || ENUMS[type]) {
     if (el.children.length) throw new SchemaViolation(`${at}: expected text, found element <${el.children[0]?.name}>`);
     return simple(type, el.text, at);
   }
-  const t = TYPES[type];
+  const t = types[type];
   if (!t) throw new Error(`soap codec: unknown type ${type}`);
   if (t.open) return {};
   const out: Record<string, Decoded> = {};
@@ -77,7 +77,7 @@ export function decode(el: XmlElement, type: string, ns: string, at = el.name): 
     const n = (counts.get(f.name) ?? 0) + 1;
     if (n > f.max) throw new SchemaViolation(`${at}: <${f.name}> may appear only once`);
     counts.set(f.name, n);
-    const value = decode(child, f.type, ns, `${at}/${f.name}${f.max > 1 ? `[${n}]` : ""}`);
+    const value = decode(child, f.type, ns, types, `${at}/${f.name}${f.max > 1 ? `[${n}]` : ""}`);
     if (f.max === 1) out[f.name] = value;
     else if (n === 1) out[f.name] = [value];
     else out[f.name].push(value);
@@ -97,13 +97,13 @@ function text(type: string, v: unknown): string {
  * type's sequence order whatever the object's key order; absent (undefined or null) optional
  * fields are left out. A missing required field is a bug of the operation, not of the caller.
  */
-export function encode(name: string, type: string, value: Decoded, prefix: string, out: string[] = []): string[] {
+export function encode(name: string, type: string, value: Decoded, prefix: string, types: Types, out: string[] = []): string[] {
   const tag = `${prefix}:${name}`;
   if (BUILTINS.has(type) || ENUMS[type]) {
     out.push(`<${tag}>${text(type, value)}</${tag}>`);
     return out;
   }
-  const t = TYPES[type];
+  const t = types[type];
   if (!t) throw new Error(`soap codec: unknown type ${type}`);
   out.push(`<${tag}>`);
   for (const f of t.fields) {
@@ -111,7 +111,7 @@ export function encode(name: string, type: string, value: Decoded, prefix: strin
     const list: unknown[] = v === undefined || v === null ? [] : f.max > 1 ? (v as unknown[]) : [v];
     if (list.length < f.min) throw new Error(`soap codec: ${type}.${f.name} is required`);
     if (list.length > f.max) throw new Error(`soap codec: ${type}.${f.name} holds one value`);
-    for (const item of list) encode(f.name, f.type, item, prefix, out);
+    for (const item of list) encode(f.name, f.type, item, prefix, types, out);
   }
   out.push(`</${tag}>`);
   return out;

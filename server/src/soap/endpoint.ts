@@ -4,7 +4,7 @@ import { AppError } from "../errors.js";
 import { soapActor } from "./auth.js";
 import { decode, encode, SchemaViolation } from "./codec.js";
 import { runOperation } from "./operations.js";
-import { OPERATIONS, type SoapVersion, typesOf, VERSIONS } from "./schema.js";
+import { OPERATIONS, type SoapVersion, TYPES_BY_VERSION, typesOf, VERSIONS } from "./schema.js";
 import { wsdlFor } from "./wsdl.js";
 import { escapeXml, parseXml, type XmlElement, XmlError } from "./xml.js";
 
@@ -119,15 +119,16 @@ async function handle(app: FastifyInstance, req: FastifyRequest, reply: FastifyR
     throw err;
   }
   const types = typesOf(target.operation);
+  const schema = TYPES_BY_VERSION[target.version.version] ?? {};
   let request: unknown;
   try {
-    request = decode(op, types.request, op.ns);
+    request = decode(op, types.request, op.ns, schema);
   } catch (err) {
     if (err instanceof SchemaViolation) throw new Fault("Client", `Schema violation: ${err.message}`);
     throw err;
   }
-  const response = await runOperation(app.deps, ctx, target.operation, request);
-  const parts = encode(target.response, types.response, response, "ns1");
+  const response = await runOperation(app.deps, ctx, target.operation, request, target.version.version);
+  const parts = encode(target.response, types.response, response, "ns1", schema);
   // The response element declares its own namespace: the element stands alone (tests validate it so).
   parts[0] = `<ns1:${target.response} xmlns:ns1="${target.version.ns}">`;
   return reply

@@ -1,3 +1,5 @@
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { Entitlement } from "../../../common/src/api/entitlements.js";
 import { KEY_LIMITS, LIMITS } from "../../../common/src/limits.js";
 import type { RequestContext } from "../actor.js";
@@ -8,6 +10,7 @@ import { entitlementStateChanger } from "../commands/entitlementStateChanger.js"
 import { entitlementUpdater } from "../commands/entitlementUpdater.js";
 import { keyBatchLoader } from "../commands/keyBatchLoader.js";
 import { keyGenerator } from "../commands/keyGenerator.js";
+import { keyImportStarter, type UploadedKeyFile } from "../commands/keyImportStarter.js";
 import { keyRemover } from "../commands/keyRemover.js";
 import { bulkProductConfigurer } from "../commands/lineItemCommands.js";
 import type { ProductConfigInput } from "../commands/lineItemConfig.js";
@@ -25,6 +28,7 @@ import { findPartNumberByPartId } from "../db/repos/partNumbers.js";
 import { findProductByNameVersion } from "../db/repos/products.js";
 import { canonicalKey } from "../domain/keyFormat.js";
 import { AppError } from "../errors.js";
+import { ChunkWriter, completeStoredFile, createStoredFile, deleteStoredFile } from "../jobs/fileStore.js";
 import { bulkForKeys } from "../keys/bulkAccess.js";
 import type { AppDeps } from "../plugins/types.js";
 import { scopeEntitlements } from "../policies/entitlements.js";
@@ -42,7 +46,8 @@ export const SOAP_DELETE_KEY_CAP = 1000;
 export const SOAP_BATCH_SIZE_MAX = 1000;
 
 type Status = "SUCCESS" | "PARTIAL_FAILURE" | "FAILURE";
-type Handler = (deps: AppDeps, ctx: RequestContext, req: Decoded) => Promise<Decoded>;
+/** An operation: the decoded request in, the response out; `version` is the one asked (base, v1…v4). */
+type Handler = (deps: AppDeps, ctx: RequestContext, req: Decoded, version: string) => Promise<Decoded>;
 
 /** A business refusal: the operation answers statusInfo FAILURE with this reason. */
 export class SoapFailure extends Error {}
@@ -153,7 +158,9 @@ function headerOf(b: Decoded) {
   const partners = [];
   for (const [i, p] of (b.channelPartners?.channelPartner ?? []).entries()) {
     if (p.contact) notSupported(`channelPartners/channelPartner[${i + 1}]/contact`);
-    const accountId = p.accountUnit.primaryKeys?.id ?? p.accountUnit.uniqueId;
+    // accountUnit (v3+) or organizationUnit (before); keyed by id (v4) or name (v1–v3), both read as Licensor's account ID.
+    const unit = p.accountUnit ?? p.organizationUnit;
+    const accountId = unit.primaryKeys?.id ?? unit.primaryKeys?.name ?? unit.uniqueId;
     if (!accountId) throw new SoapFailure(`channelPartner[${i + 1}]/accountUnit: give uniqueId or primaryKeys/id.`);
     partners.push({ tier: p.tierName, accountId, ...(p.currentOwner !== undefined ? { currentOwner: p.currentOwner } : {}) });
   }
@@ -197,7 +204,8 @@ const updateBulkEntitlement: Handler = async (deps, ctx, req) => {
       const updated = b.updatedEntitledProducts;
       if (updated && updated.opType !== "REPLACE")
         notSupported(`updatedEntitledProducts with opType ${updated.opType} (REPLACE is)`);
-      const config = await productConfigOf(deps, b, updated?.entitledProducts ?? []);
+      // The base version also takes a plain entitledProducts list: a replacement, as opType REPLACE.
+      const config = await productConfigOf(deps, b, updated?.entitledProducts ?? b.entitledProducts?.entitledProduct ?? []);
       const header = {
         ...headerOf(b),
         ...(b.entitlementId?.id && b.entitlementId.autoGenerate !== true ? { entitlementId: b.entitlementId.id } : {}),
@@ -321,7 +329,7 @@ function pageArgs(batchSize: number, pageNumber: number | undefined) {
 }
 
 /** An entitlement as FNO's bulkEntitlementPropertiesType, every field it can fill. */
-function bulkProperties(e: Entitlement): Record<string, Decoded> {
+function bulkProperties(e: Entitlement, version: string): Record<string, Decoded> {
   const p = e.product;
   const product = p?.products[0];
   return {
@@ -329,7 +337,7 @@ function bulkProperties(e: Entitlement): Record<string, Decoded> {
     allowPortalLogin: e.allowPortalLogin,
     description: e.description,
     state: e.state,
-    soldTo: e.soldTo ? { primaryKeys: { id: e.soldTo } } : null,
+    soldTo: e.soldTo ? { uniqueId: e.soldTo, primaryKeys: version === "v4" ? { id: e.soldTo } : { name: e.soldTo } } : null,
     soldToDisplayName: e.channelPartners.find((c) => c.accountId === e.soldTo)?.accountName ?? null,
     shipToEmail: e.shipToEmail,
     shipToAddress: e.shipToAddress,
@@ -355,7 +363,7 @@ function bulkProperties(e: Entitlement): Record<string, Decoded> {
   };
 }
 
-const getBulkEntitlementPropertiesQuery: Handler = async (deps, ctx, req) => {
+const getBulkEntitlementPropertiesQuery: Handler = async (deps, ctx, req, version) => {
   const { batchSize, page } = pageArgs(req.batchSize, req.pageNumber);
   const filter = bulkFilter(ctx, req.bulkEntitlementSearchCriteria);
   // The list pages by keyset (newest first); FNO's page N is reached by walking the keysets.
@@ -386,7 +394,7 @@ const getBulkEntitlementPropertiesQuery: Handler = async (deps, ctx, req) => {
   for (const r of rows) {
     const record = await findEntitlementRecord(deps.db, r.id);
     if (!record) continue;
-    const all = bulkProperties(presentEntitlementRecord(record));
+    const all = bulkProperties(presentEntitlementRecord(record), version);
     const item: Record<string, Decoded> = {};
     for (const k of wanted) if (all[k] !== null && all[k] !== undefined) item[k] = all[k];
     if (attributes && all.customAttributes) {
@@ -397,6 +405,21 @@ const getBulkEntitlementPropertiesQuery: Handler = async (deps, ctx, req) => {
   }
   return { statusInfo: { status: "SUCCESS" }, bulkEntitlement: out };
 };
+
+/** A list of keys stored in the file store as a text key file (one key per line), for a keys.import job. */
+async function storedKeyList(deps: AppDeps, keys: string[]): Promise<UploadedKeyFile> {
+  const name = "soap-addWebRegKeyRequest.txt";
+  const upload = await createStoredFile(deps.db, { kind: "upload", jobId: null, name });
+  try {
+    const out = new ChunkWriter(deps.db, upload);
+    await pipeline(Readable.from([Buffer.from(`${keys.join("\n")}\n`, "utf8")]), out);
+    await completeStoredFile(deps.db, upload, out.bytes);
+  } catch (err) {
+    await deleteStoredFile(deps.db, upload);
+    throw err;
+  }
+  return { upload, fileName: name, format: "text", mode: "all" };
+}
 
 const createWebRegKey: Handler = async (deps, ctx, req) => {
   const items = capItems(req.webRegKeyData as Decoded[], "webRegKeyData items");
@@ -423,6 +446,20 @@ const createWebRegKey: Handler = async (deps, ctx, req) => {
       if (keys.length === 0) throw new SoapFailure("webRegKeys holds no webRegKey and no autoGenerate.");
       if (keys.length > KEY_LIMITS.syncGenerateMax)
         throw new SoapFailure(`At most ${KEY_LIMITS.syncGenerateMax} keys per webRegKeyData item.`);
+      const jobs = deps.jobs;
+      if (req.processSync !== true && jobs) {
+        // FNO's default is asynchronous: the keys become a stored key list that the existing
+        // keys.import job loads (all or nothing); SUCCESS then means scheduled, as in FNO.
+        await keyImportStarter(
+          deps.db,
+          () => jobs,
+          ctx,
+          pk,
+          () => storedKeyList(deps, keys),
+        );
+        ok.push(item);
+        continue;
+      }
       const report = await keyBatchLoader(deps, ctx, pk, { keys, mode: "all" });
       if (report.status !== "SUCCESS") {
         const lines = report.badLines.slice(0, 20).map((l) => `'${l.key}' ${l.reason}`);
@@ -555,12 +592,18 @@ export const HANDLERS: Record<string, Handler> = {
 };
 
 /** Runs `operation`: its handler's answer, or FAILURE with the reason of a refusal of the whole request. */
-export async function runOperation(deps: AppDeps, ctx: RequestContext, operation: string, req: Decoded): Promise<Decoded> {
+export async function runOperation(
+  deps: AppDeps,
+  ctx: RequestContext,
+  operation: string,
+  req: Decoded,
+  version: string,
+): Promise<Decoded> {
   const handler = HANDLERS[operation];
   if (!handler)
     return failure(`The operation ${operation} is not supported yet by Licensor (docs/FNO-COMPATIBILITY.md lists what is).`);
   try {
-    return await handler(deps, ctx, req);
+    return await handler(deps, ctx, req, version);
   } catch (err) {
     return failure(reasonOf(err));
   }

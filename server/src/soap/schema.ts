@@ -188,18 +188,62 @@ function parseFields(line: string): Field[] {
     });
 }
 
-export const TYPES: Record<string, ComplexType> = Object.fromEntries(
-  Object.entries(DEFS).map(([name, line]) => [
-    name,
-    { name, fields: parseFields(line), open: name === "notSupportedRequestType" },
-  ]),
-);
+/**
+ * What older versions say differently in the supported types (v4 is DEFS): before v3, accounts were
+ * "organizations" (`organizationUnit`, `organizationUnitName`, `organizationIdentifierType` keyed by
+ * `name`); v3 keys accounts by `name`, v4 by `id`; the base version's bulk update also takes
+ * `entitledProducts` after `updatedEntitledProducts`.
+ */
+const organizations: Record<string, string> = {
+  organizationPKType: "name:string",
+  organizationIdentifierType: "uniqueId:string? primaryKeys:organizationPKType?",
+  channelPartnerDataType: (DEFS.channelPartnerDataType as string).replace(
+    "accountUnit:accountIdentifierType",
+    "organizationUnit:organizationIdentifierType",
+  ),
+  searchBulkEntitlementDataType: (DEFS.searchBulkEntitlementDataType as string).replace(
+    "accountUnitName:",
+    "organizationUnitName:",
+  ),
+  bulkEntitlementPropertiesType: (DEFS.bulkEntitlementPropertiesType as string).replace(
+    "soldTo:accountIdentifierType",
+    "soldTo:organizationIdentifierType",
+  ),
+};
+const OVERRIDES: Record<string, Record<string, string>> = {
+  base: {
+    ...organizations,
+    updateBulkEntitlementDataType: (DEFS.updateBulkEntitlementDataType as string).replace(
+      "updatedEntitledProducts:updateEntitledProductDataListType?",
+      "updatedEntitledProducts:updateEntitledProductDataListType? entitledProducts:entitledProductDataListType?",
+    ),
+  },
+  v1: organizations,
+  v2: organizations,
+  v3: { accountPKType: "name:string" },
+  v4: {},
+};
 
-// Every field names a known type: checked once when the module loads, so a typo fails every test.
-for (const t of Object.values(TYPES))
-  for (const f of t.fields)
-    if (!BUILTINS.has(f.type) && !ENUMS[f.type] && !TYPES[f.type])
-      throw new Error(`soap schema: ${t.name}.${f.name} names unknown type ${f.type}`);
+function build(defs: Record<string, string>): Record<string, ComplexType> {
+  const types: Record<string, ComplexType> = Object.fromEntries(
+    Object.entries(defs).map(([name, line]) => [
+      name,
+      { name, fields: parseFields(line), open: name === "notSupportedRequestType" },
+    ]),
+  );
+  // Every field names a known type: checked when the module loads, so a typo fails every test.
+  for (const t of Object.values(types))
+    for (const f of t.fields)
+      if (!BUILTINS.has(f.type) && !ENUMS[f.type] && !types[f.type])
+        throw new Error(`soap schema: ${t.name}.${f.name} names unknown type ${f.type}`);
+  return types;
+}
+
+export type Types = Record<string, ComplexType>;
+/** The complex types of each version, by version name (base, v1…v4). */
+export const TYPES_BY_VERSION: Record<string, Types> = Object.fromEntries(
+  Object.entries(OVERRIDES).map(([version, o]) => [version, build({ ...DEFS, ...o })]),
+);
 
 /**
  * The 43 operations of EntitlementOrderService (v4; base to v3 lack the maintenance line-item

@@ -1,4 +1,4 @@
-import { BUILTINS, ENUMS, type Field, OPERATIONS, type SoapVersion, TYPES, typesOf } from "./schema.js";
+import { BUILTINS, ENUMS, type Field, OPERATIONS, type SoapVersion, TYPES_BY_VERSION, typesOf } from "./schema.js";
 import { escapeAttr } from "./xml.js";
 
 const XSD = "http://www.w3.org/2001/XMLSchema";
@@ -11,7 +11,8 @@ const occurs = (f: Field) => `${f.min === 1 ? "" : ` minOccurs="0"`}${f.max === 
  * sequences with their cardinalities, child elements qualified) and one element per request and
  * response of the 43 operations. The WSDL embeds it; tests validate responses against it.
  */
-export function xsdFor(ns: string): string {
+export function xsdFor(v: SoapVersion): string {
+  const ns = v.ns;
   const out: string[] = [
     `<xsd:schema xmlns:xsd="${XSD}" xmlns:tns="${escapeAttr(ns)}" targetNamespace="${escapeAttr(ns)}" elementFormDefault="qualified">`,
   ];
@@ -20,7 +21,7 @@ export function xsdFor(ns: string): string {
     for (const v of values) out.push(`<xsd:enumeration value="${v}"/>`);
     out.push("</xsd:restriction></xsd:simpleType>");
   }
-  for (const t of Object.values(TYPES)) {
+  for (const t of Object.values(TYPES_BY_VERSION[v.version] ?? {})) {
     out.push(`<xsd:complexType name="${t.name}"><xsd:sequence>`);
     if (t.open) out.push(`<xsd:any namespace="##any" processContents="lax" minOccurs="0" maxOccurs="unbounded"/>`);
     for (const f of t.fields) out.push(`<xsd:element name="${f.name}" type="${typeRef(f.type)}"${occurs(f)}/>`);
@@ -47,7 +48,7 @@ export function wsdlFor(v: SoapVersion, location: string): string {
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:wsdlsoap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:xsd="${XSD}" xmlns:tns="${ns}" targetNamespace="${ns}">`,
     "<wsdl:types>",
-    xsdFor(v.ns),
+    xsdFor(v),
     "</wsdl:types>",
   ];
   for (const [op, req, res] of OPERATIONS) {
