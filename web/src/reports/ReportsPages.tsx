@@ -107,6 +107,9 @@ function PeriodControls({ value, onChange }: { value: ReportParams; onChange: (p
   );
 }
 
+/** "1 key", "2 keys": a count with its noun. */
+const counted = (n: number, noun: string) => `${fmt(n)} ${noun}${n === 1 ? "" : "s"}`;
+
 type Report = BulkReport | PartnerReport;
 type ReportTable = "series" | "customers" | "resellers";
 
@@ -170,7 +173,8 @@ function ReportView({
             <CsvButton href={csv("customers")} label="CSV" />
           </Group>
           <Text size="xs" c="dimmed" mb="xs">
-            {report.from} to {report.to}: {fmt(report.customers.redeemed)} keys by {fmt(report.customers.customers)} customers
+            {report.from} to {report.to}: {counted(report.customers.redeemed, "key")} by{" "}
+            {counted(report.customers.customers, "customer")}
           </Text>
           <Table striped aria-label="Redemptions by end customer">
             <Table.Thead>
@@ -188,7 +192,7 @@ function ReportView({
               ))}
               {report.customers.others.customers > 0 && (
                 <Table.Tr>
-                  <Table.Td c="dimmed">Others ({fmt(report.customers.others.customers)} customers)</Table.Td>
+                  <Table.Td c="dimmed">Others ({counted(report.customers.others.customers, "customer")})</Table.Td>
                   <Table.Td ta="right">{fmt(report.customers.others.redeemed)}</Table.Td>
                 </Table.Tr>
               )}
