@@ -159,6 +159,7 @@ describeEachDb("partner portal", (env) => {
         type: "CHANNEL_PARTNER",
         tiers: ["Reseller"],
         sharedEntitlements: 1,
+        managed: false,
       }),
     ]);
     expect(
@@ -242,5 +243,38 @@ describeEachDb("partner portal", (env) => {
     expect(ok(await admin.post("/api/v1/accounts", { id: `P-${uid()}`, name: "P", type: "CUSTOMER" })).relatedAccountIds).toEqual(
       [],
     );
+  });
+
+  it("a relation alone lets no partner place users: not a reseller on its distributor, not a partner on a customer the producer related", async () => {
+    const admin = await env.as("PRODUCER_ADMIN");
+    const distributor = await env.makeAccount({ type: "CHANNEL_PARTNER", name: "Dist" });
+    const distAdmin = await env.as("PARTNER_PORTAL_ADMIN", distributor);
+    // The distributor creates its reseller (it manages it); the reseller's admin is then related back to it.
+    const reseller = `RES-${uid()}`;
+    ok(await distAdmin.post("/api/v1/accounts", { id: reseller, name: "Res", type: "CHANNEL_PARTNER" }));
+    const resAdmin = await env.as("PARTNER_PORTAL_ADMIN", reseller);
+    // The producer relates a big customer to the distributor: the distributor may sell to it, not run it.
+    const bigCustomer = await env.makeAccount({ type: "CUSTOMER", name: "Big" });
+    ok(await admin.post(`/api/v1/accounts/${distributor}/related-accounts`, { accountId: bigCustomer }), 200);
+    const newUser = (accountId: string, role: string) => ({
+      email: `takeover-${uid()}@example.com`,
+      firstName: "T",
+      lastName: "O",
+      password: PASSWORD,
+      memberships: [{ accountId, role }],
+    });
+    const before = await env.db.selectFrom("user_roles").select("user_id").execute();
+    expect((await resAdmin.post("/api/v1/users", newUser(distributor, "PARTNER_PORTAL_ADMIN"))).statusCode).toBe(403);
+    expect((await distAdmin.post("/api/v1/users", newUser(bigCustomer, "CUSTOMER_PORTAL_ADMIN"))).statusCode).toBe(403);
+    expect(await env.db.selectFrom("user_roles").select("user_id").execute()).toHaveLength(before.length);
+    // What it created, it manages: the distributor's admin places the reseller's first user.
+    ok(await distAdmin.post("/api/v1/users", newUser(reseller, "PARTNER_PORTAL_ADMIN")));
+    // A producer-created account related later is not managed by the partner either.
+    const row = await env.db
+      .selectFrom("accounts")
+      .select(["id", "managed_by"])
+      .where("id", "in", [reseller, bigCustomer])
+      .execute();
+    expect(Object.fromEntries(row.map((r) => [r.id, r.managed_by]))).toEqual({ [reseller]: distributor, [bigCustomer]: null });
   });
 });

@@ -493,18 +493,14 @@ const rows: Row[] = [
     allowed: (r, s) => writer(r) || (r === "PARTNER_PORTAL_ADMIN" && s === "own"),
   },
   {
-    action: "user.assignToAccount (an account related to the caller's)",
+    action: "user.assignToAccount (an account the caller's partner account manages)",
     method: "POST",
     setup: async (t) => {
+      // As if the target account's partner admin had created it in its portal (only for a partner account).
       const related = await t.env.makeAccount({ type: "CUSTOMER" });
-      const now = new Date().toISOString();
-      await t.env.db
-        .insertInto("account_relations")
-        .values([
-          { account_id: t.accountId, related_account_id: related, created_at: now },
-          { account_id: related, related_account_id: t.accountId, created_at: now },
-        ])
-        .execute();
+      const partner = await t.env.db.selectFrom("accounts").select("type").where("id", "=", t.accountId).executeTakeFirst();
+      if (partner?.type === "CHANNEL_PARTNER")
+        await t.env.db.updateTable("accounts").set({ managed_by: t.accountId }).where("id", "=", related).execute();
       return {
         url: "/api/v1/users",
         body: {

@@ -109,6 +109,9 @@ export const RelatedAccountSchema = Type.Object({
     description: "Display names of the tiers this account holds on entitlements the other account is also on (e.g. Reseller).",
   }),
   sharedEntitlements: Type.Integer({ description: "Entitlements both accounts are on (in any tier)." }),
+  managed: Type.Boolean({
+    description: "True when the other account created this one in its partner portal and so places its users.",
+  }),
 });
 export const RelatedAccountListSchema = Type.Object({ items: Type.Array(RelatedAccountSchema) });
 

@@ -1,5 +1,5 @@
 import type { AccountCreateBody } from "../../../common/src/api/accounts.js";
-import type { RequestContext } from "../actor.js";
+import { isProducerStaff, type RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
 import { findAccount } from "../db/repos/accounts.js";
@@ -58,6 +58,9 @@ export async function accountCreator(db: Db, ctx: RequestContext, input: Account
         region: a.region ?? null,
         visible: int(input.visible ?? true),
         parent_id: input.parentId ?? null,
+        // Created in a partner's portal (the policy let a non-producer through only as a portal
+        // admin of `relateTo`): that partner manages it and may place its users.
+        managed_by: relateTo !== null && !isProducerStaff(ctx.actor) ? relateTo : null,
         created_at: now,
         updated_at: now,
       };

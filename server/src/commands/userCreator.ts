@@ -3,7 +3,7 @@ import type { AccountType } from "../../../common/src/enums.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { isUniqueViolation } from "../db/constraints.js";
-import { relatedAccountIdsMany } from "../db/repos/accounts.js";
+import { accountManagers } from "../db/repos/accounts.js";
 import { membershipsOfUser, type UserRecord } from "../db/repos/users.js";
 import type { Db, Trx } from "../db/schema.js";
 import { passwordProblem } from "../domain/passwords.js";
@@ -32,13 +32,13 @@ export async function checkMemberships(trx: Trx, ctx: RequestContext, membership
   );
   const problems = membershipProblems(memberships, types);
   if (problems.length) throw errors.validationMany(problems);
-  // Relations are data: loaded here and handed to the policy, which stays pure.
-  const related = await relatedAccountIdsMany(
+  // Who manages each account is data: loaded here and handed to the policy, which stays pure.
+  const managers = await accountManagers(
     trx,
     memberships.map((m) => m.accountId),
   );
   for (const m of memberships) {
-    if (!can(ctx.actor, "user.assignToAccount", { id: m.accountId, relatedToAccountIds: related.get(m.accountId) ?? [] })) {
+    if (!can(ctx.actor, "user.assignToAccount", { id: m.accountId, managedBy: managers.get(m.accountId) ?? null })) {
       throw errors.forbidden(`You cannot manage users of account '${m.accountId}'.`);
     }
   }

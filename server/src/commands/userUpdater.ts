@@ -50,8 +50,8 @@ export async function userUpdater(db: Db, ctx: RequestContext, id: string, input
         await checkMemberships(trx, ctx, input.memberships);
         // Removing someone from an account is managing that account's users too.
         for (const m of beforeMs) {
-          // Only the account's own admins (or producer admins) take users off it: relations do not count here.
-          if (!can(ctx.actor, "user.assignToAccount", { id: m.accountId, relatedToAccountIds: [] })) {
+          // Only the account's own admins (or producer admins) take users off it: its managing partner does not.
+          if (!can(ctx.actor, "user.assignToAccount", { id: m.accountId, managedBy: null })) {
             throw errors.forbidden(`You cannot manage users of account '${m.accountId}'.`);
           }
         }

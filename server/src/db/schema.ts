@@ -18,6 +18,8 @@ export interface AccountsTable {
   region: string | null;
   visible: number;
   parent_id: string | null;
+  /** The channel partner that created and manages this account (migration 0020). */
+  managed_by: string | null;
   created_at: string;
   updated_at: string;
 }

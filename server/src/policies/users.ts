@@ -13,11 +13,12 @@ export const userPolicy = {
   "user.create": (a: Actor) => producerAdmin(a) || a.memberships.some((m) => portalAdminOf(a, m.accountId)),
   /**
    * Checked per membership the new or edited user would have. A partner portal admin may also
-   * place users on the accounts related to its own (its resellers and customers); the command
-   * loads those relations into `relatedToAccountIds`.
+   * place users on the accounts its partner account manages (the resellers and customers it
+   * created in its portal: `accounts.managed_by`, which the command loads). Being related is not
+   * enough: relations are symmetric, and a reseller must not add users to its distributor.
    */
-  "user.assignToAccount": (a: Actor, acc: { id: string; relatedToAccountIds: string[] }) =>
-    producerAdmin(a) || portalAdminOf(a, acc.id) || acc.relatedToAccountIds.some((id) => partnerAdminOf(a, id)),
+  "user.assignToAccount": (a: Actor, acc: { id: string; managedBy: string | null }) =>
+    producerAdmin(a) || portalAdminOf(a, acc.id) || (acc.managedBy !== null && partnerAdminOf(a, acc.managedBy)),
   "user.update": (a: Actor, u: UserRef) =>
     producerAdmin(a) || (u.accountIds.length > 0 && u.accountIds.every((id) => portalAdminOf(a, id))),
   "user.deactivate": (a: Actor, u: UserRef) =>

@@ -34,6 +34,7 @@ export function presentRelatedAccount(r: RelatedAccountRow): RelatedAccount {
     type: r.type as AccountType,
     country: r.country,
     relatedAt: r.relatedAt,
+    managed: r.managed,
     tiers: r.tiers,
     sharedEntitlements: r.sharedEntitlements,
   };

@@ -587,7 +587,10 @@ export function PartnerAccountsPage() {
                   <Table.Td>{formatDate(a.relatedAt)}</Table.Td>
                   {isAdmin && (
                     <Table.Td ta="right">
+                      {/* Users are placed only on accounts this partner created (it manages them). */}
                       <Button
+                        disabled={!a.managed}
+                        title={a.managed ? undefined : "Only the producer or the account's own admins add its users"}
                         size="compact-sm"
                         variant="subtle"
                         leftSection={<IconUserPlus size={14} />}

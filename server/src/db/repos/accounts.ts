@@ -30,6 +30,13 @@ export async function relatedAccountIdsMany(db: Db | Trx, ids: string[]): Promis
   return map;
 }
 
+/** The partner account managing each of these accounts (`managed_by`), where one does. */
+export async function accountManagers(db: Db | Trx, ids: string[]): Promise<Map<string, string | null>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom("accounts").select(["id", "managed_by"]).where("id", "in", ids).execute();
+  return new Map(rows.map((r) => [r.id, r.managed_by]));
+}
+
 /** An account with the accounts related to it: what its JSON is made of. */
 export interface AccountRecord {
   row: AccountsTable;

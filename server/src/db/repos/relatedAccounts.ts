@@ -10,6 +10,8 @@ export interface RelatedAccountRow {
   /** Display names of the tiers it holds on entitlements the other account is also on. */
   tiers: string[];
   sharedEntitlements: number;
+  /** Created by `accountId` in its partner portal (`accounts.managed_by`): its admins place this account's users. */
+  managed: boolean;
 }
 
 /**
@@ -20,7 +22,7 @@ export async function listRelatedAccounts(db: Db | Trx, accountId: string): Prom
   const rows = await db
     .selectFrom("account_relations as r")
     .innerJoin("accounts as a", "a.id", "r.related_account_id")
-    .select(["a.id", "a.name", "a.type", "a.country", "r.created_at"])
+    .select(["a.id", "a.name", "a.type", "a.country", "a.managed_by", "r.created_at"])
     .where("r.account_id", "=", accountId)
     .orderBy("a.name")
     .orderBy("a.id")
@@ -46,6 +48,7 @@ export async function listRelatedAccounts(db: Db | Trx, accountId: string): Prom
       relatedAt: r.created_at,
       tiers: [...new Set(mine.map((s) => s.display_name))],
       sharedEntitlements: new Set(mine.map((s) => s.entitlement_id)).size,
+      managed: r.managed_by === accountId,
     };
   });
 }
