@@ -439,7 +439,9 @@ const createWebRegKey: Handler = async (deps, ctx, req) => {
             `Generating more than ${KEY_LIMITS.syncGenerateMax} keys needs background jobs, which this process does not run.`,
           );
         // Above the synchronous limit the existing keys.generate job runs it: SUCCESS means scheduled, as in FNO.
-        await keyGenerator(deps, () => deps.jobs as NonNullable<AppDeps["jobs"]>, ctx, pk, { count });
+        const r = await keyGenerator(deps, () => deps.jobs as NonNullable<AppDeps["jobs"]>, ctx, pk, { count });
+        if ("report" in r && r.report.status !== "SUCCESS")
+          throw new SoapFailure(`No key was generated: ${r.report.badLines[0]?.reason ?? "the load was refused"}.`);
         ok.push(item);
         continue;
       }
