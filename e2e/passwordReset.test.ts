@@ -35,6 +35,8 @@ describe.skipIf(!HAVE_BROWSER)("password reset by email in Chromium", () => {
       await page.waitForLoadState("networkidle");
       await page.getByRole("link", { name: "Forgot password?" }).click();
       await page.waitForURL((u) => u.pathname === "/forgot-password");
+      // Typed before the lazy page and the session check settle, the form could be re-rendered empty.
+      await page.waitForLoadState("networkidle");
       await page.getByLabel(labelled("Email")).fill(email);
       await page.screenshot({ path: "/tmp/shots/reset-1-forgot.png", fullPage: true });
       await page.getByRole("button", { name: "Send reset link" }).click();
@@ -53,6 +55,7 @@ describe.skipIf(!HAVE_BROWSER)("password reset by email in Chromium", () => {
       expect(link, message.bodyText).toBeTruthy();
       const url = new URL(link as string);
       await page.goto(`${url.pathname}${url.search}`);
+      await page.waitForLoadState("networkidle");
 
       await page.getByLabel(labelled("New password")).fill("password1234");
       await page.getByLabel(labelled("Repeat password")).fill("password1234");
@@ -71,6 +74,7 @@ describe.skipIf(!HAVE_BROWSER)("password reset by email in Chromium", () => {
 
       // The link works once.
       await page.goto(`${url.pathname}${url.search}`);
+      await page.waitForLoadState("networkidle");
       await page.getByLabel(labelled("New password")).fill(`x-${newPassword}`);
       await page.getByLabel(labelled("Repeat password")).fill(`x-${newPassword}`);
       await page.getByRole("button", { name: "Set new password" }).click();
