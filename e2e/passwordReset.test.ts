@@ -35,7 +35,8 @@ describe.skipIf(!HAVE_BROWSER)("password reset by email in Chromium", () => {
       await page.waitForLoadState("networkidle");
       await page.getByRole("link", { name: "Forgot password?" }).click();
       await page.waitForURL((u) => u.pathname === "/forgot-password");
-      // Typed before the lazy page and the session check settle, the form could be re-rendered empty.
+      // The router keeps the login page on screen while the page's chunk loads: wait for the page itself.
+      await page.getByRole("heading", { name: "Forgot your password?" }).waitFor({ state: "visible" });
       await page.waitForLoadState("networkidle");
       await page.getByLabel(labelled("Email")).fill(email);
       await page.screenshot({ path: "/tmp/shots/reset-1-forgot.png", fullPage: true });
@@ -83,6 +84,10 @@ describe.skipIf(!HAVE_BROWSER)("password reset by email in Chromium", () => {
 
       await logInPage(page, email, newPassword);
       await page.waitForURL((u) => u.pathname.startsWith("/portal"));
+      await page.getByRole("navigation", { name: "Main menu" }).waitFor({ state: "visible" });
+      // The reset proved the address: no "verify your email" banner.
+      await page.waitForLoadState("networkidle");
+      expect(await page.getByText("Verify your email").count()).toBe(0);
       await page.screenshot({ path: "/tmp/shots/reset-6-portal.png", fullPage: true });
     });
     const old = await fetch(`${server().url}/api/v1/session`, {
@@ -91,5 +96,45 @@ describe.skipIf(!HAVE_BROWSER)("password reset by email in Chromium", () => {
       body: JSON.stringify({ email, password: oldPassword }),
     });
     expect(old.status).toBe(401);
+  });
+
+  it("an unverified user sees the banner, resends the link, and the link verifies the address", {
+    timeout: 120_000,
+  }, async () => {
+    const admin = await login(server().url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const account = await okJson<{ id: string }>(
+      await admin.post("/api/v1/accounts", { id: `E2E-VFY-${tag}`.toUpperCase(), name: `Verify ${tag}`, type: "CUSTOMER" }),
+    );
+    const email = `verify-${tag}@example.test`;
+    const password = `vfy-${crypto.randomBytes(9).toString("base64url")}`;
+    // A user an administrator made after verification existed starts unverified, like a self-registered one.
+    await userWithPassword(admin, { email, password, accountId: account.id, role: "CUSTOMER_PORTAL_USER" });
+
+    await inBrowser("verify-flow", async (page) => {
+      await logInPage(page, email, password);
+      await page.getByText("Verify your email").waitFor({ state: "visible" });
+      const resent = page.waitForResponse((r) => r.url().endsWith("/api/v1/email-verifications"));
+      await page.getByRole("button", { name: "Resend" }).click();
+      expect((await resent).status()).toBe(202);
+      await page.getByText("A new verification link is on its way").waitFor({ state: "visible" });
+      await page.screenshot({ path: "/tmp/shots/reset-7-banner.png", fullPage: true });
+
+      const list = await okJson<{ items: { id: string; to: string[] }[] }>(
+        await admin.get("/api/v1/email/messages?kind=VERIFY_EMAIL"),
+        200,
+      );
+      const mine = list.items.find((m) => m.to.includes(email));
+      const message = await okJson<{ bodyText: string }>(await admin.get(`/api/v1/email/messages/${mine?.id}`), 200);
+      const link = /(https?:\/\/\S+\/verify-email\?token=[A-Za-z0-9_-]+)/.exec(message.bodyText)?.[1];
+      expect(link, message.bodyText).toBeTruthy();
+      const url = new URL(link as string);
+      await page.goto(`${url.pathname}${url.search}`);
+      await page.getByText("Email verified").waitFor({ state: "visible" });
+      await page.screenshot({ path: "/tmp/shots/reset-8-verified.png", fullPage: true });
+      await page.getByRole("link", { name: "Go to the portal" }).click();
+      await page.getByRole("navigation", { name: "Main menu" }).waitFor({ state: "visible" });
+      await page.waitForLoadState("networkidle");
+      expect(await page.getByText("Verify your email").count()).toBe(0);
+    });
   });
 });

@@ -133,7 +133,8 @@ export function ResetPasswordPage() {
               required
               {...form.getInputProps("confirmPassword")}
             />
-            <FormAlert error={error} onClose={() => setError(null)} />
+            {/* The link's problem reads better without its field name: the user never saw a "token". */}
+            <FormAlert error={error?.replace(/^token: /, "")} onClose={() => setError(null)} />
             {error?.startsWith("token") && (
               <Anchor component={Link} to="/forgot-password" size="sm">
                 Ask for a new link
