@@ -87,6 +87,7 @@ describe.skipIf(!HAVE_BROWSER)("password reset by email in Chromium", () => {
       await page.getByRole("navigation", { name: "Main menu" }).waitFor({ state: "visible" });
       // The reset proved the address: no "verify your email" banner.
       await page.waitForLoadState("networkidle");
+      await page.getByRole("heading", { name: "My account" }).waitFor({ state: "visible" });
       expect(await page.getByText("Verify your email").count()).toBe(0);
       await page.screenshot({ path: "/tmp/shots/reset-6-portal.png", fullPage: true });
     });
@@ -133,6 +134,7 @@ describe.skipIf(!HAVE_BROWSER)("password reset by email in Chromium", () => {
       await page.screenshot({ path: "/tmp/shots/reset-8-verified.png", fullPage: true });
       await page.getByRole("link", { name: "Go to the portal" }).click();
       await page.getByRole("navigation", { name: "Main menu" }).waitFor({ state: "visible" });
+      await page.getByRole("heading", { name: "My account" }).waitFor({ state: "visible" });
       await page.waitForLoadState("networkidle");
       expect(await page.getByText("Verify your email").count()).toBe(0);
     });
