@@ -162,7 +162,7 @@ describeEachDb("email and outbox", (env: TestEnv) => {
   it("previews templates with sample values, refuses an unknown placeholder by name, and sends with the edited template", async () => {
     const admin = await env.as("PRODUCER_ADMIN");
     const templates = ok(await admin.get("/api/v1/settings/email/templates"), 200).items;
-    expect(templates.map((t: Json) => t.name)).toEqual(["entitlementCertificate", "license"]);
+    expect(templates.map((t: Json) => t.name)).toEqual(["entitlementCertificate", "license", "passwordReset", "verifyEmail"]);
     expect(templates[0].placeholders.map((p: Json) => p.name)).toContain("activationIds");
     const preview = ok(
       await admin.post("/api/v1/settings/email/templates/license/actions/preview", {

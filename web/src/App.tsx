@@ -20,6 +20,10 @@ const shells = () => import("./components/Shells");
 const notFound = () => import("./components/NotFound");
 const LoginPage = page(auth, "LoginPage");
 const RedeemPage = page(() => import("./enduser/RedeemPage"), "RedeemPage");
+const recovery = () => import("./auth/RecoveryPages");
+const ForgotPasswordPage = page(recovery, "ForgotPasswordPage");
+const ResetPasswordPage = page(recovery, "ResetPasswordPage");
+const VerifyEmailPage = page(recovery, "VerifyEmailPage");
 const PortalShell = page(shells, "PortalShell");
 const ProducerShell = page(shells, "ProducerShell");
 const PartnerShell = page(shells, "PartnerShell");
@@ -187,6 +191,9 @@ export function App() {
               <Route path="/login" element={<LoginPage />} />
               {/* Public: where a key card's QR code leads. */}
               <Route path="/redeem" element={<RedeemPage />} />
+              <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+              <Route path="/reset-password" element={<ResetPasswordPage />} />
+              <Route path="/verify-email" element={<VerifyEmailPage />} />
               <Route element={<RequirePortal portal={["enduser", "partner"]} />}>
                 <Route path="/portal" element={<PortalShell />}>
                   <Route index element={<PortalAccountPage />} />

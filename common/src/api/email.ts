@@ -6,7 +6,14 @@ export { EMAIL_TEMPLATE_NAMES, type EmailTemplateName } from "../rules/emailTemp
 
 export const SMTP_SECURITIES = ["NONE", "STARTTLS", "TLS"] as const;
 export type SmtpSecurity = (typeof SMTP_SECURITIES)[number];
-export const EMAIL_KINDS = ["ENTITLEMENT_CERTIFICATE", "LICENSE", "SPLIT_NOTICE", "TEST"] as const;
+export const EMAIL_KINDS = [
+  "ENTITLEMENT_CERTIFICATE",
+  "LICENSE",
+  "SPLIT_NOTICE",
+  "TEST",
+  "PASSWORD_RESET",
+  "VERIFY_EMAIL",
+] as const;
 export type EmailKind = (typeof EMAIL_KINDS)[number];
 export const EMAIL_STATUSES = ["QUEUED", "SENDING", "SENT", "FAILED", "NOT_SENT_NO_SMTP"] as const;
 export type EmailStatus = (typeof EMAIL_STATUSES)[number];

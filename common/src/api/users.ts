@@ -23,6 +23,10 @@ export const UserSchema = Type.Object(
     status: Type.Union([Type.Literal("ACTIVE"), Type.Literal("INACTIVE")]),
     memberships: Type.Array(MembershipSchema),
     lastLoginAt: Type.Union([Type.String(), Type.Null()]),
+    emailVerified: Type.Boolean({
+      description:
+        "The user followed the link of a verification (or password reset) email. Self-registered users start unverified.",
+    }),
     createdAt: Type.String(),
     updatedAt: Type.String(),
   },

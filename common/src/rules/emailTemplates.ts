@@ -4,7 +4,7 @@
  * the one renderer, shared by the server (sending, preview) and the portal (the list it shows).
  */
 
-export const EMAIL_TEMPLATE_NAMES = ["entitlementCertificate", "license"] as const;
+export const EMAIL_TEMPLATE_NAMES = ["entitlementCertificate", "license", "passwordReset", "verifyEmail"] as const;
 export type EmailTemplateName = (typeof EMAIL_TEMPLATE_NAMES)[number];
 export const isEmailTemplateName = (s: string): s is EmailTemplateName => (EMAIL_TEMPLATE_NAMES as readonly string[]).includes(s);
 
@@ -35,6 +35,22 @@ export const EMAIL_PLACEHOLDERS: Record<EmailTemplateName, Record<string, string
     portalUrl: "the portal's address",
     producer: "the producer's name",
   },
+  passwordReset: {
+    firstName: "the user's first name",
+    email: "the user's email address",
+    link: "the single-use link that sets a new password (required: without it the email is useless)",
+    expiresIn: "how long the link works, in words ('1 hour')",
+    portalUrl: "the portal's address",
+    producer: "the producer's name",
+  },
+  verifyEmail: {
+    firstName: "the user's first name",
+    email: "the address being verified",
+    link: "the single-use link that verifies the address",
+    expiresIn: "how long the link works, in words ('24 hours')",
+    portalUrl: "the portal's address",
+    producer: "the producer's name",
+  },
 };
 
 /** Sample values for the preview. */
@@ -57,6 +73,22 @@ export const EMAIL_SAMPLES: Record<EmailTemplateName, Record<string, string>> = 
     hosts: "ETHERNET 00:1A:2B:3C:4D:5E",
     expiry: "2026-12-31",
     fileName: "FID_3K7M9Q.lic",
+    portalUrl: "https://licensing.example.com",
+    producer: "Example Software",
+  },
+  passwordReset: {
+    firstName: "Ada",
+    email: "ada@customer.example",
+    link: "https://licensing.example.com/reset-password?token=SAMPLE",
+    expiresIn: "1 hour",
+    portalUrl: "https://licensing.example.com",
+    producer: "Example Software",
+  },
+  verifyEmail: {
+    firstName: "Ada",
+    email: "ada@customer.example",
+    link: "https://licensing.example.com/verify-email?token=SAMPLE",
+    expiresIn: "24 hours",
     portalUrl: "https://licensing.example.com",
     producer: "Example Software",
   },
@@ -92,6 +124,35 @@ export const DEFAULT_EMAIL_TEMPLATES: Record<EmailTemplateName, EmailTemplate> =
       "Expires: {{expiry}}",
       "",
       "Your licenses: {{portalUrl}}",
+      "",
+      "{{producer}}",
+    ].join("\n"),
+  },
+  passwordReset: {
+    subject: "Reset your {{producer}} licensing password",
+    body: [
+      "Hello {{firstName}},",
+      "",
+      "Someone (we hope you) asked to reset the password of {{email}}.",
+      "To choose a new password, open this link within {{expiresIn}}:",
+      "",
+      "{{link}}",
+      "",
+      "The link works once. If you did not ask for it, ignore this email: your password is unchanged.",
+      "",
+      "{{producer}}",
+    ].join("\n"),
+  },
+  verifyEmail: {
+    subject: "Verify your email address for {{producer}} licensing",
+    body: [
+      "Hello {{firstName}},",
+      "",
+      "Please confirm that {{email}} is your address by opening this link within {{expiresIn}}:",
+      "",
+      "{{link}}",
+      "",
+      "If you did not register at {{portalUrl}}, ignore this email.",
       "",
       "{{producer}}",
     ].join("\n"),

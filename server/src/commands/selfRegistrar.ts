@@ -12,6 +12,7 @@ import { emailProblem } from "../domain/users.js";
 import { errors } from "../errors.js";
 import { hashPassword } from "../security/passwords.js";
 import { newId, nowIso } from "../util.js";
+import { queueVerificationEmail } from "./emailVerificationSender.js";
 import { normaliseKey, redeemWithin } from "./keyRedeemer.js";
 
 /** The request body, as the route validated it (common/src/api/redemptions.ts). */
@@ -111,6 +112,9 @@ export async function selfRegistrar(
         .insertInto("user_roles")
         .values({ user_id: userId, account_id: accountId, role: "CUSTOMER_PORTAL_ADMIN" })
         .execute();
+      // The address is unproven until its link is followed (the user may log in meanwhile; the
+      // portal asks them to verify).
+      await queueVerificationEmail(trx, ctx, { id: userId, email, firstName: input.firstName.trim() });
       await recordAudit(trx, ctx, {
         action: "account.self_registered",
         objectType: "account",

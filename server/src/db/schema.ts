@@ -44,6 +44,19 @@ export interface UsersTable {
   last_login_at: string | null;
   created_at: string;
   updated_at: string;
+  /** When the user followed a verification (or password reset) link; null: not verified. Optional on insert (migration 0018). */
+  email_verified_at?: string | null;
+}
+
+/** Single-use emailed links (migration 0018): `id` is the token's SHA-256. */
+export interface UserEmailTokensTable {
+  id: string;
+  user_id: string;
+  purpose: string;
+  email: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
 }
 
 export interface UserRolesTable {
@@ -463,6 +476,7 @@ export interface Database {
   job_files: JobFilesTable;
   job_file_chunks: JobFileChunksTable;
   rate_counters: RateCountersTable;
+  user_email_tokens: UserEmailTokensTable;
   key_redemption_counts: KeyRedemptionCountsTable;
   redeem_misses: RedeemMissesTable;
   signing_keys: SigningKeysTable;

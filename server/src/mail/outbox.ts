@@ -198,3 +198,40 @@ export async function queueSplitNotice(
     objectId: m.entitlementPk,
   });
 }
+
+/**
+ * Queues an email carrying a single-use link (password reset, email verification) to `user`:
+ * `<public URL>/<path>?token=…`, rendered with its editable template. Never attached to an object
+ * the Outbox lists by id other than the user, and the token is only in the body.
+ */
+export async function queueEmailLink(
+  trx: Trx,
+  ctx: RequestContext,
+  m: {
+    kind: "PASSWORD_RESET" | "VERIFY_EMAIL";
+    user: { id: string; email: string; firstName: string };
+    path: "reset-password" | "verify-email";
+    token: string;
+    expiresIn: string;
+  },
+): Promise<string> {
+  const env = mailEnvironment();
+  const template = await loadTemplate(trx, m.kind === "PASSWORD_RESET" ? "passwordReset" : "verifyEmail");
+  const values: Record<string, string> = {
+    firstName: m.user.firstName,
+    email: m.user.email,
+    link: `${env.portalUrl.replace(/\/+$/, "")}/${m.path}?token=${encodeURIComponent(m.token)}`,
+    expiresIn: m.expiresIn,
+    portalUrl: env.portalUrl,
+    producer: env.producer,
+  };
+  return queueEmail(trx, ctx, {
+    kind: m.kind,
+    to: [m.user.email],
+    subject: renderTemplate(template.subject, values),
+    body: renderTemplate(template.body, values),
+    attachments: [],
+    objectType: "user",
+    objectId: m.user.id,
+  });
+}

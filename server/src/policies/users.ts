@@ -25,6 +25,12 @@ export const userPolicy = {
     a.userId !== u.id && (producerAdmin(a) || (u.accountIds.length > 0 && u.accountIds.every((id) => portalAdminOf(a, id)))),
   "user.resetPassword": (a: Actor, u: UserRef) =>
     producerAdmin(a) || (u.accountIds.length > 0 && u.accountIds.every((id) => portalAdminOf(a, id))),
+  /** Anyone may ask for a reset link: the answer is the same whether the email has a user or not. */
+  "user.requestPasswordReset": (_a: Actor) => true,
+  /** Whoever holds an emailed link's token may use it: the token is the credential. */
+  "user.confirmEmailLink": (_a: Actor) => true,
+  /** A user asks for its own verification email again. */
+  "user.resendVerification": (a: Actor, u: { id: string }) => a.type === "user" && a.userId === u.id,
   /** Scope helper, not an action: may the actor see users of this account in lists? */
   "user.listAccount": (a: Actor, acc: { id: string }) => producerStaff(a) || memberOf(a, acc.id),
 };

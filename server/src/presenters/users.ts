@@ -14,6 +14,7 @@ export function presentUser(row: UsersTable, memberships: Membership[]): User {
     status: row.status as UserStatus,
     memberships,
     lastLoginAt: row.last_login_at,
+    emailVerified: row.email_verified_at != null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { EntitlementSchema } from "../../../common/src/api/entitlements.js";
 import { FulfillmentSchema } from "../../../common/src/api/fulfillments.js";
+import { accountRecoveryRoutes } from "./accountRecovery.js";
 import { accountRoutes } from "./accounts.js";
 import { auditRoutes } from "./audit.js";
 import { emailRoutes } from "./email.js";
@@ -50,4 +51,5 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(emailRoutes);
   await app.register(fulfillmentRoutes);
   await app.register(reportRoutes);
+  await app.register(accountRecoveryRoutes);
 }

@@ -1,3 +1,4 @@
+import type { EmailLinkAccepted } from "../../../common/src/api/accountRecovery";
 import type { Account, AccountCreateBody, AccountUpdateBody, RelatedAccounts } from "../../../common/src/api/accounts";
 import type { AuditEvent } from "../../../common/src/api/audit";
 import type {
@@ -282,4 +283,14 @@ export const fulfillmentsApi = {
   rehost: (id: string, body: RehostBody) => api.post<SupportResult>(`${ful(id)}/actions/rehost`, body),
   repair: (id: string, body: RepairBody) => api.post<SupportResult>(`${ful(id)}/actions/repair`, body),
   email: (id: string, body: EmailLicenseBody) => api.post<EmailLicenseResult>(`${ful(id)}/actions/email`, body),
+};
+
+/** Password reset by email and email verification (public, but for `resendVerification`). */
+export const recoveryApi = {
+  requestReset: (email: string) => request<EmailLinkAccepted>("POST", "/password-resets", { body: { email }, quiet401: true }),
+  confirmReset: (token: string, password: string) =>
+    request<void>("POST", "/password-resets/confirm", { body: { token, password }, quiet401: true }),
+  confirmVerification: (token: string) =>
+    request<void>("POST", "/email-verifications/confirm", { body: { token }, quiet401: true }),
+  resendVerification: () => api.post<void>("/email-verifications", {}),
 };

@@ -126,8 +126,10 @@ export function LoginPage() {
             </Stack>
           </form>
         </Paper>
-        <Text c="dimmed" size="xs" ta="center" mt="md">
-          Forgot your password? Ask your administrator to reset it.
+        <Text size="sm" ta="center" mt="md">
+          <Anchor component={Link} to="/forgot-password" onMouseDown={(e) => e.preventDefault()}>
+            Forgot password?
+          </Anchor>
         </Text>
         <Text size="sm" ta="center" mt="xs">
           {/* Keeps the focus in the form, so the email's blur check does not move the link away mid-click. */}

@@ -37,6 +37,7 @@ import { type ReactNode, Suspense } from "react";
 import { Link, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { sessionApi } from "../api/endpoints";
 import { usePermissions, useSession, useSetSession } from "../auth/session";
+import { VerifyEmailBanner } from "./VerifyEmailBanner";
 
 function Brand({ subtitle, name = "Licensor" }: { subtitle?: string; name?: string }) {
   return (
@@ -263,6 +264,7 @@ export function PortalShell() {
       </AppShell.Navbar>
       <AppShell.Main>
         <Box maw={1100} mx="auto">
+          <VerifyEmailBanner />
           <Suspense fallback={<Loader aria-label="Loading" />}>
             <Outlet />
           </Suspense>

@@ -46,6 +46,8 @@ const SECURITY_OPTIONS: { value: SmtpSecurity; label: string }[] = [
 const TEMPLATE_LABELS: Record<EmailTemplateName, string> = {
   entitlementCertificate: "Entitlement certificate",
   license: "License",
+  passwordReset: "Password reset",
+  verifyEmail: "Email verification",
 };
 
 /** Settings → Email: the SMTP server, "Send test email", and the templates with a live preview. */

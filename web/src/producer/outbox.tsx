@@ -26,6 +26,8 @@ const KIND_LABELS: Record<EmailKind, string> = {
   LICENSE: "License",
   SPLIT_NOTICE: "Split notice",
   TEST: "Test email",
+  PASSWORD_RESET: "Password reset",
+  VERIFY_EMAIL: "Email verification",
 };
 const STATUS_OPTIONS = Object.entries(STATUS_LABELS).map(([value, s]) => ({ value, label: s.label }));
 const KIND_OPTIONS = Object.entries(KIND_LABELS).map(([value, label]) => ({ value, label }));

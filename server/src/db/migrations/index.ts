@@ -15,6 +15,7 @@ import * as m0014 from "./0014_fulfillments.js";
 import * as m0015 from "./0015_extra_activations.js";
 import * as m0016 from "./0016_reports.js";
 import * as m0017 from "./0017_audit_interface.js";
+import * as m0018 from "./0018_email_tokens.js";
 import * as m0020 from "./0020_account_managers.js";
 
 /** Static list so migrations work the same from source (tests) and from the built `dist/`. */
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   "0015_extra_activations": m0015,
   "0016_reports": m0016,
   "0017_audit_interface": m0017,
+  "0018_email_tokens": m0018,
   "0020_account_managers": m0020,
 };
 
