@@ -48,6 +48,8 @@ export interface Config {
   mailPollMs: number;
   /** How long one SMTP conversation may take before it counts as a connection failure (ms). */
   mailTimeoutMs: number;
+  /** Bearer token of `/metrics`; unset: no metrics route and no per-request metrics at all. */
+  metricsToken: string | undefined;
 }
 
 /**
@@ -288,6 +290,15 @@ export const ENV_VARS: readonly EnvVar[] = [
     expected: "at least 32 characters",
     secret: "whole",
   },
+  {
+    name: "LICENSOR_METRICS_TOKEN",
+    schema: Type.String({ minLength: 32, pattern: "^[\\x21-\\x7e]+$" }),
+    shownDefault: "unset (no `/metrics`)",
+    description:
+      "enables `GET /metrics` (Prometheus text format) for scrapers sending `Authorization: Bearer <token>`; at least 32 printable characters without spaces, e.g. `openssl rand -hex 32`",
+    expected: "at least 32 printable characters without spaces",
+    secret: "whole",
+  },
 ];
 
 /** Bad configuration: every bad variable, each named with what it allows. */
@@ -386,6 +397,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailRetryDelaysMs: [60_000, 300_000, 1_800_000, 7_200_000],
     mailPollMs: 3000,
     mailTimeoutMs: 30_000,
+    metricsToken: get<string | undefined>("LICENSOR_METRICS_TOKEN", undefined),
   };
 }
 

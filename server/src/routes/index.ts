@@ -12,6 +12,7 @@ import { keyRoutes } from "./keys.js";
 import { licenseKeyRoutes } from "./licenseKeys.js";
 import { licenseModelRoutes } from "./licenseModels.js";
 import { lifecycleRoutes } from "./lifecycle.js";
+import { metricsRoutes } from "./metrics.js";
 import { partNumberRoutes } from "./partNumbers.js";
 import { partnerTierRoutes } from "./partnerTiers.js";
 import { productRoutes } from "./products.js";
@@ -50,4 +51,5 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(emailRoutes);
   await app.register(fulfillmentRoutes);
   await app.register(reportRoutes);
+  await app.register(metricsRoutes);
 }
