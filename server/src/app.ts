@@ -24,6 +24,7 @@ import { idempotencyPlugin } from "./plugins/idempotency.js";
 import type { AppDeps } from "./plugins/types.js";
 import { requestValidatorFactory } from "./plugins/validator.js";
 import { registerRoutes } from "./routes/index.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { databaseRateLimitStore } from "./security/rateLimitStore.js";
 import { soapRoutes } from "./soap/endpoint.js";
 
@@ -141,7 +142,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
     if (req.url.startsWith("/api/")) reply.header("cache-control", "no-store");
   });
 
-  if (deps.config.metricsToken) countRequests(app);
+  if (deps.config.metricsToken || deps.config.metricsListen) countRequests(app);
   await app.register(errorsPlugin);
   // Helmet's middleware is built once. @fastify/helmet built it again on every request (for
   // per-route options, which Licensor does not use): GET /api/health answered 7,500 req/s with
@@ -238,6 +239,17 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       return reply.type("text/html").sendFile("index.html");
     });
   }
+  return app;
+}
+
+/**
+ * The metrics-only app of LICENSOR_METRICS_LISTEN: `GET /metrics` and nothing else, on its own
+ * listener (server.ts), so the main port need not expose it.
+ */
+export async function buildMetricsApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  app.decorate("deps", deps);
+  await app.register(metricsRoutes, { separate: true });
   return app;
 }
 

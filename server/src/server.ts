@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { systemContext } from "./actor.js";
-import { buildApp } from "./app.js";
+import { buildApp, buildMetricsApp } from "./app.js";
 import { adminCreator, hasProducerAdmin, publisherEnsurer } from "./commands/bootstrap.js";
 import type { Config } from "./config.js";
 import { type DbHandle, migrateToLatest, openDatabase } from "./db/connect.js";
@@ -44,8 +44,16 @@ export async function startServer(config: Config, print: (line: string) => void 
   const mail = new MailDispatcher({ db: handle.db, config }, jobs);
   mail.start();
   const address = await app.listen({ port: config.port, host: config.host });
+  const metricsApp = config.metricsListen ? await buildMetricsApp(app.deps) : null;
+  if (metricsApp && config.metricsListen) {
+    const at = await metricsApp.listen(config.metricsListen);
+    app.log.info({ address: at }, "metrics listening");
+  }
   const url = `http://localhost:${(app.server.address() as { port: number }).port}`;
-  const stop = gracefulStop(app, jobs, mail, handle, unmark);
+  const stop = gracefulStop(app, jobs, mail, handle, async () => {
+    await metricsApp?.close();
+    unmark();
+  });
   process.once("SIGINT", () => exitAfter(stop, "SIGINT", config.shutdownGraceMs, app));
   process.once("SIGTERM", () => exitAfter(stop, "SIGTERM", config.shutdownGraceMs, app));
   app.log.info({ address, database: handle.dialect, location: handle.location }, "licensor listening");
@@ -96,7 +104,7 @@ function gracefulStop(
   jobs: JobRunner,
   mail: MailDispatcher,
   handle: DbHandle,
-  unmark: () => void,
+  after: () => Promise<void>,
 ): () => Promise<void> {
   let stopping: Promise<void> | undefined;
   return () => {
@@ -110,7 +118,7 @@ function gracefulStop(
         clearInterval(idle);
       }
       await handle.close();
-      unmark();
+      await after();
     })();
     return stopping;
   };

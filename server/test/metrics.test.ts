@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buildApp } from "../src/app.js";
+import { buildApp, buildMetricsApp } from "../src/app.js";
+import { ConfigError, loadConfig } from "../src/config.js";
 import type { DbHandle } from "../src/db/connect.js";
 import { bulkEntitlement } from "./factories.js";
 import { DIALECTS, freshDatabase, makeEnv, type TestEnv, testConfig } from "./helpers.js";
@@ -57,6 +58,23 @@ const value = (samples: Sample[], name: string, labels: Record<string, string> =
     .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
     .reduce((sum, s) => sum + s.value, 0);
 
+describe("metrics configuration", () => {
+  it("refuses a metrics listener on a public interface without a token, and a malformed address", () => {
+    expect(() => loadConfig({ LICENSOR_METRICS_LISTEN: "0.0.0.0:9464" })).toThrow(
+      /LICENSOR_METRICS_LISTEN \(0\.0\.0\.0:9464\) is not a loopback address: set LICENSOR_METRICS_TOKEN/,
+    );
+    expect(() => loadConfig({ LICENSOR_METRICS_LISTEN: "9464" })).toThrow(ConfigError);
+    expect(() => loadConfig({ LICENSOR_METRICS_LISTEN: "127.0.0.1:99999" })).toThrow(/LICENSOR_METRICS_LISTEN must be host:port/);
+    expect(() => loadConfig({ LICENSOR_METRICS_TOKEN: "short" })).toThrow(/LICENSOR_METRICS_TOKEN must be at least 32/);
+    expect(loadConfig({ LICENSOR_METRICS_LISTEN: "127.0.0.1:9464" }).metricsListen).toEqual({ host: "127.0.0.1", port: 9464 });
+    expect(loadConfig({ LICENSOR_METRICS_LISTEN: "[::1]:9464" }).metricsListen).toEqual({ host: "::1", port: 9464 });
+    const c = loadConfig({ LICENSOR_METRICS_LISTEN: "0.0.0.0:9464", LICENSOR_METRICS_TOKEN: TOKEN });
+    expect(c.metricsListen).toEqual({ host: "0.0.0.0", port: 9464 });
+    expect(c.metricsToken).toBe(TOKEN);
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+  });
+});
+
 for (const dialect of DIALECTS) {
   describe(`metrics and probes [${dialect}]`, () => {
     let handle: DbHandle;
@@ -100,6 +118,35 @@ for (const dialect of DIALECTS) {
         expect(res.statusCode).toBe(404);
       } finally {
         await plain.close();
+      }
+    });
+
+    it("LICENSOR_METRICS_LISTEN: /metrics on its own listener only, open on loopback without a token", async () => {
+      const config = testConfig({ metricsToken: undefined, metricsListen: { host: "127.0.0.1", port: 0 } });
+      const deps = { db: handle.db, dialect, config, bulk: handle.bulk };
+      const main = await buildApp(deps, { logger: false });
+      const side = await buildMetricsApp(deps);
+      try {
+        expect((await main.inject({ method: "GET", url: "/api/health" })).statusCode).toBe(200);
+        expect((await main.inject({ method: "GET", url: "/metrics" })).statusCode).toBe(404);
+        const res = await side.inject({ method: "GET", url: "/metrics" });
+        expect(res.statusCode).toBe(200);
+        const { samples } = parseExposition(res.body);
+        expect(value(samples, "licensor_database_up")).toBe(1);
+        expect(samples.some((s) => s.name === "licensor_http_requests_total" && s.labels.route === "/api/health")).toBe(true);
+        expect((await side.inject({ method: "GET", url: "/api/health" })).statusCode).toBe(404);
+      } finally {
+        await main.close();
+        await side.close();
+      }
+      // With a token, the separate listener asks for it too.
+      const guarded = await buildMetricsApp({ ...deps, config: { ...config, metricsToken: TOKEN } });
+      try {
+        expect((await guarded.inject({ method: "GET", url: "/metrics" })).statusCode).toBe(401);
+        const ok = await guarded.inject({ method: "GET", url: "/metrics", headers: { authorization: `Bearer ${TOKEN}` } });
+        expect(ok.statusCode).toBe(200);
+      } finally {
+        await guarded.close();
       }
     });
 

@@ -9,13 +9,16 @@ const sha = (s: string) => crypto.createHash("sha256").update(s).digest();
 /**
  * `GET /metrics`, Prometheus text format: the process's counters and histograms (server/src/metrics.ts)
  * and, read at scrape time, the job queue by state, the outbox by status and the PostgreSQL pool.
- * Registered only when LICENSOR_METRICS_TOKEN is set, and answers only to that bearer token
- * (compared in constant time): figures of a back office are nobody else's business.
+ * Registered only when LICENSOR_METRICS_TOKEN or LICENSOR_METRICS_LISTEN is set, and answers only to
+ * that bearer token (compared in constant time) when there is one: figures of a back office are
+ * nobody else's business.
  */
-export async function metricsRoutes(app: FastifyInstance) {
-  const token = app.deps.config.metricsToken;
-  if (!token) return;
-  const expected = sha(`Bearer ${token}`);
+export async function metricsRoutes(app: FastifyInstance, opts: { separate?: boolean } = {}) {
+  const { metricsToken: token, metricsListen } = app.deps.config;
+  // On the main port only with a token and no listener of their own; on that listener, with the
+  // token when there is one (config.ts allowed it without one on a loopback address only).
+  if (opts.separate ? !metricsListen : !token || metricsListen) return;
+  const expected = token ? sha(`Bearer ${token}`) : null;
   const { db } = app.deps;
 
   // This app's database figures: its own registry (tests build several apps in one process),
@@ -80,7 +83,7 @@ export async function metricsRoutes(app: FastifyInstance) {
 
   app.get("/metrics", { schema: { hide: true } }, async (req, reply) => {
     const given = req.headers.authorization;
-    if (typeof given !== "string" || !crypto.timingSafeEqual(sha(given), expected)) {
+    if (expected && (typeof given !== "string" || !crypto.timingSafeEqual(sha(given), expected))) {
       return reply
         .status(401)
         .header("www-authenticate", 'Bearer realm="metrics"')
