@@ -9,8 +9,17 @@ import client from "prom-client";
  */
 export const registry = new client.Registry();
 
-/** Process CPU, memory, event loop lag and file descriptors (prom-client's defaults). */
-client.collectDefaultMetrics({ register: registry, prefix: "licensor_" });
+let defaults = false;
+/**
+ * Process CPU, memory, event loop lag and file descriptors (prom-client's defaults), from when
+ * metrics are served: the event loop monitor is not started in processes that never report (the
+ * CLI, a server without metrics).
+ */
+export function collectProcessMetrics(): void {
+  if (defaults) return;
+  defaults = true;
+  client.collectDefaultMetrics({ register: registry, prefix: "licensor_" });
+}
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 

@@ -167,6 +167,7 @@ for (const dialect of DIALECTS) {
       const delta = (name: string, labels: Record<string, string>) => value(samples, name, labels) - value(before, name, labels);
       expect(types.get("licensor_http_requests_total")).toBe("counter");
       expect(types.get("licensor_http_request_duration_seconds")).toBe("histogram");
+      expect(types.get("licensor_process_cpu_user_seconds_total")).toBe("counter");
       // The route pattern, never the raw URL (an ID, a key).
       expect(delta("licensor_http_requests_total", { method: "POST", route: "/api/v1/redemptions", status_class: "2xx" })).toBe(
         1,

@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { poolUse } from "../db/connect.js";
 import { emailsByStatus, jobsByState } from "../db/repos/ops.js";
-import { promClient, registry } from "../metrics.js";
+import { collectProcessMetrics, promClient, registry } from "../metrics.js";
 
 const sha = (s: string) => crypto.createHash("sha256").update(s).digest();
 
@@ -19,6 +19,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: { separate?: boo
   // token when there is one (config.ts allowed it without one on a loopback address only).
   if (opts.separate ? !metricsListen : !token || metricsListen) return;
   const expected = token ? sha(`Bearer ${token}`) : null;
+  collectProcessMetrics();
   const { db } = app.deps;
 
   // This app's database figures: its own registry (tests build several apps in one process),
