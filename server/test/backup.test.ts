@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +21,13 @@ import { makeEnv, PUBLISHER_ID, testConfig } from "./helpers.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../..");
 const KEYS = 1200;
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 const sha = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 
 /** Limits off: the load below is one client redeeming as fast as it can on purpose. */
@@ -60,10 +68,10 @@ describe("backup and restore [sqlite]", () => {
     for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  function startServer(dataDir: string) {
+  function startServer(dataDir: string, extra: Record<string, string> = {}) {
     const child = spawn(process.execPath, ["--import", "tsx", path.join(here, "fixtures/serverChild.ts")], {
       cwd: repoRoot,
-      env: serverEnv(dataDir),
+      env: { ...serverEnv(dataDir), ...extra },
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.push(child);
@@ -218,9 +226,13 @@ describe("backup and restore [sqlite]", () => {
       db.close();
     }
 
-    // A server starts on the restored database and sees the same counts.
-    const again = startServer(dataDir);
+    // A server starts on the restored database and sees the same counts; it is ready, and its
+    // metrics-only listener (loopback, so no token) answers beside it.
+    const metricsPort = await freePort();
+    const again = startServer(dataDir, { LICENSOR_METRICS_LISTEN: `127.0.0.1:${metricsPort}` });
     const url2 = await again.url;
+    expect((await fetch(`${url2}/health/ready`)).status).toBe(200);
+    expect((await fetch(`${url2}/metrics`)).status).toBe(404);
     const adminToken = await (async () => {
       const h = openDatabase({ dataDir });
       try {
@@ -237,6 +249,11 @@ describe("backup and restore [sqlite]", () => {
     const c = (await counts.json()) as { total: number; redeemed: number };
     expect(c.total).toBe(KEYS);
     expect(c.redeemed).toBeGreaterThanOrEqual(40);
+    const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(scrape.status).toBe(200);
+    expect(await scrape.text()).toMatch(
+      /^licensor_http_requests_total\{method="GET",route="\/api\/v1\/entitlements\/:id\/keys\/counts",status_class="2xx"\} 1$/m,
+    );
     again.child.kill("SIGTERM");
     expect(await again.exited).toBe(0);
   }, 300_000);
