@@ -38,7 +38,11 @@ const FLOORS = [
   },
   { name: "db", path: "^server/src/db/", why: "Kysely: row types, connections, migrations, and repos, reads that return rows" },
   { name: "rules", path: "^server/src/(domain|keyfiles)/", why: "pure rules and key-file formats: no database" },
-  { name: "base", path: "^server/src/(actor|config|errors|util)\\.ts$", why: "who acts, configuration, errors, small helpers" },
+  {
+    name: "base",
+    path: "^server/src/(actor|config|errors|metrics|util)\\.ts$",
+    why: "who acts, configuration, errors, the process's metrics, small helpers",
+  },
 ];
 
 /** One rule per floor: nothing it imports stands on a floor above it. */

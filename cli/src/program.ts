@@ -8,6 +8,7 @@ import { migrateToLatest, openDatabase } from "../../server/src/db/connect.js";
 import { findUserByEmail } from "../../server/src/db/repos/users.js";
 import { membershipsOf } from "../../server/src/security/actorLoader.js";
 import { startServer } from "../../server/src/server.js";
+import { registerBackupCommands } from "./backup.js";
 import { registerKeyCommands } from "./keys.js";
 import { registerLicenseCommands } from "./license.js";
 
@@ -128,6 +129,7 @@ export function buildProgram(): Command {
 
   registerKeyCommands(program);
   registerLicenseCommands(program);
+  registerBackupCommands(program);
 
   return program;
 }

@@ -31,7 +31,7 @@ describe("licensor CLI", () => {
   it("--help lists every verb", async () => {
     const r = await runCli(["--help"], { LICENSOR_DATA_DIR: dataDir() });
     expect(r.code).toBe(0);
-    for (const verb of ["serve", "migrate", "admin", "token", "keys", "license"])
+    for (const verb of ["serve", "migrate", "admin", "token", "keys", "license", "backup", "restore"])
       expect(r.stdout).toMatch(new RegExp(`^\\s+${verb}\\b`, "m"));
   });
 

@@ -8,7 +8,7 @@ import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import helmet from "helmet";
 import { LIMITS } from "../../common/src/limits.js";
 // The kinds of job the app's routes queue (the key jobs) register with the job registry, so that
@@ -17,12 +17,14 @@ import "./jobs/handlers.js";
 // The email job (mail.send), queued by the mail dispatcher.
 import "./jobs/mailHandlers.js";
 import { setMailEnvironment } from "./mail/environment.js";
+import { observeRequest, seriesOf } from "./metrics.js";
 import { authPlugin } from "./plugins/auth.js";
 import { errorsPlugin } from "./plugins/errors.js";
 import { idempotencyPlugin } from "./plugins/idempotency.js";
 import type { AppDeps } from "./plugins/types.js";
 import { requestValidatorFactory } from "./plugins/validator.js";
 import { registerRoutes } from "./routes/index.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { databaseRateLimitStore } from "./security/rateLimitStore.js";
 import { soapRoutes } from "./soap/endpoint.js";
 
@@ -140,6 +142,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
     if (req.url.startsWith("/api/")) reply.header("cache-control", "no-store");
   });
 
+  if (deps.config.metricsToken || deps.config.metricsListen) countRequests(app);
   await app.register(errorsPlugin);
   // Helmet's middleware is built once. @fastify/helmet built it again on every request (for
   // per-route options, which Licensor does not use): GET /api/health answered 7,500 req/s with
@@ -237,6 +240,38 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
     });
   }
   return app;
+}
+
+/**
+ * The metrics-only app of LICENSOR_METRICS_LISTEN: `GET /metrics` and nothing else, on its own
+ * listener (server.ts), so the main port need not expose it.
+ */
+export async function buildMetricsApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  app.decorate("deps", deps);
+  await app.register(metricsRoutes, { separate: true });
+  return app;
+}
+
+/**
+ * Request count and latency per route pattern (never the raw URL, which holds IDs and keys), method
+ * and status class. Each route gets its own onResponse hook holding its series, made when the route
+ * is declared, so a request costs an increment and an observation, with no lookup or label object.
+ * Requests no route matched (404s) are not counted: their URLs are anyone's to make up.
+ */
+function countRequests(app: FastifyInstance): void {
+  app.addHook("onRoute", (route) => {
+    const methods = [route.method].flat();
+    const series = new Map(methods.map((m) => [m, seriesOf(m, route.url)]));
+    const only = methods.length === 1 ? series.get(methods[0] as string) : undefined;
+    const hook = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      const s = only ?? series.get(req.method);
+      if (s) observeRequest(s, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+    const given = route.onResponse;
+    route.onResponse = given === undefined ? [hook] : [...[given].flat(), hook];
+  });
 }
 
 /** Vite's file names under assets/: `<name>-<8-symbol content hash>.<ext>`. */

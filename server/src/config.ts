@@ -48,6 +48,10 @@ export interface Config {
   mailPollMs: number;
   /** How long one SMTP conversation may take before it counts as a connection failure (ms). */
   mailTimeoutMs: number;
+  /** Bearer token of `/metrics`; unset: no metrics route and no per-request metrics at all. */
+  metricsToken: string | undefined;
+  /** A separate listener for `/metrics` only (host and port); unset: `/metrics` is on the main port. */
+  metricsListen: { host: string; port: number } | undefined;
 }
 
 /**
@@ -288,7 +292,39 @@ export const ENV_VARS: readonly EnvVar[] = [
     expected: "at least 32 characters",
     secret: "whole",
   },
+  {
+    name: "LICENSOR_METRICS_TOKEN",
+    schema: Type.String({ minLength: 32, pattern: "^[\\x21-\\x7e]+$" }),
+    shownDefault: "unset (no `/metrics`)",
+    description:
+      "enables `GET /metrics` (Prometheus text format) for scrapers sending `Authorization: Bearer <token>`; at least 32 printable characters without spaces, e.g. `openssl rand -hex 32`",
+    expected: "at least 32 printable characters without spaces",
+    secret: "whole",
+  },
+  {
+    name: "LICENSOR_METRICS_LISTEN",
+    schema: Type.String({ minLength: 1 }),
+    shownDefault: "unset (the main port)",
+    description:
+      "`host:port` of a second, metrics-only listener serving `GET /metrics` (and not the main port); without `LICENSOR_METRICS_TOKEN` only on a loopback address (`127.0.0.1:9464`), else the server refuses to start",
+    expected: "host:port, such as 127.0.0.1:9464 or [::1]:9464",
+    refine: (v) => parseListen(String(v)) !== null,
+  },
 ];
+
+/** `host:port` (an IPv6 host in brackets) or null. */
+export function parseListen(v: string): { host: string; port: number } | null {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(\d{1,5})$/.exec(v);
+  if (!m) return null;
+  const port = Number(m[2]);
+  if (port > 65535) return null;
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ""), port };
+}
+
+/** Loopback only: 127.0.0.0/8, ::1, localhost. */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || (net.isIPv4(host) && host.startsWith("127."));
+}
 
 /** Bad configuration: every bad variable, each named with what it allows. */
 export class ConfigError extends Error {
@@ -355,6 +391,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(
       `LICENSOR_JOB_LEASE_RENEW_SECONDS (${renewS}) must be at most half of LICENSOR_JOB_LEASE_SECONDS (${leaseS}), so one late renewal does not lose a job`,
     );
+  const metricsToken = get<string | undefined>("LICENSOR_METRICS_TOKEN", undefined);
+  const listen = values.get("LICENSOR_METRICS_LISTEN") as string | undefined;
+  const metricsListen = listen === undefined ? undefined : (parseListen(listen) ?? undefined);
+  // Figures of a back office are nobody else's business: an open metrics port must be a local one.
+  if (metricsListen && !metricsToken && !isLoopback(metricsListen.host))
+    problems.push(
+      `LICENSOR_METRICS_LISTEN (${listen}) is not a loopback address: set LICENSOR_METRICS_TOKEN too, or listen on 127.0.0.1`,
+    );
   if (problems.length > 0) throw new ConfigError(problems);
 
   const trust = get<string>("LICENSOR_TRUST_PROXY", "false");
@@ -386,6 +430,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailRetryDelaysMs: [60_000, 300_000, 1_800_000, 7_200_000],
     mailPollMs: 3000,
     mailTimeoutMs: 30_000,
+    metricsToken,
+    metricsListen,
   };
 }
 

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import { systemContext } from "./actor.js";
-import { buildApp } from "./app.js";
+import { buildApp, buildMetricsApp } from "./app.js";
 import { adminCreator, hasProducerAdmin, publisherEnsurer } from "./commands/bootstrap.js";
 import type { Config } from "./config.js";
 import { type DbHandle, migrateToLatest, openDatabase } from "./db/connect.js";
+import { markRunning } from "./db/running.js";
 import { passwordProblem } from "./domain/passwords.js";
 import { AppError } from "./errors.js";
 import { JobRunner } from "./jobs/runner.js";
@@ -28,6 +29,8 @@ export async function startServer(config: Config, print: (line: string) => void 
     if (p) throw new Error(`LICENSOR_ADMIN_PASSWORD ${p}`);
   }
   const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+  // Before it migrates: `licensor restore` must not replace a database a server is opening.
+  const unmark = handle.dialect === "sqlite" ? markRunning(config.dataDir) : () => {};
   await migrateToLatest(handle.db);
   const publisherId = await publisherEnsurer(handle.db, config.publisherId, config.publisherName);
   // The first admin exists before the port opens, so nobody can reach a server without one.
@@ -41,8 +44,16 @@ export async function startServer(config: Config, print: (line: string) => void 
   const mail = new MailDispatcher({ db: handle.db, config }, jobs);
   mail.start();
   const address = await app.listen({ port: config.port, host: config.host });
+  const metricsApp = config.metricsListen ? await buildMetricsApp(app.deps) : null;
+  if (metricsApp && config.metricsListen) {
+    const at = await metricsApp.listen(config.metricsListen);
+    app.log.info({ address: at }, "metrics listening");
+  }
   const url = `http://localhost:${(app.server.address() as { port: number }).port}`;
-  const stop = gracefulStop(app, jobs, mail, handle);
+  const stop = gracefulStop(app, jobs, mail, handle, async () => {
+    await metricsApp?.close();
+    unmark();
+  });
   process.once("SIGINT", () => exitAfter(stop, "SIGINT", config.shutdownGraceMs, app));
   process.once("SIGTERM", () => exitAfter(stop, "SIGTERM", config.shutdownGraceMs, app));
   app.log.info({ address, database: handle.dialect, location: handle.location }, "licensor listening");
@@ -88,7 +99,13 @@ async function createFirstAdmin(handle: DbHandle, config: Config, publisherId: s
  * hands a job running here back to the queue; the database closes last, after both, because
  * finishing requests and handing jobs back still write to it.
  */
-function gracefulStop(app: FastifyInstance, jobs: JobRunner, mail: MailDispatcher, handle: DbHandle): () => Promise<void> {
+function gracefulStop(
+  app: FastifyInstance,
+  jobs: JobRunner,
+  mail: MailDispatcher,
+  handle: DbHandle,
+  after: () => Promise<void>,
+): () => Promise<void> {
   let stopping: Promise<void> | undefined;
   return () => {
     stopping ??= (async () => {
@@ -101,6 +118,7 @@ function gracefulStop(app: FastifyInstance, jobs: JobRunner, mail: MailDispatche
         clearInterval(idle);
       }
       await handle.close();
+      await after();
     })();
     return stopping;
   };

@@ -3,6 +3,7 @@ import { recordAudit } from "../audit.js";
 import type { Db } from "../db/schema.js";
 import { maskKey } from "../domain/keys.js";
 import { AppError } from "../errors.js";
+import { countRedemption } from "../metrics.js";
 import { type Admission, type RedeemGuard, type Subjects, Throttled } from "../security/redeemGuard.js";
 
 /** Wrong and unknown keys count towards the lockout; other refusals (a withdrawn offer, a bad Sold To) do not. */
@@ -39,8 +40,10 @@ export async function redemptionAttempt<T>(
     onAdmitted(admitted);
     const r = await run();
     await guard.success(subjects, admitted);
+    countRedemption("redeemed");
     return r;
   } catch (err) {
+    countRedemption(err instanceof AppError ? err.code : "internal_error");
     let lockedOut = false;
     if (admitted) {
       if (isMiss(err)) lockedOut = await guard.miss(subjects, admitted);

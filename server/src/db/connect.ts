@@ -56,6 +56,7 @@ export function openDatabase(opts: DbOptions): DbHandle {
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: namingPool(pool) }) });
     registerPgPool(db, pool);
+    pgPools.set(db, pool);
     return {
       db,
       dialect: "postgres",
@@ -86,6 +87,15 @@ export function openDatabase(opts: DbOptions): DbHandle {
     await db.destroy();
   };
   return { db, dialect: "sqlite", location, bulk, close };
+}
+
+const pgPools = new WeakMap<Kysely<Database>, pg.Pool>();
+
+/** Connections of the PostgreSQL pool under `db` (for metrics), or null on SQLite, which has no pool. */
+export function poolUse(db: Kysely<Database>): { total: number; idle: number; waiting: number; max: number } | null {
+  const pool = pgPools.get(db);
+  if (!pool) return null;
+  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 };
 }
 
 /** The pool as Kysely sees it, running the hot queries as named statements ({@link namedStatements}). */

@@ -2,6 +2,7 @@ import os from "node:os";
 import type { ExpressionBuilder } from "kysely";
 import type { Actor, RequestContext } from "../actor.js";
 import type { Database, Db, JobsTable, Trx } from "../db/schema.js";
+import { jobDuration } from "../metrics.js";
 import { newId, nowIso, randomToken } from "../util.js";
 import { attachStoredFile, sweepStoredFiles } from "./fileStore.js";
 import { JobCancelled, type JobContext, type JobDeps, type JobKinds, JobRefused, type JobType, jobHandler } from "./registry.js";
@@ -204,6 +205,7 @@ export class JobRunner {
     const actor: Actor = { type: "user", userId: job.created_by, email: job.created_by_label, tokenId: null, memberships: [] };
     const ctx: RequestContext = { actor, requestId: `job:${job.id}`, ip: null };
     let finished = false;
+    let outcome = "succeeded";
     const jc: JobContext = {
       job,
       ctx,
@@ -242,10 +244,16 @@ export class JobRunner {
     } catch (err) {
       if (this.lost.has(job.id) || err instanceof JobLeaseLost) {
         // Another process owns the job now; its state is theirs to write.
+        outcome = "lost";
       } else if (err instanceof JobCancelled && this.stopped && !this.userCancelled(job.id)) {
+        outcome = "released";
         await this.release(job.id);
-      } else await this.fail(job, live, err);
+      } else {
+        outcome = err instanceof JobCancelled ? "cancelled" : "failed";
+        await this.fail(job, live, err);
+      }
     } finally {
+      jobDuration.labels(job.type, outcome).observe((Date.now() - live.startedAt) / 1000);
       this.live.delete(job.id);
       this.liveRows.delete(job.id);
       this.cancels.delete(job.id);

@@ -5,7 +5,8 @@ import type { Db } from "../db/schema.js";
 import { DEFAULT_KEY_FORMAT, generateKeys, type KeyFormat } from "../domain/keyFormat.js";
 import type { KeyRecord, LoadReport } from "../domain/keys.js";
 import { type KeyFileFormat, readKeyFile } from "../keyfiles/readKeyFile.js";
-import { type LoadArgs, loadKeys } from "./keyLoader.js";
+import { keyLoads, keysLoaded } from "../metrics.js";
+import { type LoadArgs, LoadRejected, loadKeys } from "./keyLoader.js";
 
 /** Keys per batch read from a file: the API's jobs and the CLI read the same size. */
 export const KEY_FILE_BATCH = 10_000;
@@ -59,7 +60,7 @@ export async function runKeyLoad(
   const { batches, verb } = await batchesOf(deps.db, source);
   const conn = deps.bulk();
   try {
-    return await loadKeys(conn, deps.dialect, {
+    const report = await loadKeys(conn, deps.dialect, {
       ctx,
       bulkPk,
       batches,
@@ -70,6 +71,13 @@ export async function runKeyLoad(
       cancelled: opts.cancelled,
       beforeCommit: opts.beforeCommit,
     });
+    keyLoads.labels(report.status).inc();
+    keysLoaded.inc(report.loaded);
+    return report;
+  } catch (err) {
+    // A refused load wrote nothing; anything else (a cancel, a lost lease, a database error) is an error.
+    keyLoads.labels(err instanceof LoadRejected ? "FAILURE" : "ERROR").inc();
+    throw err;
   } finally {
     await conn.release();
   }

@@ -13,6 +13,7 @@ import { keyRoutes } from "./keys.js";
 import { licenseKeyRoutes } from "./licenseKeys.js";
 import { licenseModelRoutes } from "./licenseModels.js";
 import { lifecycleRoutes } from "./lifecycle.js";
+import { metricsRoutes } from "./metrics.js";
 import { partNumberRoutes } from "./partNumbers.js";
 import { partnerTierRoutes } from "./partnerTiers.js";
 import { productRoutes } from "./products.js";
@@ -52,4 +53,5 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(fulfillmentRoutes);
   await app.register(reportRoutes);
   await app.register(accountRecoveryRoutes);
+  await app.register(metricsRoutes);
 }

@@ -45,3 +45,9 @@ export const migrationProvider: MigrationProvider = {
     return migrations;
   },
 };
+
+/** This build's newest migration: a database whose newest applied one is older is not ready (the readiness probe). */
+export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1) as string;
+
+/** Every migration this build knows, by name. */
+export const migrationNames: readonly string[] = Object.keys(migrations);
