@@ -49,16 +49,18 @@ function bareSqlite(file: string): Bare {
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma("busy_timeout = 10000");
-  const cache = new Map<string, Database.Statement>();
+  // PostgreSQL's numbered $n become SQLite's positional ?, each bound in the order it appears (a $n may appear twice).
+  const cache = new Map<string, { s: Database.Statement; order: number[] }>();
   return {
     async query(text, values = []) {
-      let s = cache.get(text);
-      if (!s) {
-        s = db.prepare(text.replace(/\$\d+/g, "?"));
-        cache.set(text, s);
+      let c = cache.get(text);
+      if (!c) {
+        c = { s: db.prepare(text.replace(/\$\d+/g, "?")), order: [...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]) - 1) };
+        cache.set(text, c);
       }
-      if (s.reader) return s.all(...values) as Record<string, unknown>[];
-      s.run(...values);
+      const args = c.order.map((i) => values[i]);
+      if (c.s.reader) return c.s.all(...args) as Record<string, unknown>[];
+      c.s.run(...args);
       return [];
     },
     async close() {
@@ -102,12 +104,16 @@ async function bareReport(b: Bare, root: string, from: string, until: string) {
      WHERE bulk_id IN (${list}) GROUP BY substr(at, 1, 10), bulk_id, kind, other_bulk_id`,
     ids,
   );
-  await b.query(
-    `SELECT substr(redeemed_at, 1, 10) AS day, count(*) AS n FROM web_register_keys
-     WHERE bulk_id IN (${list}) AND status = 'REDEEMED' GROUP BY substr(redeemed_at, 1, 10)`,
-    ids,
-  );
   const n = ids.length;
+  await b.query(
+    `SELECT '0000-00-00' AS day, count(*) AS n FROM web_register_keys
+     WHERE bulk_id IN (${list}) AND status = 'REDEEMED' AND redeemed_at < $${n + 1}
+     UNION ALL
+     SELECT substr(redeemed_at, 1, 10) AS day, count(*) AS n FROM web_register_keys
+     WHERE bulk_id IN (${list}) AND status = 'REDEEMED' AND redeemed_at >= $${n + 1} AND redeemed_at < $${n + 2}
+     GROUP BY substr(redeemed_at, 1, 10)`,
+    [...ids, from, until],
+  );
   await b.query(
     `SELECT t.sold_to, t.n, t.customers, t.total, a.name FROM (
        SELECT sold_to, count(*) AS n, count(*) OVER () AS customers, sum(count(*)) OVER () AS total
@@ -259,9 +265,14 @@ export async function benchReport(
       await bareReport(bare, root.id, fromIso, until);
       sql.push(performance.now() - s);
     }
-    const planSql = `SELECT substr(redeemed_at, 1, 10) AS day, count(*) AS n FROM web_register_keys WHERE bulk_id IN ($1, $2, $3) AND status = 'REDEEMED' GROUP BY substr(redeemed_at, 1, 10)`;
+    const planSql = `SELECT substr(redeemed_at, 1, 10) AS day, count(*) AS n FROM web_register_keys WHERE bulk_id IN ($1, $2, $3) AND status = 'REDEEMED' AND redeemed_at >= $4 AND redeemed_at < $5 GROUP BY substr(redeemed_at, 1, 10)`;
     const plan = (
-      await bare.query(`${database === "sqlite" ? "EXPLAIN QUERY PLAN" : "EXPLAIN"} ${planSql}`, [root.id, ...children])
+      await bare.query(`${database === "sqlite" ? "EXPLAIN QUERY PLAN" : "EXPLAIN"} ${planSql}`, [
+        root.id,
+        ...children,
+        fromIso,
+        until,
+      ])
     )
       .map((r) => String(r.detail ?? r["QUERY PLAN"] ?? JSON.stringify(r)))
       .join(" | ");

@@ -89,10 +89,12 @@ async function reportOver(db: Parameters<typeof bulkTree>[0], roots: string[], q
   const nodes = await bulkTree(db, roots);
   const inTree = new Set(nodes.map((n) => n.id));
   const treeIds = [...inTree];
+  const fromIso = `${from}T00:00:00.000Z`;
+  const untilIso = `${addDays(to, 1)}T00:00:00.000Z`;
   const [moves, redeemed, customers] = await Promise.all([
     movementsByDay(db, treeIds),
-    redemptionsByDay(db, treeIds),
-    customerTable(db, treeIds, `${from}T00:00:00.000Z`, `${addDays(to, 1)}T00:00:00.000Z`, top),
+    redemptionsByDay(db, treeIds, fromIso, untilIso),
+    customerTable(db, treeIds, fromIso, untilIso, top),
   ]);
 
   // Day figures: a split between two bulk entitlements of the report moves nothing in or out.

@@ -121,12 +121,29 @@ export async function movementsByDay(
   }));
 }
 
-/** Keys of these bulk entitlements redeemed per day (UTC). */
-export async function redemptionsByDay(db: Conn, bulkIds: string[]): Promise<{ day: string; n: number }[]> {
+/** The day an opening balance is filed under: before any real day, so it folds into the first period's start. */
+export const BEFORE_ANY_DAY = "0000-00-00";
+
+/**
+ * Keys of these bulk entitlements redeemed per day (UTC) in [from, until), and those redeemed
+ * before `from` as one figure on {@link BEFORE_ANY_DAY} (the opening balance). Only the period's
+ * redemptions are grouped by day: the earlier ones are a plain count of an index range, with no
+ * sort (on SQLite the grouping by day sorts every row it reads).
+ */
+export async function redemptionsByDay(
+  db: Conn,
+  bulkIds: string[],
+  from: string,
+  until: string,
+): Promise<{ day: string; n: number }[]> {
   if (bulkIds.length === 0) return [];
   const r = await sql<Record<string, unknown>>`
+    SELECT ${BEFORE_ANY_DAY} AS day, count(*) AS n
+    FROM web_register_keys WHERE bulk_id IN (${ids(bulkIds)}) AND status = ${REDEEMED} AND redeemed_at < ${from}
+    UNION ALL
     SELECT substr(redeemed_at, 1, 10) AS day, count(*) AS n
-    FROM web_register_keys WHERE bulk_id IN (${ids(bulkIds)}) AND status = ${REDEEMED}
+    FROM web_register_keys
+    WHERE bulk_id IN (${ids(bulkIds)}) AND status = ${REDEEMED} AND redeemed_at >= ${from} AND redeemed_at < ${until}
     GROUP BY substr(redeemed_at, 1, 10)`.execute(db);
   return r.rows.map((x) => ({ day: x.day as string, n: num(x.n) }));
 }
