@@ -232,7 +232,11 @@ describe("backup and restore [sqlite]", () => {
     const again = startServer(dataDir, { LICENSOR_METRICS_LISTEN: `127.0.0.1:${metricsPort}` });
     const url2 = await again.url;
     expect((await fetch(`${url2}/health/ready`)).status).toBe(200);
-    expect((await fetch(`${url2}/metrics`)).status).toBe(404);
+    // The main port serves no metrics: a 404, or the portal's page when the portal is built (any
+    // unknown GET is the single-page app's index.html).
+    const mainMetrics = await fetch(`${url2}/metrics`);
+    expect(mainMetrics.headers.get("content-type") ?? "").not.toContain("text/plain");
+    expect(await mainMetrics.text()).not.toContain("licensor_");
     const adminToken = await (async () => {
       const h = openDatabase({ dataDir });
       try {
