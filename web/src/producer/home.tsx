@@ -1,4 +1,4 @@
-import { Anchor, Badge, Card, Group, Loader, Paper, SimpleGrid, Stack, Text, ThemeIcon, Title } from "@mantine/core";
+import { Anchor, Badge, Card, Group, Loader, SimpleGrid, Stack, Text, ThemeIcon, Title } from "@mantine/core";
 import {
   IconAddressBook,
   IconCertificate,
@@ -15,6 +15,7 @@ import { lazy, type ReactNode, Suspense } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { type Overview, reportsApi } from "../api/reports";
 import { useSession } from "../auth/session";
+import { Figure } from "../components/Figure";
 import { usePageTitle } from "../lib/pageTitle";
 
 // The chart library downloads only when the figures are there to draw (web/src/reports/).
@@ -93,25 +94,6 @@ export function HomePage() {
 }
 
 const fmt = (n: number) => n.toLocaleString("en-US");
-
-/** One figure. Not a link: a link named "Jobs" would clash with the menu's (see the tiles above). */
-function Figure({ label, value, hint }: { label: string; value: ReactNode; hint?: ReactNode }) {
-  return (
-    <Paper withBorder p="md" radius="md">
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="xl" fw={700}>
-        {value}
-      </Text>
-      {hint && (
-        <Text size="xs" c="dimmed">
-          {hint}
-        </Text>
-      )}
-    </Paper>
-  );
-}
 
 const trend = (before: number) => `${fmt(before)} the week before`;
 

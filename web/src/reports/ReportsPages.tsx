@@ -20,7 +20,7 @@ import {
 import { useDebouncedValue, useDisclosure } from "@mantine/hooks";
 import { IconChevronDown, IconChevronRight, IconDownload, IconHierarchy2 } from "@tabler/icons-react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { lazy, type ReactNode, Suspense, useMemo, useState } from "react";
+import { lazy, Suspense, useMemo, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
 import { entitlementsApi } from "../api/endpoints";
 import {
@@ -33,6 +33,7 @@ import {
 } from "../api/reports";
 import { useSession } from "../auth/session";
 import { AccountSelect } from "../components/AccountSelect";
+import { Figure } from "../components/Figure";
 import { LoadError } from "../components/FormErrors";
 import { PageHeader } from "../components/Page";
 import { PARTNER_ROLES, type Role } from "../lib/enums";
@@ -48,24 +49,6 @@ const KeysOverTimeChart = lazy(() => charts().then((m) => ({ default: m.KeysOver
 const ActivityChart = lazy(() => charts().then((m) => ({ default: m.ActivityChart })));
 
 const fmt = (n: number) => n.toLocaleString("en-US");
-
-function Figure({ label, value, hint }: { label: string; value: ReactNode; hint?: ReactNode }) {
-  return (
-    <Paper withBorder p="md" radius="md">
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="xl" fw={700}>
-        {value}
-      </Text>
-      {hint && (
-        <Text size="xs" c="dimmed">
-          {hint}
-        </Text>
-      )}
-    </Paper>
-  );
-}
 
 function CsvButton({ href, label }: { href: string; label: string }) {
   return (
