@@ -222,7 +222,6 @@ export function PortalShell() {
   const s = useSession();
   const perms = usePermissions();
   const { pathname } = useLocation();
-  const [opened, { toggle, close }] = useDisclosure();
   const items: MenuItem[] = [
     { label: "My Entitlements", to: "/portal/entitlements", icon: <IconTicket size={18} /> },
     { label: "My licenses", to: "/portal/licenses", icon: <IconCertificate size={18} /> },
@@ -235,9 +234,36 @@ export function PortalShell() {
   ];
   const isActive = (to: string) => (to === "/portal" ? pathname === "/portal" : pathname.startsWith(to));
   return (
+    <MemberShell
+      home="/portal"
+      brand={<PortalBrand producerName={s.producerName} kind={perms.isPartner ? "partner" : "customer"} />}
+      accountName={s.user.memberships[0]?.accountName}
+      items={items}
+      isActive={isActive}
+      width={{ navbar: 220, main: 1100 }}
+      banner={<VerifyEmailBanner />}
+    />
+  );
+}
+
+/**
+ * The frame of the two non-producer portals: a header with the brand and the user's account, a
+ * menu, and the page. Each portal passes its own menu and how a menu item is active.
+ */
+function MemberShell(props: {
+  home: string;
+  brand: ReactNode;
+  accountName: string | undefined;
+  items: MenuItem[];
+  isActive: (to: string) => boolean;
+  width: { navbar: number; main: number };
+  banner?: ReactNode;
+}) {
+  const [opened, { toggle, close }] = useDisclosure();
+  return (
     <AppShell
       header={{ height: 56 }}
-      navbar={{ width: 220, breakpoint: "sm", collapsed: { mobile: !opened } }}
+      navbar={{ width: props.width.navbar, breakpoint: "sm", collapsed: { mobile: !opened } }}
       padding="lg"
       bg="gray.0"
     >
@@ -245,12 +271,12 @@ export function PortalShell() {
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle menu" />
-            <Link to="/portal" style={{ color: "inherit", textDecoration: "none" }}>
-              <PortalBrand producerName={s.producerName} kind={perms.isPartner ? "partner" : "customer"} />
+            <Link to={props.home} style={{ color: "inherit", textDecoration: "none" }}>
+              {props.brand}
             </Link>
-            {s.user.memberships[0] && (
+            {props.accountName && (
               <Badge variant="light" color="gray" visibleFrom="md" radius="sm">
-                {s.user.memberships[0].accountName}
+                {props.accountName}
               </Badge>
             )}
           </Group>
@@ -258,13 +284,13 @@ export function PortalShell() {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label="Main menu">
-        {items.map((item) => (
-          <MenuLink key={item.to} item={item} active={isActive(item.to)} onNavigate={close} />
+        {props.items.map((item) => (
+          <MenuLink key={item.to} item={item} active={props.isActive(item.to)} onNavigate={close} />
         ))}
       </AppShell.Navbar>
       <AppShell.Main>
-        <Box maw={1100} mx="auto">
-          <VerifyEmailBanner />
+        <Box maw={props.width.main} mx="auto">
+          {props.banner}
           <Suspense fallback={<Loader aria-label="Loading" />}>
             <Outlet />
           </Suspense>
@@ -282,7 +308,6 @@ export function PartnerShell() {
   const s = useSession();
   const perms = usePermissions();
   const { pathname } = useLocation();
-  const [opened, { toggle, close }] = useDisclosure();
   const partnerAccount = s.user.memberships.find((m) => m.accountType === "CHANNEL_PARTNER");
   const items: MenuItem[] = [
     { label: "Bulk entitlements", to: "/partner", icon: <IconKey size={18} /> },
@@ -296,40 +321,13 @@ export function PartnerShell() {
   const isActive = (to: string) =>
     to === "/partner" ? pathname === "/partner" || pathname.startsWith("/partner/entitlements") : pathname.startsWith(to);
   return (
-    <AppShell
-      header={{ height: 56 }}
-      navbar={{ width: 230, breakpoint: "sm", collapsed: { mobile: !opened } }}
-      padding="lg"
-      bg="gray.0"
-    >
-      <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
-          <Group gap="sm" wrap="nowrap">
-            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle menu" />
-            <Link to="/partner" style={{ color: "inherit", textDecoration: "none" }}>
-              <PortalBrand producerName={s.producerName} kind="partner" />
-            </Link>
-            {partnerAccount && (
-              <Badge variant="light" color="gray" visibleFrom="md" radius="sm">
-                {partnerAccount.accountName}
-              </Badge>
-            )}
-          </Group>
-          <UserBox />
-        </Group>
-      </AppShell.Header>
-      <AppShell.Navbar p="xs" aria-label="Main menu">
-        {items.map((item) => (
-          <MenuLink key={item.to} item={item} active={isActive(item.to)} onNavigate={close} />
-        ))}
-      </AppShell.Navbar>
-      <AppShell.Main>
-        <Box maw={1200} mx="auto">
-          <Suspense fallback={<Loader aria-label="Loading" />}>
-            <Outlet />
-          </Suspense>
-        </Box>
-      </AppShell.Main>
-    </AppShell>
+    <MemberShell
+      home="/partner"
+      brand={<PortalBrand producerName={s.producerName} kind="partner" />}
+      accountName={partnerAccount?.accountName}
+      items={items}
+      isActive={isActive}
+      width={{ navbar: 230, main: 1200 }}
+    />
   );
 }
