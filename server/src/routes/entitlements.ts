@@ -35,7 +35,6 @@ import {
   lineItemUpdater,
 } from "../commands/lineItemCommands.js";
 import type { LineItemType } from "../commands/lineItemConfig.js";
-import { keyCountsMany } from "../db/repos/bulkRedemptions.js";
 import {
   countEntitlements,
   type EntitlementFilter,
@@ -44,6 +43,7 @@ import {
   listEntitlements,
   partnersOf,
 } from "../db/repos/entitlements.js";
+import { keyCountsMany } from "../db/repos/keys.js";
 import { FilterError, parseDateFilter, parseTextFilter } from "../domain/filters.js";
 import { ctxOf, requireActor } from "../plugins/auth.js";
 import { scopeEntitlements } from "../policies/entitlements.js";

@@ -88,32 +88,3 @@ export async function listBulkRedemptions(
     }),
   );
 }
-
-/** Total, redeemed and unredeemed keys of several bulk entitlements at once, from their counters. */
-export async function keyCountsMany(
-  db: Db,
-  bulkPks: string[],
-): Promise<Map<string, { total: number; redeemed: number; unredeemed: number }>> {
-  const out = new Map<string, { total: number; redeemed: number; unredeemed: number }>();
-  if (bulkPks.length === 0) return out;
-  const rows = await db
-    .selectFrom("entitlements as e")
-    .select((eb) => [
-      "e.id",
-      "e.key_count",
-      "e.redeemed_count",
-      eb
-        .selectFrom("key_redemption_counts as c")
-        .select((c) => c.fn.sum<number>("c.redeemed").as("n"))
-        .whereRef("c.bulk_id", "=", "e.id")
-        .as("sharded"),
-    ])
-    .where("e.id", "in", bulkPks)
-    .where("e.kind", "=", "BULK")
-    .execute();
-  for (const r of rows) {
-    const redeemed = Number(r.redeemed_count) + Number(r.sharded ?? 0);
-    out.set(r.id, { total: Number(r.key_count), redeemed, unredeemed: Number(r.key_count) - redeemed });
-  }
-  return out;
-}

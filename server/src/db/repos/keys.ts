@@ -69,27 +69,41 @@ export async function* keyBatches(db: Db, bulkPk: string, f: KeyFilter, batch = 
 /** How many shards a bulk entitlement's redeemed count is spread over (migration 0005). */
 export const REDEEMED_SHARDS = 64;
 
+export interface KeyCounts {
+  total: number;
+  redeemed: number;
+  unredeemed: number;
+}
+
 /** Total, redeemed and unredeemed keys of a bulk entitlement, from its counters (never a scan of the keys). */
-export async function keyCounts(
-  db: Db | Trx,
-  bulkPk: string,
-): Promise<{ total: number; redeemed: number; unredeemed: number } | undefined> {
-  const row = await db
+export async function keyCounts(db: Db | Trx, bulkPk: string): Promise<KeyCounts | undefined> {
+  return (await keyCountsMany(db, [bulkPk])).get(bulkPk);
+}
+
+/** {@link keyCounts} of several bulk entitlements in one query (a list page's). */
+export async function keyCountsMany(db: Db | Trx, bulkPks: string[]): Promise<Map<string, KeyCounts>> {
+  const out = new Map<string, KeyCounts>();
+  if (bulkPks.length === 0) return out;
+  const rows = await db
     .selectFrom("entitlements as e")
     .select((eb) => [
+      "e.id",
       "e.key_count",
       "e.redeemed_count",
+      // The redeemed count lives in the row plus its shards (redemptions add to a shard, not the row).
       eb
         .selectFrom("key_redemption_counts as c")
         .select((c) => c.fn.sum<number>("c.redeemed").as("n"))
         .whereRef("c.bulk_id", "=", "e.id")
         .as("sharded"),
     ])
-    .where("e.id", "=", bulkPk)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  const redeemed = row.redeemed_count + Number(row.sharded ?? 0);
-  return { total: row.key_count, redeemed, unredeemed: row.key_count - redeemed };
+    .where("e.id", "in", bulkPks)
+    .execute();
+  for (const r of rows) {
+    const redeemed = Number(r.redeemed_count) + Number(r.sharded ?? 0);
+    out.set(r.id, { total: Number(r.key_count), redeemed, unredeemed: Number(r.key_count) - redeemed });
+  }
+  return out;
 }
 
 /** The visible key with this canonical form (keys are unique by it), wherever it is loaded. */
