@@ -10,6 +10,9 @@
  * the description itself is Licensor's.
  */
 
+import { ENTITLEMENTS_DEFS, ENTITLEMENTS_OPERATION_TYPES, ENTITLEMENTS_VERSION_OVERRIDES } from "./types/entitlements.js";
+import { LIFECYCLE_DEFS, LIFECYCLE_OPERATION_TYPES, LIFECYCLE_VERSION_OVERRIDES } from "./types/lifecycle.js";
+
 export const BUILTINS = new Set(["string", "boolean", "integer", "date", "dateTime"]);
 
 export const ENUMS: Record<string, readonly string[]> = {
@@ -38,8 +41,8 @@ export const ENUMS: Record<string, readonly string[]> = {
   ProductType: ["LICENSED_PRODUCT", "SUITE", "MAINTENENACE"],
 };
 
-/** Complex types: the sequence of each, in the DSL above. */
-const DEFS: Record<string, string> = {
+/** Complex types of the bulk entitlement and key operations: the sequence of each, in the DSL above. */
+const BULK_DEFS: Record<string, string> = {
   StatusInfoType: "status:StatusType reason:string?",
   idType: "id:string? autoGenerate:boolean?",
   entitlementPKType: "entitlementId:string",
@@ -156,6 +159,19 @@ const DEFS: Record<string, string> = {
   notSupportedResponseType: "statusInfo:StatusInfoType",
 };
 
+/** Groups' definitions merged; a name two groups define must mean the same, checked at load. */
+function mergeDefs(...groups: Record<string, string>[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const g of groups)
+    for (const [name, line] of Object.entries(g)) {
+      if (out[name] !== undefined && out[name] !== line) throw new Error(`soap schema: ${name} is defined twice, differently`);
+      out[name] = line;
+    }
+  return out;
+}
+
+const DEFS = mergeDefs(BULK_DEFS, ENTITLEMENTS_DEFS, LIFECYCLE_DEFS);
+
 export interface Field {
   name: string;
   type: string;
@@ -218,11 +234,13 @@ const OVERRIDES: Record<string, Record<string, string>> = {
       "updatedEntitledProducts:updateEntitledProductDataListType? entitledProducts:entitledProductDataListType?",
     ),
   },
-  v1: organizations,
-  v2: organizations,
+  v1: { ...organizations },
+  v2: { ...organizations },
   v3: { accountPKType: "name:string" },
   v4: {},
 };
+for (const groupOverrides of [ENTITLEMENTS_VERSION_OVERRIDES, LIFECYCLE_VERSION_OVERRIDES])
+  for (const [version, o] of Object.entries(groupOverrides)) Object.assign(OVERRIDES[version] as Record<string, string>, o);
 
 function build(defs: Record<string, string>): Record<string, ComplexType> {
   const types: Record<string, ComplexType> = Object.fromEntries(
@@ -319,6 +337,8 @@ export const OPERATION_TYPES: Record<string, { request: string; response: string
   setEntitlementState: { request: "setEntitlementStateRequestType", response: "setEntitlementStateResponseType" },
   deleteWebRegKey: { request: "deleteWebRegKeyRequestType", response: "deleteWebRegKeyResponseType" },
   deleteEntitlement: { request: "deleteEntitlementRequestType", response: "deleteEntitlementResponseType" },
+  ...ENTITLEMENTS_OPERATION_TYPES,
+  ...LIFECYCLE_OPERATION_TYPES,
 };
 
 /** The operation's request and response types: its own, or the not-supported pair. */

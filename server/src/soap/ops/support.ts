@@ -1,0 +1,155 @@
+import type { RequestContext } from "../../actor.js";
+import type { ProductConfigInput } from "../../commands/lineItemConfig.js";
+import { findEntitlement, findEntitlementByEntitlementId } from "../../db/repos/entitlements.js";
+import { findLicenseModelByName } from "../../db/repos/licenseModels.js";
+import { findPartNumberByPartId } from "../../db/repos/partNumbers.js";
+import { findProductByNameVersion } from "../../db/repos/products.js";
+import { AppError } from "../../errors.js";
+import type { AppDeps } from "../../plugins/types.js";
+import type { Decoded } from "../codec.js";
+
+/**
+ * Items one request may carry in its batch (bulk entitlements, key sets, state changes, deletions).
+ * FNO documents 25; Licensor accepts more, as each item is its own transaction anyway.
+ */
+export const SOAP_ITEM_CAP = 100;
+/** Web register keys one deleteWebRegKey request may name (each deleted on its own). */
+export const SOAP_DELETE_KEY_CAP = 1000;
+/** The largest batchSize of the paged queries. */
+export const SOAP_BATCH_SIZE_MAX = 1000;
+
+export type Status = "SUCCESS" | "PARTIAL_FAILURE" | "FAILURE";
+/** An operation: the decoded request in, the response out; `version` is the one asked (base, v1…v4). */
+export type Handler = (deps: AppDeps, ctx: RequestContext, req: Decoded, version: string) => Promise<Decoded>;
+
+/** A business refusal: the operation answers statusInfo FAILURE with this reason. */
+export class SoapFailure extends Error {}
+
+export const statusOf = (ok: number, failed: number): Status =>
+  failed === 0 ? "SUCCESS" : ok === 0 ? "FAILURE" : "PARTIAL_FAILURE";
+export const failure = (reason: string) => ({ statusInfo: { status: "FAILURE", reason } });
+
+/** The reason a command's refusal gives, its field problems included. */
+export function reasonOf(err: unknown): string {
+  if (err instanceof SoapFailure) return err.message;
+  if (err instanceof AppError) return err.message;
+  throw err;
+}
+
+export function capItems<T>(items: T[], what: string, cap = SOAP_ITEM_CAP): T[] {
+  if (items.length > cap) throw new SoapFailure(`At most ${cap} ${what} per request (this one has ${items.length}).`);
+  return items;
+}
+
+export function notSupported(field: string): never {
+  throw new SoapFailure(`${field} is not supported yet by Licensor.`);
+}
+
+/** The entitlement an `entitlementIdentifierType` names: uniqueId (Licensor's id) or primaryKeys/entitlementId. */
+export async function entitlementPk(deps: AppDeps, ident: Decoded, field = "entitlementIdentifier"): Promise<string> {
+  const row = ident?.uniqueId
+    ? await findEntitlement(deps.db, ident.uniqueId)
+    : ident?.primaryKeys
+      ? await findEntitlementByEntitlementId(deps.db, ident.primaryKeys.entitlementId)
+      : notSupported(`${field} without uniqueId or primaryKeys`);
+  if (!row) throw new SoapFailure(`Entitlement '${ident.uniqueId ?? ident.primaryKeys.entitlementId}' was not found.`);
+  return row.id;
+}
+
+export async function productId(deps: AppDeps, ident: Decoded, field: string): Promise<string> {
+  if (ident.uniqueId) return ident.uniqueId;
+  const pk = ident.primaryKeys;
+  if (!pk) throw new SoapFailure(`${field}: give uniqueId or primaryKeys (name and version).`);
+  const p = await findProductByNameVersion(deps.db, pk.name, pk.version);
+  if (!p) throw new SoapFailure(`${field}: product '${pk.name}' version '${pk.version}' does not exist.`);
+  return p.id;
+}
+
+export async function licenseModelId(deps: AppDeps, ident: Decoded, field: string): Promise<string> {
+  if (ident.uniqueId) return ident.uniqueId;
+  if (!ident.primaryKeys) throw new SoapFailure(`${field}: give uniqueId or primaryKeys (name).`);
+  const m = await findLicenseModelByName(deps.db, ident.primaryKeys.name);
+  if (!m) throw new SoapFailure(`${field}: license model '${ident.primaryKeys.name}' does not exist.`);
+  return m.id;
+}
+
+/** Fields of FNO's bulk data types that Licensor does not take yet: the item is refused, naming the field. */
+export function refuseUnsupported(b: Decoded) {
+  if (b.policyAttributes) notSupported("policyAttributes (policies come from the license model)");
+  if (b.FNPTimeZoneValue) notSupported("FNPTimeZoneValue");
+  if (b.versionDateAttributes?.duration) notSupported("versionDateAttributes/duration");
+}
+
+/**
+ * The product configuration a create or update item gives (products, part number, license models,
+ * attributes, dates, copies, type) as the commands take it; undefined when it gives none.
+ */
+export async function productConfigOf(
+  deps: AppDeps,
+  b: Decoded,
+  entitledProducts: Decoded[],
+): Promise<ProductConfigInput | undefined> {
+  const products: { productId: string; quantity?: number }[] = [];
+  if (b.product) products.push({ productId: await productId(deps, b.product, "product") });
+  for (const [i, ep] of entitledProducts.entries()) {
+    if (!ep.product) throw new SoapFailure(`entitledProduct[${i + 1}]: the product is required.`);
+    products.push({ productId: await productId(deps, ep.product, `entitledProduct[${i + 1}]/product`), quantity: ep.quantity });
+  }
+  let partNumberId: string | undefined;
+  if (b.partNumber) {
+    if (b.partNumber.uniqueId) partNumberId = b.partNumber.uniqueId;
+    else if (b.partNumber.primaryKeys) {
+      const pn = await findPartNumberByPartId(deps.db, b.partNumber.primaryKeys.partId);
+      if (!pn) throw new SoapFailure(`partNumber: part number '${b.partNumber.primaryKeys.partId}' does not exist.`);
+      partNumberId = pn.id;
+    } else throw new SoapFailure("partNumber: give uniqueId or primaryKeys (partId).");
+  }
+  const alternates: string[] = [];
+  if (b.alternateLicenseModel1) alternates.push(await licenseModelId(deps, b.alternateLicenseModel1, "alternateLicenseModel1"));
+  if (b.alternateLicenseModel2) alternates.push(await licenseModelId(deps, b.alternateLicenseModel2, "alternateLicenseModel2"));
+  const attributes: Record<string, string | number | boolean> = {};
+  for (const a of b.licenseModelAttributes?.attribute ?? []) {
+    const v =
+      a.stringValue ?? a.dateValue ?? a.booleanValue ?? a.integerValue ?? (a.arrayValue ? a.arrayValue.join(",") : undefined);
+    if (v !== undefined) attributes[a.attributeName] = v;
+  }
+  const config: ProductConfigInput = {
+    ...(products.length ? { products } : {}),
+    ...(partNumberId !== undefined ? { partNumberId } : {}),
+    ...(b.licenseModel ? { licenseModelId: await licenseModelId(deps, b.licenseModel, "licenseModel") } : {}),
+    ...(alternates.length ? { alternateLicenseModelIds: alternates } : {}),
+    ...(Object.keys(attributes).length ? { licenseModelAttributes: attributes } : {}),
+    ...(b.startDateOption !== undefined ? { startDateOption: b.startDateOption } : {}),
+    ...(b.isPermanent !== undefined ? { isPermanent: b.isPermanent } : {}),
+    ...(b.term ? { term: { count: b.term.numDuration, unit: b.term.durationUnit } } : {}),
+    ...(b.expirationDate !== undefined ? { expirationDate: b.expirationDate } : {}),
+    ...(b.versionDate !== undefined ? { versionDate: b.versionDate } : {}),
+    ...(b.versionDateAttributes ? { versionDateOption: b.versionDateAttributes.versionOption } : {}),
+    ...(b.numberOfCopies !== undefined ? { numberOfCopies: b.numberOfCopies } : {}),
+    ...(b.bulkEntitlementType !== undefined ? { type: b.bulkEntitlementType } : {}),
+  };
+  return Object.keys(config).length ? config : undefined;
+}
+
+/** The header fields of a create or update item, as the commands take them. */
+export function headerOf(b: Decoded) {
+  const partners = [];
+  for (const [i, p] of (b.channelPartners?.channelPartner ?? []).entries()) {
+    if (p.contact) notSupported(`channelPartners/channelPartner[${i + 1}]/contact`);
+    // accountUnit (v3+) or organizationUnit (before); keyed by id (v4) or name (v1–v3), both read as Licensor's account ID.
+    const unit = p.accountUnit ?? p.organizationUnit;
+    const accountId = unit.primaryKeys?.id ?? unit.primaryKeys?.name ?? unit.uniqueId;
+    if (!accountId) throw new SoapFailure(`channelPartner[${i + 1}]/accountUnit: give uniqueId or primaryKeys/id.`);
+    partners.push({ tier: p.tierName, accountId, ...(p.currentOwner !== undefined ? { currentOwner: p.currentOwner } : {}) });
+  }
+  return {
+    ...(b.soldTo !== undefined ? { soldTo: b.soldTo } : {}),
+    ...(b.shipToEmail !== undefined ? { shipToEmail: b.shipToEmail } : {}),
+    ...(b.shipToAddress !== undefined ? { shipToAddress: b.shipToAddress } : {}),
+    ...(b.orderId !== undefined ? { orderId: b.orderId } : {}),
+    ...(b.orderLineNumber !== undefined ? { orderLineNumber: b.orderLineNumber } : {}),
+    ...(b.description !== undefined ? { description: b.description } : {}),
+    ...(b.allowPortalLogin !== undefined ? { allowPortalLogin: b.allowPortalLogin } : {}),
+    ...(partners.length ? { channelPartners: partners } : {}),
+  };
+}
