@@ -126,3 +126,34 @@ export type FulfillmentState = (typeof FULFILLMENT_STATES)[number];
 /** How the activation reached the server: online (portal or API) or an offline request file carried over. */
 export const FULFILLMENT_SOURCES = ["ONLINE", "OFFLINE_REQUEST"] as const;
 export type FulfillmentSource = (typeof FULFILLMENT_SOURCES)[number];
+
+/**
+ * Domain event types (issue 17): what webhooks deliver and `GET /api/v1/events` lists. A type is
+ * `<subject>.<what happened>`; endpoints filter by exact type or by `<subject>.*`.
+ */
+export const EVENT_TYPES = [
+  "entitlement.created",
+  "entitlement.updated",
+  "entitlement.state_changed",
+  "entitlement.deleted",
+  "entitlement.split",
+  "entitlement.transferred",
+  "line_item.created",
+  "line_item.updated",
+  "line_item.state_changed",
+  "line_item.deleted",
+  "key.loaded",
+  "key.redeemed",
+  "key.deleted",
+  "fulfillment.created",
+  "fulfillment.returned",
+  "fulfillment.rehosted",
+  "fulfillment.repaired",
+  "account.created",
+  "account.updated",
+  "account.merged",
+  "account.deleted",
+  "job.finished",
+  "webhook.test",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];

@@ -179,6 +179,22 @@ export interface AuditEventsTable {
   interface?: string | null;
 }
 
+/** Domain events (migration 0021): one per committed change, read by webhooks and the events API. */
+export interface EventsTable {
+  seq: Generated<number>;
+  id: string;
+  /** PostgreSQL: the writing transaction's id (set by the database); SQLite: 0. */
+  tx_id: Generated<number>;
+  type: string;
+  occurred_at: string;
+  subject_type: string;
+  subject_id: string;
+  entitlement_id: string | null;
+  account_id: string | null;
+  request_id: string | null;
+  payload: string;
+}
+
 export interface IdempotencyKeysTable {
   scope: string;
   key: string;
@@ -463,6 +479,7 @@ export interface Database {
   product_license_models: ProductLicenseModelsTable;
   part_numbers: PartNumbersTable;
   audit_events: AuditEventsTable;
+  events: EventsTable;
   idempotency_keys: IdempotencyKeysTable;
   settings: SettingsTable;
   entitlements: EntitlementsTable;
