@@ -1,8 +1,8 @@
-import type { Insertable } from "kysely";
+import { type Insertable, PostgresAdapter, type Selectable, sql } from "kysely";
 import type { EventType } from "../../../../common/src/enums.js";
 import type { RequestContext } from "../../actor.js";
 import { newId, nowIso } from "../../util.js";
-import type { EventsTable, Trx } from "../schema.js";
+import type { Db, EventsTable, Trx } from "../schema.js";
 
 /** A domain event as a command records it, inside the transaction of the change it describes. */
 export interface DomainEvent {
@@ -42,3 +42,44 @@ export async function recordEvents(trx: Trx, ctx: RequestContext | null, events:
   if (events.length === 0) return;
   await trx.insertInto("events").values(eventRows(ctx, events)).execute();
 }
+
+export type EventRow = Selectable<EventsTable>;
+
+/** Where a reader of the event stream stands: after the event (txId, seq). The start is {0, 0}. */
+export interface EventPosition {
+  txId: number;
+  seq: number;
+}
+
+export const EVENT_STREAM_START: EventPosition = { txId: 0, seq: 0 };
+
+export interface EventStreamFilter {
+  types?: readonly string[] | undefined;
+  entitlementId?: string | undefined;
+}
+
+/**
+ * The committed events after `from`, oldest first, at most `limit`: the one read of the stream for
+ * the events API and webhook fan-out. It never passes an event that could still appear before the
+ * position it returns: on PostgreSQL only transactions older than the oldest one still running are
+ * read (see migration 0021); on SQLite, with one writer, everything committed is final. An event is
+ * returned once per reader that advances its position to the last row returned.
+ */
+export async function eventsAfter(
+  db: Db | Trx,
+  from: EventPosition,
+  limit: number,
+  filter: EventStreamFilter = {},
+): Promise<EventRow[]> {
+  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
+  let q = db
+    .selectFrom("events")
+    .selectAll()
+    .where((eb) => eb.or([eb("tx_id", ">", from.txId), eb.and([eb("tx_id", "=", from.txId), eb("seq", ">", from.seq)])]));
+  if (pg) q = q.where("tx_id", "<", sql<number>`pg_snapshot_xmin(pg_current_snapshot())::text::bigint`);
+  if (filter.types?.length) q = q.where("type", "in", filter.types);
+  if (filter.entitlementId) q = q.where("entitlement_id", "=", filter.entitlementId);
+  return q.orderBy("tx_id").orderBy("seq").limit(limit).execute();
+}
+
+export const positionOf = (e: Pick<EventRow, "tx_id" | "seq">): EventPosition => ({ txId: e.tx_id, seq: e.seq });
