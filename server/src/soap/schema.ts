@@ -10,7 +10,12 @@
  * the description itself is Licensor's.
  */
 
-import { ENTITLEMENTS_DEFS, ENTITLEMENTS_OPERATION_TYPES, ENTITLEMENTS_VERSION_OVERRIDES } from "./types/entitlements.js";
+import {
+  ENTITLEMENTS_DEFS,
+  ENTITLEMENTS_ENUMS,
+  ENTITLEMENTS_OPERATION_TYPES,
+  ENTITLEMENTS_VERSION_OVERRIDES,
+} from "./types/entitlements.js";
 import { LIFECYCLE_DEFS, LIFECYCLE_OPERATION_TYPES, LIFECYCLE_VERSION_OVERRIDES } from "./types/lifecycle.js";
 
 export const BUILTINS = new Set(["string", "boolean", "integer", "date", "dateTime"]);
@@ -39,6 +44,7 @@ export const ENUMS: Record<string, readonly string[]> = {
   datedSearchType: ["BEFORE", "AFTER", "ON"],
   numberSearchType: ["GREATER_THAN", "GREATER_THAN_EQUALS", "LESS_THAN", "LESS_THAN_EQUALS", "EQUALS", "NOT_EQUALS"],
   ProductType: ["LICENSED_PRODUCT", "SUITE", "MAINTENENACE"],
+  ...ENTITLEMENTS_ENUMS,
 };
 
 /** Complex types of the bulk entitlement and key operations: the sequence of each, in the DSL above. */

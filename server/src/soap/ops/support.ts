@@ -1,9 +1,12 @@
+import { LIMITS } from "../../../../common/src/limits.js";
 import type { RequestContext } from "../../actor.js";
 import type { ProductConfigInput } from "../../commands/lineItemConfig.js";
+import type { Page, PageRequest } from "../../db/paging.js";
 import { findEntitlement, findEntitlementByEntitlementId } from "../../db/repos/entitlements.js";
 import { findLicenseModelByName } from "../../db/repos/licenseModels.js";
 import { findPartNumberByPartId } from "../../db/repos/partNumbers.js";
 import { findProductByNameVersion } from "../../db/repos/products.js";
+import { type DateFilter, FilterError, parseDateFilter, type TextFilter } from "../../domain/filters.js";
 import { AppError } from "../../errors.js";
 import type { AppDeps } from "../../plugins/types.js";
 import type { Decoded } from "../codec.js";
@@ -153,3 +156,83 @@ export function headerOf(b: Decoded) {
     ...(partners.length ? { channelPartners: partners } : {}),
   };
 }
+
+// Helpers of the entitlement queries and line-item operations (ops/entitlements.ts).
+
+/** FNO's SimpleQueryType as a list filter's text filter. */
+export const textQuery = (q: Decoded): TextFilter => ({ op: q.searchType, value: q.value });
+
+/** FNO's DateQueryType (a day) as a list filter's date filter: BEFORE the day, AFTER it, ON it (UTC). */
+export function dateQuery(q: Decoded): DateFilter {
+  const day = q.value as string;
+  const next = new Date(Date.parse(`${day.slice(0, 10)}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  if (q.searchType === "BEFORE") return { op: "BEFORE", from: null, to: `${day.slice(0, 10)}T00:00:00.000Z` };
+  if (q.searchType === "AFTER") return { op: "AFTER", from: `${next}T00:00:00.000Z`, to: null };
+  return { op: "ON", from: `${day.slice(0, 10)}T00:00:00.000Z`, to: `${next}T00:00:00.000Z` };
+}
+
+/** FNO's DateTimeQueryType: BEFORE or AFTER the instant, ON its (UTC) day. */
+export function dateTimeQuery(field: string, q: Decoded): DateFilter {
+  if (q.searchType === "ON") return dateQuery({ value: String(q.value).slice(0, 10), searchType: "ON" });
+  try {
+    return parseDateFilter(field, `${q.searchType}:${q.value}`);
+  } catch (err) {
+    if (err instanceof FilterError) throw new SoapFailure(`${field}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** batchSize and pageNumber (1-based, default 1) checked. */
+export function pageArgsOf(batchSize: number, pageNumber: number | undefined) {
+  if (batchSize < 1 || batchSize > SOAP_BATCH_SIZE_MAX) throw new SoapFailure(`batchSize must be 1 to ${SOAP_BATCH_SIZE_MAX}.`);
+  const page = pageNumber ?? 1;
+  if (page < 1) throw new SoapFailure("pageNumber starts at 1.");
+  return { batchSize, page };
+}
+
+/**
+ * FNO's page `page` of `batchSize` rows of a keyset-paged list, reached by walking the keysets
+ * (the lists page by cursor, FNO by number); empty past the end.
+ */
+export async function rowsAtPage<T>(
+  list: (page: PageRequest) => Promise<Page<T>>,
+  batchSize: number,
+  page: number,
+): Promise<T[]> {
+  let cursor: string | undefined;
+  let rows: T[] = [];
+  for (let n = 1; n <= page; n++) {
+    rows = [];
+    while (rows.length < batchSize) {
+      const chunk = await list({ limit: Math.min(batchSize - rows.length, LIMITS.pageSizeMax), cursor });
+      rows.push(...chunk.items);
+      cursor = chunk.nextCursor ?? undefined;
+      if (!cursor) break;
+    }
+    if (!cursor && n < page) return [];
+  }
+  return rows;
+}
+
+/** An attributeDescriptorDataType as text attributes (a list's values joined by commas). */
+export function attributesOf(d: Decoded): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of d?.attribute ?? []) {
+    const v =
+      a.stringValue ?? a.dateValue ?? a.booleanValue ?? a.integerValue ?? (a.arrayValue ? a.arrayValue.join(",") : undefined);
+    if (v !== undefined) out[a.attributeName] = String(v);
+  }
+  return out;
+}
+
+/** Text attributes as an attributeDescriptorDataType; none → absent. */
+export function attributeList(attrs: Record<string, string>): Decoded {
+  const list = Object.entries(attrs).map(([attributeName, stringValue]) => ({ attributeName, stringValue }));
+  return list.length ? { attribute: list } : null;
+}
+
+/** An account as the version's account (v3+: accountPKType, `id` in v4, `name` in v3) or organization key. */
+export const accountIdent = (accountId: string, version: string) => ({
+  uniqueId: accountId,
+  primaryKeys: version === "v4" ? { id: accountId } : { name: accountId },
+});
