@@ -340,6 +340,17 @@ describeEachDb("SOAP simple entitlements and line items", (env) => {
     expect(statusOf(good.body)).toBe("SUCCESS");
   });
 
+  it("replaceEntitlementLineItem, not supported yet, answers FAILURE with a clear reason", async () => {
+    const { c, soap, schema } = await setup(env);
+    const res = await soap("replaceEntitlementLineItemRequest", {
+      lineItem: [{ entitlementIdentifier: { primaryKeys: { entitlementId: "S-1" } }, lineItems: [lineItem(c, { id: "A-1" })] }],
+    });
+    expect(res.statusCode).toBe(200);
+    await expectValid(res.body, schema);
+    expect(statusOf(res.body)).toBe("FAILURE");
+    expect(texts(res.body, "reason")[0]).toContain("replaceEntitlementLineItem is not supported yet by Licensor");
+  });
+
   it("setLineItemState: FNO's state rules per line item", async () => {
     const { admin, c, soap, schema } = await setup(env);
     const id = `LIS-${uid()}`;
