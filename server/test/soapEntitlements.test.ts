@@ -542,6 +542,36 @@ describeEachDb("SOAP entitlement queries", (env) => {
     expect(texts(page2.body, "id")).toEqual([c.customer]);
   });
 
+  it("queries see what the caller may see; a line item of another account is unknown", async () => {
+    const { c, soap, schema } = await setup(env);
+    const { u, ids } = await seed(soap, c);
+    const mine = { entitlementId: sq(`Q${u}-`, "STARTS_WITH") };
+    const asCustomer = soapClient(
+      env,
+      `Bearer ${(await env.makeUser({ role: "CUSTOMER_PORTAL_ADMIN", accountId: c.customer })).token}`,
+    );
+    const other = await env.makeAccount({ type: "CUSTOMER" });
+    const asOther = soapClient(env, `Bearer ${(await env.makeUser({ role: "CUSTOMER_PORTAL_ADMIN", accountId: other })).token}`);
+    const countOf = async (client: Soap) => {
+      const res = await client("getEntitlementCountRequest", { queryParams: mine });
+      await expectValid(res.body, schema);
+      return texts(res.body, "count")[0];
+    };
+    expect(await countOf(asCustomer)).toBe("3");
+    expect(await countOf(asOther)).toBe("0");
+    const exact = { activationId: { primaryKeys: { activationId: `${ids[0]}-LI` } } };
+    expect(texts((await asCustomer("getExactAvailableCountRequest", exact)).body, "count")).toEqual(["1"]);
+    const hidden = await asOther("getExactAvailableCountRequest", exact);
+    await expectValid(hidden.body, schema);
+    expect(texts(hidden.body, "reason")).toEqual([`Line item '${ids[0]}-LI' was not found.`]);
+    // A customer may read but not change state: refused by the policy, per item.
+    const refused = await asCustomer("setLineItemStateRequest", {
+      lineItem: [{ lineItemIdentifier: { primaryKeys: { activationId: `${ids[0]}-LI` } }, stateToSet: "INACTIVE" }],
+    });
+    await expectValid(refused.body, schema);
+    expect(statusOf(refused.body)).toBe("FAILURE");
+  });
+
   it("older versions: v1 and base speak organizations and lack v3+ fields, each validated against its own WSDL", async () => {
     const { admin, c, soap } = await setup(env);
     const schemaV1 = await schemaOf(env, PATH1);

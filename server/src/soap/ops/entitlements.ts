@@ -15,6 +15,7 @@ import {
 } from "../../db/repos/entitlements.js";
 import { countLineItems, findLineItemByAnyId, type LineItemFilter, listLineItems } from "../../db/repos/lineItemSearch.js";
 import { likePattern } from "../../domain/filters.js";
+import { AppError } from "../../errors.js";
 import type { AppDeps } from "../../plugins/types.js";
 import { scopeEntitlements } from "../../policies/entitlements.js";
 import { presentEntitlementRecord } from "../../presenters/entitlements.js";
@@ -70,7 +71,8 @@ async function lineItemInput(deps: AppDeps, li: Decoded): Promise<LineItemInput>
 
 async function lineItemInputs(deps: AppDeps, items: Decoded[] | undefined): Promise<LineItemInput[]> {
   const out: LineItemInput[] = [];
-  for (const [i, li] of (items ?? []).entries()) out.push(await at(`lineItems[${i + 1}]`, () => lineItemInput(deps, li)));
+  for (const [i, li] of capItems(items ?? [], "line items").entries())
+    out.push(await at(`lineItems[${i + 1}]`, () => lineItemInput(deps, li)));
   return out;
 }
 
@@ -105,14 +107,33 @@ async function simplePk(deps: AppDeps, ctx: RequestContext, ident: Decoded): Pro
   return row.id;
 }
 
-/** The line item of entitlement `pk` an entitlementLineItemIdentifierType names. */
-async function lineItemOf(deps: AppDeps, pk: string | null, ident: Decoded, field = "lineItemIdentifier") {
+/**
+ * The line item an entitlementLineItemIdentifierType names: of entitlement `pk` (already checked
+ * visible), or of any entitlement the caller may see (one it may not is "not found", as in the API).
+ */
+async function lineItemOf(
+  deps: AppDeps,
+  scope: { pk: string } | { ctx: RequestContext },
+  ident: Decoded,
+  field = "lineItemIdentifier",
+) {
   const uniqueId = ident?.uniqueId as string | undefined;
   const activationId = ident?.primaryKeys?.activationId as string | undefined;
   if (!uniqueId && !activationId) notSupported(`${field} without uniqueId or primaryKeys`);
   const li = await findLineItemByAnyId(deps.db, { uniqueId, activationId });
-  if (!li || (pk !== null && li.entitlement_id !== pk))
-    throw new SoapFailure(`Line item '${uniqueId ?? activationId}' was not found${pk !== null ? " in this entitlement" : ""}.`);
+  const inScope =
+    li !== undefined &&
+    ("pk" in scope
+      ? li.entitlement_id === scope.pk
+      : await loadVisibleEntitlement(deps.db, scope.ctx, li.entitlement_id).then(
+          () => true,
+          (err) => {
+            if (err instanceof AppError) return false; // not visible: worded as unknown
+            throw err;
+          },
+        ));
+  if (!li || !inScope)
+    throw new SoapFailure(`Line item '${uniqueId ?? activationId}' was not found${"pk" in scope ? " in this entitlement" : ""}.`);
   return li;
 }
 
@@ -297,6 +318,7 @@ const updateEntitlementLineItem: Handler = async (deps, ctx, req) => {
       if (g.maintenanceLineItemData?.length) notSupported("maintenanceLineItemData");
       if (g.autoDeploy === true) notSupported("autoDeploy when updating line items (setLineItemState deploys them)");
       if (!g.lineItemData?.length) throw new SoapFailure("The item names no lineItemData.");
+      capItems(g.lineItemData as Decoded[], "line items");
       pk = await simplePk(deps, ctx, g.entitlementIdentifier);
     } catch (err) {
       failed.push({ failedData: g, reason: reasonOf(err) });
@@ -304,7 +326,7 @@ const updateEntitlementLineItem: Handler = async (deps, ctx, req) => {
     }
     for (const li of g.lineItemData as Decoded[]) {
       try {
-        const row = await lineItemOf(deps, pk, li.lineItemIdentifier);
+        const row = await lineItemOf(deps, { pk }, li.lineItemIdentifier);
         const patch = await lineItemPatch(deps, li);
         if (!Object.keys(patch).length) throw new SoapFailure("The line item changes nothing.");
         await lineItemUpdater(deps.db, ctx, pk, row.id, patch);
@@ -332,6 +354,7 @@ const deleteEntitlementLineItem: Handler = async (deps, ctx, req) => {
     let pk: string;
     try {
       if (!g.lineItemIdentifier?.length) throw new SoapFailure("The item names no lineItemIdentifier.");
+      capItems(g.lineItemIdentifier as Decoded[], "line items");
       pk = await simplePk(deps, ctx, g.entitlementIdentifier);
     } catch (err) {
       failed.push({ failedData: g, reason: reasonOf(err) });
@@ -339,7 +362,7 @@ const deleteEntitlementLineItem: Handler = async (deps, ctx, req) => {
     }
     for (const ident of g.lineItemIdentifier as Decoded[]) {
       try {
-        const row = await lineItemOf(deps, pk, ident);
+        const row = await lineItemOf(deps, { pk }, ident);
         await lineItemRemover(deps.db, ctx, pk, row.id);
         ok++;
       } catch (err) {
@@ -363,7 +386,7 @@ const setLineItemState: Handler = async (deps, ctx, req) => {
   for (const item of items) {
     try {
       if (item.includeChildItems === true) notSupported("includeChildItems (maintenance line items)");
-      const row = await lineItemOf(deps, null, item.lineItemIdentifier);
+      const row = await lineItemOf(deps, { ctx }, item.lineItemIdentifier);
       await lineItemStateChanger(deps.db, ctx, row.entitlement_id, row.id, item.stateToSet as StateType);
     } catch (err) {
       failed.push({ lineItem: item, reason: reasonOf(err) });
@@ -663,8 +686,7 @@ const getActivatableItemCount: Handler = async (deps, ctx, req) => {
 /** getExactAvailableCount: the copies of one line item that can still be activated (the API's availableCount). */
 const getExactAvailableCount: Handler = async (deps, ctx, req) => {
   if (!req.activationId) throw new SoapFailure("activationId is required: name the line item.");
-  const row = await lineItemOf(deps, null, req.activationId, "activationId");
-  await loadVisibleEntitlement(deps.db, ctx, row.entitlement_id);
+  const row = await lineItemOf(deps, { ctx }, req.activationId, "activationId");
   const e = presentEntitlementRecord(await entitlementRecord(deps.db, row.entitlement_id));
   const li = e.lineItems.find((x) => x.id === row.id);
   if (!li) throw new SoapFailure("The line item was not found.");
