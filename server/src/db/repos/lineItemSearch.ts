@@ -3,6 +3,7 @@ import { TIER_END_CUSTOMER } from "../../../../common/src/enums.js";
 import type { DateFilter, TextFilter } from "../../domain/filters.js";
 import { dateMatch, newestFirst, type Page, type PageRequest, textMatch } from "../paging.js";
 import type { Db } from "../schema.js";
+import { type EntitlementRecord, lineItemsOf, partnersOf } from "./entitlements.js";
 
 /** A comparison of a whole number (FNO's NumberQueryType). */
 export interface NumberFilter {
@@ -173,4 +174,16 @@ export async function findLineItemByAnyId(
   else if (ident.activationId) q = q.where("activation_id", "=", ident.activationId);
   else return undefined;
   return q.executeTakeFirst();
+}
+
+/** Entitlements whole (row, partners, line items) by id, in three reads whatever their number. */
+export async function entitlementRecordsMany(db: Db, pks: string[]): Promise<Map<string, EntitlementRecord>> {
+  const out = new Map<string, EntitlementRecord>();
+  const ids = [...new Set(pks)];
+  if (!ids.length) return out;
+  const rows = await db.selectFrom("entitlements").selectAll().where("id", "in", ids).execute();
+  const partners = await partnersOf(db, ids);
+  const items = await lineItemsOf(db, ids);
+  for (const row of rows) out.set(row.id, { row, partners: partners.get(row.id) ?? [], lineItems: items.get(row.id) ?? [] });
+  return out;
 }
