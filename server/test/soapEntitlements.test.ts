@@ -495,6 +495,18 @@ describeEachDb("SOAP entitlement queries", (env) => {
     expect(await items({ ...mine, fulfilledAmount: { value: 0, searchType: "EQUALS" } })).toHaveLength(3);
     expect(await items({ ...mine, productName: sq(c.product.name, "EQUALS"), soldTo: sq(c.customer, "EQUALS") })).toHaveLength(3);
     expect(await items(mine, 2, 2)).toEqual([lis[0]]);
+    // Day and instant criteria, booleans and numbers, each read by the database.
+    const today = new Date().toISOString().slice(0, 10);
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    expect(await items({ ...mine, startDate: { value: today, searchType: "ON" } })).toHaveLength(3);
+    expect(await items({ ...mine, startDate: { value: today, searchType: "BEFORE" } })).toEqual([]);
+    expect(await items({ ...mine, createdOnDateTime: { value: hourAgo, searchType: "AFTER" } })).toHaveLength(3);
+    expect(await items({ ...mine, lastModifiedDateTime: { value: hourAgo, searchType: "BEFORE" } })).toEqual([]);
+    expect(await items({ ...mine, createdOnDateTime: { value: `${today}T00:00:00Z`, searchType: "ON" } })).toHaveLength(3);
+    expect(await items({ ...mine, isPermanent: true, restrictToItemsWithCount: true })).toHaveLength(3);
+    expect(await items({ ...mine, withNoOrderId: true })).toEqual([lis[2], lis[1]]);
+    expect(await items({ ...mine, fulfilledAmount: { value: 0, searchType: "GREATER_THAN" } })).toEqual([]);
+    expect(await items({ ...mine, expirationDate: { value: today, searchType: "AFTER" } })).toEqual([]);
     expect(await count(mine)).toBe(3);
     // Ready to activate: the two deployed ones.
     expect(await count(mine, true)).toBe(2);
