@@ -349,11 +349,11 @@ describeEachDb("SOAP EntitlementOrderService", (env) => {
 
   it("answers an operation it does not support yet with FAILURE and a clear reason", async () => {
     const { soap, schema } = await setup(env);
-    const res = await soap("createSimpleEntitlementRequest", { simpleEntitlement: { entitlementId: { id: "S-1" } } });
+    const res = await soap("mapEntitlementsToUserRequest", { entitlement: { entitlementId: { id: "S-1" } } });
     expect(res.statusCode).toBe(200);
     await expectValid(res.body, schema);
     expect(statusOf(res.body)).toBe("FAILURE");
-    expect(texts(res.body, "reason")[0]).toContain("createSimpleEntitlement is not supported yet by Licensor");
+    expect(texts(res.body, "reason")[0]).toContain("mapEntitlementsToUser is not supported yet by Licensor");
   });
 
   it("accepts every FNO credential form and refuses the wrong ones with a Fault", async () => {
