@@ -39,6 +39,7 @@ export const ENUMS: Record<string, readonly string[]> = {
   datedSearchType: ["BEFORE", "AFTER", "ON"],
   numberSearchType: ["GREATER_THAN", "GREATER_THAN_EQUALS", "LESS_THAN", "LESS_THAN_EQUALS", "EQUALS", "NOT_EQUALS"],
   ProductType: ["LICENSED_PRODUCT", "SUITE", "MAINTENENACE"],
+  StateChangeEventType: ["EVENT_CREATED", "EVENT_PROPERTY_CHANGED", "EVENT_STATE_CHANGED", "EVENT_TRANSFERRED"],
 };
 
 /** Complex types of the bulk entitlement and key operations: the sequence of each, in the DSL above. */

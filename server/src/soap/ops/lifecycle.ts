@@ -1,4 +1,200 @@
-import type { Handler } from "./support.js";
+import type { RequestContext } from "../../actor.js";
+import { entitlementEmailer } from "../../commands/entitlementEmailer.js";
+import { loadVisibleEntitlement } from "../../commands/entitlementSupport.js";
+import { bulkEntitlementSplitter } from "../../commands/lifecycle/bulkEntitlementSplitter.js";
+import { entitlementTransferrer } from "../../commands/lifecycle/entitlementTransferrer.js";
+import { matchingBulkEntitlements } from "../../commands/lifecycle/matchingBulkEntitlements.js";
+import { eventsOf } from "../../db/repos/entitlements.js";
+import { findUserByEmail } from "../../db/repos/users.js";
+import type { AppDeps } from "../../plugins/types.js";
+import type { Decoded } from "../codec.js";
+import {
+  accountIdOf,
+  capItems,
+  entitlementIdent,
+  entitlementPk,
+  failure,
+  type Handler,
+  notSupported,
+  reasonOf,
+  SoapFailure,
+  statusOf,
+} from "./support.js";
+
+/** statusInfo of a batch: SUCCESS, PARTIAL_FAILURE or FAILURE, with how many failed as the reason. */
+const batchStatus = (total: number, failed: number, what: string) => ({
+  status: statusOf(total - failed, failed),
+  ...(failed ? { reason: `${failed} of ${total} ${what} failed.` } : {}),
+});
+
+/** A split's target contact (`userIdentifierType`): Licensor's user id, or the user of that email. */
+async function contactOf(deps: AppDeps, user: Decoded): Promise<string> {
+  if (user.uniqueId) return user.uniqueId;
+  const email = user.userName ?? user.primaryKeys?.emailAddress;
+  const found = email ? await findUserByEmail(deps.db, email) : undefined;
+  if (!found) throw new SoapFailure(`targetContact: no user '${email ?? ""}' (give uniqueId, userName or emailAddress).`);
+  return found.id;
+}
+
+/**
+ * splitBulkEntitlement, per item atomically (the REST split): numberOfWRKs unredeemed keys, the
+ * oldest, move to the target account in targetTierName, into matchingBulkEntIdentifier or a new
+ * bulk entitlement. The answer names the source and the bulk entitlement that received the keys.
+ */
+const splitBulkEntitlement: Handler = async (deps, ctx, req) => {
+  const items = capItems(req.bulkEntitlementList.bulkEntitlementInfo as Decoded[], "bulk entitlements");
+  const ok: Decoded[] = [];
+  const failed: Decoded[] = [];
+  for (const item of items) {
+    try {
+      const pk = await entitlementPk(deps, item.bulkEntIdentifier, "bulkEntIdentifier");
+      if (item.matchingLineItemIdentifier)
+        notSupported("matchingLineItemIdentifier (keys are split into a bulk entitlement: matchingBulkEntIdentifier)");
+      if (item.numberOfWRKs < 1) throw new SoapFailure("numberOfWRKs must be at least 1.");
+      const target = item.targetAccountUnit ?? item.targetOrganizationUnit;
+      const r = await bulkEntitlementSplitter(deps.db, ctx, pk, {
+        targetAccountId: accountIdOf(target, item.targetAccountUnit ? "targetAccountUnit" : "targetOrganizationUnit"),
+        tier: item.targetTierName,
+        count: item.numberOfWRKs,
+        ...(item.matchingBulkEntIdentifier
+          ? { targetEntitlementId: await entitlementPk(deps, item.matchingBulkEntIdentifier, "matchingBulkEntIdentifier") }
+          : {}),
+        ...(item.targetContact ? { contactUserId: await contactOf(deps, item.targetContact) } : {}),
+      });
+      ok.push({ bulkEntIdentifier: entitlementIdent(r.source.row), newBulkEntIdentifier: entitlementIdent(r.entitlement.row) });
+    } catch (err) {
+      failed.push({ bulkEntitlementInfo: item, reason: reasonOf(err) });
+    }
+  }
+  return {
+    statusInfo: batchStatus(items.length, failed.length, "splits"),
+    ...(ok.length ? { responseData: { splitBulkEntitlement: ok } } : {}),
+    ...(failed.length ? { failedData: { failedBulkEntitlement: failed } } : {}),
+  };
+};
+
+/** getMatchingBulkEnts: per item, the target account's DEPLOYED bulk entitlements of the same configuration. */
+const getMatchingBulkEnts: Handler = async (deps, ctx, req) => {
+  const items = capItems(req.bulkEntList.bulkEntInfo as Decoded[], "bulk entitlements");
+  const matches: Decoded[] = [];
+  const failed: Decoded[] = [];
+  for (const item of items) {
+    try {
+      const pk = await entitlementPk(deps, item.bulkEntIdentifier, "bulkEntIdentifier");
+      const unit = item.targetAccountUnit ?? item.targetOrganizationUnit;
+      const accountId = accountIdOf(unit, item.targetAccountUnit ? "targetAccountUnit" : "targetOrganizationUnit");
+      for (const m of await matchingBulkEntitlements(deps.db, ctx, pk, accountId))
+        matches.push({ matchingBulkEntIdentifier: entitlementIdent(m.row) });
+    } catch (err) {
+      failed.push({ bulkEntInfo: item, reason: reasonOf(err) });
+    }
+  }
+  return {
+    statusInfo: batchStatus(items.length, failed.length, "searches"),
+    ...(matches.length ? { responseData: { matchingBulkEnt: matches } } : {}),
+    ...(failed.length ? { failedData: { failedBulkEnt: failed } } : {}),
+  };
+};
+
+/**
+ * transferEntitlement, per item atomically (the REST transfer): a new entitlement for accountTo
+ * with the line items, the source OBSOLETE. retainExistingIds is FNO's: absent means new IDs.
+ * The answer maps each new activation ID to the one it was transferred from.
+ */
+const transferEntitlement: Handler = async (deps, ctx, req) => {
+  const items = capItems(req.entitlementList.entitlementInfo as Decoded[], "entitlements");
+  const ok: Decoded[] = [];
+  const failed: Decoded[] = [];
+  for (const item of items) {
+    try {
+      const pk = await entitlementPk(deps, item.entitlementIdentifier);
+      if (item.returnActiveFulfillments === true)
+        notSupported("returnActiveFulfillments (return the fulfillments first, then transfer)");
+      const r = await entitlementTransferrer(deps.db, ctx, pk, {
+        accountId: item.accountTo ?? item.organizationTo,
+        keepIds: item.retainExistingIds === true,
+      });
+      const from = new Map(r.source.lineItems.map((i) => [i.id, i.activation_id]));
+      const map = r.entitlement.lineItems
+        .filter((i) => i.role === "LINE_ITEM" && i.activation_id)
+        .map((i) => ({
+          activationId: i.activation_id as string,
+          ...(i.parent_line_item_id && from.get(i.parent_line_item_id)
+            ? { transferredFromId: from.get(i.parent_line_item_id) }
+            : {}),
+        }));
+      ok.push({ entitlementIdentifier: entitlementIdent(r.entitlement.row), lineItemIdentifierMap: map });
+    } catch (err) {
+      failed.push({ entitlementInfo: item, reason: reasonOf(err) });
+    }
+  }
+  return {
+    statusInfo: batchStatus(items.length, failed.length, "transfers"),
+    ...(ok.length ? { responseData: { transferredEntitlement: ok } } : {}),
+    ...(failed.length ? { failedData: { failedEntitlement: failed } } : {}),
+  };
+};
+
+/** One list of getStateChangeHistory: each entitlement (seen by the caller, of that kind) with its history. */
+async function historyOf(deps: AppDeps, ctx: RequestContext, idents: Decoded[], kind: "SIMPLE" | "BULK") {
+  const out: Decoded[] = [];
+  for (const ident of idents) {
+    const { row } = await loadVisibleEntitlement(deps.db, ctx, await entitlementPk(deps, ident));
+    if (row.kind !== kind)
+      throw new SoapFailure(
+        `Entitlement '${row.entitlement_id}' is ${row.kind === "BULK" ? "a bulk" : "a simple"} entitlement: list it in ${
+          row.kind === "BULK" ? "bulkEntitlementList" : "simpleEntitlementList"
+        }.`,
+      );
+    const events = await eventsOf(deps.db, row.id);
+    out.push({
+      entitlementIdentifier: entitlementIdent(row),
+      stateChangeRecord: events.map((e) => ({
+        eventName: e.event,
+        eventDate: e.at,
+        userId: e.user_label ?? e.user_id ?? "system",
+        ...(e.description ? { description: e.description } : {}),
+      })),
+    });
+  }
+  return out;
+}
+
+/** getStateChangeHistory of entitlements (the history the portal shows); the catalog's lists are refused. */
+const getStateChangeHistory: Handler = async (deps, ctx, req) => {
+  for (const list of ["featureList", "featureBundleList", "productList", "licenseModelList"])
+    if (req[list]) notSupported(`getStateChangeHistory of ${list} (entitlements' histories are)`);
+  const simple = req.simpleEntitlementList?.entitlementIdentifier as Decoded[] | undefined;
+  const bulk = req.bulkEntitlementList?.entitlementIdentifier as Decoded[] | undefined;
+  if (!simple && !bulk) return failure("Give simpleEntitlementList or bulkEntitlementList.");
+  capItems([...(simple ?? []), ...(bulk ?? [])], "entitlements");
+  const responseData: Decoded = {};
+  if (simple) responseData.simpleEntitlementList = { entitlement: await historyOf(deps, ctx, simple, "SIMPLE") };
+  if (bulk) responseData.bulkEntitlementList = { entitlement: await historyOf(deps, ctx, bulk, "BULK") };
+  return { statusInfo: { status: "SUCCESS" }, responseData };
+};
+
+/**
+ * emailEntitlement: the entitlement certificate, queued in the outbox, to its ship-to list (unless
+ * ignoreExistingEmailList) and emailIdList. Addresses are always checked (validateEmailAddresses is
+ * Licensor's only behaviour); the template's language is the producer's (locale is read, not used).
+ */
+const emailEntitlement: Handler = async (deps, ctx, req) => {
+  if (req.ccEmailIdList?.emailId?.length || req.bccEmailIdList?.emailId?.length)
+    notSupported("ccEmailIdList and bccEmailIdList (list every recipient in emailIdList)");
+  const pk = await entitlementPk(deps, req.entitlementIdentifier);
+  await entitlementEmailer(deps.db, ctx, pk, {
+    to: req.emailIdList?.emailId ?? [],
+    onlyThese: req.ignoreExistingEmailList === true,
+  });
+  return { statusInfo: { status: "SUCCESS" } };
+};
 
 /** The lifecycle operations (types in ../types/lifecycle.ts). */
-export const LIFECYCLE_HANDLERS: Record<string, Handler> = {};
+export const LIFECYCLE_HANDLERS: Record<string, Handler> = {
+  splitBulkEntitlement,
+  getMatchingBulkEnts,
+  transferEntitlement,
+  getStateChangeHistory,
+  emailEntitlement,
+};

@@ -153,3 +153,19 @@ export function headerOf(b: Decoded) {
     ...(partners.length ? { channelPartners: partners } : {}),
   };
 }
+
+/** An entitlement as FNO identifies it in answers: Licensor's id as uniqueId, and its entitlement ID. */
+export const entitlementIdent = (row: { id: string; entitlement_id: string }) => ({
+  uniqueId: row.id,
+  primaryKeys: { entitlementId: row.entitlement_id },
+});
+
+/**
+ * The account an `accountIdentifierType` (v3+) or `organizationIdentifierType` (before) names:
+ * keyed by id (v4) or name (v1–v3), each read as Licensor's account ID, or its uniqueId.
+ */
+export function accountIdOf(unit: Decoded, field: string): string {
+  const id = unit?.primaryKeys?.id ?? unit?.primaryKeys?.name ?? unit?.uniqueId;
+  if (!id) throw new SoapFailure(`${field}: give uniqueId or primaryKeys.`);
+  return id;
+}

@@ -1,11 +1,121 @@
 /**
  * Wire types of the lifecycle operations, in schema.ts's field DSL (see there). A type another group
  * also defines must be defined identically (schema.ts checks when it loads).
+ *
+ * Element names, order and cardinalities follow FNO's EntitlementOrderService (v4; the versions
+ * before say organizations where v4 says accounts, below). The line-item identifier (used by a
+ * split into a matching line item) is the entitlements group's type, written here as FNO writes it.
  */
-export const LIFECYCLE_DEFS: Record<string, string> = {};
+export const LIFECYCLE_DEFS: Record<string, string> = {
+  entitlementLineItemPKType: "activationId:string",
+  entitlementLineItemIdentifierType: "uniqueId:string? primaryKeys:entitlementLineItemPKType?",
+
+  // splitBulkEntitlement: N web register keys of a bulk entitlement to an account of another tier.
+  splitBulkEntitlementInfoType:
+    "bulkEntIdentifier:entitlementIdentifierType numberOfWRKs:integer targetTierName:string targetAccountUnit:accountIdentifierType targetContact:userIdentifierType? matchingBulkEntIdentifier:entitlementIdentifierType? matchingLineItemIdentifier:entitlementLineItemIdentifierType?",
+  splitBulkEntitlementListType: "bulkEntitlementInfo:splitBulkEntitlementInfoType+",
+  splitBulkEntitlementRequestType: "bulkEntitlementList:splitBulkEntitlementListType",
+  splitBulkEntitlementDataType: "bulkEntIdentifier:entitlementIdentifierType newBulkEntIdentifier:entitlementIdentifierType?",
+  splitBulkEntitlementResponseListType: "splitBulkEntitlement:splitBulkEntitlementDataType+",
+  failedSplitBulkEntitlementDataType: "bulkEntitlementInfo:splitBulkEntitlementInfoType reason:string",
+  failedSplitBulkEntitlementListType: "failedBulkEntitlement:failedSplitBulkEntitlementDataType+",
+  splitBulkEntitlementResponseType:
+    "statusInfo:StatusInfoType responseData:splitBulkEntitlementResponseListType? failedData:failedSplitBulkEntitlementListType?",
+
+  // getMatchingBulkEnts: where such a split may go.
+  getMatchingBulkEntInfoType:
+    "bulkEntIdentifier:entitlementIdentifierType targetTierName:string targetAccountUnit:accountIdentifierType",
+  getMatchingBulkEntsListType: "bulkEntInfo:getMatchingBulkEntInfoType+",
+  getMatchingBulkEntsRequestType: "bulkEntList:getMatchingBulkEntsListType",
+  matchingBulkEntDataType: "matchingBulkEntIdentifier:entitlementIdentifierType",
+  getMatchingBulkEntsResponseListType: "matchingBulkEnt:matchingBulkEntDataType+",
+  failedMatchingBulkEntDataType: "bulkEntInfo:getMatchingBulkEntInfoType reason:string",
+  failedMatchingBulkEntsListType: "failedBulkEnt:failedMatchingBulkEntDataType+",
+  getMatchingBulkEntsResponseType:
+    "statusInfo:StatusInfoType responseData:getMatchingBulkEntsResponseListType? failedData:failedMatchingBulkEntsListType?",
+
+  // transferEntitlement (transferEntitlementsRequest).
+  transferEntitlementInfoType:
+    "entitlementIdentifier:entitlementIdentifierType accountTo:string retainExistingIds:boolean? returnActiveFulfillments:boolean? forceTransferEvenIfNoTargetUsers:boolean? forceTransferEvenIfParentAndChildSeparated:boolean?",
+  transferEntitlementsListType: "entitlementInfo:transferEntitlementInfoType+",
+  transferEntitlementsRequestType: "entitlementList:transferEntitlementsListType",
+  transferredLineItemMapType: "activationId:string transferredFromId:string?",
+  transferredEntitlementDataType:
+    "entitlementIdentifier:entitlementIdentifierType lineItemIdentifierMap:transferredLineItemMapType*",
+  transferredEntitlementsListType: "transferredEntitlement:transferredEntitlementDataType+",
+  failedTransferEntitlementDataType: "entitlementInfo:transferEntitlementInfoType reason:string",
+  failedTransferEntitlementListType: "failedEntitlement:failedTransferEntitlementDataType+",
+  transferEntitlementsResponseType:
+    "statusInfo:StatusInfoType responseData:transferredEntitlementsListType? failedData:failedTransferEntitlementListType?",
+
+  // getStateChangeHistory.
+  featurePKType: "name:string version:string?",
+  featureIdentifierType: "uniqueId:string? primaryKeys:featurePKType?",
+  featureListType: "featureIdentifier:featureIdentifierType+",
+  featureBundlePKType: "name:string",
+  featureBundleIdentifierType: "uniqueId:string? primaryKeys:featureBundlePKType?",
+  featureBundleListType: "featureBundleIdentifier:featureBundleIdentifierType+",
+  productListType: "productIdentifier:productIdentifierType+",
+  licenseModelListType: "licenseModelIdentifier:licenseModelIdentifierType+",
+  entitlementListType: "entitlementIdentifier:entitlementIdentifierType+",
+  getStateChangeHistoryRequestType:
+    "featureList:featureListType? featureBundleList:featureBundleListType? productList:productListType? licenseModelList:licenseModelListType? simpleEntitlementList:entitlementListType? bulkEntitlementList:entitlementListType?",
+  stateChangeDataType: "eventName:StateChangeEventType eventDate:dateTime userId:string description:string?",
+  featureStateChangeDataType: "featureIdentifier:featureIdentifierType stateChangeRecord:stateChangeDataType*",
+  featureStateChangeListType: "feature:featureStateChangeDataType*",
+  featureBundleStateChangeDataType: "featureBundleIdentifier:featureBundleIdentifierType stateChangeRecord:stateChangeDataType*",
+  featureBundleStateChangeListType: "featureBundle:featureBundleStateChangeDataType*",
+  productStateChangeDataType: "productIdentifier:productIdentifierType stateChangeRecord:stateChangeDataType*",
+  productStateChangeListType: "product:productStateChangeDataType*",
+  licenseModelStateChangeDataType: "licenseModelIdentifier:licenseModelIdentifierType stateChangeRecord:stateChangeDataType*",
+  licenseModelStateChangeListType: "licenseModel:licenseModelStateChangeDataType*",
+  entitlementStateChangeDataType: "entitlementIdentifier:entitlementIdentifierType stateChangeRecord:stateChangeDataType*",
+  entitlementStateChangeListType: "entitlement:entitlementStateChangeDataType*",
+  stateChangeResponseType:
+    "featureList:featureStateChangeListType? featureBundleList:featureBundleStateChangeListType? productList:productStateChangeListType? licenseModelList:licenseModelStateChangeListType? simpleEntitlementList:entitlementStateChangeListType? bulkEntitlementList:entitlementStateChangeListType?",
+  getStateChangeHistoryResponseType: "statusInfo:StatusInfoType responseData:stateChangeResponseType?",
+
+  // emailEntitlement: the entitlement certificate through the outbox.
+  emailContactListType: "emailId:string*",
+  emailEntitlementRequestType:
+    "entitlementIdentifier:entitlementIdentifierType ignoreExistingEmailList:boolean? validateEmailAddresses:boolean? emailIdList:emailContactListType? ccEmailIdList:emailContactListType? bccEmailIdList:emailContactListType? locale:string?",
+  emailEntitlementResponseType: "statusInfo:StatusInfoType",
+};
 
 /** Request and response types of the supported lifecycle operations, by operation name. */
-export const LIFECYCLE_OPERATION_TYPES: Record<string, { request: string; response: string }> = {};
+export const LIFECYCLE_OPERATION_TYPES: Record<string, { request: string; response: string }> = {
+  splitBulkEntitlement: { request: "splitBulkEntitlementRequestType", response: "splitBulkEntitlementResponseType" },
+  getMatchingBulkEnts: { request: "getMatchingBulkEntsRequestType", response: "getMatchingBulkEntsResponseType" },
+  transferEntitlement: { request: "transferEntitlementsRequestType", response: "transferEntitlementsResponseType" },
+  getStateChangeHistory: { request: "getStateChangeHistoryRequestType", response: "getStateChangeHistoryResponseType" },
+  emailEntitlement: { request: "emailEntitlementRequestType", response: "emailEntitlementResponseType" },
+};
+
+const v4 = LIFECYCLE_DEFS as Record<string, string>;
+/** Before v3 the target is an organization (`targetOrganizationUnit`, `organizationTo`). */
+const organizations: Record<string, string> = {
+  splitBulkEntitlementInfoType: (v4.splitBulkEntitlementInfoType as string).replace(
+    "targetAccountUnit:accountIdentifierType",
+    "targetOrganizationUnit:organizationIdentifierType",
+  ),
+  getMatchingBulkEntInfoType: (v4.getMatchingBulkEntInfoType as string).replace(
+    "targetAccountUnit:accountIdentifierType",
+    "targetOrganizationUnit:organizationIdentifierType",
+  ),
+  transferEntitlementInfoType: (v4.transferEntitlementInfoType as string).replace("accountTo:", "organizationTo:"),
+};
+/** Before v4 emailEntitlement has no cc and bcc lists. */
+const noCopies: Record<string, string> = {
+  emailEntitlementRequestType: (v4.emailEntitlementRequestType as string).replace(
+    " ccEmailIdList:emailContactListType? bccEmailIdList:emailContactListType?",
+    "",
+  ),
+};
 
 /** What versions before v4 say differently in these types (see schema.ts's OVERRIDES), by version. */
-export const LIFECYCLE_VERSION_OVERRIDES: Partial<Record<"base" | "v1" | "v2" | "v3", Record<string, string>>> = {};
+export const LIFECYCLE_VERSION_OVERRIDES: Partial<Record<"base" | "v1" | "v2" | "v3", Record<string, string>>> = {
+  base: { ...organizations, ...noCopies },
+  v1: { ...organizations, ...noCopies },
+  v2: { ...organizations, ...noCopies },
+  v3: { ...noCopies },
+};
