@@ -42,6 +42,8 @@ export interface SoapBenchResult {
   floor: SoapSide;
   /** SOAP time over REST time (medians), add and page. */
   ratio: { add: number; page: number };
+  /** Every round's figures, SOAP, REST and floor, in run order. */
+  perRound: { soap: SoapSide[]; rest: SoapSide[]; floor: SoapSide[] };
 }
 
 /** A request as a client generated from FNO's WSDL sends it: every element qualified. */
@@ -229,7 +231,7 @@ export async function benchSoap(
         const list = keysFor(`${side.toUpperCase()}${r + 1}${suffix}`, n);
         const m = side === "soap" ? await soapSide(base, token, bulk, list) : await restSide(base, token, bulk, list);
         if (m.read !== n) throw new Error(`${side} read ${m.read} keys back, expected ${n}`);
-        if (r >= 0) sides[side].push(m);
+        if (r >= 0) sides[side].push({ addMs: round(m.addMs), pageMs: round(m.pageMs) });
       }
       const bulk = (await newBulk()).id;
       const list = keysFor(`BARE${r + 1}${suffix}`, n);
@@ -239,7 +241,7 @@ export async function benchSoap(
       t = performance.now();
       const read = await bare.pageKeys(bulk);
       if (read !== n) throw new Error(`floor read ${read} keys back, expected ${n}`);
-      if (r >= 0) sides.floor.push({ addMs, pageMs: performance.now() - t });
+      if (r >= 0) sides.floor.push({ addMs: round(addMs), pageMs: round(performance.now() - t) });
     }
     const med = (l: SoapSide[]): SoapSide => ({
       addMs: round(median(l.map((x) => x.addMs))),
@@ -256,6 +258,7 @@ export async function benchSoap(
       rest,
       floor: med(sides.floor),
       ratio: { add: round(soap.addMs / rest.addMs, 2), page: round(soap.pageMs / rest.pageMs, 2) },
+      perRound: sides,
     };
   } finally {
     await bare?.close();
