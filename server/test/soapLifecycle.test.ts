@@ -307,3 +307,65 @@ describeEachDb("SOAP lifecycle: getStateChangeHistory and emailEntitlement", (en
     expect(v3.body).toContain("ccEmailIdList");
   });
 });
+
+describeEachDb("SOAP lifecycle: splitLineItem and mergeEntitlements", (env) => {
+  it("splits a line item's copies per item into a new entitlement, then into the matching line item; refusals echoed", async () => {
+    const { admin, soap, schema } = await setup(env);
+    const s = await simpleEntitlement(env, admin, { line: { numberOfCopies: 10 } });
+    ok(await admin.post("/api/v1/partner-tiers", { name: RESELLER_TIER, displayName: "Reseller", rank: 50 }));
+    const reseller = await env.makeAccount({ type: "CHANNEL_PARTNER", name: "Reseller" });
+    ok(await admin.post(`/api/v1/accounts/${s.customer}/related-accounts`, { accountId: reseller }), 200);
+    const item = s.entitlement.lineItems[0];
+    const info = (n: number, extra: Record<string, Node> = {}): Node => ({
+      lineItemIdentifier: { primaryKeys: { activationId: item.activationId } },
+      numberOfCopies: n,
+      targetTierName: RESELLER_TIER,
+      targetAccountUnit: { primaryKeys: { id: reseller } },
+      ...extra,
+    });
+    const res = await soap("splitLineItemRequest", { lineItemList: { lineItemInfo: [info(3), info(100)] } });
+    expect(res.statusCode, res.body).toBe(200);
+    await expectValid(res.body, schema);
+    expect(statusOf(res.body)).toBe("PARTIAL_FAILURE");
+    const [newItem, newEnt] = texts(res.body, "uniqueId");
+    const t = ok(await admin.get(`/api/v1/entitlements/${newEnt}`), 200);
+    expect(t.lineItems[0]).toMatchObject({ id: newItem, numberOfCopies: 3, parentLineItemId: item.id });
+    expect(texts(res.body, "numberOfCopies")).toEqual(["100"]);
+    expect(ok(await admin.get(`/api/v1/entitlements/${s.entitlement.id}`), 200).lineItems[0].numberOfCopies).toBe(7);
+    // Only the first item was split, audited as via SOAP.
+    expect(await interfaces(env, item.id, "entitlement.line_item_split")).toEqual(["SOAP"]);
+
+    const again = await soap("splitLineItemRequest", {
+      lineItemList: { lineItemInfo: [info(2, { matchingLineItemIdentifier: { uniqueId: newItem as string } })] },
+    });
+    await expectValid(again.body, schema);
+    expect(statusOf(again.body), again.body).toBe("SUCCESS");
+    expect(texts(again.body, "uniqueId")).toEqual([newItem, newEnt]);
+    expect(ok(await admin.get(`/api/v1/entitlements/${newEnt}`), 200).lineItems[0].numberOfCopies).toBe(5);
+    expect(ok(await admin.get(`/api/v1/entitlements/${s.entitlement.id}`), 200).lineItems[0].numberOfCopies).toBe(5);
+  });
+
+  it("merges one account's entitlements into another's (organizations before v3); mergeUsers is refused by name", async () => {
+    const { admin, soap, schema } = await setup(env);
+    const { entitlement: e, customer } = await simpleEntitlement(env, admin);
+    const into = await env.makeAccount({ type: "CUSTOMER", name: "Merged into" });
+    const refused = await soap("mergeEntitlementsRequest", { accountFrom: customer, accountTo: into, mergeUsers: true });
+    await expectValid(refused.body, schema);
+    expect(statusOf(refused.body)).toBe("FAILURE");
+    expect(texts(refused.body, "reason")[0]).toContain("mergeUsers");
+    expect(ok(await admin.get(`/api/v1/entitlements/${e.id}`), 200).soldTo).toBe(customer);
+    const v1 = "/flexnet/services/v1/EntitlementOrderService";
+    const res = await soap(
+      "mergeEntitlementsRequest",
+      { organizationFrom: customer, organizationTo: into, mergeEntitlements: true },
+      { ns: "urn:v1.webservices.operations.flexnet.com", path: v1 },
+    );
+    await expectValid(res.body, await schemaOf(env, v1));
+    expect(statusOf(res.body), res.body).toBe("SUCCESS");
+    expect(ok(await admin.get(`/api/v1/entitlements/${e.id}`), 200).soldTo).toBe(into);
+    expect(await interfaces(env, customer, "account.entitlements_merged")).toEqual(["SOAP"]);
+    const unknown = await soap("mergeEntitlementsRequest", { accountFrom: `NOPE-${uid()}`, accountTo: into });
+    expect(statusOf(unknown.body)).toBe("FAILURE");
+    expect(texts(unknown.body, "reason")[0]).toContain("NOPE-");
+  });
+});

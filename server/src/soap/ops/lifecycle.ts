@@ -1,10 +1,13 @@
 import type { RequestContext } from "../../actor.js";
 import { entitlementEmailer } from "../../commands/entitlementEmailer.js";
 import { loadVisibleEntitlement } from "../../commands/entitlementSupport.js";
+import { accountEntitlementsMerger } from "../../commands/lifecycle/accountEntitlementsMerger.js";
 import { bulkEntitlementSplitter } from "../../commands/lifecycle/bulkEntitlementSplitter.js";
 import { entitlementTransferrer } from "../../commands/lifecycle/entitlementTransferrer.js";
+import { lineItemSplitter } from "../../commands/lifecycle/lineItemSplitter.js";
 import { matchingBulkEntitlements } from "../../commands/lifecycle/matchingBulkEntitlements.js";
 import { eventsOf } from "../../db/repos/entitlements.js";
+import { findActivationTarget, findLineItemTarget } from "../../db/repos/fulfillments.js";
 import { findUserByEmail } from "../../db/repos/users.js";
 import type { AppDeps } from "../../plugins/types.js";
 import type { Decoded } from "../codec.js";
@@ -190,6 +193,77 @@ const emailEntitlement: Handler = async (deps, ctx, req) => {
   return { statusInfo: { status: "SUCCESS" } };
 };
 
+/** The line item an `entitlementLineItemIdentifierType` names: uniqueId (Licensor's id) or primaryKeys/activationId. */
+async function lineItemOf(deps: AppDeps, ident: Decoded, field: string) {
+  const found = ident?.uniqueId
+    ? await findLineItemTarget(deps.db, ident.uniqueId)
+    : ident?.primaryKeys
+      ? await findActivationTarget(deps.db, ident.primaryKeys.activationId)
+      : notSupported(`${field} without uniqueId or primaryKeys`);
+  if (!found || found.role !== "LINE_ITEM")
+    throw new SoapFailure(`${field}: line item '${ident.uniqueId ?? ident.primaryKeys.activationId}' was not found.`);
+  return found;
+}
+const lineItemIdent = (li: { id: string; activation_id: string | null }) => ({
+  uniqueId: li.id,
+  ...(li.activation_id ? { primaryKeys: { activationId: li.activation_id } } : {}),
+});
+
+/**
+ * splitLineItem, per item atomically (the REST split): numberOfCopies available copies move to the
+ * target account in targetTierName, into the entitlement of matchingLineItemIdentifier or a new
+ * entitlement. The answer names the line item that received them and its entitlement.
+ */
+const splitLineItem: Handler = async (deps, ctx, req) => {
+  const items = capItems(req.lineItemList.lineItemInfo as Decoded[], "line items");
+  const ok: Decoded[] = [];
+  const failed: Decoded[] = [];
+  for (const item of items) {
+    try {
+      const li = await lineItemOf(deps, item.lineItemIdentifier, "lineItemIdentifier");
+      if (item.numberOfCopies < 1) throw new SoapFailure("numberOfCopies must be at least 1.");
+      const target = item.targetAccountUnit ?? item.targetOrganizationUnit;
+      const matching = item.matchingLineItemIdentifier
+        ? await lineItemOf(deps, item.matchingLineItemIdentifier, "matchingLineItemIdentifier")
+        : undefined;
+      const r = await lineItemSplitter(deps.db, ctx, li.entitlement_pk, li.id, {
+        targetAccountId: accountIdOf(target, item.targetAccountUnit ? "targetAccountUnit" : "targetOrganizationUnit"),
+        tier: item.targetTierName,
+        count: item.numberOfCopies,
+        ...(matching ? { targetEntitlementId: matching.entitlement_pk } : {}),
+        ...(item.targetContact ? { contactUserId: await contactOf(deps, item.targetContact) } : {}),
+      });
+      const received = r.entitlement.lineItems.find((i) => i.id === r.lineItemId);
+      ok.push({
+        lineItemIdentifier: received ? lineItemIdent(received) : { uniqueId: r.lineItemId },
+        entitlementIdentifier: entitlementIdent(r.entitlement.row),
+      });
+    } catch (err) {
+      failed.push({ lineItemInfo: item, reason: reasonOf(err) });
+    }
+  }
+  return {
+    statusInfo: batchStatus(items.length, failed.length, "splits"),
+    ...(ok.length ? { responseData: { splitLineItem: ok } } : {}),
+    ...(failed.length ? { failedData: { failedLineItem: failed } } : {}),
+  };
+};
+
+/**
+ * mergeEntitlements (the REST merge): every entitlement of accountFrom (organizationFrom before v3)
+ * moves to accountTo, tiers and current owners unchanged. Licensor moves no users: mergeUsers true
+ * is refused by name; mergeEntitlements false leaves nothing to do.
+ */
+const mergeEntitlements: Handler = async (deps, ctx, req) => {
+  if (req.mergeUsers === true) notSupported("mergeUsers (users stay in their accounts; add them to the other account)");
+  if (req.mergeEntitlements === false)
+    return failure("mergeEntitlements is false and mergeUsers is not supported: nothing to merge.");
+  await accountEntitlementsMerger(deps.db, ctx, req.accountFrom ?? req.organizationFrom, {
+    intoAccountId: req.accountTo ?? req.organizationTo,
+  });
+  return { statusInfo: { status: "SUCCESS" } };
+};
+
 /** The lifecycle operations (types in ../types/lifecycle.ts). */
 export const LIFECYCLE_HANDLERS: Record<string, Handler> = {
   splitBulkEntitlement,
@@ -197,4 +271,6 @@ export const LIFECYCLE_HANDLERS: Record<string, Handler> = {
   transferEntitlement,
   getStateChangeHistory,
   emailEntitlement,
+  splitLineItem,
+  mergeEntitlements,
 };

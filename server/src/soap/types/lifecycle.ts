@@ -75,6 +75,22 @@ export const LIFECYCLE_DEFS: Record<string, string> = {
     "featureList:featureStateChangeListType? featureBundleList:featureBundleStateChangeListType? productList:productStateChangeListType? licenseModelList:licenseModelStateChangeListType? simpleEntitlementList:entitlementStateChangeListType? bulkEntitlementList:entitlementStateChangeListType?",
   getStateChangeHistoryResponseType: "statusInfo:StatusInfoType responseData:stateChangeResponseType?",
 
+  // splitLineItem: copies of a line item to an account of another tier.
+  splitLineItemInfoType:
+    "lineItemIdentifier:entitlementLineItemIdentifierType numberOfCopies:integer targetTierName:string targetAccountUnit:accountIdentifierType targetContact:userIdentifierType? matchingLineItemIdentifier:entitlementLineItemIdentifierType?",
+  splitLineItemListType: "lineItemInfo:splitLineItemInfoType+",
+  splitLineItemRequestType: "lineItemList:splitLineItemListType",
+  splitLineItemDataType: "lineItemIdentifier:entitlementLineItemIdentifierType entitlementIdentifier:entitlementIdentifierType?",
+  splitLineItemResponseListType: "splitLineItem:splitLineItemDataType+",
+  failedSplitLineItemDataType: "lineItemInfo:splitLineItemInfoType reason:string",
+  failedSplitLineItemListType: "failedLineItem:failedSplitLineItemDataType+",
+  splitLineItemResponseType:
+    "statusInfo:StatusInfoType responseData:splitLineItemResponseListType? failedData:failedSplitLineItemListType?",
+
+  // mergeEntitlements: one account's entitlements to another.
+  mergeEntitlementsRequestType: "accountFrom:string accountTo:string mergeUsers:boolean? mergeEntitlements:boolean?",
+  mergeEntitlementsResponseType: "statusInfo:StatusInfoType",
+
   // emailEntitlement: the entitlement certificate through the outbox.
   emailContactListType: "emailId:string*",
   emailEntitlementRequestType:
@@ -89,10 +105,12 @@ export const LIFECYCLE_OPERATION_TYPES: Record<string, { request: string; respon
   transferEntitlement: { request: "transferEntitlementsRequestType", response: "transferEntitlementsResponseType" },
   getStateChangeHistory: { request: "getStateChangeHistoryRequestType", response: "getStateChangeHistoryResponseType" },
   emailEntitlement: { request: "emailEntitlementRequestType", response: "emailEntitlementResponseType" },
+  splitLineItem: { request: "splitLineItemRequestType", response: "splitLineItemResponseType" },
+  mergeEntitlements: { request: "mergeEntitlementsRequestType", response: "mergeEntitlementsResponseType" },
 };
 
 const v4 = LIFECYCLE_DEFS as Record<string, string>;
-/** Before v3 the target is an organization (`targetOrganizationUnit`, `organizationTo`). */
+/** Before v3 the target is an organization (`targetOrganizationUnit`, `organizationTo`, `organizationFrom`). */
 const organizations: Record<string, string> = {
   splitBulkEntitlementInfoType: (v4.splitBulkEntitlementInfoType as string).replace(
     "targetAccountUnit:accountIdentifierType",
@@ -103,6 +121,13 @@ const organizations: Record<string, string> = {
     "targetOrganizationUnit:organizationIdentifierType",
   ),
   transferEntitlementInfoType: (v4.transferEntitlementInfoType as string).replace("accountTo:", "organizationTo:"),
+  splitLineItemInfoType: (v4.splitLineItemInfoType as string).replace(
+    "targetAccountUnit:accountIdentifierType",
+    "targetOrganizationUnit:organizationIdentifierType",
+  ),
+  mergeEntitlementsRequestType: (v4.mergeEntitlementsRequestType as string)
+    .replace("accountFrom:", "organizationFrom:")
+    .replace("accountTo:", "organizationTo:"),
 };
 /** Before v4 emailEntitlement has no cc and bcc lists. */
 const noCopies: Record<string, string> = {
