@@ -369,3 +369,53 @@ describeEachDb("SOAP lifecycle: splitLineItem and mergeEntitlements", (env) => {
     expect(texts(unknown.body, "reason")[0]).toContain("NOPE-");
   });
 });
+
+describeEachDb("SOAP lifecycle: renewLicense", (env) => {
+  it("renews per entitlementData: a RENEWAL child line item with the given term and copies; refusals name the field", async () => {
+    const { admin, soap, schema } = await setup(env);
+    const s = await simpleEntitlement(env, admin, {
+      line: { startDate: "2025-01-01", term: { count: 1, unit: "YEARS" }, numberOfCopies: 4 },
+    });
+    const parent = s.entitlement.lineItems[0];
+    const renew = (params: Record<string, Node>, extra: Record<string, Node> = {}): Node => ({
+      parentEntitlementIdentifier: { uniqueId: s.entitlement.id },
+      renewLineItemData: [
+        {
+          parentLineItemIdentifier: { primaryKeys: { activationId: parent.activationId } },
+          renewParameters: { activationId: { autoGenerate: true }, ...params },
+          ...extra,
+        },
+      ],
+    });
+    const res = await soap("renewLicenseRequest", {
+      entitlementData: [
+        renew({ expirationTerms: { term: { numDuration: 6, durationUnit: "MONTHS" } }, numberOfCopies: 2 }),
+        renew({ description: "not taken" }),
+        renew({}, { allowActivationsOnParent: false }),
+      ],
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    await expectValid(res.body, schema);
+    expect(statusOf(res.body)).toBe("PARTIAL_FAILURE");
+    // failedData comes first in this response, then responseData.
+    expect(res.body.indexOf("failedData")).toBeLessThan(res.body.indexOf("responseData"));
+    const reasons = texts(res.body, "reason");
+    expect(reasons[1]).toContain("renewParameters/description");
+    expect(reasons[2]).toContain("allowActivationsOnParent");
+    expect(texts(res.body, "entitlementRecordRefNo")).toEqual(["1"]);
+    const newId = texts(res.body, "uniqueId").at(-1) as string;
+    const activationId = texts(res.body, "activationId").at(-1) as string;
+    const e = ok(await admin.get(`/api/v1/entitlements/${s.entitlement.id}`), 200);
+    expect(e.lineItems).toHaveLength(2);
+    const renewal = e.lineItems.find((li: { id: string }) => li.id === newId);
+    expect(renewal).toMatchObject({
+      activationId,
+      parentLineItemId: parent.id,
+      numberOfCopies: 2,
+      lineItemType: "RENEWAL",
+      startDate: "2026-01-01",
+      term: { count: 6, unit: "MONTHS" },
+    });
+    expect(await interfaces(env, newId, "entitlement.line_item_renewed")).toEqual(["SOAP"]);
+  });
+});

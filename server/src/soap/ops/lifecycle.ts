@@ -4,6 +4,7 @@ import { loadVisibleEntitlement } from "../../commands/entitlementSupport.js";
 import { accountEntitlementsMerger } from "../../commands/lifecycle/accountEntitlementsMerger.js";
 import { bulkEntitlementSplitter } from "../../commands/lifecycle/bulkEntitlementSplitter.js";
 import { entitlementTransferrer } from "../../commands/lifecycle/entitlementTransferrer.js";
+import { lineItemRenewer } from "../../commands/lifecycle/lineItemRenewer.js";
 import { lineItemSplitter } from "../../commands/lifecycle/lineItemSplitter.js";
 import { matchingBulkEntitlements } from "../../commands/lifecycle/matchingBulkEntitlements.js";
 import { eventsOf } from "../../db/repos/entitlements.js";
@@ -264,6 +265,86 @@ const mergeEntitlements: Handler = async (deps, ctx, req) => {
   return { statusInfo: { status: "SUCCESS" } };
 };
 
+/** renewParameters Licensor's renewal does not take (it keeps the parent's configuration): refused by name. */
+const RENEW_FIXED = [
+  "isPermanent",
+  "startDateOption",
+  "versionDate",
+  "versionDateAttributes",
+  "description",
+  "orderId",
+  "orderLineNumber",
+  "licenseModel",
+  "alternateLicenseModel1",
+  "alternateLicenseModel2",
+  "licenseModelAttributes",
+  "policyAttributes",
+  "FNPTimeZoneValue",
+  "lineItemAttributes",
+];
+
+/**
+ * renewLicense, per entitlementData (the REST renewal): a RENEWAL line item, child of the parent
+ * line item, with its term or expiration date, start date and copies; the parent is kept and may
+ * still be activated. One renewLineItemData per entitlementData, so each item is atomic (send
+ * several entitlementData to renew several line items).
+ */
+const renewLicense: Handler = async (deps, ctx, req) => {
+  const items = capItems((req.entitlementData ?? []) as Decoded[], "entitlementData items");
+  if (items.length === 0) return failure("entitlementData: give at least one.");
+  const created: Decoded[] = [];
+  const failed: Decoded[] = [];
+  for (const [i, e] of items.entries()) {
+    try {
+      const lines = e.renewLineItemData as Decoded[];
+      if (lines.length > 1)
+        throw new SoapFailure(
+          "One renewLineItemData per entitlementData (each is renewed atomically): send one entitlementData per line item.",
+        );
+      const line = lines[0] as Decoded;
+      const p = line.renewParameters;
+      for (const f of RENEW_FIXED)
+        if (p[f] !== undefined) notSupported(`renewParameters/${f} (a renewal keeps the parent's configuration)`);
+      if (p.activationId?.id && p.activationId.autoGenerate !== true)
+        notSupported("renewParameters/activationId/id (the renewal's activation ID is generated: autoGenerate)");
+      if (line.allowActivationsOnParent === false) notSupported("allowActivationsOnParent false (the parent stays active)");
+      if (line.autoDeploy === false) notSupported("autoDeploy false (a renewal is deployed with its entitlement)");
+      const li = await lineItemOf(deps, line.parentLineItemIdentifier, "parentLineItemIdentifier");
+      if (
+        e.parentEntitlementIdentifier &&
+        (await entitlementPk(deps, e.parentEntitlementIdentifier, "parentEntitlementIdentifier")) !== li.entitlement_pk
+      )
+        throw new SoapFailure("parentLineItemIdentifier is not a line item of parentEntitlementIdentifier.");
+      const terms = p.expirationTerms;
+      const r = await lineItemRenewer(deps.db, ctx, li.entitlement_pk, li.id, {
+        ...(terms?.term ? { term: { count: terms.term.numDuration, unit: terms.term.durationUnit } } : {}),
+        ...(terms?.expirationDate ? { expirationDate: terms.expirationDate } : {}),
+        ...(p.startDate ? { startDate: p.startDate } : {}),
+        ...(p.numberOfCopies !== undefined ? { numberOfCopies: p.numberOfCopies } : {}),
+      });
+      const renewal = r.entitlement.lineItems.find((x) => x.id === r.lineItemId);
+      created.push({
+        entitlementRecordRefNo: String(i + 1),
+        parentEntitlementIdentifier: entitlementIdent(r.entitlement.row),
+        renewedLineItem: [
+          {
+            lineItemRecordRefNo: "1",
+            parentLineItemIdentifier: lineItemIdent(li),
+            newLineItem: { uniqueId: r.lineItemId, activationId: renewal?.activation_id ?? "" },
+          },
+        ],
+      });
+    } catch (err) {
+      failed.push({ entitlementData: e, reason: reasonOf(err) });
+    }
+  }
+  return {
+    statusInfo: batchStatus(items.length, failed.length, "renewals"),
+    ...(failed.length ? { failedData: { failedEntitlement: failed } } : {}),
+    ...(created.length ? { responseData: { entitlementData: created } } : {}),
+  };
+};
+
 /** The lifecycle operations (types in ../types/lifecycle.ts). */
 export const LIFECYCLE_HANDLERS: Record<string, Handler> = {
   splitBulkEntitlement,
@@ -273,4 +354,5 @@ export const LIFECYCLE_HANDLERS: Record<string, Handler> = {
   emailEntitlement,
   splitLineItem,
   mergeEntitlements,
+  renewLicense,
 };

@@ -91,6 +91,25 @@ export const LIFECYCLE_DEFS: Record<string, string> = {
   mergeEntitlementsRequestType: "accountFrom:string accountTo:string mergeUsers:boolean? mergeEntitlements:boolean?",
   mergeEntitlementsResponseType: "statusInfo:StatusInfoType",
 
+  // renewLicense (renewLicenseRequest): renewal line items.
+  expirationTermsDataType: "term:DurationType? expirationDate:date?",
+  renewParametersDataType:
+    "activationId:idType isPermanent:boolean? expirationTerms:expirationTermsDataType? numberOfCopies:integer? startDate:date? startDateOption:StartDateOptionType? versionDate:date? versionDateAttributes:versionDateAttributesType? description:string? orderId:string? orderLineNumber:string? licenseModel:licenseModelIdentifierType? alternateLicenseModel1:licenseModelIdentifierType? alternateLicenseModel2:licenseModelIdentifierType? licenseModelAttributes:attributeDescriptorDataType? policyAttributes:policyAttributesListType? FNPTimeZoneValue:string? lineItemAttributes:attributeDescriptorDataType?",
+  renewLineItemDataType:
+    "parentLineItemIdentifier:entitlementLineItemIdentifierType renewParameters:renewParametersDataType isFull:boolean? allowActivationsOnParent:boolean? autoDeploy:boolean?",
+  renewEntitlementDataType: "parentEntitlementIdentifier:entitlementIdentifierType? renewLineItemData:renewLineItemDataType+",
+  renewEntitlementRequestType: "entitlementData:renewEntitlementDataType*",
+  newEntitlementLineItemDataType: "uniqueId:string activationId:string",
+  renewedEntitlementLineItemDataType:
+    "lineItemRecordRefNo:string parentLineItemIdentifier:entitlementLineItemIdentifierType newLineItem:newEntitlementLineItemDataType",
+  createdRenewEntitlementDataType:
+    "entitlementRecordRefNo:string parentEntitlementIdentifier:entitlementIdentifierType renewedLineItem:renewedEntitlementLineItemDataType*",
+  createdRenewEntitlementDataListType: "entitlementData:createdRenewEntitlementDataType*",
+  failedRenewEntitlementDataType: "entitlementData:renewEntitlementDataType reason:string",
+  failedRenewEntitlementDataListType: "failedEntitlement:failedRenewEntitlementDataType*",
+  renewEntitlementResponseType:
+    "statusInfo:StatusInfoType failedData:failedRenewEntitlementDataListType? responseData:createdRenewEntitlementDataListType?",
+
   // emailEntitlement: the entitlement certificate through the outbox.
   emailContactListType: "emailId:string*",
   emailEntitlementRequestType:
@@ -107,6 +126,7 @@ export const LIFECYCLE_OPERATION_TYPES: Record<string, { request: string; respon
   emailEntitlement: { request: "emailEntitlementRequestType", response: "emailEntitlementResponseType" },
   splitLineItem: { request: "splitLineItemRequestType", response: "splitLineItemResponseType" },
   mergeEntitlements: { request: "mergeEntitlementsRequestType", response: "mergeEntitlementsResponseType" },
+  renewLicense: { request: "renewEntitlementRequestType", response: "renewEntitlementResponseType" },
 };
 
 const v4 = LIFECYCLE_DEFS as Record<string, string>;
