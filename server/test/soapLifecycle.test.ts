@@ -1,5 +1,15 @@
 import { expect, it } from "vitest";
-import { bulkEntitlement, keysOf, ok, PASSWORD, simpleEntitlement, uid, userWithPassword } from "./factories.js";
+import {
+  bulkEntitlement,
+  catalog,
+  keysOf,
+  ok,
+  PASSWORD,
+  product,
+  simpleEntitlement,
+  uid,
+  userWithPassword,
+} from "./factories.js";
 import { type Caller, describeEachDb, type TestEnv } from "./helpers.js";
 import { basic, expectValid, type Node, schemaOf, soapClient, statusOf, texts } from "./soapHarness.js";
 
@@ -417,5 +427,70 @@ describeEachDb("SOAP lifecycle: renewLicense", (env) => {
       term: { count: 6, unit: "MONTHS" },
     });
     expect(await interfaces(env, newId, "entitlement.line_item_renewed")).toEqual(["SOAP"]);
+  });
+});
+
+describeEachDb("SOAP lifecycle: upgradeLicense and upsellLicense", (env) => {
+  it("upgrades copies to a related product and upsells an add-on, each a child line item; an unrelated product is refused", async () => {
+    const { admin, soap, schema } = await setup(env);
+    const c = await catalog(env, admin);
+    const v2 = await product(admin, { licenseModelIds: [c.lm.id] });
+    const addon = await product(admin, { licenseModelIds: [c.lm.id] });
+    const v1 = await product(admin, { licenseModelIds: [c.lm.id], upgradeToIds: [v2.id], upsellToIds: [addon.id] });
+    const { entitlement: e } = await simpleEntitlement(env, admin, {
+      catalog: { ...c, product: v1 },
+      line: { numberOfCopies: 5 },
+    });
+    const parent = e.lineItems[0];
+    const data = (lineItem: Record<string, Node>, extra: Record<string, Node> = {}): Node => ({
+      parentEntitlementIdentifier: { primaryKeys: { entitlementId: e.entitlementId } },
+      lineItemData: [
+        {
+          parentLineItemIdentifier: { uniqueId: parent.id },
+          lineItem: { activationId: { autoGenerate: true }, ...lineItem },
+          ...extra,
+        },
+      ],
+    });
+    const up = await soap("upgradeLicenseRequest", {
+      entitlementData: [
+        data({ product: { uniqueId: v2.id }, numberOfCopies: 2 }),
+        data({ product: { uniqueId: addon.id }, numberOfCopies: 1 }),
+        data({ product: { uniqueId: v2.id }, numberOfCopies: 1, lineItemType: "UPSELL" }),
+      ],
+    });
+    expect(up.statusCode, up.body).toBe(200);
+    await expectValid(up.body, schema);
+    expect(statusOf(up.body)).toBe("PARTIAL_FAILURE");
+    const reasons = texts(up.body, "reason");
+    // The add-on is related as "upsell to", not "upgrade to": refused by the upgrade's own rule.
+    expect(reasons[1]).toContain(addon.name);
+    expect(reasons[2]).toContain("lineItemType is UPSELL");
+    expect(texts(up.body, "entitlementRecordRefNo")).toEqual(["1"]);
+    const upgraded = texts(up.body, "uniqueId").at(-1) as string;
+    const upsell = await soap("upsellLicenseRequest", {
+      entitlementData: [data({ product: { primaryKeys: { name: addon.name, version: addon.version } }, numberOfCopies: 1 })],
+    });
+    await expectValid(upsell.body, schema);
+    expect(statusOf(upsell.body), upsell.body).toBe("SUCCESS");
+    const upsold = texts(upsell.body, "uniqueId").at(-1) as string;
+
+    const now = ok(await admin.get(`/api/v1/entitlements/${e.id}`), 200);
+    const byId = (id: string) => now.lineItems.find((li: { id: string }) => li.id === id);
+    expect(byId(parent.id).numberOfCopies).toBe(3);
+    expect(byId(upgraded)).toMatchObject({
+      lineItemType: "UPGRADE",
+      parentLineItemId: parent.id,
+      numberOfCopies: 2,
+      products: [expect.objectContaining({ productId: v2.id })],
+    });
+    expect(byId(upsold)).toMatchObject({
+      lineItemType: "UPSELL",
+      parentLineItemId: parent.id,
+      numberOfCopies: 1,
+      products: [expect.objectContaining({ productId: addon.id })],
+    });
+    expect(texts(upsell.body, "activationId").at(-1)).toBe(byId(upsold).activationId);
+    expect(now.lineItems).toHaveLength(3);
   });
 });

@@ -11,7 +11,7 @@
  */
 
 import { ENTITLEMENTS_DEFS, ENTITLEMENTS_OPERATION_TYPES, ENTITLEMENTS_VERSION_OVERRIDES } from "./types/entitlements.js";
-import { LIFECYCLE_DEFS, LIFECYCLE_OPERATION_TYPES, LIFECYCLE_VERSION_OVERRIDES } from "./types/lifecycle.js";
+import { LIFECYCLE_DEFS, LIFECYCLE_ENUMS, LIFECYCLE_OPERATION_TYPES, LIFECYCLE_VERSION_OVERRIDES } from "./types/lifecycle.js";
 
 export const BUILTINS = new Set(["string", "boolean", "integer", "date", "dateTime"]);
 
@@ -39,8 +39,14 @@ export const ENUMS: Record<string, readonly string[]> = {
   datedSearchType: ["BEFORE", "AFTER", "ON"],
   numberSearchType: ["GREATER_THAN", "GREATER_THAN_EQUALS", "LESS_THAN", "LESS_THAN_EQUALS", "EQUALS", "NOT_EQUALS"],
   ProductType: ["LICENSED_PRODUCT", "SUITE", "MAINTENENACE"],
-  StateChangeEventType: ["EVENT_CREATED", "EVENT_PROPERTY_CHANGED", "EVENT_STATE_CHANGED", "EVENT_TRANSFERRED"],
 };
+// Groups' enumerations; a name already here must list the same values, checked at load.
+for (const [name, values] of Object.entries(LIFECYCLE_ENUMS)) {
+  const known = ENUMS[name];
+  if (known && known.join(" ") !== values.join(" "))
+    throw new Error(`soap schema: enumeration ${name} is defined twice, differently`);
+  ENUMS[name] = values;
+}
 
 /** Complex types of the bulk entitlement and key operations: the sequence of each, in the DSL above. */
 const BULK_DEFS: Record<string, string> = {

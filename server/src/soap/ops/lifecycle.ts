@@ -6,6 +6,8 @@ import { bulkEntitlementSplitter } from "../../commands/lifecycle/bulkEntitlemen
 import { entitlementTransferrer } from "../../commands/lifecycle/entitlementTransferrer.js";
 import { lineItemRenewer } from "../../commands/lifecycle/lineItemRenewer.js";
 import { lineItemSplitter } from "../../commands/lifecycle/lineItemSplitter.js";
+import { lineItemUpgrader } from "../../commands/lifecycle/lineItemUpgrader.js";
+import { lineItemUpseller } from "../../commands/lifecycle/lineItemUpseller.js";
 import { matchingBulkEntitlements } from "../../commands/lifecycle/matchingBulkEntitlements.js";
 import { eventsOf } from "../../db/repos/entitlements.js";
 import { findActivationTarget, findLineItemTarget } from "../../db/repos/fulfillments.js";
@@ -14,12 +16,15 @@ import type { AppDeps } from "../../plugins/types.js";
 import type { Decoded } from "../codec.js";
 import {
   accountIdOf,
+  attributesOf,
   capItems,
   entitlementIdent,
   entitlementPk,
   failure,
   type Handler,
+  licenseModelId,
   notSupported,
+  productId,
   reasonOf,
   SoapFailure,
   statusOf,
@@ -345,6 +350,112 @@ const renewLicense: Handler = async (deps, ctx, req) => {
   };
 };
 
+/** lineItem fields an upgrade or upsell does not take (the new line item keeps the parent's): refused by name. */
+const DERIVED_FIXED = [
+  "description",
+  "partNumber",
+  "alternateLicenseModel1",
+  "alternateLicenseModel2",
+  "FNPTimeZoneValue",
+  "policyAttributes",
+  "orderId",
+  "orderLineNumber",
+  "startDate",
+  "startDateOption",
+  "isPermanent",
+  "term",
+  "expirationDate",
+  "versionDate",
+  "versionDateAttributes",
+  "entitledProducts",
+  "lineItemAttributes",
+];
+
+/**
+ * upgradeLicense and upsellLicense, per entitlementData (the REST upgrade and upsell): a new UPGRADE
+ * or UPSELL line item, child of parentLineItemIdentifier, for lineItem/product (upgrade: a product
+ * related as "upgrade to", required; upsell: "upsell to", default the same products) with
+ * lineItem/numberOfCopies, the parent's dates, and lineItem/licenseModel (+ attributes) or the
+ * parent's. Upgrade: isFull upgrades all copies; allowActivationsOnParent true keeps a fully
+ * upgraded parent active (Licensor retires it otherwise). One lineItemData per entitlementData.
+ */
+function derivedLineItem(kind: "UPGRADE" | "UPSELL"): Handler {
+  const op = kind === "UPGRADE" ? "upgradeLicense" : "upsellLicense";
+  return async (deps, ctx, req) => {
+    const items = capItems((req.entitlementData ?? []) as Decoded[], "entitlementData items");
+    if (items.length === 0) return failure("entitlementData: give at least one.");
+    const created: Decoded[] = [];
+    const failed: Decoded[] = [];
+    for (const [i, e] of items.entries()) {
+      try {
+        const lines = e.lineItemData as Decoded[];
+        if (lines.length > 1)
+          throw new SoapFailure(
+            "One lineItemData per entitlementData (each is applied atomically): send one entitlementData per line item.",
+          );
+        const line = lines[0] as Decoded;
+        const l = line.lineItem;
+        for (const f of DERIVED_FIXED)
+          if (l[f] !== undefined) notSupported(`lineItem/${f} (the new line item keeps the parent's)`);
+        if (l.activationId?.id && l.activationId.autoGenerate !== true)
+          notSupported("lineItem/activationId/id (the new line item's activation ID is generated: autoGenerate)");
+        if (l.lineItemType !== undefined && l.lineItemType !== kind)
+          throw new SoapFailure(`lineItem/lineItemType is ${l.lineItemType}; ${op} makes ${kind} line items.`);
+        if (line.autoDeploy === false) notSupported(`autoDeploy false (the new line item is deployed with its entitlement)`);
+        const li = await lineItemOf(deps, line.parentLineItemIdentifier, "parentLineItemIdentifier");
+        if (
+          e.parentEntitlementIdentifier &&
+          (await entitlementPk(deps, e.parentEntitlementIdentifier, "parentEntitlementIdentifier")) !== li.entitlement_pk
+        )
+          throw new SoapFailure("parentLineItemIdentifier is not a line item of parentEntitlementIdentifier.");
+        const attributes = attributesOf(l.licenseModelAttributes);
+        const model = {
+          ...(l.licenseModel ? { licenseModelId: await licenseModelId(deps, l.licenseModel, "lineItem/licenseModel") } : {}),
+          ...(Object.keys(attributes).length ? { licenseModelAttributes: attributes } : {}),
+        };
+        const product = l.product ? await productId(deps, l.product, "lineItem/product") : undefined;
+        let r: Awaited<ReturnType<typeof lineItemUpgrader>>;
+        if (kind === "UPGRADE") {
+          if (!product) throw new SoapFailure("lineItem/product: the product upgraded to is required.");
+          r = await lineItemUpgrader(deps.db, ctx, li.entitlement_pk, li.id, {
+            productId: product,
+            ...(line.isFull === true ? {} : { count: l.numberOfCopies }),
+            ...(line.allowActivationsOnParent !== undefined ? { retireParent: !line.allowActivationsOnParent } : {}),
+            ...model,
+          });
+        } else {
+          if (line.allowActivationsOnParent === false)
+            notSupported("allowActivationsOnParent false (an upsell keeps the parent)");
+          r = await lineItemUpseller(deps.db, ctx, li.entitlement_pk, li.id, {
+            additionalCopies: l.numberOfCopies,
+            ...(product ? { productId: product } : {}),
+            ...model,
+          });
+        }
+        const made = r.entitlement.lineItems.find((x) => x.id === r.lineItemId);
+        created.push({
+          entitlementRecordRefNo: String(i + 1),
+          parentEntitlementIdentifier: entitlementIdent(r.entitlement.row),
+          createdLineItemData: [
+            {
+              lineItemRecordRefNo: "1",
+              parentLineItemIdentifier: lineItemIdent(li),
+              newLineItem: { uniqueId: r.lineItemId, activationId: made?.activation_id ?? "" },
+            },
+          ],
+        });
+      } catch (err) {
+        failed.push({ entitlementData: e, reason: reasonOf(err) });
+      }
+    }
+    return {
+      statusInfo: batchStatus(items.length, failed.length, kind === "UPGRADE" ? "upgrades" : "upsells"),
+      ...(failed.length ? { failedData: { failedEntitlement: failed } } : {}),
+      ...(created.length ? { responseData: { entitlementData: created } } : {}),
+    };
+  };
+}
+
 /** The lifecycle operations (types in ../types/lifecycle.ts). */
 export const LIFECYCLE_HANDLERS: Record<string, Handler> = {
   splitBulkEntitlement,
@@ -355,4 +466,6 @@ export const LIFECYCLE_HANDLERS: Record<string, Handler> = {
   splitLineItem,
   mergeEntitlements,
   renewLicense,
+  upgradeLicense: derivedLineItem("UPGRADE"),
+  upsellLicense: derivedLineItem("UPSELL"),
 };

@@ -107,12 +107,7 @@ export async function productConfigOf(
   const alternates: string[] = [];
   if (b.alternateLicenseModel1) alternates.push(await licenseModelId(deps, b.alternateLicenseModel1, "alternateLicenseModel1"));
   if (b.alternateLicenseModel2) alternates.push(await licenseModelId(deps, b.alternateLicenseModel2, "alternateLicenseModel2"));
-  const attributes: Record<string, string | number | boolean> = {};
-  for (const a of b.licenseModelAttributes?.attribute ?? []) {
-    const v =
-      a.stringValue ?? a.dateValue ?? a.booleanValue ?? a.integerValue ?? (a.arrayValue ? a.arrayValue.join(",") : undefined);
-    if (v !== undefined) attributes[a.attributeName] = v;
-  }
+  const attributes = attributesOf(b.licenseModelAttributes);
   const config: ProductConfigInput = {
     ...(products.length ? { products } : {}),
     ...(partNumberId !== undefined ? { partNumberId } : {}),
@@ -168,4 +163,15 @@ export function accountIdOf(unit: Decoded, field: string): string {
   const id = unit?.primaryKeys?.id ?? unit?.primaryKeys?.name ?? unit?.uniqueId;
   if (!id) throw new SoapFailure(`${field}: give uniqueId or primaryKeys.`);
   return id;
+}
+
+/** An `attributeDescriptorDataType` as the commands take license model attributes: name → value (arrays comma-joined). */
+export function attributesOf(list: Decoded): Record<string, string | number | boolean> {
+  const attributes: Record<string, string | number | boolean> = {};
+  for (const a of list?.attribute ?? []) {
+    const v =
+      a.stringValue ?? a.dateValue ?? a.booleanValue ?? a.integerValue ?? (a.arrayValue ? a.arrayValue.join(",") : undefined);
+    if (v !== undefined) attributes[a.attributeName] = v;
+  }
+  return attributes;
 }

@@ -6,6 +6,12 @@
  * before say organizations where v4 says accounts, below). The line-item identifier (used by a
  * split into a matching line item) is the entitlements group's type, written here as FNO writes it.
  */
+/** Enumerations of these types (merged into schema.ts's ENUMS; the same name must list the same values). */
+export const LIFECYCLE_ENUMS: Record<string, readonly string[]> = {
+  StateChangeEventType: ["EVENT_CREATED", "EVENT_PROPERTY_CHANGED", "EVENT_STATE_CHANGED", "EVENT_TRANSFERRED"],
+  LineItemType: ["UPGRADE", "UPSELL", "RENEWAL"],
+};
+
 export const LIFECYCLE_DEFS: Record<string, string> = {
   entitlementLineItemPKType: "activationId:string",
   entitlementLineItemIdentifierType: "uniqueId:string? primaryKeys:entitlementLineItemPKType?",
@@ -110,6 +116,24 @@ export const LIFECYCLE_DEFS: Record<string, string> = {
   renewEntitlementResponseType:
     "statusInfo:StatusInfoType failedData:failedRenewEntitlementDataListType? responseData:createdRenewEntitlementDataListType?",
 
+  // upgradeLicense and upsellLicense (upgradeLicenseRequest, upsellLicenseRequest): one request type.
+  // createEntitlementLineItemDataType is the entitlements group's line item, written as FNO writes it.
+  createEntitlementLineItemDataType:
+    "activationId:idType description:string? product:productIdentifierType? partNumber:partNumberIdentifierType? licenseModel:licenseModelIdentifierType? alternateLicenseModel1:licenseModelIdentifierType? alternateLicenseModel2:licenseModelIdentifierType? licenseModelAttributes:attributeDescriptorDataType? FNPTimeZoneValue:string? policyAttributes:policyAttributesListType? orderId:string? orderLineNumber:string? numberOfCopies:integer startDate:date? startDateOption:StartDateOptionType? isPermanent:boolean? term:DurationType? expirationDate:date? versionDate:date? versionDateAttributes:versionDateAttributesType? lineItemType:LineItemType? entitledProducts:entitledProductDataListType? lineItemAttributes:attributeDescriptorDataType?",
+  lineItemLifeCycleDataType:
+    "parentLineItemIdentifier:entitlementLineItemIdentifierType lineItem:createEntitlementLineItemDataType isFull:boolean? allowActivationsOnParent:boolean? autoDeploy:boolean?",
+  entitlementLifeCycleDataType: "parentEntitlementIdentifier:entitlementIdentifierType? lineItemData:lineItemLifeCycleDataType+",
+  EntitlementLifeCycleRequestType: "entitlementData:entitlementLifeCycleDataType*",
+  lifeCycleLineItemDataType:
+    "lineItemRecordRefNo:string parentLineItemIdentifier:entitlementLineItemIdentifierType newLineItem:newEntitlementLineItemDataType",
+  createdEntitlementLifeCycleDataType:
+    "entitlementRecordRefNo:string parentEntitlementIdentifier:entitlementIdentifierType createdLineItemData:lifeCycleLineItemDataType*",
+  createdEntitlementLifeCycleDataListType: "entitlementData:createdEntitlementLifeCycleDataType*",
+  failedEntitlementLifeCycleDataType: "entitlementData:entitlementLifeCycleDataType reason:string",
+  failedEntitlementLifeCycleDataListType: "failedEntitlement:failedEntitlementLifeCycleDataType*",
+  EntitlementLifeCycleResponseType:
+    "statusInfo:StatusInfoType failedData:failedEntitlementLifeCycleDataListType? responseData:createdEntitlementLifeCycleDataListType?",
+
   // emailEntitlement: the entitlement certificate through the outbox.
   emailContactListType: "emailId:string*",
   emailEntitlementRequestType:
@@ -127,6 +151,8 @@ export const LIFECYCLE_OPERATION_TYPES: Record<string, { request: string; respon
   splitLineItem: { request: "splitLineItemRequestType", response: "splitLineItemResponseType" },
   mergeEntitlements: { request: "mergeEntitlementsRequestType", response: "mergeEntitlementsResponseType" },
   renewLicense: { request: "renewEntitlementRequestType", response: "renewEntitlementResponseType" },
+  upgradeLicense: { request: "EntitlementLifeCycleRequestType", response: "EntitlementLifeCycleResponseType" },
+  upsellLicense: { request: "EntitlementLifeCycleRequestType", response: "EntitlementLifeCycleResponseType" },
 };
 
 const v4 = LIFECYCLE_DEFS as Record<string, string>;
