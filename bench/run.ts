@@ -9,12 +9,13 @@ import { benchLoadLatency, type LoadLatencyResult, reportLoadLatency } from "./l
 import { benchPageWeight, reportPageWeight } from "./pageWeight.js";
 import { benchRedeem, type RedeemResult, reportRedeem } from "./redeem.js";
 import { benchReport, type ReportBenchResult, reportReport } from "./report.js";
+import { benchSoap, reportSoap, type SoapBenchResult } from "./soap.js";
 
 /**
  * `npm run bench`: every benchmark with its same-run baseline, so the ratios mean something on a
  * noisy machine. PostgreSQL runs when LICENSOR_TEST_PG_URL (or DATABASE_URL) names a server we may
  * create databases on. The last line of output is one JSON object holding every figure.
- * BENCH_ONLY=accounts, keys, redeem, page, loadlatency, sign, activate or report runs one of them.
+ * BENCH_ONLY=accounts, keys, redeem, page, loadlatency, sign, activate, report or soap runs one of them.
  */
 
 const n = Number.parseInt(process.env.BENCH_N ?? "2000", 10);
@@ -135,6 +136,17 @@ async function reports() {
   return { benchmark: "report", results };
 }
 
+/** SOAP createWebRegKey and getWebRegKeysQuery beside the same work over REST and a bare-driver floor (built server). */
+async function soap() {
+  const results: SoapBenchResult[] = [await benchSoap("sqlite", pgUrl)];
+  reportSoap(results[0] as SoapBenchResult);
+  if (/^postgres(ql)?:\/\//.test(pgUrl)) {
+    results.push(await benchSoap("postgres", pgUrl));
+    reportSoap(results[1] as SoapBenchResult);
+  }
+  return { benchmark: "soap", results };
+}
+
 const benchmarks: Record<string, unknown>[] = [];
 if (only === "" || only === "accounts") benchmarks.push(await accounts());
 if (only === "" || only === "keys") benchmarks.push(await keys());
@@ -144,6 +156,7 @@ if (only === "" || only === "loadlatency") benchmarks.push(await loadlatency());
 if (only === "" || only === "sign") benchmarks.push({ ...sign() });
 if (only === "" || only === "activate") benchmarks.push(await activate());
 if (only === "" || only === "report") benchmarks.push(await reports());
+if (only === "" || only === "soap") benchmarks.push(await soap());
 
 const summary = {
   date: new Date().toISOString(),

@@ -16,7 +16,7 @@ import {
   ENTITLEMENTS_OPERATION_TYPES,
   ENTITLEMENTS_VERSION_OVERRIDES,
 } from "./types/entitlements.js";
-import { LIFECYCLE_DEFS, LIFECYCLE_OPERATION_TYPES, LIFECYCLE_VERSION_OVERRIDES } from "./types/lifecycle.js";
+import { LIFECYCLE_DEFS, LIFECYCLE_ENUMS, LIFECYCLE_OPERATION_TYPES, LIFECYCLE_VERSION_OVERRIDES } from "./types/lifecycle.js";
 
 export const BUILTINS = new Set(["string", "boolean", "integer", "date", "dateTime"]);
 
@@ -44,8 +44,14 @@ export const ENUMS: Record<string, readonly string[]> = {
   datedSearchType: ["BEFORE", "AFTER", "ON"],
   numberSearchType: ["GREATER_THAN", "GREATER_THAN_EQUALS", "LESS_THAN", "LESS_THAN_EQUALS", "EQUALS", "NOT_EQUALS"],
   ProductType: ["LICENSED_PRODUCT", "SUITE", "MAINTENENACE"],
-  ...ENTITLEMENTS_ENUMS,
 };
+// Groups' enumerations; a name already here must list the same values, checked at load.
+for (const [name, values] of [...Object.entries(ENTITLEMENTS_ENUMS), ...Object.entries(LIFECYCLE_ENUMS)]) {
+  const known = ENUMS[name];
+  if (known && known.join(" ") !== values.join(" "))
+    throw new Error(`soap schema: enumeration ${name} is defined twice, differently`);
+  ENUMS[name] = values;
+}
 
 /** Complex types of the bulk entitlement and key operations: the sequence of each, in the DSL above. */
 const BULK_DEFS: Record<string, string> = {

@@ -28,7 +28,6 @@ import type { Decoded } from "../codec.js";
 import {
   accountIdent,
   attributeList,
-  attributesOf,
   capItems,
   dateQuery,
   dateTimeQuery,
@@ -43,6 +42,7 @@ import {
   rowsAtPage,
   SoapFailure,
   statusOf,
+  textAttributesOf,
   textQuery,
 } from "./support.js";
 
@@ -91,7 +91,7 @@ function refuseSimpleUnsupported(s: Decoded) {
 async function simpleCreateInput(deps: AppDeps, s: Decoded): Promise<EntitlementCreateInput> {
   refuseSimpleUnsupported(s);
   const id = s.entitlementId;
-  const attributes = attributesOf(s.entitlementAttributes);
+  const attributes = textAttributesOf(s.entitlementAttributes);
   return {
     kind: "SIMPLE",
     ...(id.autoGenerate === true || !id.id ? {} : { entitlementId: id.id }),
@@ -238,7 +238,7 @@ const updateSimpleEntitlement: Handler = async (deps, ctx, req) => {
       if (s.entitlementId?.autoGenerate === true)
         notSupported("entitlementId/autoGenerate on update (Regenerate IDs in the portal is)");
       const pk = await simplePk(deps, ctx, s.entitlementIdentifier);
-      const attributes = s.entitlementAttributes ? attributesOf(s.entitlementAttributes) : undefined;
+      const attributes = s.entitlementAttributes ? textAttributesOf(s.entitlementAttributes) : undefined;
       const patch = {
         ...headerOf(s),
         ...(s.entitlementId?.id ? { entitlementId: s.entitlementId.id } : {}),

@@ -110,12 +110,7 @@ export async function productConfigOf(
   const alternates: string[] = [];
   if (b.alternateLicenseModel1) alternates.push(await licenseModelId(deps, b.alternateLicenseModel1, "alternateLicenseModel1"));
   if (b.alternateLicenseModel2) alternates.push(await licenseModelId(deps, b.alternateLicenseModel2, "alternateLicenseModel2"));
-  const attributes: Record<string, string | number | boolean> = {};
-  for (const a of b.licenseModelAttributes?.attribute ?? []) {
-    const v =
-      a.stringValue ?? a.dateValue ?? a.booleanValue ?? a.integerValue ?? (a.arrayValue ? a.arrayValue.join(",") : undefined);
-    if (v !== undefined) attributes[a.attributeName] = v;
-  }
+  const attributes = attributesOf(b.licenseModelAttributes);
   const config: ProductConfigInput = {
     ...(products.length ? { products } : {}),
     ...(partNumberId !== undefined ? { partNumberId } : {}),
@@ -215,14 +210,8 @@ export async function rowsAtPage<T>(
 }
 
 /** An attributeDescriptorDataType as text attributes (a list's values joined by commas). */
-export function attributesOf(d: Decoded): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const a of d?.attribute ?? []) {
-    const v =
-      a.stringValue ?? a.dateValue ?? a.booleanValue ?? a.integerValue ?? (a.arrayValue ? a.arrayValue.join(",") : undefined);
-    if (v !== undefined) out[a.attributeName] = String(v);
-  }
-  return out;
+export function textAttributesOf(d: Decoded): Record<string, string> {
+  return Object.fromEntries(Object.entries(attributesOf(d)).map(([k, v]) => [k, String(v)]));
 }
 
 /** Text attributes as an attributeDescriptorDataType; none → absent. */
@@ -236,3 +225,30 @@ export const accountIdent = (accountId: string, version: string) => ({
   uniqueId: accountId,
   primaryKeys: version === "v4" ? { id: accountId } : { name: accountId },
 });
+
+/** An entitlement as FNO identifies it in answers: Licensor's id as uniqueId, and its entitlement ID. */
+export const entitlementIdent = (row: { id: string; entitlement_id: string }) => ({
+  uniqueId: row.id,
+  primaryKeys: { entitlementId: row.entitlement_id },
+});
+
+/**
+ * The account an `accountIdentifierType` (v3+) or `organizationIdentifierType` (before) names:
+ * keyed by id (v4) or name (v1–v3), each read as Licensor's account ID, or its uniqueId.
+ */
+export function accountIdOf(unit: Decoded, field: string): string {
+  const id = unit?.primaryKeys?.id ?? unit?.primaryKeys?.name ?? unit?.uniqueId;
+  if (!id) throw new SoapFailure(`${field}: give uniqueId or primaryKeys.`);
+  return id;
+}
+
+/** An `attributeDescriptorDataType` as the commands take license model attributes: name → value (arrays comma-joined). */
+export function attributesOf(list: Decoded): Record<string, string | number | boolean> {
+  const attributes: Record<string, string | number | boolean> = {};
+  for (const a of list?.attribute ?? []) {
+    const v =
+      a.stringValue ?? a.dateValue ?? a.booleanValue ?? a.integerValue ?? (a.arrayValue ? a.arrayValue.join(",") : undefined);
+    if (v !== undefined) attributes[a.attributeName] = v;
+  }
+  return attributes;
+}
