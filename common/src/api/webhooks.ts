@@ -31,7 +31,11 @@ export const WebhookEndpointWithSecretSchema = Type.Intersect([
   Type.Object({ secret: Type.String({ description: "Standard Webhooks secret, `whsec_` and base64." }) }),
 ]);
 
-const Url = Type.String({ minLength: 1, maxLength: WEBHOOK_URL_MAX, description: "http:// or https:// URL receiving the POSTs." });
+const Url = Type.String({
+  minLength: 1,
+  maxLength: WEBHOOK_URL_MAX,
+  description: "http:// or https:// URL receiving the POSTs.",
+});
 const EventTypes = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
   minItems: 1,
   maxItems: WEBHOOK_FILTER_MAX,
@@ -98,7 +102,6 @@ export const WebhookDeliveryListQuery = Type.Object(
   { ...PageQuery, status: Type.Optional(StringEnum(WEBHOOK_DELIVERY_STATUSES)) },
   { additionalProperties: false },
 );
-
 
 export type WebhookEndpoint = Static<typeof WebhookEndpointSchema>;
 export type WebhookEndpointWithSecret = Static<typeof WebhookEndpointWithSecretSchema>;

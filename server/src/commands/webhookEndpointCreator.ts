@@ -45,7 +45,12 @@ export async function webhookEndpointCreator(
       })
       .execute();
     const r = await endpointOr404(trx, id);
-    await recordAudit(trx, ctx, { action: "webhook_endpoint.created", objectType: "webhook_endpoint", objectId: id, after: endpointSnapshot(r) });
+    await recordAudit(trx, ctx, {
+      action: "webhook_endpoint.created",
+      objectType: "webhook_endpoint",
+      objectId: id,
+      after: endpointSnapshot(r),
+    });
     return r;
   });
   return { record, secret };

@@ -28,7 +28,8 @@ export async function webhookRedeliverer(db: Db, ctx: RequestContext, id: string
       .where("status", "=", d.status)
       .where("claim", "is", null)
       .executeTakeFirst();
-    if (Number(res.numUpdatedRows) !== 1) throw errors.conflict("An attempt at this delivery is under way; look again in a moment.");
+    if (Number(res.numUpdatedRows) !== 1)
+      throw errors.conflict("An attempt at this delivery is under way; look again in a moment.");
     await recordAudit(trx, ctx, {
       action: "webhook_delivery.redelivered",
       objectType: "webhook_delivery",

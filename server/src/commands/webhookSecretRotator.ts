@@ -20,7 +20,11 @@ export async function webhookSecretRotator(
   const sealed = sealWebhookSecret(config, id, secret);
   const record = await db.transaction().execute(async (trx) => {
     await endpointOr404(trx, id);
-    await trx.updateTable("webhook_endpoints").set({ secret_sealed: sealed, updated_at: nowIso() }).where("id", "=", id).execute();
+    await trx
+      .updateTable("webhook_endpoints")
+      .set({ secret_sealed: sealed, updated_at: nowIso() })
+      .where("id", "=", id)
+      .execute();
     // The audit says that it changed, never what it is.
     await recordAudit(trx, ctx, { action: "webhook_endpoint.secret_rotated", objectType: "webhook_endpoint", objectId: id });
     return endpointOr404(trx, id);

@@ -13,7 +13,12 @@ import { endpointOr404 } from "./webhookEndpointSupport.js";
  * never gives `webhook.test` to any other endpoint. The delivery goes out in the background like
  * every other one; the caller nudges the dispatcher.
  */
-export async function webhookTestSender(db: Db, config: Config, ctx: RequestContext, id: string): Promise<WebhookDeliveriesTable> {
+export async function webhookTestSender(
+  db: Db,
+  config: Config,
+  ctx: RequestContext,
+  id: string,
+): Promise<WebhookDeliveriesTable> {
   authorize(ctx.actor, "webhook.write");
   return db.transaction().execute(async (trx) => {
     const ep = await endpointOr404(trx, id);

@@ -1,5 +1,5 @@
-import { nudgeWebhooks } from "../webhooks/dispatcher.js";
 import { deliverClaim, releaseClaim } from "../webhooks/delivery.js";
+import { nudgeWebhooks } from "../webhooks/dispatcher.js";
 import { registerJobHandler } from "./registry.js";
 
 /**

@@ -79,7 +79,14 @@ export async function webhookRoutes(fastify: FastifyInstance) {
 
   app.get(
     `${BASE}/:id`,
-    { schema: { tags, summary: "Get a webhook endpoint", params: IdParams, response: { 200: WebhookEndpointSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Get a webhook endpoint",
+        params: IdParams,
+        response: { 200: WebhookEndpointSchema, ...errorResponses },
+      },
+    },
     async (req) => {
       authorize(requireActor(req), "webhook.read");
       const r = await findWebhookEndpointRecord(app.deps.db, req.params.id);
@@ -185,7 +192,8 @@ export async function webhookRoutes(fastify: FastifyInstance) {
     async (req) => {
       authorize(requireActor(req), "webhook.read");
       const { status, ...page } = req.query;
-      if (!(await findWebhookEndpointRecord(app.deps.db, req.params.id))) throw errors.notFound("Webhook endpoint", req.params.id);
+      if (!(await findWebhookEndpointRecord(app.deps.db, req.params.id)))
+        throw errors.notFound("Webhook endpoint", req.params.id);
       const p = await listWebhookDeliveries(app.deps.db, req.params.id, { status }, page);
       return { items: p.items.map(presentWebhookDelivery), nextCursor: p.nextCursor };
     },

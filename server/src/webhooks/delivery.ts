@@ -90,7 +90,11 @@ async function claimed(db: Db, claim: string, id?: string): Promise<ClaimedDeliv
  * attempt log written together, only while the claim is still this job's. Returns the outcome, or
  * null when the claim was lost meanwhile (the endpoint deleted, the job taken over).
  */
-async function attempt(deps: { db: Db; config: WebhookConfig }, claim: string, c: ClaimedDelivery): Promise<AttemptOutcome | null> {
+async function attempt(
+  deps: { db: Db; config: WebhookConfig },
+  claim: string,
+  c: ClaimedDelivery,
+): Promise<AttemptOutcome | null> {
   const { db, config } = deps;
   const body = webhookBody({ type: c.type, occurred_at: c.occurredAt, payload: c.payload });
   let result: SendResult;
@@ -139,7 +143,9 @@ async function attempt(deps: { db: Db; config: WebhookConfig }, claim: string, c
     return true;
   });
   if (!recorded) return null;
-  webhookDeliveries.labels(outcome.status === "SUCCEEDED" ? "succeeded" : outcome.status === "FAILED" ? "failed" : "retrying").inc();
+  webhookDeliveries
+    .labels(outcome.status === "SUCCEEDED" ? "succeeded" : outcome.status === "FAILED" ? "failed" : "retrying")
+    .inc();
   webhookDeliveryDuration.observe(result.durationMs / 1000);
   return outcome;
 }
@@ -186,7 +192,12 @@ export async function deliverClaim(
   return report;
 }
 
-async function claimNextInLine(db: Db, claim: string, endpointId: string, entitlementId: string): Promise<ClaimedDelivery | null> {
+async function claimNextInLine(
+  db: Db,
+  claim: string,
+  endpointId: string,
+  entitlementId: string,
+): Promise<ClaimedDelivery | null> {
   const head = await db
     .selectFrom("webhook_deliveries")
     .select(["id", "claim", "next_attempt_at"])

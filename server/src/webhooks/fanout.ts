@@ -1,6 +1,6 @@
 import type { Insertable } from "kysely";
-import { type EventRow, eventsAfter, positionOf } from "../db/repos/events.js";
 import { isUniqueViolation } from "../db/constraints.js";
+import { type EventRow, eventsAfter, positionOf } from "../db/repos/events.js";
 import type { Db, WebhookDeliveriesTable } from "../db/schema.js";
 import { newId } from "../util.js";
 
@@ -75,7 +75,11 @@ export async function fanOutStep(db: Db, endpointId: string, retryWindowMs: numb
       const patterns = JSON.parse(ep.event_types) as string[];
       const now = new Date();
       const rows = events.filter((e) => filterTakes(patterns, e.type)).map((e) => deliveryRow(endpointId, e, retryWindowMs, now));
-      for (let i = 0; i < rows.length; i += 200) await trx.insertInto("webhook_deliveries").values(rows.slice(i, i + 200)).execute();
+      for (let i = 0; i < rows.length; i += 200)
+        await trx
+          .insertInto("webhook_deliveries")
+          .values(rows.slice(i, i + 200))
+          .execute();
       const to = positionOf(last);
       const moved = await trx
         .updateTable("webhook_endpoints")
@@ -102,4 +106,3 @@ export async function fanOut(db: Db, endpointId: string, retryWindowMs: number):
     if (read < FAN_OUT_BATCH) return n;
   }
 }
-

@@ -43,7 +43,12 @@ export function postWebhook(opts: {
   const literal = opts.allowPrivate ? null : literalBlocked(u);
   if (literal)
     return Promise.resolve(
-      done({ ok: false, statusCode: null, error: `${literal} is a loopback, private or link-local address; set ${ALLOW_VAR}=true to allow it`, snippet: null }),
+      done({
+        ok: false,
+        statusCode: null,
+        error: `${literal} is a loopback, private or link-local address; set ${ALLOW_VAR}=true to allow it`,
+        snippet: null,
+      }),
     );
   const tls = u.protocol === "https:";
   return new Promise((resolve) => {

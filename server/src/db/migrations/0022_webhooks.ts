@@ -61,11 +61,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("updated_at", "text", (c) => c.notNull())
     .addUniqueConstraint("webhook_deliveries_endpoint_event", ["endpoint_id", "event_id"])
     .execute();
-  await db.schema
-    .createIndex("webhook_deliveries_due")
-    .on("webhook_deliveries")
-    .columns(["status", "next_attempt_at"])
-    .execute();
+  await db.schema.createIndex("webhook_deliveries_due").on("webhook_deliveries").columns(["status", "next_attempt_at"]).execute();
   await db.schema
     .createIndex("webhook_deliveries_order")
     .on("webhook_deliveries")
