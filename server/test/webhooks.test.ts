@@ -4,11 +4,13 @@ import { sql } from "kysely";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { EventType } from "../../common/src/enums.js";
+import { buildApp } from "../src/app.js";
 import type { Config } from "../src/config.js";
 import { type DbHandle, openDatabase } from "../src/db/connect.js";
 import { recordEvents } from "../src/db/repos/events.js";
 import type { Db } from "../src/db/schema.js";
 import { JobRunner } from "../src/jobs/runner.js";
+import { webhookDeliveries, webhookDeliveryDuration } from "../src/metrics.js";
 import { WebhookDispatcher } from "../src/webhooks/dispatcher.js";
 import { expectProblem } from "./expectations.js";
 import { ok as okStatus } from "./factories.js";
@@ -189,6 +191,41 @@ describeEachDb("webhooks", (env) => {
     // The receiver's answer is kept short.
     expect(detail.attemptLog[0].responseSnippet.length).toBeLessThanOrEqual(256);
     expect(detail.attemptLog[0].error).toContain("500");
+  });
+
+  it("counts attempts by result and their durations, and shows pending deliveries at scrape time", async () => {
+    const count = async (result: string) =>
+      (await webhookDeliveries.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
+    const observed = async () =>
+      (await webhookDeliveryDuration.get()).values.find(
+        (v) => v.metricName === "licensor_webhook_delivery_duration_seconds_count",
+      )?.value ?? 0;
+    const before = { retrying: await count("retrying"), succeeded: await count("succeeded"), observed: await observed() };
+    const r = await rcv((_req, n) => (n < 1 ? 500 : 200));
+    const ep = await endpoint(r.url);
+    await record(env.db, [{ entitlementId: "E1" }]);
+    // Fanned out and claimed, by a dispatcher whose runner is not running: the delivery waits, PENDING.
+    const idle = new JobRunner({ db: env.db, dialect: env.dialect, config: env.app.deps.config, bulk: env.app.deps.bulk });
+    expect(await new WebhookDispatcher({ db: env.db, config: env.app.deps.config }, idle).dispatch()).toBe(1);
+    const token = "metrics-token-0123456789abcdef0123456789";
+    const scraping = await buildApp(
+      { ...env.app.deps, config: { ...env.app.deps.config, metricsToken: token } },
+      { logger: false },
+    );
+    try {
+      const scrape = async () =>
+        (await scraping.inject({ method: "GET", url: "/metrics", headers: { authorization: `Bearer ${token}` } })).body;
+      expect(await scrape()).toMatch(/^licensor_webhook_deliveries_pending 1$/m);
+      await env.db.updateTable("webhook_deliveries").set({ claim: null }).execute(); // that job never runs
+      await start();
+      await until("SUCCEEDED", async () => (await deliveries(ep.id)).find((x) => x.status === "SUCCEEDED"));
+      expect(await scrape()).toMatch(/^licensor_webhook_deliveries_pending 0$/m);
+    } finally {
+      await scraping.close();
+    }
+    expect(await count("retrying")).toBe(before.retrying + 1);
+    expect(await count("succeeded")).toBe(before.succeeded + 1);
+    expect(await observed()).toBe(before.observed + 2);
   });
 
   it("a receiver that never answers times out, is retried, and the delivery is FAILED after the retry window", async () => {
