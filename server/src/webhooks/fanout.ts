@@ -99,6 +99,15 @@ export async function fanOutStep(db: Db, endpointId: string, retryWindowMs: numb
 
 /** Fans an endpoint out until it has caught up with the stream (or another process took over). */
 export async function fanOut(db: Db, endpointId: string, retryWindowMs: number): Promise<number> {
+  // The common case, nothing new: one read, no transaction (every process looks every second).
+  const ep = await db
+    .selectFrom("webhook_endpoints")
+    .select(["position_tx_id", "position_seq"])
+    .where("id", "=", endpointId)
+    .executeTakeFirst();
+  if (!ep) return 0;
+  const ahead = await eventsAfter(db, { txId: Number(ep.position_tx_id), seq: Number(ep.position_seq) }, 1);
+  if (ahead.length === 0) return 0;
   let n = 0;
   for (;;) {
     const read = await fanOutStep(db, endpointId, retryWindowMs);
