@@ -61,7 +61,13 @@ export class WebhookDispatcher {
   /** One look: fan-out, then a job per batch of due deliveries; returns how many deliveries were claimed. */
   async dispatch(): Promise<number> {
     const { db, config } = this.deps;
-    for (const id of await enabledWebhookEndpointIds(db)) await fanOut(db, id, config.webhookRetryWindowMs);
+    for (const id of await enabledWebhookEndpointIds(db)) {
+      try {
+        await fanOut(db, id, config.webhookRetryWindowMs);
+      } catch {
+        // One endpoint's trouble (a hiccup, a conflict) must not hold up the others: retried next look.
+      }
+    }
     let n = 0;
     for (;;) {
       const due = await dueWebhookDeliveries(db, nowIso(), BATCH);
