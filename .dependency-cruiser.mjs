@@ -33,8 +33,8 @@ const FLOORS = [
   },
   {
     name: "services",
-    path: "^server/src/(security|policies|licensing|mail)/|^server/src/audit\\.ts$|^server/src/jobs/(runner|registry|fileStore)\\.ts$",
-    why: "authorization, sessions and passwords, license signing keys, the outbox and SMTP, the audit writer, the job runner, its registry and the file store",
+    path: "^server/src/(security|policies|licensing|mail|webhooks)/|^server/src/audit\\.ts$|^server/src/jobs/(runner|registry|fileStore)\\.ts$",
+    why: "authorization, sessions and passwords, license signing keys, the outbox and SMTP, webhook fan-out and delivery, the audit writer, the job runner, its registry and the file store",
   },
   { name: "db", path: "^server/src/db/", why: "Kysely: row types, connections, migrations, and repos, reads that return rows" },
   { name: "rules", path: "^server/src/(domain|keyfiles)/", why: "pure rules and key-file formats: no database" },
@@ -162,7 +162,7 @@ const rules = [
     name: "job-handlers-not-runner",
     comment: "job handlers register by kind and get a JobContext: they do not import the runner",
     severity: "error",
-    from: { path: "^server/src/jobs/(handlers|mailHandlers)" },
+    from: { path: "^server/src/jobs/(handlers|mailHandlers|webhookHandlers)" },
     to: { path: "^server/src/jobs/runner\\.ts$" },
   },
 ];

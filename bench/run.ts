@@ -10,12 +10,13 @@ import { benchPageWeight, reportPageWeight } from "./pageWeight.js";
 import { benchRedeem, type RedeemResult, reportRedeem } from "./redeem.js";
 import { benchReport, type ReportBenchResult, reportReport } from "./report.js";
 import { benchSoap, reportSoap, type SoapBenchResult } from "./soap.js";
+import { benchWebhooks, reportWebhooks, type WebhookBenchResult } from "./webhooks.js";
 
 /**
  * `npm run bench`: every benchmark with its same-run baseline, so the ratios mean something on a
  * noisy machine. PostgreSQL runs when LICENSOR_TEST_PG_URL (or DATABASE_URL) names a server we may
  * create databases on. The last line of output is one JSON object holding every figure.
- * BENCH_ONLY=accounts, keys, redeem, page, loadlatency, sign, activate, report or soap runs one of them.
+ * BENCH_ONLY=accounts, keys, redeem, page, loadlatency, sign, activate, report, soap or webhooks runs one of them.
  */
 
 const n = Number.parseInt(process.env.BENCH_N ?? "2000", 10);
@@ -147,6 +148,17 @@ async function soap() {
   return { benchmark: "soap", results };
 }
 
+/** Redemptions with 3 webhook endpoints beside none, on the built server (`npm run build:server`). */
+async function webhooks() {
+  const results: WebhookBenchResult[] = [await benchWebhooks("sqlite", pgUrl)];
+  reportWebhooks(results[0] as WebhookBenchResult);
+  if (/^postgres(ql)?:\/\//.test(pgUrl)) {
+    results.push(await benchWebhooks("postgres", pgUrl));
+    reportWebhooks(results[1] as WebhookBenchResult);
+  }
+  return { benchmark: "webhooks", results };
+}
+
 const benchmarks: Record<string, unknown>[] = [];
 if (only === "" || only === "accounts") benchmarks.push(await accounts());
 if (only === "" || only === "keys") benchmarks.push(await keys());
@@ -157,6 +169,7 @@ if (only === "" || only === "sign") benchmarks.push({ ...sign() });
 if (only === "" || only === "activate") benchmarks.push(await activate());
 if (only === "" || only === "report") benchmarks.push(await reports());
 if (only === "" || only === "soap") benchmarks.push(await soap());
+if (only === "" || only === "webhooks") benchmarks.push(await webhooks());
 
 const summary = {
   date: new Date().toISOString(),

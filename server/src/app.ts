@@ -16,6 +16,8 @@ import { LIMITS } from "../../common/src/limits.js";
 import "./jobs/handlers.js";
 // The email job (mail.send), queued by the mail dispatcher.
 import "./jobs/mailHandlers.js";
+// The webhook job (webhook.deliver), queued by the webhook dispatcher.
+import "./jobs/webhookHandlers.js";
 import { setMailEnvironment } from "./mail/environment.js";
 import { observeRequest, seriesOf } from "./metrics.js";
 import { authPlugin } from "./plugins/auth.js";

@@ -48,6 +48,20 @@ export interface Config {
   mailPollMs: number;
   /** How long one SMTP conversation may take before it counts as a connection failure (ms). */
   mailTimeoutMs: number;
+  /** Webhooks (server/src/webhooks/): deliveries to loopback/private/link-local addresses allowed. */
+  webhookAllowPrivateNetworks: boolean;
+  /** How long one webhook request may take before it counts as a failed attempt (ms). */
+  webhookTimeoutMs: number;
+  /** How long a failing delivery is retried before it is FAILED (ms). */
+  webhookRetryWindowMs: number;
+  /**
+   * The first retry's wait, doubled at each failure up to `webhookRetryMaxMs`, with jitter (ms).
+   * Not environment variables: tests shorten them.
+   */
+  webhookRetryBaseMs: number;
+  webhookRetryMaxMs: number;
+  /** How often each process fans new events out to endpoints and looks for due deliveries (ms). */
+  webhookPollMs: number;
   /** Bearer token of `/metrics`; unset: no metrics route and no per-request metrics at all. */
   metricsToken: string | undefined;
   /** A separate listener for `/metrics` only (host and port); unset: `/metrics` is on the main port. */
@@ -293,6 +307,31 @@ export const ENV_VARS: readonly EnvVar[] = [
     secret: "whole",
   },
   {
+    name: "LICENSOR_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+    schema: Type.Union([Type.Literal("true"), Type.Literal("false")]),
+    shownDefault: "`false`",
+    description:
+      "`true` lets webhook endpoints be on loopback, private or link-local addresses (refused by default, checked on the URL and on the address it resolves to at each delivery)",
+    expected: "true or false",
+  },
+  {
+    name: "LICENSOR_WEBHOOK_TIMEOUT_SECONDS",
+    schema: seconds(0.1, 300),
+    raw: DECIMAL,
+    shownDefault: "`10`",
+    description: "how long one webhook request may take before it counts as a failed attempt and is retried",
+    expected: "a number of seconds from 0.1 to 300",
+  },
+  {
+    name: "LICENSOR_WEBHOOK_RETRY_HOURS",
+    schema: seconds(0.001, 720),
+    raw: DECIMAL,
+    shownDefault: "`24`",
+    description:
+      "how long a failing webhook delivery is retried (exponential backoff with jitter, from 30 s up to 1 h apart) before it is marked FAILED",
+    expected: "a number of hours from 0.001 to 720",
+  },
+  {
     name: "LICENSOR_METRICS_TOKEN",
     schema: Type.String({ minLength: 32, pattern: "^[\\x21-\\x7e]+$" }),
     shownDefault: "unset (no `/metrics`)",
@@ -430,6 +469,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailRetryDelaysMs: [60_000, 300_000, 1_800_000, 7_200_000],
     mailPollMs: 3000,
     mailTimeoutMs: 30_000,
+    webhookAllowPrivateNetworks: get<string>("LICENSOR_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false") === "true",
+    webhookTimeoutMs: Math.round(get("LICENSOR_WEBHOOK_TIMEOUT_SECONDS", 10) * 1000),
+    webhookRetryWindowMs: Math.round(get("LICENSOR_WEBHOOK_RETRY_HOURS", 24) * 3_600_000),
+    webhookRetryBaseMs: 30_000,
+    webhookRetryMaxMs: 3_600_000,
+    webhookPollMs: 1000,
     metricsToken,
     metricsListen,
   };

@@ -117,3 +117,17 @@ export function countRedemption(result: string): void {
 }
 
 export { client as promClient };
+
+export const webhookDeliveries = new client.Counter({
+  name: "licensor_webhook_deliveries_total",
+  help: "Webhook delivery attempts made by this process, by result: succeeded, retrying (failed, to be tried again) or failed (given up)",
+  labelNames: ["result"] as const,
+  registers: [registry],
+});
+
+export const webhookDeliveryDuration = new client.Histogram({
+  name: "licensor_webhook_delivery_duration_seconds",
+  help: "How long webhook receivers took to answer an attempt (or to fail it), from the request to the answer",
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});

@@ -10,6 +10,7 @@ import { AppError } from "./errors.js";
 import { JobRunner } from "./jobs/runner.js";
 import { ensureSigningKey } from "./licensing/keyring.js";
 import { MailDispatcher } from "./mail/dispatcher.js";
+import { WebhookDispatcher } from "./webhooks/dispatcher.js";
 
 export interface Started {
   app: FastifyInstance;
@@ -43,6 +44,9 @@ export async function startServer(config: Config, print: (line: string) => void 
   // Outbox messages whose turn has come become mail.send jobs (server/src/mail/).
   const mail = new MailDispatcher({ db: handle.db, config }, jobs);
   mail.start();
+  // New events fan out to webhook endpoints; due deliveries become webhook.deliver jobs (server/src/webhooks/).
+  const webhooks = new WebhookDispatcher({ db: handle.db, config }, jobs);
+  webhooks.start();
   const address = await app.listen({ port: config.port, host: config.host });
   const metricsApp = config.metricsListen ? await buildMetricsApp(app.deps) : null;
   if (metricsApp && config.metricsListen) {
@@ -50,7 +54,7 @@ export async function startServer(config: Config, print: (line: string) => void 
     app.log.info({ address: at }, "metrics listening");
   }
   const url = `http://localhost:${(app.server.address() as { port: number }).port}`;
-  const stop = gracefulStop(app, jobs, mail, handle, async () => {
+  const stop = gracefulStop(app, jobs, mail, webhooks, handle, async () => {
     await metricsApp?.close();
     unmark();
   });
@@ -103,6 +107,7 @@ function gracefulStop(
   app: FastifyInstance,
   jobs: JobRunner,
   mail: MailDispatcher,
+  webhooks: WebhookDispatcher,
   handle: DbHandle,
   after: () => Promise<void>,
 ): () => Promise<void> {
@@ -113,7 +118,7 @@ function gracefulStop(
       // until the client drops it (Fastify closes only the connections idle when the stop began).
       const idle = setInterval(() => app.server.closeIdleConnections(), 100);
       try {
-        await Promise.all([app.close(), mail.stop(), jobs.stop()]);
+        await Promise.all([app.close(), mail.stop(), webhooks.stop(), jobs.stop()]);
       } finally {
         clearInterval(idle);
       }

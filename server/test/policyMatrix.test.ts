@@ -606,6 +606,78 @@ const rows: Row[] = [
       },
     ];
   })(),
+  // Webhooks: the four producer roles read endpoints and deliveries, the producer admin changes
+  // them (and alone sees a secret); portal users neither.
+  ...((): Row[] => {
+    const hook = async (t: Target) =>
+      ok(
+        await (await t.env.as("PRODUCER_ADMIN")).post("/api/v1/webhook-endpoints", {
+          url: "https://example.com/h",
+          eventTypes: ["*"],
+        }),
+      ).id as string;
+    const delivery = async (t: Target) =>
+      ok(await (await t.env.as("PRODUCER_ADMIN")).post(`/api/v1/webhook-endpoints/${await hook(t)}/test`), 202).id as string;
+    const base = "/api/v1/webhook-endpoints";
+    return [
+      { action: "webhook.read (list)", method: "GET", setup: async () => ({ url: base }), allowed: staff },
+      { action: "webhook.read", method: "GET", setup: async (t) => ({ url: `${base}/${await hook(t)}` }), allowed: staff },
+      {
+        action: "webhook.read (deliveries)",
+        method: "GET",
+        setup: async (t) => ({ url: `${base}/${await hook(t)}/deliveries` }),
+        allowed: staff,
+      },
+      {
+        action: "webhook.read (delivery)",
+        method: "GET",
+        setup: async (t) => ({ url: `/api/v1/webhook-deliveries/${await delivery(t)}` }),
+        allowed: staff,
+      },
+      {
+        action: "webhook.write (create)",
+        method: "POST",
+        setup: async () => ({ url: base, body: { url: "https://example.com/h", eventTypes: ["key.*"] } }),
+        allowed: admin,
+      },
+      {
+        action: "webhook.write (update)",
+        method: "PATCH",
+        setup: async (t) => ({ url: `${base}/${await hook(t)}`, body: { enabled: false } }),
+        allowed: admin,
+      },
+      {
+        action: "webhook.write (delete)",
+        method: "DELETE",
+        setup: async (t) => ({ url: `${base}/${await hook(t)}` }),
+        allowed: admin,
+      },
+      {
+        action: "webhook.write (reveal secret)",
+        method: "POST",
+        setup: async (t) => ({ url: `${base}/${await hook(t)}/reveal-secret` }),
+        allowed: admin,
+      },
+      {
+        action: "webhook.write (rotate secret)",
+        method: "POST",
+        setup: async (t) => ({ url: `${base}/${await hook(t)}/rotate-secret` }),
+        allowed: admin,
+      },
+      {
+        action: "webhook.write (test)",
+        method: "POST",
+        setup: async (t) => ({ url: `${base}/${await hook(t)}/test` }),
+        allowed: admin,
+      },
+      {
+        action: "webhook.write (redeliver)",
+        method: "POST",
+        setup: async (t) => ({ url: `/api/v1/webhook-deliveries/${await delivery(t)}/redeliver` }),
+        allowed: admin,
+      },
+    ];
+  })(),
 ];
 
 describeEachDb("policy matrix", (env) => {

@@ -502,6 +502,61 @@ export interface Database {
   fulfillment_actions: FulfillmentActionsTable;
   email_messages: EmailMessagesTable;
   key_movements: KeyMovementsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
+}
+
+/** A webhook endpoint (migration 0022): `event_types` JSON, the secret sealed, its fan-out position. */
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  description: string | null;
+  event_types: string;
+  secret_sealed: string;
+  enabled: number;
+  position_tx_id: number;
+  position_seq: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export type WebhookAttemptTrigger = "AUTO" | "REDELIVER" | "TEST";
+export type WebhookDeliveryStatus = "PENDING" | "SUCCEEDED" | "FAILED";
+
+/** One event for one endpoint (migration 0022), in order per (endpoint, entitlement). */
+export interface WebhookDeliveriesTable {
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  event_tx_id: number;
+  event_seq: number;
+  entitlement_id: string | null;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  next_attempt_at: string | null;
+  deadline_at: string;
+  claim: string | null;
+  next_trigger: WebhookAttemptTrigger;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_duration_ms: number | null;
+  delivered_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One attempt at a delivery (migration 0022). */
+export interface WebhookDeliveryAttemptsTable {
+  id: Generated<number>;
+  delivery_id: string;
+  attempted_at: string;
+  trigger: WebhookAttemptTrigger;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  response_snippet: string | null;
 }
 
 /** The key ledger of a bulk entitlement (migration 0016): its movements sum to its key_count. */

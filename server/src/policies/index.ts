@@ -17,6 +17,7 @@ import { settingsPolicy } from "./settings.js";
 import { splitPolicy } from "./splits.js";
 import { tokenPolicy } from "./tokens.js";
 import { userPolicy } from "./users.js";
+import { webhookPolicy } from "./webhooks.js";
 
 /** One policy file per resource, merged: action name → predicate. */
 const policies = {
@@ -37,6 +38,7 @@ const policies = {
   ...fulfillmentPolicy,
   ...splitPolicy,
   ...reportPolicy,
+  ...webhookPolicy,
 };
 type Policies = typeof policies;
 export type Action = keyof Policies;

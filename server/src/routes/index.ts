@@ -24,6 +24,7 @@ import { settingsRoutes } from "./settings.js";
 import { splitRoutes } from "./splits.js";
 import { tokenRoutes } from "./tokens.js";
 import { userRoutes } from "./users.js";
+import { webhookRoutes } from "./webhooks.js";
 
 /** Every route module, registered in one place so the OpenAPI document sees them all. */
 export async function registerRoutes(app: FastifyInstance) {
@@ -53,5 +54,6 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(fulfillmentRoutes);
   await app.register(reportRoutes);
   await app.register(accountRecoveryRoutes);
+  await app.register(webhookRoutes);
   await app.register(metricsRoutes);
 }

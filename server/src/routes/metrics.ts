@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { poolUse } from "../db/connect.js";
 import { emailsByStatus, jobsByState } from "../db/repos/ops.js";
+import { pendingWebhookDeliveries } from "../db/repos/webhooks.js";
 import { collectProcessMetrics, promClient, registry } from "../metrics.js";
 
 const sha = (s: string) => crypto.createHash("sha256").update(s).digest();
@@ -45,6 +46,12 @@ export async function metricsRoutes(app: FastifyInstance, opts: { separate?: boo
     registers: [own],
     collect: () => readOnce(),
   });
+  const webhooksPending = new promClient.Gauge({
+    name: "licensor_webhook_deliveries_pending",
+    help: "Webhook deliveries not finished yet (waiting for their turn, their retry, or being sent), all processes",
+    registers: [own],
+    collect: () => readOnce(),
+  });
   const pool = new promClient.Gauge({
     name: "licensor_db_pool_connections",
     help: "PostgreSQL pool of this process: connections open (total), idle, requests waiting for one, and the maximum",
@@ -69,7 +76,8 @@ export async function metricsRoutes(app: FastifyInstance, opts: { separate?: boo
   }
   async function readDatabase(): Promise<void> {
     try {
-      const [j, e] = await Promise.all([jobsByState(db), emailsByStatus(db)]);
+      const [j, e, w] = await Promise.all([jobsByState(db), emailsByStatus(db), pendingWebhookDeliveries(db)]);
+      webhooksPending.set(w);
       jobs.reset();
       for (const r of j) jobs.set({ state: r.key }, r.count);
       emails.reset();

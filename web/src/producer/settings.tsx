@@ -31,6 +31,7 @@ import {
   IconMail,
   IconPlus,
   IconUsersGroup,
+  IconWebhook,
 } from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
@@ -51,8 +52,18 @@ import { formatDate, formatDateTime, orNull } from "../lib/format";
 import { roleLabel } from "../lib/labels";
 import { all, maxLength, required, wholeNumber } from "../lib/validate";
 import { EmailSettingsTab } from "./emailSettings";
+import { WebhooksTab } from "./webhooks";
 
-const TABS = ["general", "id-generators", "entitlement-rules", "partner-tiers", "email", "api-tokens", "password"] as const;
+const TABS = [
+  "general",
+  "id-generators",
+  "entitlement-rules",
+  "partner-tiers",
+  "email",
+  "api-tokens",
+  "password",
+  "webhooks",
+] as const;
 
 export function SettingsPage() {
   const { tab = "partner-tiers" } = useParams();
@@ -81,6 +92,9 @@ export function SettingsPage() {
           <Tabs.Tab value="api-tokens" leftSection={<IconKey size={16} />}>
             API tokens
           </Tabs.Tab>
+          <Tabs.Tab value="webhooks" leftSection={<IconWebhook size={16} />}>
+            Webhooks
+          </Tabs.Tab>
           <Tabs.Tab value="password" leftSection={<IconLock size={16} />}>
             Password
           </Tabs.Tab>
@@ -102,6 +116,9 @@ export function SettingsPage() {
         </Tabs.Panel>
         <Tabs.Panel value="api-tokens">
           <ApiTokensTab />
+        </Tabs.Panel>
+        <Tabs.Panel value="webhooks">
+          <WebhooksTab />
         </Tabs.Panel>
         <Tabs.Panel value="password">
           <Paper withBorder radius="md" p="lg">

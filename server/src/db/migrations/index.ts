@@ -18,6 +18,7 @@ import * as m0017 from "./0017_audit_interface.js";
 import * as m0018 from "./0018_email_tokens.js";
 import * as m0020 from "./0020_account_managers.js";
 import * as m0021 from "./0021_events.js";
+import * as m0022 from "./0022_webhooks.js";
 
 /** Static list so migrations work the same from source (tests) and from the built `dist/`. */
 const migrations: Record<string, Migration> = {
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   "0018_email_tokens": m0018,
   "0020_account_managers": m0020,
   "0021_events": m0021,
+  "0022_webhooks": m0022,
 };
 
 export const migrationProvider: MigrationProvider = {

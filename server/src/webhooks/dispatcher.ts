@@ -1,0 +1,103 @@
+import { systemContext } from "../actor.js";
+import type { Config } from "../config.js";
+import { dueWebhookDeliveries, enabledWebhookEndpointIds } from "../db/repos/webhooks.js";
+import type { Db } from "../db/schema.js";
+import type { JobRunner } from "../jobs/runner.js";
+import { newId, nowIso } from "../util.js";
+import { fanOut } from "./fanout.js";
+
+const BATCH = 100;
+const running = new WeakMap<Db, WebhookDispatcher>();
+
+/**
+ * Moves events to webhook receivers, off every request's path, in each live process: every
+ * `webhookPollMs` (and at once when nudged) it fans new events out to the enabled endpoints
+ * (fanout.ts), then hands the deliveries whose turn has come to the job runner: a batch of them
+ * takes one claim token, by a conditional UPDATE (WHERE unclaimed), in the transaction that queues
+ * the `webhook.deliver` job owning that token; so two processes never send the same attempt. The
+ * job's handler (jobs/webhookHandlers.ts) sends them.
+ */
+export class WebhookDispatcher {
+  private timer: NodeJS.Timeout | null = null;
+  private work: Promise<number> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly deps: { db: Db; config: Pick<Config, "webhookPollMs" | "webhookRetryWindowMs"> },
+    private readonly runner: JobRunner,
+  ) {}
+
+  start(): void {
+    running.set(this.deps.db, this);
+    this.timer = setInterval(() => this.nudge(), this.deps.config.webhookPollMs);
+    this.timer.unref();
+    this.nudge();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (running.get(this.deps.db) === this) running.delete(this.deps.db);
+    await this.work?.catch(() => 0);
+  }
+
+  /** Looks now (once more after the current look, if one is under way). */
+  nudge(): void {
+    if (this.work) {
+      this.again = true;
+      return;
+    }
+    this.work = this.dispatch()
+      .catch(() => 0) // a database hiccup: the next look retries
+      .finally(() => {
+        this.work = null;
+        if (this.again && this.timer) {
+          this.again = false;
+          this.nudge();
+        }
+      });
+  }
+
+  /** One look: fan-out, then a job per batch of due deliveries; returns how many deliveries were claimed. */
+  async dispatch(): Promise<number> {
+    const { db, config } = this.deps;
+    for (const id of await enabledWebhookEndpointIds(db)) {
+      try {
+        await fanOut(db, id, config.webhookRetryWindowMs);
+      } catch {
+        // One endpoint's trouble (a hiccup, a conflict) must not hold up the others: retried next look.
+      }
+    }
+    let n = 0;
+    for (;;) {
+      const due = await dueWebhookDeliveries(db, nowIso(), BATCH);
+      if (due.length === 0) return n;
+      const claimed = await this.claim(due);
+      n += claimed;
+      if (due.length < BATCH || claimed === 0) return n;
+    }
+  }
+
+  private async claim(ids: string[]): Promise<number> {
+    const claim = newId();
+    return this.deps.db.transaction().execute(async (trx) => {
+      const now = nowIso();
+      const res = await trx
+        .updateTable("webhook_deliveries")
+        .set({ claim })
+        .where("id", "in", ids)
+        .where("status", "=", "PENDING")
+        .where("claim", "is", null)
+        .where("next_attempt_at", "<=", now)
+        .executeTakeFirst();
+      const n = Number(res.numUpdatedRows);
+      if (n > 0) await this.runner.enqueue(trx, systemContext(), "webhook.deliver", null, { claim }, n);
+      return n;
+    });
+  }
+}
+
+/** Asks this process's dispatcher of `db` (if any runs) to look now: a test event, a redelivery. */
+export function nudgeWebhooks(db: Db): void {
+  running.get(db)?.nudge();
+}
