@@ -38,14 +38,18 @@ export async function startServer(config: Config, print: (line: string) => void 
   const created = (await hasProducerAdmin(handle.db)) ? null : await createFirstAdmin(handle, config, publisherId);
   // The license signing key exists from the first start (docs/LICENSE-FORMAT.md §5).
   const signing = await ensureSigningKey(handle.db, config);
-  const jobs = new JobRunner({ db: handle.db, dialect: handle.dialect, config, bulk: handle.bulk });
+  const jobDeps = { db: handle.db, dialect: handle.dialect, config, bulk: handle.bulk };
+  const jobs = new JobRunner(jobDeps, { except: ["webhook.deliver"] });
+  // Webhook deliveries in their own lane (see JobRunner): a dead receiver never delays a key load.
+  const webhookJobs = new JobRunner(jobDeps, { only: ["webhook.deliver"] });
   const app = await buildApp({ db: handle.db, dialect: handle.dialect, config, bulk: handle.bulk, jobs });
   await jobs.start();
+  await webhookJobs.start();
   // Outbox messages whose turn has come become mail.send jobs (server/src/mail/).
   const mail = new MailDispatcher({ db: handle.db, config }, jobs);
   mail.start();
   // New events fan out to webhook endpoints; due deliveries become webhook.deliver jobs (server/src/webhooks/).
-  const webhooks = new WebhookDispatcher({ db: handle.db, config }, jobs);
+  const webhooks = new WebhookDispatcher({ db: handle.db, config }, webhookJobs);
   webhooks.start();
   const address = await app.listen({ port: config.port, host: config.host });
   const metricsApp = config.metricsListen ? await buildMetricsApp(app.deps) : null;
@@ -54,7 +58,7 @@ export async function startServer(config: Config, print: (line: string) => void 
     app.log.info({ address: at }, "metrics listening");
   }
   const url = `http://localhost:${(app.server.address() as { port: number }).port}`;
-  const stop = gracefulStop(app, jobs, mail, webhooks, handle, async () => {
+  const stop = gracefulStop(app, [jobs, webhookJobs], mail, webhooks, handle, async () => {
     await metricsApp?.close();
     unmark();
   });
@@ -105,7 +109,7 @@ async function createFirstAdmin(handle: DbHandle, config: Config, publisherId: s
  */
 function gracefulStop(
   app: FastifyInstance,
-  jobs: JobRunner,
+  runners: JobRunner[],
   mail: MailDispatcher,
   webhooks: WebhookDispatcher,
   handle: DbHandle,
@@ -118,7 +122,7 @@ function gracefulStop(
       // until the client drops it (Fastify closes only the connections idle when the stop began).
       const idle = setInterval(() => app.server.closeIdleConnections(), 100);
       try {
-        await Promise.all([app.close(), mail.stop(), webhooks.stop(), jobs.stop()]);
+        await Promise.all([app.close(), mail.stop(), webhooks.stop(), ...runners.map((r) => r.stop())]);
       } finally {
         clearInterval(idle);
       }

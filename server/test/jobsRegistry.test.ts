@@ -41,6 +41,26 @@ const runnerOf = (env: TestEnv) =>
   new JobRunner({ db: env.db, dialect: env.dialect, config: env.app.deps.config, bulk: env.app.deps.bulk });
 
 describeEachDb("job registry", (env) => {
+  it("keeps to its lane: a runner for one kind leaves the others queued for another runner", async () => {
+    const deps = { db: env.db, dialect: env.dialect, config: env.app.deps.config, bulk: env.app.deps.bulk };
+    const echoes = new JobRunner(deps, { only: ["test.echo"] });
+    const others = new JobRunner(deps, { except: ["test.echo"] });
+    const echo = await echoes.enqueue(env.db, systemContext(), "test.echo", null, { word: "lane" }, null);
+    // A kind the echo lane must leave alone: its handler is the key export's, which fails fast on a missing bulk.
+    const other = await echoes.enqueue(env.db, systemContext(), "keys.export", null, { bulkId: "none" } as never, null);
+    await echoes.start();
+    try {
+      expect((await finished(env.db, echo)).state).toBe("SUCCEEDED");
+      await new Promise((res) => setTimeout(res, 300));
+      const waiting = await env.db.selectFrom("jobs").select("state").where("id", "=", other).executeTakeFirstOrThrow();
+      expect(waiting.state).toBe("QUEUED");
+      await others.start();
+      expect(["SUCCEEDED", "FAILED"]).toContain((await finished(env.db, other)).state);
+    } finally {
+      await Promise.all([echoes.stop(), others.stop()]);
+    }
+  });
+
   it("holds the key jobs once the app is loaded, and refuses a kind registered twice", () => {
     for (const kind of ["keys.import", "keys.generate", "keys.delete", "keys.export"]) expect(jobHandler(kind)).toBeDefined();
     expect(() => registerJobHandler("keys.import", { run: async () => {} })).toThrow("job kind keys.import is registered twice");

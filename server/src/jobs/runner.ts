@@ -53,7 +53,15 @@ export class JobRunner {
   private stopped = false;
   private started = false;
 
-  constructor(readonly deps: JobDeps) {}
+  /**
+   * `lane`: the kinds this runner takes (`only`) or leaves to another runner (`except`); all by
+   * default. A runner runs one job at a time, so the server gives webhook deliveries their own lane:
+   * a receiver that hangs until its timeout never holds up a key import or export, and the reverse.
+   */
+  constructor(
+    readonly deps: JobDeps,
+    private readonly lane: { only?: readonly JobType[]; except?: readonly JobType[] } = {},
+  ) {}
 
   private get leaseMs() {
     return this.deps.config.jobLeaseMs;
@@ -169,13 +177,10 @@ export class JobRunner {
   private async claim(): Promise<JobsTable | undefined> {
     const { db } = this.deps;
     for (let i = 0; i < 5; i++) {
-      const next = await db
-        .selectFrom("jobs")
-        .select("id")
-        .where("state", "=", "QUEUED")
-        .orderBy("created_at")
-        .limit(1)
-        .executeTakeFirst();
+      let queued = db.selectFrom("jobs").select("id").where("state", "=", "QUEUED");
+      if (this.lane.only?.length) queued = queued.where("type", "in", this.lane.only);
+      if (this.lane.except?.length) queued = queued.where("type", "not in", this.lane.except);
+      const next = await queued.orderBy("created_at").limit(1).executeTakeFirst();
       if (!next) return undefined;
       const now = new Date();
       const res = await db
