@@ -14,7 +14,7 @@ import { configDifference, keysWord } from "../../domain/splits.js";
 import { errors } from "../../errors.js";
 import { recordKeySplit } from "../../keys/keyLedger.js";
 import { newId, nowIso } from "../../util.js";
-import { emitEntitlement, emitLineItems } from "../domainEvents.js";
+import { emitEntitlement } from "../domainEvents.js";
 import { entitlementRecord, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
 import {
   loadForSplit,

@@ -14,7 +14,7 @@ import { generateId } from "../../domain/idTemplates.js";
 import { errors } from "../../errors.js";
 import { authorize } from "../../policies/index.js";
 import { nowIso } from "../../util.js";
-import { emitEntitlement, emitLineItems } from "../domainEvents.js";
+import { emitEntitlement } from "../domainEvents.js";
 import {
   entitlementJson,
   entitlementRecord,

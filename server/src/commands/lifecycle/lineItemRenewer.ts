@@ -7,7 +7,7 @@ import { loadSettings } from "../../db/repos/settings.js";
 import type { Db } from "../../db/schema.js";
 import { errors } from "../../errors.js";
 import { bool, nowIso } from "../../util.js";
-import { emitEntitlement, emitLineItems } from "../domainEvents.js";
+import { emitLineItems } from "../domainEvents.js";
 import { recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
 import {
   claimEntitlement,

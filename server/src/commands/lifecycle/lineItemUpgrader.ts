@@ -5,7 +5,7 @@ import { recordAudit } from "../../audit.js";
 import { loadSettings } from "../../db/repos/settings.js";
 import type { Db } from "../../db/schema.js";
 import { nowIso } from "../../util.js";
-import { emitEntitlement, emitLineItems } from "../domainEvents.js";
+import { emitLineItems } from "../domainEvents.js";
 import { recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
 import {
   claimEntitlement,

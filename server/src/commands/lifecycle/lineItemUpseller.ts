@@ -6,7 +6,7 @@ import { loadSettings } from "../../db/repos/settings.js";
 import type { Db } from "../../db/schema.js";
 import { errors } from "../../errors.js";
 import { nowIso } from "../../util.js";
-import { emitEntitlement, emitLineItems } from "../domainEvents.js";
+import { emitLineItems } from "../domainEvents.js";
 import { recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
 import type { ProductConfigInput } from "../lineItemConfig.js";
 import {
