@@ -102,7 +102,9 @@ export async function emitFulfillment(
 ): Promise<void> {
   const f = await trx.selectFrom("fulfillments").selectAll().where("id", "=", fulfillmentPk).executeTakeFirst();
   if (!f) return;
-  await recordEvents(trx, ctx, [fulfillmentEvent(type, f, extra)]);
+  // A redeemed entitlement's activation ID is a key: masked in the event.
+  const e = await trx.selectFrom("entitlements").select("parent_bulk_id").where("id", "=", f.entitlement_pk).executeTakeFirst();
+  await recordEvents(trx, ctx, [fulfillmentEvent(type, f, extra, e?.parent_bulk_id ? [f.activation_id] : [])]);
 }
 
 /** account.* events for an account as it is now in `trx` (or as it was, for account.deleted). */

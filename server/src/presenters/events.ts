@@ -13,11 +13,11 @@ import type { AccountsTable, EntitlementRow, FulfillmentRow } from "../db/schema
  */
 
 /** A line item as FNO's entitlement notifications carry it. */
-export function lineItemEventData(li: LineItemFull, entitlementState: string) {
+export function lineItemEventData(li: LineItemFull, entitlementState: string, hide: readonly string[] = []) {
   const closed = new Set(["INACTIVE", "OBSOLETE"]);
   return {
     id: li.id,
-    activationId: li.activation_id ?? "",
+    activationId: masked(li.activation_id ?? "", hide),
     state: li.state,
     product: li.products[0] ? { name: li.products[0].name, version: li.products[0].version } : null,
     products: li.products.map((p) => ({ name: p.name, version: p.version, quantity: p.quantity })),
@@ -41,12 +41,33 @@ function soldToOf(kind: string, partners: PartnerRow[]) {
   return p ? { id: p.account_id, name: p.account_name } : null;
 }
 
+/**
+ * The keys an entitlement's identifiers are made of: a redeemed entitlement's line item has the key
+ * as its activation ID, and its entitlement ID is by default the key followed by ENT. An event
+ * never holds a whole key, so these show masked in every event about it.
+ */
+export function keysIn(r: Pick<EntitlementRecord, "row" | "lineItems">): string[] {
+  if (r.row.parent_bulk_id === null) return [];
+  return r.lineItems.filter((i) => i.role === "LINE_ITEM" && i.activation_id).map((i) => i.activation_id as string);
+}
+
+/** `text` with every key of `hide` in it masked. */
+function masked(text: string, hide: readonly string[]): string;
+function masked(text: string | null, hide: readonly string[]): string | null;
+function masked(text: string | null, hide: readonly string[]): string | null {
+  if (text === null) return null;
+  let out = text;
+  for (const k of hide) if (k) out = out.split(k).join(maskedKey(k));
+  return out;
+}
+
 /** An entitlement (entitlement.* and line_item.* events), with the key counts of a bulk one. */
 export function entitlementEventData(r: EntitlementRecord, keyCounts?: KeyCounts) {
   const { row } = r;
+  const hide = keysIn(r);
   return {
     id: row.id,
-    entitlementId: row.entitlement_id,
+    entitlementId: masked(row.entitlement_id, hide),
     kind: row.kind,
     state: row.state,
     soldTo: soldToOf(row.kind, r.partners),
@@ -55,7 +76,7 @@ export function entitlementEventData(r: EntitlementRecord, keyCounts?: KeyCounts
     orderLineNumber: row.order_line_number,
     parentBulkId: row.parent_bulk_id,
     channelPartners: r.partners.map((p) => ({ tier: p.tier, accountId: p.account_id, accountName: p.account_name })),
-    lineItems: r.lineItems.filter((i) => i.role === "LINE_ITEM").map((i) => lineItemEventData(i, row.state)),
+    lineItems: r.lineItems.filter((i) => i.role === "LINE_ITEM").map((i) => lineItemEventData(i, row.state, hide)),
     ...(row.kind === "BULK"
       ? {
           product: (() => {
@@ -101,7 +122,11 @@ export function lineItemEvent(
     subjectId: lineItem.id,
     entitlementId: r.row.id,
     accountId: soldToOf(r.row.kind, r.partners)?.id ?? null,
-    data: { lineItem: lineItemEventData(lineItem, r.row.state), entitlement: entitlementEventData(r), ...extra },
+    data: {
+      lineItem: lineItemEventData(lineItem, r.row.state, [...keysIn(r), ...keysIn({ row: r.row, lineItems: [lineItem] })]),
+      entitlement: entitlementEventData(r),
+      ...extra,
+    },
   };
 }
 
@@ -151,15 +176,24 @@ export function keyRedeemedEvent(d: {
     data: {
       key: maskedKey(d.key),
       bulkEntitlement: { id: d.bulk.id, entitlementId: d.bulk.entitlement_id },
-      entitlement: { id: d.entitlement.id, entitlementId: d.entitlement.entitlement_id, activationIds: d.activationIds },
+      entitlement: {
+        id: d.entitlement.id,
+        entitlementId: masked(d.entitlement.entitlement_id, [d.key, ...d.activationIds]),
+        activationIds: d.activationIds.map((a) => masked(a, [d.key, ...d.activationIds])),
+      },
       customer: d.customer,
       owner: d.owner,
     },
   };
 }
 
-/** fulfillment.* events. */
-export function fulfillmentEvent(type: EventType, f: FulfillmentRow, extra: Record<string, unknown> = {}): DomainEvent {
+/** fulfillment.* events; `hide`: the keys its IDs are made of (a redeemed entitlement's, keysIn()). */
+export function fulfillmentEvent(
+  type: EventType,
+  f: FulfillmentRow,
+  extra: Record<string, unknown> = {},
+  hide: readonly string[] = [],
+): DomainEvent {
   return {
     type,
     subjectType: "fulfillment",
@@ -172,8 +206,8 @@ export function fulfillmentEvent(type: EventType, f: FulfillmentRow, extra: Reco
         type: f.type,
         state: f.state,
         source: f.source,
-        entitlementId: f.entitlement_id,
-        activationId: f.activation_id,
+        entitlementId: masked(f.entitlement_id, hide),
+        activationId: masked(f.activation_id, hide),
         product: { name: f.product_name, version: f.product_version },
         licenseModel: f.license_model_name,
         count: f.count,
