@@ -378,6 +378,13 @@ describeEachDb("domain events: redemptions under load and the events API", (env)
       expect((await c.get("/api/v1/events/evt_x")).statusCode).toBe(403);
     }
     expect((await env.caller(null).get("/api/v1/events")).statusCode).toBe(401);
+    // Both routes are in the OpenAPI document, with their query and response.
+    const doc = (await env.app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    expect(Object.keys(doc.paths["/api/v1/events"])).toContain("get");
+    expect(Object.keys(doc.paths["/api/v1/events/{id}"])).toContain("get");
+    const names = doc.paths["/api/v1/events"].get.parameters.map((p: { name: string }) => p.name);
+    expect(names).toEqual(expect.arrayContaining(["cursor", "limit", "type", "entitlementId", "order"]));
+    expect(JSON.stringify(doc.paths["/api/v1/events/{id}"].get.responses["200"])).toContain("occurredAt");
   });
 
   it("PostgreSQL: an event of a transaction still open holds back later commits until it commits; none is skipped", async () => {
