@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { account, deployedBulk, deployedLicenseModel, deployedProduct } from "./factories.js";
-import { HAVE_BROWSER, logInPage, login, okJson, portalForSuite, requireBrowserFor } from "./harness.js";
+import { HAVE_BROWSER, labelled, logInPage, login, okJson, portalForSuite, requireBrowserFor } from "./harness.js";
 
 /**
  * The producer's Events page (issue 17): a key loaded and a key redeemed show as events, newest
@@ -37,7 +37,7 @@ describe.skipIf(!HAVE_BROWSER)("the Events page in Chromium", () => {
       // Newest first: the redemption's entitlement.created is the newest event, key.redeemed just before.
       const rows = page.locator("tbody tr");
       await expect.poll(async () => ((await rows.first().textContent()) ?? "").includes("entitlement.created")).toBe(true);
-      await page.getByRole("textbox", { name: "Type" }).click();
+      await page.getByLabel(labelled("Type")).click();
       await page.getByRole("option", { name: "key.redeemed", exact: true }).click();
       await expect.poll(() => page.getByText("account.created").count()).toBe(0);
       await page.locator("tbody tr", { hasText: "key.redeemed" }).first().click();
