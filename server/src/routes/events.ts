@@ -1,40 +1,15 @@
 import type { FastifyInstance } from "fastify";
 import { EventIdParams, EventListQuery, EventPage, EventSchema } from "../../../common/src/api/events.js";
 import { errorResponses } from "../../../common/src/api/shared.js";
-import { EVENT_TYPES } from "../../../common/src/enums.js";
 import { LIMITS } from "../../../common/src/limits.js";
 import { eventsNewestFirst, findEvent } from "../db/repos/eventReads.js";
-import { EVENT_STREAM_START, type EventPosition, eventsAfter, positionOf } from "../db/repos/events.js";
+import { EVENT_STREAM_START, eventsAfter, positionOf } from "../db/repos/events.js";
+import { eventTypesOf, newestCursor, parseNewestCursor, parseStreamCursor, streamCursor } from "../domain/eventQuery.js";
 import { errors } from "../errors.js";
 import { requireActor } from "../plugins/auth.js";
 import { authorize } from "../policies/index.js";
 import { presentDomainEvent } from "../presenters/events.js";
 import { typed } from "./typed.js";
-
-/** `type=key.redeemed`, `type=entitlement.*`, or several comma-separated: the exact types meant. */
-function typesOf(param: string | undefined): string[] | undefined {
-  if (param === undefined || param.trim() === "") return undefined;
-  const out = new Set<string>();
-  for (const part of param.split(",").map((p) => p.trim())) {
-    const matched = part.endsWith(".*")
-      ? EVENT_TYPES.filter((t) => t.startsWith(part.slice(0, -1)))
-      : EVENT_TYPES.filter((t) => t === part);
-    if (matched.length === 0)
-      throw errors.validation("type", `'${part}' is not an event type or subject.* (one of ${EVENT_TYPES.join(", ")})`);
-    for (const t of matched) out.add(t);
-  }
-  return [...out];
-}
-
-// Cursors are opaque to clients: "s" + txId.seq for the stream, "n" + seq for newest-first.
-const encode = (s: string) => Buffer.from(s).toString("base64url");
-function decode(cursor: string, kind: "s" | "n"): number[] {
-  const s = Buffer.from(cursor, "base64url").toString();
-  const parts = s.slice(1).split(".").map(Number);
-  if (s[0] !== kind || parts.some((n) => !Number.isSafeInteger(n) || n < 0))
-    throw errors.validation("cursor", "is not a cursor of this list (use nextCursor as returned, with the same order)");
-  return parts;
-}
 
 export async function eventRoutes(fastify: FastifyInstance) {
   const app = typed(fastify);
@@ -54,25 +29,21 @@ export async function eventRoutes(fastify: FastifyInstance) {
       authorize(requireActor(req), "events.read");
       const q = req.query;
       const limit = q.limit ?? LIMITS.pageSizeDefault;
-      const filter = { types: typesOf(q.type), entitlementId: q.entitlementId };
+      const filter = { types: eventTypesOf(q.type), entitlementId: q.entitlementId };
       if (q.order === "newest") {
-        const before = q.cursor ? (decode(q.cursor, "n")[0] ?? null) : null;
+        const before = q.cursor ? parseNewestCursor(q.cursor) : null;
         const rows = await eventsNewestFirst(app.deps.db, before, limit, filter);
         const last = rows.at(-1);
         return {
           items: rows.map(presentDomainEvent),
-          nextCursor: last && rows.length === limit ? encode(`n${last.seq}`) : null,
+          nextCursor: last && rows.length === limit ? newestCursor(last.seq) : null,
         };
       }
-      let from: EventPosition = EVENT_STREAM_START;
-      if (q.cursor) {
-        const [txId, seq] = decode(q.cursor, "s");
-        from = { txId: txId ?? 0, seq: seq ?? 0 };
-      }
+      const from = q.cursor ? parseStreamCursor(q.cursor) : EVENT_STREAM_START;
       const rows = await eventsAfter(app.deps.db, from, limit, filter);
       const last = rows.at(-1);
       const pos = last ? positionOf(last) : from;
-      return { items: rows.map(presentDomainEvent), nextCursor: encode(`s${pos.txId}.${pos.seq}`) };
+      return { items: rows.map(presentDomainEvent), nextCursor: streamCursor(pos) };
     },
   );
   app.get(
