@@ -20,7 +20,7 @@ export const EventSchema = Type.Object(
     requestId: Type.Union([Type.String(), Type.Null()]),
     data: Type.Record(Type.String(), Type.Unknown(), { description: "The payload, per type: docs/EVENTS.md." }),
   },
-  { $id: "Event" },
+  { $id: "DomainEvent" },
 );
 
 export const EventListQuery = Type.Object(
