@@ -9,6 +9,7 @@ import { findUserByEmail } from "../../server/src/db/repos/users.js";
 import { membershipsOf } from "../../server/src/security/actorLoader.js";
 import { startServer } from "../../server/src/server.js";
 import { registerBackupCommands } from "./backup.js";
+import { registerEventCommands } from "./events.js";
 import { registerKeyCommands } from "./keys.js";
 import { registerLicenseCommands } from "./license.js";
 
@@ -130,6 +131,7 @@ export function buildProgram(): Command {
   registerKeyCommands(program);
   registerLicenseCommands(program);
   registerBackupCommands(program);
+  registerEventCommands(program);
 
   return program;
 }

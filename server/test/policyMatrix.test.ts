@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
 import { ROLES, type Role } from "../../common/src/enums.js";
+import { recordEvents } from "../src/db/repos/events.js";
 import { JobRunner } from "../src/jobs/runner.js";
 import { ensureSigningKey } from "../src/licensing/keyring.js";
 import {
@@ -150,6 +151,20 @@ const rows: Row[] = [
   },
   // Audit, tiers
   { action: "audit.read", method: "GET", setup: async () => ({ url: "/api/v1/audit-events" }), allowed: (r) => staff(r) },
+  // Domain events (issue 17): producer roles read the stream and one event; portal users never.
+  { action: "events.read", method: "GET", setup: async () => ({ url: "/api/v1/events" }), allowed: (r) => staff(r) },
+  {
+    action: "events.read (one)",
+    method: "GET",
+    setup: async (t) => {
+      await t.env.db
+        .transaction()
+        .execute((trx) => recordEvents(trx, null, [{ type: "webhook.test", subjectType: "test", subjectId: "t", data: {} }]));
+      const ev = await t.env.db.selectFrom("events").select("id").orderBy("seq", "desc").executeTakeFirstOrThrow();
+      return { url: `/api/v1/events/${ev.id}` };
+    },
+    allowed: (r) => staff(r),
+  },
   {
     action: "partnerTier.read",
     method: "GET",

@@ -44,6 +44,7 @@ const AccountCreatePage = page(accounts, "AccountCreatePage");
 const AccountDetailPage = page(accounts, "AccountDetailPage");
 const AccountsListPage = page(accounts, "AccountsListPage");
 const AuditPage = page(() => import("./producer/audit"), "AuditPage");
+const EventsPage = page(() => import("./producer/events"), "EventsPage");
 const entitlements = () => import("./producer/entitlements");
 const CreateBulkEntitlementPage = page(entitlements, "CreateBulkEntitlementPage");
 const CreateSimpleEntitlementPage = page(entitlements, "CreateSimpleEntitlementPage");
@@ -251,6 +252,7 @@ export function App() {
                   <Route path="outbox" element={<OutboxListPage />} />
                   <Route path="outbox/:id" element={<OutboxDetailPage />} />
                   <Route path="audit" element={<AuditPage />} />
+                  <Route path="events" element={<EventsPage />} />
                   <Route path="settings" element={<Navigate to="/settings/partner-tiers" replace />} />
                   <Route path="settings/:tab" element={<SettingsPage />} />
                   <Route path="*" element={<NotFoundPage home="/" />} />

@@ -9,6 +9,7 @@ import { errors } from "../errors.js";
 import { authorize, can } from "../policies/index.js";
 import { presentAccount } from "../presenters/accounts.js";
 import { int, nowIso } from "../util.js";
+import { emitAccount } from "./domainEvents.js";
 
 /** The request body, as the route validated it (common/src/api/accounts.ts). */
 export type AccountCreateInput = AccountCreateBody;
@@ -91,6 +92,7 @@ export async function accountCreator(db: Db, ctx: RequestContext, input: Account
         objectId: row.id,
         after: presentAccount(row, partner ? [partner.id] : []) as never,
       });
+      await emitAccount(trx, ctx, "account.created", row.id, partner ? { relatedAccountId: partner.id } : {});
       if (partner) {
         await recordAudit(trx, ctx, {
           action: "account.related",

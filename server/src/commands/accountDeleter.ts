@@ -6,6 +6,7 @@ import type { Db } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize, can } from "../policies/index.js";
 import { presentAccount } from "../presenters/accounts.js";
+import { emitAccount } from "./domainEvents.js";
 
 /**
  * Deletes an account nobody uses. The database refuses while users, sub-accounts or (later)
@@ -26,6 +27,7 @@ export async function accountDeleter(db: Db, ctx: RequestContext, id: string): P
         objectId: id,
         before: presentAccount(before, related) as never,
       });
+      await emitAccount(trx, ctx, "account.deleted", id, {}, before);
     });
   } catch (err) {
     if (isForeignKeyViolation(err)) {

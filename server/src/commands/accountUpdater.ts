@@ -10,6 +10,7 @@ import { authorize, can } from "../policies/index.js";
 import { producerWriter } from "../policies/predicates.js";
 import { presentAccount } from "../presenters/accounts.js";
 import { int, nowIso } from "../util.js";
+import { emitAccount } from "./domainEvents.js";
 
 /** The request body, as the route validated it (common/src/api/accounts.ts). */
 export type AccountUpdateInput = AccountUpdateBody;
@@ -63,6 +64,12 @@ export async function accountUpdater(db: Db, ctx: RequestContext, id: string, in
       before: beforeAudit,
       after: afterAudit,
     });
+    const changed = Object.keys(afterAudit).filter(
+      (k) =>
+        JSON.stringify((afterAudit as Record<string, unknown>)[k]) !==
+        JSON.stringify((beforeAudit as Record<string, unknown>)[k]),
+    );
+    await emitAccount(trx, ctx, "account.updated", id, { changed });
     return { row, relatedAccountIds: related };
   });
 }

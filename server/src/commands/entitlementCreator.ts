@@ -13,6 +13,7 @@ import { canonicalKey } from "../domain/keyFormat.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { newId, nowIso } from "../util.js";
+import { emitEntitlement } from "./domainEvents.js";
 import { deployEntitlement } from "./entitlementStateChanger.js";
 import {
   entitlementJson,
@@ -193,6 +194,8 @@ export async function insertEntitlement(
   );
   const json = await entitlementJson(trx, pk);
   await recordAudit(trx, ctx, { action: "entitlement.created", objectType: "entitlement", objectId: pk, after: json as never });
+  // Its line items are in the entitlement's payload; line_item.created is for one added later.
+  await emitEntitlement(trx, ctx, "entitlement.created", pk);
   return pk;
 }
 

@@ -7,6 +7,7 @@ import { isForeignKeyViolation } from "../db/constraints.js";
 import type { Db, Trx } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
+import { emitEntitlementRecord, entitlementSnapshot } from "./domainEvents.js";
 import { entitlementJson, loadVisibleEntitlement } from "./entitlementSupport.js";
 
 /**
@@ -34,6 +35,7 @@ export async function entitlementDeleter(db: Db, ctx: RequestContext, pk: string
       const why = await whyKept(trx, pk);
       if (why) throw errors.inUse(`${label} cannot be deleted: ${why}`);
       const before = await entitlementJson(trx, pk);
+      const snapshot = await entitlementSnapshot(trx, pk);
       // Its unredeemed keys go with it (none is anyone's yet); a key redeemed meanwhile stays and
       // its foreign key refuses the delete below.
       const keys = await trx
@@ -69,6 +71,11 @@ export async function entitlementDeleter(db: Db, ctx: RequestContext, pk: string
         objectId: pk,
         before: { ...(before as Record<string, unknown>), ...(row.kind === "BULK" ? { keysDeleted } : {}) } as never,
       });
+      if (snapshot)
+        await emitEntitlementRecord(trx, ctx, "entitlement.deleted", snapshot, {
+          ...(row.kind === "BULK" ? { keysDeleted } : {}),
+          fulfillmentsDeleted,
+        });
     });
   } catch (err) {
     if (!isForeignKeyViolation(err)) throw err;

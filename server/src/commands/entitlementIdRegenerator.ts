@@ -8,6 +8,7 @@ import { generateId } from "../domain/idTemplates.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";
+import { emitEntitlement } from "./domainEvents.js";
 import { entitlementRecord, loadVisibleEntitlement, recordEvent, retryOnIdCollision } from "./entitlementSupport.js";
 
 /**
@@ -70,6 +71,10 @@ export async function entitlementIdRegenerator(db: Db, ctx: RequestContext, pk: 
         objectId: pk,
         before: { entitlementId: row.entitlement_id, activationIds: Object.keys(renamed) },
         after: { entitlementId: newEntitlementId, activationIds: Object.values(renamed) },
+      });
+      await emitEntitlement(trx, ctx, "entitlement.updated", pk, {
+        changed: ["entitlementId", ...(items.length ? ["lineItems.activationId"] : [])],
+        previousEntitlementId: row.entitlement_id,
       });
     }),
   );

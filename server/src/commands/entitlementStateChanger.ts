@@ -10,6 +10,7 @@ import { AppError, errors } from "../errors.js";
 import { queueEntitlementCertificate, recipientsOf } from "../mail/outbox.js";
 import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";
+import { emitEntitlement } from "./domainEvents.js";
 import { entitlementRecord, loadVisibleEntitlement, recordEvent } from "./entitlementSupport.js";
 
 /** Why the entitlement cannot be deployed: every line item (or the bulk configuration) needs a license model and deployed catalog. */
@@ -122,6 +123,7 @@ export async function changeEntitlementState(
     before: { state: from },
     after: { state: to },
   });
+  await emitEntitlement(trx, ctx, "entitlement.state_changed", pk, { previousState: from, reason: reason ?? null });
   // Deployed for the first time (not reactivated): its certificate goes to the ship-to list, in
   // this transaction, so it is in the outbox if and only if the deploy commits.
   if (to === "DEPLOYED" && from !== "INACTIVE" && row.ship_to_email)

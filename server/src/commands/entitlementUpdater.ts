@@ -9,6 +9,7 @@ import type { Db } from "../db/schema.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";
+import { emitEntitlement } from "./domainEvents.js";
 import { type EntitlementHeaderInput, headerProblems } from "./entitlementCreator.js";
 import { deployEntitlement } from "./entitlementStateChanger.js";
 import {
@@ -117,6 +118,7 @@ export async function entitlementUpdater(
         before: b,
         after: a,
       });
+      await emitEntitlement(trx, ctx, "entitlement.updated", pk, { changed });
     }
     if (autoDeploy && row.state === "DRAFT") {
       authorize(ctx.actor, "entitlement.changeState", ref);

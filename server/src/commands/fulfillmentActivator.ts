@@ -34,6 +34,7 @@ import type { SecretConfig } from "../licensing/secret.js";
 import { authorize, can } from "../policies/index.js";
 import { parseAttributes, parsePolicies } from "../presenters/licenseModels.js";
 import { newId } from "../util.js";
+import { emitFulfillment } from "./domainEvents.js";
 import { auditedFulfillment, callerKey, issueLicense } from "./fulfillmentIssue.js";
 
 export type ActivateInput = ActivateBody;
@@ -270,6 +271,7 @@ async function activate(
     objectId: row.fulfillment_id,
     after: { ...auditedFulfillment(row), ...(startWritten ? { lineItemStartDateSet: startWritten } : {}) },
   });
+  await emitFulfillment(trx, ctx, "fulfillment.created", row.id);
   const li = await trx
     .selectFrom("line_items")
     .select(["state", "number_of_copies", "fulfilled_count"])

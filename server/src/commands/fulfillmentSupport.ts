@@ -1,4 +1,5 @@
 import type { HostId, RehostBody, RepairBody, ReturnBody } from "../../../common/src/api/fulfillments.js";
+import type { EventType } from "../../../common/src/enums.js";
 import {
   type AttributeValue,
   hostCountProblem,
@@ -25,6 +26,7 @@ import type { SecretConfig } from "../licensing/secret.js";
 import { authorize, can } from "../policies/index.js";
 import { parseAttributes, parsePolicies } from "../presenters/licenseModels.js";
 import { newId } from "../util.js";
+import { emitFulfillment } from "./domainEvents.js";
 import { availableOf } from "./fulfillmentActivator.js";
 import { auditedFulfillment, issueLicense } from "./fulfillmentIssue.js";
 import { loadVisibleFulfillment } from "./fulfillmentReader.js";
@@ -281,6 +283,13 @@ async function support(
       after: auditedFulfillment(issued),
     });
   }
+  // The action on the license (its new state), then the license it issued in its place, if any.
+  await emitFulfillment(trx, ctx, AUDIT_ACTION[action] as EventType, current.id, {
+    returnedCount: returned,
+    issuedFulfillmentId: issued ? issued.fulfillment_id : null,
+    reason,
+  });
+  if (issued) await emitFulfillment(trx, ctx, "fulfillment.created", issued.id, { parentFulfillmentId: current.fulfillment_id });
   const after = await trx
     .selectFrom("line_items")
     .select(["state", "number_of_copies", "fulfilled_count"])

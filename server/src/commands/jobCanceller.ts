@@ -1,9 +1,11 @@
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
+import { recordEvents } from "../db/repos/events.js";
 import { findJob, type JobRow } from "../db/repos/jobs.js";
 import type { Db } from "../db/schema.js";
 import { errors } from "../errors.js";
 import type { JobRunner } from "../jobs/runner.js";
+import { jobFinishedEvent } from "../jobs/runner.js";
 import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";
 
@@ -29,6 +31,11 @@ export async function jobCanceller(db: Db, jobs: JobRunner | undefined, ctx: Req
       .executeTakeFirst();
     if (Number(q.numUpdatedRows) === 0)
       await trx.updateTable("jobs").set({ cancel_requested: 1 }).where("id", "=", j.id).where("state", "=", "RUNNING").execute();
+    else {
+      // Cancelled before it ran: it has finished, so it gets its job.finished like any other end.
+      const f = await trx.selectFrom("jobs").selectAll().where("id", "=", j.id).executeTakeFirstOrThrow();
+      await recordEvents(trx, ctx, [jobFinishedEvent(f)]);
+    }
     await recordAudit(trx, ctx, { action: "job.cancel_requested", objectType: "job", objectId: j.id });
   });
   const job = await findJob(db, id);

@@ -5,6 +5,7 @@ import { actorLabel, isProducerStaff, type RequestContext } from "../actor.js";
 import { auditRows } from "../audit.js";
 import { recentTemplate } from "../db/repos/email.js";
 import type { EntitlementRecord, LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
+import { eventRows as domainEventRows } from "../db/repos/events.js";
 import { REDEEMED_SHARDS } from "../db/repos/keys.js";
 import { type RedemptionSnapshot, type RedemptionWrites, redemptionSnapshot, writeRedemption } from "../db/repos/redemption.js";
 import { recentSettings } from "../db/repos/settings.js";
@@ -17,6 +18,7 @@ import { AppError, errors } from "../errors.js";
 import { certificateDataOf } from "../mail/certificate.js";
 import { certificateEmail, emailRow } from "../mail/outbox.js";
 import { authorize } from "../policies/index.js";
+import { entitlementEvent, keyRedeemedEvent } from "../presenters/events.js";
 import { newId, nowIso } from "../util.js";
 import { entitlementRecord, eventRows } from "./entitlementSupport.js";
 
@@ -128,7 +130,7 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs, attem
     throw errors.validation("soldTo", `account '${soldTo}' does not exist or cannot hold entitlements`);
   const open = openForRedemption(snap, soldTo);
   if ("pk" in open) return open;
-  const { pk, plan, writes } = planRedemption(ctx, snap.account, snap, open, { ...args, idTemplate });
+  const { pk, plan, redeemed, writes } = planRedemption(ctx, snap.account, snap, open, { ...args, idTemplate });
   if (args.notify?.length) {
     // The certificate is rendered from the plan (no read) with the template as read within the last second.
     const template = await recentTemplate(db, "entitlementCertificate");
@@ -143,8 +145,7 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs, attem
     if (attempt < 3 && now2.keyRow.bulk_id !== writes.bulkPk) return redeem(db, ctx, args, attempt + 1);
     throw errors.conflict("This key could not be registered just now. Try again.", "key");
   }
-  const row: EntitlementRow = { ...(plan.entitlement as EntitlementRow), key_count: 0, redeemed_count: 0 };
-  return { pk, created: true, entitlement: { row, partners: plan.partners, lineItems: [plan.lineItem] } };
+  return { pk, created: true, entitlement: redeemed };
 }
 
 /** A key open for redemption, as openForRedemption() found it. */
@@ -165,7 +166,12 @@ export function planRedemption(
   snap: Pick<Snapshot, "distributor" | "defaultIdTaken">,
   open: OpenKey,
   args: RedeemArgs & { idTemplate: string },
-): { pk: string; plan: ReturnType<typeof redeemedEntitlement<PartnerRow, LineItemFull>>; writes: RedemptionWrites } {
+): {
+  pk: string;
+  plan: ReturnType<typeof redeemedEntitlement<PartnerRow, LineItemFull>>;
+  redeemed: EntitlementRecord;
+  writes: RedemptionWrites;
+} {
   const { soldTo, idTemplate } = args;
   const { bulk, config, keyRow } = open;
   // The key as loaded (and shown), not as typed: it becomes the activation ID and the default ID.
@@ -201,6 +207,11 @@ export function planRedemption(
   const { products, part_id: _p, license_model_name: _l, ...lineItem } = plan.lineItem;
   const masked = maskKey(key);
   const label = actorLabel(ctx.actor);
+  const redeemed: EntitlementRecord = {
+    row: { ...(plan.entitlement as EntitlementRow), key_count: 0, redeemed_count: 0 },
+    partners: plan.partners,
+    lineItems: [plan.lineItem],
+  };
   const writes: RedemptionWrites = {
     key: args.key,
     bulkPk: bulk.id,
@@ -236,6 +247,19 @@ export function planRedemption(
       },
       { entitlementPk: bulk.id, event: "EVENT_PROPERTY_CHANGED", description: `Key ${masked} redeemed by ${soldTo}` },
     ]),
+    // The domain events (issue 17), built from the plan (no read) and written by the same statement
+    // or group-commit unit as the claim: they exist exactly when the redemption does.
+    domainEvents: domainEventRows(ctx, [
+      keyRedeemedEvent({
+        key,
+        bulk,
+        entitlement: { id: pk, entitlement_id: plan.entitlement.entitlement_id },
+        activationIds: [lineItem.activation_id ?? ""],
+        customer: { id: soldTo, name: account.name },
+        owner: args.owner,
+      }),
+      entitlementEvent("entitlement.created", redeemed, { via: "key.redeemed" }),
+    ]),
     audits: auditRows(ctx, [
       {
         action: "entitlement.created",
@@ -251,7 +275,7 @@ export function planRedemption(
       { action: "key.redeemed", objectType: "entitlement", objectId: bulk.id, after: { key: masked, soldTo, entitlement: pk } },
     ]),
   };
-  return { pk, plan, writes };
+  return { pk, plan, redeemed, writes };
 }
 
 /**

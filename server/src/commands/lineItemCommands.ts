@@ -20,6 +20,7 @@ import { authorize } from "../policies/index.js";
 import { presentLineItem } from "../presenters/entitlements.js";
 
 import { nowIso } from "../util.js";
+import { emitEntitlement, emitLineItems, emitRemovedLineItem } from "./domainEvents.js";
 import { activationIdTaken, type LineItemInput } from "./entitlementCreator.js";
 import { deployEntitlement } from "./entitlementStateChanger.js";
 import {
@@ -163,6 +164,8 @@ async function configureBulkProduct(
     before: { product: before.product },
     after: { product: after.product },
   });
+  // A bulk entitlement's product configuration is part of its payload (`product`).
+  await emitEntitlement(trx, ctx, "entitlement.updated", pk, { changed: ["product"] });
 }
 
 /** Adds line items to a simple entitlement. On a DEPLOYED entitlement they start DRAFT and are deployed by hand. */
@@ -246,6 +249,7 @@ export async function lineItemAdder(
         objectId: pk,
         after: { activationIds: added },
       });
+      await emitLineItems(trx, ctx, "line_item.created", pk, added);
     }),
   );
   return entitlementRecord(db, pk);
@@ -312,6 +316,7 @@ export async function lineItemUpdater(
       before: current as never,
       after: after ? (presentLineItem(after) as never) : null,
     });
+    await emitLineItems(trx, ctx, "line_item.updated", pk, [lineItemId], { changed });
   });
   return entitlementRecord(db, pk);
 }
@@ -350,6 +355,7 @@ export async function lineItemRemover(db: Db, ctx: RequestContext, pk: string, l
       objectId: lineItemId,
       before: presentLineItem(item) as never,
     });
+    await emitRemovedLineItem(trx, ctx, pk, item);
   });
   return entitlementRecord(db, pk);
 }
@@ -410,6 +416,7 @@ export async function lineItemStateChanger(
       before: { state: from },
       after: { state: to },
     });
+    await emitLineItems(trx, ctx, "line_item.state_changed", pk, [lineItemId], { previousState: from });
   });
   return entitlementRecord(db, pk);
 }

@@ -12,6 +12,7 @@ import { emailProblem } from "../domain/users.js";
 import { errors } from "../errors.js";
 import { hashPassword } from "../security/passwords.js";
 import { newId, nowIso } from "../util.js";
+import { emitAccount } from "./domainEvents.js";
 import { queueVerificationEmail } from "./emailVerificationSender.js";
 import { normaliseKey, redeemWithin } from "./keyRedeemer.js";
 
@@ -78,6 +79,7 @@ export async function selfRegistrar(
           updated_at: now,
         })
         .execute();
+      await emitAccount(trx, ctx, "account.created", accountId, { via: "self-registration" });
       // The key first: an unknown key gets the same 404 (counted as a miss) whether or not the
       // email is taken, so this anonymous route cannot tell which emails have users. Only a
       // caller holding a redeemable key reaches the email check below.

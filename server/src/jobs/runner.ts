@@ -1,6 +1,7 @@
 import os from "node:os";
 import type { ExpressionBuilder } from "kysely";
 import type { Actor, RequestContext } from "../actor.js";
+import { type DomainEvent, recordEvents } from "../db/repos/events.js";
 import type { Database, Db, JobsTable, Trx } from "../db/schema.js";
 import { jobDuration } from "../metrics.js";
 import { newId, nowIso, randomToken } from "../util.js";
@@ -221,23 +222,28 @@ export class JobRunner {
       },
       cancelled: () => this.cancels.has(job.id),
       succeed: async (trx, result, state = "SUCCEEDED") => {
+        // The final state and its job.finished event commit together (a transaction of their own
+        // when the handler gave none).
+        if (!trx.isTransaction) return (trx as Db).transaction().execute((t) => jc.succeed(t, result, state));
         // Only while this process still holds the job: if another one took it over, throwing here
         // rolls this attempt's whole transaction back, so the job's effect is applied once.
+        const final = {
+          state,
+          done: live.done,
+          total: live.total,
+          result: JSON.stringify(result),
+          finished_at: nowIso(),
+          lease_expires_at: null,
+        };
         const res = await trx
           .updateTable("jobs")
-          .set({
-            state,
-            done: live.done,
-            total: live.total,
-            result: JSON.stringify(result),
-            finished_at: nowIso(),
-            lease_expires_at: null,
-          })
+          .set(final)
           .where("id", "=", job.id)
           .where("state", "=", "RUNNING")
           .where("worker", "=", this.worker)
           .executeTakeFirst();
         if (Number(res.numUpdatedRows) !== 1) throw new JobLeaseLost(job.id);
+        await recordEvents(trx as Trx, ctx, [jobFinishedEvent({ ...job, ...final, error: null })]);
         finished = true;
       },
     };
@@ -288,26 +294,45 @@ export class JobRunner {
     const state = err instanceof JobCancelled ? "CANCELLED" : "FAILED";
     const result = err instanceof JobRefused ? JSON.stringify(err.result) : null;
     const message = err instanceof JobCancelled ? "Cancelled; nothing was applied." : (err as Error).message || String(err);
-    await this.deps.db
-      .updateTable("jobs")
-      .set({ state, error: message, result, done: live.done, total: live.total, finished_at: nowIso(), lease_expires_at: null })
-      .where("id", "=", job.id)
-      .where("state", "=", "RUNNING")
-      .where("worker", "=", this.worker)
-      .execute();
+    const final = {
+      state,
+      error: message,
+      result,
+      done: live.done,
+      total: live.total,
+      finished_at: nowIso(),
+      lease_expires_at: null,
+    };
+    await this.deps.db.transaction().execute(async (trx) => {
+      const res = await trx
+        .updateTable("jobs")
+        .set(final)
+        .where("id", "=", job.id)
+        .where("state", "=", "RUNNING")
+        .where("worker", "=", this.worker)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 1) await recordEvents(trx, jobContext(job.id), [jobFinishedEvent({ ...job, ...final })]);
+    });
   }
 
   /** Hands a job interrupted by this process stopping back to the queue, its attempt not counted. */
   private async release(id: string): Promise<void> {
     // Someone asked to cancel it meanwhile (through another process): that wins over a retry.
-    const cancelled = await this.deps.db
-      .updateTable("jobs")
-      .set({ state: "CANCELLED", error: "Cancelled; nothing was applied.", finished_at: nowIso(), lease_expires_at: null })
-      .where("id", "=", id)
-      .where("state", "=", "RUNNING")
-      .where("worker", "=", this.worker)
-      .where("cancel_requested", "=", 1)
-      .executeTakeFirst();
+    const cancelled = await this.deps.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable("jobs")
+        .set({ state: "CANCELLED", error: "Cancelled; nothing was applied.", finished_at: nowIso(), lease_expires_at: null })
+        .where("id", "=", id)
+        .where("state", "=", "RUNNING")
+        .where("worker", "=", this.worker)
+        .where("cancel_requested", "=", 1)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 1) {
+        const f = await trx.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+        await recordEvents(trx, jobContext(id), [jobFinishedEvent(f)]);
+      }
+      return r;
+    });
     if (Number(cancelled.numUpdatedRows) === 1) return;
     await this.deps.db
       .updateTable("jobs")
@@ -408,36 +433,85 @@ export class JobRunner {
     let taken = 0;
     for (const j of orphans) {
       const retry = j.attempts < MAX_ATTEMPTS && j.cancel_requested === 0;
-      const res = await db
-        .updateTable("jobs")
-        .set(
-          retry
-            ? {
-                state: "QUEUED",
-                worker: null,
-                lease_expires_at: null,
-                done: 0,
-                error: `Interrupted (its server stopped answering) at ${nowIso()}; nothing was applied; restarted.`,
-              }
-            : {
-                state: j.cancel_requested === 1 ? "CANCELLED" : "FAILED",
-                lease_expires_at: null,
-                finished_at: nowIso(),
-                error:
-                  j.cancel_requested === 1
-                    ? "Cancelled; nothing was applied."
-                    : "Interrupted by server stops too many times; nothing was applied.",
-              },
-        )
-        .where("id", "=", j.id)
-        // The same job, still expired and held by the same process: not renewed or taken meanwhile.
-        .where(expired)
-        .where("worker", j.worker === null ? "is" : "=", j.worker)
-        .executeTakeFirst();
+      const res = await db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable("jobs")
+          .set(
+            retry
+              ? {
+                  state: "QUEUED",
+                  worker: null,
+                  lease_expires_at: null,
+                  done: 0,
+                  error: `Interrupted (its server stopped answering) at ${nowIso()}; nothing was applied; restarted.`,
+                }
+              : {
+                  state: j.cancel_requested === 1 ? "CANCELLED" : "FAILED",
+                  lease_expires_at: null,
+                  finished_at: nowIso(),
+                  error:
+                    j.cancel_requested === 1
+                      ? "Cancelled; nothing was applied."
+                      : "Interrupted by server stops too many times; nothing was applied.",
+                },
+          )
+          .where("id", "=", j.id)
+          // The same job, still expired and held by the same process: not renewed or taken meanwhile.
+          .where(expired)
+          .where("worker", j.worker === null ? "is" : "=", j.worker)
+          .executeTakeFirst();
+        // Given up: its final state and job.finished commit together.
+        if (!retry && Number(r.numUpdatedRows) === 1) {
+          const f = await trx.selectFrom("jobs").selectAll().where("id", "=", j.id).executeTakeFirstOrThrow();
+          await recordEvents(trx, jobContext(j.id), [jobFinishedEvent(f)]);
+        }
+        return r;
+      });
       if (Number(res.numUpdatedRows) !== 1) continue;
       taken++;
       if (!retry) await this.cleanup(j);
     }
     return taken;
   }
+}
+
+/** The context of what the runner itself writes about a job (its request id names the job). */
+export const jobContext = (id: string): RequestContext => ({
+  actor: { type: "system", userId: null, email: null, tokenId: null, memberships: [] },
+  requestId: `job:${id}`,
+  ip: null,
+});
+
+/**
+ * job.finished (issue 17): the job's final state, written in the transaction that sets it. Built
+ * here, where jobs end, since the runner stands below the presenters (docs/EVENTS.md).
+ */
+export function jobFinishedEvent(
+  j: Pick<JobsTable, "id" | "type" | "state" | "bulk_id" | "total" | "done" | "result" | "error" | "finished_at">,
+): DomainEvent {
+  let result: unknown = null;
+  try {
+    result = j.result ? JSON.parse(j.result) : null;
+  } catch {
+    result = j.result;
+  }
+  return {
+    type: "job.finished",
+    subjectType: "job",
+    subjectId: j.id,
+    entitlementId: j.bulk_id,
+    data: {
+      job: {
+        id: j.id,
+        type: j.type,
+        state: j.state,
+        bulkId: j.bulk_id,
+        total: j.total,
+        done: j.done,
+        result,
+        error: j.error,
+        finishedAt: j.finished_at,
+      },
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
+import { emitKeyBatch } from "../commands/domainEvents.js";
 import { recordEvent } from "../commands/entitlementSupport.js";
 import { visibleKey } from "../db/repos/keys.js";
 import type { Db, Trx } from "../db/schema.js";
@@ -90,6 +91,12 @@ export async function deleteUnredeemedKeys(
         objectId: bulkPk,
         before: { deleted },
         after: { scope: keys === null ? "all-unredeemed" : "list" },
+      });
+      // One event per removal command, with its count (a job's removal names the job in requestId).
+      await emitKeyBatch(trx, ctx, "key.deleted", bulkPk, {
+        count: deleted,
+        verb: keys === null ? "all-unredeemed" : "list",
+        jobId: ctx.requestId?.startsWith("job:") ? ctx.requestId.slice(4) : null,
       });
     }
     await beforeCommit?.(trx, deleted);

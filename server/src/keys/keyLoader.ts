@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import { KEY_LOADABLE_STATES, keyLoadStateProblem } from "../../../common/src/rules/keys.js";
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
+import { emitKeyBatch } from "../commands/domainEvents.js";
 import { recordEvent } from "../commands/entitlementSupport.js";
 import type { BulkConnection, Dialect } from "../db/connect.js";
 import { canonicalKeySql } from "../db/repos/keys.js";
@@ -136,6 +137,13 @@ export async function loadKeys(conn: BulkConnection, dialect: Dialect, args: Loa
       objectType: "entitlement",
       objectId: args.bulkPk,
       after: { loaded: report.loaded, rejected: report.rejected, mode: args.mode, jobId: args.jobId },
+    });
+    // One event for the whole load, never one per key.
+    await emitKeyBatch(trx, args.ctx, "key.loaded", args.bulkPk, {
+      count: report.loaded,
+      rejected: report.rejected,
+      verb: args.verb,
+      jobId: args.jobId,
     });
     await args.beforeCommit?.(trx, report);
   };

@@ -4,6 +4,7 @@ import { accountPolicy } from "./accounts.js";
 import { auditPolicy } from "./audit.js";
 import { emailPolicy } from "./email.js";
 import { entitlementPolicy } from "./entitlements.js";
+import { eventPolicy } from "./events.js";
 import { fulfillmentPolicy } from "./fulfillments.js";
 import { jobPolicy } from "./jobs.js";
 import { keyPolicy } from "./keys.js";
@@ -39,6 +40,7 @@ const policies = {
   ...splitPolicy,
   ...reportPolicy,
   ...webhookPolicy,
+  ...eventPolicy,
 };
 type Policies = typeof policies;
 export type Action = keyof Policies;

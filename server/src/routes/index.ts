@@ -6,6 +6,7 @@ import { accountRoutes } from "./accounts.js";
 import { auditRoutes } from "./audit.js";
 import { emailRoutes } from "./email.js";
 import { entitlementRoutes } from "./entitlements.js";
+import { eventRoutes } from "./events.js";
 import { fulfillmentRoutes } from "./fulfillments.js";
 import { healthRoutes } from "./health.js";
 import { jobRoutes } from "./jobs.js";
@@ -56,4 +57,5 @@ export async function registerRoutes(app: FastifyInstance) {
   await app.register(accountRecoveryRoutes);
   await app.register(webhookRoutes);
   await app.register(metricsRoutes);
+  await app.register(eventRoutes);
 }

@@ -15,6 +15,7 @@ import {
 import { useDisclosure } from "@mantine/hooks";
 import {
   IconAddressBook,
+  IconBolt,
   IconBuildingStore,
   IconCertificate,
   IconChartBar,
@@ -154,6 +155,7 @@ export function ProducerShell() {
     { label: "Jobs", to: "/jobs", icon: <IconListDetails size={18} /> },
     { label: "Outbox", to: "/outbox", icon: <IconMail size={18} /> },
     { label: "Audit", to: "/audit", icon: <IconHistory size={18} /> },
+    { label: "Events", to: "/events", icon: <IconBolt size={18} /> },
     { label: "Settings", to: "/settings", icon: <IconSettings size={18} /> },
   ];
   return (

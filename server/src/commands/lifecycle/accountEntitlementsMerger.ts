@@ -5,6 +5,7 @@ import type { Db } from "../../db/schema.js";
 import { errors } from "../../errors.js";
 import { authorize } from "../../policies/index.js";
 import { nowIso } from "../../util.js";
+import { emitAccount } from "../domainEvents.js";
 import { recordEvents } from "../entitlementSupport.js";
 import { targetAccount } from "./lifecycleSupport.js";
 
@@ -98,6 +99,13 @@ export async function accountEntitlementsMerger(
       objectType: "account",
       objectId: into,
       after: { mergedFrom: from, entitlements: result.count, movedTiers: result.movedTiers },
+    });
+    // One event for the merge (the entitlements it moved are listed, at most 1,000 of them).
+    await emitAccount(trx, ctx, "account.merged", into, {
+      mergedFrom: from,
+      entitlements: result.count,
+      movedTiers: result.movedTiers,
+      entitlementIds: pks.slice(0, 1000),
     });
     return result;
   });

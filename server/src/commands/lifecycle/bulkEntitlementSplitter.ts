@@ -14,6 +14,7 @@ import { configDifference, keysWord } from "../../domain/splits.js";
 import { errors } from "../../errors.js";
 import { recordKeySplit } from "../../keys/keyLedger.js";
 import { newId, nowIso } from "../../util.js";
+import { emitEntitlement } from "../domainEvents.js";
 import { entitlementRecord, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
 import {
   loadForSplit,
@@ -130,6 +131,13 @@ export async function bulkEntitlementSplitter(
         objectId: targetRow.id,
         before: created ? null : { keyCount: targetRow.key_count },
         after: { keyCount: targetRow.key_count + moved, ...detail },
+      });
+      // The source's event says where its keys went; the target's says it was made or grew.
+      const splitTo = { id: targetRow.id, entitlementId: targetRow.entitlement_id, accountId: target.account.id, created };
+      await emitEntitlement(trx, ctx, "entitlement.split", pk, { moved, to: splitTo });
+      await emitEntitlement(trx, ctx, created ? "entitlement.created" : "entitlement.updated", targetRow.id, {
+        ...(created ? { via: "entitlement.split" } : { changed: ["keyCounts"] }),
+        splitFrom: { id: pk, entitlementId: source.row.entitlement_id, moved },
       });
       await notifySplitContact(
         trx,

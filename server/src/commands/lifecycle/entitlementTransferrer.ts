@@ -14,6 +14,7 @@ import { generateId } from "../../domain/idTemplates.js";
 import { errors } from "../../errors.js";
 import { authorize } from "../../policies/index.js";
 import { nowIso } from "../../util.js";
+import { emitEntitlement } from "../domainEvents.js";
 import {
   entitlementJson,
   entitlementRecord,
@@ -154,6 +155,12 @@ export async function entitlementTransferrer(
         objectType: "entitlement",
         objectId: created.pk,
         after: { ...(json as unknown as Record<string, unknown>), transferredFrom: pk },
+      });
+      const transferredTo = { id: created.pk, entitlementId: newEid, accountId: target.id };
+      await emitEntitlement(trx, ctx, "entitlement.transferred", pk, { previousState: row.state, to: transferredTo });
+      await emitEntitlement(trx, ctx, "entitlement.created", created.pk, {
+        via: "entitlement.transferred",
+        transferredFrom: { id: pk, entitlementId: sourceId, accountId: from },
       });
       return created.pk;
     }),

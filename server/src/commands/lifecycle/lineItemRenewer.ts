@@ -7,6 +7,7 @@ import { loadSettings } from "../../db/repos/settings.js";
 import type { Db } from "../../db/schema.js";
 import { errors } from "../../errors.js";
 import { bool, nowIso } from "../../util.js";
+import { emitLineItems } from "../domainEvents.js";
 import { recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
 import {
   claimEntitlement,
@@ -103,6 +104,11 @@ export async function lineItemRenewer(
           expirationDate: t.expirationDate,
           numberOfCopies: copies,
         },
+      });
+      await emitLineItems(trx, ctx, "line_item.created", pk, [child.id], {
+        via: "renewal",
+        parentLineItemId: item.id,
+        parentActivationId: activationId,
       });
       return child.id;
     }),

@@ -9,6 +9,7 @@ import { generateId } from "../../domain/idTemplates.js";
 import { configDifference, copiesWord } from "../../domain/splits.js";
 import { errors } from "../../errors.js";
 import { nowIso } from "../../util.js";
+import { emitEntitlement, emitLineItems } from "../domainEvents.js";
 import { entitlementRecord, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
 import type { SplitOutcome } from "./bulkEntitlementSplitter.js";
 import { insertTransferredEntitlement } from "./lifecycleSupport.js";
@@ -144,6 +145,15 @@ export async function lineItemSplitter(
         objectId: created ? targetPk : targetItemId,
         after: detail,
       });
+      const splitFrom = { id: pk, lineItemId: item.id, activationId: item.activation_id, copies: n };
+      await emitEntitlement(trx, ctx, "entitlement.split", pk, {
+        moved: n,
+        lineItemId: item.id,
+        to: { id: targetPk, entitlementId: targetEid, accountId: target.account.id, lineItemId: targetItemId, created },
+      });
+      if (created) await emitEntitlement(trx, ctx, "entitlement.created", targetPk, { via: "entitlement.split", splitFrom });
+      else
+        await emitLineItems(trx, ctx, "line_item.updated", targetPk, [targetItemId], { changed: ["numberOfCopies"], splitFrom });
       await notifySplitContact(
         trx,
         ctx,

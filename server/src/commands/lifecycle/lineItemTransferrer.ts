@@ -12,6 +12,7 @@ import type { Db } from "../../db/schema.js";
 import { generateId } from "../../domain/idTemplates.js";
 import { errors } from "../../errors.js";
 import { nowIso } from "../../util.js";
+import { emitEntitlement, emitLineItems } from "../domainEvents.js";
 import { entitlementJson, entitlementRecord, recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
 import type { TransferResult } from "./entitlementTransferrer.js";
 import {
@@ -145,6 +146,14 @@ export async function lineItemTransferrer(
         objectType: "entitlement",
         objectId: created.pk,
         after: { ...(json as unknown as Record<string, unknown>), transferredFromLineItem: item.id },
+      });
+      await emitLineItems(trx, ctx, parent.kind === "REDUCE" ? "line_item.updated" : "line_item.state_changed", pk, [item.id], {
+        ...(parent.kind === "REDUCE" ? { changed: ["numberOfCopies"] } : { previousState: item.state }),
+        transferred: { copies: plan.count, to: { id: created.pk, entitlementId: newEid, accountId: target.id } },
+      });
+      await emitEntitlement(trx, ctx, "entitlement.created", created.pk, {
+        via: "line_item.transferred",
+        transferredFrom: { id: pk, lineItemId: item.id, activationId, accountId: from },
       });
       return created.pk;
     }),

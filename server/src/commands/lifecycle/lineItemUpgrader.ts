@@ -5,6 +5,7 @@ import { recordAudit } from "../../audit.js";
 import { loadSettings } from "../../db/repos/settings.js";
 import type { Db } from "../../db/schema.js";
 import { nowIso } from "../../util.js";
+import { emitLineItems } from "../domainEvents.js";
 import { recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
 import {
   claimEntitlement,
@@ -99,6 +100,15 @@ export async function lineItemUpgrader(
           numberOfCopies: plan.count,
         },
       });
+      await emitLineItems(trx, ctx, "line_item.created", pk, [child.id], {
+        via: "upgrade",
+        parentLineItemId: item.id,
+        parentActivationId: activationId,
+      });
+      if (parent.kind === "RETIRE")
+        await emitLineItems(trx, ctx, "line_item.state_changed", pk, [item.id], { previousState: item.state, via: "upgrade" });
+      else if (parent.kind === "REDUCE")
+        await emitLineItems(trx, ctx, "line_item.updated", pk, [item.id], { changed: ["numberOfCopies"], via: "upgrade" });
       return child.id;
     }),
   );

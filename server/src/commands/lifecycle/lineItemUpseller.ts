@@ -6,6 +6,7 @@ import { loadSettings } from "../../db/repos/settings.js";
 import type { Db } from "../../db/schema.js";
 import { errors } from "../../errors.js";
 import { nowIso } from "../../util.js";
+import { emitLineItems } from "../domainEvents.js";
 import { recordEvent, retryOnIdCollision } from "../entitlementSupport.js";
 import type { ProductConfigInput } from "../lineItemConfig.js";
 import {
@@ -89,6 +90,11 @@ export async function lineItemUpseller(
           productId: related?.target.id ?? null,
           numberOfCopies: copies,
         },
+      });
+      await emitLineItems(trx, ctx, "line_item.created", pk, [child.id], {
+        via: "upsell",
+        parentLineItemId: item.id,
+        parentActivationId: activationId,
       });
       return child.id;
     }),

@@ -15,6 +15,7 @@ import type {
   EntitlementPartnersTable,
   EntitlementRow,
   EntitlementsTable,
+  EventsTable,
   LineItemProductsTable,
   LineItemsTable,
   Trx,
@@ -233,6 +234,8 @@ export interface RedemptionWrites {
   products: LineItemProductsTable[];
   events: EntitlementEventsTable[];
   audits: AuditEventsTable[];
+  /** The domain events (key.redeemed, entitlement.created), written with the rest (issue 17). */
+  domainEvents: Insertable<EventsTable>[];
   /** The entitlement certificate for the outbox (server/src/mail/), when there is a recipient: one insert more. */
   email?: EmailMessagesTable | undefined;
 }
@@ -295,6 +298,7 @@ function redemptionStatements(db: Db | Trx, w: RedemptionWrites): { claim: Compi
       compilePrepared(db, "redemption.count", { bulkPk: w.bulkPk, shard: w.shard }, countRedeemedKey),
       compilePrepared(db, "redemption.events", w.events, (db, v) => db.insertInto("entitlement_events").values(v)),
       compilePrepared(db, "redemption.audits", w.audits, (db, v) => db.insertInto("audit_events").values(v)),
+      compilePrepared(db, "redemption.domainEvents", w.domainEvents, (db, v) => db.insertInto("events").values(v)),
       ...(w.email
         ? [compilePrepared(db, "redemption.email", w.email, (db, v) => db.insertInto("email_messages").values(v))]
         : []),
@@ -370,7 +374,9 @@ async function writeInOneStatement(db: Db | Trx, w: RedemptionWrites): Promise<b
       )
       .with("c", (qb) => countRedeemedKey(qb, v).returning("shard"))
       .with("ev", (qb) => qb.insertInto("entitlement_events").values(v.events).returning("id"))
-      .with("au", (qb) => qb.insertInto("audit_events").values(v.audits).returning("id"));
+      .with("au", (qb) => qb.insertInto("audit_events").values(v.audits).returning("id"))
+      // tx_id takes this statement's transaction (the column's default), like any other writer's.
+      .with("de", (qb) => qb.insertInto("events").values(v.domainEvents).returning("seq"));
     // The certificate, only when there is a recipient (the statement is otherwise unchanged):
     // written whatever the claim found, like the rest, so it fails with them when the claim does.
     const email = v.email;
