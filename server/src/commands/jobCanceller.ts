@@ -5,7 +5,7 @@ import { findJob, type JobRow } from "../db/repos/jobs.js";
 import type { Db } from "../db/schema.js";
 import { errors } from "../errors.js";
 import type { JobRunner } from "../jobs/runner.js";
-import { jobFinishedEvent } from "../jobs/runner.js";
+import { jobFinishedEvents } from "../jobs/runner.js";
 import { authorize } from "../policies/index.js";
 import { nowIso } from "../util.js";
 
@@ -34,7 +34,7 @@ export async function jobCanceller(db: Db, jobs: JobRunner | undefined, ctx: Req
     else {
       // Cancelled before it ran: it has finished, so it gets its job.finished like any other end.
       const f = await trx.selectFrom("jobs").selectAll().where("id", "=", j.id).executeTakeFirstOrThrow();
-      await recordEvents(trx, ctx, [jobFinishedEvent(f)]);
+      await recordEvents(trx, ctx, jobFinishedEvents(f));
     }
     await recordAudit(trx, ctx, { action: "job.cancel_requested", objectType: "job", objectId: j.id });
   });

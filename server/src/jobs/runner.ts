@@ -243,7 +243,7 @@ export class JobRunner {
           .where("worker", "=", this.worker)
           .executeTakeFirst();
         if (Number(res.numUpdatedRows) !== 1) throw new JobLeaseLost(job.id);
-        await recordEvents(trx as Trx, ctx, [jobFinishedEvent({ ...job, ...final, error: null })]);
+        await recordEvents(trx as Trx, ctx, jobFinishedEvents({ ...job, ...final, error: null }));
         finished = true;
       },
     };
@@ -311,7 +311,7 @@ export class JobRunner {
         .where("state", "=", "RUNNING")
         .where("worker", "=", this.worker)
         .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 1) await recordEvents(trx, jobContext(job.id), [jobFinishedEvent({ ...job, ...final })]);
+      if (Number(res.numUpdatedRows) === 1) await recordEvents(trx, jobContext(job.id), jobFinishedEvents({ ...job, ...final }));
     });
   }
 
@@ -329,7 +329,7 @@ export class JobRunner {
         .executeTakeFirst();
       if (Number(r.numUpdatedRows) === 1) {
         const f = await trx.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
-        await recordEvents(trx, jobContext(id), [jobFinishedEvent(f)]);
+        await recordEvents(trx, jobContext(id), jobFinishedEvents(f));
       }
       return r;
     });
@@ -463,7 +463,7 @@ export class JobRunner {
         // Given up: its final state and job.finished commit together.
         if (!retry && Number(r.numUpdatedRows) === 1) {
           const f = await trx.selectFrom("jobs").selectAll().where("id", "=", j.id).executeTakeFirstOrThrow();
-          await recordEvents(trx, jobContext(j.id), [jobFinishedEvent(f)]);
+          await recordEvents(trx, jobContext(j.id), jobFinishedEvents(f));
         }
         return r;
       });
@@ -483,10 +483,22 @@ export const jobContext = (id: string): RequestContext => ({
 });
 
 /**
+ * Kinds that are the event machinery's own plumbing, not work someone asked for: their end is no
+ * event. A webhook delivery's job.finished would itself be delivered by another webhook job, whose
+ * end would be another event, for ever.
+ */
+const PLUMBING_KINDS: ReadonlySet<string> = new Set(["webhook.deliver", "mail.send"]);
+
+/** The job.finished event of a job that ended, or none for the plumbing kinds. */
+export function jobFinishedEvents(j: Parameters<typeof jobFinishedEvent>[0]): DomainEvent[] {
+  return PLUMBING_KINDS.has(j.type) ? [] : [jobFinishedEvent(j)];
+}
+
+/**
  * job.finished (issue 17): the job's final state, written in the transaction that sets it. Built
  * here, where jobs end, since the runner stands below the presenters (docs/EVENTS.md).
  */
-export function jobFinishedEvent(
+function jobFinishedEvent(
   j: Pick<JobsTable, "id" | "type" | "state" | "bulk_id" | "total" | "done" | "result" | "error" | "finished_at">,
 ): DomainEvent {
   let result: unknown = null;
