@@ -54,6 +54,11 @@ export class GroupCommit {
     );
   }
 
+  /** Units gathered for the next commit, not yet running. */
+  get waiting(): number {
+    return this.pending.length;
+  }
+
   submit<T>(work: (s: SyncRunner) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ work, resolve: resolve as (v: unknown) => void, reject });
