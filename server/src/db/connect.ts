@@ -46,6 +46,8 @@ export interface BulkConnection {
    * chunks while this is 0 and commits as soon as it is not. Absent on PostgreSQL.
    */
   waiting?: () => number;
+  /** SQLite: how many times anyone took the connection so far (a staged load tells others' use from its own). */
+  acquisitions?: () => number;
   release(): Promise<void>;
 }
 
@@ -98,7 +100,8 @@ export function openDatabase(opts: DbOptions): DbHandle {
   // busy_timeout, which blocks the thread; on the main connection other requests queue behind the
   // load (asynchronously) instead, and nothing fails.
   const waiting = () => dialect.waiting() + group.waiting;
-  const bulk = (): BulkConnection => ({ db, raw: database, waiting, release: async () => {} });
+  const acquisitions = () => dialect.acquisitions();
+  const bulk = (): BulkConnection => ({ db, raw: database, waiting, acquisitions, release: async () => {} });
   const checkpointer = file === ":memory:" ? null : new Checkpointer(location, db, database);
   const close = async () => {
     // The worker's connection first, so the main one is the last and folds the WAL in on close.
@@ -124,11 +127,16 @@ class WatchedSqliteDialect extends SqliteDialect {
   waiting(): number {
     return this.driver?.waiting ?? 0;
   }
+  acquisitions(): number {
+    return this.driver?.acquisitions ?? 0;
+  }
 }
 
 class WatchedSqliteDriver extends SqliteDriver {
   waiting = 0;
+  acquisitions = 0;
   override async acquireConnection(): Promise<DatabaseConnection> {
+    this.acquisitions++;
     this.waiting++;
     try {
       return await super.acquireConnection();

@@ -196,14 +196,17 @@ interface LoadSteps {
 }
 
 /**
- * A staged load's SQLite transactions each hold the one writer (and the event loop: the driver is
- * synchronous) for about CHUNK_MS: the number of keys per chunk adapts to how fast they go in.
+ * A staged load's chunks each hold the one writer (and the event loop: the driver is synchronous)
+ * for about CHUNK_MS: the number of keys per chunk adapts to how fast they go in. A request that
+ * arrives during the load waits for the chunk running and one commit (see StagedWriter).
  */
 const CHUNK_MS = 5;
 const STAGE_CHUNK_MIN = 100;
 const STAGE_CHUNK_MAX = 5_000;
 /** The longest a staged load keeps one transaction open when nobody waits for the connection. */
 const MAX_TX_MS = 10_000;
+/** How long after someone last waited for the connection a staged load goes on committing every chunk. */
+const QUIET_MS = 100;
 /** A staged load whose owner has not written for this long is dead (its process was killed). */
 const STAGED_STALE_MS = 120_000;
 /** This process's staged loads in progress, and the tail of the queue of loads (one at a time). */
@@ -214,9 +217,10 @@ const OWNER = `${os.hostname()}:${process.pid}`;
 /**
  * SQLite has one writer, and one transaction around a million keys held it — and Kysely's one
  * connection — for seconds: health, lists and redemptions all waited (issue 12.11). Here a load
- * writes in short transactions (about CHUNK_MS each), each key a *staged* row: its `load_id` names a
+ * writes in chunks of about CHUNK_MS each, each key a *staged* row: its `load_id` names a
  * `key_loads` row, and every reader ignores keys whose load is still in `key_loads`
- * (`visibleKeys()`). Between chunks the connection is free, so other requests go on. The last,
+ * (`visibleKeys()`). After a chunk, if anyone waits for the connection, the load commits and lets
+ * it go, so other requests go on; if nobody does, the transaction stays open (StagedWriter). The last,
  * small transaction makes the load visible by deleting its `key_loads` row, with the counters,
  * audit, history and the job's state: all of it or none of it is seen.
  *
@@ -279,10 +283,10 @@ async function stagedSqliteLoad(conn: BulkConnection, args: LoadArgs, steps: Loa
             firstRecorded = true;
           }
           steps.count(part, reasons);
-          // The next chunk holds the writer about CHUNK_MS, however fast this machine is right now.
-          const ms = Math.max(performance.now() - started, 0.5);
+          // The next chunk holds the writer about CHUNK_MS (its commit included, when it commits),
+          // however fast this machine is right now.
+          const ms = await writer.between(started);
           chunk = Math.max(STAGE_CHUNK_MIN, Math.min(STAGE_CHUNK_MAX, Math.round((chunk * CHUNK_MS) / ms)));
-          await writer.between(ms);
         }
         steps.report.read += batch.length;
         args.onProgress?.(steps.report.read);
@@ -311,13 +315,16 @@ async function stagedSqliteLoad(conn: BulkConnection, args: LoadArgs, steps: Loa
  * The staged load's hold on SQLite's one connection. Each commit writes again every index page the
  * chunk touched (random keys touch a page of the `key_canon` index per key), which cost the load
  * as much CPU as its inserts. So the transaction stays open across chunks while nobody waits for
- * the connection, and is committed (and the connection let go) as soon as someone does: a request
- * arriving during the load waits for at most the chunk running (about CHUNK_MS) and one commit.
+ * the connection, and is committed (and the connection let go) as soon as someone does; while
+ * requests keep coming the load commits every chunk and pauses after it (see between()).
  * Uncommitted chunks are staged rows like the others: a crash loses them with the load.
  */
 class StagedWriter {
   private lease: { release: () => void } | null = null;
   private since = 0;
+  private contendedUntil = 0;
+  /** `acquisitions()` when last looked at. */
+  private seen = 0;
 
   constructor(private readonly conn: BulkConnection) {}
 
@@ -332,6 +339,8 @@ class StagedWriter {
   /** Holds the connection (queued behind whoever has it) with a transaction open. */
   async begin(): Promise<void> {
     if (this.lease) return;
+    // Notes who took the connection since the last chunk, before this one takes it.
+    this.contended();
     this.lease = await new Promise<{ release: () => void }>((resolve, reject) => {
       this.conn.db
         .connection()
@@ -340,6 +349,8 @@ class StagedWriter {
     });
     this.raw.exec("BEGIN");
     this.since = performance.now();
+    // Its own taking of the connection is not someone else's use.
+    this.seen = this.conn.acquisitions?.() ?? 0;
   }
 
   /** Commits what is staged and lets the connection go. */
@@ -364,26 +375,46 @@ class StagedWriter {
   }
 
   /**
-   * After a chunk of `ms`: lets the event loop take in what arrived; commits and pauses when
-   * someone waits (or the transaction is MAX_TX_MS old), else keeps the transaction for the next.
+   * After a chunk begun at `started` (returns how long it held the writer): lets the event loop take in what arrived. While nobody has waited for
+   * the connection for QUIET_MS, the transaction stays open for the next chunk (up to MAX_TX_MS).
+   * Once someone waits, the load goes back to a commit per chunk and a pause after it, as long as
+   * requests keep coming: a request then waits for at most one small chunk and its commit, and
+   * its next query finds the connection free during the pause.
    */
-  async between(ms: number): Promise<void> {
-    await new Promise<void>((r) => setImmediate(r));
-    if (!this.waiting()) {
-      if (performance.now() - this.since >= MAX_TX_MS) this.commit();
-      return;
+  async between(started: number): Promise<number> {
+    if (!this.contended()) {
+      const ms = Math.max(performance.now() - started, 0.5);
+      // Holding the transaction, the event loop takes in what arrived meanwhile.
+      await new Promise<void>((r) => setImmediate(r));
+      if (!this.contended()) {
+        if (performance.now() - this.since >= MAX_TX_MS) this.commit();
+        return ms;
+      }
     }
     this.commit();
+    const ms = Math.max(performance.now() - started, 0.5);
     // A timer, not setImmediate: a request between two of its queries gets the connection
     // before the next chunk.
     await new Promise<void>((r) => setTimeout(r, Math.max(1, Math.round(ms / 2))));
+    return ms;
+  }
+
+  /** Whether anyone waits for the connection, or took it, in the last QUIET_MS. */
+  private contended(): boolean {
+    const now = performance.now();
+    const used = this.conn.acquisitions?.() ?? 0;
+    if (this.waiting() || used !== this.seen) this.contendedUntil = now + QUIET_MS;
+    this.seen = used;
+    return now < this.contendedUntil;
   }
 
   /** Awaits `p` (the next batch); while it is pending, lets the connection go once anyone waits for it. */
   async idle<T>(p: Promise<T>): Promise<T> {
     if (!this.lease) return p;
     const timer = setInterval(() => {
-      if (this.waiting()) this.commit();
+      if (!this.waiting()) return;
+      this.contendedUntil = performance.now() + QUIET_MS;
+      this.commit();
     }, 1);
     try {
       return await p;
