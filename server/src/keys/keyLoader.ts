@@ -375,7 +375,7 @@ class StagedWriter {
   }
 
   /**
-   * After a chunk begun at `started` (returns how long it held the writer): lets the event loop take in what arrived. While nobody has waited for
+   * After a chunk begun at `started`; returns how long it held the writer. While nobody has used
    * the connection for QUIET_MS, the transaction stays open for the next chunk (up to MAX_TX_MS).
    * Once someone waits, the load goes back to a commit per chunk and a pause after it, as long as
    * requests keep coming: a request then waits for at most one small chunk and its commit, and
