@@ -9,6 +9,7 @@ import pg from "pg";
 import { canonicalKey } from "../common/src/keyCheck.js";
 import { systemContext } from "../server/src/actor.js";
 import { type DbHandle, type Dialect, migrateToLatest, openDatabase } from "../server/src/db/connect.js";
+import { canonicalKeySql } from "../server/src/db/migrations/0006_key_identity.js";
 import { encodeCursor } from "../server/src/db/paging.js";
 import { keyCounts, listKeys } from "../server/src/db/repos/keys.js";
 import type { Db } from "../server/src/db/schema.js";
@@ -23,10 +24,11 @@ import { loadKeys } from "../server/src/keys/keyLoader.js";
  * - import: `loadKeys` fed by `readKeyFile(createReadStream(file), "text")`, exactly what the
  *   keys.import job runs, in a child process of its own so its peak RSS is the importer's;
  * - generate: `loadKeys` fed by `generatedKeyBatches(n)` (CSPRNG keys with their check symbol);
- * - baseline: the bare driver inserting the same rows (bulk_id, key, 'UNREDEEMED', created_at,
- *   job_id) into the same table with the same indexes in one transaction, the keys already in
- *   memory: a better-sqlite3 prepared statement in a loop, or on PostgreSQL one
- *   `INSERT … SELECT FROM unnest($keys)` per 10,000 keys.
+ * - baseline: the bare driver inserting the same rows (bulk_id, key, key_canon, 'UNREDEEMED',
+ *   created_at, job_id, and on SQLite the staged load's load_id) into the same table with the same
+ *   indexes in one transaction, the keys already in memory, each refused if it is an activation ID
+ *   (the probe of line_items' canonical index every load must make): a better-sqlite3 prepared
+ *   statement in a loop, or on PostgreSQL one `INSERT … SELECT FROM unnest($keys)` per 10,000 keys.
  *
  * Every run (baseline, import, generate, in each round) is its own child process writing into its
  * own fresh copy of one migrated database holding the bulk entitlement, so none inherits another's
@@ -204,12 +206,17 @@ async function childMain(spec: ChildSpec): Promise<ChildOut> {
       db.pragma("foreign_keys = ON");
       db.pragma("busy_timeout = 15000");
       db.pragma("synchronous = NORMAL");
+      // The row a staged load writes (its load_id, 36 characters like Licensor's ids), and the
+      // activation-ID check every load must make, as one statement: the floor does the work the
+      // product must do, in the fewest calls into the driver.
+      const loadId = crypto.randomUUID();
       const insert = db.prepare(
-        "INSERT INTO web_register_keys (bulk_id, key, key_canon, status, created_at, job_id) VALUES (?, ?, ?, 'UNREDEEMED', ?, ?)",
+        `INSERT INTO web_register_keys (bulk_id, key, key_canon, status, created_at, job_id, load_id)
+         SELECT ?, ?, ?, 'UNREDEEMED', ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM line_items WHERE ${canonicalKeySql(false, "activation_id")} = ?)`,
       );
       const out = await clocked(() => {
         db.transaction(() => {
-          for (let i = 0; i < keys.length; i++) insert.run(BULK_PK, keys[i], canons[i], now, JOB_TAG);
+          for (let i = 0; i < keys.length; i++) insert.run(BULK_PK, keys[i], canons[i], now, JOB_TAG, loadId, canons[i]);
         })();
         return keys.length;
       });
@@ -218,8 +225,8 @@ async function childMain(spec: ChildSpec): Promise<ChildOut> {
     }
     const c = new pg.Client({ connectionString: spec.location });
     await c.connect();
-    const text =
-      "INSERT INTO web_register_keys (bulk_id, key, key_canon, status, created_at, job_id) SELECT $1, k, c, 'UNREDEEMED', $2, $3 FROM unnest($4::text[], $5::text[]) AS t(k, c)";
+    const text = `INSERT INTO web_register_keys (bulk_id, key, key_canon, status, created_at, job_id) SELECT $1, k, c, 'UNREDEEMED', $2, $3 FROM unnest($4::text[], $5::text[]) AS t(k, c)
+       WHERE NOT EXISTS (SELECT 1 FROM line_items WHERE ${canonicalKeySql(true, "activation_id")} = c)`;
     const out = await clocked(async () => {
       await c.query("BEGIN");
       for (let i = 0; i < keys.length; i += BATCH) {

@@ -86,6 +86,46 @@ describe("SQLite checkpoints off the event loop", () => {
       expect(raw.prepare("SELECT count(*) FROM t").pluck().get()).toBe(6001);
     }));
 
+  it("waits for a quiet moment to start the WAL over, unless the WAL is past hardFrames", async () => {
+    // The connection's use, as the server counts it (queries and group commits): the writer bumps it.
+    let used = 0;
+    const file = tempFile();
+    const raw = new SQLite(file);
+    raw.pragma("journal_mode = WAL");
+    raw.pragma("synchronous = NORMAL");
+    raw.exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+    const checkpointer = new Checkpointer(
+      file,
+      db,
+      raw,
+      { passEveryMs: 5, restartFrames: 200, hardFrames: 1_000_000, backstopFrames: 1_000_000 },
+      () => used,
+    );
+    const busy = async (commits: number) => {
+      const filler = "x".repeat(3000);
+      for (let i = 0; i < commits; i++) {
+        used++;
+        await sql`INSERT INTO t (v) VALUES (${filler})`.execute(db);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    try {
+      await busy(1);
+      const before = walSequence(file);
+      // Back to back, never quiet for a moment: the restart's hold is never taken.
+      await busy(3000);
+      expect(walSequence(file)).toBe(before);
+      // Quiet: the next pass past restartFrames asks, and the hold comes within milliseconds.
+      await new Promise((r) => setTimeout(r, 200));
+      await busy(1);
+      expect(walSequence(file)).toBeGreaterThan(before);
+    } finally {
+      await checkpointer.stop();
+      await db.destroy();
+    }
+  });
+
   it("gives the main connection SQLite's own checkpoint back if the worker stops", () =>
     withCheckpointer({ backstopFrames: 50_000 }, async ({ raw, checkpointer }) => {
       expect(raw.pragma("wal_autocheckpoint", { simple: true })).toBe(50_000);
@@ -98,7 +138,7 @@ describe("SQLite checkpoints off the event loop", () => {
     dirs.push(dir);
     const h = openDatabase({ dataDir: dir });
     // The checkpointer's mark: the main connection's automatic checkpoint moved to the backstop.
-    expect(h.bulk().raw?.pragma("wal_autocheckpoint", { simple: true })).toBe(40_000);
+    expect(h.bulk().raw?.pragma("wal_autocheckpoint", { simple: true })).toBe(64_000);
     await sql`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`.execute(h.db);
     await writeSteadily(h.db as unknown as Kysely<Database>, 50);
     await h.close();

@@ -22,7 +22,15 @@ import type { Database } from "./schema.js";
 // The WAL may reach 64 MB before it starts over: each start-over holds the main connection for
 // the last fsync (5 to 20 ms here), and at 4 MB (1,000 frames) that came every tenth of a second
 // under load, which was most of the p99 again.
-const DEFAULTS = { passEveryMs: 100, restartFrames: 16_000, backstopFrames: 40_000 };
+//
+// The hold is a pause for every request (the worker's last copy and its fsync: 4–35 ms measured
+// under redemption load), and at 16,000 frames it came about once a second at half the peak
+// redemption rate: most of that rate's p99. So past `restartFrames` the hold waits for a moment
+// when nobody has used the main connection for QUIET_MS, and is taken regardless only past
+// `hardFrames` (192 MB), below the main connection's own backstop.
+const DEFAULTS = { passEveryMs: 100, restartFrames: 16_000, hardFrames: 48_000, backstopFrames: 64_000 };
+/** How long the main connection must have been unused for the WAL's restart to hold it. */
+const QUIET_MS = 3;
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 
 // The worker is source text rather than a file so it runs the same from TypeScript (tests) and
@@ -47,7 +55,7 @@ const timer = setInterval(() => {
   // Catch up with what was written during the pass, so what is left for the main connection to
   // wait for is small: the fsync of the copied pages is most of a checkpoint's time.
   for (let i = 0; i < 3 && r && r.ms > 2; i++) r = pass();
-  if (r) parentPort.postMessage({ type: "ready" });
+  if (r) parentPort.postMessage({ type: "ready", log: r.log });
 }, workerData.everyMs);
 parentPort.on("message", (m) => {
   if (m === "finish") {
@@ -62,7 +70,7 @@ parentPort.on("message", (m) => {
 });
 `;
 
-type WorkerMessage = { type: "ready" } | { type: "finished" } | { type: "error"; message: string };
+type WorkerMessage = { type: "ready"; log: number } | { type: "finished" } | { type: "error"; message: string };
 
 export class Checkpointer {
   private readonly worker: Worker;
@@ -70,14 +78,24 @@ export class Checkpointer {
   private stopping = false;
   private warned = false;
   private readonly exited: Promise<void>;
+  private readonly hardFrames: number;
+  /** Polls for a quiet moment to finish in, while the WAL is past restartFrames. */
+  private waitingForQuiet: ReturnType<typeof setInterval> | null = null;
 
+  /**
+   * `activity` counts every use of the main connection (queries and group commits): the restart's
+   * hold waits for it to stand still. Without it the hold is taken as soon as the WAL is past
+   * restartFrames.
+   */
   constructor(
     file: string,
     private readonly db: Kysely<Database>,
     raw: SQLite.Database,
     options: Partial<typeof DEFAULTS> = {},
+    private readonly activity?: () => number,
   ) {
     const o = { ...DEFAULTS, ...options };
+    this.hardFrames = o.hardFrames;
     raw.pragma(`wal_autocheckpoint = ${o.backstopFrames}`);
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
@@ -104,7 +122,36 @@ export class Checkpointer {
   private onMessage(m: WorkerMessage): void {
     if (m.type === "error") this.warn(`SQLite checkpoint failed: ${m.message}`);
     else if (m.type === "finished") this.finishing?.();
-    else if (!this.finishing && !this.stopping) void this.finish();
+    else if (!this.finishing && !this.stopping) {
+      if (!this.activity || m.log >= this.hardFrames) {
+        this.stopWaitingForQuiet();
+        void this.finish();
+      } else if (!this.waitingForQuiet) this.finishWhenQuiet(this.activity);
+    }
+  }
+
+  /** Finishes at the first moment the main connection has been unused for QUIET_MS. */
+  private finishWhenQuiet(activity: () => number): void {
+    let seen = activity();
+    let since = performance.now();
+    this.waitingForQuiet = setInterval(() => {
+      const now = performance.now();
+      const a = activity();
+      if (a !== seen) {
+        seen = a;
+        since = now;
+        return;
+      }
+      if (now - since < QUIET_MS || this.finishing || this.stopping) return;
+      this.stopWaitingForQuiet();
+      void this.finish();
+    }, 1);
+    this.waitingForQuiet.unref();
+  }
+
+  private stopWaitingForQuiet(): void {
+    if (this.waitingForQuiet) clearInterval(this.waitingForQuiet);
+    this.waitingForQuiet = null;
   }
 
   /** Holds the main connection while the worker copies what is left, so the WAL can start over. */
@@ -132,6 +179,7 @@ export class Checkpointer {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopWaitingForQuiet();
     this.worker.postMessage("stop");
     const timeout = setTimeout(() => void this.worker.terminate(), 5_000);
     await this.exited;

@@ -1,7 +1,17 @@
 import fs from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from "kysely";
+import {
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  sql,
+} from "kysely";
 import pg from "pg";
 import { Checkpointer } from "./checkpointer.js";
 import { GroupCommit, registerGroupCommit } from "./groupCommit.js";
@@ -30,6 +40,14 @@ export interface DbHandle {
 export interface BulkConnection {
   db: Kysely<Database>;
   raw: SQLite.Database | null;
+  /**
+   * SQLite: how many are waiting for the connection (queries queued behind whoever holds it, and
+   * writes gathered for the next group commit). A staged load holds its transaction open across
+   * chunks while this is 0 and commits as soon as it is not. Absent on PostgreSQL.
+   */
+  waiting?: () => number;
+  /** SQLite: how many times anyone took the connection so far (a staged load tells others' use from its own). */
+  acquisitions?: () => number;
   release(): Promise<void>;
 }
 
@@ -74,19 +92,59 @@ export function openDatabase(opts: DbOptions): DbHandle {
   }
   const database = openSqlite(location);
   const cached = withStatementCache(database);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
-  registerGroupCommit(db, new GroupCommit(db, database, cached.prepare));
+  const dialect = new WatchedSqliteDialect({ database: cached });
+  const db = new Kysely<Database>({ dialect });
+  const group = new GroupCommit(db, database, cached.prepare);
+  registerGroupCommit(db, group);
   // SQLite has one writer. A load on a second connection would make every other write wait on
   // busy_timeout, which blocks the thread; on the main connection other requests queue behind the
   // load (asynchronously) instead, and nothing fails.
-  const bulk = (): BulkConnection => ({ db, raw: database, release: async () => {} });
-  const checkpointer = file === ":memory:" ? null : new Checkpointer(location, db, database);
+  const waiting = () => dialect.waiting() + group.waiting;
+  const acquisitions = () => dialect.acquisitions();
+  const bulk = (): BulkConnection => ({ db, raw: database, waiting, acquisitions, release: async () => {} });
+  const checkpointer =
+    file === ":memory:" ? null : new Checkpointer(location, db, database, {}, () => dialect.acquisitions() + group.submitted);
   const close = async () => {
     // The worker's connection first, so the main one is the last and folds the WAL in on close.
     await checkpointer?.stop();
     await db.destroy();
   };
   return { db, dialect: "sqlite", location, bulk, close };
+}
+
+/**
+ * Kysely's SQLite dialect, counting who waits for its one connection (Kysely queues them on a
+ * mutex it does not expose), so a key load can tell whether anyone waits for it to let go.
+ */
+class WatchedSqliteDialect extends SqliteDialect {
+  private driver: WatchedSqliteDriver | null = null;
+  constructor(private readonly config: SqliteDialectConfig) {
+    super(config);
+  }
+  override createDriver(): Driver {
+    this.driver = new WatchedSqliteDriver(this.config);
+    return this.driver;
+  }
+  waiting(): number {
+    return this.driver?.waiting ?? 0;
+  }
+  acquisitions(): number {
+    return this.driver?.acquisitions ?? 0;
+  }
+}
+
+class WatchedSqliteDriver extends SqliteDriver {
+  waiting = 0;
+  acquisitions = 0;
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    this.acquisitions++;
+    this.waiting++;
+    try {
+      return await super.acquireConnection();
+    } finally {
+      this.waiting--;
+    }
+  }
 }
 
 const pgPools = new WeakMap<Kysely<Database>, pg.Pool>();

@@ -54,7 +54,16 @@ export class GroupCommit {
     );
   }
 
+  /** Units gathered for the next commit, not yet running. */
+  get waiting(): number {
+    return this.pending.length;
+  }
+
+  /** Units submitted so far (the checkpointer waits for this, with the connection's use, to stand still). */
+  submitted = 0;
+
   submit<T>(work: (s: SyncRunner) => T): Promise<T> {
+    this.submitted++;
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ work, resolve: resolve as (v: unknown) => void, reject });
       this.schedule();

@@ -50,8 +50,6 @@ const KEY_LOAD_LOCK = 0x57524b;
 interface Sink {
   /** Inserts the batch's valid keys; returns per record the reason it was refused, or null. */
   insert(records: CanonRecord[]): Promise<(string | null)[]>;
-  /** SQLite: the row id of the first key this sink inserted. */
-  firstId?: number | null;
 }
 
 /**
@@ -206,12 +204,17 @@ interface LoadSteps {
 }
 
 /**
- * A staged load's SQLite transactions each hold the one writer (and the event loop: the driver is
- * synchronous) for about CHUNK_MS: the number of keys per chunk adapts to how fast they go in.
+ * A staged load's chunks each hold the one writer (and the event loop: the driver is synchronous)
+ * for about CHUNK_MS: the number of keys per chunk adapts to how fast they go in. A request that
+ * arrives during the load waits for the chunk running and one commit (see StagedWriter).
  */
 const CHUNK_MS = 5;
 const STAGE_CHUNK_MIN = 100;
 const STAGE_CHUNK_MAX = 5_000;
+/** The longest a staged load keeps one transaction open when nobody waits for the connection. */
+const MAX_TX_MS = 10_000;
+/** How long after someone last waited for the connection a staged load goes on committing every chunk. */
+const QUIET_MS = 100;
 /** A staged load whose owner has not written for this long is dead (its process was killed). */
 const STAGED_STALE_MS = 120_000;
 /** This process's staged loads in progress, and the tail of the queue of loads (one at a time). */
@@ -222,9 +225,10 @@ const OWNER = `${os.hostname()}:${process.pid}`;
 /**
  * SQLite has one writer, and one transaction around a million keys held it — and Kysely's one
  * connection — for seconds: health, lists and redemptions all waited (issue 12.11). Here a load
- * writes in short transactions (about CHUNK_MS each), each key a *staged* row: its `load_id` names a
+ * writes in chunks of about CHUNK_MS each, each key a *staged* row: its `load_id` names a
  * `key_loads` row, and every reader ignores keys whose load is still in `key_loads`
- * (`visibleKeys()`). Between chunks the connection is free, so other requests go on. The last,
+ * (`visibleKeys()`). After a chunk, if anyone waits for the connection, the load commits and lets
+ * it go, so other requests go on; if nobody does, the transaction stays open (StagedWriter). The last,
  * small transaction makes the load visible by deleting its `key_loads` row, with the counters,
  * audit, history and the job's state: all of it or none of it is seen.
  *
@@ -265,36 +269,37 @@ async function stagedSqliteLoad(conn: BulkConnection, args: LoadArgs, steps: Loa
     const firstRow = raw.prepare("UPDATE key_loads SET after_id = ? WHERE id = ?");
     let firstRecorded = false;
     let chunk = STAGE_CHUNK_MIN * 5;
+    const writer = new StagedWriter(conn);
     try {
-      for await (const batch of args.batches) {
+      const batches = args.batches[Symbol.asyncIterator]();
+      for (;;) {
+        // A file read may wait on I/O: the writer lets go meanwhile as soon as anyone waits for it.
+        const next = await writer.idle(batches.next());
+        if (next.done) break;
+        const batch = next.value;
         if (args.cancelled?.()) throw new LoadCancelled("cancelled");
         for (let i = 0; i < batch.length; ) {
           const piece = batch.slice(i, i + chunk);
           i += piece.length;
           const started = performance.now();
           const part = steps.validate(piece, opened.typoFormat);
-          // Kysely's connection for the chunk: nothing else runs on it meanwhile, and it is free between chunks.
-          const reasons = await conn.db.transaction().execute(async () => {
-            heartbeat.run(nowIso(), loadId);
-            const reasons = await sink.insert(part);
-            if (!firstRecorded && sink.firstId != null) {
-              firstRow.run(sink.firstId - 1, loadId);
-              firstRecorded = true;
-            }
-            return reasons;
-          });
+          await writer.begin();
+          heartbeat.run(nowIso(), loadId);
+          const reasons = sink.insertSync(part);
+          if (!firstRecorded && sink.firstId != null) {
+            firstRow.run(sink.firstId - 1, loadId);
+            firstRecorded = true;
+          }
           steps.count(part, reasons);
-          // The next chunk holds the writer about CHUNK_MS, however fast this machine is right now.
-          const ms = Math.max(performance.now() - started, 0.5);
+          // The next chunk holds the writer about CHUNK_MS (its commit included, when it commits),
+          // however fast this machine is right now.
+          const ms = await writer.between(started);
           chunk = Math.max(STAGE_CHUNK_MIN, Math.min(STAGE_CHUNK_MAX, Math.round((chunk * CHUNK_MS) / ms)));
-          // A timer, not setImmediate: a request between two of its queries gets the connection
-          // before the next chunk (the load gives up about a third of its pace when the server is idle).
-          await new Promise<void>((r) => setTimeout(r, Math.max(1, Math.round(ms / 2))));
         }
         steps.report.read += batch.length;
         args.onProgress?.(steps.report.read);
-        await new Promise<void>((r) => setImmediate(r));
       }
+      writer.commit();
       steps.decide();
       await conn.db.transaction().execute(async (trx) => {
         await steps.finish(trx, opened.entitlementId, now);
@@ -302,6 +307,8 @@ async function stagedSqliteLoad(conn: BulkConnection, args: LoadArgs, steps: Loa
         await trx.deleteFrom("key_loads").where("id", "=", loadId).execute();
       });
     } catch (err) {
+      // What this transaction staged goes with it; the committed chunks are deleted below.
+      writer.rollback();
       await removeStagedLoad(conn, loadId);
       if (err instanceof LoadRejected) steps.report.loaded = 0;
       else throw err;
@@ -309,6 +316,119 @@ async function stagedSqliteLoad(conn: BulkConnection, args: LoadArgs, steps: Loa
   } finally {
     activeLoads.delete(loadId);
     release();
+  }
+}
+
+/**
+ * The staged load's hold on SQLite's one connection. Each commit writes again every index page the
+ * chunk touched (random keys touch a page of the `key_canon` index per key), which cost the load
+ * as much CPU as its inserts. So the transaction stays open across chunks while nobody waits for
+ * the connection, and is committed (and the connection let go) as soon as someone does; while
+ * requests keep coming the load commits every chunk and pauses after it (see between()).
+ * Uncommitted chunks are staged rows like the others: a crash loses them with the load.
+ */
+class StagedWriter {
+  private lease: { release: () => void } | null = null;
+  private since = 0;
+  private contendedUntil = 0;
+  /** `acquisitions()` when last looked at. */
+  private seen = 0;
+
+  constructor(private readonly conn: BulkConnection) {}
+
+  private get raw() {
+    return this.conn.raw as NonNullable<BulkConnection["raw"]>;
+  }
+
+  private waiting(): boolean {
+    return (this.conn.waiting?.() ?? 1) > 0;
+  }
+
+  /** Holds the connection (queued behind whoever has it) with a transaction open. */
+  async begin(): Promise<void> {
+    if (this.lease) return;
+    // Notes who took the connection since the last chunk, before this one takes it.
+    this.contended();
+    this.lease = await new Promise<{ release: () => void }>((resolve, reject) => {
+      this.conn.db
+        .connection()
+        .execute(() => new Promise<void>((release) => resolve({ release })))
+        .catch(reject);
+    });
+    this.raw.exec("BEGIN");
+    this.since = performance.now();
+    // Its own taking of the connection is not someone else's use.
+    this.seen = this.conn.acquisitions?.() ?? 0;
+  }
+
+  /** Commits what is staged and lets the connection go. */
+  commit(): void {
+    if (!this.lease) return;
+    try {
+      if (this.raw.inTransaction) this.raw.exec("COMMIT");
+    } finally {
+      this.lease.release();
+      this.lease = null;
+    }
+  }
+
+  rollback(): void {
+    if (!this.lease) return;
+    try {
+      if (this.raw.inTransaction) this.raw.exec("ROLLBACK");
+    } finally {
+      this.lease.release();
+      this.lease = null;
+    }
+  }
+
+  /**
+   * After a chunk begun at `started`; returns how long it held the writer. While nobody has used
+   * the connection for QUIET_MS, the transaction stays open for the next chunk (up to MAX_TX_MS).
+   * Once someone waits, the load goes back to a commit per chunk and a pause after it, as long as
+   * requests keep coming: a request then waits for at most one small chunk and its commit, and
+   * its next query finds the connection free during the pause.
+   */
+  async between(started: number): Promise<number> {
+    if (!this.contended()) {
+      const ms = Math.max(performance.now() - started, 0.5);
+      // Holding the transaction, the event loop takes in what arrived meanwhile.
+      await new Promise<void>((r) => setImmediate(r));
+      if (!this.contended()) {
+        if (performance.now() - this.since >= MAX_TX_MS) this.commit();
+        return ms;
+      }
+    }
+    this.commit();
+    const ms = Math.max(performance.now() - started, 0.5);
+    // A timer, not setImmediate: a request between two of its queries gets the connection
+    // before the next chunk.
+    await new Promise<void>((r) => setTimeout(r, Math.max(1, Math.round(ms / 2))));
+    return ms;
+  }
+
+  /** Whether anyone waits for the connection, or took it, in the last QUIET_MS. */
+  private contended(): boolean {
+    const now = performance.now();
+    const used = this.conn.acquisitions?.() ?? 0;
+    if (this.waiting() || used !== this.seen) this.contendedUntil = now + QUIET_MS;
+    this.seen = used;
+    return now < this.contendedUntil;
+  }
+
+  /** Awaits `p` (the next batch); while it is pending, lets the connection go once anyone waits for it. */
+  async idle<T>(p: Promise<T>): Promise<T> {
+    if (!this.lease) return p;
+    const timer = setInterval(() => {
+      if (!this.waiting()) return;
+      this.contendedUntil = performance.now() + QUIET_MS;
+      this.commit();
+    }, 1);
+    try {
+      return await p;
+    } finally {
+      clearInterval(timer);
+    }
   }
 }
 
@@ -357,28 +477,41 @@ async function removeDeadStagedLoads(conn: BulkConnection): Promise<void> {
 const TYPO_SHAPED = (n: number) =>
   `key has the shape of a generated key (${n} symbols of the key alphabet) but its check symbol is wrong, so redemption would refuse it as a typo; correct it, or change the generated key format in Settings if these are legacy keys`;
 
+/** SQLite's sink runs synchronously, inside the transaction the staged load holds. */
+interface SqliteSink {
+  insertSync(records: CanonRecord[]): (string | null)[];
+  /** The row id of the first key this sink inserted. */
+  firstId: number | null;
+}
+
 /** SQLite: prepared statements on the load's own connection, inside the open transaction. */
-function sqliteSink(conn: BulkConnection, args: LoadArgs, now: string, jobTag: string, loadId: string): Sink {
+function sqliteSink(conn: BulkConnection, args: LoadArgs, now: string, jobTag: string, loadId: string): SqliteSink {
   const raw = conn.raw as NonNullable<BulkConnection["raw"]>;
+  // A key that is an activation ID (in any spelling) is refused; the check is a probe of the
+  // expression index inside the insert, so a key costs one call into the driver, not two.
+  const activationCanon = canonicalKeySql(false, "activation_id");
   const insert = raw.prepare(
-    "INSERT INTO web_register_keys (bulk_id, key, key_canon, status, created_at, job_id, load_id) VALUES (?, ?, ?, 'UNREDEEMED', ?, ?, ?) ON CONFLICT (key_canon) DO NOTHING",
+    `INSERT INTO web_register_keys (bulk_id, key, key_canon, status, created_at, job_id, load_id)
+     SELECT ?, ?, ?, 'UNREDEEMED', ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM line_items WHERE ${activationCanon} = ?)
+     ON CONFLICT (key_canon) DO NOTHING`,
   );
-  const activation = raw.prepare(`SELECT 1 FROM line_items WHERE ${canonicalKeySql(false, "activation_id")} = ?`).pluck();
+  const activation = raw.prepare(`SELECT 1 FROM line_items WHERE ${activationCanon} = ?`).pluck();
   const holder = raw.prepare("SELECT bulk_id, job_id, created_at FROM web_register_keys WHERE key_canon = ?");
-  const sink: Sink = {
+  const sink: SqliteSink = {
     firstId: null,
-    async insert(records) {
+    insertSync(records) {
       const out: (string | null)[] = new Array(records.length);
       for (let i = 0; i < records.length; i++) {
         const { key, canon } = records[i] as CanonRecord;
-        if (activation.get(canon) !== undefined) {
-          out[i] = "is already an activation ID";
-          continue;
-        }
-        const ins = insert.run(args.bulkPk, key, canon, now, jobTag, loadId);
+        const ins = insert.run(args.bulkPk, key, canon, now, jobTag, loadId, canon);
         if (ins.changes === 1) {
           sink.firstId ??= Number(ins.lastInsertRowid);
           out[i] = null;
+          continue;
+        }
+        // Not inserted (rare): an activation ID, or the key is already there.
+        if (activation.get(canon) !== undefined) {
+          out[i] = "is already an activation ID";
           continue;
         }
         const h = holder.get(canon) as { bulk_id: string; job_id: string | null; created_at: string } | undefined;
