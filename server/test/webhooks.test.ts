@@ -360,6 +360,11 @@ describeEachDb("webhooks", (env) => {
     }
     const ds = await deliveries(ep.id);
     expect(ds.filter((d) => d.status === "SUCCEEDED")).toHaveLength(1000);
+    // The Jobs list keeps to loads and exports; the delivery jobs show when asked for by type.
+    const listed = ok(await admin.get("/api/v1/jobs?limit=200"));
+    expect(listed.items.filter((j: { type: string }) => j.type === "webhook.deliver")).toEqual([]);
+    const asked = ok(await admin.get("/api/v1/jobs?type=webhook.deliver&limit=200"));
+    expect(asked.items.length).toBeGreaterThan(0);
   }, 180_000);
 
   it("two processes on one database deliver each event once", async () => {

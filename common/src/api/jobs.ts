@@ -44,7 +44,11 @@ export const JobListQuery = Type.Object(
         description: "A state or a comma-separated list.",
       }),
     ),
-    type: Type.Optional(Type.String()),
+    type: Type.Optional(
+      Type.String({
+        description: "A job type. Webhook deliveries (`webhook.deliver`) are listed only when asked for by this filter.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
