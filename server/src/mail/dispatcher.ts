@@ -3,7 +3,7 @@ import type { Config } from "../config.js";
 import { dueEmailMessages } from "../db/repos/email.js";
 import type { Db } from "../db/schema.js";
 import type { JobRunner } from "../jobs/runner.js";
-import { nowIso } from "../util.js";
+import { nowIso, Poller } from "../util.js";
 
 const BATCH = 50;
 const running = new WeakMap<Db, MailDispatcher>();
@@ -15,44 +15,28 @@ const running = new WeakMap<Db, MailDispatcher>();
  * nudged (a resend, a test email).
  */
 export class MailDispatcher {
-  private timer: NodeJS.Timeout | null = null;
-  private work: Promise<number> | null = null;
-  private again = false;
+  private readonly poller: Poller;
 
   constructor(
     private readonly deps: { db: Db; config: Pick<Config, "mailPollMs"> },
     private readonly runner: JobRunner,
-  ) {}
+  ) {
+    this.poller = new Poller(() => this.dispatch(), this.deps.config.mailPollMs);
+  }
 
   start(): void {
     running.set(this.deps.db, this);
-    this.timer = setInterval(() => this.nudge(), this.deps.config.mailPollMs);
-    this.timer.unref();
-    this.nudge();
+    this.poller.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
     if (running.get(this.deps.db) === this) running.delete(this.deps.db);
-    await this.work?.catch(() => 0);
+    await this.poller.stop();
   }
 
   /** Looks for due messages now (once more after the current look, if one is under way). */
   nudge(): void {
-    if (this.work) {
-      this.again = true;
-      return;
-    }
-    this.work = this.dispatch()
-      .catch(() => 0) // a database hiccup: the next look retries
-      .finally(() => {
-        this.work = null;
-        if (this.again && this.timer) {
-          this.again = false;
-          this.nudge();
-        }
-      });
+    this.poller.nudge();
   }
 
   /** One look: queues a job for every due message; returns how many. */

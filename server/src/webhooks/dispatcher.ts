@@ -3,7 +3,7 @@ import type { Config } from "../config.js";
 import { dueWebhookDeliveries, enabledWebhookEndpointIds } from "../db/repos/webhooks.js";
 import type { Db } from "../db/schema.js";
 import type { JobRunner } from "../jobs/runner.js";
-import { newId, nowIso } from "../util.js";
+import { newId, nowIso, Poller } from "../util.js";
 import { fanOut } from "./fanout.js";
 
 const BATCH = 100;
@@ -18,44 +18,28 @@ const running = new WeakMap<Db, WebhookDispatcher>();
  * job's handler (jobs/webhookHandlers.ts) sends them.
  */
 export class WebhookDispatcher {
-  private timer: NodeJS.Timeout | null = null;
-  private work: Promise<number> | null = null;
-  private again = false;
+  private readonly poller: Poller;
 
   constructor(
     private readonly deps: { db: Db; config: Pick<Config, "webhookPollMs" | "webhookRetryWindowMs"> },
     private readonly runner: JobRunner,
-  ) {}
+  ) {
+    this.poller = new Poller(() => this.dispatch(), this.deps.config.webhookPollMs);
+  }
 
   start(): void {
     running.set(this.deps.db, this);
-    this.timer = setInterval(() => this.nudge(), this.deps.config.webhookPollMs);
-    this.timer.unref();
-    this.nudge();
+    this.poller.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
     if (running.get(this.deps.db) === this) running.delete(this.deps.db);
-    await this.work?.catch(() => 0);
+    await this.poller.stop();
   }
 
   /** Looks now (once more after the current look, if one is under way). */
   nudge(): void {
-    if (this.work) {
-      this.again = true;
-      return;
-    }
-    this.work = this.dispatch()
-      .catch(() => 0) // a database hiccup: the next look retries
-      .finally(() => {
-        this.work = null;
-        if (this.again && this.timer) {
-          this.again = false;
-          this.nudge();
-        }
-      });
+    this.poller.nudge();
   }
 
   /** One look: fan-out, then a job per batch of due deliveries; returns how many deliveries were claimed. */
