@@ -29,6 +29,7 @@ import { presentEntitlementRecord } from "../../presenters/entitlements.js";
 import type { Decoded } from "../codec.js";
 
 import {
+  batchStatus,
   capItems,
   entitlementPk,
   failure,
@@ -94,10 +95,7 @@ const updateBulkEntitlement: Handler = async (deps, ctx, req) => {
     }
   }
   return {
-    statusInfo: {
-      status: statusOf(items.length - failed.length, failed.length),
-      ...(failed.length ? { reason: `${failed.length} of ${items.length} updates failed.` } : {}),
-    },
+    statusInfo: batchStatus(items.length - failed.length, failed.length, "updates"),
     ...(failed.length ? { failedData: { failedBulkEntitlement: failed } } : {}),
   };
 };
@@ -128,9 +126,8 @@ const createBulkEntitlement: Handler = async (deps, ctx, req) => {
   }
   failed.sort((a, b) => a.index - b.index);
   created.sort((a, b) => a.index - b.index);
-  const status = statusOf(created.length, failed.length);
   return {
-    statusInfo: { status, ...(failed.length ? { reason: `${failed.length} of ${items.length} bulk entitlements failed.` } : {}) },
+    statusInfo: batchStatus(created.length, failed.length, "bulk entitlements"),
     ...(failed.length
       ? { failedData: { failedBulkEntitlement: failed.map((f) => ({ bulkEntitlement: items[f.index], reason: f.reason })) } }
       : {}),
@@ -343,10 +340,7 @@ const createWebRegKey: Handler = async (deps, ctx, req) => {
     }
   }
   return {
-    statusInfo: {
-      status: statusOf(ok.length, failed.length),
-      ...(failed.length ? { reason: `${failed.length} of ${items.length} items failed.` } : {}),
-    },
+    statusInfo: batchStatus(ok.length, failed.length, "items"),
     ...(ok.length ? { responseData: { webRegKeyData: ok } } : {}),
     ...(failed.length ? { failedData: { failedWebRegKeyData: failed } } : {}),
   };
@@ -391,10 +385,7 @@ const setEntitlementState: Handler = async (deps, ctx, req) => {
     }
   }
   return {
-    statusInfo: {
-      status: statusOf(items.length - failed.length, failed.length),
-      ...(failed.length ? { reason: `${failed.length} of ${items.length} state changes failed.` } : {}),
-    },
+    statusInfo: batchStatus(items.length - failed.length, failed.length, "state changes"),
     ...(failed.length ? { failedData: { failedEntitlement: failed } } : {}),
   };
 };
@@ -439,10 +430,7 @@ const deleteEntitlement: Handler = async (deps, ctx, req) => {
     }
   }
   return {
-    statusInfo: {
-      status: statusOf(items.length - failed.length, failed.length),
-      ...(failed.length ? { reason: `${failed.length} of ${items.length} deletions failed.` } : {}),
-    },
+    statusInfo: batchStatus(items.length - failed.length, failed.length, "deletions"),
     ...(failed.length ? { failedData: { failedEntitlement: failed } } : {}),
   };
 };

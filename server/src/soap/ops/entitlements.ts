@@ -28,6 +28,7 @@ import type { Decoded } from "../codec.js";
 import {
   accountIdent,
   attributeList,
+  batchStatus,
   capItems,
   dateQuery,
   dateTimeQuery,
@@ -41,7 +42,6 @@ import {
   refuseUnsupported,
   rowsAtPage,
   SoapFailure,
-  statusOf,
   textAttributesOf,
   textQuery,
 } from "./support.js";
@@ -169,12 +169,6 @@ const entitlementIdent = (e: { id: string; entitlementId: string }) => ({
 const lineItemIdent = (li: { id: string; activationId: string }) => ({
   uniqueId: li.id,
   primaryKeys: { activationId: li.activationId },
-});
-
-/** The batch's status, with a reason counting the failures of `what`. */
-const batchStatus = (ok: number, failed: number, what: string) => ({
-  status: statusOf(ok, failed),
-  ...(failed ? { reason: `${failed} of ${ok + failed} ${what} failed.` } : {}),
 });
 
 // ---- Writes ----

@@ -17,6 +17,7 @@ import type { Decoded } from "../codec.js";
 import {
   accountIdOf,
   attributesOf,
+  batchStatus,
   capItems,
   entitlementIdent,
   entitlementPk,
@@ -27,15 +28,9 @@ import {
   productId,
   reasonOf,
   SoapFailure,
-  statusOf,
 } from "./support.js";
 
 /** statusInfo of a batch: SUCCESS, PARTIAL_FAILURE or FAILURE, with how many failed as the reason. */
-const batchStatus = (total: number, failed: number, what: string) => ({
-  status: statusOf(total - failed, failed),
-  ...(failed ? { reason: `${failed} of ${total} ${what} failed.` } : {}),
-});
-
 /** A split's target contact (`userIdentifierType`): Licensor's user id, or the user of that email. */
 async function contactOf(deps: AppDeps, user: Decoded): Promise<string> {
   if (user.uniqueId) return user.uniqueId;
@@ -76,7 +71,7 @@ const splitBulkEntitlement: Handler = async (deps, ctx, req) => {
     }
   }
   return {
-    statusInfo: batchStatus(items.length, failed.length, "splits"),
+    statusInfo: batchStatus(items.length - failed.length, failed.length, "splits"),
     ...(ok.length ? { responseData: { splitBulkEntitlement: ok } } : {}),
     ...(failed.length ? { failedData: { failedBulkEntitlement: failed } } : {}),
   };
@@ -99,7 +94,7 @@ const getMatchingBulkEnts: Handler = async (deps, ctx, req) => {
     }
   }
   return {
-    statusInfo: batchStatus(items.length, failed.length, "searches"),
+    statusInfo: batchStatus(items.length - failed.length, failed.length, "searches"),
     ...(matches.length ? { responseData: { matchingBulkEnt: matches } } : {}),
     ...(failed.length ? { failedData: { failedBulkEnt: failed } } : {}),
   };
@@ -138,7 +133,7 @@ const transferEntitlement: Handler = async (deps, ctx, req) => {
     }
   }
   return {
-    statusInfo: batchStatus(items.length, failed.length, "transfers"),
+    statusInfo: batchStatus(items.length - failed.length, failed.length, "transfers"),
     ...(ok.length ? { responseData: { transferredEntitlement: ok } } : {}),
     ...(failed.length ? { failedData: { failedEntitlement: failed } } : {}),
   };
@@ -249,7 +244,7 @@ const splitLineItem: Handler = async (deps, ctx, req) => {
     }
   }
   return {
-    statusInfo: batchStatus(items.length, failed.length, "splits"),
+    statusInfo: batchStatus(items.length - failed.length, failed.length, "splits"),
     ...(ok.length ? { responseData: { splitLineItem: ok } } : {}),
     ...(failed.length ? { failedData: { failedLineItem: failed } } : {}),
   };
@@ -344,7 +339,7 @@ const renewLicense: Handler = async (deps, ctx, req) => {
     }
   }
   return {
-    statusInfo: batchStatus(items.length, failed.length, "renewals"),
+    statusInfo: batchStatus(items.length - failed.length, failed.length, "renewals"),
     ...(failed.length ? { failedData: { failedEntitlement: failed } } : {}),
     ...(created.length ? { responseData: { entitlementData: created } } : {}),
   };
@@ -449,7 +444,7 @@ function derivedLineItem(kind: "UPGRADE" | "UPSELL"): Handler {
       }
     }
     return {
-      statusInfo: batchStatus(items.length, failed.length, kind === "UPGRADE" ? "upgrades" : "upsells"),
+      statusInfo: batchStatus(items.length - failed.length, failed.length, kind === "UPGRADE" ? "upgrades" : "upsells"),
       ...(failed.length ? { failedData: { failedEntitlement: failed } } : {}),
       ...(created.length ? { responseData: { entitlementData: created } } : {}),
     };

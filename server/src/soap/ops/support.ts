@@ -30,6 +30,11 @@ export class SoapFailure extends Error {}
 
 export const statusOf = (ok: number, failed: number): Status =>
   failed === 0 ? "SUCCESS" : ok === 0 ? "FAILURE" : "PARTIAL_FAILURE";
+/** A batch's status, with a reason counting the items of `what` that failed (FNO's per-item batches). */
+export const batchStatus = (ok: number, failed: number, what: string) => ({
+  status: statusOf(ok, failed),
+  ...(failed ? { reason: `${failed} of ${ok + failed} ${what} failed.` } : {}),
+});
 export const failure = (reason: string) => ({ statusInfo: { status: "FAILURE", reason } });
 
 /** The reason a command's refusal gives, its field problems included. */
