@@ -145,7 +145,7 @@ async function openLoop(n: number, rate: number, one: (i: number) => Promise<num
 }
 
 /** The floor server (bench/redeemFloor.ts) as a child process, like Licensor's. */
-async function startFloor(
+export async function startFloor(
   database: string,
   poolSize: number,
   guard: string,
@@ -260,7 +260,11 @@ function backendCpuDelta(before: Map<number, number> | null, after: Map<number, 
 type Query = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 
 /** Runs `read` against one of the benchmark's databases (`$n` parameters on both). */
-async function readDatabase<T>(database: "sqlite" | "postgres", where: string, read: (q: Query) => Promise<T>): Promise<T> {
+export async function readDatabase<T>(
+  database: "sqlite" | "postgres",
+  where: string,
+  read: (q: Query) => Promise<T>,
+): Promise<T> {
   if (database === "sqlite") {
     const db = new SQLite(where, { readonly: true });
     try {

@@ -626,7 +626,70 @@ const backend = /^postgres(ql)?:\/\//.test(target)
 const sha256 = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
 let requests = 0;
 
+/**
+ * The webhook floor (bench/webhooks.ts): while targets are set (`POST /floor/webhooks` with
+ * `{"urls": [...]}`, an empty list stops), each redemption's two events (`key.redeemed` and
+ * `entitlement.created`, the new entitlement as its data) are signed per Standard Webhooks
+ * (HMAC-SHA256 over `id.timestamp.body`) and POSTed to every target once the answer is sent, over
+ * kept-alive connections: no retries, no order, nothing written, so the bare cost of sending them.
+ * `GET /floor/webhooks` tells how many are in flight and sent.
+ */
+const hooks = {
+  targets: [] as URL[],
+  agent: new http.Agent({ keepAlive: true, maxSockets: 16 }),
+  key: crypto.randomBytes(24),
+  inFlight: 0,
+  sent: 0,
+  failed: 0,
+};
+
+function sendHooks(events: { type: string; data: string }[]) {
+  for (const e of events) {
+    const id = uuidv7();
+    const at = new Date();
+    const body = `{"type":${JSON.stringify(e.type)},"timestamp":"${at.toISOString()}","data":${e.data}}`;
+    const signature = `v1,${crypto
+      .createHmac("sha256", hooks.key)
+      .update(`${id}.${Math.floor(at.getTime() / 1000)}.${body}`)
+      .digest("base64")}`;
+    for (const url of hooks.targets) {
+      hooks.inFlight++;
+      const done = (ok: boolean) => {
+        hooks.inFlight--;
+        if (ok) hooks.sent++;
+        else hooks.failed++;
+      };
+      const req = http.request(
+        url,
+        {
+          method: "POST",
+          agent: hooks.agent,
+          headers: {
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+            "webhook-id": id,
+            "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+            "webhook-signature": signature,
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => done(res.statusCode === 200));
+        },
+      );
+      req.on("error", () => done(false));
+      req.end(body);
+    }
+  }
+}
+
 async function handle(req: http.IncomingMessage, body: string, res: http.ServerResponse) {
+  if (req.url === "/floor/webhooks") {
+    if (req.method === "POST") hooks.targets = (JSON.parse(body) as { urls: string[] }).urls.map((u) => new URL(u));
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ inFlight: hooks.inFlight, sent: hooks.sent, failed: hooks.failed }));
+    return;
+  }
   if (req.method !== "POST" || req.url !== "/api/v1/redemptions") {
     res.writeHead(404).end();
     return;
@@ -655,6 +718,11 @@ async function handle(req: http.IncomingMessage, body: string, res: http.ServerR
   }
   res.writeHead(201, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(out) });
   res.end(out);
+  if (hooks.targets.length > 0)
+    sendHooks([
+      { type: "key.redeemed", data: JSON.stringify({ key: `${input.key.slice(0, 4)}…`, soldTo: input.soldTo }) },
+      { type: "entitlement.created", data: out },
+    ]);
 }
 
 const server = http.createServer((req, res) => {

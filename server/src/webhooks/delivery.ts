@@ -1,6 +1,7 @@
 import { Webhook } from "standardwebhooks";
 import type { Config } from "../config.js";
-import type { Db, WebhookAttemptTrigger, WebhookDeliveriesTable } from "../db/schema.js";
+import { ATTEMPT_WRITE_MAX, writeWebhookAttempts } from "../db/repos/webhooks.js";
+import type { Db, WebhookDeliveriesTable } from "../db/schema.js";
 import { webhookDeliveries, webhookDeliveryDuration } from "../metrics.js";
 import { nowIso } from "../util.js";
 import { openWebhookSecret } from "./secret.js";
@@ -84,25 +85,29 @@ async function claimed(db: Db, claim: string, id?: string): Promise<ClaimedDeliv
   }));
 }
 
+/** An endpoint's opened secret as a signer, kept while its sealed value is the same (a rotation changes it). */
+const signers = new Map<string, { sealed: string; webhook: Webhook }>();
+
+function signerOf(config: WebhookConfig, endpointId: string, sealed: string): Webhook {
+  const hit = signers.get(endpointId);
+  if (hit?.sealed === sealed) return hit.webhook;
+  // Opening reads the key-encryption key and decrypts: once per endpoint, not once per delivery.
+  const webhook = new Webhook(openWebhookSecret(config, endpointId, sealed));
+  if (signers.size >= 1000) signers.clear();
+  signers.set(endpointId, { sealed, webhook });
+  return webhook;
+}
+
 /**
  * One attempt at a claimed delivery: signed per Standard Webhooks (`webhook-id` is the event's id,
- * the same on every attempt, so a receiver spots a retried duplicate), sent, and its outcome and
- * attempt log written together, only while the claim is still this job's. Returns the outcome, or
- * null when the claim was lost meanwhile (the endpoint deleted, the job taken over).
+ * the same on every attempt, so a receiver spots a retried duplicate) and sent. Never throws.
  */
-async function attempt(
-  deps: { db: Db; config: WebhookConfig },
-  claim: string,
-  c: ClaimedDelivery,
-): Promise<AttemptOutcome | null> {
-  const { db, config } = deps;
+async function send(config: WebhookConfig, c: ClaimedDelivery): Promise<SendResult> {
   const body = webhookBody({ type: c.type, occurred_at: c.occurredAt, payload: c.payload });
-  let result: SendResult;
   try {
-    const secret = openWebhookSecret(config, c.delivery.endpoint_id, c.secretSealed);
     const at = new Date();
-    const signature = new Webhook(secret).sign(c.delivery.event_id, at, body);
-    result = await postWebhook({
+    const signature = signerOf(config, c.delivery.endpoint_id, c.secretSealed).sign(c.delivery.event_id, at, body);
+    return await postWebhook({
       url: c.url,
       body,
       headers: {
@@ -115,45 +120,75 @@ async function attempt(
     });
   } catch (err) {
     // The secret cannot be opened (the key-encryption secret changed): an attempt that failed here.
-    result = { ok: false, statusCode: null, error: `not sent: ${(err as Error).message}`, durationMs: 0, snippet: null };
+    return { ok: false, statusCode: null, error: `not sent: ${(err as Error).message}`, durationMs: 0, snippet: null };
   }
-  const outcome = outcomeOf(config, c.delivery, result);
-  const trigger: WebhookAttemptTrigger = c.delivery.next_trigger;
-  const recorded = await db.transaction().execute(async (trx) => {
-    const res = await trx
-      .updateTable("webhook_deliveries")
-      .set({ ...outcome, claim: null, next_trigger: "AUTO", updated_at: nowIso() })
-      .where("id", "=", c.delivery.id)
-      .where("claim", "=", claim)
-      .where("status", "=", "PENDING")
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) !== 1) return false;
-    await trx
-      .insertInto("webhook_delivery_attempts")
-      .values({
-        delivery_id: c.delivery.id,
-        attempted_at: new Date(Date.now() - result.durationMs).toISOString(),
-        trigger,
-        status_code: result.statusCode,
-        error: result.error,
-        duration_ms: result.durationMs,
-        response_snippet: result.snippet,
-      })
-      .execute();
-    return true;
-  });
-  if (!recorded) return null;
-  webhookDeliveries
-    .labels(outcome.status === "SUCCEEDED" ? "succeeded" : outcome.status === "FAILED" ? "failed" : "retrying")
-    .inc();
-  webhookDeliveryDuration.observe(result.durationMs / 1000);
-  return outcome;
 }
 
-/** How many deliveries of one claim are sent at once; deliveries of one line never are. */
+interface Attempted {
+  c: ClaimedDelivery;
+  result: SendResult;
+  outcome: AttemptOutcome;
+  resolve: (recorded: boolean) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Writes attempts' outcomes and their log rows, many in one transaction: whatever attempts ended
+ * while the previous write ran go together in the next (as a group commit), so a burst of
+ * deliveries costs a few commits, not one each. Each outcome is written only while the claim is
+ * still the job's (a conditional UPDATE); `record` resolves to whether it was.
+ */
+class AttemptWriter {
+  private pending: Attempted[] = [];
+  private writing: Promise<void> | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly claim: string,
+  ) {}
+
+  record(c: ClaimedDelivery, result: SendResult, outcome: AttemptOutcome): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.pending.push({ c, result, outcome, resolve, reject });
+      this.writing ??= this.writeAll();
+    });
+  }
+
+  private async writeAll(): Promise<void> {
+    // One turn of the event loop first: the attempts ending in it join this write.
+    await new Promise((r) => setImmediate(r));
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, ATTEMPT_WRITE_MAX);
+      try {
+        const recorded = await this.write(batch);
+        for (const [i, a] of batch.entries()) a.resolve(recorded[i] as boolean);
+      } catch (err) {
+        for (const a of batch) a.reject(err);
+      }
+    }
+    this.writing = null;
+  }
+
+  private async write(batch: Attempted[]): Promise<boolean[]> {
+    const written = await writeWebhookAttempts(
+      this.db,
+      this.claim,
+      batch.map(({ c, result, outcome }) => ({
+        deliveryId: c.delivery.id,
+        outcome,
+        attempt: {
+          attempted_at: new Date(Date.now() - result.durationMs).toISOString(),
+          trigger: c.delivery.next_trigger,
+          response_snippet: result.snippet,
+        },
+      })),
+    );
+    return batch.map(({ c }) => written.has(c.delivery.id));
+  }
+}
+
+/** How many lines of one claim are sent at once; the deliveries of one line never are. */
 const CONCURRENCY = 8;
-/** At most this many deliveries per job: a long line lets other jobs run in between. */
-const MAX_PER_JOB = 1000;
 
 export interface ClaimReport {
   succeeded: number;
@@ -162,9 +197,32 @@ export interface ClaimReport {
 }
 
 /**
- * Works through a `webhook.deliver` job's claim: every delivery it owns, a few at a time. When one
- * succeeds, the next of its (endpoint, entitlement) line, if due and free, is claimed and sent in
- * the same slot, so a line of many events moves without waiting for the dispatcher's next look.
+ * The claim's deliveries as lines: those of one (endpoint, entitlement) in the stream's order; a
+ * delivery with no entitlement is a line of its own.
+ */
+export function linesOf<
+  T extends { delivery: Pick<WebhookDeliveriesTable, "id" | "endpoint_id" | "entitlement_id" | "event_tx_id" | "event_seq"> },
+>(claimed: T[]): T[][] {
+  const lines = new Map<string, T[]>();
+  for (const c of claimed) {
+    const d = c.delivery;
+    const key = d.entitlement_id === null ? `id\u0000${d.id}` : `${d.endpoint_id}\u0000${d.entitlement_id}`;
+    const line = lines.get(key);
+    if (line) line.push(c);
+    else lines.set(key, [c]);
+  }
+  const order = (a: T, b: T) =>
+    Number(a.delivery.event_tx_id) - Number(b.delivery.event_tx_id) ||
+    Number(a.delivery.event_seq) - Number(b.delivery.event_seq);
+  return [...lines.values()].map((l) => l.sort(order));
+}
+
+/**
+ * Works through a `webhook.deliver` job's claim, a few lines at a time. Each line is sent in
+ * order, an attempt only once the one before it is recorded; a line stops at a delivery whose
+ * attempt is not due yet or at a failed attempt that will be retried (what follows waits for it),
+ * and at a lost claim (the endpoint deleted, the job taken over). What the job did not send goes
+ * back unclaimed, due as it was.
  */
 export async function deliverClaim(
   deps: { db: Db; config: WebhookConfig },
@@ -172,54 +230,34 @@ export async function deliverClaim(
   cancelled: () => boolean,
 ): Promise<ClaimReport> {
   const report: ClaimReport = { succeeded: 0, retrying: 0, failed: 0 };
-  const queue = await claimed(deps.db, claim);
-  let sent = 0;
+  const queue = linesOf(await claimed(deps.db, claim));
+  const writer = new AttemptWriter(deps.db, claim);
   const worker = async () => {
-    for (let c = queue.shift(); c && !cancelled(); c = queue.shift()) {
-      const o = await attempt(deps, claim, c);
-      sent++;
-      if (!o) continue;
-      if (o.status === "SUCCEEDED") report.succeeded++;
-      else if (o.status === "FAILED") report.failed++;
-      else report.retrying++;
-      if (o.status !== "PENDING" && c.delivery.entitlement_id && sent < MAX_PER_JOB) {
-        const next = await claimNextInLine(deps.db, claim, c.delivery.endpoint_id, c.delivery.entitlement_id);
-        if (next) queue.unshift(next);
+    for (let line = queue.shift(); line && !cancelled(); line = queue.shift()) {
+      for (const c of line) {
+        if (cancelled() || (c.delivery.next_attempt_at ?? "") > nowIso()) break;
+        const result = await send(deps.config, c);
+        const outcome = outcomeOf(deps.config, c.delivery, result);
+        if (!(await writer.record(c, result, outcome))) break;
+        webhookDeliveries
+          .labels(outcome.status === "SUCCEEDED" ? "succeeded" : outcome.status === "FAILED" ? "failed" : "retrying")
+          .inc();
+        webhookDeliveryDuration.observe(result.durationMs / 1000);
+        if (outcome.status === "SUCCEEDED") report.succeeded++;
+        else if (outcome.status === "FAILED") report.failed++;
+        else {
+          report.retrying++;
+          break;
+        }
       }
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  try {
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  } finally {
+    await releaseClaim(deps.db, claim);
+  }
   return report;
-}
-
-async function claimNextInLine(
-  db: Db,
-  claim: string,
-  endpointId: string,
-  entitlementId: string,
-): Promise<ClaimedDelivery | null> {
-  const head = await db
-    .selectFrom("webhook_deliveries")
-    .select(["id", "claim", "next_attempt_at"])
-    .where("endpoint_id", "=", endpointId)
-    .where("entitlement_id", "=", entitlementId)
-    .where("status", "=", "PENDING")
-    .orderBy("event_tx_id")
-    .orderBy("event_seq")
-    .limit(1)
-    .executeTakeFirst();
-  const now = nowIso();
-  if (!head || head.claim !== null || !head.next_attempt_at || head.next_attempt_at > now) return null;
-  const res = await db
-    .updateTable("webhook_deliveries")
-    .set({ claim })
-    .where("id", "=", head.id)
-    .where("status", "=", "PENDING")
-    .where("claim", "is", null)
-    .where("next_attempt_at", "<=", now)
-    .executeTakeFirst();
-  if (Number(res.numUpdatedRows) !== 1) return null;
-  return (await claimed(db, claim, head.id))[0] ?? null;
 }
 
 /** A job that ended with deliveries still claimed (stopped, failed): they become free again, due as they were. */

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { systemContext } from "../actor.js";
 import type { Config } from "../config.js";
 import { dueWebhookDeliveries, enabledWebhookEndpointIds } from "../db/repos/webhooks.js";
@@ -62,20 +63,54 @@ export class WebhookDispatcher {
     }
   }
 
-  private async claim(ids: string[]): Promise<number> {
+  /**
+   * One claim token over a batch of due line heads and, with each head, the rest of its line (the
+   * same endpoint and entitlement, still PENDING and unclaimed): the job sends a line in order
+   * itself, one after the other, instead of coming back here for each next event.
+   */
+  private async claim(heads: { id: string; endpoint_id: string; entitlement_id: string | null }[]): Promise<number> {
     const claim = newId();
     return this.deps.db.transaction().execute(async (trx) => {
       const now = nowIso();
       const res = await trx
         .updateTable("webhook_deliveries")
         .set({ claim })
-        .where("id", "in", ids)
+        .where(
+          "id",
+          "in",
+          heads.map((h) => h.id),
+        )
         .where("status", "=", "PENDING")
         .where("claim", "is", null)
         .where("next_attempt_at", "<=", now)
         .executeTakeFirst();
-      const n = Number(res.numUpdatedRows);
-      if (n > 0) await this.runner.enqueue(trx, systemContext(), "webhook.deliver", null, { claim }, n);
+      let n = Number(res.numUpdatedRows);
+      if (n === 0) return 0;
+      const lines = new Map<string, string[]>();
+      for (const h of heads)
+        if (h.entitlement_id) lines.set(h.endpoint_id, [...(lines.get(h.endpoint_id) ?? []), h.entitlement_id]);
+      for (const [endpointId, entitlementIds] of lines) {
+        // Only the lines whose head this claim took: a line held by another job stays with it.
+        const rest = await trx
+          .updateTable("webhook_deliveries")
+          .set({ claim })
+          .where("endpoint_id", "=", endpointId)
+          .where("entitlement_id", "in", entitlementIds)
+          .where("status", "=", "PENDING")
+          .where("claim", "is", null)
+          .where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom("webhook_deliveries as h")
+                .select(sql`1`.as("one"))
+                .where("h.claim", "=", claim)
+                .where("h.endpoint_id", "=", endpointId)
+                .whereRef("h.entitlement_id", "=", "webhook_deliveries.entitlement_id"),
+            ),
+          )
+          .executeTakeFirst();
+        n += Number(rest.numUpdatedRows);
+      }
+      await this.runner.enqueue(trx, systemContext(), "webhook.deliver", null, { claim }, n);
       return n;
     });
   }
