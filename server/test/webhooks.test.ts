@@ -8,10 +8,13 @@ import { buildApp } from "../src/app.js";
 import type { Config } from "../src/config.js";
 import { type DbHandle, openDatabase } from "../src/db/connect.js";
 import { recordEvents } from "../src/db/repos/events.js";
+import { writeWebhookAttempts } from "../src/db/repos/webhooks.js";
 import type { Db } from "../src/db/schema.js";
 import { JobRunner } from "../src/jobs/runner.js";
 import { webhookDeliveries, webhookDeliveryDuration } from "../src/metrics.js";
+import { linesOf } from "../src/webhooks/delivery.js";
 import { WebhookDispatcher } from "../src/webhooks/dispatcher.js";
+import { fanOut } from "../src/webhooks/fanout.js";
 import { expectProblem } from "./expectations.js";
 import { bulkEntitlement, ok as okStatus } from "./factories.js";
 import { describeEachDb, type TestEnv } from "./helpers.js";
@@ -326,6 +329,95 @@ describeEachDb("webhooks", (env) => {
     for (const [id, n] of counts) expect(n).toBe(1 + (failures.get(id) ?? 0));
     for (const id of failures.keys()) expect([...r.got].reverse().find((g) => g.id === id)?.answered).toBe(200);
   }, 120_000);
+
+  it("writes many attempts' outcomes at once, each only while its delivery is still the claim's, with its log row", async () => {
+    const ep = await endpoint("http://127.0.0.1:9/hook");
+    await record(env.db, [
+      { entitlementId: "E1", n: 1 },
+      { entitlementId: "E1", n: 2 },
+      { entitlementId: "E2", n: 3 },
+    ]);
+    await fanOut(env.db, ep.id, 60_000);
+    const ds = await env.db
+      .selectFrom("webhook_deliveries")
+      .select("id")
+      .where("endpoint_id", "=", ep.id)
+      .orderBy("event_seq")
+      .execute();
+    expect(ds).toHaveLength(3);
+    const [a, b, c] = ds.map((d) => d.id) as [string, string, string];
+    // a and b are this job's; c was taken by another job meanwhile.
+    await env.db.updateTable("webhook_deliveries").set({ claim: "mine" }).where("id", "in", [a, b]).execute();
+    await env.db.updateTable("webhook_deliveries").set({ claim: "theirs" }).where("id", "=", c).execute();
+    const at = new Date().toISOString();
+    const outcome = (status: "SUCCEEDED" | "PENDING", code: number) => ({
+      status,
+      attempts: 1,
+      next_attempt_at: status === "PENDING" ? at : null,
+      delivered_at: status === "SUCCEEDED" ? at : null,
+      last_status_code: code,
+      last_error: code === 200 ? null : `the receiver answered ${code}`,
+      last_duration_ms: 7,
+    });
+    const written = await writeWebhookAttempts(env.db, "mine", [
+      {
+        deliveryId: a,
+        outcome: outcome("SUCCEEDED", 200),
+        attempt: { attempted_at: at, trigger: "AUTO", response_snippet: "thanks" },
+      },
+      { deliveryId: b, outcome: outcome("PENDING", 503), attempt: { attempted_at: at, trigger: "AUTO", response_snippet: null } },
+      {
+        deliveryId: c,
+        outcome: outcome("SUCCEEDED", 200),
+        attempt: { attempted_at: at, trigger: "AUTO", response_snippet: null },
+      },
+    ]);
+    expect(written).toEqual(new Set([a, b]));
+    const rows = await env.db
+      .selectFrom("webhook_deliveries")
+      .selectAll()
+      .where("endpoint_id", "=", ep.id)
+      .orderBy("event_seq")
+      .execute();
+    expect(rows.map((r) => [r.status, r.attempts, r.claim, r.last_status_code, r.last_duration_ms])).toEqual([
+      ["SUCCEEDED", 1, null, 200, 7],
+      ["PENDING", 1, null, 503, 7],
+      ["PENDING", 0, "theirs", null, null],
+    ]);
+    expect(rows[1]?.last_error).toBe("the receiver answered 503");
+    const attempts = await env.db.selectFrom("webhook_delivery_attempts").selectAll().orderBy("delivery_id").execute();
+    expect(attempts.map((x) => [x.delivery_id, x.status_code, x.duration_ms, x.response_snippet]).sort()).toEqual(
+      [
+        [a, 200, 7, "thanks"],
+        [b, 503, 7, null],
+      ].sort(),
+    );
+    // Written once: the same outcome again finds nothing PENDING under the claim for a.
+    const again = await writeWebhookAttempts(env.db, "mine", [
+      {
+        deliveryId: a,
+        outcome: outcome("SUCCEEDED", 200),
+        attempt: { attempted_at: at, trigger: "AUTO", response_snippet: null },
+      },
+    ]);
+    expect(again.size).toBe(0);
+    expect(await env.db.selectFrom("webhook_delivery_attempts").select("id").execute()).toHaveLength(2);
+  });
+
+  it("groups a claim's deliveries into lines in the stream's order; one with no entitlement is a line of its own", () => {
+    const d = (id: string, endpoint_id: string, entitlement_id: string | null, event_tx_id: number, event_seq: number) => ({
+      delivery: { id, endpoint_id, entitlement_id, event_tx_id, event_seq },
+    });
+    const lines = linesOf([
+      d("3", "A", "E1", 2, 1),
+      d("1", "A", "E1", 1, 5),
+      d("2", "A", "E1", 1, 7),
+      d("4", "B", "E1", 1, 1),
+      d("5", "A", null, 1, 2),
+      d("6", "A", null, 1, 3),
+    ]);
+    expect(lines.map((l) => l.map((x) => x.delivery.id))).toEqual([["1", "2", "3"], ["4"], ["5"], ["6"]]);
+  });
 
   it("1,000 redemptions: each key.redeemed delivered exactly once, signed, while the redemptions run", async () => {
     Object.assign(env.app.deps.config, { webhookRetryWindowMs: 120_000 });
