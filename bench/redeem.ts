@@ -87,6 +87,7 @@ const ROW_COUNTS: Record<string, string> = {
   line_item_products: "SELECT count(*) AS n FROM line_item_products",
   entitlement_events: "SELECT count(*) AS n FROM entitlement_events",
   audit_events: "SELECT count(*) AS n FROM audit_events",
+  events: "SELECT count(*) AS n FROM events",
   redeemed_keys: "SELECT count(*) AS n FROM web_register_keys WHERE status = 'REDEEMED'",
   redeemed_counter: "SELECT coalesce(sum(redeemed), 0) AS n FROM key_redemption_counts",
   rate_counted: "SELECT coalesce(sum(count), 0) AS n FROM rate_counters",

@@ -18,7 +18,7 @@ const require = createRequire(import.meta.url);
  * the Sold To account, the key, its bulk entitlement, the configuration with its products, the
  * distributor and whether `{key}ENT` is taken, then claims the key with the same conditional
  * UPDATE and writes the entitlement, its two partners, the line item, its products, the
- * redeemed-count shard, two history rows and two audit rows — the rows Licensor writes
+ * redeemed-count shard, two history rows, two audit rows and two domain events — the rows Licensor writes
  * (bench/redeem.ts compares them after each run). It answers 201 with the new entitlement as JSON.
  *
  * SQLite: one transaction per redemption (the counters, the reads and the writes), on one
@@ -96,6 +96,18 @@ const ENTITLEMENT_COLUMNS = [
 const PARTNER_COLUMNS = ["entitlement_id", "tier", "account_id", "contact_user_id", "current_owner"] as const;
 const PRODUCT_COLUMNS = ["line_item_id", "product_id", "quantity", "position"] as const;
 const EVENT_COLUMNS = ["id", "entitlement_id", "event", "at", "user_id", "user_label", "description"] as const;
+/** `tx_id` and `seq` come from the database's defaults, as for Licensor's rows. */
+const DOMAIN_EVENT_COLUMNS = [
+  "id",
+  "type",
+  "occurred_at",
+  "subject_type",
+  "subject_id",
+  "entitlement_id",
+  "account_id",
+  "request_id",
+  "payload",
+] as const;
 const AUDIT_COLUMNS = [
   "id",
   "at",
@@ -139,6 +151,8 @@ interface Writes {
   count: { bulk_id: string; shard: number };
   events: Row[];
   audits: Row[];
+  /** The domain events (Licensor's `events` table: key.redeemed, entitlement.created). */
+  domainEvents: Row[];
 }
 
 const TOKEN_SQL = `SELECT t.id, t.role, t.account_id, t.expires_at, t.revoked_at, t.last_used_at, a.type AS account_type,
@@ -366,6 +380,50 @@ function plan(snap: Snapshot, actor: Actor, key: string, soldTo: string, request
       }),
       audit("key.redeemed", bulk.id, { key: m, soldTo, entitlement: pk }),
     ],
+    // As Licensor's presenters write them: the key masked, the entitlement with its line item.
+    domainEvents: [
+      {
+        id: `evt_${uuidv7().replaceAll("-", "")}`,
+        type: "key.redeemed",
+        occurred_at: now,
+        subject_type: "key",
+        subject_id: bulk.id,
+        entitlement_id: pk,
+        account_id: soldTo,
+        request_id: requestId,
+        payload: JSON.stringify({
+          key: m,
+          bulkEntitlement: { id: bulk.id, entitlementId: bulk.entitlement_id },
+          entitlement: { id: pk, entitlementId: "…", activationIds: ["…"] },
+          customer: { id: soldTo, name: account.name },
+          owner: null,
+        }),
+      },
+      {
+        id: `evt_${uuidv7().replaceAll("-", "")}`,
+        type: "entitlement.created",
+        occurred_at: now,
+        subject_type: "entitlement",
+        subject_id: pk,
+        entitlement_id: pk,
+        account_id: soldTo,
+        request_id: requestId,
+        payload: JSON.stringify({
+          id: pk,
+          entitlementId: "…",
+          kind: "SIMPLE",
+          state,
+          soldTo: { id: soldTo, name: account.name },
+          shipToEmail: null,
+          orderId: null,
+          orderLineNumber: null,
+          parentBulkId: bulk.id,
+          channelPartners: partners.map((p) => ({ tier: p.tier, accountId: p.account_id })),
+          lineItems: [{ id: lineItem.id, activationId: "…", state, products: config.products.map((x) => x.id) }],
+          via: "key.redeemed",
+        }),
+      },
+    ],
   };
 }
 
@@ -501,6 +559,7 @@ function sqliteBackend(file: string): Backend {
     prepare(COUNT_SQL).run(w.count.bulk_id, w.count.shard);
     write("entitlement_events", EVENT_COLUMNS, w.events);
     write("audit_events", AUDIT_COLUMNS, w.audits);
+    write("events", DOMAIN_EVENT_COLUMNS, w.domainEvents);
     if (RESERVE) prepare(RELEASE_SQL).all(...releaseValues(guard));
     return answer(w, snap);
   });
@@ -536,7 +595,7 @@ function postgresBackend(url: string, poolSize: number): Backend {
   /** The claim and every write in one statement (data-modifying CTEs): one round trip, one transaction. */
   const writeTexts = new Map<string, string>();
   const writeSql = (w: Writes) => {
-    const shape = `${w.partners.length}|${w.products.length}|${w.events.length}|${w.audits.length}`;
+    const shape = `${w.partners.length}|${w.products.length}|${w.events.length}|${w.audits.length}|${w.domainEvents.length}`;
     let text = writeTexts.get(shape);
     if (!text) {
       text = buildWriteSql(w);
@@ -563,7 +622,8 @@ l AS (${part("line_items", LINE_ITEM_COLUMNS, 1, "id")}),
 lp AS (${w.products.length ? part("line_item_products", PRODUCT_COLUMNS, w.products.length, "line_item_id") : "SELECT 1"}),
 c AS (${COUNT_SQL.replace("$1, $2", `$${n++}, $${n++}`)} RETURNING shard),
 ev AS (${part("entitlement_events", EVENT_COLUMNS, w.events.length, "id")}),
-au AS (${part("audit_events", AUDIT_COLUMNS, w.audits.length, "id")})
+au AS (${part("audit_events", AUDIT_COLUMNS, w.audits.length, "id")}),
+de AS (${part("events", DOMAIN_EVENT_COLUMNS, w.domainEvents.length, "seq")})
 SELECT id FROM claimed`;
   };
   return {
@@ -602,6 +662,7 @@ SELECT id FROM claimed`;
         w.count.shard,
         ...valuesOf(EVENT_COLUMNS, w.events),
         ...valuesOf(AUDIT_COLUMNS, w.audits),
+        ...valuesOf(DOMAIN_EVENT_COLUMNS, w.domainEvents),
       ];
       try {
         const r = await query(writeSql(w), values);
