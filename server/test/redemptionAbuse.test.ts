@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app.js";
 import type { DbHandle } from "../src/db/connect.js";
+import { groupCommitOf } from "../src/db/groupCommit.js";
 import { generateKey } from "../src/domain/keyFormat.js";
 import { bulkEntitlement } from "./factories.js";
 import { DIALECTS, freshDatabase, makeEnv, testConfig } from "./helpers.js";
@@ -78,6 +79,24 @@ for (const dialect of DIALECTS) {
       expect(
         (await attacker.post("/api/v1/redemptions", { key: keys[0] }, { "x-forwarded-for": "203.0.113.50" })).statusCode,
       ).toBe(429);
+    });
+
+    it("a success gives its miss places back; on SQLite in the claim's own commit (two group-commit units a redemption, not three)", async () => {
+      const { env, keys } = await setup({ redeemIpPerMinute: 1000, redeemAccountPerMinute: 1000, redeemMissesBeforeLock: 5 });
+      const user = await env.as("CUSTOMER_PORTAL_USER", await env.makeAccount());
+      const from = { "x-forwarded-for": "192.0.2.50" };
+      expect((await user.post("/api/v1/redemptions", { key: keys[0] }, from)).statusCode).toBe(201);
+      const group = groupCommitOf(env.db);
+      const before = group?.submitted ?? 0;
+      for (const key of keys.slice(1, 4)) expect((await user.post("/api/v1/redemptions", { key }, from)).statusCode).toBe(201);
+      if (group) expect(group.submitted - before).toBe(3 * 2);
+      const misses = await env.db
+        .selectFrom("rate_counters")
+        .select(["bucket", "count"])
+        .where("bucket", "like", "miss:%")
+        .execute();
+      expect(misses.length).toBeGreaterThan(0);
+      for (const m of misses) expect(Number(m.count)).toBe(0);
     });
 
     it("audits a throttled window once, not every refused attempt", async () => {

@@ -7,7 +7,13 @@ import { recentTemplate } from "../db/repos/email.js";
 import type { EntitlementRecord, LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
 import { eventRows as domainEventRows } from "../db/repos/events.js";
 import { REDEEMED_SHARDS } from "../db/repos/keys.js";
-import { type RedemptionSnapshot, type RedemptionWrites, redemptionSnapshot, writeRedemption } from "../db/repos/redemption.js";
+import {
+  type RedemptionSnapshot,
+  type RedemptionWrites,
+  redemptionSnapshot,
+  type WithClaim,
+  writeRedemption,
+} from "../db/repos/redemption.js";
 import { recentSettings } from "../db/repos/settings.js";
 import type { Db, EntitlementRow, Trx } from "../db/schema.js";
 import { generateId, type IdTemplate } from "../domain/idTemplates.js";
@@ -62,6 +68,7 @@ export async function keyRedeemer(
   db: Db,
   ctx: RequestContext,
   input: RedeemInput,
+  withClaim?: WithClaim,
 ): Promise<{ entitlement: EntitlementRecord; created: boolean }> {
   const settings = await recentSettings(db);
   // The check symbol is verified before the key is looked up anywhere.
@@ -75,6 +82,7 @@ export async function keyRedeemer(
     template: settings.idTemplates.entitlement,
     redeemedIdTemplate: settings.redeemedEntitlementIdTemplate,
     notify: certificateRecipients(ctx, input.owner ?? null),
+    withClaim,
   });
   return { entitlement: r.entitlement ?? (await entitlementRecord(db, r.pk)), created: r.created };
 }
@@ -99,6 +107,8 @@ interface RedeemArgs {
   redeemedIdTemplate?: string;
   /** Who gets the entitlement certificate (none: no email, nothing more written). */
   notify?: string[];
+  /** The caller's statements to commit with the claim, where the database allows (WithClaim). */
+  withClaim?: WithClaim | undefined;
 }
 
 const EMAIL_LIKE = /^[^@\s<>",;]+@[^@\s<>",;]+$/;
@@ -137,6 +147,7 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs, attem
     const data = certificateDataOf(plan.entitlement.entitlement_id, plan.partners, [plan.lineItem]);
     writes.email = emailRow(ctx, certificateEmail(template, data, args.notify, pk));
   }
+  writes.withClaim = args.withClaim;
   const claimed = await writeRedemption(db, writes);
   if (!claimed) {
     const now2 = openForRedemption(await redemptionSnapshot(db, args.key, soldTo, idTemplate), soldTo);

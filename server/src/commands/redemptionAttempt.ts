@@ -1,5 +1,6 @@
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
+import type { WithClaim } from "../db/repos/redemption.js";
 import type { Db } from "../db/schema.js";
 import { maskKey } from "../domain/keys.js";
 import { AppError } from "../errors.js";
@@ -30,22 +31,27 @@ export async function redemptionAttempt<T>(
   db: Db,
   guard: RedeemGuard,
   attempt: RedemptionAttempt,
-  run: () => Promise<T>,
+  run: (withClaim: WithClaim) => Promise<T>,
   onAdmitted: (admission: Admission) => void,
 ): Promise<T> {
   const { subjects } = attempt;
   let admitted: Admission | null = null;
+  // A redemption that can commit the places' return with its claim does (one commit fewer to wait for).
+  let withClaim: WithClaim | null = null;
   try {
     admitted = await guard.admit(subjects);
     onAdmitted(admitted);
-    const r = await run();
-    await guard.success(subjects, admitted);
+    withClaim = { statements: [guard.releaseStatement(subjects, admitted)], applied: false };
+    const r = await run(withClaim);
+    await guard.success(subjects, admitted, withClaim.applied);
     countRedemption("redeemed");
     return r;
   } catch (err) {
     countRedemption(err instanceof AppError ? err.code : "internal_error");
     let lockedOut = false;
-    if (admitted) {
+    // A claim that committed with the places' return and failed after it (its answer's read) has
+    // nothing left to give back.
+    if (admitted && !withClaim?.applied) {
       if (isMiss(err)) lockedOut = await guard.miss(subjects, admitted);
       else await guard.release(subjects, admitted);
     }

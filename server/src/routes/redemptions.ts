@@ -47,7 +47,7 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
         db,
         guard,
         { subjects: { ip: req.ip, account }, ctx, ip: req.ip, requestId: req.id, key: req.body.key },
-        () => keyRedeemer(db, ctx, req.body),
+        (withClaim) => keyRedeemer(db, ctx, req.body, withClaim),
         (admitted) => reply.headers(rateHeaders(admitted)),
       );
       return reply

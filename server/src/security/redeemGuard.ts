@@ -1,6 +1,6 @@
-import { sql } from "kysely";
-import { runPreparedWrite } from "../db/prepared.js";
-import type { Db } from "../db/schema.js";
+import { type CompiledQuery, sql } from "kysely";
+import { compilePrepared, runPreparedWrite } from "../db/prepared.js";
+import type { Db, Trx } from "../db/schema.js";
 import { AppError } from "../errors.js";
 import { nowIso } from "../util.js";
 
@@ -189,30 +189,44 @@ export class RedeemGuard {
    * A successful redemption gives back its places, and clears the account's lockout history (not
    * the IP's: an attacker could interleave one good key) when admit() saw some.
    */
-  async success(s: Subjects, admitted: Admission): Promise<void> {
-    await this.release(s, admitted);
+  /**
+   * A success: the places given back (unless `released`: they went with the claim, see
+   * releaseStatement()) and the account's lockout record cleared.
+   */
+  async success(s: Subjects, admitted: Admission, released = false): Promise<void> {
+    if (!released) await this.release(s, admitted);
     if (s.account && admitted.accountHasMisses)
       await this.db.deleteFrom("redeem_misses").where("subject", "=", `account:${s.account}`).execute();
   }
 
   /** An attempt that was not a miss (refused before the lookup, or refused for another reason) gives back its places. */
   async release(s: Subjects, admitted: Admission): Promise<void> {
-    const values = { buckets: this.subjectKeys(s).map((k) => `miss:${k}`), window: admitted.missWindow };
-    await runPreparedWrite(this.db, "guard.release", values, (db, v) =>
-      db
-        .updateTable("rate_counters")
-        .set({ count: sql`CASE WHEN rate_counters.count > 0 THEN rate_counters.count - 1 ELSE 0 END` })
-        .where("bucket", "in", v.buckets)
-        .where("window_start", "=", v.window)
-        // executeWrite reads rows back on SQLite's group commit.
-        .returning("count"),
-    );
+    await runPreparedWrite(this.db, "guard.release", this.releaseValues(s, admitted), releasePlaces);
+  }
+
+  /** The release as a statement, for a success to commit with the redemption's own writes (WithClaim). */
+  releaseStatement(s: Subjects, admitted: Admission): CompiledQuery {
+    return compilePrepared(this.db, "guard.release", this.releaseValues(s, admitted), releasePlaces);
+  }
+
+  private releaseValues(s: Subjects, admitted: Admission) {
+    return { buckets: this.subjectKeys(s).map((k) => `miss:${k}`), window: admitted.missWindow };
   }
 
   private subjectKeys(s: Subjects): string[] {
     return s.account ? [`ip:${s.ip}`, `account:${s.account}`] : [`ip:${s.ip}`];
   }
 }
+
+/** Gives back one place in each of the miss counters named. */
+const releasePlaces = (db: Db | Trx, v: { buckets: string[]; window: number }) =>
+  db
+    .updateTable("rate_counters")
+    .set({ count: sql`CASE WHEN rate_counters.count > 0 THEN rate_counters.count - 1 ELSE 0 END` })
+    .where("bucket", "in", v.buckets)
+    .where("window_start", "=", v.window)
+    // executeWrite reads rows back on SQLite's group commit.
+    .returning("count");
 
 /** RateLimit-* response headers (IETF draft) for an admitted attempt. */
 export function rateHeaders(r: RateInfo): Record<string, string> {

@@ -238,6 +238,20 @@ export interface RedemptionWrites {
   domainEvents: Insertable<EventsTable>[];
   /** The entitlement certificate for the outbox (server/src/mail/), when there is a recipient: one insert more. */
   email?: EmailMessagesTable | undefined;
+  /** Someone else's statements that belong with a successful claim (see WithClaim). */
+  withClaim?: WithClaim | undefined;
+}
+
+/**
+ * Statements of the caller's that belong with a successful claim: the redemption guard giving
+ * back the miss places its admission took. On SQLite's group commit they run in the claim's own
+ * unit, after its writes (one commit fewer for each redemption to wait for), and `applied` is set
+ * once that unit has committed; elsewhere (PostgreSQL's one statement, a caller's transaction)
+ * they are not run, `applied` stays false, and the caller runs them itself.
+ */
+export interface WithClaim {
+  statements: CompiledQuery[];
+  applied: boolean;
 }
 
 /**
@@ -277,11 +291,16 @@ async function writeStatements(db: Db | Trx, w: RedemptionWrites): Promise<boole
   const group = groupCommitOf(db as Db);
   if (!group) throw new Error("SQLite database without its group commit");
   // A unit that throws is rolled back alone (its savepoint), so a failed write leaves no claim.
-  return group.submit((s) => {
+  const withClaim = w.withClaim;
+  const claimed = await group.submit((s) => {
     if (s.all(statements.claim).length === 0) return false;
     for (const q of statements.writes) s.run(q);
+    for (const q of withClaim?.statements ?? []) s.all(q);
     return true;
   });
+  // Only now: the unit's commit has happened (a failed commit rejects, and its owner runs them).
+  if (claimed && withClaim) withClaim.applied = true;
+  return claimed;
 }
 
 /** The claim, then the writes that follow a successful one, compiled for SQLite. */
