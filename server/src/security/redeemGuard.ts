@@ -186,12 +186,9 @@ export class RedeemGuard {
   }
 
   /**
-   * A successful redemption gives back its places, and clears the account's lockout history (not
-   * the IP's: an attacker could interleave one good key) when admit() saw some.
-   */
-  /**
-   * A success: the places given back (unless `released`: they went with the claim, see
-   * releaseStatement()) and the account's lockout record cleared.
+   * A successful redemption gives back its places (unless `released`: they went with the claim's
+   * own commit, see releaseStatement()), and clears the account's lockout history (not the IP's:
+   * an attacker could interleave one good key) when admit() saw some.
    */
   async success(s: Subjects, admitted: Admission, released = false): Promise<void> {
     if (!released) await this.release(s, admitted);

@@ -64,17 +64,16 @@ interface ClaimedDelivery {
   payload: string;
 }
 
-async function claimed(db: Db, claim: string, id?: string): Promise<ClaimedDelivery[]> {
-  let q = db
+async function claimed(db: Db, claim: string): Promise<ClaimedDelivery[]> {
+  const rows = await db
     .selectFrom("webhook_deliveries as d")
     .innerJoin("webhook_endpoints as e", "e.id", "d.endpoint_id")
     .innerJoin("events as v", "v.id", "d.event_id")
     .selectAll("d")
     .select(["e.url", "e.secret_sealed", "v.type as v_type", "v.occurred_at as v_occurred_at", "v.payload as v_payload"])
     .where("d.claim", "=", claim)
-    .where("d.status", "=", "PENDING");
-  if (id) q = q.where("d.id", "=", id);
-  const rows = await q.execute();
+    .where("d.status", "=", "PENDING")
+    .execute();
   return rows.map(({ url, secret_sealed, v_type, v_occurred_at, v_payload, ...delivery }) => ({
     delivery,
     url,
