@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import crypto from "node:crypto";
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Pool } from "undici";
 import { ROOT, type RunningServer, startServer, tempDir } from "../e2e/harness.js";
-import { adminQuery, benchCatalog, pct, withDatabase } from "./setup.js";
+import { adminQuery, benchCatalog, copyDatabaseForFloor, pct, withDatabase } from "./setup.js";
 
 /**
  * Activations over HTTP on loopback against the real built server (issue 14): a line item with
@@ -161,15 +160,7 @@ export async function benchActivate(
     // token and line item); then Licensor starts again on its own.
     await server.stop();
     server = null;
-    let floorDatabase: string;
-    if (database === "postgres") {
-      await adminQuery(pgUrl, `CREATE DATABASE ${floorDbName} TEMPLATE ${dbName}`);
-      floorDatabase = withDatabase(pgUrl, floorDbName);
-    } else {
-      for (const f of ["licensor.sqlite", "licensor.sqlite-wal"])
-        if (fs.existsSync(path.join(dataDir, f))) fs.copyFileSync(path.join(dataDir, f), path.join(floorDir, f));
-      floorDatabase = path.join(floorDir, "licensor.sqlite");
-    }
+    const floorDatabase = await copyDatabaseForFloor({ database, pgUrl, dbName, floorDbName, dataDir, floorDir });
     server = await startServer(serverOptions);
     floor = await startFloor(floorDatabase, poolSize);
 

@@ -8,7 +8,7 @@ import SQLite from "better-sqlite3";
 import pg from "pg";
 import { Pool } from "undici";
 import { ROOT, type RunningServer, startServer, tempDir } from "../e2e/harness.js";
-import { adminQuery, benchCatalog, pct, withDatabase } from "./setup.js";
+import { adminQuery, benchCatalog, copyDatabaseForFloor, pct, withDatabase } from "./setup.js";
 
 /**
  * Redemption over HTTP on loopback against the real built server, beside the floor measured in
@@ -258,6 +258,13 @@ function backendCpuDelta(before: Map<number, number> | null, after: Map<number, 
   return sum;
 }
 
+/** Which redemption guard the server keeps (FLOOR_GUARD in redeemFloor.ts): "reserve" once a success left miss counters. */
+export async function floorGuard(database: "sqlite" | "postgres", where: string): Promise<"reserve" | "count"> {
+  return readDatabase(database, where, async (q) =>
+    Number((await q("SELECT count(*) AS n FROM rate_counters WHERE bucket LIKE 'miss:%'"))[0]?.n) > 0 ? "reserve" : "count",
+  );
+}
+
 type Query = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 
 /** Runs `read` against one of the benchmark's databases (`$n` parameters on both). */
@@ -417,18 +424,8 @@ export async function benchRedeem(
     await server.stop();
     server = null;
     const licWhere = database === "postgres" ? (env.DATABASE_URL as string) : path.join(dataDir, "licensor.sqlite");
-    const guard = await readDatabase(database, licWhere, async (q) =>
-      Number((await q("SELECT count(*) AS n FROM rate_counters WHERE bucket LIKE 'miss:%'"))[0]?.n) > 0 ? "reserve" : "count",
-    );
-    let floorDatabase: string;
-    if (database === "postgres") {
-      await adminQuery(pgUrl, `CREATE DATABASE ${floorDbName} TEMPLATE ${dbName}`);
-      floorDatabase = withDatabase(pgUrl, floorDbName);
-    } else {
-      for (const f of ["licensor.sqlite", "licensor.sqlite-wal"])
-        if (fs.existsSync(path.join(dataDir, f))) fs.copyFileSync(path.join(dataDir, f), path.join(floorDir, f));
-      floorDatabase = path.join(floorDir, "licensor.sqlite");
-    }
+    const guard = await floorGuard(database, licWhere);
+    const floorDatabase = await copyDatabaseForFloor({ database, pgUrl, dbName, floorDbName, dataDir, floorDir });
     server = await startServer(serverOptions);
     floor = await startFloor(floorDatabase, poolSize, guard);
 

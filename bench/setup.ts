@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import pg from "pg";
 import { login } from "../e2e/harness.js";
 
@@ -75,4 +77,26 @@ export async function adminQuery(pgUrl: string, q: string) {
   } finally {
     await c.end();
   }
+}
+
+/**
+ * A copy of a stopped server's database for a floor server to work on (same schema, indexes and
+ * rows): by `CREATE DATABASE … TEMPLATE` on PostgreSQL, by its files on SQLite. Returns where the
+ * copy is (a postgres:// URL or the SQLite file).
+ */
+export async function copyDatabaseForFloor(o: {
+  database: "sqlite" | "postgres";
+  pgUrl: string;
+  dbName: string;
+  floorDbName: string;
+  dataDir: string;
+  floorDir: string;
+}): Promise<string> {
+  if (o.database === "postgres") {
+    await adminQuery(o.pgUrl, `CREATE DATABASE ${o.floorDbName} TEMPLATE ${o.dbName}`);
+    return withDatabase(o.pgUrl, o.floorDbName);
+  }
+  for (const f of ["licensor.sqlite", "licensor.sqlite-wal"])
+    if (fs.existsSync(path.join(o.dataDir, f))) fs.copyFileSync(path.join(o.dataDir, f), path.join(o.floorDir, f));
+  return path.join(o.floorDir, "licensor.sqlite");
 }

@@ -1,13 +1,12 @@
 import crypto from "node:crypto";
-import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Pool } from "undici";
 import { type RunningServer, startServer, tempDir } from "../e2e/harness.js";
-import { readDatabase, startFloor } from "./redeem.js";
-import { adminQuery, benchCatalog, pct, withDatabase } from "./setup.js";
+import { floorGuard, startFloor } from "./redeem.js";
+import { adminQuery, benchCatalog, copyDatabaseForFloor, pct, withDatabase } from "./setup.js";
 
 /**
  * Redemption throughput with 3 enabled webhook endpoints beside none, in the same run, on the
@@ -198,19 +197,11 @@ export async function benchWebhooks(database: "sqlite" | "postgres", pgUrl: stri
     // The floor's database: a copy of this one taken with the server stopped.
     await server.stop();
     server = null;
-    const licWhere = database === "postgres" ? (env.DATABASE_URL as string) : path.join(dataDir, "licensor.sqlite");
-    const guard = await readDatabase(database, licWhere, async (q) =>
-      Number((await q("SELECT count(*) AS n FROM rate_counters WHERE bucket LIKE 'miss:%'"))[0]?.n) > 0 ? "reserve" : "count",
+    const guard = await floorGuard(
+      database,
+      database === "postgres" ? (env.DATABASE_URL as string) : path.join(dataDir, "licensor.sqlite"),
     );
-    let floorDatabase: string;
-    if (database === "postgres") {
-      await adminQuery(pgUrl, `CREATE DATABASE ${floorDbName} TEMPLATE ${dbName}`);
-      floorDatabase = withDatabase(pgUrl, floorDbName);
-    } else {
-      for (const f of ["licensor.sqlite", "licensor.sqlite-wal"])
-        if (fs.existsSync(path.join(dataDir, f))) fs.copyFileSync(path.join(dataDir, f), path.join(floorDir, f));
-      floorDatabase = path.join(floorDir, "licensor.sqlite");
-    }
+    const floorDatabase = await copyDatabaseForFloor({ database, pgUrl, dbName, floorDbName, dataDir, floorDir });
     server = await startServer(serverOptions);
 
     const eventCounts = async () =>
