@@ -1,11 +1,18 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import crypto from "node:crypto";
-import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Pool } from "undici";
 import { ROOT, type RunningServer, startServer, tempDir } from "../e2e/harness.js";
-import { adminQuery, benchCatalog, copyDatabaseForFloor, pct, withDatabase } from "./setup.js";
+import {
+  adminQuery,
+  benchCatalog,
+  benchServerOptions,
+  copyDatabaseForFloor,
+  pct,
+  serverPoolSize,
+  withDatabase,
+} from "./setup.js";
 
 /**
  * Activations over HTTP on loopback against the real built server (issue 14): a line item with
@@ -130,14 +137,8 @@ export async function benchActivate(
     await adminQuery(pgUrl, `CREATE DATABASE ${dbName}`);
     env.DATABASE_URL = withDatabase(pgUrl, dbName);
   }
-  const poolSize = Math.max(4, 2 * os.availableParallelism());
-  const serverOptions = {
-    adminEmail: "bench@example.com",
-    adminPassword: "correct horse battery staple",
-    env,
-    dataDir,
-    nodeArgs: process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean),
-  };
+  const poolSize = serverPoolSize(env);
+  const serverOptions = benchServerOptions(env, dataDir);
   let server: RunningServer | null = null;
   let floor: Awaited<ReturnType<typeof startFloor>> | null = null;
   const pools: Pool[] = [];

@@ -1,14 +1,22 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import SQLite from "better-sqlite3";
 import pg from "pg";
 import { Pool } from "undici";
 import { ROOT, type RunningServer, startServer, tempDir } from "../e2e/harness.js";
-import { adminQuery, benchCatalog, copyDatabaseForFloor, pct, withDatabase } from "./setup.js";
+import {
+  adminQuery,
+  benchCatalog,
+  benchServerOptions,
+  copyDatabaseForFloor,
+  pct,
+  postRedemption,
+  serverPoolSize,
+  withDatabase,
+} from "./setup.js";
 
 /**
  * Redemption over HTTP on loopback against the real built server, beside the floor measured in
@@ -388,15 +396,8 @@ export async function benchRedeem(
     env.DATABASE_URL = withDatabase(pgUrl, dbName);
   }
   // Licensor's default (config.ts), unless the run sets it: the floor gets the same pool.
-  const poolSize = Number(env.DATABASE_POOL_SIZE || Math.max(4, 2 * os.availableParallelism()));
-  const serverOptions = {
-    adminEmail: "bench@example.com",
-    adminPassword: "correct horse battery staple",
-    env,
-    dataDir,
-    // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under load.
-    nodeArgs: process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean),
-  };
+  const poolSize = serverPoolSize(env);
+  const serverOptions = benchServerOptions(env, dataDir);
   let server: RunningServer | null = null;
   let floor: Awaited<ReturnType<typeof startFloor>> | null = null;
   /** Reads which backends serve which database, for their CPU time (PostgreSQL only). */
@@ -435,16 +436,7 @@ export async function benchRedeem(
       const closed = new Pool(url, { connections: opts.concurrency });
       const open = new Pool(url, { connections: opts.concurrency * 8 });
       pools.push(closed, open);
-      const redeem = (pool: Pool) => async (key: string) => {
-        const r = await pool.request({
-          method: "POST",
-          path: "/api/v1/redemptions",
-          headers,
-          body: JSON.stringify({ key, soldTo: "CUST" }),
-        });
-        await r.body.dump();
-        return r.statusCode;
-      };
+      const redeem = (pool: Pool) => (key: string) => postRedemption(pool, headers, key);
       return { closed, open, redeemClosed: redeem(closed), redeemOpen: redeem(open) };
     };
     const lic = { ...side(server.url), pid: pidOfPort(server.port) };

@@ -1,6 +1,8 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import type { Pool } from "undici";
 import { login } from "../e2e/harness.js";
 
 /**
@@ -99,4 +101,33 @@ export async function copyDatabaseForFloor(o: {
   for (const f of ["licensor.sqlite", "licensor.sqlite-wal"])
     if (fs.existsSync(path.join(o.dataDir, f))) fs.copyFileSync(path.join(o.dataDir, f), path.join(o.floorDir, f));
   return path.join(o.floorDir, "licensor.sqlite");
+}
+
+/**
+ * What the HTTP benchmarks start the built server with: the bench admin, their environment and
+ * data folder, and BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles
+ * the server under load).
+ */
+export const benchServerOptions = (env: Record<string, string>, dataDir: string) => ({
+  adminEmail: "bench@example.com",
+  adminPassword: "correct horse battery staple",
+  env,
+  dataDir,
+  nodeArgs: process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean),
+});
+
+/** The server's database pool size (as config.ts chooses it), given to the floors so both sides have as many connections. */
+export const serverPoolSize = (env: Record<string, string>) =>
+  Number(env.DATABASE_POOL_SIZE || Math.max(4, 2 * os.availableParallelism()));
+
+/** One redemption of `key` for CUST over a kept-alive pool; its status code. */
+export async function postRedemption(pool: Pool, headers: Record<string, string>, key: string): Promise<number> {
+  const r = await pool.request({
+    method: "POST",
+    path: "/api/v1/redemptions",
+    headers,
+    body: JSON.stringify({ key, soldTo: "CUST" }),
+  });
+  await r.body.dump();
+  return r.statusCode;
 }

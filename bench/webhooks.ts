@@ -1,12 +1,20 @@
 import crypto from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { Pool } from "undici";
 import { type RunningServer, startServer, tempDir } from "../e2e/harness.js";
 import { floorGuard, startFloor } from "./redeem.js";
-import { adminQuery, benchCatalog, copyDatabaseForFloor, pct, withDatabase } from "./setup.js";
+import {
+  adminQuery,
+  benchCatalog,
+  benchServerOptions,
+  copyDatabaseForFloor,
+  pct,
+  postRedemption,
+  serverPoolSize,
+  withDatabase,
+} from "./setup.js";
 
 /**
  * Redemption throughput with 3 enabled webhook endpoints beside none, in the same run, on the
@@ -83,19 +91,14 @@ async function alternate(
   keys: string[],
   opts: { warmup: number; perSide: number; segments: number; concurrency: number },
   setEnabled: (enabled: boolean) => Promise<unknown>,
+  /** After each "three" segment, untimed, with the redemptions of all "three" segments so far. */
+  afterThree: (redeemedWithHooks: number) => Promise<unknown> = async () => {},
 ): Promise<{ none: Side; three: Side; n: number; errors: number }> {
   const pool = new Pool(url, { connections: opts.concurrency });
   let errors = 0;
   const redeem = async (key: string) => {
     const s = performance.now();
-    const r = await pool.request({
-      method: "POST",
-      path: "/api/v1/redemptions",
-      headers,
-      body: JSON.stringify({ key, soldTo: "CUST" }),
-    });
-    await r.body.dump();
-    if (r.statusCode !== 201) errors++;
+    if ((await postRedemption(pool, headers, key)) !== 201) errors++;
     return performance.now() - s;
   };
   const run = async (batch: string[]) => {
@@ -125,6 +128,7 @@ async function alternate(
         sides[side].ms += r.ms;
         sides[side].lat.push(...r.lat);
         sides[side].n += batch.length;
+        if (side === "three") await afterThree(sides.three.n);
       }
     }
     await setEnabled(true);
@@ -160,14 +164,7 @@ export async function benchWebhooks(database: "sqlite" | "postgres", pgUrl: stri
     await adminQuery(pgUrl, `CREATE DATABASE ${dbName}`);
     env.DATABASE_URL = withDatabase(pgUrl, dbName);
   }
-  const serverOptions = {
-    adminEmail: "bench@example.com",
-    adminPassword: "correct horse battery staple",
-    env,
-    dataDir,
-    // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under load.
-    nodeArgs: process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean),
-  };
+  const serverOptions = benchServerOptions(env, dataDir);
   const receivers = await Promise.all([receiver(), receiver(), receiver()]);
   let server: RunningServer | null = null;
   let floor: Awaited<ReturnType<typeof startFloor>> | null = null;
@@ -210,8 +207,24 @@ export async function benchWebhooks(database: "sqlite" | "postgres", pgUrl: stri
           items: { deliveries: { pending: number; succeeded: number; failed: number } }[];
         }
       ).items.map((e) => e.deliveries);
-    const lic = await alternate(server.url, headers, keys, opts, (enabled) =>
-      Promise.all(endpoints.map((e) => call("PATCH", `/api/v1/webhook-endpoints/${e.id}`, { enabled }))),
+    // An endpoint enabled again starts at the stream's end: before it is disabled, the events of
+    // its segment must have been fanned out to it (two a redemption), or a segment shorter than
+    // the dispatcher's look would deliver fewer events than the floor sends.
+    const fannedOut = async (redeemedWithHooks: number) => {
+      for (let i = 0; i < 300; i++) {
+        const counts = await eventCounts();
+        if (counts.every((d) => d.pending + d.succeeded + d.failed >= 2 * redeemedWithHooks)) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`the events of ${redeemedWithHooks} redemptions were not fanned out within 15 s`);
+    };
+    const lic = await alternate(
+      server.url,
+      headers,
+      keys,
+      opts,
+      (enabled) => Promise.all(endpoints.map((e) => call("PATCH", `/api/v1/webhook-endpoints/${e.id}`, { enabled }))),
+      fannedOut,
     );
     const lastRedemption = performance.now();
     const expected = (await eventCounts()).reduce((n, d) => n + d.pending + d.succeeded + d.failed, 0);
@@ -231,7 +244,7 @@ export async function benchWebhooks(database: "sqlite" | "postgres", pgUrl: stri
     server = null;
 
     // The floor, with nothing else running: the same keys in its copy, the same receivers.
-    floor = await startFloor(floorDatabase, Number(env.DATABASE_POOL_SIZE || Math.max(4, 2 * os.availableParallelism())), guard);
+    floor = await startFloor(floorDatabase, serverPoolSize(env), guard);
     const floorUrl = floor.url;
     const floorHooks = async () =>
       (await (await fetch(`${floorUrl}/floor/webhooks`)).json()) as { inFlight: number; sent: number; failed: number };

@@ -87,8 +87,12 @@ export class WebhookDispatcher {
       let n = Number(res.numUpdatedRows);
       if (n === 0) return 0;
       const lines = new Map<string, string[]>();
-      for (const h of heads)
-        if (h.entitlement_id) lines.set(h.endpoint_id, [...(lines.get(h.endpoint_id) ?? []), h.entitlement_id]);
+      for (const h of heads) {
+        if (!h.entitlement_id) continue;
+        const ids = lines.get(h.endpoint_id);
+        if (ids) ids.push(h.entitlement_id);
+        else lines.set(h.endpoint_id, [h.entitlement_id]);
+      }
       for (const [endpointId, entitlementIds] of lines) {
         // Only the lines whose head this claim took: a line held by another job stays with it.
         const rest = await trx
