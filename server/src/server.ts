@@ -5,11 +5,11 @@ import { adminCreator, hasProducerAdmin, publisherEnsurer } from "./commands/boo
 import type { Config } from "./config.js";
 import { type DbHandle, migrateToLatest, openDatabase } from "./db/connect.js";
 import { markRunning } from "./db/running.js";
-import { passwordProblem } from "./domain/passwords.js";
 import { AppError } from "./errors.js";
 import { JobRunner } from "./jobs/runner.js";
 import { ensureSigningKey } from "./licensing/keyring.js";
 import { MailDispatcher } from "./mail/dispatcher.js";
+import { passwordProblem } from "./security/passwordStrength.js";
 import { WebhookDispatcher } from "./webhooks/dispatcher.js";
 
 export interface Started {
@@ -26,7 +26,7 @@ export interface Started {
  */
 export async function startServer(config: Config, print: (line: string) => void = console.log): Promise<Started> {
   if (config.adminPassword) {
-    const p = passwordProblem(config.adminPassword, config.adminEmail);
+    const p = await passwordProblem(config.adminPassword, config.adminEmail);
     if (p) throw new Error(`LICENSOR_ADMIN_PASSWORD ${p}`);
   }
   const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });

@@ -5,8 +5,8 @@ import { isUniqueViolation } from "../db/constraints.js";
 import { findPublisher } from "../db/repos/accounts.js";
 import { findUserByEmail } from "../db/repos/users.js";
 import type { Db } from "../db/schema.js";
-import { passwordProblem } from "../domain/passwords.js";
 import { errors } from "../errors.js";
+import { passwordProblem } from "../security/passwordStrength.js";
 import { generatePassword, hashPassword } from "../security/passwords.js";
 import { newId, nowIso } from "../util.js";
 
@@ -82,9 +82,9 @@ export async function adminCreator(
 ): Promise<{ userId: string; email: string; generatedPassword: string | null }> {
   const email = input.email.trim().toLowerCase();
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw errors.validation("email", "must be a valid email address");
-  const generated = input.password ? null : generatePassword();
+  const generated = input.password ? null : await generatePassword();
   const password = input.password ?? (generated as string);
-  const p = passwordProblem(password, email);
+  const p = await passwordProblem(password, email);
   if (p) throw errors.validation("password", p);
   if (await findUserByEmail(db, email)) throw errors.alreadyExists("email", `A user with email '${email}' already exists.`);
   const hash = await hashPassword(password);

@@ -4,8 +4,8 @@ import { recordAudit } from "../audit.js";
 import { revokeUserTokens } from "../db/repos/tokens.js";
 import { findUser } from "../db/repos/users.js";
 import type { Db } from "../db/schema.js";
-import { passwordProblem } from "../domain/passwords.js";
 import { errors } from "../errors.js";
+import { passwordProblem } from "../security/passwordStrength.js";
 import { hashPassword, verifyPassword } from "../security/passwords.js";
 import { nowIso } from "../util.js";
 
@@ -26,7 +26,7 @@ export async function passwordChanger(
   if (!(await verifyPassword(input.currentPassword, user.password_hash))) {
     throw errors.validation("currentPassword", "is not your current password");
   }
-  const p = passwordProblem(input.newPassword, user.email, [user.first_name, user.last_name]);
+  const p = await passwordProblem(input.newPassword, user.email, [user.first_name, user.last_name]);
   if (p) throw errors.validation("newPassword", p);
   if (input.newPassword === input.currentPassword)
     throw errors.validation("newPassword", "must differ from the current password");

@@ -2,10 +2,10 @@ import type { PasswordResetConfirmBody } from "../../../common/src/api/accountRe
 import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import type { Db } from "../db/schema.js";
-import { passwordProblem } from "../domain/passwords.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
 import { findLiveEmailToken, spendEmailToken } from "../security/emailTokens.js";
+import { passwordProblem } from "../security/passwordStrength.js";
 import { hashPassword } from "../security/passwords.js";
 
 /** One answer for an unknown, used, superseded or expired link: which it was is not told. */
@@ -32,7 +32,7 @@ export async function passwordResetConfirmer(
     ip: meta.ip,
   };
   authorize(ctx.actor, "user.confirmEmailLink");
-  const p = passwordProblem(input.password, found.email, [found.first_name, found.last_name]);
+  const p = await passwordProblem(input.password, found.email, [found.first_name, found.last_name]);
   if (p) throw errors.validation("password", p);
   const hash = await hashPassword(input.password);
   return db.transaction().execute(async (trx) => {

@@ -7,9 +7,9 @@ import { loadSettings } from "../db/repos/settings.js";
 import type { Db } from "../db/schema.js";
 import { accountProblems } from "../domain/accounts.js";
 import { CROCKFORD } from "../domain/keyFormat.js";
-import { passwordProblem } from "../domain/passwords.js";
 import { emailProblem } from "../domain/users.js";
 import { errors } from "../errors.js";
+import { passwordProblem } from "../security/passwordStrength.js";
 import { hashPassword } from "../security/passwords.js";
 import { newId, nowIso } from "../util.js";
 import { emitAccount } from "./domainEvents.js";
@@ -33,7 +33,7 @@ export async function selfRegistrar(
   const settings = await loadSettings(db);
   const key = normaliseKey(input.key, settings.keyFormat);
   const email = input.email.trim().toLowerCase();
-  const pwProblem = passwordProblem(input.password, email, [input.company, input.firstName, input.lastName]);
+  const pwProblem = await passwordProblem(input.password, email, [input.company, input.firstName, input.lastName]);
   const problems = [
     ...accountProblems({ name: input.company }).map((p) => ({ ...p, field: "company" })),
     ...(emailProblem(email) ? [{ field: "email", message: emailProblem(email) as string }] : []),

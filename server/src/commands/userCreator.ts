@@ -6,11 +6,11 @@ import { isUniqueViolation } from "../db/constraints.js";
 import { accountManagers } from "../db/repos/accounts.js";
 import { membershipsOfUser, type UserRecord } from "../db/repos/users.js";
 import type { Db, Trx } from "../db/schema.js";
-import { passwordProblem } from "../domain/passwords.js";
 import { emailProblem, type MembershipInput, membershipProblems } from "../domain/users.js";
 import { errors } from "../errors.js";
 import { authorize, can } from "../policies/index.js";
 import { presentUser } from "../presenters/users.js";
+import { passwordProblem } from "../security/passwordStrength.js";
 import { generatePassword, hashPassword } from "../security/passwords.js";
 import { newId, nowIso } from "../util.js";
 
@@ -57,9 +57,9 @@ export async function userCreator(
   const email = input.email.trim().toLowerCase();
   const ep = emailProblem(email);
   if (ep) throw errors.validation("email", ep);
-  const generated = input.password === undefined ? generatePassword() : null;
+  const generated = input.password === undefined ? await generatePassword() : null;
   const password = input.password ?? (generated as string);
-  const pp = passwordProblem(password, email);
+  const pp = await passwordProblem(password, email);
   if (pp) throw errors.validation("password", pp);
   const hash = await hashPassword(password);
   try {

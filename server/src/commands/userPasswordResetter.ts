@@ -3,9 +3,9 @@ import type { RequestContext } from "../actor.js";
 import { recordAudit } from "../audit.js";
 import { revokeUserTokens } from "../db/repos/tokens.js";
 import type { Db } from "../db/schema.js";
-import { passwordProblem } from "../domain/passwords.js";
 import { errors } from "../errors.js";
 import { authorize } from "../policies/index.js";
+import { passwordProblem } from "../security/passwordStrength.js";
 import { generatePassword, hashPassword } from "../security/passwords.js";
 import { nowIso } from "../util.js";
 import { loadVisibleUser } from "./userUpdater.js";
@@ -22,9 +22,9 @@ export async function userPasswordResetter(
 ): Promise<PasswordReset> {
   const { row, ref } = await loadVisibleUser(db, ctx, id);
   authorize(ctx.actor, "user.resetPassword", ref);
-  const generated = input.password === undefined ? generatePassword() : null;
+  const generated = input.password === undefined ? await generatePassword() : null;
   const password = input.password ?? (generated as string);
-  const p = passwordProblem(password, row.email, [row.first_name, row.last_name]);
+  const p = await passwordProblem(password, row.email, [row.first_name, row.last_name]);
   if (p) throw errors.validation("password", p);
   const hash = await hashPassword(password);
   const counts = await db.transaction().execute(async (trx) => {

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { promisify } from "node:util";
-import { passwordProblem } from "../domain/passwords.js";
+import { passwordProblem } from "./passwordStrength.js";
 
 const scrypt = promisify(crypto.scrypt) as (
   password: string,
@@ -53,11 +53,11 @@ export async function verifyPassword(password: string, stored: string | null): P
  * A readable generated password: 20 chars from an unambiguous alphabet (~100 bits). It passes the
  * same policy as a typed one; a draw the policy refuses (a word or a run by chance) is drawn again.
  */
-export function generatePassword(): string {
+export async function generatePassword(): Promise<string> {
   const alphabet = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789";
   for (;;) {
     let out = "";
     for (let i = 0; i < 20; i++) out += alphabet[crypto.randomInt(alphabet.length)];
-    if (passwordProblem(out) === null) return out;
+    if ((await passwordProblem(out)) === null) return out;
   }
 }
