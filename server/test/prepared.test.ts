@@ -48,6 +48,51 @@ describe("prepared queries", () => {
     }
   });
 
+  it("tells shapes apart by key order, absent values and nesting, and binds each to its own form", async () => {
+    const h = openDatabase({ dataDir: ".", sqliteFile: ":memory:" });
+    try {
+      await sql`CREATE TABLE settings3 (key TEXT PRIMARY KEY, value TEXT, note TEXT)`.execute(h.db);
+      const db = h.db.withTables<{ settings3: { key: string; value: string | null; note: string | null } }>();
+      const run = crypto.randomUUID();
+      let builds = 0;
+      const insert = (rows: Record<string, string | null | undefined>[]) =>
+        runPrepared(db as never, `test.shapes.${run}`, rows, (d, v) => {
+          builds++;
+          return (d as unknown as typeof db).insertInto("settings3").values(v as never);
+        });
+      await insert([{ key: "a", value: "1", note: "x" }]);
+      // The same keys in another order are another form: each value must land in its own column.
+      await insert([{ note: "y", value: "2", key: "b" }]);
+      await insert([{ key: "c", value: undefined, note: "z" }]); // an absent value leaves its column out
+      await insert([{ key: "d", value: "4" }]);
+      await insert([{ note: "w", value: "5", key: "e" }]); // the second form again
+      await insert([{ key: "f", value: "6", note: "v" }]); // the first again
+      expect(builds).toBe(4);
+      const rows = await db.selectFrom("settings3").selectAll().orderBy("key").execute();
+      expect(rows).toEqual([
+        { key: "a", value: "1", note: "x" },
+        { key: "b", value: "2", note: "y" },
+        { key: "c", value: null, note: "z" },
+        { key: "d", value: "4", note: null },
+        { key: "e", value: "5", note: "w" },
+        { key: "f", value: "6", note: "v" },
+      ]);
+      // A nested value of another shape (a list where a value was) never takes a scalar's form.
+      let reads = 0;
+      const read = (v: { keys: string[] }) =>
+        runPrepared(db as never, `test.nested.${run}`, v, (d, x) => {
+          reads++;
+          return (d as unknown as typeof db).selectFrom("settings3").select("key").where("key", "in", x.keys).orderBy("key");
+        });
+      expect((await read({ keys: ["a"] })).rows).toEqual([{ key: "a" }]);
+      expect((await read({ keys: ["b", "f"] })).rows).toEqual([{ key: "b" }, { key: "f" }]);
+      expect((await read({ keys: ["c"] })).rows).toEqual([{ key: "c" }]);
+      expect(reads).toBe(2);
+    } finally {
+      await h.close();
+    }
+  });
+
   it("refuses a query that computes a value from a placeholder instead of binding it", async () => {
     const h = openDatabase({ dataDir: ".", sqliteFile: ":memory:" });
     try {

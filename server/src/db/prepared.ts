@@ -27,7 +27,9 @@ const MARK = "\u0000licensor-prepared:";
  * these: their number is bounded, where arbitrary search queries would pile up in every backend.
  */
 export const namedStatements = new Map<string, string>();
-const cache = new Map<string, Prepared>();
+/** Compiled forms by name, then dialect: a name holds a few shapes at most. */
+const cache = new Map<string, { pg: Prepared[]; sqlite: Prepared[] }>();
+let cached = 0;
 const MAX_CACHED = 500;
 
 /** What the fast path needs of a node-postgres pool: `query` with a named statement. */
@@ -51,7 +53,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * The values with each leaf replaced by its marker, the leaf's number in walk order; undefined
- * stays undefined (Kysely leaves such columns out) and takes no number. Walks as {@link flatten}.
+ * stays undefined (Kysely leaves such columns out) and takes no number. Walks as {@link fits}.
  */
 function markers(v: unknown, next: { n: number }): unknown {
   if (Array.isArray(v)) return v.map((x) => markers(x, next));
@@ -65,26 +67,64 @@ function markers(v: unknown, next: { n: number }): unknown {
 }
 
 /**
- * The values' shape (paths and array lengths, no values), with the leaves pushed onto `leaves` in
- * walk order: one walk gives both the cache key and the values to bind, by position.
+ * The values' shape: the paths and array lengths, no values. A leaf is where a value is bound;
+ * an absent (undefined) value is part of the shape, as Kysely leaves its column out.
  */
-function flatten(v: unknown, leaves: unknown[]): string {
-  if (Array.isArray(v)) {
-    let out = "[";
-    for (const x of v) out += `${flatten(x, leaves)},`;
-    return `${out}]`;
-  }
+type Shape =
+  | { kind: "leaf" }
+  | { kind: "absent" }
+  | { kind: "list"; items: Shape[] }
+  | { kind: "record"; keys: string[]; values: Shape[] };
+const LEAF: Shape = { kind: "leaf" };
+const ABSENT: Shape = { kind: "absent" };
+
+/** The shape of `v`, walked as {@link markers} walks it. */
+function shapeOf(v: unknown): Shape {
+  if (Array.isArray(v)) return { kind: "list", items: v.map(shapeOf) };
   if (isPlainObject(v)) {
-    let out = "{";
-    for (const k in v) out += `${k}:${flatten(v[k], leaves)},`;
-    return `${out}}`;
+    const keys: string[] = [];
+    const values: Shape[] = [];
+    for (const k in v) {
+      keys.push(k);
+      values.push(shapeOf(v[k]));
+    }
+    return { kind: "record", keys, values };
   }
-  if (v === undefined) return "?";
-  leaves.push(v);
-  return "";
+  return v === undefined ? ABSENT : LEAF;
+}
+
+/**
+ * Whether `v` has `shape`, pushing its leaves onto `leaves` in walk order as it goes: one walk
+ * finds the compiled form and gathers the values to bind, by position, with nothing allocated
+ * but the leaves (a cache key built as a string cost a redemption ~20 KB of garbage).
+ */
+function fits(shape: Shape, v: unknown, leaves: unknown[]): boolean {
+  switch (shape.kind) {
+    case "leaf":
+      if (v === undefined || (typeof v === "object" && v !== null)) return false;
+      leaves.push(v);
+      return true;
+    case "absent":
+      return v === undefined;
+    case "list": {
+      if (!Array.isArray(v) || v.length !== shape.items.length) return false;
+      for (let i = 0; i < v.length; i++) if (!fits(shape.items[i] as Shape, v[i], leaves)) return false;
+      return true;
+    }
+    case "record": {
+      if (!isPlainObject(v)) return false;
+      let i = 0;
+      for (const k in v) {
+        if (shape.keys[i] !== k || !fits(shape.values[i] as Shape, v[k], leaves)) return false;
+        i++;
+      }
+      return i === shape.keys.length;
+    }
+  }
 }
 
 interface Prepared {
+  shape: Shape;
   compiled: CompiledQuery<unknown>;
   /** For each parameter, the number of the leaf it takes (-1: a constant of the query). */
   slots: Int32Array;
@@ -102,33 +142,47 @@ function prepare<V, R>(
 ): { prepared: Prepared; leaves: unknown[] } {
   const pg = isPg(db);
   const leaves: unknown[] = [];
-  const key = `${name}|${pg ? "pg" : "sqlite"}|${flatten(values, leaves)}`;
-  let prepared = cache.get(key);
-  if (!prepared) {
-    const compiled = build(db, markers(values, { n: 0 }) as V).compile();
-    // A marker must reach the SQL as a parameter, unchanged: a value computed from one inside the
-    // builder (or inlined as a literal) would silently run with the wrong value.
-    const slots = new Int32Array(compiled.parameters.length);
-    compiled.parameters.forEach((p, i) => {
-      const isMarker = typeof p === "string" && p.startsWith(MARK) && /^\d+$/.test(p.slice(MARK.length));
-      if (isMarker && Number(p.slice(MARK.length)) < leaves.length) slots[i] = Number(p.slice(MARK.length));
-      else if (typeof p === "string" && p.includes(MARK))
-        throw new Error(`prepared query ${name}: a value was derived from a placeholder; pass it as its own value`);
-      else slots[i] = -1;
-    });
-    if (compiled.sql.includes(MARK)) throw new Error(`prepared query ${name}: a placeholder was inlined into the SQL`);
-    let statement: string | null = null;
-    if (pg) {
-      statement = namedStatements.get(compiled.sql) ?? null;
-      if (!statement) {
-        statement = `licensor_${crypto.createHash("sha1").update(compiled.sql).digest("hex").slice(0, 20)}`;
-        namedStatements.set(compiled.sql, statement);
-      }
-    }
-    prepared = { compiled, slots, name: statement };
-    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
-    cache.set(key, prepared);
+  let forms = cache.get(name);
+  for (const form of forms ? (pg ? forms.pg : forms.sqlite) : []) {
+    if (fits(form.shape, values, leaves)) return { prepared: form, leaves };
+    leaves.length = 0;
   }
+  const shape = shapeOf(values);
+  fits(shape, values, leaves);
+  const compiled = build(db, markers(values, { n: 0 }) as V).compile();
+  // A marker must reach the SQL as a parameter, unchanged: a value computed from one inside the
+  // builder (or inlined as a literal) would silently run with the wrong value.
+  const slots = new Int32Array(compiled.parameters.length);
+  compiled.parameters.forEach((p, i) => {
+    const isMarker = typeof p === "string" && p.startsWith(MARK) && /^\d+$/.test(p.slice(MARK.length));
+    if (isMarker && Number(p.slice(MARK.length)) < leaves.length) slots[i] = Number(p.slice(MARK.length));
+    else if (typeof p === "string" && p.includes(MARK))
+      throw new Error(`prepared query ${name}: a value was derived from a placeholder; pass it as its own value`);
+    else slots[i] = -1;
+  });
+  if (compiled.sql.includes(MARK)) throw new Error(`prepared query ${name}: a placeholder was inlined into the SQL`);
+  let statement: string | null = null;
+  if (pg) {
+    statement = namedStatements.get(compiled.sql) ?? null;
+    if (!statement) {
+      statement = `licensor_${crypto.createHash("sha1").update(compiled.sql).digest("hex").slice(0, 20)}`;
+      namedStatements.set(compiled.sql, statement);
+    }
+  }
+  const prepared: Prepared = { shape, compiled, slots, name: statement };
+  if (cached >= MAX_CACHED) {
+    // The oldest name goes, with its forms: the hot paths' names come back at their next run.
+    const [oldest, its] = cache.entries().next().value as [string, { pg: Prepared[]; sqlite: Prepared[] }];
+    cache.delete(oldest);
+    cached -= its.pg.length + its.sqlite.length;
+  }
+  forms = cache.get(name);
+  if (!forms) {
+    forms = { pg: [], sqlite: [] };
+    cache.set(name, forms);
+  }
+  (pg ? forms.pg : forms.sqlite).push(prepared);
+  cached++;
   return { prepared, leaves };
 }
 
