@@ -20,17 +20,22 @@ import type { Database } from "./schema.js";
  * fall behind, and goes back to SQLite's default if the worker stops.
  */
 // The WAL may reach 64 MB before it starts over: each start-over holds the main connection for
-// the last fsync (5 to 20 ms here), and at 4 MB (1,000 frames) that came every tenth of a second
-// under load, which was most of the p99 again.
+// the last fsync, and at 4 MB (1,000 frames) that came every tenth of a second under load.
 //
-// The hold is a pause for every request (the worker's last copy and its fsync: 4–35 ms measured
-// under redemption load), and at 16,000 frames it came about once a second at half the peak
-// redemption rate: most of that rate's p99. So past `restartFrames` the hold waits for a moment
-// when nobody has used the main connection for QUIET_MS, and is taken regardless only past
-// `hardFrames` (192 MB), below the main connection's own backstop.
+// The hold lasts as long as the worker's last pass: its fsyncs of what it copied, and, as that pass
+// copies everything, SQLite's truncation of the database file to its size, which makes the fsync a
+// journal commit (about 10 ms on these machines, however few the frames). Taken some tens of
+// milliseconds after the worker's last pass it also copied those milliseconds' frames: 13–26 ms
+// holds, measured under redemption load at half the peak rate, each a cluster of requests over
+// 10 ms. So the worker asks for the hold only right after a pass that was quick (FAST_MS: few
+// frames behind it), and the main connection takes it at once (4–12 ms measured). Past
+// `hardFrames` it asks after any pass, so the WAL cannot grow without end under a load whose
+// every pass is slow.
 const DEFAULTS = { passEveryMs: 100, restartFrames: 16_000, hardFrames: 48_000, backstopFrames: 64_000 };
-/** How long the main connection must have been unused for the WAL's restart to hold it. */
-const QUIET_MS = 3;
+/** A pass this quick left only a few frames behind it: the hold for the last copy is short. */
+const FAST_MS = 2;
+/** Catch-up passes tried, after a timed pass past restartFrames, for one quick enough. */
+const CATCH_UP_TRIES = 5;
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 
 // The worker is source text rather than a file so it runs the same from TypeScript (tests) and
@@ -54,8 +59,8 @@ const timer = setInterval(() => {
   if (!r || r.log < workerData.restartFrames) return;
   // Catch up with what was written during the pass, so what is left for the main connection to
   // wait for is small: the fsync of the copied pages is most of a checkpoint's time.
-  for (let i = 0; i < 3 && r && r.ms > 2; i++) r = pass();
-  if (r) parentPort.postMessage({ type: "ready", log: r.log });
+  for (let i = 0; i < workerData.catchUpTries && r && r.ms > workerData.fastMs; i++) r = pass();
+  if (r && (r.ms <= workerData.fastMs || r.log >= workerData.hardFrames)) parentPort.postMessage({ type: "ready", log: r.log });
 }, workerData.everyMs);
 parentPort.on("message", (m) => {
   if (m === "finish") {
@@ -78,24 +83,14 @@ export class Checkpointer {
   private stopping = false;
   private warned = false;
   private readonly exited: Promise<void>;
-  private readonly hardFrames: number;
-  /** Polls for a quiet moment to finish in, while the WAL is past restartFrames. */
-  private waitingForQuiet: ReturnType<typeof setInterval> | null = null;
 
-  /**
-   * `activity` counts every use of the main connection (queries and group commits): the restart's
-   * hold waits for it to stand still. Without it the hold is taken as soon as the WAL is past
-   * restartFrames.
-   */
   constructor(
     file: string,
     private readonly db: Kysely<Database>,
     raw: SQLite.Database,
     options: Partial<typeof DEFAULTS> = {},
-    private readonly activity?: () => number,
   ) {
     const o = { ...DEFAULTS, ...options };
-    this.hardFrames = o.hardFrames;
     raw.pragma(`wal_autocheckpoint = ${o.backstopFrames}`);
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
@@ -103,6 +98,9 @@ export class Checkpointer {
         file,
         everyMs: o.passEveryMs,
         restartFrames: o.restartFrames,
+        hardFrames: o.hardFrames,
+        fastMs: FAST_MS,
+        catchUpTries: CATCH_UP_TRIES,
         driver: createRequire(import.meta.url).resolve("better-sqlite3"),
       },
     });
@@ -122,36 +120,8 @@ export class Checkpointer {
   private onMessage(m: WorkerMessage): void {
     if (m.type === "error") this.warn(`SQLite checkpoint failed: ${m.message}`);
     else if (m.type === "finished") this.finishing?.();
-    else if (!this.finishing && !this.stopping) {
-      if (!this.activity || m.log >= this.hardFrames) {
-        this.stopWaitingForQuiet();
-        void this.finish();
-      } else if (!this.waitingForQuiet) this.finishWhenQuiet(this.activity);
-    }
-  }
-
-  /** Finishes at the first moment the main connection has been unused for QUIET_MS. */
-  private finishWhenQuiet(activity: () => number): void {
-    let seen = activity();
-    let since = performance.now();
-    this.waitingForQuiet = setInterval(() => {
-      const now = performance.now();
-      const a = activity();
-      if (a !== seen) {
-        seen = a;
-        since = now;
-        return;
-      }
-      if (now - since < QUIET_MS || this.finishing || this.stopping) return;
-      this.stopWaitingForQuiet();
-      void this.finish();
-    }, 1);
-    this.waitingForQuiet.unref();
-  }
-
-  private stopWaitingForQuiet(): void {
-    if (this.waitingForQuiet) clearInterval(this.waitingForQuiet);
-    this.waitingForQuiet = null;
+    // At once: every millisecond from the worker's last pass adds frames for the hold to copy.
+    else if (!this.finishing && !this.stopping) void this.finish();
   }
 
   /** Holds the main connection while the worker copies what is left, so the WAL can start over. */
@@ -179,7 +149,6 @@ export class Checkpointer {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.stopWaitingForQuiet();
     this.worker.postMessage("stop");
     const timeout = setTimeout(() => void this.worker.terminate(), 5_000);
     await this.exited;

@@ -102,8 +102,7 @@ export function openDatabase(opts: DbOptions): DbHandle {
   const waiting = () => dialect.waiting() + group.waiting;
   const acquisitions = () => dialect.acquisitions();
   const bulk = (): BulkConnection => ({ db, raw: database, waiting, acquisitions, release: async () => {} });
-  const checkpointer =
-    file === ":memory:" ? null : new Checkpointer(location, db, database, {}, () => dialect.acquisitions() + group.submitted);
+  const checkpointer = file === ":memory:" ? null : new Checkpointer(location, db, database);
   const close = async () => {
     // The worker's connection first, so the main one is the last and folds the WAL in on close.
     await checkpointer?.stop();

@@ -59,7 +59,7 @@ export class GroupCommit {
     return this.pending.length;
   }
 
-  /** Units submitted so far (the checkpointer waits for this, with the connection's use, to stand still). */
+  /** Units submitted so far (tests count a redemption's commits with it). */
   submitted = 0;
 
   submit<T>(work: (s: SyncRunner) => T): Promise<T> {
