@@ -27,14 +27,12 @@ import type { Database } from "./schema.js";
 // journal commit (about 10 ms on these machines, however few the frames). Taken some tens of
 // milliseconds after the worker's last pass it also copied those milliseconds' frames: 13–26 ms
 // holds, measured under redemption load at half the peak rate, each a cluster of requests over
-// 10 ms. So the worker asks for the hold only right after a pass that was quick (FAST_MS: few
-// frames behind it), and the main connection takes it at once (4–12 ms measured). Past
-// `hardFrames` it asks after any pass, so the WAL cannot grow without end under a load whose
-// every pass is slow.
-const DEFAULTS = { passEveryMs: 100, restartFrames: 16_000, hardFrames: 48_000, backstopFrames: 64_000 };
-/** A pass this quick left only a few frames behind it: the hold for the last copy is short. */
+// 10 ms. So the worker asks for the hold right after its catch-up passes (the last of them quick,
+// FAST_MS, when the disk allows), and the main connection takes it at once (4–12 ms measured).
+const DEFAULTS = { passEveryMs: 100, restartFrames: 16_000, backstopFrames: 64_000 };
+/** A pass this quick left only a few frames behind it: the catch-up stops there. */
 const FAST_MS = 2;
-/** Catch-up passes tried, after a timed pass past restartFrames, for one quick enough. */
+/** Catch-up passes at most, after a timed pass past restartFrames. */
 const CATCH_UP_TRIES = 5;
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 
@@ -60,7 +58,7 @@ const timer = setInterval(() => {
   // Catch up with what was written during the pass, so what is left for the main connection to
   // wait for is small: the fsync of the copied pages is most of a checkpoint's time.
   for (let i = 0; i < workerData.catchUpTries && r && r.ms > workerData.fastMs; i++) r = pass();
-  if (r && (r.ms <= workerData.fastMs || r.log >= workerData.hardFrames)) parentPort.postMessage({ type: "ready", log: r.log });
+  if (r) parentPort.postMessage({ type: "ready", log: r.log });
 }, workerData.everyMs);
 parentPort.on("message", (m) => {
   if (m === "finish") {
@@ -98,7 +96,6 @@ export class Checkpointer {
         file,
         everyMs: o.passEveryMs,
         restartFrames: o.restartFrames,
-        hardFrames: o.hardFrames,
         fastMs: FAST_MS,
         catchUpTries: CATCH_UP_TRIES,
         driver: createRequire(import.meta.url).resolve("better-sqlite3"),
