@@ -285,7 +285,8 @@ function sqliteBackend(file: string): Backend {
 }
 
 function postgresBackend(url: string, poolSize: number): Backend {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // Idle connections kept, as Licensor keeps them (server/src/db/connect.ts).
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, idleTimeoutMillis: 0 });
   pool.on("error", () => {});
   const names = new Map<string, string>();
   const named = (text: string) => {

@@ -188,3 +188,33 @@ describe("prepared queries", () => {
       }
     });
 });
+
+describe("PostgreSQL connections", () => {
+  if (DIALECTS.includes("postgres"))
+    it("[postgres] are kept when idle, with the statements they prepared", async () => {
+      const h = await freshDatabase("postgres");
+      const backend = async () => (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(h.db)).rows[0]?.pid;
+      try {
+        const name = `test.kept.${crypto.randomUUID()}`;
+        const prepared = () =>
+          runPrepared(h.db, name, { id: "PUBLISHER" }, (d, v) => d.selectFrom("accounts").select("id").where("id", "=", v.id));
+        expect((await prepared()).rows).toEqual([{ id: "PUBLISHER" }]);
+        // Only the timers the pool sets when a connection goes back to it idle (pg's default: 10 s).
+        vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+        let first: number | undefined;
+        try {
+          first = await backend();
+          vi.advanceTimersByTime(10 * 60_000);
+        } finally {
+          vi.useRealTimers();
+        }
+        // The same backend answers after ten idle minutes (so the statements it prepared are still
+        // there): pg's default would have closed it after ten seconds.
+        expect(first).toBeTypeOf("number");
+        expect(await backend()).toBe(first);
+        expect((await prepared()).rows).toEqual([{ id: "PUBLISHER" }]);
+      } finally {
+        await h.close();
+      }
+    });
+});
