@@ -53,11 +53,44 @@ describe("licensor configuration and shutdown", () => {
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
+  it("checks LICENSOR_ADMIN_PASSWORD when it creates the first admin, and does not read it once one exists", {
+    timeout: 60_000,
+  }, async () => {
+    const dir = dataDir();
+    const email = "first-admin@example.test";
+    const weak = await runCli(["serve", "--port", "0"], {
+      LICENSOR_DATA_DIR: dir,
+      LICENSOR_ADMIN_EMAIL: email,
+      LICENSOR_ADMIN_PASSWORD: "password1234",
+    });
+    expect(weak.code, weak.stdout + weak.stderr).toBe(1);
+    expect(weak.stderr).toMatch(/LICENSOR_ADMIN_PASSWORD is too easy to guess/);
+    const users = () => {
+      const db = new SQLite(path.join(dir, "licensor.sqlite"), { readonly: true });
+      try {
+        return db.prepare("SELECT email FROM users").all();
+      } finally {
+        db.close();
+      }
+    };
+    expect(users()).toEqual([]);
+    const password = "first admin chose a passphrase";
+    const created = await runCli(["admin", "create", "--email", email, "--password", password], { LICENSOR_DATA_DIR: dir });
+    expect(created.code, created.stdout + created.stderr).toBe(0);
+    // The admin exists: the variable is not used, so a weak leftover value does not stop the server.
+    const s = await serveIn(dir, { LICENSOR_ADMIN_EMAIL: email, LICENSOR_ADMIN_PASSWORD: "password1234" });
+    await login(`http://127.0.0.1:${s.port}`, email, password);
+    expect(users()).toEqual([{ email }]);
+  });
+
   /** `licensor serve` as a child whose exit we watch, healthy on a free port. */
   async function serve(env: Record<string, string>) {
+    return serveIn(dataDir(), env);
+  }
+
+  async function serveIn(dir: string, env: Record<string, string>) {
     assertBuilt();
     const port = await freePort();
-    const dir = dataDir();
     const child = spawn(process.execPath, [CLI, "serve"], {
       cwd: ROOT,
       env: childEnv({ PORT: String(port), HOST: "127.0.0.1", LICENSOR_DATA_DIR: dir, LOG_LEVEL: "warn", ...env }),

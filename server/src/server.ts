@@ -9,7 +9,6 @@ import { AppError } from "./errors.js";
 import { JobRunner } from "./jobs/runner.js";
 import { ensureSigningKey } from "./licensing/keyring.js";
 import { MailDispatcher } from "./mail/dispatcher.js";
-import { passwordProblem } from "./security/passwordStrength.js";
 import { WebhookDispatcher } from "./webhooks/dispatcher.js";
 
 export interface Started {
@@ -25,10 +24,6 @@ export interface Started {
  * listens. A generated admin password is printed once on the console, never logged.
  */
 export async function startServer(config: Config, print: (line: string) => void = console.log): Promise<Started> {
-  if (config.adminPassword) {
-    const p = await passwordProblem(config.adminPassword, config.adminEmail);
-    if (p) throw new Error(`LICENSOR_ADMIN_PASSWORD ${p}`);
-  }
   const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   // Before it migrates: `licensor restore` must not replace a database a server is opening.
   const unmark = handle.dialect === "sqlite" ? markRunning(config.dataDir) : () => {};
@@ -93,10 +88,14 @@ export async function startServer(config: Config, print: (line: string) => void 
 async function createFirstAdmin(handle: DbHandle, config: Config, publisherId: string) {
   const email = config.adminEmail ?? "admin@licensor.local";
   try {
+    // The password policy applies to LICENSOR_ADMIN_PASSWORD here, when it is used: once an admin
+    // exists the variable is not read, and no check (nor the estimator's worker) runs at start.
     return await adminCreator(handle.db, systemContext(), publisherId, { email, password: config.adminPassword });
   } catch (err) {
     // Another process starting at the same moment created it first: nothing to print here.
     if (err instanceof AppError && err.code === "already_exists") return null;
+    if (err instanceof AppError && err.field === "password" && config.adminPassword)
+      throw new Error(`LICENSOR_ADMIN_PASSWORD ${err.errors?.[0]?.message ?? err.message}`);
     throw err;
   }
 }

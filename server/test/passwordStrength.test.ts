@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { afterAll, describe, expect, it } from "vitest";
-import { passwordProblem, stopPasswordEstimator } from "../src/security/passwordStrength.js";
+import { Estimator, passwordProblem, stopPasswordEstimator } from "../src/security/passwordStrength.js";
 import { generatePassword } from "../src/security/passwords.js";
 
 // No database: the password rules and the thread zxcvbn runs in.
@@ -43,6 +43,35 @@ describe("password strength, estimated off the request thread", () => {
     await stopPasswordEstimator();
     expect(await passwordProblem("password1234")).toMatch(/^is too easy to guess/);
     expect(await passwordProblem("marble cactus lantern oyster")).toBeNull();
+  });
+
+  it("stops its worker once no check has come for a while, and starts one again at the next check", async () => {
+    const estimator = new Estimator(300);
+    try {
+      expect(estimator.running).toBe(false);
+      const weak = await estimator.estimate("password1234", []);
+      expect(weak.score).toBeLessThan(3);
+      expect(estimator.running).toBe(true);
+      // A check inside the idle time keeps the same worker and pushes the stop back.
+      await new Promise((r) => setTimeout(r, 150));
+      expect((await estimator.estimate("marble cactus lantern oyster", [])).score).toBeGreaterThanOrEqual(3);
+      await new Promise((r) => setTimeout(r, 150));
+      expect(estimator.running).toBe(true);
+      for (let i = 0; estimator.running; i++) {
+        expect(i, "the idle worker was not stopped").toBeLessThan(100);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // Checks that come together right after the stop each get their verdict from a new worker.
+      const again = await Promise.all([
+        estimator.estimate("password1234", []),
+        estimator.estimate("marble cactus lantern oyster", []),
+      ]);
+      expect(again.map((e) => e.score >= 3)).toEqual([false, true]);
+      expect(estimator.running).toBe(true);
+    } finally {
+      await estimator.stop();
+    }
+    expect(estimator.running).toBe(false);
   });
 
   it("generates passwords its own policy accepts", async () => {

@@ -10,8 +10,11 @@ import { ESTIMATE_CHARS, type GuessEstimate, guessProblem, knownWords, passwordS
  *   redemption benchmark's half-rate tail had its worst stalls in those collections;
  * - a check is synchronous and takes 30-170 ms for 32 characters, which stopped every other
  *   request for that long.
- * The worker starts at the first check, loads the dictionaries once, and stays (unreferenced, so
- * it never keeps a process alive on its own); one that failed is replaced at the next check.
+ * The worker starts at a check, loads the dictionaries (~0.5 s), and stays for the checks that
+ * follow (unreferenced, so it never keeps a process alive on its own). It stops once no check has
+ * come for a minute: an idle worker kept its ~30 MB, and V8's memory reducer collected that heap
+ * now and then for 36-53 ms of CPU, a core taken from the requests on a two-core machine (seen in
+ * the redemption benchmark). One that failed is replaced at the next check.
  */
 // Source text rather than a file so it runs the same from TypeScript (tests) and from the build;
 // it loads the packages the main thread resolved.
@@ -41,12 +44,24 @@ interface Waiting {
   reject: (e: Error) => void;
 }
 
-class Estimator {
+/** How long a worker without checks is kept. */
+const IDLE_MS = 60_000;
+
+export class Estimator {
   private worker: Worker | null = null;
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly idleMs = IDLE_MS) {}
+
+  /** Whether a worker is up (with its dictionaries, once it has answered). */
+  get running(): boolean {
+    return this.worker !== null;
+  }
 
   estimate(password: string, inputs: string[]): Promise<GuessEstimate> {
+    this.clearIdle();
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise<GuessEstimate>((resolve, reject) => {
@@ -79,7 +94,10 @@ class Estimator {
     const w = this.waiting.get(a.id);
     if (!w) return;
     this.waiting.delete(a.id);
-    if (this.waiting.size === 0) this.worker?.unref();
+    if (this.waiting.size === 0) {
+      this.worker?.unref();
+      this.idleTimer = setTimeout(() => void this.stop(), this.idleMs).unref();
+    }
     if ("error" in a) w.reject(new Error(`password estimate failed: ${a.error}`));
     else w.resolve({ score: a.score, warning: a.warning });
   }
@@ -93,10 +111,23 @@ class Estimator {
     for (const w of waiting) w.reject(err);
   }
 
-  /** Stops the worker (tests: to see that the next check starts another). */
+  /**
+   * Stops the worker (idle, or asked); the next check starts another. A check still waiting on it
+   * is refused, as when the worker fails.
+   */
   async stop(): Promise<void> {
+    this.clearIdle();
     const w = this.worker;
-    if (w) await w.terminate();
+    if (!w) return;
+    // Forgotten first: a check that comes while this one ends starts a new worker rather than
+    // posting to this one.
+    this.fail(w, new Error("the password estimator was stopped"));
+    await w.terminate();
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
   }
 }
 
