@@ -1,5 +1,9 @@
 import { UTCDate } from "@date-fns/utc";
-import { addDays, addMonths, addWeeks, addYears } from "date-fns";
+// One module each: the package's index loads all ~300 of its functions, kept in every server's heap.
+import { addDays } from "date-fns/addDays";
+import { addMonths } from "date-fns/addMonths";
+import { addWeeks } from "date-fns/addWeeks";
+import { addYears } from "date-fns/addYears";
 import type { DURATION_UNITS, START_DATE_OPTIONS, VERSION_DATE_OPTIONS } from "../enums.js";
 
 export type StartDateOption = (typeof START_DATE_OPTIONS)[number];
