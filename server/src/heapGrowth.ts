@@ -4,7 +4,7 @@ import v8 from "node:v8";
  * How far a server's heap may grow past what a full collection left live before the next one:
  * 200 % (three times the live size). V8 chooses this factor itself from how fast it collects, and
  * for a server under steady load it settles near its minimum (live size + 8 MB): with ~60 MB live,
- * a full collection came every 5-10 s, and each one marked all ~60 MB while requests waited — in
+ * a full collection came every 5-15 s, and each one marked all ~60 MB while requests waited — in
  * the redemption benchmark at half the peak rate, one cluster of 20-30 requests over 25 ms per
  * collection, the largest part of the tail. At three times the live size they come about fifteen
  * times less often, each costing the same, for ~120 MB more memory under load.
