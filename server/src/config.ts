@@ -159,7 +159,7 @@ export const ENV_VARS: readonly EnvVar[] = [
     schema: int(1, 1000),
     raw: /^\d+$/,
     shownDefault: "twice the cores, at least 4",
-    description: "PostgreSQL connections per server process (1–1000)",
+    description: "PostgreSQL connections per server process (1–1000), kept open once made",
     expected: "a whole number from 1 to 1000",
   },
   {
