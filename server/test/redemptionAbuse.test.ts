@@ -81,7 +81,7 @@ for (const dialect of DIALECTS) {
       ).toBe(429);
     });
 
-    it("a success gives its miss places back; on SQLite in the claim's own commit (two group-commit units a redemption, not three)", async () => {
+    it("a success gives its miss places back; on SQLite in the redemption's one commit (one group-commit unit a redemption: admission, read, claim and return)", async () => {
       const { env, keys } = await setup({ redeemIpPerMinute: 1000, redeemAccountPerMinute: 1000, redeemMissesBeforeLock: 5 });
       const user = await env.as("CUSTOMER_PORTAL_USER", await env.makeAccount());
       const from = { "x-forwarded-for": "192.0.2.50" };
@@ -89,7 +89,7 @@ for (const dialect of DIALECTS) {
       const group = groupCommitOf(env.db);
       const before = group?.submitted ?? 0;
       for (const key of keys.slice(1, 4)) expect((await user.post("/api/v1/redemptions", { key }, from)).statusCode).toBe(201);
-      if (group) expect(group.submitted - before).toBe(3 * 2);
+      if (group) expect(group.submitted - before).toBe(3);
       const misses = await env.db
         .selectFrom("rate_counters")
         .select(["bucket", "count"])
@@ -97,6 +97,28 @@ for (const dialect of DIALECTS) {
         .execute();
       expect(misses.length).toBeGreaterThan(0);
       for (const m of misses) expect(Number(m.count)).toBe(0);
+    });
+
+    it("a refusal that is not a miss, and the same account redeeming again, give their miss places back; the rate counts them all", async () => {
+      const { env, keys } = await setup({ redeemIpPerMinute: 1000, redeemAccountPerMinute: 1000, redeemMissesBeforeLock: 2 });
+      const admin = await env.as("PRODUCER_ADMIN");
+      const from = { "x-forwarded-for": "192.0.2.77" };
+      // More refusals than the miss limit allows, none of them a miss: Sold To cannot hold entitlements.
+      for (let i = 0; i < 3; i++)
+        expect((await admin.post("/api/v1/redemptions", { key: keys[0], soldTo: "PUBLISHER" }, from)).json()).toMatchObject({
+          status: 400,
+          field: "soldTo",
+        });
+      const acct = await env.makeAccount();
+      expect((await admin.post("/api/v1/redemptions", { key: keys[0], soldTo: acct }, from)).statusCode).toBe(201);
+      for (let i = 0; i < 2; i++)
+        expect((await admin.post("/api/v1/redemptions", { key: keys[0], soldTo: acct }, from)).statusCode).toBe(200);
+      const counters = await env.db.selectFrom("rate_counters").select(["bucket", "count"]).execute();
+      const count = (bucket: string) => counters.filter((c) => c.bucket === bucket).map((c) => Number(c.count));
+      expect(count("ip:192.0.2.77")).toEqual([6]);
+      expect(count("miss:ip:192.0.2.77")).toEqual([0]);
+      expect(count(`miss:account:${acct}`)).toEqual([0]);
+      expect(await env.db.selectFrom("redeem_misses").selectAll().execute()).toEqual([]);
     });
 
     it("audits a throttled window once, not every refused attempt", async () => {

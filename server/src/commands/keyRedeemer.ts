@@ -1,8 +1,11 @@
 import type { RedeemBody } from "../../../common/src/api/redemptions.js";
 import { TIER_END_CUSTOMER } from "../../../common/src/enums.js";
+import type { EmailTemplate } from "../../../common/src/rules/emailTemplates.js";
 import { isKeyRedeemable } from "../../../common/src/rules/keys.js";
 import { actorLabel, isProducerStaff, type RequestContext } from "../actor.js";
 import { auditRows } from "../audit.js";
+import { isUniqueViolation } from "../db/constraints.js";
+import type { SyncRunner } from "../db/groupCommit.js";
 import { recentTemplate } from "../db/repos/email.js";
 import type { EntitlementRecord, LineItemFull, PartnerRow } from "../db/repos/entitlements.js";
 import { eventRows as domainEventRows } from "../db/repos/events.js";
@@ -11,8 +14,10 @@ import {
   type RedemptionSnapshot,
   type RedemptionWrites,
   redemptionSnapshot,
+  redemptionSnapshotIn,
   type WithClaim,
   writeRedemption,
+  writeRedemptionIn,
 } from "../db/repos/redemption.js";
 import { recentSettings } from "../db/repos/settings.js";
 import type { Db, EntitlementRow, Trx } from "../db/schema.js";
@@ -40,6 +45,9 @@ const notValid = () =>
     "This key is not valid, or it has already been registered by someone else. Check it and try again.",
     "key",
   );
+
+/** A claim that could not be made for a reason the customer cannot act on: another try will do. */
+const tryAgain = () => errors.conflict("This key could not be registered just now. Try again.", "key");
 
 /**
  * The key's identity, canonicalKey() (PRODUCT.md §3: case, spaces and dashes ignored), after the
@@ -71,20 +79,65 @@ export async function keyRedeemer(
   withClaim?: WithClaim,
 ): Promise<{ entitlement: EntitlementRecord; created: boolean }> {
   const settings = await recentSettings(db);
+  const r = await redeem(db, ctx, { ...redeemArgs(ctx, input, settings), withClaim });
+  return { entitlement: r.entitlement ?? (await entitlementRecord(db, r.pk)), created: r.created };
+}
+
+/**
+ * keyRedeemer() as one unit of SQLite's group commit, for the caller to run after its own
+ * statements in that unit (the redemption guard's admission: commands/redemptionAttempt.ts): the
+ * checks, the read, the claim and the writes in one go, synchronously, so a redemption waits for
+ * one commit. What may be read beforehand is: Settings and the certificate template (cached, and
+ * nothing about the key). `finish` reads back an entitlement redeemed before.
+ */
+export async function keyRedemptionUnit(
+  db: Db,
+  ctx: RequestContext,
+  input: RedeemInput,
+): Promise<{
+  work: (runner: SyncRunner) => Redeemed;
+  finish: (r: Redeemed) => Promise<{ entitlement: EntitlementRecord; created: boolean }>;
+}> {
+  const settings = await recentSettings(db);
+  const mailed = certificateRecipients(ctx, input.owner ?? null).length > 0;
+  const template = mailed ? await recentTemplate(db, "entitlementCertificate") : null;
+  return {
+    work: (runner) => {
+      const given = redeemArgs(ctx, input, settings);
+      const args = { ...given, idTemplate: given.redeemedIdTemplate ?? DEFAULT_REDEEMED_ID_TEMPLATE };
+      const snap = redemptionSnapshotIn(runner, db, args.key, args.soldTo, args.idTemplate);
+      const planned = planFromSnapshot(ctx, snap, args, template);
+      if (!("writes" in planned)) return planned;
+      // The read and the claim are in the same unit, on the connection it holds: nothing can take
+      // the key in between, so a failed claim or a clash (a row written behind the application's
+      // back) is no race to read again for. The unit's savepoint takes back what was written.
+      let claimed = false;
+      try {
+        claimed = writeRedemptionIn(runner, db, planned.writes);
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
+      if (!claimed) throw tryAgain();
+      return { pk: planned.pk, created: true, entitlement: planned.redeemed };
+    },
+    finish: async (r) => ({ entitlement: r.entitlement ?? (await entitlementRecord(db, r.pk)), created: r.created }),
+  };
+}
+
+/** The checks before any lookup (the key's check symbol, Sold To, the policy) and the redemption's arguments. */
+function redeemArgs(ctx: RequestContext, input: RedeemInput, settings: Awaited<ReturnType<typeof recentSettings>>): RedeemArgs {
   // The check symbol is verified before the key is looked up anywhere.
   const key = normaliseKey(input.key, settings.keyFormat);
   const soldTo = resolveSoldTo(ctx, input.soldTo ?? null);
   authorize(ctx.actor, "keys.redeem", { soldTo });
-  const r = await redeem(db, ctx, {
+  return {
     key,
     soldTo,
     owner: input.owner ?? null,
     template: settings.idTemplates.entitlement,
     redeemedIdTemplate: settings.redeemedEntitlementIdTemplate,
     notify: certificateRecipients(ctx, input.owner ?? null),
-    withClaim,
-  });
-  return { entitlement: r.entitlement ?? (await entitlementRecord(db, r.pk)), created: r.created };
+  };
 }
 
 type Snapshot = Awaited<ReturnType<typeof redemptionSnapshot>>;
@@ -136,17 +189,11 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs, attem
   const { soldTo } = args;
   const idTemplate = args.redeemedIdTemplate ?? DEFAULT_REDEEMED_ID_TEMPLATE;
   const snap = await redemptionSnapshot(db, args.key, soldTo, idTemplate);
-  if (!snap.account || snap.account.type === "PUBLISHER")
-    throw errors.validation("soldTo", `account '${soldTo}' does not exist or cannot hold entitlements`);
-  const open = openForRedemption(snap, soldTo);
-  if ("pk" in open) return open;
-  const { pk, plan, redeemed, writes } = planRedemption(ctx, snap.account, snap, open, { ...args, idTemplate });
-  if (args.notify?.length) {
-    // The certificate is rendered from the plan (no read) with the template as read within the last second.
-    const template = await recentTemplate(db, "entitlementCertificate");
-    const data = certificateDataOf(plan.entitlement.entitlement_id, plan.partners, [plan.lineItem]);
-    writes.email = emailRow(ctx, certificateEmail(template, data, args.notify, pk));
-  }
+  // The certificate is rendered from the plan (no read) with the template as read within the last second.
+  const template = args.notify?.length ? await recentTemplate(db, "entitlementCertificate") : null;
+  const planned = planFromSnapshot(ctx, snap, { ...args, idTemplate }, template);
+  if (!("writes" in planned)) return planned;
+  const { pk, writes, redeemed } = planned;
   writes.withClaim = args.withClaim;
   const claimed = await writeRedemption(db, writes);
   if (!claimed) {
@@ -154,9 +201,32 @@ async function redeem(db: Db | Trx, ctx: RequestContext, args: RedeemArgs, attem
     if ("pk" in now2) return now2;
     // Split to another bulk entitlement since the first read (still unredeemed): once more from there.
     if (attempt < 3 && now2.keyRow.bulk_id !== writes.bulkPk) return redeem(db, ctx, args, attempt + 1);
-    throw errors.conflict("This key could not be registered just now. Try again.", "key");
+    throw tryAgain();
   }
   return { pk, created: true, entitlement: redeemed };
+}
+
+/**
+ * From the snapshot: the refusal (thrown), the entitlement this account redeemed the key into
+ * before, or everything the redemption writes (with the certificate when `template` is given).
+ */
+function planFromSnapshot(
+  ctx: RequestContext,
+  snap: Snapshot,
+  args: RedeemArgs & { idTemplate: string },
+  template: EmailTemplate | null,
+): Redeemed | { pk: string; redeemed: EntitlementRecord; writes: RedemptionWrites } {
+  const { soldTo } = args;
+  if (!snap.account || snap.account.type === "PUBLISHER")
+    throw errors.validation("soldTo", `account '${soldTo}' does not exist or cannot hold entitlements`);
+  const open = openForRedemption(snap, soldTo);
+  if ("pk" in open) return open;
+  const { pk, plan, redeemed, writes } = planRedemption(ctx, snap.account, snap, open, args);
+  if (template && args.notify?.length) {
+    const data = certificateDataOf(plan.entitlement.entitlement_id, plan.partners, [plan.lineItem]);
+    writes.email = emailRow(ctx, certificateEmail(template, data, args.notify, pk));
+  }
+  return { pk, redeemed, writes };
 }
 
 /** A key open for redemption, as openForRedemption() found it. */

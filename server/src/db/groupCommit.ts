@@ -6,6 +6,8 @@ import type { Db, Trx } from "./schema.js";
 export interface SyncRunner {
   all(q: CompiledQuery): unknown[];
   run(q: CompiledQuery): void;
+  /** Runs `work` in a savepoint of its own: if it throws, only its statements are rolled back. */
+  savepoint<T>(work: () => T): T;
 }
 
 interface Pending {
@@ -35,13 +37,15 @@ export class GroupCommit {
     raw: SQLite.Database,
     prepare: (sql: string) => SQLite.Statement,
   ) {
+    // better-sqlite3 runs a transaction function called inside another as a savepoint.
+    const nested = raw.transaction((work: () => unknown) => work());
     this.runner = {
+      savepoint: <T>(work: () => T) => nested(work) as T,
       all: (q) => prepare(q.sql).all(...(q.parameters as unknown[])),
       run: (q) => {
         prepare(q.sql).run(...(q.parameters as unknown[]));
       },
     };
-    // better-sqlite3 runs a transaction function called inside another as a savepoint.
     const one = raw.transaction((work: Pending["work"]) => work(this.runner));
     this.runAll = raw.transaction((batch: Pending[]) =>
       batch.map((p) => {

@@ -7,15 +7,16 @@ import {
 } from "../../../common/src/api/redemptions.js";
 import { errorResponses } from "../../../common/src/api/shared.js";
 import { entitlementRecord } from "../commands/entitlementSupport.js";
-import { keyRedeemer } from "../commands/keyRedeemer.js";
-import { redemptionAttempt } from "../commands/redemptionAttempt.js";
+import { keyRedeemer, keyRedemptionUnit } from "../commands/keyRedeemer.js";
+import { redemptionAttempt, redemptionInOneUnit } from "../commands/redemptionAttempt.js";
 import { selfRegistrar } from "../commands/selfRegistrar.js";
 import { sessionCreator } from "../commands/sessionCreator.js";
+import { groupCommitOf } from "../db/groupCommit.js";
 import { findUser, membershipsOfUser } from "../db/repos/users.js";
 import { ctxOf, SESSION_COOKIE } from "../plugins/auth.js";
 import { presentEntitlementRecord } from "../presenters/entitlements.js";
 import { presentUser } from "../presenters/users.js";
-import { RedeemGuard, rateHeaders } from "../security/redeemGuard.js";
+import { type Admission, RedeemGuard, rateHeaders } from "../security/redeemGuard.js";
 import { typed } from "./typed.js";
 
 export async function redemptionRoutes(fastify: FastifyInstance) {
@@ -26,6 +27,7 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
     accountPerMinute: config.redeemAccountPerMinute,
     missesBeforeLock: config.redeemMissesBeforeLock,
   });
+  const group = groupCommitOf(db);
 
   app.post(
     "/api/v1/redemptions",
@@ -43,13 +45,12 @@ export async function redemptionRoutes(fastify: FastifyInstance) {
       const ctx = ctxOf(req);
       // Per-account limits follow the account the key goes to (a portal user's own, by default).
       const account = req.body.soldTo ?? ctx.actor.memberships[0]?.accountId ?? null;
-      const r = await redemptionAttempt(
-        db,
-        guard,
-        { subjects: { ip: req.ip, account }, ctx, ip: req.ip, requestId: req.id, key: req.body.key },
-        (withClaim) => keyRedeemer(db, ctx, req.body, withClaim),
-        (admitted) => reply.headers(rateHeaders(admitted)),
-      );
+      const attempt = { subjects: { ip: req.ip, account }, ctx, ip: req.ip, requestId: req.id, key: req.body.key };
+      const onAdmitted = (admitted: Admission) => reply.headers(rateHeaders(admitted));
+      // SQLite: the attempt in one commit of the group commit; PostgreSQL: the guard's statement, then the redemption's.
+      const r = group
+        ? await redemptionInOneUnit(db, group, guard, attempt, () => keyRedemptionUnit(db, ctx, req.body), onAdmitted)
+        : await redemptionAttempt(db, guard, attempt, (withClaim) => keyRedeemer(db, ctx, req.body, withClaim), onAdmitted);
       return reply
         .status(r.created ? 201 : 200)
         .send({ created: r.created, entitlement: presentEntitlementRecord(r.entitlement) });

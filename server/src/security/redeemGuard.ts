@@ -1,6 +1,7 @@
 import { type CompiledQuery, sql } from "kysely";
+import type { SyncRunner } from "../db/groupCommit.js";
 import { compilePrepared, runPreparedWrite } from "../db/prepared.js";
-import type { Db, Trx } from "../db/schema.js";
+import type { Db, RateCountersTable, Trx } from "../db/schema.js";
 import { AppError } from "../errors.js";
 import { nowIso } from "../util.js";
 
@@ -78,6 +79,34 @@ export class RedeemGuard {
    * place in the miss counters, since it was never looked up.
    */
   async admit(s: Subjects): Promise<Admission> {
+    const counting = this.counting(s);
+    const { rows } = await runPreparedWrite(this.db, "guard.admit", counting.values, admitCounters);
+    const decided = this.decide(s, counting, rows);
+    if (decided instanceof Throttled) {
+      await this.release(s, counting.refused);
+      throw decided;
+    }
+    // Old windows are useless; clear them now and then rather than on every call.
+    if (Math.random() < 0.01) await this.db.executeQuery(this.pruneStatement(counting.missWindow));
+    return decided;
+  }
+
+  /**
+   * admit() inside a unit of SQLite's group commit, so the attempt is counted and decided in the
+   * same commit as the redemption that follows it (db/groupCommit.ts). A refusal is returned, not
+   * thrown, with its miss places already given back: the unit commits the count.
+   */
+  admitIn(runner: SyncRunner, s: Subjects): Admission | Throttled {
+    const counting = this.counting(s);
+    const rows = runner.all(compilePrepared(this.db, "guard.admit", counting.values, admitCounters)) as AdmitRow[];
+    const decided = this.decide(s, counting, rows);
+    if (decided instanceof Throttled) runner.all(this.releaseStatement(s, counting.refused));
+    else if (Math.random() < 0.01) runner.run(this.pruneStatement(counting.missWindow));
+    return decided;
+  }
+
+  /** The windows this attempt counts in, and the rows admit's statement bumps. */
+  private counting(s: Subjects) {
     const now = Date.now();
     const windowStart = Math.floor(now / WINDOW_MS) * WINDOW_MS;
     const missWindow = Math.floor(now / MISS_WINDOW_MS) * MISS_WINDOW_MS;
@@ -96,36 +125,23 @@ export class RedeemGuard {
       subjects,
       account: `account:${s.account}`,
     };
-    const { rows } = await runPreparedWrite(this.db, "guard.admit", values, (db, v) =>
-      db
-        .insertInto("rate_counters")
-        .values(v.rows)
-        .onConflict((oc) => oc.columns(["bucket", "window_start"]).doUpdateSet({ count: sql`rate_counters.count + 1` }))
-        .returning((eb) => [
-          "bucket",
-          "count",
-          eb
-            .selectFrom("redeem_misses")
-            .select((m) => m.fn.max("locked_until").as("l"))
-            .where("subject", "in", v.subjects)
-            .as("locked_until"),
-          eb.selectFrom("redeem_misses").select("subject").where("subject", "=", v.account).as("account_missed"),
-        ]),
-    );
-    const missPlaces = new Map<string, number>();
-    for (const row of rows) if (row.bucket.startsWith("miss:")) missPlaces.set(row.bucket.slice(5), Number(row.count));
-    const admission = (tightest: RateInfo): Admission => ({
-      ...tightest,
-      accountHasMisses: Boolean(s.account && rows[0]?.account_missed),
+    /** What a refused attempt gives back: its places in this miss window. */
+    const refused: Admission = {
+      limit: 0,
+      remaining: 0,
+      resetSeconds,
+      accountHasMisses: false,
       missWindow,
-      missPlaces,
-    });
-    const refuse = async (e: Throttled) => {
-      await this.release(s, admission({ limit: 0, remaining: 0, resetSeconds }));
-      return e;
+      missPlaces: new Map(),
     };
+    return { now, missWindow, resetSeconds, limits, values, refused };
+  }
+
+  /** Admitted, or the refusal, from the counters as admit's statement left them. */
+  private decide(s: Subjects, c: ReturnType<RedeemGuard["counting"]>, rows: AdmitRow[]): Admission | Throttled {
+    const { now, resetSeconds, limits } = c;
     const lockedUntil = rows[0]?.locked_until ? Date.parse(rows[0].locked_until) : 0;
-    if (lockedUntil > now) throw await refuse(new Throttled((lockedUntil - now) / 1000, WRONG_KEYS, false));
+    if (lockedUntil > now) return new Throttled((lockedUntil - now) / 1000, WRONG_KEYS, false);
     let tightest: RateInfo = { limit: this.limits.ipPerMinute, remaining: this.limits.ipPerMinute, resetSeconds };
     for (const row of rows) {
       const limit = limits.get(row.bucket);
@@ -133,21 +149,27 @@ export class RedeemGuard {
       const remaining = limit - Number(row.count);
       // Only the first refusal of a window is audited: a flood writes one row, not one per request.
       if (remaining < 0)
-        throw await refuse(
-          new Throttled(resetSeconds, "Too many attempts to register keys. Wait a minute and try again.", remaining === -1),
-        );
+        return new Throttled(resetSeconds, "Too many attempts to register keys. Wait a minute and try again.", remaining === -1);
       if (remaining < tightest.remaining) tightest = { limit, remaining, resetSeconds };
     }
+    const missPlaces = new Map<string, number>();
+    for (const row of rows) if (row.bucket.startsWith("miss:")) missPlaces.set(row.bucket.slice(5), Number(row.count));
     // Past the last place: the attempt that took it is being looked up and locks if it misses.
     for (const place of missPlaces.values())
-      if (place > this.limits.missesBeforeLock) throw await refuse(new Throttled(LOCK_BASE_S, WRONG_KEYS, false));
-    // Old windows are useless; clear them now and then rather than on every call.
-    if (Math.random() < 0.01)
-      await this.db
-        .deleteFrom("rate_counters")
-        .where("window_start", "<", missWindow - 2 * MISS_WINDOW_MS)
-        .execute();
-    return admission(tightest);
+      if (place > this.limits.missesBeforeLock) return new Throttled(LOCK_BASE_S, WRONG_KEYS, false);
+    return {
+      ...tightest,
+      accountHasMisses: Boolean(s.account && rows[0]?.account_missed),
+      missWindow: c.missWindow,
+      missPlaces,
+    };
+  }
+
+  private pruneStatement(missWindow: number): CompiledQuery {
+    return this.db
+      .deleteFrom("rate_counters")
+      .where("window_start", "<", missWindow - 2 * MISS_WINDOW_MS)
+      .compile();
   }
 
   /**
@@ -214,6 +236,30 @@ export class RedeemGuard {
     return s.account ? [`ip:${s.ip}`, `account:${s.account}`] : [`ip:${s.ip}`];
   }
 }
+
+interface AdmitRow {
+  bucket: string;
+  count: number | string;
+  locked_until: string | null;
+  account_missed: string | null;
+}
+
+/** Bumps the attempt's rate and miss counters, reading back its subjects' lockouts. */
+const admitCounters = (db: Db | Trx, v: { rows: RateCountersTable[]; subjects: string[]; account: string }) =>
+  db
+    .insertInto("rate_counters")
+    .values(v.rows)
+    .onConflict((oc) => oc.columns(["bucket", "window_start"]).doUpdateSet({ count: sql`rate_counters.count + 1` }))
+    .returning((eb) => [
+      "bucket",
+      "count",
+      eb
+        .selectFrom("redeem_misses")
+        .select((m) => m.fn.max("locked_until").as("l"))
+        .where("subject", "in", v.subjects)
+        .as("locked_until"),
+      eb.selectFrom("redeem_misses").select("subject").where("subject", "=", v.account).as("account_missed"),
+    ]);
 
 /** Gives back one place in each of the miss counters named. */
 const releasePlaces = (db: Db | Trx, v: { buckets: string[]; window: number }) =>

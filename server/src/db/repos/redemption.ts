@@ -5,7 +5,7 @@ import { TIER_DISTRIBUTOR, TIER_END_CUSTOMER } from "../../../../common/src/enum
 import { KEY_REDEEMABLE_STATES } from "../../../../common/src/rules/keys.js";
 import { DEFAULT_REDEEMED_ID_TEMPLATE } from "../../domain/redemption.js";
 import { isUniqueViolation } from "../constraints.js";
-import { groupCommitOf } from "../groupCommit.js";
+import { groupCommitOf, type SyncRunner } from "../groupCommit.js";
 import { compilePrepared, runPrepared } from "../prepared.js";
 import type {
   AuditEventsTable,
@@ -121,91 +121,115 @@ export async function redemptionSnapshot(
   key: string,
   soldTo: string,
   idTemplate = DEFAULT_REDEEMED_ID_TEMPLATE,
-): Promise<Omit<RedemptionSnapshot, "key" | "bulk"> & { key: RedemptionSnapshot["key"] | null; bulk: EntitlementRow | null }> {
+): Promise<SnapshotRead> {
+  const result = await runPrepared(db, "redemption.snapshot", { key, soldTo, idTemplate }, snapshotQuery);
+  return snapshotOf(result.rows[0] as SnapshotRow);
+}
+
+/** redemptionSnapshot() inside a unit of SQLite's group commit (the redemption's one commit). */
+export function redemptionSnapshotIn(
+  runner: SyncRunner,
+  db: Db,
+  key: string,
+  soldTo: string,
+  idTemplate = DEFAULT_REDEEMED_ID_TEMPLATE,
+): SnapshotRead {
+  const q = compilePrepared(db, "redemption.snapshot", { key, soldTo, idTemplate }, snapshotQuery);
+  return snapshotOf(runner.all(q)[0] as SnapshotRow);
+}
+
+/** The snapshot as read: `key: null` when the key is unknown. */
+export type SnapshotRead = Omit<RedemptionSnapshot, "key" | "bulk"> & {
+  key: RedemptionSnapshot["key"] | null;
+  bulk: EntitlementRow | null;
+};
+
+type SnapshotRow = Record<"account" | "key" | "bulk" | "config" | "distributor" | "default_id_taken", unknown>;
+
+function snapshotQuery(db: Db | Trx, v: { key: string; soldTo: string; idTemplate: string }) {
   const j = isPostgres(db) ? pgJson : sqliteJson;
-  const values = { key, soldTo, idTemplate };
-  const result = await runPrepared(db, "redemption.snapshot", values, (db, v) =>
-    db.selectNoFrom((eb) => {
-      const bulkId = eb
-        .selectFrom("web_register_keys as wk")
-        .select("wk.bulk_id")
-        .where("wk.key_canon", "=", v.key)
-        .where(visibleKey("wk.load_id"));
-      const defaultId = eb
-        .selectFrom("web_register_keys as wd")
-        .select(sql<string>`replace(${v.idTemplate}, '{key}', wd.key)`.as("d"))
-        .where("wd.key_canon", "=", v.key)
-        .where(visibleKey("wd.load_id"));
-      return [
-        j
-          .jsonObjectFrom(
-            eb
-              .selectFrom("accounts as a")
-              .leftJoin("partner_tiers as t", (jn) => jn.on("t.name", "=", TIER_END_CUSTOMER))
-              .select(["a.id", "a.type", "a.name", "t.display_name as tier_display_name", "t.rank as tier_rank"])
-              .where("a.id", "=", v.soldTo),
-          )
-          .as("account"),
-        j
-          .jsonObjectFrom(
-            eb
-              .selectFrom("web_register_keys as k")
-              .select(["k.id", "k.key", "k.bulk_id", "k.status", "k.sold_to", "k.entitlement_id"])
-              .where("k.key_canon", "=", v.key)
-              .where(visibleKey("k.load_id")),
-          )
-          .as("key"),
-        j
-          .jsonObjectFrom(
-            eb
-              .selectFrom("entitlements as b")
-              .select(ENTITLEMENT_COLUMNS.map((c) => `b.${c}` as const))
-              .where("b.id", "=", bulkId),
-          )
-          .as("bulk"),
-        j
-          .jsonObjectFrom(
-            eb
-              .selectFrom("line_items as li")
-              .leftJoin("part_numbers as pn", "pn.id", "li.part_number_id")
-              .leftJoin("license_models as lm", "lm.id", "li.license_model_id")
-              .select(LINE_ITEM_COLUMNS.map((c) => `li.${c}` as const))
-              .select(["pn.part_id", "lm.name as license_model_name"])
-              .select((li) =>
-                j
-                  .jsonArrayFrom(
-                    li
-                      .selectFrom("line_item_products as lp")
-                      .innerJoin("products as p", "p.id", "lp.product_id")
-                      .select(["lp.product_id", "p.name", "p.version", "lp.quantity"])
-                      .whereRef("lp.line_item_id", "=", "li.id")
-                      .orderBy("lp.position"),
-                  )
-                  .as("products"),
-              )
-              .where("li.entitlement_id", "=", bulkId)
-              .where("li.role", "=", sql.lit("BULK_CONFIG")),
-          )
-          .as("config"),
-        j
-          .jsonObjectFrom(
-            eb
-              .selectFrom("entitlement_partners as ep")
-              .innerJoin("partner_tiers as t", "t.name", "ep.tier")
-              .innerJoin("accounts as a", "a.id", "ep.account_id")
-              .leftJoin("users as u", "u.id", "ep.contact_user_id")
-              .select(PARTNER_COLUMNS)
-              .where("ep.entitlement_id", "=", bulkId)
-              .where("ep.tier", "=", TIER_DISTRIBUTOR),
-          )
-          .as("distributor"),
-        eb
-          .exists(eb.selectFrom("entitlements as x").select("x.id").where("x.entitlement_id", "=", defaultId))
-          .as("default_id_taken"),
-      ];
-    }),
-  );
-  const row = result.rows[0] as (typeof result.rows)[number];
+  return db.selectNoFrom((eb) => {
+    const bulkId = eb
+      .selectFrom("web_register_keys as wk")
+      .select("wk.bulk_id")
+      .where("wk.key_canon", "=", v.key)
+      .where(visibleKey("wk.load_id"));
+    const defaultId = eb
+      .selectFrom("web_register_keys as wd")
+      .select(sql<string>`replace(${v.idTemplate}, '{key}', wd.key)`.as("d"))
+      .where("wd.key_canon", "=", v.key)
+      .where(visibleKey("wd.load_id"));
+    return [
+      j
+        .jsonObjectFrom(
+          eb
+            .selectFrom("accounts as a")
+            .leftJoin("partner_tiers as t", (jn) => jn.on("t.name", "=", TIER_END_CUSTOMER))
+            .select(["a.id", "a.type", "a.name", "t.display_name as tier_display_name", "t.rank as tier_rank"])
+            .where("a.id", "=", v.soldTo),
+        )
+        .as("account"),
+      j
+        .jsonObjectFrom(
+          eb
+            .selectFrom("web_register_keys as k")
+            .select(["k.id", "k.key", "k.bulk_id", "k.status", "k.sold_to", "k.entitlement_id"])
+            .where("k.key_canon", "=", v.key)
+            .where(visibleKey("k.load_id")),
+        )
+        .as("key"),
+      j
+        .jsonObjectFrom(
+          eb
+            .selectFrom("entitlements as b")
+            .select(ENTITLEMENT_COLUMNS.map((c) => `b.${c}` as const))
+            .where("b.id", "=", bulkId),
+        )
+        .as("bulk"),
+      j
+        .jsonObjectFrom(
+          eb
+            .selectFrom("line_items as li")
+            .leftJoin("part_numbers as pn", "pn.id", "li.part_number_id")
+            .leftJoin("license_models as lm", "lm.id", "li.license_model_id")
+            .select(LINE_ITEM_COLUMNS.map((c) => `li.${c}` as const))
+            .select(["pn.part_id", "lm.name as license_model_name"])
+            .select((li) =>
+              j
+                .jsonArrayFrom(
+                  li
+                    .selectFrom("line_item_products as lp")
+                    .innerJoin("products as p", "p.id", "lp.product_id")
+                    .select(["lp.product_id", "p.name", "p.version", "lp.quantity"])
+                    .whereRef("lp.line_item_id", "=", "li.id")
+                    .orderBy("lp.position"),
+                )
+                .as("products"),
+            )
+            .where("li.entitlement_id", "=", bulkId)
+            .where("li.role", "=", sql.lit("BULK_CONFIG")),
+        )
+        .as("config"),
+      j
+        .jsonObjectFrom(
+          eb
+            .selectFrom("entitlement_partners as ep")
+            .innerJoin("partner_tiers as t", "t.name", "ep.tier")
+            .innerJoin("accounts as a", "a.id", "ep.account_id")
+            .leftJoin("users as u", "u.id", "ep.contact_user_id")
+            .select(PARTNER_COLUMNS)
+            .where("ep.entitlement_id", "=", bulkId)
+            .where("ep.tier", "=", TIER_DISTRIBUTOR),
+        )
+        .as("distributor"),
+      eb
+        .exists(eb.selectFrom("entitlements as x").select("x.id").where("x.entitlement_id", "=", defaultId))
+        .as("default_id_taken"),
+    ];
+  });
+}
+
+function snapshotOf(row: SnapshotRow): SnapshotRead {
   // PostgreSQL's driver parses json; SQLite hands back text.
   const parse = <T>(v: unknown): T | null => (v == null ? null : ((typeof v === "string" ? JSON.parse(v) : v) as T));
   const config = parse<LineItemFull & { products: unknown }>(row.config);
@@ -282,8 +306,8 @@ export async function writeRedemption(db: Db | Trx, w: RedemptionWrites): Promis
 
 /** SQLite: the claim, then the writes, in the caller's transaction or in a group commit unit of their own. */
 async function writeStatements(db: Db | Trx, w: RedemptionWrites): Promise<boolean> {
-  const statements = redemptionStatements(db, w);
   if (db.isTransaction) {
+    const statements = redemptionStatements(db, w);
     if ((await db.executeQuery(statements.claim)).rows.length === 0) return false;
     for (const q of statements.writes) await db.executeQuery(q);
     return true;
@@ -293,14 +317,25 @@ async function writeStatements(db: Db | Trx, w: RedemptionWrites): Promise<boole
   // A unit that throws is rolled back alone (its savepoint), so a failed write leaves no claim.
   const withClaim = w.withClaim;
   const claimed = await group.submit((s) => {
-    if (s.all(statements.claim).length === 0) return false;
-    for (const q of statements.writes) s.run(q);
+    if (!writeRedemptionIn(s, db as Db, w)) return false;
     for (const q of withClaim?.statements ?? []) s.all(q);
     return true;
   });
   // Only now: the unit's commit has happened (a failed commit rejects, and its owner runs them).
   if (claimed && withClaim) withClaim.applied = true;
   return claimed;
+}
+
+/**
+ * writeRedemption() inside a unit of SQLite's group commit, after the snapshot read in the same
+ * unit: false when the claim found the key no longer open. A failed write throws, and the unit's
+ * savepoint takes the claim back with it.
+ */
+export function writeRedemptionIn(runner: SyncRunner, db: Db, w: RedemptionWrites): boolean {
+  const statements = redemptionStatements(db, w);
+  if (runner.all(statements.claim).length === 0) return false;
+  for (const q of statements.writes) runner.run(q);
+  return true;
 }
 
 /** The claim, then the writes that follow a successful one, compiled for SQLite. */
