@@ -87,6 +87,35 @@ describe("SQLite group commit", () => {
     }
   });
 
+  it("commits a long batch in parts: a unit that starts past the budget waits for the next commit, and the first are answered before it runs", async () => {
+    const h = openDatabase({ dataDir: ".", sqliteFile: ":memory:" });
+    try {
+      await sql`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)`.execute(h.db);
+      const group = groupCommitOf(h.db);
+      if (!group) throw new Error("no group commit on SQLite");
+      const insert = (v: string) => sql`INSERT INTO t (v) VALUES (${v})`.compile(h.db);
+      const log: string[] = [];
+      // Each unit takes longer than the budget (a few milliseconds) on its own, as a backlog of redemptions does together.
+      const slow = (v: string) =>
+        group
+          .submit((s) => {
+            log.push(`ran ${v}`);
+            s.run(insert(v));
+            const until = performance.now() + 10;
+            while (performance.now() < until);
+            return v;
+          })
+          .then(() => log.push(`answered ${v}`));
+      await Promise.all(["u1", "u2", "u3"].map(slow));
+      // One commit each, in order: none waited for the units after it.
+      expect(log).toEqual(["ran u1", "answered u1", "ran u2", "answered u2", "ran u3", "answered u3"]);
+      const rows = await sql<{ v: string }>`SELECT v FROM t ORDER BY id`.execute(h.db);
+      expect(rows.rows.map((r) => r.v)).toEqual(["u1", "u2", "u3"]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it("runs a lone write in the group commit outside a transaction, and in the caller's transaction inside one", async () => {
     const h = openDatabase({ dataDir: ".", sqliteFile: ":memory:" });
     try {
