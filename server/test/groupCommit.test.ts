@@ -1,15 +1,24 @@
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "../src/db/connect.js";
-import { executeWrite, groupCommitOf } from "../src/db/groupCommit.js";
+import { type DbHandle, openDatabase } from "../src/db/connect.js";
+import { executeWrite, type GroupCommit, groupCommitOf } from "../src/db/groupCommit.js";
+
+/** An in-memory database with a table `t` (id, v unique) and its group commit, closed after `test`. */
+async function withTable(test: (h: DbHandle, group: GroupCommit) => Promise<void>): Promise<void> {
+  const h = openDatabase({ dataDir: ".", sqliteFile: ":memory:" });
+  try {
+    await sql`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)`.execute(h.db);
+    const group = groupCommitOf(h.db);
+    if (!group) throw new Error("no group commit on SQLite");
+    await test(h, group);
+  } finally {
+    await h.close();
+  }
+}
 
 describe("SQLite group commit", () => {
-  it("runs the units of one turn in one commit, each in its own savepoint, and answers each after the commit", async () => {
-    const h = openDatabase({ dataDir: ".", sqliteFile: ":memory:" });
-    try {
-      await sql`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)`.execute(h.db);
-      const group = groupCommitOf(h.db);
-      if (!group) throw new Error("no group commit on SQLite");
+  it("runs the units of one turn in one commit, each in its own savepoint, and answers each after the commit", () =>
+    withTable(async (h, group) => {
       const insert = (v: string) => ({
         sql: "INSERT INTO t (v) VALUES (?)",
         parameters: [v],
@@ -39,17 +48,10 @@ describe("SQLite group commit", () => {
       expect(results[2]).toEqual({ status: "fulfilled", value: 2 });
       const rows = await sql<{ v: string }>`SELECT v FROM t ORDER BY v`.execute(h.db);
       expect(rows.rows.map((r) => r.v)).toEqual(["a", "c"]);
-    } finally {
-      await h.close();
-    }
-  });
+    }));
 
-  it("applies the units in the order they were submitted and answers them in that order, commit after commit", async () => {
-    const h = openDatabase({ dataDir: ".", sqliteFile: ":memory:" });
-    try {
-      await sql`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)`.execute(h.db);
-      const group = groupCommitOf(h.db);
-      if (!group) throw new Error("no group commit on SQLite");
+  it("applies the units in the order they were submitted and answers them in that order, commit after commit", () =>
+    withTable(async (h, group) => {
       const insert = (v: string) => sql<{ id: number }>`INSERT INTO t (v) VALUES (${v}) RETURNING id`.compile(h.db);
       const countNow = sql<{ n: number }>`SELECT count(*) AS n FROM t`.compile(h.db);
       const applied: string[] = [];
@@ -82,17 +84,10 @@ describe("SQLite group commit", () => {
       expect(answered).toEqual(["u1", "u2", "u3", "u4", "u5", "late"]);
       const rows = await sql<{ id: number; v: string }>`SELECT id, v FROM t ORDER BY id`.execute(h.db);
       expect(rows.rows.map((r) => r.v)).toEqual(["u1", "u2", "u3", "u4", "u5", "late"]);
-    } finally {
-      await h.close();
-    }
-  });
+    }));
 
-  it("commits a long batch in parts: a unit that starts past the budget waits for the next commit, and the first are answered before it runs", async () => {
-    const h = openDatabase({ dataDir: ".", sqliteFile: ":memory:" });
-    try {
-      await sql`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)`.execute(h.db);
-      const group = groupCommitOf(h.db);
-      if (!group) throw new Error("no group commit on SQLite");
+  it("commits a long batch in parts: a unit that starts past the budget waits for the next commit, and the first are answered before it runs", () =>
+    withTable(async (h, group) => {
       const insert = (v: string) => sql`INSERT INTO t (v) VALUES (${v})`.compile(h.db);
       const log: string[] = [];
       // Each unit takes longer than the budget (a few milliseconds) on its own, as a backlog of redemptions does together.
@@ -111,18 +106,11 @@ describe("SQLite group commit", () => {
       expect(log).toEqual(["ran u1", "answered u1", "ran u2", "answered u2", "ran u3", "answered u3"]);
       const rows = await sql<{ v: string }>`SELECT v FROM t ORDER BY id`.execute(h.db);
       expect(rows.rows.map((r) => r.v)).toEqual(["u1", "u2", "u3"]);
-    } finally {
-      await h.close();
-    }
-  });
+    }));
 
-  it("runs a lone write in the group commit outside a transaction, and in the caller's transaction inside one", async () => {
-    const h = openDatabase({ dataDir: ".", sqliteFile: ":memory:" });
-    try {
-      await sql`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)`.execute(h.db);
+  it("runs a lone write in the group commit outside a transaction, and in the caller's transaction inside one", () =>
+    withTable(async (h, group) => {
       const insert = (v: string) => sql<{ id: number }>`INSERT INTO t (v) VALUES (${v}) RETURNING id`.compile(h.db);
-      const group = groupCommitOf(h.db);
-      if (!group) throw new Error("no group commit on SQLite");
       // Lone writes queue behind a unit submitted before them in the same turn, in the same batch;
       // run on their own they would have been done (in microtasks) before the batch.
       const units: number[] = [];
@@ -143,8 +131,5 @@ describe("SQLite group commit", () => {
       ).rejects.toThrow("roll back");
       const rows = await sql<{ v: string }>`SELECT v FROM t ORDER BY v`.execute(h.db);
       expect(rows.rows.map((r) => r.v)).toEqual(["a", "b"]);
-    } finally {
-      await h.close();
-    }
-  });
+    }));
 });
