@@ -79,17 +79,18 @@ export async function redemptionInOneUnit<U, T>(
     const outcome = await group.submit((runner) => {
       const admission = guard.admitIn(runner, subjects);
       if (admission instanceof Throttled) return { admission: null, error: admission as unknown, missed: false };
+      let value: U;
       try {
-        const value = runner.savepoint(() => work(runner));
-        // A success gives its places back in its own commit.
-        runner.all(guard.releaseStatement(subjects, admission));
-        return { admission, value };
+        value = runner.savepoint(() => work(runner));
       } catch (error) {
         // A miss keeps its places (the lockout counts them); any other refusal gives them back.
         if (isMiss(error)) return { admission, error, missed: true };
         runner.all(guard.releaseStatement(subjects, admission));
         return { admission, error, missed: false };
       }
+      // A success gives its places back in its own commit (should that fail, the unit fails whole).
+      runner.all(guard.releaseStatement(subjects, admission));
+      return { admission, value };
     });
     if (outcome.admission) onAdmitted(outcome.admission);
     if ("error" in outcome) {
